@@ -1,0 +1,63 @@
+/* buf.h - a growable byte buffer, always NUL-terminated, plus a small streaming JSON writer. */
+#ifndef CS_BUF_H
+#define CS_BUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf {
+    char *s; /* owned; NUL-terminated when cap > 0 */
+    size_t len;
+    size_t cap;
+};
+
+#define BUF_INIT {NULL, 0, 0}
+
+void buf_init(struct buf *b);
+void buf_free(struct buf *b);
+void buf_reset(struct buf *b); /* len = 0, keeps memory */
+void buf_reserve(struct buf *b, size_t extra);
+void buf_append(struct buf *b, const void *p, size_t n);
+void buf_puts(struct buf *b, const char *s);
+void buf_putc(struct buf *b, char c);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append s as a JSON string literal, quotes included. */
+void buf_json_str(struct buf *b, const char *s, size_t n);
+/* Returns the contents (caller frees with cs_free) and leaves b empty. */
+char *buf_detach(struct buf *b);
+/* Contents as a C string ("" when empty; borrowed). */
+const char *buf_cstr(const struct buf *b);
+
+/* Streaming JSON writer over a buf: commas are placed automatically.
+ *   jw_obj(w); jw_key(w, "a"); jw_int(w, 1); jw_end(w);   ->  {"a":1}  */
+#define JW_MAX_DEPTH 16
+struct jw {
+    struct buf *b;
+    int depth;
+    bool first[JW_MAX_DEPTH];
+    char close[JW_MAX_DEPTH];
+    bool after_key;
+};
+
+void jw_init(struct jw *w, struct buf *b);
+void jw_obj(struct jw *w);
+void jw_arr(struct jw *w);
+void jw_end(struct jw *w); /* closes the innermost object or array */
+void jw_key(struct jw *w, const char *key);
+void jw_str(struct jw *w, const char *s);
+void jw_strn(struct jw *w, const char *s, size_t n);
+void jw_int(struct jw *w, int64_t v);
+void jw_double(struct jw *w, double v, int decimals);
+void jw_bool(struct jw *w, bool v);
+void jw_null(struct jw *w);
+/* Insert already-serialised JSON as one value. */
+void jw_raw(struct jw *w, const char *json, size_t n);
+
+/* Shorthands for "key": value. */
+void jw_kstr(struct jw *w, const char *key, const char *s);
+void jw_kint(struct jw *w, const char *key, int64_t v);
+void jw_kdouble(struct jw *w, const char *key, double v, int decimals);
+void jw_kbool(struct jw *w, const char *key, bool v);
+
+#endif

@@ -1,0 +1,91 @@
+/* cmd.h - the command table and the parser for both command forms (DESIGN §5):
+ *   line:  [@id] VERB [SELECTOR] [POSITIONAL...] [key=value...]
+ *   JSON:  {"id":"c1","cmd":"trigger","select":"CP-1","msg":"Heartbeat","args":{...},"ts":...}
+ * The table is the single place verbs are defined: the agent's dispatch, swarm-cli's
+ * subcommands and help, and docs/commands.md all come from it. */
+#ifndef CS_CMD_H
+#define CS_CMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cs/buf.h"
+#include "cs/err.h"
+#include "cs/kv.h"
+
+#define CMD_MAX_LEN 65536 /* larger payloads on the channel are refused */
+#define CMD_MAX_TOKENS 256
+#define CMD_ID_MAX 64
+#define CMD_VALUE_MAX 4096
+
+enum cmd_verb {
+    CMD_TRIGGER,
+    CMD_STATUS,
+    CMD_PAUSE,
+    CMD_RESUME,
+    CMD_RELOAD,
+    CMD_PING,
+    CMD_ASSIGN,
+    CMD__COUNT
+};
+
+enum cmd_flags {
+    CMD_F_SEL = 1 << 0,      /* first argument is a selector (required) */
+    CMD_F_ANY_KEYS = 1 << 1, /* any key=value is accepted (message field overrides) */
+    CMD_F_INTERNAL = 1 << 2, /* sent by the coordinator, not by operators */
+    CMD_F_MUTATES = 1 << 3,  /* changes charger behaviour or state */
+};
+
+#define CMD_MAX_POS 2
+
+struct cmd_key {
+    const char *name;
+    const char *help;
+};
+
+struct cmd_def {
+    const char *name;
+    enum cmd_verb verb;
+    unsigned flags;
+    const char *pos[CMD_MAX_POS]; /* names of positional arguments after the selector */
+    int pos_min;                  /* how many of them are required */
+    const struct cmd_key *keys;   /* accepted key=value names, {NULL} terminated */
+    const char *usage;
+    const char *summary;
+    const char *example;
+};
+
+struct cmd {
+    char id[CMD_ID_MAX + 1]; /* "" when the sender gave none */
+    const struct cmd_def *def;
+    char *select;             /* owned; NULL for verbs without a selector */
+    char *pos[CMD_MAX_POS];   /* owned */
+    int npos;
+    struct kvlist args;       /* key=value arguments, in order */
+    int64_t ts_ms;            /* sender's wall clock (ms) when given, else 0 */
+};
+
+/* The table, in display order. */
+const struct cmd_def *cmd_table(size_t *n);
+const struct cmd_def *cmd_lookup(const char *name);
+/* Keys every verb accepts (ts=...). */
+const struct cmd_key *cmd_common_keys(void);
+
+/* Parses either form; JSON when the first non-blank byte is '{'. On error *out is left
+ * empty and *err names what was wrong and where. Free a parsed command with cmd_free. */
+int cmd_parse(const char *text, size_t len, struct cmd *out, struct cs_error *err);
+void cmd_free(struct cmd *c);
+/* The positional argument called `name`, or NULL. */
+const char *cmd_pos(const struct cmd *c, const char *name);
+/* Serialises to the JSON form (what swarm-cli publishes). */
+void cmd_to_json(const struct cmd *c, struct buf *out);
+/* Best-effort id of a payload that failed to parse (for the error reply); "" if none. */
+void cmd_salvage_id(const char *text, size_t len, char id[CMD_ID_MAX + 1]);
+/* Valid command id: [A-Za-z0-9_.:-]{1,64}. */
+bool cmd_id_valid(const char *id);
+
+/* Markdown reference of the whole table (docs/commands.md). */
+void cmd_doc_markdown(struct buf *out);
+
+#endif

@@ -1,0 +1,27 @@
+/* hist.h - a log-linear latency histogram (4 sub-buckets per power of two, ~19% resolution),
+ * mergeable across workers: percentiles are merged from counts, never averaged. */
+#ifndef CS_HIST_H
+#define CS_HIST_H
+
+#include <stdint.h>
+
+#include "cs/buf.h"
+
+#define HIST_BUCKETS 152
+
+struct hist {
+    uint64_t count;
+    uint64_t max;
+    uint64_t sum;
+    uint32_t b[HIST_BUCKETS];
+};
+
+void hist_add(struct hist *h, uint64_t v);
+void hist_merge(struct hist *dst, const struct hist *src);
+/* Upper bound of the bucket holding quantile q (0..1); 0 when empty. */
+uint64_t hist_quantile(const struct hist *h, double q);
+/* Sparse text "i:n,i:n" of the non-empty buckets (for Redis), and back. */
+void hist_format(const struct hist *h, struct buf *out);
+int hist_parse(struct hist *h, const char *text);
+
+#endif

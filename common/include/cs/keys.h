@@ -1,0 +1,36 @@
+/* keys.h - Redis key and channel names (DESIGN §3, §4): the one place they are spelled. */
+#ifndef CS_KEYS_H
+#define CS_KEYS_H
+
+#include <stddef.h>
+
+enum cs_key {
+    K_FLEET,       /* hash: fleet settings */
+    K_CFG,         /* hash: charger config defaults */
+    K_CHARGER,     /* hash: one charger's overrides (arg: id) */
+    K_STATE,       /* hash: one charger's live state (arg: id) */
+    K_AGENT,       /* hash + TTL: one worker's registration (arg: worker) */
+    K_AGENTS,      /* zset: index of registered workers, score = last refresh ms */
+    K_ASSIGN,      /* hash: worker -> index ranges, plus _epoch */
+    K_STATS_W,     /* hash: one worker's stats (arg: worker) */
+    K_STATS,       /* hash: fleet totals */
+    K_TS_W,        /* stream: one worker's stats over time (arg: worker) */
+    K_TS,          /* stream: fleet totals over time */
+    K_COORDINATOR, /* string + PX: leader lock */
+    CH_CMD,        /* channel: broadcast commands */
+    CH_CMD_W,      /* channel: one worker's commands (arg: worker) */
+    CH_REPLY,      /* channel: replies */
+    CH_EVENTS,     /* channel: events */
+    K__COUNT
+};
+
+#define CS_KEY_MAX 256
+
+/* Writes the name of key k in namespace ns into out (CS_KEY_MAX bytes); arg fills the
+ * {id}/{worker} part where the key has one. Returns out. */
+const char *cs_key(char *out, const char *ns, enum cs_key k, const char *arg);
+
+/* Field of K_ASSIGN holding the assignment epoch (worker names never start with '_'). */
+#define CS_ASSIGN_EPOCH_FIELD "_epoch"
+
+#endif

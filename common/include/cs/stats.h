@@ -1,0 +1,41 @@
+/* stats.h - a worker's counters and gauges (DESIGN §8), one field table, one renderer.
+ * Counters are cumulative since the worker started; readers compute rates. */
+#ifndef CS_STATS_H
+#define CS_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cs/catalog.h"
+#include "cs/hist.h"
+#include "cs/kv.h"
+
+struct worker_stats {
+    /* gauges: chargers by link state */
+    uint64_t assigned, connected, connecting, offline, disabled, paused, charging, faulted;
+    /* counters */
+    uint64_t msgs_out, msgs_in, msgs_dropped, publish_errors;
+    uint64_t connects, connect_failures, conn_lost;
+    uint64_t cmds, cmd_errors, cfg_changes, cfg_rejected;
+    uint64_t out_by_type[MSG__COUNT];
+    /* gauges: process */
+    uint64_t rss_kb, loop_lag_ms, inbox_depth;
+    struct hist ack_us; /* publish -> completion (QoS1: PUBACK) */
+    struct hist cmd_us; /* command ts -> applied, when the command carried ts */
+};
+
+enum stats_kind { STAT_GAUGE, STAT_COUNTER };
+
+struct stats_field {
+    const char *name;
+    size_t offset;
+    enum stats_kind kind;
+    const char *help;
+};
+
+/* The scalar fields in the order they are written. */
+const struct stats_field *stats_fields(size_t *n);
+/* All fields as text (scalars, out.<Msg> per type, latency percentiles in ms, histograms). */
+void stats_render(const struct worker_stats *s, struct kvlist *out);
+
+#endif

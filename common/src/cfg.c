@@ -1,0 +1,489 @@
+/* cfg.c - config schemas (the tables), validation, layering and the docs generator. */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cs/cfg.h"
+#include "cs/ids.h"
+#include "cs/mem.h"
+#include "cs/util.h"
+
+enum { CFG_F_TOPIC = 1 << 8 }; /* template used as an MQTT topic: no wildcards */
+
+#define F(st, field) offsetof(struct st, field), sizeof(((struct st *)0)->field)
+#define NUM(st, field) offsetof(struct st, field), 0
+
+static const struct cfg_def charger_defs[] = {
+    /* MQTT */
+    {"broker", CFG_BROKERS, F(charger_cfg, broker), "tcp://127.0.0.1:1883", 1, 511, NULL, NULL,
+     NULL, 0, CFG_APPLY_RECONNECT,
+     "MQTT broker URI list (tcp://host:port, comma separated); charger N uses entry N mod count. "
+     "Numeric addresses avoid a blocking name lookup in the MQTT library."},
+    {"client_id", CFG_TEMPLATE, F(charger_cfg, client_id), "{id}", 1, 95, NULL, "id,index,worker",
+     NULL, 0, CFG_APPLY_RECONNECT, "MQTT client ID template."},
+    {"username", CFG_TEMPLATE, F(charger_cfg, username), "", 0, 95, NULL, "id,index", NULL, 0,
+     CFG_APPLY_RECONNECT, "MQTT user name template (empty: none)."},
+    {"password", CFG_TEMPLATE, F(charger_cfg, password), "", 0, 95, NULL, "id,index", NULL,
+     CFG_F_SECRET, CFG_APPLY_RECONNECT, "MQTT password template (empty: none); never shown."},
+    {"keepalive_s", CFG_INT, NUM(charger_cfg, keepalive_s), "60", 5, 3600, NULL, NULL, "s", 0,
+     CFG_APPLY_RECONNECT, "MQTT keepalive interval."},
+    {"qos", CFG_INT, NUM(charger_cfg, qos), "1", 0, 2, NULL, NULL, NULL, 0, CFG_APPLY_NEXT,
+     "QoS of outgoing messages."},
+    {"clean_session", CFG_BOOL, NUM(charger_cfg, clean_session), "1", 0, 1, NULL, NULL, NULL, 0,
+     CFG_APPLY_RECONNECT, "MQTT clean session flag."},
+    {"reconnect_min_ms", CFG_INT, NUM(charger_cfg, reconnect_min_ms), "1000", 100, 600000, NULL,
+     NULL, "ms", 0, CFG_APPLY_NEXT,
+     "First reconnect backoff; doubles per failed attempt, full jitter."},
+    {"reconnect_max_ms", CFG_INT, NUM(charger_cfg, reconnect_max_ms), "30000", 100, 3600000,
+     NULL, NULL, "ms", 0, CFG_APPLY_NEXT, "Backoff ceiling."},
+    /* platform profile */
+    {"topic_up", CFG_TEMPLATE, F(charger_cfg, topic_up), "chargers/{id}/up/{msg}", 1, 191, NULL,
+     "id,index,msg,worker", NULL, CFG_F_TOPIC, CFG_APPLY_NEXT,
+     "Topic template of messages the charger sends."},
+    {"topic_down", CFG_TEMPLATE, F(charger_cfg, topic_down), "chargers/{id}/down", 1, 191, NULL,
+     "id,index,worker", NULL, CFG_F_TOPIC, CFG_APPLY_RECONNECT,
+     "Topic the charger subscribes to for the platform's commands."},
+    {"boot_on_reconnect", CFG_BOOL, NUM(charger_cfg, boot_on_reconnect), "1", 0, 1, NULL, NULL,
+     NULL, 0, CFG_APPLY_NEXT, "Send BootNotification after every reconnect, not only the first."},
+    /* charger */
+    {"vendor", CFG_STR, F(charger_cfg, vendor), "Chargeswarm", 1, 20, NULL, NULL, NULL, 0,
+     CFG_APPLY_BOOT, "chargePointVendor (OCPP: at most 20 characters)."},
+    {"model", CFG_STR, F(charger_cfg, model), "VC-22", 1, 20, NULL, NULL, NULL, 0, CFG_APPLY_BOOT,
+     "chargePointModel (OCPP: at most 20 characters)."},
+    {"firmware", CFG_STR, F(charger_cfg, firmware), "1.0.0", 0, 50, NULL, NULL, NULL, 0,
+     CFG_APPLY_BOOT, "firmwareVersion (OCPP: at most 50 characters)."},
+    {"connectors", CFG_INT, NUM(charger_cfg, connectors), "1", 1, 8, NULL, NULL, NULL, 0,
+     CFG_APPLY_BOOT, "Number of connectors (connector 0 is the charge point itself)."},
+    {"max_kw", CFG_DOUBLE, NUM(charger_cfg, max_kw), "22", 0.1, 1000, NULL, NULL, "kW", 0,
+     CFG_APPLY_NOW, "Power drawn by a charging connector; the energy register grows by it."},
+    {"voltage_v", CFG_INT, NUM(charger_cfg, voltage_v), "230", 100, 1500, NULL, NULL, "V", 0,
+     CFG_APPLY_NEXT, "Nominal voltage reported in MeterValues."},
+    {"enabled", CFG_BOOL, NUM(charger_cfg, enabled), "1", 0, 1, NULL, NULL, NULL, 0,
+     CFG_APPLY_NOW, "0 disconnects the charger and keeps it offline; 1 brings it back."},
+    /* reporting */
+    {"heartbeat_s", CFG_INT, NUM(charger_cfg, heartbeat_s), "60", 1, 86400, NULL, NULL, "s", 0,
+     CFG_APPLY_NOW, "Heartbeat period; a change reschedules the timer at once."},
+    {"meter_s", CFG_INT, NUM(charger_cfg, meter_s), "60", 1, 86400, NULL, NULL, "s", 0,
+     CFG_APPLY_NOW, "MeterValues period; a change reschedules the timer at once."},
+};
+
+static const struct cfg_def fleet_defs[] = {
+    {"size", CFG_INT, NUM(fleet_cfg, size), "0", 0, CS_FLEET_MAX, NULL, NULL, NULL, 0,
+     CFG_APPLY_NOW, "Number of chargers in the fleet (indexes 1..size); `swarm-cli scale N` sets it."},
+    {"id_format", CFG_IDFMT, F(fleet_cfg, id_format), "CP-%06u", 3, 47, NULL, NULL, NULL, 0,
+     CFG_APPLY_RECONNECT, "printf format of charger IDs, one %u (%0Nu pads)."},
+    {"ramp_per_s", CFG_INT, NUM(fleet_cfg, ramp_per_s), "200", 1, 100000, NULL, NULL, "1/s", 0,
+     CFG_APPLY_NOW, "Connects (and reconnects) per second, per worker."},
+    {"lease_ms", CFG_INT, NUM(fleet_cfg, lease_ms), "5000", 1000, 600000, NULL, NULL, "ms", 0,
+     CFG_APPLY_NOW,
+     "Worker lease: a worker silent this long is considered gone and its chargers move."},
+    {"stats_interval_ms", CFG_INT, NUM(fleet_cfg, stats_interval_ms), "1000", 100, 60000, NULL,
+     NULL, "ms", 0, CFG_APPLY_NOW, "How often workers write {ns}:stats:{worker} and {ns}:ts:{worker}."},
+};
+
+const struct cfg_schema cfg_charger_schema = {"charger", charger_defs, ARRAY_SIZE(charger_defs)};
+const struct cfg_schema cfg_fleet_schema = {"fleet", fleet_defs, ARRAY_SIZE(fleet_defs)};
+
+const struct cfg_def *cfg_lookup(const struct cfg_schema *s, const char *key)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->defs[i].name, key) == 0)
+            return &s->defs[i];
+    return NULL;
+}
+
+static bool var_allowed(const char *vars, const char *name, size_t n)
+{
+    const char *p = vars;
+    while (p && *p) {
+        const char *comma = strchr(p, ',');
+        size_t l = comma ? (size_t)(comma - p) : strlen(p);
+        if (l == n && strncmp(p, name, n) == 0)
+            return true;
+        p = comma ? comma + 1 : NULL;
+    }
+    return false;
+}
+
+static int check_template(const struct cfg_def *d, const char *v, struct cs_error *err)
+{
+    for (const char *p = v; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20 || c == 0x7f)
+            return cs_error_set(err, CS_ERR_PARSE, "%s: control character at offset %zu", d->name,
+                                (size_t)(p - v));
+        if ((d->flags & CFG_F_TOPIC) && (c == '+' || c == '#'))
+            return cs_error_set(err, CS_ERR_PARSE,
+                                "%s: MQTT wildcard '%c' at offset %zu is not allowed in a topic",
+                                d->name, c, (size_t)(p - v));
+        if (c == '}')
+            return cs_error_set(err, CS_ERR_PARSE, "%s: unmatched '}' at offset %zu", d->name,
+                                (size_t)(p - v));
+        if (c == '{') {
+            const char *end = strchr(p, '}');
+            if (!end)
+                return cs_error_set(err, CS_ERR_PARSE, "%s: unterminated '{' at offset %zu",
+                                    d->name, (size_t)(p - v));
+            if (!var_allowed(d->vars, p + 1, (size_t)(end - p - 1)))
+                return cs_error_set(err, CS_ERR_UNKNOWN,
+                                    "%s: unknown placeholder '%.*s' (allowed: %s)", d->name,
+                                    (int)(end - p + 1 > 40 ? 40 : end - p + 1), p, d->vars);
+            p = end;
+        }
+    }
+    return CS_OK;
+}
+
+int cfg_broker_count(const char *list)
+{
+    int n = 0;
+    const char *p = list;
+    while (*p) {
+        while (*p == ',' || *p == ' ')
+            p++;
+        if (!*p)
+            break;
+        n++;
+        while (*p && *p != ',' && *p != ' ')
+            p++;
+    }
+    return n;
+}
+
+bool cfg_broker_pick(const char *list, int i, char *out, size_t outlen)
+{
+    int n = 0;
+    const char *p = list;
+    while (*p) {
+        while (*p == ',' || *p == ' ')
+            p++;
+        if (!*p)
+            break;
+        const char *start = p;
+        while (*p && *p != ',' && *p != ' ')
+            p++;
+        if (n++ == i) {
+            size_t l = (size_t)(p - start);
+            if (l >= outlen)
+                return false;
+            memcpy(out, start, l);
+            out[l] = '\0';
+            return true;
+        }
+    }
+    return false;
+}
+
+static int check_uri(const char *name, const char *u, struct cs_error *err)
+{
+    static const char *const schemes[] = {"tcp://", "mqtt://"};
+    const char *rest = NULL;
+    for (size_t i = 0; i < ARRAY_SIZE(schemes); i++)
+        if (strncmp(u, schemes[i], strlen(schemes[i])) == 0)
+            rest = u + strlen(schemes[i]);
+    if (!rest)
+        return cs_error_set(err, CS_ERR_PARSE, "%s: '%.60s' must start with tcp:// or mqtt://",
+                            name, u);
+    const char *host = rest, *colon;
+    if (*host == '[') {
+        const char *rb = strchr(host, ']');
+        if (!rb)
+            return cs_error_set(err, CS_ERR_PARSE, "%s: '%.60s': unterminated [IPv6]", name, u);
+        colon = rb[1] == ':' ? rb + 1 : (rb[1] ? rb + 1 : NULL);
+        if (colon && *colon != ':')
+            return cs_error_set(err, CS_ERR_PARSE, "%s: '%.60s': junk after ]", name, u);
+    } else {
+        colon = strchr(host, ':');
+        size_t hl = colon ? (size_t)(colon - host) : strlen(host);
+        if (hl == 0)
+            return cs_error_set(err, CS_ERR_PARSE, "%s: '%.60s': missing host", name, u);
+        for (size_t i = 0; i < hl; i++)
+            if (!(isalnum((unsigned char)host[i]) || host[i] == '.' || host[i] == '-'))
+                return cs_error_set(err, CS_ERR_PARSE, "%s: '%.60s': bad host character '%c'",
+                                    name, u, host[i]);
+    }
+    if (colon) {
+        int64_t port;
+        if (!cs_parse_i64(colon + 1, 1, 65535, &port))
+            return cs_error_set(err, CS_ERR_RANGE, "%s: '%.60s': port must be 1..65535", name, u);
+    }
+    return CS_OK;
+}
+
+static int check_brokers(const struct cfg_def *d, const char *v, struct cs_error *err)
+{
+    int n = cfg_broker_count(v);
+    if (n == 0)
+        return cs_error_set(err, CS_ERR_PARSE, "%s: empty broker list", d->name);
+    if (n > CS_BROKERS_MAX)
+        return cs_error_set(err, CS_ERR_RANGE, "%s: more than %d brokers", d->name,
+                            CS_BROKERS_MAX);
+    for (int i = 0; i < n; i++) {
+        char u[512];
+        if (!cfg_broker_pick(v, i, u, sizeof(u)))
+            return cs_error_set(err, CS_ERR_RANGE, "%s: URI too long", d->name);
+        int rc = check_uri(d->name, u, err);
+        if (rc)
+            return rc;
+    }
+    return CS_OK;
+}
+
+/* Validates v for d; on success stores into obj when obj is not NULL. */
+static int parse_value(const struct cfg_def *d, void *obj, const char *v, struct cs_error *err)
+{
+    char *field = obj ? (char *)obj + d->offset : NULL;
+    size_t len = strlen(v);
+    int rc;
+
+    switch (d->type) {
+    case CFG_INT: {
+        int64_t x;
+        if (!cs_parse_i64(v, (int64_t)d->min, (int64_t)d->max, &x))
+            return cs_error_set(err, CS_ERR_RANGE, "%s: '%.40s' is not an integer in %g..%g%s%s",
+                                d->name, v, d->min, d->max, d->unit ? " " : "",
+                                d->unit ? d->unit : "");
+        if (field)
+            *(int *)field = (int)x;
+        return CS_OK;
+    }
+    case CFG_DOUBLE: {
+        double x;
+        if (!cs_parse_double(v, d->min, d->max, &x))
+            return cs_error_set(err, CS_ERR_RANGE, "%s: '%.40s' is not a number in %g..%g%s%s",
+                                d->name, v, d->min, d->max, d->unit ? " " : "",
+                                d->unit ? d->unit : "");
+        if (field)
+            *(double *)field = x;
+        return CS_OK;
+    }
+    case CFG_BOOL: {
+        bool b;
+        if (!cs_parse_bool(v, &b))
+            return cs_error_set(err, CS_ERR_PARSE, "%s: '%.40s' is not a boolean (1/0, true/false)",
+                                d->name, v);
+        if (field)
+            *(bool *)field = b;
+        return CS_OK;
+    }
+    case CFG_ENUM:
+        for (const char *const *c = d->choices; *c; c++)
+            if (strcmp(*c, v) == 0)
+                goto store_string;
+        return cs_error_set(err, CS_ERR_UNKNOWN, "%s: '%.40s' is not one of the allowed values",
+                            d->name, v);
+    case CFG_STR:
+        for (size_t i = 0; i < len; i++)
+            if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+                return cs_error_set(err, CS_ERR_PARSE, "%s: control character at offset %zu",
+                                    d->name, i);
+        goto store_string;
+    case CFG_TEMPLATE:
+        rc = check_template(d, v, err);
+        if (rc)
+            return rc;
+        goto store_string;
+    case CFG_BROKERS:
+        rc = check_brokers(d, v, err);
+        if (rc)
+            return rc;
+        goto store_string;
+    case CFG_IDFMT: {
+        struct idfmt f;
+        rc = idfmt_parse(&f, v, err);
+        if (rc)
+            return rc;
+        goto store_string;
+    }
+    }
+    return cs_error_set(err, CS_ERR_INVAL, "%s: unsupported type", d->name);
+
+store_string:
+    if (len < (size_t)d->min || len > (size_t)d->max || len >= d->size)
+        return cs_error_set(err, CS_ERR_RANGE, "%s: length %zu outside %g..%g", d->name, len,
+                            d->min, d->max);
+    if (field)
+        memcpy(field, v, len + 1);
+    return CS_OK;
+}
+
+void cfg_defaults(const struct cfg_schema *s, void *obj)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        int rc = parse_value(&s->defs[i], obj, s->defs[i].def, NULL);
+        (void)rc; /* the defaults are checked by the unit tests */
+    }
+}
+
+int cfg_check(const struct cfg_schema *s, const char *key, const char *val, struct cs_error *err)
+{
+    const struct cfg_def *d = cfg_lookup(s, key);
+    if (!d)
+        return cs_error_set(err, CS_ERR_UNKNOWN, "unknown %s config key '%.60s'", s->name, key);
+    return parse_value(d, NULL, val, err);
+}
+
+int cfg_set(const struct cfg_schema *s, void *obj, const char *key, const char *val,
+            struct cs_error *err)
+{
+    const struct cfg_def *d = cfg_lookup(s, key);
+    if (!d)
+        return cs_error_set(err, CS_ERR_UNKNOWN, "unknown %s config key '%.60s'", s->name, key);
+    return parse_value(d, obj, val, err);
+}
+
+void cfg_format(const struct cfg_def *d, const void *obj, bool mask, struct buf *out)
+{
+    const char *field = (const char *)obj + d->offset;
+    if (mask && (d->flags & CFG_F_SECRET) && *field) {
+        buf_puts(out, "***");
+        return;
+    }
+    switch (d->type) {
+    case CFG_INT:
+        buf_printf(out, "%d", *(const int *)field);
+        break;
+    case CFG_DOUBLE:
+        buf_printf(out, "%g", *(const double *)field);
+        break;
+    case CFG_BOOL:
+        buf_puts(out, *(const bool *)field ? "1" : "0");
+        break;
+    default:
+        buf_puts(out, field);
+    }
+}
+
+static bool field_equal(const struct cfg_def *d, const void *a, const void *b)
+{
+    const char *x = (const char *)a + d->offset, *y = (const char *)b + d->offset;
+    switch (d->type) {
+    case CFG_INT:
+        return *(const int *)x == *(const int *)y;
+    case CFG_DOUBLE:
+        return *(const double *)x == *(const double *)y;
+    case CFG_BOOL:
+        return *(const bool *)x == *(const bool *)y;
+    default:
+        return strcmp(x, y) == 0;
+    }
+}
+
+unsigned cfg_diff(const struct cfg_schema *s, const void *a, const void *b)
+{
+    unsigned mask = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (!field_equal(&s->defs[i], a, b))
+            mask |= 1u << s->defs[i].apply;
+    return mask;
+}
+
+void cfg_layer_accept(const struct cfg_schema *s, struct kvlist *accepted, struct kvlist *rejected,
+                      const struct kvlist *incoming, cfg_reject_fn *reject, void *privdata)
+{
+    struct kvlist next = KVLIST_INIT, seen = KVLIST_INIT;
+    struct cs_error err;
+
+    for (size_t i = 0; i < incoming->n; i++) {
+        const char *k = incoming->v[i].key, *v = incoming->v[i].val;
+        if (cfg_check(s, k, v, &err) == CS_OK) {
+            kv_set(&next, k, v);
+            continue;
+        }
+        const char *old = kv_get(accepted, k);
+        if (old)
+            kv_set(&next, k, old);
+        kv_set(&seen, k, v);
+        const char *before = rejected ? kv_get(rejected, k) : NULL;
+        if (reject && !(before && strcmp(before, v) == 0)) {
+            const struct cfg_def *d = cfg_lookup(s, k);
+            reject(privdata, k, d && (d->flags & CFG_F_SECRET) ? "***" : v, err.msg);
+        }
+    }
+    kv_free(accepted);
+    *accepted = next;
+    if (rejected) {
+        kv_free(rejected);
+        *rejected = seen;
+    } else {
+        kv_free(&seen);
+    }
+}
+
+void cfg_apply_layer(const struct cfg_schema *s, void *obj, const struct kvlist *layer)
+{
+    for (size_t i = 0; i < layer->n; i++) {
+        int rc = cfg_set(s, obj, layer->v[i].key, layer->v[i].val, NULL);
+        (void)rc; /* layer entries were accepted by cfg_layer_accept */
+    }
+}
+
+static const char *const type_names[] = {
+    [CFG_INT] = "integer", [CFG_DOUBLE] = "number",   [CFG_BOOL] = "boolean",
+    [CFG_STR] = "string",  [CFG_ENUM] = "enum",       [CFG_TEMPLATE] = "template",
+    [CFG_BROKERS] = "URI list", [CFG_IDFMT] = "ID format",
+};
+
+static const char *const apply_names[] = {
+    [CFG_APPLY_NOW] = "live, at once",
+    [CFG_APPLY_NEXT] = "live, next message",
+    [CFG_APPLY_RECONNECT] = "live, reconnects",
+    [CFG_APPLY_BOOT] = "live, next boot",
+};
+_Static_assert(ARRAY_SIZE(apply_names) == CFG_APPLY__COUNT, "apply_names out of step");
+
+static void doc_schema(struct buf *out, const struct cfg_schema *s)
+{
+    buf_puts(out, "| key | type | bounds | default | unit | applies | meaning |\n"
+                  "|---|---|---|---|---|---|---|\n");
+    for (size_t i = 0; i < s->n; i++) {
+        const struct cfg_def *d = &s->defs[i];
+        char bounds[96];
+        switch (d->type) {
+        case CFG_INT:
+        case CFG_DOUBLE:
+            snprintf(bounds, sizeof(bounds), "%g..%g", d->min, d->max);
+            break;
+        case CFG_BOOL:
+            snprintf(bounds, sizeof(bounds), "0/1");
+            break;
+        case CFG_TEMPLATE:
+            snprintf(bounds, sizeof(bounds), "%g..%g chars; {%s}", d->min, d->max, d->vars);
+            for (char *p = bounds; *p; p++)
+                if (*p == ',')
+                    *p = '|';
+            break;
+        default:
+            snprintf(bounds, sizeof(bounds), "%g..%g chars", d->min, d->max);
+        }
+        buf_printf(out, "| `%s` | %s | %s | `%s` | %s | %s | %s |\n", d->name,
+                   type_names[d->type], bounds, d->def, d->unit ? d->unit : "",
+                   apply_names[d->apply], d->help);
+    }
+}
+
+void cfg_doc_markdown(struct buf *out)
+{
+    buf_puts(out, "<!-- Generated by `swarm-cli docs config` from the schema tables in "
+                  "common/src/cfg.c. Do not edit. -->\n");
+    buf_puts(out,
+             "# Configuration keys\n\n"
+             "## Charger keys\n\n"
+             "Effective value for charger C, key K (first found wins): `{ns}:charger:{id}` "
+             "(per-charger overrides) → `{ns}:cfg` (fleet defaults) → the built-in default "
+             "below.\n\n"
+             "Edit them with `swarm-cli config set [--charger ID] key=value` (validated before "
+             "writing) or with a bare `redis-cli HSET`: running chargers pick the change up "
+             "through keyspace notifications. A value that fails validation is rejected with an "
+             "event on `{ns}:events` (`\"type\":\"config_rejected\"`) and the previous value "
+             "stays in force; unknown keys are reported the same way.\n\n"
+             "Templates substitute `{id}` (charger ID), `{index}` (fleet index), `{msg}` "
+             "(message type) and `{worker}` (owning worker) where the row allows them.\n\n");
+    doc_schema(out, &cfg_charger_schema);
+    buf_puts(out,
+             "\n## Fleet settings (`{ns}:fleet`)\n\n"
+             "Read by the coordinator and every worker; `swarm-cli config set --fleet key=value` "
+             "or `redis-cli HSET swarm:fleet key value`.\n\n");
+    doc_schema(out, &cfg_fleet_schema);
+}

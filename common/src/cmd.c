@@ -1,0 +1,580 @@
+/* cmd.c - command table and parsers for the line and JSON forms. */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cs/cmd.h"
+#include "cs/mem.h"
+#include "cs/util.h"
+
+static const struct cmd_key no_keys[] = {{NULL, NULL}};
+
+static const struct cmd_key status_keys[] = {
+    {"connector", "connector number (0 = the charge point); default: every connector"},
+    {"errorCode", "OCPP error code for the StatusNotification (default NoError, OtherError when Faulted)"},
+    {"info", "free text for the StatusNotification info field"},
+    {NULL, NULL},
+};
+
+static const struct cmd_key trigger_keys[] = {
+    {"connector", "connector whose state fills the message (default 1)"},
+    {"FIELD", "any other key overrides that top-level field of the message payload"},
+    {NULL, NULL},
+};
+
+static const struct cmd_key assign_keys[] = {
+    {"epoch", "assignment epoch; older epochs are ignored"},
+    {"ranges", "index ranges the worker owns from now on, e.g. 1-500,901-950"},
+    {NULL, NULL},
+};
+
+static const struct cmd_key common_keys[] = {
+    {"ts", "sender's wall clock in ms since the epoch (swarm-cli sets it; used for latency)"},
+    {NULL, NULL},
+};
+
+/* The single definition of every verb. Indexed by enum cmd_verb. */
+static const struct cmd_def table[] = {
+    [CMD_TRIGGER] = {"trigger", CMD_TRIGGER, CMD_F_SEL | CMD_F_ANY_KEYS | CMD_F_MUTATES,
+                     {"msg", NULL}, 1, trigger_keys, "trigger SEL MSG [field=value ...]",
+                     "Send message MSG now from every selected charger; field=value pairs override "
+                     "fields of the payload.",
+                     "trigger CP-000042 StatusNotification status=Faulted errorCode=GroundFailure"},
+    [CMD_STATUS] = {"status", CMD_STATUS, CMD_F_SEL | CMD_F_MUTATES, {"status", NULL}, 1,
+                    status_keys, "status SEL STATUS [connector=N] [errorCode=CODE] [info=TEXT]",
+                    "Set the OCPP status of the selected chargers' connectors and send "
+                    "StatusNotification for each.",
+                    "status CP-000001..CP-000010 Charging"},
+    [CMD_PAUSE] = {"pause", CMD_PAUSE, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0, no_keys,
+                   "pause SEL",
+                   "Stop the periodic reports (Heartbeat, MeterValues) of the selected chargers; "
+                   "they stay connected and still answer.",
+                   "pause CP-01*"},
+    [CMD_RESUME] = {"resume", CMD_RESUME, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0, no_keys,
+                    "resume SEL", "Restart the periodic reports of paused chargers.",
+                    "resume *"},
+    [CMD_RELOAD] = {"reload", CMD_RELOAD, 0, {"key", NULL}, 0, no_keys, "reload [KEY]",
+                    "Re-read live config from Redis now: everything, or one KEY: cfg, fleet or "
+                    "charger:ID.",
+                    "reload charger:CP-000042"},
+    [CMD_PING] = {"ping", CMD_PING, 0, {NULL, NULL}, 0, no_keys, "ping",
+                  "Every worker answers with the number of chargers it holds.", "ping"},
+    [CMD_ASSIGN] = {"assign", CMD_ASSIGN, CMD_F_INTERNAL, {NULL, NULL}, 0, assign_keys,
+                    "assign epoch=N ranges=R",
+                    "Coordinator to one worker: the index ranges it owns from this epoch on.",
+                    "assign epoch=7 ranges=1-500"},
+};
+_Static_assert(ARRAY_SIZE(table) == CMD__COUNT, "command table out of step with enum cmd_verb");
+
+const struct cmd_def *cmd_table(size_t *n)
+{
+    *n = ARRAY_SIZE(table);
+    return table;
+}
+
+const struct cmd_def *cmd_lookup(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(table); i++)
+        if (strcmp(table[i].name, name) == 0)
+            return &table[i];
+    return NULL;
+}
+
+const struct cmd_key *cmd_common_keys(void)
+{
+    return common_keys;
+}
+
+bool cmd_id_valid(const char *id)
+{
+    size_t n = 0;
+    for (; id[n]; n++) {
+        char c = id[n];
+        if (n >= CMD_ID_MAX || !(isalnum((unsigned char)c) || strchr("_.:-", c)))
+            return false;
+    }
+    return n > 0;
+}
+
+static bool key_valid(const char *k, size_t n)
+{
+    if (n == 0 || n > 64 || !(isalpha((unsigned char)k[0]) || k[0] == '_'))
+        return false;
+    for (size_t i = 1; i < n; i++)
+        if (!(isalnum((unsigned char)k[i]) || k[i] == '_' || k[i] == '.'))
+            return false;
+    return true;
+}
+
+static bool key_in(const struct cmd_key *keys, const char *k)
+{
+    for (; keys && keys->name; keys++)
+        if (strcmp(keys->name, k) == 0)
+            return true;
+    return false;
+}
+
+void cmd_free(struct cmd *c)
+{
+    cs_free(c->select);
+    for (int i = 0; i < CMD_MAX_POS; i++)
+        cs_free(c->pos[i]);
+    kv_free(&c->args);
+    memset(c, 0, sizeof(*c));
+}
+
+const char *cmd_pos(const struct cmd *c, const char *name)
+{
+    for (int i = 0; i < c->npos; i++)
+        if (c->def->pos[i] && strcmp(c->def->pos[i], name) == 0)
+            return c->pos[i];
+    return NULL;
+}
+
+/* Checks a key=value argument against the verb's table row and stores it. */
+static int add_arg(struct cmd *c, const char *k, size_t kl, const char *v, size_t vl,
+                   struct cs_error *err)
+{
+    char key[80];
+    if (!key_valid(k, kl))
+        return cs_error_set(err, CS_ERR_PARSE, "%s: bad key '%.*s'", c->def->name,
+                            (int)(kl > 40 ? 40 : kl), k);
+    memcpy(key, k, kl);
+    key[kl] = '\0';
+    if (vl > CMD_VALUE_MAX)
+        return cs_error_set(err, CS_ERR_TOO_BIG, "%s: value of '%s' longer than %d", c->def->name,
+                            key, CMD_VALUE_MAX);
+    if (strcmp(key, "ts") == 0) {
+        char tmp[32];
+        int64_t ts;
+        if (vl >= sizeof(tmp))
+            return cs_error_set(err, CS_ERR_PARSE, "%s: ts must be ms since the epoch",
+                                c->def->name);
+        memcpy(tmp, v, vl);
+        tmp[vl] = '\0';
+        if (!cs_parse_i64(tmp, 0, INT64_MAX / 2, &ts))
+            return cs_error_set(err, CS_ERR_PARSE, "%s: ts must be ms since the epoch",
+                                c->def->name);
+        c->ts_ms = ts;
+        return CS_OK;
+    }
+    if (!(c->def->flags & CMD_F_ANY_KEYS) && !key_in(c->def->keys, key))
+        return cs_error_set(err, CS_ERR_UNKNOWN, "%s: unknown argument '%s'", c->def->name, key);
+    if (kv_get(&c->args, key))
+        return cs_error_set(err, CS_ERR_PARSE, "%s: argument '%s' given twice", c->def->name, key);
+    kv_setn(&c->args, key, kl, v, vl);
+    return CS_OK;
+}
+
+static int check_arity(struct cmd *c, struct cs_error *err)
+{
+    if ((c->def->flags & CMD_F_SEL) && !c->select)
+        return cs_error_set(err, CS_ERR_ARITY, "%s: missing selector; usage: %s", c->def->name,
+                            c->def->usage);
+    if (c->npos < c->def->pos_min)
+        return cs_error_set(err, CS_ERR_ARITY, "%s: missing %s; usage: %s", c->def->name,
+                            c->def->pos[c->npos], c->def->usage);
+    return CS_OK;
+}
+
+/* ---- line form ---------------------------------------------------------------------------- */
+
+struct token {
+    char *text; /* owned, quotes removed */
+    size_t len;
+    long eq;    /* offset of the first unquoted '=', or -1 */
+    size_t off; /* offset in the input, for messages */
+};
+
+/* Splits on blanks; "..." (with \" and \\ escapes) and '...' quote. */
+static int tokenize(const char *s, size_t len, struct token *tok, int *ntok, struct cs_error *err)
+{
+    size_t i = 0;
+    *ntok = 0;
+    while (i < len) {
+        while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+            i++;
+        if (i >= len)
+            break;
+        if (*ntok == CMD_MAX_TOKENS)
+            return cs_error_set(err, CS_ERR_TOO_BIG, "more than %d words", CMD_MAX_TOKENS);
+        struct buf b = BUF_INIT;
+        struct token *t = &tok[*ntok];
+        t->eq = -1;
+        t->off = i;
+        while (i < len && !(s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n')) {
+            char c = s[i];
+            if (c == '"' || c == '\'') {
+                size_t start = i++;
+                while (i < len && s[i] != c) {
+                    if (c == '"' && s[i] == '\\' && i + 1 < len)
+                        i++;
+                    buf_putc(&b, s[i++]);
+                }
+                if (i >= len) {
+                    buf_free(&b);
+                    return cs_error_set(err, CS_ERR_PARSE, "unterminated quote at offset %zu",
+                                        start);
+                }
+                i++;
+                continue;
+            }
+            if (c == '\0') {
+                buf_free(&b);
+                return cs_error_set(err, CS_ERR_PARSE, "NUL byte at offset %zu", i);
+            }
+            if (c == '=' && t->eq < 0)
+                t->eq = (long)b.len;
+            buf_putc(&b, c);
+            i++;
+        }
+        t->len = b.len;
+        t->text = buf_detach(&b);
+        (*ntok)++;
+    }
+    return CS_OK;
+}
+
+static int parse_line(const char *s, size_t len, struct cmd *c, struct cs_error *err)
+{
+    struct token *tok = cs_calloc(CMD_MAX_TOKENS, sizeof(*tok));
+    int ntok = 0, i = 0, rc = tokenize(s, len, tok, &ntok, err);
+    if (rc)
+        goto out;
+    if (i < ntok && tok[i].text[0] == '@') {
+        if (!cmd_id_valid(tok[i].text + 1)) {
+            rc = cs_error_set(err, CS_ERR_PARSE, "bad command id '%.70s' ([A-Za-z0-9_.:-]{1,64})",
+                              tok[i].text);
+            goto out;
+        }
+        cs_strlcpy(c->id, tok[i].text + 1, sizeof(c->id));
+        i++;
+    }
+    if (i >= ntok) {
+        rc = cs_error_set(err, CS_ERR_PARSE, "empty command");
+        goto out;
+    }
+    c->def = cmd_lookup(tok[i].text);
+    if (!c->def) {
+        rc = cs_error_set(err, CS_ERR_UNKNOWN, "unknown verb '%.40s'", tok[i].text);
+        goto out;
+    }
+    i++;
+    if ((c->def->flags & CMD_F_SEL) && i < ntok) {
+        c->select = cs_strdup(tok[i].text);
+        i++;
+    }
+    while (i < ntok && c->npos < CMD_MAX_POS && c->def->pos[c->npos] && tok[i].eq < 0) {
+        c->pos[c->npos++] = cs_strdup(tok[i].text);
+        i++;
+    }
+    for (; i < ntok; i++) {
+        if (tok[i].eq < 0) {
+            rc = cs_error_set(err, CS_ERR_PARSE,
+                              "%s: unexpected argument '%.40s' at offset %zu (expected key=value)",
+                              c->def->name, tok[i].text, tok[i].off);
+            goto out;
+        }
+        size_t kl = (size_t)tok[i].eq;
+        rc = add_arg(c, tok[i].text, kl, tok[i].text + kl + 1, tok[i].len - kl - 1, err);
+        if (rc)
+            goto out;
+    }
+    rc = check_arity(c, err);
+out:
+    for (int k = 0; k < ntok; k++)
+        cs_free(tok[k].text);
+    cs_free(tok);
+    return rc;
+}
+
+/* ---- JSON form ---------------------------------------------------------------------------- */
+
+/* Scalar JSON value as text: strings as-is, numbers in shortest form, booleans. */
+static bool scalar_text(const cJSON *v, struct buf *out)
+{
+    if (cJSON_IsString(v)) {
+        buf_puts(out, v->valuestring);
+        return true;
+    }
+    if (cJSON_IsNumber(v)) {
+        double d = v->valuedouble;
+        if (d == floor(d) && fabs(d) < 9e15)
+            buf_printf(out, "%lld", (long long)d);
+        else
+            buf_printf(out, "%.17g", d);
+        return true;
+    }
+    if (cJSON_IsBool(v)) {
+        buf_puts(out, cJSON_IsTrue(v) ? "true" : "false");
+        return true;
+    }
+    return false;
+}
+
+static int parse_json(const char *s, size_t len, struct cmd *c, struct cs_error *err)
+{
+    int rc = CS_OK;
+    struct buf tmp = BUF_INIT;
+    cJSON *root = cJSON_ParseWithLength(s, len);
+    if (!root) {
+        const char *at = cJSON_GetErrorPtr();
+        size_t off = at && at >= s && at <= s + len ? (size_t)(at - s) : 0;
+        return cs_error_set(err, CS_ERR_PARSE, "invalid JSON near offset %zu", off);
+    }
+    if (!cJSON_IsObject(root)) {
+        rc = cs_error_set(err, CS_ERR_PARSE, "JSON command must be an object");
+        goto out;
+    }
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id");
+    if (id && !cJSON_IsNull(id)) {
+        buf_reset(&tmp);
+        if (!scalar_text(id, &tmp) || !cmd_id_valid(buf_cstr(&tmp))) {
+            rc = cs_error_set(err, CS_ERR_PARSE, "bad \"id\" ([A-Za-z0-9_.:-]{1,64})");
+            goto out;
+        }
+        cs_strlcpy(c->id, buf_cstr(&tmp), sizeof(c->id));
+    }
+    const cJSON *verb = cJSON_GetObjectItemCaseSensitive(root, "cmd");
+    if (!cJSON_IsString(verb)) {
+        rc = cs_error_set(err, CS_ERR_PARSE, "JSON command needs a string \"cmd\"");
+        goto out;
+    }
+    c->def = cmd_lookup(verb->valuestring);
+    if (!c->def) {
+        rc = cs_error_set(err, CS_ERR_UNKNOWN, "unknown verb '%.40s'", verb->valuestring);
+        goto out;
+    }
+    const cJSON *it;
+    cJSON_ArrayForEach(it, root)
+    {
+        const char *k = it->string;
+        if (strcmp(k, "id") == 0 || strcmp(k, "cmd") == 0)
+            continue;
+        if (strcmp(k, "select") == 0 && (c->def->flags & CMD_F_SEL)) {
+            if (!cJSON_IsString(it)) {
+                rc = cs_error_set(err, CS_ERR_PARSE, "%s: \"select\" must be a string",
+                                  c->def->name);
+                goto out;
+            }
+            cs_free(c->select);
+            c->select = cs_strdup(it->valuestring);
+            continue;
+        }
+        if (strcmp(k, "ts") == 0) {
+            if (!cJSON_IsNumber(it) || it->valuedouble < 0 || it->valuedouble > 9e15) {
+                rc = cs_error_set(err, CS_ERR_PARSE, "%s: \"ts\" must be ms since the epoch",
+                                  c->def->name);
+                goto out;
+            }
+            c->ts_ms = (int64_t)it->valuedouble;
+            continue;
+        }
+        if (strcmp(k, "args") == 0) {
+            if (!cJSON_IsObject(it)) {
+                rc = cs_error_set(err, CS_ERR_PARSE, "%s: \"args\" must be an object",
+                                  c->def->name);
+                goto out;
+            }
+            const cJSON *a;
+            cJSON_ArrayForEach(a, it)
+            {
+                buf_reset(&tmp);
+                if (!scalar_text(a, &tmp)) {
+                    rc = cs_error_set(err, CS_ERR_PARSE, "%s: argument '%.40s' must be a scalar",
+                                      c->def->name, a->string);
+                    goto out;
+                }
+                rc = add_arg(c, a->string, strlen(a->string), buf_cstr(&tmp), tmp.len, err);
+                if (rc)
+                    goto out;
+            }
+            continue;
+        }
+        int p = -1;
+        for (int i = 0; i < CMD_MAX_POS && c->def->pos[i]; i++)
+            if (strcmp(c->def->pos[i], k) == 0)
+                p = i;
+        if (p < 0) {
+            rc = cs_error_set(err, CS_ERR_UNKNOWN, "%s: unknown field \"%.40s\"", c->def->name, k);
+            goto out;
+        }
+        buf_reset(&tmp);
+        if (!scalar_text(it, &tmp)) {
+            rc = cs_error_set(err, CS_ERR_PARSE, "%s: \"%s\" must be a string", c->def->name, k);
+            goto out;
+        }
+        cs_free(c->pos[p]);
+        c->pos[p] = buf_detach(&tmp);
+        if (p + 1 > c->npos)
+            c->npos = p + 1;
+    }
+    for (int i = 0; i < c->npos; i++) {
+        if (!c->pos[i]) {
+            rc = cs_error_set(err, CS_ERR_ARITY, "%s: \"%s\" given without \"%s\"", c->def->name,
+                              c->def->pos[c->npos - 1], c->def->pos[i]);
+            goto out;
+        }
+    }
+    rc = check_arity(c, err);
+out:
+    buf_free(&tmp);
+    cJSON_Delete(root);
+    return rc;
+}
+
+int cmd_parse(const char *text, size_t len, struct cmd *out, struct cs_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (len > CMD_MAX_LEN)
+        return cs_error_set(err, CS_ERR_TOO_BIG, "command of %zu bytes exceeds the %d-byte cap",
+                            len, CMD_MAX_LEN);
+    size_t i = 0;
+    while (i < len && isspace((unsigned char)text[i]))
+        i++;
+    int rc = (i < len && text[i] == '{') ? parse_json(text + i, len - i, out, err)
+                                        : parse_line(text, len, out, err);
+    if (rc) {
+        char id[CMD_ID_MAX + 1];
+        memcpy(id, out->id, sizeof(id));
+        cmd_free(out);
+        memcpy(out->id, id, sizeof(id));
+    }
+    return rc;
+}
+
+void cmd_salvage_id(const char *text, size_t len, char id[CMD_ID_MAX + 1])
+{
+    id[0] = '\0';
+    size_t i = 0;
+    while (i < len && isspace((unsigned char)text[i]))
+        i++;
+    if (i < len && text[i] == '@') {
+        size_t n = 0;
+        i++;
+        while (i < len && n < CMD_ID_MAX && !isspace((unsigned char)text[i]))
+            id[n++] = text[i++];
+        id[n] = '\0';
+    } else if (i < len && text[i] == '{') {
+        cJSON *root = cJSON_ParseWithLength(text + i, len - i);
+        const cJSON *v = root ? cJSON_GetObjectItemCaseSensitive(root, "id") : NULL;
+        if (cJSON_IsString(v))
+            cs_strlcpy(id, v->valuestring, CMD_ID_MAX + 1);
+        cJSON_Delete(root);
+    }
+    if (!cmd_id_valid(id))
+        id[0] = '\0';
+}
+
+void cmd_to_json(const struct cmd *c, struct buf *out)
+{
+    struct jw w;
+    jw_init(&w, out);
+    jw_obj(&w);
+    if (c->id[0])
+        jw_kstr(&w, "id", c->id);
+    jw_kstr(&w, "cmd", c->def->name);
+    if (c->select)
+        jw_kstr(&w, "select", c->select);
+    for (int i = 0; i < c->npos; i++)
+        jw_kstr(&w, c->def->pos[i], c->pos[i]);
+    if (c->args.n) {
+        jw_key(&w, "args");
+        jw_obj(&w);
+        for (size_t i = 0; i < c->args.n; i++)
+            jw_kstr(&w, c->args.v[i].key, c->args.v[i].val);
+        jw_end(&w);
+    }
+    if (c->ts_ms)
+        jw_kint(&w, "ts", c->ts_ms);
+    jw_end(&w);
+}
+
+static void doc_keys(struct buf *out, const struct cmd_key *keys)
+{
+    for (; keys && keys->name; keys++)
+        buf_printf(out, "  - `%s`: %s\n", keys->name, keys->help);
+}
+
+void cmd_doc_markdown(struct buf *out)
+{
+    buf_puts(out, "<!-- Generated by `swarm-cli docs commands` from the command table in "
+                  "common/src/cmd.c. Do not edit. -->\n");
+    buf_puts(out, "# Commands\n\n");
+    buf_puts(out,
+             "Commands go to the Redis channel `{ns}:cmd` (every worker) or `{ns}:cmd:{worker}` "
+             "(one worker), in either of two equivalent forms:\n\n"
+             "```\n"
+             "PUBLISH swarm:cmd \"@c1 trigger CP-000042 StatusNotification status=Faulted "
+             "errorCode=GroundFailure\"\n"
+             "PUBLISH swarm:cmd '{\"id\":\"c1\",\"cmd\":\"trigger\",\"select\":\"CP-000042\","
+             "\"msg\":\"StatusNotification\",\"args\":{\"status\":\"Faulted\","
+             "\"errorCode\":\"GroundFailure\"}}'\n"
+             "```\n\n"
+             "Line form: `[@id] VERB [SELECTOR] [POSITIONAL...] [key=value...]`. Values may be "
+             "quoted with `\"...\"` (backslash escapes `\\\"` and `\\\\`) or `'...'`. "
+             "The JSON form names the positional arguments as fields (`\"msg\"`, `\"status\"`, "
+             "`\"key\"`), the selector as `\"select\"` and key=value arguments in `\"args\"`.\n\n");
+    buf_printf(out, "A command is at most %d bytes; larger payloads are refused with an error "
+                    "reply.\n\n",
+               CMD_MAX_LEN);
+    buf_puts(out, "## Verbs\n\n| verb | usage | what it does |\n|---|---|---|\n");
+    size_t n;
+    const struct cmd_def *t = cmd_table(&n);
+    for (size_t i = 0; i < n; i++)
+        buf_printf(out, "| `%s` | `%s` | %s%s |\n", t[i].name, t[i].usage, t[i].summary,
+                   (t[i].flags & CMD_F_INTERNAL) ? " *(internal: sent by the coordinator)*" : "");
+    buf_puts(out, "\n");
+    for (size_t i = 0; i < n; i++) {
+        buf_printf(out, "### %s\n\n`%s`\n\n%s\n\n", t[i].name, t[i].usage, t[i].summary);
+        if (t[i].keys && t[i].keys->name) {
+            buf_puts(out, "Arguments:\n\n");
+            doc_keys(out, t[i].keys);
+            buf_puts(out, "\n");
+        }
+        buf_printf(out, "```\nredis-cli PUBLISH swarm:cmd '%s'\n```\n\n", t[i].example);
+    }
+    buf_puts(out, "Every verb also accepts:\n\n");
+    doc_keys(out, common_keys);
+    buf_puts(out,
+             "\n## Selectors\n\n"
+             "| form | matches |\n|---|---|\n"
+             "| `*` | every charger |\n"
+             "| `CP-000042` | one charger by ID |\n"
+             "| `CP-000001..CP-005000` | an ID range (by fleet index when both ends follow "
+             "`id_format`, else by text) |\n"
+             "| `CP-00004?`, `CP-01*`, `CP-0000[1-3]?` | shell-style globs on the ID |\n"
+             "| `worker:NAME` | every charger held by a worker (NAME may be a glob: "
+             "`worker:host-a.*`) |\n"
+             "| `A,B,C` | the union of the elements |\n\n"
+             "IDs use the characters `[A-Za-z0-9_.-]`; anything else in a selector is an error. "
+             "`where:` and `random:` selectors are reserved and refused by this version.\n\n"
+             "## Replies\n\n"
+             "Every live worker answers each command on `{ns}:reply` with one JSON object, "
+             "`matched` = 0 when it holds none of the selected chargers:\n\n"
+             "```json\n"
+             "{\"id\":\"c1\",\"worker\":\"host-a.w0\",\"cmd\":\"trigger\",\"matched\":5,"
+             "\"done\":5,\"errors\":[],\"ms\":0.41,\"lag_ms\":2}\n"
+             "```\n\n"
+             "- `id`: the command id (`@id` or `\"id\"`); `null` when the sender gave none.\n"
+             "- `matched`: chargers of this worker the selector matched; `done`: chargers the "
+             "action completed for.\n"
+             "- `errors`: messages naming what went wrong (at most 10, then a count).\n"
+             "- `ms`: time the worker spent; `lag_ms`: from the command's `ts` to the worker "
+             "applying it (only when `ts` was given).\n\n"
+             "A command that does not parse gets one error reply per worker naming the problem "
+             "(`\"errors\":[\"trigger: missing msg; usage: ...\"]`) and changes nothing.\n\n"
+             "`redis-cli PUBLISH` is fire-and-forget (Redis pub/sub is at-most-once: a worker "
+             "that is disconnected at that moment misses it); the replies show who acted.\n\n"
+             "## Examples with redis-cli\n\n"
+             "```\n"
+             "redis-cli SUBSCRIBE swarm:reply                       # watch the answers\n"
+             "redis-cli PUBLISH swarm:cmd 'trigger * Heartbeat'\n"
+             "redis-cli PUBLISH swarm:cmd 'status CP-000007 Faulted errorCode=GroundFailure'\n"
+             "redis-cli PUBLISH swarm:cmd 'trigger CP-00001? MeterValues connector=1'\n"
+             "redis-cli PUBLISH swarm:cmd '@my-1 ping'\n"
+             "```\n");
+}

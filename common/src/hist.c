@@ -1,0 +1,99 @@
+/* hist.c - log-linear histogram. */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cs/err.h"
+#include "cs/hist.h"
+
+static unsigned bucket_of(uint64_t v)
+{
+    if (v < 16)
+        return (unsigned)v;
+    unsigned e = 63u - (unsigned)__builtin_clzll(v); /* floor(log2 v) >= 4 */
+    unsigned sub = (unsigned)(v >> (e - 2)) & 3u;
+    unsigned i = 16 + (e - 4) * 4 + sub;
+    return i < HIST_BUCKETS ? i : HIST_BUCKETS - 1;
+}
+
+static uint64_t bucket_upper(unsigned i)
+{
+    if (i < 16)
+        return i;
+    unsigned e = (i - 16) / 4 + 4, sub = (i - 16) % 4;
+    return ((uint64_t)(4 + sub + 1) << (e - 2)) - 1;
+}
+
+void hist_add(struct hist *h, uint64_t v)
+{
+    h->b[bucket_of(v)]++;
+    h->count++;
+    h->sum += v;
+    if (v > h->max)
+        h->max = v;
+}
+
+void hist_merge(struct hist *dst, const struct hist *src)
+{
+    for (unsigned i = 0; i < HIST_BUCKETS; i++)
+        dst->b[i] += src->b[i];
+    dst->count += src->count;
+    dst->sum += src->sum;
+    if (src->max > dst->max)
+        dst->max = src->max;
+}
+
+uint64_t hist_quantile(const struct hist *h, double q)
+{
+    if (!h->count)
+        return 0;
+    uint64_t rank = (uint64_t)(q * (double)h->count);
+    if (rank >= h->count)
+        rank = h->count - 1;
+    uint64_t seen = 0;
+    for (unsigned i = 0; i < HIST_BUCKETS; i++) {
+        seen += h->b[i];
+        if (seen > rank) {
+            uint64_t up = bucket_upper(i);
+            return up < h->max ? up : h->max;
+        }
+    }
+    return h->max;
+}
+
+void hist_format(const struct hist *h, struct buf *out)
+{
+    bool first = true;
+    for (unsigned i = 0; i < HIST_BUCKETS; i++) {
+        if (!h->b[i])
+            continue;
+        buf_printf(out, "%s%u:%u", first ? "" : ",", i, h->b[i]);
+        first = false;
+    }
+}
+
+int hist_parse(struct hist *h, const char *text)
+{
+    memset(h, 0, sizeof(*h));
+    const char *p = text;
+    while (*p) {
+        char *end;
+        unsigned long i = strtoul(p, &end, 10);
+        if (end == p || *end != ':' || i >= HIST_BUCKETS)
+            return CS_ERR_PARSE;
+        p = end + 1;
+        unsigned long n = strtoul(p, &end, 10);
+        if (end == p || n > UINT32_MAX)
+            return CS_ERR_PARSE;
+        h->b[i] += (uint32_t)n;
+        h->count += n;
+        if (bucket_upper((unsigned)i) > h->max)
+            h->max = bucket_upper((unsigned)i);
+        p = end;
+        if (*p == ',')
+            p++;
+        else if (*p)
+            return CS_ERR_PARSE;
+    }
+    return CS_OK;
+}

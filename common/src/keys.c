@@ -1,0 +1,31 @@
+/* keys.c - the key and channel name table. */
+#include <stdio.h>
+
+#include "cs/keys.h"
+#include "cs/mem.h"
+
+static const char *const formats[] = {
+    [K_FLEET] = "%s:fleet",
+    [K_CFG] = "%s:cfg",
+    [K_CHARGER] = "%s:charger:%s",
+    [K_STATE] = "%s:state:%s",
+    [K_AGENT] = "%s:agent:%s",
+    [K_AGENTS] = "%s:agents",
+    [K_ASSIGN] = "%s:assign",
+    [K_STATS_W] = "%s:stats:%s",
+    [K_STATS] = "%s:stats",
+    [K_TS_W] = "%s:ts:%s",
+    [K_TS] = "%s:ts",
+    [K_COORDINATOR] = "%s:coordinator",
+    [CH_CMD] = "%s:cmd",
+    [CH_CMD_W] = "%s:cmd:%s",
+    [CH_REPLY] = "%s:reply",
+    [CH_EVENTS] = "%s:events",
+};
+_Static_assert(ARRAY_SIZE(formats) == K__COUNT, "key formats out of step with enum cs_key");
+
+const char *cs_key(char *out, const char *ns, enum cs_key k, const char *arg)
+{
+    snprintf(out, CS_KEY_MAX, formats[k], ns, arg ? arg : "");
+    return out;
+}

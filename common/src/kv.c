@@ -1,0 +1,95 @@
+/* kv.c - ordered string key/value list. Lists are short (tens of pairs): linear search. */
+#include <string.h>
+
+#include "cs/kv.h"
+#include "cs/mem.h"
+
+void kv_init(struct kvlist *l)
+{
+    l->v = NULL;
+    l->n = l->cap = 0;
+}
+
+void kv_clear(struct kvlist *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        cs_free(l->v[i].key);
+        cs_free(l->v[i].val);
+    }
+    l->n = 0;
+}
+
+void kv_free(struct kvlist *l)
+{
+    kv_clear(l);
+    cs_free(l->v);
+    kv_init(l);
+}
+
+static struct kv *find(const struct kvlist *l, const char *key, size_t klen)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strlen(l->v[i].key) == klen && memcmp(l->v[i].key, key, klen) == 0)
+            return &l->v[i];
+    return NULL;
+}
+
+void kv_setn(struct kvlist *l, const char *key, size_t klen, const char *val, size_t vlen)
+{
+    struct kv *e = find(l, key, klen);
+    if (e) {
+        cs_free(e->val);
+        e->val = cs_strndup(val, vlen);
+        return;
+    }
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 8;
+        l->v = cs_realloc(l->v, l->cap * sizeof(*l->v));
+    }
+    l->v[l->n].key = cs_strndup(key, klen);
+    l->v[l->n].val = cs_strndup(val, vlen);
+    l->n++;
+}
+
+void kv_set(struct kvlist *l, const char *key, const char *val)
+{
+    kv_setn(l, key, strlen(key), val, strlen(val));
+}
+
+const char *kv_get(const struct kvlist *l, const char *key)
+{
+    const struct kv *e = find(l, key, strlen(key));
+    return e ? e->val : NULL;
+}
+
+bool kv_del(struct kvlist *l, const char *key)
+{
+    struct kv *e = find(l, key, strlen(key));
+    if (!e)
+        return false;
+    cs_free(e->key);
+    cs_free(e->val);
+    size_t i = (size_t)(e - l->v);
+    memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof(*l->v));
+    l->n--;
+    return true;
+}
+
+void kv_copy(struct kvlist *dst, const struct kvlist *src)
+{
+    kv_clear(dst);
+    for (size_t i = 0; i < src->n; i++)
+        kv_set(dst, src->v[i].key, src->v[i].val);
+}
+
+bool kv_equal(const struct kvlist *a, const struct kvlist *b)
+{
+    if (a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++) {
+        const char *v = kv_get(b, a->v[i].key);
+        if (!v || strcmp(v, a->v[i].val) != 0)
+            return false;
+    }
+    return true;
+}

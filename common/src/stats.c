@@ -1,0 +1,86 @@
+/* stats.c - the stats field table and renderer. */
+#include <stdio.h>
+
+#include "cs/mem.h"
+#include "cs/stats.h"
+
+#define G(f, h) {#f, offsetof(struct worker_stats, f), STAT_GAUGE, h}
+#define C(f, h) {#f, offsetof(struct worker_stats, f), STAT_COUNTER, h}
+
+static const struct stats_field fields[] = {
+    G(assigned, "chargers this worker owns"),
+    G(connected, "chargers connected to the broker"),
+    G(connecting, "chargers waiting for the ramp or connecting"),
+    G(offline, "chargers disconnected, waiting to reconnect"),
+    G(disabled, "chargers kept offline by enabled=0"),
+    G(paused, "chargers with periodic reports paused"),
+    G(charging, "connectors in Charging"),
+    G(faulted, "connectors in Faulted"),
+    C(msgs_out, "messages published"),
+    C(msgs_in, "messages received from the platform"),
+    C(msgs_dropped, "messages dropped (not connected or queue full)"),
+    C(publish_errors, "publishes the broker or library refused"),
+    C(connects, "successful MQTT connects"),
+    C(connect_failures, "failed MQTT connect attempts"),
+    C(conn_lost, "established connections that dropped"),
+    C(cmds, "commands handled"),
+    C(cmd_errors, "commands answered with an error"),
+    C(cfg_changes, "config changes applied"),
+    C(cfg_rejected, "config values rejected"),
+    G(rss_kb, "resident memory of the worker process, KiB"),
+    G(loop_lag_ms, "worst event-loop lag over the last interval, ms"),
+    G(inbox_depth, "MQTT events waiting for the loop"),
+};
+
+const struct stats_field *stats_fields(size_t *n)
+{
+    *n = ARRAY_SIZE(fields);
+    return fields;
+}
+
+static void put_u64(struct kvlist *out, const char *k, uint64_t v)
+{
+    char num[24];
+    snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
+    kv_set(out, k, num);
+}
+
+static void put_ms(struct kvlist *out, const char *k, uint64_t us)
+{
+    char num[32];
+    snprintf(num, sizeof(num), "%.3f", (double)us / 1000.0);
+    kv_set(out, k, num);
+}
+
+static void put_hist(struct kvlist *out, const char *prefix, const struct hist *h)
+{
+    char k[48];
+    struct buf b = BUF_INIT;
+    snprintf(k, sizeof(k), "%s_p50_ms", prefix);
+    put_ms(out, k, hist_quantile(h, 0.50));
+    snprintf(k, sizeof(k), "%s_p90_ms", prefix);
+    put_ms(out, k, hist_quantile(h, 0.90));
+    snprintf(k, sizeof(k), "%s_p99_ms", prefix);
+    put_ms(out, k, hist_quantile(h, 0.99));
+    snprintf(k, sizeof(k), "%s_max_ms", prefix);
+    put_ms(out, k, h->max);
+    snprintf(k, sizeof(k), "%s_count", prefix);
+    put_u64(out, k, h->count);
+    snprintf(k, sizeof(k), "%s_hist", prefix);
+    hist_format(h, &b);
+    kv_set(out, k, buf_cstr(&b));
+    buf_free(&b);
+}
+
+void stats_render(const struct worker_stats *s, struct kvlist *out)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+        put_u64(out, fields[i].name, *(const uint64_t *)((const char *)s + fields[i].offset));
+    for (int t = 0; t < MSG__COUNT; t++) {
+        char k[64];
+        snprintf(k, sizeof(k), "out.%s", catalog_get((enum msg_id)t)->name);
+        put_u64(out, k, s->out_by_type[t]);
+    }
+    put_hist(out, "ack", &s->ack_us);
+    put_hist(out, "cmd", &s->cmd_us);
+}
