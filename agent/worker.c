@@ -1,0 +1,1016 @@
+/* worker.c - a worker process: Redis control plane (registration and lease, assignment,
+ * commands and replies, live config through keyspace notifications, stats) around the
+ * chargers of charger_rt.c. Everything runs on the loop thread. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "charger_rt.h"
+#include "cs/cmd.h"
+#include "cs/log.h"
+#include "cs/mem.h"
+#include "cs/rds.h"
+#include "cs/selector.h"
+#include "mqtt.h"
+#include "worker.h"
+
+#define MAX_REPLY_ERRORS 10
+#define LAG_TICK_MS 100
+#define STATS_TTL_S 120
+#define TS_MAXLEN_STR "3600" /* entries kept in {ns}:ts:{worker}, about an hour at 1/s */
+
+const char *worker_key(struct worker *w, char *out, enum cs_key k, const char *arg)
+{
+    return cs_key(out, w->ns, k, arg);
+}
+
+bool worker_may_connect(const struct worker *w)
+{
+    return w->lease_ok_ms && cs_mono_ms() - w->lease_ok_ms < w->fleet.lease_ms;
+}
+
+void worker_event(struct worker *w, const char *type, const struct kvlist *fields)
+{
+    char ch[CS_KEY_MAX];
+    struct buf b = BUF_INIT;
+    struct jw j;
+    jw_init(&j, &b);
+    jw_obj(&j);
+    jw_kint(&j, "ts", cs_now_ms());
+    jw_kstr(&j, "type", type);
+    jw_kstr(&j, "worker", w->name);
+    for (size_t i = 0; fields && i < fields->n; i++)
+        jw_kstr(&j, fields->v[i].key, fields->v[i].val);
+    jw_end(&j);
+    rds_cmd(w->rc, NULL, NULL, "PUBLISH %s %b", worker_key(w, ch, CH_EVENTS, NULL), b.s, b.len);
+    buf_free(&b);
+}
+
+static struct charger_rt *find_index(struct worker *w, uint32_t index)
+{
+    size_t lo = 0, hi = w->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (w->by_index[mid]->m.index < index)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < w->n && w->by_index[lo]->m.index == index ? w->by_index[lo] : NULL;
+}
+
+/* ---- config ------------------------------------------------------------------------------- */
+
+static void on_base_rejected(void *privdata, const char *key, const char *val, const char *why)
+{
+    struct worker *w = privdata;
+    struct kvlist f = KVLIST_INIT;
+    w->st.cfg_rejected++;
+    kv_set(&f, "scope", "cfg");
+    kv_set(&f, "key", key);
+    kv_set(&f, "value", val);
+    kv_set(&f, "error", why);
+    /* Every worker sees the same bad value; one of them is enough to tell. */
+    if (w->slot == 0)
+        log_warn("config rejected: %s", why);
+    worker_event(w, "config_rejected", &f);
+    kv_free(&f);
+}
+
+static void on_fleet_rejected(void *privdata, const char *key, const char *val, const char *why)
+{
+    struct worker *w = privdata;
+    struct kvlist f = KVLIST_INIT;
+    w->st.cfg_rejected++;
+    kv_set(&f, "scope", "fleet");
+    kv_set(&f, "key", key);
+    kv_set(&f, "value", val);
+    kv_set(&f, "error", why);
+    if (w->slot == 0)
+        log_warn("fleet setting rejected: %s", why);
+    worker_event(w, "config_rejected", &f);
+    kv_free(&f);
+}
+
+static void on_cfg_loaded(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    (void)privdata;
+    struct worker *w = rds_privdata(r);
+    if (!rds_reply_ok(reply))
+        return;
+    struct kvlist in = KVLIST_INIT;
+    struct charger_cfg old = w->base_cfg;
+    rds_reply_kv(reply, &in);
+    cfg_layer_accept(&cfg_charger_schema, &w->cfg_acc, &w->cfg_rej, &in, on_base_rejected, w);
+    kv_free(&in);
+    cfg_defaults(&cfg_charger_schema, &w->base_cfg);
+    cfg_apply_layer(&cfg_charger_schema, &w->base_cfg, &w->cfg_acc);
+    w->cfg_loaded = true;
+    if (!cfg_diff(&cfg_charger_schema, &old, &w->base_cfg))
+        return;
+    log_info("fleet config changed");
+    for (size_t i = 0; i < w->n; i++)
+        crt_base_changed(w->by_index[i], &old);
+}
+
+static void apply_assignment(struct worker *w, int64_t epoch, const struct rset *ranges);
+
+static void release_all(struct worker *w)
+{
+    /* Release from the end: removal shifts the array. */
+    for (size_t i = w->n; i-- > 0;)
+        if (i < w->n)
+            crt_release(w->by_index[i]);
+}
+
+static void on_fleet_loaded(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    (void)privdata;
+    struct worker *w = rds_privdata(r);
+    if (!rds_reply_ok(reply))
+        return;
+    struct kvlist in = KVLIST_INIT;
+    struct fleet_cfg old = w->fleet;
+    rds_reply_kv(reply, &in);
+    cfg_layer_accept(&cfg_fleet_schema, &w->fleet_acc, &w->fleet_rej, &in, on_fleet_rejected, w);
+    kv_free(&in);
+    cfg_defaults(&cfg_fleet_schema, &w->fleet);
+    cfg_apply_layer(&cfg_fleet_schema, &w->fleet, &w->fleet_acc);
+    w->fleet_loaded = true;
+    if (strcmp(old.id_format, w->fleet.id_format) != 0) {
+        struct idfmt f;
+        if (idfmt_parse(&f, w->fleet.id_format, NULL) == CS_OK) {
+            w->idf = f;
+            if (w->n) {
+                /* Every ID changes: hand the chargers back and take them again. */
+                log_info("id_format is now %s: restarting this worker's chargers",
+                         w->fleet.id_format);
+                struct rset keep = RSET_INIT;
+                rset_copy(&keep, &w->assigned);
+                release_all(w);
+                rset_clear(&w->assigned);
+                apply_assignment(w, w->epoch, &keep);
+                rset_free(&keep);
+            }
+        }
+    }
+    if (old.ramp_per_s != w->fleet.ramp_per_s)
+        crt_ramp_kick(w);
+}
+
+static void load_fleet(struct worker *w)
+{
+    char k[CS_KEY_MAX];
+    rds_cmd(w->rc, on_fleet_loaded, NULL, "HGETALL %s", worker_key(w, k, K_FLEET, NULL));
+}
+
+static void load_cfg(struct worker *w)
+{
+    char k[CS_KEY_MAX];
+    rds_cmd(w->rc, on_cfg_loaded, NULL, "HGETALL %s", worker_key(w, k, K_CFG, NULL));
+}
+
+static void reload_chargers(struct worker *w)
+{
+    for (size_t i = 0; i < w->n; i++)
+        if (!w->by_index[i]->releasing)
+            crt_reload(w->by_index[i]);
+}
+
+/* ---- assignment ------------------------------------------------------------------------------ */
+
+static void apply_assignment(struct worker *w, int64_t epoch, const struct rset *ranges)
+{
+    struct rset held = RSET_INIT, add = RSET_INIT;
+    if (epoch < w->epoch) {
+        log_debug("ignoring assignment of stale epoch %lld (have %lld)", (long long)epoch,
+                  (long long)w->epoch);
+        return;
+    }
+    bool changed = !rset_equal(ranges, &w->assigned);
+    w->epoch = epoch;
+    rset_copy(&w->assigned, ranges);
+    w->assign_loaded = true;
+    if (w->stopping)
+        return;
+
+    for (size_t i = w->n; i-- > 0;) {
+        if (i >= w->n)
+            continue;
+        struct charger_rt *ch = w->by_index[i];
+        if (!rset_contains(ranges, ch->m.index))
+            crt_release(ch);
+    }
+    for (size_t i = 0; i < w->n; i++)
+        rset_add(&held, w->by_index[i]->m.index, w->by_index[i]->m.index);
+    rset_subtract(&add, ranges, &held);
+    uint64_t want = rset_count(&add), added = 0;
+    for (size_t r = 0; r < add.n; r++) {
+        for (uint64_t i = add.r[r].lo; i <= add.r[r].hi; i++) {
+            if (!crt_add(w, (uint32_t)i))
+                goto full;
+            added++;
+        }
+    }
+full:
+    if (added < want)
+        log_error("assignment of %llu chargers exceeds the free slots; %llu not started",
+                  (unsigned long long)rset_count(ranges), (unsigned long long)(want - added));
+    if (changed) {
+        struct buf b = BUF_INIT;
+        rset_format(ranges, &b);
+        log_info("assignment epoch %lld: %llu chargers (%s)", (long long)epoch,
+                 (unsigned long long)rset_count(ranges), b.len ? b.s : "none");
+        buf_free(&b);
+    }
+    rset_free(&held);
+    rset_free(&add);
+}
+
+/* Indexes this worker still runs, including chargers on their way out. */
+static void held_ranges(struct worker *w, struct buf *out)
+{
+    struct rset held = RSET_INIT;
+    for (size_t i = 0; i < w->n; i++)
+        rset_add(&held, w->by_index[i]->m.index, w->by_index[i]->m.index);
+    rset_format(&held, out);
+    rset_free(&held);
+}
+
+static void lease_refresh(struct worker *w);
+
+void worker_charger_gone(struct worker *w)
+{
+    /* Tell the coordinator soon that the indexes are free (debounced by the timer). */
+    if (!w->stopping) {
+        struct timeval tv = {0, 50 * 1000};
+        evtimer_add(w->lease_ev, &tv);
+        /* An index granted again while its previous instance was closing starts now. */
+        struct rset again = RSET_INIT;
+        rset_copy(&again, &w->assigned);
+        apply_assignment(w, w->epoch, &again);
+        rset_free(&again);
+        return;
+    }
+    if (w->n == 0)
+        event_active(w->stop_ev, 0, 0);
+}
+
+static void on_assign_read(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    int64_t sent_ms = (int64_t)(intptr_t)privdata;
+    struct worker *w = rds_privdata(r);
+    w->lease_inflight = false;
+    if (!rds_reply_ok(reply) || rds_reply_len(reply) != 2)
+        return;
+    /* The lease was written before this read: it holds from when it was sent. */
+    if (!w->lease_ok_ms) {
+        log_info("registered; lease %d ms", w->fleet.lease_ms);
+        if (w->ready_fd >= 0) {
+            ssize_t n = write(w->ready_fd, "R", 1);
+            (void)n;
+            close(w->ready_fd);
+            w->ready_fd = -1;
+        }
+    }
+    w->lease_ok_ms = sent_ms;
+    crt_ramp_kick(w);
+
+    const char *ranges = rds_reply_str(rds_reply_at(reply, 0), NULL);
+    long long epoch = rds_reply_num(rds_reply_at(reply, 1), 0);
+    struct rset set = RSET_INIT;
+    struct cs_error err;
+    if (ranges && rset_parse(&set, ranges, &err) != CS_OK) {
+        log_warn("assignment in Redis does not parse: %s", err.msg);
+        rset_free(&set);
+        return;
+    }
+    if (!ranges)
+        rset_clear(&set);
+    /* An older epoch than ours means Redis lost the assignment (restart without persistence):
+     * keep running until the coordinator has rebuilt it. */
+    if (epoch > w->epoch || (epoch == w->epoch && !w->assign_loaded))
+        apply_assignment(w, epoch, &set);
+    rset_free(&set);
+}
+
+static void lease_refresh(struct worker *w)
+{
+    char key[CS_KEY_MAX], idx[CS_KEY_MAX], asg[CS_KEY_MAX], host[128], pid[16], slot[16], cap[16],
+        ver[32], started[24], epoch[24], nch[16], conn[16], now[24], lease[16];
+    struct buf held = BUF_INIT;
+    if (!rds_is_up(w->rc) || w->lease_inflight)
+        return;
+    gethostname(host, sizeof(host));
+    host[sizeof(host) - 1] = '\0';
+    snprintf(pid, sizeof(pid), "%d", (int)getpid());
+    snprintf(slot, sizeof(slot), "%d", w->slot);
+    snprintf(cap, sizeof(cap), "%u", w->nslots);
+    snprintf(ver, sizeof(ver), "%s", CS_VERSION);
+    snprintf(started, sizeof(started), "%lld", (long long)w->started_ms);
+    snprintf(epoch, sizeof(epoch), "%lld", (long long)w->epoch);
+    snprintf(nch, sizeof(nch), "%zu", w->n);
+    snprintf(conn, sizeof(conn), "%llu", (unsigned long long)w->st.connected);
+    snprintf(now, sizeof(now), "%lld", (long long)cs_now_ms());
+    snprintf(lease, sizeof(lease), "%d", w->fleet.lease_ms);
+    held_ranges(w, &held);
+    worker_key(w, key, K_AGENT, w->name);
+    const char *argv[] = {"HSET",     key,  "host",      host,    "pid",        pid,
+                          "slot",     slot, "capacity",  cap,     "version",    ver,
+                          "started_ms", started, "held", buf_cstr(&held), "epoch", epoch,
+                          "chargers", nch,  "connected", conn,    "refreshed_ms", now};
+    int64_t sent = cs_mono_ms();
+    if (rds_cmdv(w->rc, NULL, NULL, ARRAY_SIZE(argv), argv, NULL) == CS_OK) {
+        rds_cmd(w->rc, NULL, NULL, "PEXPIRE %s %s", key, lease);
+        rds_cmd(w->rc, NULL, NULL, "ZADD %s %s %s", worker_key(w, idx, K_AGENTS, NULL), now,
+                w->name);
+        w->lease_inflight =
+            rds_cmd(w->rc, on_assign_read, (void *)(intptr_t)sent, "HMGET %s %s %s",
+                    worker_key(w, asg, K_ASSIGN, NULL), w->name, CS_ASSIGN_EPOCH_FIELD) == CS_OK;
+    }
+    buf_free(&held);
+    /* Chargers whose config or state could not be read yet try again. */
+    for (size_t i = 0; i < w->n; i++)
+        if (w->by_index[i]->link == LINK_LOADING)
+            crt_reload(w->by_index[i]);
+}
+
+static void on_lease_timer(evutil_socket_t fd, short what, void *privdata)
+{
+    (void)fd;
+    (void)what;
+    struct worker *w = privdata;
+    if (w->stopping)
+        return;
+    lease_refresh(w);
+    int64_t period = w->fleet.lease_ms / 3;
+    struct timeval tv = {period / 1000, (period % 1000) * 1000};
+    evtimer_add(w->lease_ev, &tv);
+}
+
+/* ---- commands ------------------------------------------------------------------------------- */
+
+struct result {
+    uint64_t matched, done;
+    int nerr;
+    uint64_t more_err;
+    struct buf errs; /* JSON array items */
+    struct jw j;
+};
+
+static void res_init(struct result *r)
+{
+    memset(r, 0, sizeof(*r));
+    buf_init(&r->errs);
+    jw_init(&r->j, &r->errs);
+    jw_arr(&r->j);
+}
+
+static void res_error(struct result *r, const char *msg)
+{
+    if (r->nerr < MAX_REPLY_ERRORS) {
+        jw_str(&r->j, msg);
+        r->nerr++;
+    } else {
+        r->more_err++;
+    }
+}
+
+static void send_reply(struct worker *w, const char *id, const char *verb, struct result *r,
+                       int64_t t0_us, int64_t ts_ms)
+{
+    char ch[CS_KEY_MAX];
+    struct buf b = BUF_INIT;
+    struct jw j;
+    if (r->more_err) {
+        char more[64];
+        snprintf(more, sizeof(more), "... and %llu more", (unsigned long long)r->more_err);
+        jw_str(&r->j, more);
+    }
+    jw_end(&r->j);
+    jw_init(&j, &b);
+    jw_obj(&j);
+    jw_key(&j, "id");
+    if (id && *id)
+        jw_str(&j, id);
+    else
+        jw_null(&j);
+    jw_kstr(&j, "worker", w->name);
+    jw_kstr(&j, "cmd", verb ? verb : "");
+    jw_kint(&j, "matched", (int64_t)r->matched);
+    jw_kint(&j, "done", (int64_t)r->done);
+    jw_key(&j, "errors");
+    jw_raw(&j, r->errs.s, r->errs.len);
+    jw_kdouble(&j, "ms", (double)(cs_mono_us() - t0_us) / 1000.0, 3);
+    if (ts_ms)
+        jw_kint(&j, "lag_ms", cs_now_ms() - ts_ms);
+    jw_end(&j);
+    rds_cmd(w->rc, NULL, NULL, "PUBLISH %s %b", worker_key(w, ch, CH_REPLY, NULL), b.s, b.len);
+    buf_free(&b);
+}
+
+typedef void cmd_handler_fn(struct worker *w, const struct cmd *c, const struct sel *s,
+                            struct result *r);
+
+/* Per-charger action of a selector verb. */
+typedef int charger_action_fn(struct charger_rt *ch, const struct cmd *c, void *arg,
+                              struct cs_error *err);
+
+static void for_selected(struct worker *w, const struct cmd *c, const struct sel *s,
+                         struct result *r, charger_action_fn *fn, void *arg)
+{
+    for (size_t i = 0; i < w->n; i++) {
+        struct charger_rt *ch = w->by_index[i];
+        if (ch->releasing)
+            continue;
+        struct sel_subject subj = {ch->m.id, ch->m.index, w->name};
+        if (!sel_match(s, &subj))
+            continue;
+        r->matched++;
+        struct cs_error err;
+        if (fn(ch, c, arg, &err) == CS_OK)
+            r->done++;
+        else
+            res_error(r, err.msg);
+    }
+}
+
+struct trigger_arg {
+    const struct msg_def *m;
+    int connector;
+    struct kvlist over;
+};
+
+static int act_trigger(struct charger_rt *ch, const struct cmd *c, void *arg, struct cs_error *err)
+{
+    (void)c;
+    struct trigger_arg *t = arg;
+    int conn = t->connector;
+    if (t->m->id == MSG_STATUS_NOTIFICATION || t->m->id == MSG_METER_VALUES) {
+        if (conn < 0)
+            conn = 1;
+        if (conn > ch->m.nconn)
+            return cs_error_set(err, CS_ERR_RANGE, "%s: connector %d does not exist (0..%d)",
+                                ch->m.id, conn, ch->m.nconn);
+    } else {
+        conn = 0;
+    }
+    return crt_send(ch, t->m, conn, t->m->id == MSG_METER_VALUES ? "Trigger" : NULL, &t->over,
+                    err);
+}
+
+static bool parse_connector(const struct cmd *c, int *out, struct result *r)
+{
+    const char *v = kv_get(&c->args, "connector");
+    int64_t n;
+    *out = -1;
+    if (!v)
+        return true;
+    if (!cs_parse_i64(v, 0, CHARGER_MAX_CONN, &n)) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "%s: connector must be 0..%d", c->def->name, CHARGER_MAX_CONN);
+        res_error(r, msg);
+        return false;
+    }
+    *out = (int)n;
+    return true;
+}
+
+static void h_trigger(struct worker *w, const struct cmd *c, const struct sel *s, struct result *r)
+{
+    struct trigger_arg t = {catalog_lookup(cmd_pos(c, "msg")), -1, KVLIST_INIT};
+    if (!t.m) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "trigger: unknown message '%.40s' (built-in: %s)",
+                 cmd_pos(c, "msg"), catalog_names());
+        res_error(r, msg);
+        return;
+    }
+    if (!parse_connector(c, &t.connector, r))
+        return;
+    kv_copy(&t.over, &c->args);
+    kv_del(&t.over, "connector");
+    for_selected(w, c, s, r, act_trigger, &t);
+    kv_free(&t.over);
+}
+
+struct status_arg {
+    enum ocpp_status st;
+    enum ocpp_error e;
+    int connector;
+    const char *info;
+};
+
+static int act_status(struct charger_rt *ch, const struct cmd *c, void *arg, struct cs_error *err)
+{
+    (void)c;
+    struct status_arg *a = arg;
+    return crt_set_status(ch, a->connector, a->st, a->e, a->info, err);
+}
+
+static void h_status(struct worker *w, const struct cmd *c, const struct sel *s, struct result *r)
+{
+    struct status_arg a = {ST_AVAILABLE, OE_NO_ERROR, -1, kv_get(&c->args, "info")};
+    char msg[200];
+    if (!ocpp_status_parse(cmd_pos(c, "status"), &a.st)) {
+        snprintf(msg, sizeof(msg),
+                 "status: unknown status '%.40s' (Available, Preparing, Charging, SuspendedEV, "
+                 "SuspendedEVSE, Finishing, Reserved, Unavailable, Faulted)",
+                 cmd_pos(c, "status"));
+        res_error(r, msg);
+        return;
+    }
+    const char *code = kv_get(&c->args, "errorCode");
+    a.e = a.st == ST_FAULTED ? OE_OTHER_ERROR : OE_NO_ERROR;
+    if (code && !ocpp_error_parse(code, &a.e)) {
+        snprintf(msg, sizeof(msg), "status: unknown errorCode '%.40s'", code);
+        res_error(r, msg);
+        return;
+    }
+    if (!parse_connector(c, &a.connector, r))
+        return;
+    for_selected(w, c, s, r, act_status, &a);
+}
+
+static int act_pause(struct charger_rt *ch, const struct cmd *c, void *arg, struct cs_error *err)
+{
+    (void)c;
+    (void)err;
+    crt_pause(ch, *(bool *)arg);
+    return CS_OK;
+}
+
+static void h_pause(struct worker *w, const struct cmd *c, const struct sel *s, struct result *r)
+{
+    bool on = c->def->verb == CMD_PAUSE;
+    for_selected(w, c, s, r, act_pause, &on);
+}
+
+static void h_reload(struct worker *w, const struct cmd *c, const struct sel *s, struct result *r)
+{
+    (void)s;
+    const char *key = cmd_pos(c, "key");
+    char prefix[CS_KEY_MAX];
+    if (key) {
+        /* Accept "cfg" as well as the full key name "swarm:cfg". */
+        snprintf(prefix, sizeof(prefix), "%s:", w->ns);
+        if (strncmp(key, prefix, strlen(prefix)) == 0)
+            key += strlen(prefix);
+    }
+    if (!key || strcmp(key, "fleet") == 0)
+        load_fleet(w);
+    if (!key || strcmp(key, "cfg") == 0)
+        load_cfg(w);
+    if (!key) {
+        reload_chargers(w);
+        r->matched = r->done = w->n;
+        return;
+    }
+    if (strncmp(key, "charger:", 8) == 0) {
+        uint32_t index;
+        struct charger_rt *ch = idfmt_index(&w->idf, key + 8, &index) ? find_index(w, index) : NULL;
+        if (ch) {
+            crt_reload(ch);
+            r->matched = r->done = 1;
+        }
+        return;
+    }
+    if (strcmp(key, "fleet") != 0 && strcmp(key, "cfg") != 0) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "reload: unknown key '%.60s' (cfg, fleet or charger:ID)", key);
+        res_error(r, msg);
+        return;
+    }
+    r->matched = r->done = w->n;
+}
+
+static void h_ping(struct worker *w, const struct cmd *c, const struct sel *s, struct result *r)
+{
+    (void)c;
+    (void)s;
+    crt_gauges(w);
+    r->matched = w->n;
+    r->done = w->st.connected;
+}
+
+static void h_assign(struct worker *w, const struct cmd *c, const struct sel *s, struct result *r)
+{
+    (void)s;
+    const char *e = kv_get(&c->args, "epoch"), *rg = kv_get(&c->args, "ranges");
+    int64_t epoch;
+    struct rset set = RSET_INIT;
+    struct cs_error err;
+    if (!e || !cs_parse_i64(e, 0, INT64_MAX / 2, &epoch)) {
+        res_error(r, "assign: epoch= must be a non-negative integer");
+        return;
+    }
+    if (rset_parse(&set, rg ? rg : "", &err) != CS_OK) {
+        res_error(r, err.msg);
+        rset_free(&set);
+        return;
+    }
+    apply_assignment(w, epoch, &set);
+    r->matched = r->done = rset_count(&set);
+    rset_free(&set);
+}
+
+/* Dispatch, indexed by verb: the table in cmd.c is the single list of verbs. */
+static cmd_handler_fn *const handlers[] = {
+    [CMD_TRIGGER] = h_trigger, [CMD_STATUS] = h_status, [CMD_PAUSE] = h_pause,
+    [CMD_RESUME] = h_pause,    [CMD_RELOAD] = h_reload, [CMD_PING] = h_ping,
+    [CMD_ASSIGN] = h_assign,
+};
+_Static_assert(ARRAY_SIZE(handlers) == CMD__COUNT, "a verb has no handler");
+
+static void handle_command(struct worker *w, const char *payload, size_t len)
+{
+    int64_t t0 = cs_mono_us();
+    struct cmd c;
+    struct cs_error err;
+    struct result r;
+    res_init(&r);
+    w->st.cmds++;
+    if (cmd_parse(payload, len, &c, &err) != CS_OK) {
+        char id[CMD_ID_MAX + 1];
+        cmd_salvage_id(payload, len, id);
+        w->st.cmd_errors++;
+        res_error(&r, err.msg);
+        if (w->slot == 0)
+            log_warn("bad command: %s", err.msg);
+        send_reply(w, id, NULL, &r, t0, 0);
+        buf_free(&r.errs);
+        return;
+    }
+    struct sel *s = NULL;
+    if (c.def->flags & CMD_F_SEL) {
+        s = sel_parse(c.select, &w->idf, &err);
+        if (!s) {
+            w->st.cmd_errors++;
+            res_error(&r, err.msg);
+            send_reply(w, c.id, c.def->name, &r, t0, c.ts_ms);
+            goto out;
+        }
+    }
+    handlers[c.def->verb](w, &c, s, &r);
+    if (r.nerr)
+        w->st.cmd_errors++;
+    if (c.ts_ms) {
+        int64_t lag = cs_now_ms() - c.ts_ms;
+        hist_add(&w->st.cmd_us, lag > 0 ? (uint64_t)lag * 1000 : 0);
+    }
+    send_reply(w, c.id, c.def->name, &r, t0, c.ts_ms);
+out:
+    sel_free(s);
+    cmd_free(&c);
+    buf_free(&r.errs);
+}
+
+/* ---- pub/sub ------------------------------------------------------------------------------ */
+
+static void on_keyspace(struct worker *w, const char *key)
+{
+    size_t nl = strlen(w->ns);
+    if (strncmp(key, w->ns, nl) != 0 || key[nl] != ':')
+        return;
+    const char *k = key + nl + 1;
+    if (strcmp(k, "fleet") == 0) {
+        load_fleet(w);
+    } else if (strcmp(k, "cfg") == 0) {
+        load_cfg(w);
+    } else if (strncmp(k, "charger:", 8) == 0) {
+        uint32_t index;
+        if (idfmt_index(&w->idf, k + 8, &index)) {
+            struct charger_rt *ch = find_index(w, index);
+            if (ch && !ch->releasing)
+                crt_reload(ch);
+        }
+    }
+}
+
+static void on_pubsub_message(struct rds *r, const char *pattern, const char *channel,
+                              const char *payload, size_t len, void *privdata)
+{
+    (void)r;
+    (void)pattern;
+    struct worker *w = privdata;
+    char cmd[CS_KEY_MAX], mine[CS_KEY_MAX], ksp[64];
+    if (strcmp(channel, worker_key(w, cmd, CH_CMD, NULL)) == 0 ||
+        strcmp(channel, worker_key(w, mine, CH_CMD_W, w->name)) == 0) {
+        handle_command(w, payload, len);
+        return;
+    }
+    snprintf(ksp, sizeof(ksp), "__keyspace@%d__:", w->ao->common.url.db);
+    if (strncmp(channel, ksp, strlen(ksp)) == 0)
+        on_keyspace(w, channel + strlen(ksp));
+}
+
+/* Turns on the keyspace notifications live config needs (K + hash + generic), keeping any
+ * flags already set. Where CONFIG is not allowed, `reload` after each write still works. */
+static void on_notify_config(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    (void)privdata;
+    struct worker *w = rds_privdata(r);
+    if (!rds_reply_ok(reply) || rds_reply_len(reply) != 2) {
+        if (w->slot == 0)
+            log_warn("cannot read notify-keyspace-events (%s); live config needs `reload`",
+                     reply ? rds_reply_str(reply, NULL) : "no reply");
+        return;
+    }
+    const char *cur = rds_reply_str(rds_reply_at(reply, 1), NULL);
+    char want[64];
+    snprintf(want, sizeof(want), "%s", cur ? cur : "");
+    bool all = strchr(want, 'A') != NULL;
+    bool changed = false;
+    for (const char *f = all ? "K" : "Khg"; *f; f++) {
+        if (!strchr(want, *f) && strlen(want) < sizeof(want) - 1) {
+            size_t n = strlen(want);
+            want[n] = *f;
+            want[n + 1] = '\0';
+            changed = true;
+        }
+    }
+    w->notify_ok = true;
+    if (changed)
+        rds_cmd(w->rc, NULL, NULL, "CONFIG SET notify-keyspace-events %s", want);
+}
+
+static void resync(struct worker *w)
+{
+    if (!rds_is_up(w->rc))
+        return;
+    rds_cmd(w->rc, on_notify_config, NULL, "CONFIG GET notify-keyspace-events");
+    load_fleet(w);
+    load_cfg(w);
+    reload_chargers(w);
+    lease_refresh(w);
+}
+
+static void on_redis_state(struct rds *r, bool up, void *privdata)
+{
+    struct worker *w = privdata;
+    (void)r;
+    if (up)
+        resync(w); /* anything may have changed while we were away */
+}
+
+static void subscribe_all(struct worker *w)
+{
+    char k[CS_KEY_MAX], ch[CS_KEY_MAX + 64];
+    int db = w->ao->common.url.db;
+    rds_subscribe(w->rs, worker_key(w, k, CH_CMD, NULL));
+    rds_subscribe(w->rs, worker_key(w, k, CH_CMD_W, w->name));
+    snprintf(ch, sizeof(ch), "__keyspace@%d__:%s", db, worker_key(w, k, K_CFG, NULL));
+    rds_subscribe(w->rs, ch);
+    snprintf(ch, sizeof(ch), "__keyspace@%d__:%s", db, worker_key(w, k, K_FLEET, NULL));
+    rds_subscribe(w->rs, ch);
+    snprintf(ch, sizeof(ch), "__keyspace@%d__:%s", db, worker_key(w, k, K_CHARGER, "*"));
+    rds_psubscribe(w->rs, ch);
+}
+
+/* ---- stats ------------------------------------------------------------------------------------ */
+
+static uint64_t rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long size = 0, res = 0;
+    if (!f)
+        return 0;
+    if (fscanf(f, "%lu %lu", &size, &res) != 2)
+        res = 0;
+    fclose(f);
+    return (uint64_t)res * (uint64_t)(sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static void write_stats(struct worker *w)
+{
+    char key[CS_KEY_MAX], ts[CS_KEY_MAX], ttl[16];
+    struct kvlist kv = KVLIST_INIT;
+    crt_gauges(w);
+    w->st.rss_kb = rss_kb();
+    stats_render(&w->st, &kv);
+    char now[24];
+    snprintf(now, sizeof(now), "%lld", (long long)cs_now_ms());
+    kv_set(&kv, "updated_ms", now);
+    w->st.loop_lag_ms = 0;
+
+    size_t n = kv.n;
+    const char **argv = cs_calloc(2 * n + 8, sizeof(*argv));
+    int argc = 0;
+    argv[argc++] = "HSET";
+    argv[argc++] = worker_key(w, key, K_STATS_W, w->name);
+    for (size_t i = 0; i < n; i++) {
+        argv[argc++] = kv.v[i].key;
+        argv[argc++] = kv.v[i].val;
+    }
+    rds_cmdv(w->rc, NULL, NULL, argc, argv, NULL);
+    snprintf(ttl, sizeof(ttl), "%d", STATS_TTL_S);
+    rds_cmd(w->rc, NULL, NULL, "EXPIRE %s %s", key, ttl);
+
+    /* The time series keeps the numeric fields only. */
+    argc = 0;
+    argv[argc++] = "XADD";
+    argv[argc++] = worker_key(w, ts, K_TS_W, w->name);
+    argv[argc++] = "MAXLEN";
+    argv[argc++] = "~";
+    argv[argc++] = TS_MAXLEN_STR;
+    argv[argc++] = "*";
+    for (size_t i = 0; i < n; i++) {
+        if (strstr(kv.v[i].key, "_hist"))
+            continue;
+        argv[argc++] = kv.v[i].key;
+        argv[argc++] = kv.v[i].val;
+    }
+    rds_cmdv(w->rc, NULL, NULL, argc, argv, NULL);
+    rds_cmd(w->rc, NULL, NULL, "EXPIRE %s %s", ts, "3600");
+    cs_free(argv);
+    kv_free(&kv);
+}
+
+static void on_stats_timer(evutil_socket_t fd, short what, void *privdata)
+{
+    (void)fd;
+    (void)what;
+    struct worker *w = privdata;
+    w->st.inbox_depth = 0;
+    if (rds_is_up(w->rc))
+        write_stats(w);
+    int64_t p = w->fleet.stats_interval_ms;
+    struct timeval tv = {p / 1000, (p % 1000) * 1000};
+    evtimer_add(w->stats_ev, &tv);
+}
+
+/* Loop lag: how late a 100 ms timer fires. */
+static void on_lag_timer(evutil_socket_t fd, short what, void *privdata)
+{
+    (void)fd;
+    (void)what;
+    struct worker *w = privdata;
+    int64_t now = cs_mono_us();
+    if (w->tick_expect_us) {
+        int64_t lag = (now - w->tick_expect_us) / 1000;
+        if (lag > 0 && (uint64_t)lag > w->st.loop_lag_ms)
+            w->st.loop_lag_ms = (uint64_t)lag;
+    }
+    w->tick_expect_us = now + LAG_TICK_MS * 1000;
+}
+
+/* ---- lifecycle ------------------------------------------------------------------------------- */
+
+static void on_mqtt_event(void *privdata, const struct mqtt_event *ev)
+{
+    crt_on_mqtt(privdata, ev);
+}
+
+static void on_deregistered(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    (void)reply;
+    (void)privdata;
+    struct worker *w = rds_privdata(r);
+    event_base_loopexit(w->base, NULL);
+}
+
+/* [loop] Every charger is gone (or the deadline passed): leave the fleet and exit. */
+static void on_stop_ready(evutil_socket_t fd, short what, void *privdata)
+{
+    (void)fd;
+    (void)what;
+    struct worker *w = privdata;
+    char key[CS_KEY_MAX], idx[CS_KEY_MAX];
+    if (w->n)
+        log_warn("stop deadline passed with %zu chargers still closing", w->n);
+    log_info("stopped; leaving the fleet");
+    worker_event(w, "worker_left", NULL);
+    if (rds_cmd(w->rc, NULL, NULL, "DEL %s", worker_key(w, key, K_AGENT, w->name)) != CS_OK ||
+        rds_cmd(w->rc, on_deregistered, NULL, "ZREM %s %s", worker_key(w, idx, K_AGENTS, NULL),
+                w->name) != CS_OK)
+        event_base_loopexit(w->base, NULL);
+    /* Bounded even when Redis does not answer. */
+    struct timeval tv = {1, 0};
+    event_base_loopexit(w->base, &tv);
+}
+
+static void begin_stop(struct worker *w)
+{
+    if (w->stopping)
+        return;
+    w->stopping = true;
+    log_info("stopping: disconnecting %zu chargers", w->n);
+    release_all(w);
+    struct timeval tv = {w->ao->stop_timeout_ms / 1000, (w->ao->stop_timeout_ms % 1000) * 1000};
+    if (w->n == 0)
+        event_active(w->stop_ev, 0, 0);
+    else
+        evtimer_add(w->stop_ev, &tv);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *privdata)
+{
+    (void)what;
+    (void)sig;
+    begin_stop(privdata);
+}
+
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            log_warn("cannot raise the open-files limit to %llu",
+                     (unsigned long long)rl.rlim_max);
+    }
+}
+
+int worker_main(const struct agent_opts *ao, int slot, int ready_fd)
+{
+    struct worker *w = cs_calloc(1, sizeof(*w));
+    char comp[128];
+    int rc = 0;
+
+    w->ao = ao;
+    w->ns = ao->common.ns;
+    w->slot = slot;
+    w->ready_fd = ready_fd;
+    snprintf(w->name, sizeof(w->name), "%s.w%d", ao->name, slot);
+    snprintf(comp, sizeof(comp), "agent %s", w->name);
+    cs_log_init(comp, ao->common.log_level);
+    raise_fd_limit();
+    signal(SIGPIPE, SIG_IGN);
+
+    w->started_ms = cs_now_ms();
+    cs_rng_seed(&w->rng, cs_seed_entropy() ^ (uint64_t)slot);
+    cfg_defaults(&cfg_charger_schema, &w->base_cfg);
+    cfg_defaults(&cfg_fleet_schema, &w->fleet);
+    idfmt_parse(&w->idf, w->fleet.id_format, NULL);
+    w->nslots = (uint32_t)ao->max_chargers;
+    w->slots = cs_calloc(w->nslots, sizeof(*w->slots));
+    w->by_index = cs_calloc(w->nslots, sizeof(*w->by_index));
+
+    w->base = event_base_new();
+    if (!w->base || mqtt_init(w->base, on_mqtt_event, w) != CS_OK) {
+        log_error("cannot initialise the event loop or the MQTT layer");
+        rc = 1;
+        goto out;
+    }
+    char rname[128];
+    snprintf(rname, sizeof(rname), "agent:%s", w->name);
+    struct rds_opts ro = {.url = ao->common.url, .name = rname, .on_state = on_redis_state,
+                          .privdata = w};
+    w->rc = rds_new(w->base, &ro);
+    snprintf(rname, sizeof(rname), "agent:%s:sub", w->name);
+    ro.on_message = on_pubsub_message;
+    w->rs = rds_new(w->base, &ro);
+    subscribe_all(w);
+
+    w->lease_ev = evtimer_new(w->base, on_lease_timer, w);
+    w->stats_ev = evtimer_new(w->base, on_stats_timer, w);
+    crt_setup(w);
+    w->stop_ev = evtimer_new(w->base, on_stop_ready, w);
+    w->lag_ev = event_new(w->base, -1, EV_PERSIST, on_lag_timer, w);
+    w->sigterm_ev = evsignal_new(w->base, SIGTERM, on_signal, w);
+    w->sigint_ev = evsignal_new(w->base, SIGINT, on_signal, w);
+    evsignal_add(w->sigterm_ev, NULL);
+    evsignal_add(w->sigint_ev, NULL);
+    struct timeval lag = {0, LAG_TICK_MS * 1000}, one = {1, 0};
+    evtimer_add(w->lag_ev, &lag);
+    evtimer_add(w->stats_ev, &one);
+    evtimer_add(w->lease_ev, &one);
+
+    log_info("worker started: up to %u chargers, redis %s:%d, namespace %s", w->nslots,
+             ao->common.url.host, ao->common.url.port, w->ns);
+    event_base_dispatch(w->base);
+
+out:
+    for (size_t i = w->n; i-- > 0;)
+        crt_destroy(w->by_index[i]);
+    rds_free(w->rs);
+    rds_free(w->rc);
+    if (w->base) {
+        mqtt_shutdown();
+        event_free(w->lease_ev);
+        event_free(w->stats_ev);
+        event_free(w->ramp_ev);
+        event_free(w->stop_ev);
+        event_free(w->lag_ev);
+        event_free(w->sigterm_ev);
+        event_free(w->sigint_ev);
+        event_base_free(w->base);
+    }
+    kv_free(&w->fleet_acc);
+    kv_free(&w->fleet_rej);
+    kv_free(&w->cfg_acc);
+    kv_free(&w->cfg_rej);
+    rset_free(&w->assigned);
+    cs_free(w->slots);
+    cs_free(w->by_index);
+    if (w->ready_fd >= 0)
+        close(w->ready_fd);
+    cs_free(w);
+    return rc;
+}
