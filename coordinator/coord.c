@@ -1,0 +1,597 @@
+/* coord.c - one tick: hold the leader lock, read the fleet, the live workers and the current
+ * assignment, compute the next assignment (assign.c), write it, tell the workers whose ranges
+ * changed, and sum the workers' stats into {ns}:stats / {ns}:ts. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "coord.h"
+#include "cs/assign.h"
+#include "cs/cfg.h"
+#include "cs/keys.h"
+#include "cs/log.h"
+#include "cs/mem.h"
+#include "cs/rds.h"
+#include "cs/stats.h"
+#include "cs/util.h"
+
+#define FLEET_TS_MAXLEN "86400" /* a day of 1/s entries */
+
+/* Takes the leader lock when free, renews it when ours; 1 = we lead. */
+static const char *const LOCK_LUA =
+    "local v = redis.call('get', KEYS[1]) "
+    "if v == ARGV[1] then redis.call('pexpire', KEYS[1], ARGV[2]) return 1 end "
+    "if not v then redis.call('set', KEYS[1], ARGV[1], 'px', ARGV[2]) return 1 end "
+    "return 0";
+
+struct agent {
+    char *name;
+    bool live;
+    uint64_t capacity;
+    int64_t epoch;
+    struct rset held;
+    struct kvlist stats;
+};
+
+struct coord {
+    struct event_base *base;
+    const struct coord_opts *o;
+    const char *ns;
+    struct rds *r;
+    bool leader;
+    int64_t up_since_ms;  /* monotonic: Redis (re)connected */
+    struct fleet_cfg fleet;
+    struct kvlist fleet_acc;
+
+    /* one tick's reads */
+    bool busy;
+    int pending;
+    bool failed;
+    struct kvlist assign; /* {ns}:assign as read */
+    struct agent *agents;
+    size_t nagents;
+    bool stats_due;
+    int64_t last_stats_ms;
+
+    /* what was reported, to emit events on changes only */
+    struct kvlist known; /* live worker -> "1" */
+    uint64_t last_unassigned;
+    bool reported_once;
+
+    struct event *tick_ev, *sigterm_ev, *sigint_ev;
+};
+
+static const char *key(struct coord *c, char *out, enum cs_key k, const char *arg)
+{
+    return cs_key(out, c->ns, k, arg);
+}
+
+static void event_pub(struct coord *c, const char *type, const struct kvlist *fields)
+{
+    char ch[CS_KEY_MAX];
+    struct buf b = BUF_INIT;
+    struct jw j;
+    jw_init(&j, &b);
+    jw_obj(&j);
+    jw_kint(&j, "ts", cs_now_ms());
+    jw_kstr(&j, "type", type);
+    jw_kstr(&j, "source", "coordinator");
+    for (size_t i = 0; fields && i < fields->n; i++)
+        jw_kstr(&j, fields->v[i].key, fields->v[i].val);
+    jw_end(&j);
+    rds_cmd(c->r, NULL, NULL, "PUBLISH %s %b", key(c, ch, CH_EVENTS, NULL), b.s, b.len);
+    buf_free(&b);
+}
+
+static void free_agents(struct coord *c)
+{
+    for (size_t i = 0; i < c->nagents; i++) {
+        cs_free(c->agents[i].name);
+        rset_free(&c->agents[i].held);
+        kv_free(&c->agents[i].stats);
+    }
+    cs_free(c->agents);
+    c->agents = NULL;
+    c->nagents = 0;
+}
+
+static void tick_done(struct coord *c);
+
+static void step_done(struct coord *c)
+{
+    if (--c->pending == 0)
+        tick_done(c);
+}
+
+static void on_fleet(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    (void)privdata;
+    struct coord *c = rds_privdata(r);
+    if (!rds_reply_ok(reply)) {
+        c->failed = true;
+    } else {
+        struct kvlist in = KVLIST_INIT;
+        rds_reply_kv(reply, &in);
+        cfg_layer_accept(&cfg_fleet_schema, &c->fleet_acc, NULL, &in, NULL, NULL);
+        kv_free(&in);
+        cfg_defaults(&cfg_fleet_schema, &c->fleet);
+        cfg_apply_layer(&cfg_fleet_schema, &c->fleet, &c->fleet_acc);
+    }
+    step_done(c);
+}
+
+static void on_assign(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    (void)privdata;
+    struct coord *c = rds_privdata(r);
+    kv_clear(&c->assign);
+    if (!rds_reply_ok(reply))
+        c->failed = true;
+    else
+        rds_reply_kv(reply, &c->assign);
+    step_done(c);
+}
+
+static void on_agent(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    struct coord *c = rds_privdata(r);
+    struct agent *a = &c->agents[(size_t)(uintptr_t)privdata];
+    if (!rds_reply_ok(reply)) {
+        c->failed = true;
+    } else if (rds_reply_len(reply) > 0) {
+        struct kvlist h = KVLIST_INIT;
+        int64_t v;
+        rds_reply_kv(reply, &h);
+        a->live = true;
+        const char *cap = kv_get(&h, "capacity"), *held = kv_get(&h, "held"),
+                   *ep = kv_get(&h, "epoch");
+        a->capacity = cap && cs_parse_i64(cap, 0, CS_FLEET_MAX, &v) ? (uint64_t)v : 0;
+        a->epoch = ep && cs_parse_i64(ep, 0, INT64_MAX / 2, &v) ? v : 0;
+        if (!held || rset_parse(&a->held, held, NULL) != CS_OK)
+            rset_clear(&a->held);
+        kv_free(&h);
+    }
+    step_done(c);
+}
+
+static void on_agent_stats(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    struct coord *c = rds_privdata(r);
+    struct agent *a = &c->agents[(size_t)(uintptr_t)privdata];
+    if (rds_reply_ok(reply))
+        rds_reply_kv(reply, &a->stats);
+    step_done(c);
+}
+
+static void on_agents(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    (void)privdata;
+    struct coord *c = rds_privdata(r);
+    char k[CS_KEY_MAX];
+    free_agents(c);
+    if (!rds_reply_ok(reply)) {
+        c->failed = true;
+        step_done(c);
+        return;
+    }
+    size_t n = rds_reply_len(reply);
+    c->agents = cs_calloc(n ? n : 1, sizeof(*c->agents));
+    for (size_t i = 0; i < n; i++) {
+        const char *name = rds_reply_str(rds_reply_at(reply, i), NULL);
+        if (!name)
+            continue;
+        size_t at = c->nagents++;
+        c->agents[at].name = cs_strdup(name);
+        c->pending++;
+        if (rds_cmd(c->r, on_agent, (void *)(uintptr_t)at, "HGETALL %s",
+                    key(c, k, K_AGENT, name)) != CS_OK) {
+            c->pending--;
+            c->failed = true;
+        }
+        if (c->stats_due) {
+            c->pending++;
+            if (rds_cmd(c->r, on_agent_stats, (void *)(uintptr_t)at, "HGETALL %s",
+                        key(c, k, K_STATS_W, name)) != CS_OK)
+                c->pending--;
+        }
+    }
+    step_done(c);
+}
+
+/* ---- the decision ---------------------------------------------------------------------------- */
+
+static void publish_assign(struct coord *c, const char *worker, int64_t epoch, const char *ranges)
+{
+    char ch[CS_KEY_MAX];
+    struct buf b = BUF_INIT;
+    struct jw j;
+    jw_init(&j, &b);
+    jw_obj(&j);
+    jw_kstr(&j, "cmd", "assign");
+    jw_key(&j, "args");
+    jw_obj(&j);
+    jw_kint(&j, "epoch", epoch);
+    jw_kstr(&j, "ranges", ranges);
+    jw_end(&j);
+    jw_kint(&j, "ts", cs_now_ms());
+    jw_end(&j);
+    rds_cmd(c->r, NULL, NULL, "PUBLISH %s %b", key(c, ch, CH_CMD_W, worker), b.s, b.len);
+    buf_free(&b);
+}
+
+static void report_membership(struct coord *c, struct assign_worker *aw, size_t n)
+{
+    struct kvlist now = KVLIST_INIT, f = KVLIST_INIT;
+    for (size_t i = 0; i < n; i++) {
+        kv_set(&now, aw[i].name, "1");
+        if (!kv_get(&c->known, aw[i].name)) {
+            kv_clear(&f);
+            kv_set(&f, "worker", aw[i].name);
+            log_info("worker %s joined (capacity %llu)", aw[i].name,
+                     (unsigned long long)aw[i].capacity);
+            event_pub(c, "worker_joined", &f);
+        }
+    }
+    for (size_t i = 0; i < c->known.n; i++) {
+        if (kv_get(&now, c->known.v[i].key))
+            continue;
+        kv_clear(&f);
+        kv_set(&f, "worker", c->known.v[i].key);
+        log_info("worker %s left (lease expired or stopped)", c->known.v[i].key);
+        event_pub(c, "worker_left", &f);
+    }
+    kv_free(&c->known);
+    c->known = now;
+    kv_free(&f);
+}
+
+static void write_fleet_stats(struct coord *c, const struct assign_result *res, uint64_t capacity,
+                              size_t workers, int64_t epoch)
+{
+    char k[CS_KEY_MAX], ts[CS_KEY_MAX];
+    struct kvlist out = KVLIST_INIT;
+    struct worker_stats sum;
+    size_t nf;
+    const struct stats_field *fields = stats_fields(&nf);
+    char num[48];
+
+    memset(&sum, 0, sizeof(sum));
+    for (size_t i = 0; i < c->nagents; i++) {
+        const struct agent *a = &c->agents[i];
+        if (!a->live)
+            continue;
+        for (size_t f = 0; f < nf; f++) {
+            const char *v = kv_get(&a->stats, fields[f].name);
+            int64_t x;
+            if (v && cs_parse_i64(v, 0, INT64_MAX, &x))
+                *(uint64_t *)((char *)&sum + fields[f].offset) += (uint64_t)x;
+        }
+        for (int t = 0; t < MSG__COUNT; t++) {
+            char name[64];
+            int64_t x;
+            snprintf(name, sizeof(name), "out.%s", catalog_get((enum msg_id)t)->name);
+            const char *v = kv_get(&a->stats, name);
+            if (v && cs_parse_i64(v, 0, INT64_MAX, &x))
+                sum.out_by_type[t] += (uint64_t)x;
+        }
+        struct hist h;
+        const char *v = kv_get(&a->stats, "ack_hist");
+        if (v && hist_parse(&h, v) == CS_OK)
+            hist_merge(&sum.ack_us, &h);
+        v = kv_get(&a->stats, "cmd_hist");
+        if (v && hist_parse(&h, v) == CS_OK)
+            hist_merge(&sum.cmd_us, &h);
+    }
+    stats_render(&sum, &out);
+#define PUTN(name, fmt, v)                                                                         \
+    do {                                                                                           \
+        snprintf(num, sizeof(num), fmt, v);                                                        \
+        kv_set(&out, name, num);                                                                   \
+    } while (0)
+    PUTN("fleet_size", "%d", c->fleet.size);
+    PUTN("capacity", "%llu", (unsigned long long)capacity);
+    PUTN("assigned_total", "%llu", (unsigned long long)res->assigned);
+    PUTN("unassigned", "%llu", (unsigned long long)res->unassigned);
+    PUTN("surplus", "%llu", (unsigned long long)res->surplus);
+    PUTN("workers", "%zu", workers);
+    PUTN("epoch", "%lld", (long long)epoch);
+    PUTN("updated_ms", "%lld", (long long)cs_now_ms());
+#undef PUTN
+    kv_set(&out, "coordinator", c->o->id);
+
+    const char **argv = cs_calloc(2 * out.n + 8, sizeof(*argv));
+    int argc = 0;
+    argv[argc++] = "HSET";
+    argv[argc++] = key(c, k, K_STATS, NULL);
+    for (size_t i = 0; i < out.n; i++) {
+        argv[argc++] = out.v[i].key;
+        argv[argc++] = out.v[i].val;
+    }
+    rds_cmdv(c->r, NULL, NULL, argc, argv, NULL);
+    argc = 0;
+    argv[argc++] = "XADD";
+    argv[argc++] = key(c, ts, K_TS, NULL);
+    argv[argc++] = "MAXLEN";
+    argv[argc++] = "~";
+    argv[argc++] = FLEET_TS_MAXLEN;
+    argv[argc++] = "*";
+    for (size_t i = 0; i < out.n; i++) {
+        if (strstr(out.v[i].key, "_hist") || strcmp(out.v[i].key, "coordinator") == 0)
+            continue;
+        argv[argc++] = out.v[i].key;
+        argv[argc++] = out.v[i].val;
+    }
+    rds_cmdv(c->r, NULL, NULL, argc, argv, NULL);
+    cs_free(argv);
+    kv_free(&out);
+}
+
+static void decide(struct coord *c)
+{
+    char k[CS_KEY_MAX], ak[CS_KEY_MAX];
+    int64_t epoch = 0, v;
+    const char *e = kv_get(&c->assign, CS_ASSIGN_EPOCH_FIELD);
+    if (e && cs_parse_i64(e, 0, INT64_MAX / 2, &v))
+        epoch = v;
+
+    size_t n = 0;
+    struct assign_worker *aw = cs_calloc(c->nagents ? c->nagents : 1, sizeof(*aw));
+    uint64_t capacity = 0;
+    bool grace = cs_mono_ms() - c->up_since_ms < c->fleet.lease_ms;
+    for (size_t i = 0; i < c->nagents; i++) {
+        struct agent *a = &c->agents[i];
+        if (a->epoch > epoch)
+            epoch = a->epoch; /* Redis lost {ns}:assign: never go back in epochs */
+        if (!a->live) {
+            if (!grace)
+                rds_cmd(c->r, NULL, NULL, "ZREM %s %s", key(c, k, K_AGENTS, NULL), a->name);
+            continue;
+        }
+        struct assign_worker *w = &aw[n++];
+        w->name = a->name;
+        w->capacity = a->capacity;
+        capacity += a->capacity;
+        const char *cur = kv_get(&c->assign, a->name);
+        if (!cur || rset_parse(&w->cur, cur, NULL) != CS_OK)
+            rset_copy(&w->cur, &a->held); /* adopt what it runs when Redis has no record */
+        rset_copy(&w->held, &a->held);
+    }
+    /* A worker whose grant another worker also claims keeps only what nobody else was given
+     * first: adopted ranges must not overlap. */
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < i; j++) {
+            struct rset t = RSET_INIT;
+            rset_subtract(&t, &aw[i].cur, &aw[j].cur);
+            rset_copy(&aw[i].cur, &t);
+            rset_free(&t);
+        }
+    }
+
+    struct assign_result res;
+    assign_compute(aw, n, (uint32_t)c->fleet.size, &res);
+
+    /* Changes: workers whose grant differs, and records of workers that are gone. */
+    bool changed = false;
+    for (size_t i = 0; i < n; i++) {
+        const char *cur = kv_get(&c->assign, aw[i].name);
+        struct buf b = BUF_INIT;
+        rset_format(&aw[i].next, &b);
+        if (!cur || strcmp(cur, buf_cstr(&b)) != 0)
+            changed = true;
+        buf_free(&b);
+    }
+    for (size_t i = 0; i < c->assign.n && !grace; i++) {
+        const char *w = c->assign.v[i].key;
+        if (strcmp(w, CS_ASSIGN_EPOCH_FIELD) == 0)
+            continue;
+        bool live = false;
+        for (size_t j = 0; j < n; j++)
+            live |= strcmp(aw[j].name, w) == 0;
+        if (!live) {
+            changed = true;
+            rds_cmd(c->r, NULL, NULL, "HDEL %s %s", key(c, ak, K_ASSIGN, NULL), w);
+        }
+    }
+
+    if (grace && c->reported_once) {
+        /* Just reconnected to Redis: workers are re-registering; change nothing yet. */
+        changed = false;
+    }
+    if (changed) {
+        epoch++;
+        char ep[24];
+        snprintf(ep, sizeof(ep), "%lld", (long long)epoch);
+        key(c, ak, K_ASSIGN, NULL);
+        for (size_t i = 0; i < n; i++) {
+            struct buf b = BUF_INIT;
+            rset_format(&aw[i].next, &b);
+            rds_cmd(c->r, NULL, NULL, "HSET %s %s %s", ak, aw[i].name, buf_cstr(&b));
+            buf_free(&b);
+        }
+        rds_cmd(c->r, NULL, NULL, "HSET %s %s %s", ak, CS_ASSIGN_EPOCH_FIELD, ep);
+        for (size_t i = 0; i < n; i++) {
+            const char *cur = kv_get(&c->assign, aw[i].name);
+            struct buf b = BUF_INIT;
+            rset_format(&aw[i].next, &b);
+            if (!cur || strcmp(cur, buf_cstr(&b)) != 0)
+                publish_assign(c, aw[i].name, epoch, buf_cstr(&b));
+            buf_free(&b);
+        }
+        log_info("assignment epoch %lld: %zu workers, %llu assigned, %llu unassigned, %llu moved",
+                 (long long)epoch, n, (unsigned long long)res.assigned,
+                 (unsigned long long)res.unassigned, (unsigned long long)res.moved);
+    }
+    report_membership(c, aw, n);
+    if (!c->reported_once || res.surplus != c->last_unassigned) {
+        if (res.surplus) {
+            struct kvlist f = KVLIST_INIT;
+            char num[24];
+            snprintf(num, sizeof(num), "%llu", (unsigned long long)res.surplus);
+            kv_set(&f, "unassigned", num);
+            snprintf(num, sizeof(num), "%llu", (unsigned long long)capacity);
+            kv_set(&f, "capacity", num);
+            log_warn("fleet of %d exceeds the live capacity %llu: %llu chargers unassigned",
+                     c->fleet.size, (unsigned long long)capacity,
+                     (unsigned long long)res.surplus);
+            event_pub(c, "fleet_over_capacity", &f);
+            kv_free(&f);
+        }
+        c->last_unassigned = res.surplus;
+    }
+    c->reported_once = true;
+    if (c->stats_due)
+        write_fleet_stats(c, &res, capacity, n, epoch);
+
+    for (size_t i = 0; i < n; i++) {
+        rset_free(&aw[i].cur);
+        rset_free(&aw[i].held);
+        rset_free(&aw[i].next);
+    }
+    cs_free(aw);
+}
+
+static void tick_done(struct coord *c)
+{
+    c->busy = false;
+    if (c->failed || !c->leader || !rds_is_up(c->r))
+        return;
+    decide(c);
+    if (c->stats_due)
+        c->last_stats_ms = cs_mono_ms();
+}
+
+static void read_state(struct coord *c)
+{
+    char k[CS_KEY_MAX];
+    c->busy = true;
+    c->failed = false;
+    c->pending = 1; /* released after all reads are queued */
+    c->stats_due = cs_mono_ms() - c->last_stats_ms >= c->fleet.stats_interval_ms;
+    c->pending++;
+    if (rds_cmd(c->r, on_fleet, NULL, "HGETALL %s", key(c, k, K_FLEET, NULL)) != CS_OK)
+        c->pending--, c->failed = true;
+    c->pending++;
+    if (rds_cmd(c->r, on_assign, NULL, "HGETALL %s", key(c, k, K_ASSIGN, NULL)) != CS_OK)
+        c->pending--, c->failed = true;
+    c->pending++;
+    if (rds_cmd(c->r, on_agents, NULL, "ZRANGE %s 0 -1", key(c, k, K_AGENTS, NULL)) != CS_OK)
+        c->pending--, c->failed = true;
+    step_done(c);
+}
+
+static void on_lock(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    (void)privdata;
+    struct coord *c = rds_privdata(r);
+    bool was = c->leader;
+    if (!reply)
+        return;
+    if (rds_reply_type(reply) == RDS_ERROR)
+        log_warn("leader lock: %s", rds_reply_str(reply, NULL));
+    c->leader = rds_reply_type(reply) == RDS_INT && rds_reply_int(reply) == 1;
+    if (c->leader && !was) {
+        struct kvlist f = KVLIST_INIT;
+        kv_set(&f, "id", c->o->id);
+        log_info("leading the fleet (lock %s)", c->o->id);
+        event_pub(c, "coordinator_leader", &f);
+        kv_free(&f);
+        kv_clear(&c->known);
+        c->reported_once = false;
+    } else if (!c->leader && was) {
+        log_warn("lost the leader lock; standing by");
+    }
+    if (c->leader && !c->busy)
+        read_state(c);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *privdata)
+{
+    (void)fd;
+    (void)what;
+    struct coord *c = privdata;
+    char k[CS_KEY_MAX], ttl[16];
+    if (!rds_is_up(c->r))
+        return;
+    snprintf(ttl, sizeof(ttl), "%d", c->o->lock_ttl_ms);
+    key(c, k, K_COORDINATOR, NULL);
+    rds_cmd(c->r, on_lock, NULL, "EVAL %s 1 %s %s %s", LOCK_LUA, k, c->o->id, ttl);
+}
+
+static void on_redis_state(struct rds *r, bool up, void *privdata)
+{
+    (void)r;
+    struct coord *c = privdata;
+    if (up) {
+        c->up_since_ms = cs_mono_ms();
+        c->busy = false;
+    } else {
+        c->busy = false;
+        if (c->leader)
+            log_warn("Redis connection lost; assignments freeze until it is back");
+        c->leader = false;
+    }
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *privdata)
+{
+    (void)sig;
+    (void)what;
+    struct coord *c = privdata;
+    log_info("stopping");
+    event_base_loopexit(c->base, NULL);
+}
+
+int coord_run(const struct coord_opts *o)
+{
+    struct coord *c = cs_calloc(1, sizeof(*c));
+    int rc = 0;
+    c->o = o;
+    c->ns = o->common.ns;
+    cfg_defaults(&cfg_fleet_schema, &c->fleet);
+    signal(SIGPIPE, SIG_IGN);
+    c->base = event_base_new();
+    if (!c->base) {
+        log_error("cannot create the event loop");
+        cs_free(c);
+        return 1;
+    }
+    struct rds_opts ro = {.url = o->common.url, .name = "coordinator",
+                          .on_state = on_redis_state, .privdata = c};
+    c->r = rds_new(c->base, &ro);
+    c->tick_ev = event_new(c->base, -1, EV_PERSIST, on_tick, c);
+    struct timeval tv = {o->tick_ms / 1000, (o->tick_ms % 1000) * 1000};
+    evtimer_add(c->tick_ev, &tv);
+    c->sigterm_ev = evsignal_new(c->base, SIGTERM, on_signal, c);
+    c->sigint_ev = evsignal_new(c->base, SIGINT, on_signal, c);
+    evsignal_add(c->sigterm_ev, NULL);
+    evsignal_add(c->sigint_ev, NULL);
+    log_info("coordinator %s started: redis %s:%d, namespace %s", o->id, o->common.url.host,
+             o->common.url.port, c->ns);
+    event_base_dispatch(c->base);
+
+    /* Hand the lock over at once instead of letting it expire. */
+    if (c->leader && rds_is_up(c->r)) {
+        char k[CS_KEY_MAX];
+        rds_cmd(c->r, NULL, NULL, "EVAL %s 1 %s %s", 
+                "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) "
+                "else return 0 end",
+                key(c, k, K_COORDINATOR, NULL), o->id);
+        struct timeval t = {0, 300 * 1000};
+        event_base_loopexit(c->base, &t);
+        event_base_dispatch(c->base);
+    }
+    free_agents(c);
+    rds_free(c->r);
+    event_free(c->tick_ev);
+    event_free(c->sigterm_ev);
+    event_free(c->sigint_ev);
+    event_base_free(c->base);
+    kv_free(&c->fleet_acc);
+    kv_free(&c->assign);
+    kv_free(&c->known);
+    cs_free(c);
+    return rc;
+}
