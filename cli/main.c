@@ -1,0 +1,202 @@
+/* swarm-cli: the operator's tool. Everything it does can also be done with redis-cli. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cs/buf.h"
+#include "cs/log.h"
+#include "cs/mem.h"
+#include "cs/util.h"
+
+static int cmd_send(struct cli *c, int argc, char **argv);
+static int cmd_docs(struct cli *c, int argc, char **argv);
+
+struct subcmd {
+    const char *name;
+    int (*fn)(struct cli *c, int argc, char **argv);
+    const char *usage;
+    const char *summary;
+};
+
+static const struct subcmd subcmds[] = {
+    {"status", cmd_status, "status [--watch] [--interval S] [--json]",
+     "fleet summary and per-worker rows"},
+    {"agents", cmd_agents, "agents [--json]", "live workers, their leases and index ranges"},
+    {"watch", cmd_watch, "watch [--json]", "print replies and events as they arrive"},
+    {"config", cmd_config, "config get|set|unset [--charger ID | --fleet] ...",
+     "read or change live config (validated before writing)"},
+    {"scale", cmd_scale, "scale N [--wait]", "set the fleet size"},
+    {"send", cmd_send, "send 'COMMAND LINE'", "publish any command line and wait for replies"},
+    {"docs", cmd_docs, "docs commands|config", "print the generated reference (Markdown)"},
+};
+
+static void usage(FILE *out)
+{
+    size_t n;
+    const struct cmd_def *t = cmd_table(&n);
+    fprintf(out, "Usage: swarm-cli [options] COMMAND [ARGS...]\n\n"
+                 "Steers a running chargeswarm fleet through Redis.\n\nCommands:\n");
+    for (size_t i = 0; i < ARRAY_SIZE(subcmds); i++)
+        fprintf(out, "  %-46s %s\n", subcmds[i].usage, subcmds[i].summary);
+    fprintf(out, "\nFleet commands (published on {ns}:cmd; every worker replies):\n");
+    for (size_t i = 0; i < n; i++)
+        if (!(t[i].flags & CMD_F_INTERNAL))
+            fprintf(out, "  %-46s %s\n", t[i].usage, t[i].summary);
+    fprintf(out,
+            "\nSEL is a selector: *, CP-000042, CP-000001..CP-000500, CP-00004?, worker:NAME, or a\n"
+            "comma-separated union (docs/commands.md).\n\n"
+            "Options:\n"
+            "  --json              machine-readable output\n"
+            "  --timeout MS        how long to wait for replies (default 5000)\n"
+            "%s\n"
+            "Exit status: 0 ok, 1 error replies or missing replies, 2 usage, 3 Redis unreachable.\n",
+            cs_opts_help());
+}
+
+/* Rebuilds a command line from argv, quoting what needs it. */
+static void join_args(struct buf *b, int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        if (i)
+            buf_putc(b, ' ');
+        const char *a = argv[i];
+        if (*a && !strpbrk(a, " \t\"'\\")) {
+            buf_puts(b, a);
+            continue;
+        }
+        /* key="value with spaces": quote after the '=' so the key stays a key. */
+        const char *eq = strchr(a, '=');
+        if (eq && eq != a) {
+            buf_append(b, a, (size_t)(eq - a + 1));
+            a = eq + 1;
+        }
+        buf_putc(b, '"');
+        for (; *a; a++) {
+            if (*a == '"' || *a == '\\')
+                buf_putc(b, '\\');
+            buf_putc(b, *a);
+        }
+        buf_putc(b, '"');
+    }
+}
+
+static int cmd_send(struct cli *c, int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "Usage: swarm-cli send 'COMMAND LINE'\n");
+        return EXIT_USAGE;
+    }
+    struct buf b = BUF_INIT;
+    for (int i = 1; i < argc; i++) {
+        if (i > 1)
+            buf_putc(&b, ' ');
+        buf_puts(&b, argv[i]);
+    }
+    int rc = cli_send_line(c, buf_cstr(&b), false);
+    buf_free(&b);
+    return rc;
+}
+
+static int cmd_verb(struct cli *c, int argc, char **argv)
+{
+    struct buf b = BUF_INIT;
+    join_args(&b, argc, argv);
+    int rc = cli_send_line(c, buf_cstr(&b), false);
+    buf_free(&b);
+    return rc;
+}
+
+static int cmd_docs(struct cli *c, int argc, char **argv)
+{
+    (void)c;
+    struct buf b = BUF_INIT;
+    if (argc == 2 && strcmp(argv[1], "commands") == 0) {
+        cmd_doc_markdown(&b);
+    } else if (argc == 2 && strcmp(argv[1], "config") == 0) {
+        cfg_doc_markdown(&b);
+    } else {
+        fprintf(stderr, "Usage: swarm-cli docs commands|config\n");
+        return EXIT_USAGE;
+    }
+    fputs(buf_cstr(&b), stdout);
+    buf_free(&b);
+    return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli c;
+    struct cs_error err;
+    enum { OPT_JSON = 1, OPT_TIMEOUT };
+    static const struct option longopts[] = {
+        {"json", no_argument, NULL, OPT_JSON},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        CS_COMMON_LONGOPTS,
+        {NULL, 0, NULL, 0},
+    };
+    memset(&c, 0, sizeof(c));
+    cs_opts_init(&c.common);
+    c.timeout_ms = 5000;
+
+    int opt;
+    /* '+': options end at the first command word. */
+    while ((opt = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
+        int64_t v;
+        int rc = cs_opts_handle(&c.common, opt, optarg, &err);
+        if (rc < 0) {
+            fprintf(stderr, "swarm-cli: %s\n", err.msg);
+            return EXIT_USAGE;
+        }
+        if (rc > 0)
+            continue;
+        switch (opt) {
+        case OPT_JSON: c.json = true; break;
+        case OPT_TIMEOUT:
+            if (!cs_parse_i64(optarg, 1, 3600000, &v)) {
+                fprintf(stderr, "swarm-cli: --timeout: 1..3600000 ms\n");
+                return EXIT_USAGE;
+            }
+            c.timeout_ms = (int)v;
+            break;
+        case 'h': usage(stdout); return EXIT_OK;
+        case 'V': printf("swarm-cli %s\n", CS_VERSION); return EXIT_OK;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (cs_opts_finish(&c.common, &err) != CS_OK) {
+        fprintf(stderr, "swarm-cli: %s\n", err.msg);
+        return EXIT_USAGE;
+    }
+    cs_log_init("swarm-cli", c.common.log_level);
+    int sub_argc = argc - optind;
+    char **sub_argv = argv + optind;
+    const char *name = sub_argv[0];
+    int rc = -1;
+    for (size_t i = 0; i < ARRAY_SIZE(subcmds); i++)
+        if (strcmp(subcmds[i].name, name) == 0)
+            rc = subcmds[i].fn(&c, sub_argc, sub_argv);
+    if (rc < 0) {
+        const struct cmd_def *d = cmd_lookup(name);
+        if (d && !(d->flags & CMD_F_INTERNAL)) {
+            if (sub_argc > 1 && (strcmp(sub_argv[1], "--help") == 0 ||
+                                 strcmp(sub_argv[1], "-h") == 0)) {
+                printf("Usage: swarm-cli %s\n\n%s\n\nExample: swarm-cli %s\n", d->usage,
+                       d->summary, d->example);
+                rc = EXIT_OK;
+            } else {
+                rc = cmd_verb(&c, sub_argc, sub_argv);
+            }
+        } else {
+            fprintf(stderr, "swarm-cli: unknown command '%s' (swarm-cli --help)\n", name);
+            rc = EXIT_USAGE;
+        }
+    }
+    rds_sync_free(c.r);
+    return rc;
+}
