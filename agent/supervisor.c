@@ -30,6 +30,7 @@ static pid_t spawn(const struct agent_opts *ao, struct wslot *slots, int i, cons
         log_error("pipe failed: %s", strerror(errno));
         return -1;
     }
+    fflush(NULL); /* the child exits through exit(): nothing buffered twice */
     pid_t pid = fork();
     if (pid < 0) {
         log_error("fork failed: %s", strerror(errno));
@@ -48,7 +49,8 @@ static pid_t spawn(const struct agent_opts *ao, struct wslot *slots, int i, cons
                 close(slots[k].ready_fd);
         signal(SIGCHLD, SIG_DFL);
         sigprocmask(SIG_SETMASK, orig, NULL);
-        _exit(worker_main(ao, i, p[1]));
+        /* exit(), not _exit(): atexit handlers run (LeakSanitizer checks the worker). */
+        exit(worker_main(ao, i, p[1]));
     }
     close(p[1]);
     fcntl(p[0], F_SETFL, O_NONBLOCK);
