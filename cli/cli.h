@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "cs/buf.h"
 #include "cs/cfg.h"
 #include "cs/cmd.h"
 #include "cs/ids.h"
@@ -34,6 +35,8 @@ const char *cli_key(struct cli *c, char *out, enum cs_key k, const char *arg);
 int cli_send(struct cli *c, struct cmd *cmd, bool quiet);
 /* Parses a command line and sends it. */
 int cli_send_line(struct cli *c, const char *line, bool quiet);
+/* Rebuilds a command line from argv words, quoting values that need it. */
+void cli_join_args(struct buf *b, int argc, char **argv);
 /* Names of live workers (agent key present); caller frees with kv_free (keys = names). */
 void cli_live_workers(struct cli *c, struct kvlist *out);
 

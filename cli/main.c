@@ -8,6 +8,7 @@
 #include "cs/buf.h"
 #include "cs/log.h"
 #include "cs/mem.h"
+#include "cs/mem.h"
 #include "cs/util.h"
 
 static int cmd_send(struct cli *c, int argc, char **argv);
@@ -55,33 +56,6 @@ static void usage(FILE *out)
             cs_opts_help());
 }
 
-/* Rebuilds a command line from argv, quoting what needs it. */
-static void join_args(struct buf *b, int argc, char **argv)
-{
-    for (int i = 0; i < argc; i++) {
-        if (i)
-            buf_putc(b, ' ');
-        const char *a = argv[i];
-        if (*a && !strpbrk(a, " \t\"'\\")) {
-            buf_puts(b, a);
-            continue;
-        }
-        /* key="value with spaces": quote after the '=' so the key stays a key. */
-        const char *eq = strchr(a, '=');
-        if (eq && eq != a) {
-            buf_append(b, a, (size_t)(eq - a + 1));
-            a = eq + 1;
-        }
-        buf_putc(b, '"');
-        for (; *a; a++) {
-            if (*a == '"' || *a == '\\')
-                buf_putc(b, '\\');
-            buf_putc(b, *a);
-        }
-        buf_putc(b, '"');
-    }
-}
-
 static int cmd_send(struct cli *c, int argc, char **argv)
 {
     if (argc < 2) {
@@ -102,7 +76,7 @@ static int cmd_send(struct cli *c, int argc, char **argv)
 static int cmd_verb(struct cli *c, int argc, char **argv)
 {
     struct buf b = BUF_INIT;
-    join_args(&b, argc, argv);
+    cli_join_args(&b, argc, argv);
     int rc = cli_send_line(c, buf_cstr(&b), false);
     buf_free(&b);
     return rc;

@@ -267,11 +267,23 @@ int cmd_status(struct cli *c, int argc, char **argv)
             break;
         case OPT_JSON: c->json = true; break;
         case 'h':
-            printf("Usage: swarm-cli status [--watch [--interval S]] [--json]\n\n"
-                   "Fleet summary and one row per live worker. --watch refreshes until Ctrl-C.\n");
+            printf("Usage: swarm-cli status [--watch [--interval S]] [--json]\n"
+                   "       swarm-cli status SEL STATUS [connector=N] [errorCode=CODE]\n\n"
+                   "Without arguments: fleet summary and one row per live worker; --watch\n"
+                   "refreshes until Ctrl-C. With a selector: sets the OCPP status of the selected\n"
+                   "chargers (the `status` fleet command).\n");
             return EXIT_OK;
         default: return EXIT_USAGE;
         }
+    }
+    if (optind < argc) {
+        /* `status SEL STATUS ...`: the fleet verb that sets connector status. */
+        struct buf line = BUF_INIT;
+        buf_puts(&line, "status ");
+        cli_join_args(&line, argc - optind, argv + optind);
+        int rc = cli_send_line(c, buf_cstr(&line), false);
+        buf_free(&line);
+        return rc;
     }
     if (!cli_connect(c))
         return EXIT_REDIS;
