@@ -1,0 +1,196 @@
+# lib.sh - harness for integration tests (sourced): real redis-server and mosquitto on free
+# loopback ports in a temporary directory, the real binaries, waits on conditions with
+# deadlines, and cleanup of every process it started.
+#
+# Environment: CS_BIN (directory holding swarm-agent, swarm-coordinator, swarm-cli),
+# KEEP_TMP=1 keeps the temporary directory for inspection.
+
+set -euo pipefail
+
+SKIP=77
+: "${CS_BIN:?CS_BIN must point at the directory with the built binaries}"
+for tool in redis-server redis-cli mosquitto mosquitto_sub mosquitto_pub jq; do
+  command -v "$tool" >/dev/null || { echo "SKIP: $tool not installed (scripts/deps installs it)"; exit $SKIP; }
+done
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/cs-itest.XXXXXX")
+PGIDS=()      # process groups we started (daemons)
+PIDS=()       # plain background processes (subscribers)
+NS=swarm
+TEST_NAME=$(basename "$0" .sh)
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+T0=$(now_ms)
+
+log() { local d=$(( $(now_ms) - T0 )); printf '[%s +%d.%03ds] %s\n' "$TEST_NAME" $((d / 1000)) $((d % 1000)) "$*"; }
+
+dump_logs() {
+  for f in "$T"/*.log; do
+    [ -f "$f" ] || continue
+    echo "----- $(basename "$f") (last 30 lines) -----"
+    tail -n 30 "$f"
+  done
+}
+
+fail() {
+  echo "FAIL: $*" >&2
+  dump_logs >&2
+  exit 1
+}
+
+cleanup() {
+  local rc=$?
+  set +e
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for g in "${PGIDS[@]}"; do kill -TERM -- "-$g" 2>/dev/null; done
+  local deadline=$((SECONDS + 8))
+  for g in "${PGIDS[@]}"; do
+    while kill -0 -- "-$g" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+    kill -KILL -- "-$g" 2>/dev/null
+  done
+  wait 2>/dev/null
+  # Sanitizer builds: any report in a process log fails the test (processes report at exit).
+  if grep -l -E 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$T"/*.log >/dev/null 2>&1; then
+    echo "FAIL: sanitizer report in:" $(grep -l -E 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$T"/*.log)
+    grep -h -A 30 -E 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$T"/*.log | head -80
+    [ $rc -eq 0 ] && rc=1
+  fi
+  if [ "${KEEP_TMP:-0}" = 1 ] || [ $rc -ne 0 ]; then
+    [ $rc -ne 0 ] && echo "logs kept in $T"
+  else
+    rm -rf "$T"
+  fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# A TCP port on 127.0.0.1 nobody listens on, below the ephemeral range (client sockets take
+# those). Servers are started with retries in case another process takes the port first.
+free_port() {
+  local p lo
+  lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  [ "$lo" -gt 12000 ] || lo=32768
+  for _ in $(seq 1 100); do
+    p=$((10000 + RANDOM % (lo - 10000)))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+  done
+  return 1
+}
+
+# wait_for DESCRIPTION TIMEOUT_S COMMAND... : poll every 100 ms until COMMAND succeeds.
+wait_for() {
+  local what=$1 timeout=$2; shift 2
+  local deadline=$(( $(now_ms) + timeout * 1000 ))
+  while :; do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    if [ "$(now_ms)" -gt "$deadline" ]; then
+      fail "timed out after ${timeout}s waiting for: $what"
+    fi
+    sleep 0.1
+  done
+}
+
+# An observation window (measuring a rate), not a wait for a condition: returns at T_MS.
+window_until() {
+  local left=$(( $1 - $(now_ms) ))
+  [ $left -gt 0 ] && sleep "$((left / 1000)).$(printf '%03d' $((left % 1000)))"
+  return 0
+}
+
+# Runs a command in its own process group, in the background; records the group.
+spawn() {
+  local logfile=$1; shift
+  setsid "$@" >>"$logfile" 2>&1 &
+  local pid=$!
+  PGIDS+=("$pid")
+  echo "$pid"
+}
+
+# server_up PGID READY_CMD... : after spawning a server, wait until it answers (false if it died).
+server_up() {
+  local pgid=$1; shift
+  for _ in $(seq 1 100); do
+    "$@" >/dev/null 2>&1 && return 0
+    kill -0 "$pgid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+start_redis() {
+  local pgid
+  for _ in 1 2 3 4 5; do
+    REDIS_PORT=$(free_port)
+    pgid=$(spawn "$T/redis.log" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$T" \
+      --save "" --appendonly no --daemonize no "$@")
+    REDIS_PGID=$pgid
+    server_up "$pgid" redis-cli -p "$REDIS_PORT" ping && break
+    REDIS_PORT=
+  done
+  [ -n "$REDIS_PORT" ] || fail "redis-server did not start"
+  export SWARM_REDIS="redis://127.0.0.1:$REDIS_PORT/0"
+}
+
+start_mosquitto() {
+  local pgid
+  for _ in 1 2 3 4 5; do
+    MQTT_PORT=$(free_port)
+    cat >"$T/mosquitto.conf" <<CONF
+listener $MQTT_PORT 127.0.0.1
+allow_anonymous true
+max_connections -1
+persistence false
+CONF
+    pgid=$(spawn "$T/mosquitto.log" mosquitto -c "$T/mosquitto.conf")
+    MQTT_PGID=$pgid
+    server_up "$pgid" mosquitto_pub -p "$MQTT_PORT" -t cs/ping -m x && break
+    MQTT_PORT=
+  done
+  [ -n "$MQTT_PORT" ] || fail "mosquitto did not start"
+}
+
+rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
+cli() { "$CS_BIN/swarm-cli" "$@"; }
+
+# A fleet of N chargers pointed at our broker; extra args: more "key value" fleet settings.
+setup_fleet() {
+  local size=$1; shift
+  rcli HSET "$NS:cfg" broker "tcp://127.0.0.1:$MQTT_PORT" >/dev/null
+  rcli HSET "$NS:fleet" size "$size" "$@" >/dev/null
+}
+
+start_coordinator() {
+  spawn "$T/coordinator${1:-}.log" "$CS_BIN/swarm-coordinator" --tick-ms 200 --id "coord${1:-}"
+}
+
+# start_agent NAME WORKERS MAX_CHARGERS [more flags]: prints the process group id.
+start_agent() {
+  local name=$1 workers=$2 max=$3; shift 3
+  spawn "$T/agent-$name.log" "$CS_BIN/swarm-agent" --name "$name" --workers "$workers" \
+    --max-chargers "$max" "$@"
+}
+
+# Subscribe to a topic filter; FILE gets "<unix seconds.ns> <topic> <payload>" lines (read them
+# with mqtt_lines). Returns once the broker has acknowledged the subscription.
+mqtt_sub() {
+  local topic=$1 file=$2
+  stdbuf -oL mosquitto_sub -p "$MQTT_PORT" -d -F '%U %t %p' -t "$topic" >"$file" 2>&1 &
+  PIDS+=("$!")
+  wait_for "MQTT subscription to $topic" 5 grep -q "received SUBACK" "$file"
+}
+
+# The messages of a mqtt_sub file, without the client's debug lines.
+mqtt_lines() { grep -v -e '^Client ' -e '^Subscribed ' "$1" || true; }
+
+# Subscribe to Redis channels; raw redis-cli output goes to FILE.
+redis_sub() {
+  local file=$1; shift
+  : >"$file"
+  redis-cli -p "$REDIS_PORT" SUBSCRIBE "$@" >"$file" &
+  PIDS+=("$!")
+  wait_for "redis subscription to $*" 5 grep -q "^subscribe" "$file"
+}
+
+# Fleet-wide connected count from swarm-cli status --json.
+connected() { cli --json status 2>/dev/null | jq -r '.fleet.connected'; }
+connected_is() { [ "$(connected)" = "$1" ]; }
