@@ -1,4 +1,5 @@
 /* catalog.c - built-in OCPP 1.6 messages and their payload builders. */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,6 +32,38 @@ static const char *take_override(struct mw *w, const char *key)
     return NULL;
 }
 
+/* True when s is a number in JSON's grammar, so it can be inserted verbatim (strtod also takes
+ * ".5", "5.", "+1", "0x10" and "01", which are not JSON). */
+static bool json_number(const char *s)
+{
+    const char *p = s;
+    if (*p == '-')
+        p++;
+    if (*p == '0')
+        p++;
+    else if (isdigit((unsigned char)*p))
+        while (isdigit((unsigned char)*p))
+            p++;
+    else
+        return false;
+    if (*p == '.') {
+        if (!isdigit((unsigned char)*++p))
+            return false;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (!isdigit((unsigned char)*p))
+            return false;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    return *p == '\0';
+}
+
 /* Writes an override whose type is guessed from its text: number, boolean, null, JSON object
  * or array, else string. */
 static void write_guessed(struct mw *w, const char *v)
@@ -40,7 +73,7 @@ static void write_guessed(struct mw *w, const char *v)
     bool b;
     if (cs_parse_i64(v, INT64_MIN / 2, INT64_MAX / 2, &i)) {
         jw_int(&w->jw, i);
-    } else if (cs_parse_double(v, -1e300, 1e300, &d) && strpbrk(v, "0123456789")) {
+    } else if (json_number(v) && cs_parse_double(v, -1e300, 1e300, &d)) {
         jw_raw(&w->jw, v, strlen(v));
     } else if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0) {
         cs_parse_bool(v, &b);
@@ -48,7 +81,7 @@ static void write_guessed(struct mw *w, const char *v)
     } else if (strcmp(v, "null") == 0) {
         jw_null(&w->jw);
     } else if (v[0] == '{' || v[0] == '[') {
-        cJSON *j = cJSON_Parse(v);
+        cJSON *j = cJSON_ParseWithOpts(v, NULL, true); /* nothing may follow the value */
         char *s = j ? cJSON_PrintUnformatted(j) : NULL;
         if (s)
             jw_raw(&w->jw, s, strlen(s));

@@ -125,10 +125,16 @@ static int check_template(const struct cfg_def *d, const char *v, struct cs_erro
             if (!end)
                 return cs_error_set(err, CS_ERR_PARSE, "%s: unterminated '{' at offset %zu",
                                     d->name, (size_t)(p - v));
-            if (!var_allowed(d->vars, p + 1, (size_t)(end - p - 1)))
+            if (!var_allowed(d->vars, p + 1, (size_t)(end - p - 1))) {
+                /* The reason reaches events and logs: never quote part of a secret. */
+                if (d->flags & CFG_F_SECRET)
+                    return cs_error_set(err, CS_ERR_UNKNOWN,
+                                        "%s: unknown placeholder at offset %zu (allowed: %s)",
+                                        d->name, (size_t)(p - v), d->vars);
                 return cs_error_set(err, CS_ERR_UNKNOWN,
                                     "%s: unknown placeholder '%.*s' (allowed: %s)", d->name,
                                     (int)(end - p + 1 > 40 ? 40 : end - p + 1), p, d->vars);
+            }
             p = end;
         }
     }

@@ -319,11 +319,20 @@ static int parse_json(const char *s, size_t len, struct cmd *c, struct cs_error 
 {
     int rc = CS_OK;
     struct buf tmp = BUF_INIT;
-    cJSON *root = cJSON_ParseWithLength(s, len);
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(s, len, &end, false);
     if (!root) {
         const char *at = cJSON_GetErrorPtr();
         size_t off = at && at >= s && at <= s + len ? (size_t)(at - s) : 0;
         return cs_error_set(err, CS_ERR_PARSE, "invalid JSON near offset %zu", off);
+    }
+    /* cJSON stops after the first value: anything but blanks after it is not one command. */
+    size_t rest = end && end >= s && end <= s + len ? (size_t)(end - s) : len;
+    while (rest < len && isspace((unsigned char)s[rest]))
+        rest++;
+    if (rest < len) {
+        rc = cs_error_set(err, CS_ERR_PARSE, "invalid JSON: trailing data at offset %zu", rest);
+        goto out;
     }
     if (!cJSON_IsObject(root)) {
         rc = cs_error_set(err, CS_ERR_PARSE, "JSON command must be an object");
@@ -435,8 +444,10 @@ int cmd_parse(const char *text, size_t len, struct cmd *out, struct cs_error *er
     size_t i = 0;
     while (i < len && isspace((unsigned char)text[i]))
         i++;
-    int rc = (i < len && text[i] == '{') ? parse_json(text + i, len - i, out, err)
-                                        : parse_line(text, len, out, err);
+    /* '[' is no verb either: a JSON array gets the JSON form's "must be an object". */
+    int rc = (i < len && (text[i] == '{' || text[i] == '['))
+                 ? parse_json(text + i, len - i, out, err)
+                 : parse_line(text, len, out, err);
     if (rc) {
         char id[CMD_ID_MAX + 1];
         memcpy(id, out->id, sizeof(id));
@@ -458,11 +469,16 @@ void cmd_salvage_id(const char *text, size_t len, char id[CMD_ID_MAX + 1])
         while (i < len && n < CMD_ID_MAX && !isspace((unsigned char)text[i]))
             id[n++] = text[i++];
         id[n] = '\0';
+        if (i < len && !isspace((unsigned char)text[i]))
+            id[0] = '\0'; /* longer than CMD_ID_MAX: not an id, and not its prefix either */
     } else if (i < len && text[i] == '{') {
         cJSON *root = cJSON_ParseWithLength(text + i, len - i);
         const cJSON *v = root ? cJSON_GetObjectItemCaseSensitive(root, "id") : NULL;
-        if (cJSON_IsString(v))
-            cs_strlcpy(id, v->valuestring, CMD_ID_MAX + 1);
+        struct buf b = BUF_INIT;
+        /* The same ids cmd_parse accepts (numbers too); a truncated one is no id. */
+        if (scalar_text(v, &b) && !cs_strlcpy(id, buf_cstr(&b), CMD_ID_MAX + 1))
+            id[0] = '\0';
+        buf_free(&b);
         cJSON_Delete(root);
     }
     if (!cmd_id_valid(id))

@@ -86,7 +86,7 @@ bool idfmt_index(const struct idfmt *f, const char *id, uint32_t *index)
         return false;
     const char *d = id + pl;
     size_t nd = n - pl - sl;
-    if (nd > 10)
+    if (nd > 12) /* the widest padding idfmt_parse accepts; fleet indexes have at most 9 */
         return false;
     uint64_t v = 0;
     for (size_t i = 0; i < nd; i++) {

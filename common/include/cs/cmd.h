@@ -72,7 +72,7 @@ const struct cmd_def *cmd_lookup(const char *name);
 /* Keys every verb accepts (ts=...). */
 const struct cmd_key *cmd_common_keys(void);
 
-/* Parses either form; JSON when the first non-blank byte is '{'. On error *out is left
+/* Parses either form; JSON when the first non-blank byte is '{' or '['. On error *out is left
  * empty and *err names what was wrong and where. Free a parsed command with cmd_free. */
 int cmd_parse(const char *text, size_t len, struct cmd *out, struct cs_error *err);
 void cmd_free(struct cmd *c);

@@ -1,0 +1,348 @@
+/* test_buf.c - the growable buffer and the streaming JSON writer (cs/buf.h). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cs/buf.h"
+#include "cs/mem.h"
+
+/* The text is exactly one JSON value (strict parse). */
+static void assert_json(const char *text)
+{
+    cJSON *j = cJSON_ParseWithOpts(text, NULL, true);
+    if (!j)
+        print_error("not valid JSON: %s\n", text);
+    assert_non_null(j);
+    cJSON_Delete(j);
+}
+
+/* ---- buf ----------------------------------------------------------------------------------- */
+
+static void test_buf_basics(void **state)
+{
+    (void)state;
+    struct buf b = BUF_INIT;
+    assert_string_equal(buf_cstr(&b), "");
+    assert_int_equal(b.len, 0);
+
+    buf_append(&b, "", 0);
+    assert_string_equal(buf_cstr(&b), "");
+    buf_puts(&b, "abc");
+    buf_putc(&b, '-');
+    buf_append(&b, "xyz123", 3);
+    buf_printf(&b, "[%d:%s]", 42, "q");
+    assert_string_equal(buf_cstr(&b), "abc-xyz[42:q]");
+    assert_int_equal(b.len, strlen("abc-xyz[42:q]"));
+    assert_true(b.cap > b.len);
+
+    /* reset empties but keeps the memory */
+    char *mem = b.s;
+    size_t cap = b.cap;
+    buf_reset(&b);
+    assert_int_equal(b.len, 0);
+    assert_string_equal(buf_cstr(&b), "");
+    assert_ptr_equal(b.s, mem);
+    assert_int_equal(b.cap, cap);
+
+    /* embedded NUL bytes are kept, the buffer stays terminated */
+    buf_append(&b, "a\0b", 3);
+    assert_int_equal(b.len, 3);
+    assert_memory_equal(b.s, "a\0b", 4);
+
+    /* detach hands over the contents and leaves the buffer empty */
+    buf_reset(&b);
+    buf_puts(&b, "mine");
+    char *s = buf_detach(&b);
+    assert_string_equal(s, "mine");
+    assert_null(b.s);
+    assert_int_equal(b.len, 0);
+    assert_int_equal(b.cap, 0);
+    cs_free(s);
+    s = buf_detach(&b); /* an empty buffer still gives a string to free */
+    assert_non_null(s);
+    assert_string_equal(s, "");
+    cs_free(s);
+
+    buf_free(&b);
+    buf_free(&b);
+    buf_reset(&b); /* on a never-allocated buffer */
+    assert_string_equal(buf_cstr(&b), "");
+}
+
+static void test_buf_growth(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b);
+    /* many small appends */
+    for (int i = 0; i < 10000; i++)
+        buf_putc(&b, (char)('a' + i % 26));
+    assert_int_equal(b.len, 10000);
+    for (int i = 0; i < 10000; i++)
+        assert_int_equal(b.s[i], 'a' + i % 26);
+    assert_int_equal(b.s[10000], '\0');
+    buf_free(&b);
+
+    /* printf output longer than its stack scratch space */
+    char big[1000];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    buf_puts(&b, "<");
+    buf_printf(&b, "%s|%d|%s", big, 7, big);
+    buf_puts(&b, ">");
+    assert_int_equal(b.len, 1 + 999 + 3 + 999 + 1);
+    assert_int_equal(b.s[0], '<');
+    assert_int_equal(b.s[1000], '|');
+    assert_int_equal(b.s[1001], '7');
+    assert_int_equal(b.s[b.len - 1], '>');
+    assert_int_equal(b.s[b.len], '\0');
+    buf_free(&b);
+
+    /* exactly at the scratch size boundary */
+    for (size_t n = 250; n < 260; n++) {
+        buf_printf(&b, "%.*s", (int)n, big);
+        assert_int_equal(b.len, n);
+        assert_int_equal(strlen(buf_cstr(&b)), n);
+        buf_reset(&b);
+    }
+    /* reserve makes room without changing the contents */
+    buf_puts(&b, "keep");
+    buf_reserve(&b, 5000);
+    assert_true(b.cap >= 4 + 5000 + 1);
+    assert_string_equal(buf_cstr(&b), "keep");
+    buf_free(&b);
+}
+
+/* ---- JSON strings -------------------------------------------------------------------------- */
+
+static const struct {
+    const char *in;
+    size_t n;
+    const char *out;
+} str_cases[] = {
+    {"", 0, "\"\""},
+    {"a", 1, "\"a\""},
+    {"say \"hi\"", 8, "\"say \\\"hi\\\"\""},
+    {"back\\slash", 10, "\"back\\\\slash\""},
+    {"\\\"", 2, "\"\\\\\\\"\""},
+    {"a\nb\rc\td", 7, "\"a\\nb\\rc\\td\""},
+    {"\b\f", 2, "\"\\b\\f\""},
+    {"\x01\x1f", 2, "\"\\u0001\\u001f\""},
+    {"x\x7fy", 3, "\"x\\u007fy\""},
+    {"a\0b", 3, "\"a\\u0000b\""},
+    {"caf\xc3\xa9 \xe2\x82\xac", 9, "\"caf\xc3\xa9 \xe2\x82\xac\""}, /* UTF-8 passes through */
+    {"a/b <x> & 'y'", 13, "\"a/b <x> & 'y'\""},
+    {"abcdef", 3, "\"abc\""}, /* only n bytes */
+    {" ", 1, "\" \""},
+};
+
+static void test_json_str(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(str_cases); i++) {
+        struct buf b = BUF_INIT;
+        buf_puts(&b, "=");
+        buf_json_str(&b, str_cases[i].in, str_cases[i].n);
+        print_message("  %s\n", buf_cstr(&b));
+        assert_string_equal(buf_cstr(&b) + 1, str_cases[i].out);
+        assert_json(buf_cstr(&b) + 1);
+        /* decoding gives the input back */
+        cJSON *j = cJSON_Parse(buf_cstr(&b) + 1);
+        assert_true(cJSON_IsString(j));
+        if (!memchr(str_cases[i].in, '\0', str_cases[i].n)) {
+            assert_int_equal(strlen(j->valuestring), str_cases[i].n);
+            assert_memory_equal(j->valuestring, str_cases[i].in, str_cases[i].n);
+        }
+        cJSON_Delete(j);
+        buf_free(&b);
+    }
+    /* every control character is escaped */
+    for (int c = 0; c < 0x20; c++) {
+        struct buf b = BUF_INIT;
+        char in = (char)c;
+        buf_json_str(&b, &in, 1);
+        assert_int_equal(b.s[1], '\\');
+        assert_json(buf_cstr(&b));
+        buf_free(&b);
+    }
+}
+
+/* ---- the writer ---------------------------------------------------------------------------- */
+
+static void test_jw_flat(void **state)
+{
+    (void)state;
+    struct buf b = BUF_INIT;
+    struct jw w;
+
+    jw_init(&w, &b);
+    jw_obj(&w);
+    jw_end(&w);
+    assert_string_equal(buf_cstr(&b), "{}");
+    buf_reset(&b);
+
+    jw_init(&w, &b);
+    jw_arr(&w);
+    jw_end(&w);
+    assert_string_equal(buf_cstr(&b), "[]");
+    buf_reset(&b);
+
+    jw_init(&w, &b);
+    jw_obj(&w);
+    jw_key(&w, "a");
+    jw_int(&w, 1);
+    jw_end(&w);
+    assert_string_equal(buf_cstr(&b), "{\"a\":1}");
+    buf_reset(&b);
+
+    jw_init(&w, &b);
+    jw_obj(&w);
+    jw_kint(&w, "i", -7);
+    jw_kstr(&w, "s", "x\"y");
+    jw_kbool(&w, "t", true);
+    jw_kbool(&w, "f", false);
+    jw_key(&w, "n");
+    jw_null(&w);
+    jw_kdouble(&w, "d", 1.5, 2);
+    jw_key(&w, "sn");
+    jw_strn(&w, "abcdef", 2);
+    jw_key(&w, "we\"ird");
+    jw_str(&w, "");
+    jw_end(&w);
+    assert_string_equal(buf_cstr(&b),
+                        "{\"i\":-7,\"s\":\"x\\\"y\",\"t\":true,\"f\":false,\"n\":null,"
+                        "\"d\":1.50,\"sn\":\"ab\",\"we\\\"ird\":\"\"}");
+    assert_json(buf_cstr(&b));
+    buf_free(&b);
+}
+
+static void test_jw_nested(void **state)
+{
+    (void)state;
+    struct buf b = BUF_INIT;
+    struct jw w;
+
+    /* [1,[2,3],{"k":[]},{},"s"] */
+    jw_init(&w, &b);
+    jw_arr(&w);
+    jw_int(&w, 1);
+    jw_arr(&w);
+    jw_int(&w, 2);
+    jw_int(&w, 3);
+    jw_end(&w);
+    jw_obj(&w);
+    jw_key(&w, "k");
+    jw_arr(&w);
+    jw_end(&w);
+    jw_end(&w);
+    jw_obj(&w);
+    jw_end(&w);
+    jw_str(&w, "s");
+    jw_end(&w);
+    assert_string_equal(buf_cstr(&b), "[1,[2,3],{\"k\":[]},{},\"s\"]");
+    assert_json(buf_cstr(&b));
+    buf_reset(&b);
+
+    /* {"o":{"p":{"q":[1,{"r":false}]}},"z":0,"a":[[],[[]]]} */
+    jw_init(&w, &b);
+    jw_obj(&w);
+    jw_key(&w, "o");
+    jw_obj(&w);
+    jw_key(&w, "p");
+    jw_obj(&w);
+    jw_key(&w, "q");
+    jw_arr(&w);
+    jw_int(&w, 1);
+    jw_obj(&w);
+    jw_kbool(&w, "r", false);
+    jw_end(&w);
+    jw_end(&w);
+    jw_end(&w);
+    jw_end(&w);
+    jw_kint(&w, "z", 0);
+    jw_key(&w, "a");
+    jw_arr(&w);
+    jw_arr(&w);
+    jw_end(&w);
+    jw_arr(&w);
+    jw_arr(&w);
+    jw_end(&w);
+    jw_end(&w);
+    jw_end(&w);
+    jw_end(&w);
+    assert_int_equal(w.depth, 0);
+    assert_string_equal(buf_cstr(&b),
+                        "{\"o\":{\"p\":{\"q\":[1,{\"r\":false}]}},\"z\":0,\"a\":[[],[[]]]}");
+    assert_json(buf_cstr(&b));
+    buf_reset(&b);
+
+    /* raw JSON is one value, with commas around it like any other */
+    jw_init(&w, &b);
+    jw_arr(&w);
+    jw_raw(&w, "{\"x\":1}", 7);
+    jw_raw(&w, "[2]", 3);
+    jw_int(&w, 3);
+    jw_obj(&w);
+    jw_key(&w, "r");
+    jw_raw(&w, "true", 4);
+    jw_kint(&w, "after", 1);
+    jw_end(&w);
+    jw_end(&w);
+    assert_string_equal(buf_cstr(&b), "[{\"x\":1},[2],3,{\"r\":true,\"after\":1}]");
+    assert_json(buf_cstr(&b));
+    buf_reset(&b);
+
+    /* the deepest nesting the writer allows */
+    jw_init(&w, &b);
+    for (int i = 0; i < JW_MAX_DEPTH - 1; i++)
+        jw_arr(&w);
+    jw_int(&w, 1);
+    for (int i = 0; i < JW_MAX_DEPTH - 1; i++)
+        jw_end(&w);
+    assert_int_equal(b.len, 2 * (JW_MAX_DEPTH - 1) + 1);
+    assert_json(buf_cstr(&b));
+    buf_free(&b);
+}
+
+static void test_jw_numbers(void **state)
+{
+    (void)state;
+    struct buf b = BUF_INIT;
+    struct jw w;
+    jw_init(&w, &b);
+    jw_arr(&w);
+    jw_int(&w, INT64_MAX);
+    jw_int(&w, INT64_MIN);
+    jw_int(&w, 0);
+    jw_double(&w, 2.0 / 3.0, 3);
+    jw_double(&w, -1.25, 1);
+    jw_double(&w, 1e6, 0);
+    jw_double(&w, NAN, 2);
+    jw_double(&w, INFINITY, 2);
+    jw_double(&w, -INFINITY, 2);
+    jw_end(&w);
+    assert_string_equal(buf_cstr(&b), "[9223372036854775807,-9223372036854775808,0,0.667,-1.2,"
+                                      "1000000,null,null,null]");
+    assert_json(buf_cstr(&b));
+    buf_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_buf_basics),
+        cmocka_unit_test(test_buf_growth),
+        cmocka_unit_test(test_json_str),
+        cmocka_unit_test(test_jw_flat),
+        cmocka_unit_test(test_jw_nested),
+        cmocka_unit_test(test_jw_numbers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

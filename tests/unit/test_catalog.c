@@ -1,0 +1,433 @@
+/* test_catalog.c - the built-in OCPP 1.6 messages (cs/catalog.h): golden frames in tests/data,
+ * typed and guessed field overrides, lookups. Golden files hold the exact frame, no trailing
+ * newline. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cs/buf.h"
+#include "cs/catalog.h"
+#include "cs/cfg.h"
+#include "cs/charger.h"
+#include "cs/kv.h"
+#include "cs/mem.h"
+
+#define T0 1767225600000LL /* 2026-01-01T00:00:00.000Z */
+#define UID "00000000-0000-4000-8000-000000000000"
+#define TS "\"2026-01-01T00:00:00.000Z\""
+
+/* ---- fixture ------------------------------------------------------------------------------- */
+
+struct fix {
+    struct charger ch;
+    struct charger_cfg cfg;
+};
+
+/* Charger 42 with two connectors; connector 1 has been Charging at 22 kW for the 30 minutes up
+ * to T0. Default config. */
+static int setup(void **state)
+{
+    struct fix *f = cs_calloc(1, sizeof(*f));
+    cfg_defaults(&cfg_charger_schema, &f->cfg);
+    charger_init(&f->ch, 42, "CP-000042", 2, T0 - 1800000);
+    if (charger_set_status(&f->ch, 1, ST_CHARGING, OE_NO_ERROR, 22, T0 - 1800000, NULL))
+        return -1;
+    charger_integrate(&f->ch, T0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    cs_free(*state);
+    return 0;
+}
+
+static struct msg_ctx ctx_of(const struct fix *f, int connector, const struct kvlist *over)
+{
+    struct msg_ctx x = {&f->ch, &f->cfg, T0, connector, NULL, over};
+    return x;
+}
+
+static char *read_golden(const char *name, size_t *len)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s.json", CS_TEST_DATA, name);
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        print_error("cannot open golden file %s\n", path);
+    assert_non_null(fp);
+    struct buf b = BUF_INIT;
+    char tmp[4096];
+    size_t n;
+    while ((n = fread(tmp, 1, sizeof(tmp), fp)) > 0)
+        buf_append(&b, tmp, n);
+    fclose(fp);
+    *len = b.len;
+    return buf_detach(&b);
+}
+
+/* The text is one JSON value, nothing after it (strict parse). */
+static cJSON *parse_strict(const char *text)
+{
+    cJSON *j = cJSON_ParseWithOpts(text, NULL, true);
+    if (!j)
+        print_error("not valid JSON: %s\n", text);
+    assert_non_null(j);
+    return j;
+}
+
+/* A frame is [2,"uid","Action",{payload}]. */
+static void check_frame(const char *text, const char *action)
+{
+    cJSON *j = parse_strict(text);
+    assert_true(cJSON_IsArray(j));
+    assert_int_equal(cJSON_GetArraySize(j), 4);
+    cJSON *type = cJSON_GetArrayItem(j, 0), *uid = cJSON_GetArrayItem(j, 1),
+          *act = cJSON_GetArrayItem(j, 2), *payload = cJSON_GetArrayItem(j, 3);
+    assert_true(cJSON_IsNumber(type) && type->valueint == 2);
+    assert_true(cJSON_IsString(uid));
+    assert_string_equal(uid->valuestring, UID);
+    assert_true(cJSON_IsString(act));
+    assert_string_equal(act->valuestring, action);
+    assert_true(cJSON_IsObject(payload));
+    cJSON_Delete(j);
+}
+
+static void set_overrides(struct kvlist *l, const char *const *pairs)
+{
+    kv_clear(l);
+    for (size_t i = 0; pairs && pairs[i]; i += 2)
+        kv_set(l, pairs[i], pairs[i + 1]);
+}
+
+/* ---- lookups ------------------------------------------------------------------------------- */
+
+static void test_lookup(void **state)
+{
+    (void)state;
+    for (int i = 0; i < MSG__COUNT; i++) {
+        const struct msg_def *m = catalog_get((enum msg_id)i);
+        assert_non_null(m);
+        assert_int_equal(m->id, i);
+        assert_non_null(m->build);
+        assert_ptr_equal(catalog_lookup(m->name), m);
+        assert_non_null(strstr(catalog_names(), m->name));
+    }
+    assert_string_equal(catalog_get(MSG_BOOT_NOTIFICATION)->name, "BootNotification");
+    assert_string_equal(catalog_get(MSG_HEARTBEAT)->name, "Heartbeat");
+    assert_string_equal(catalog_get(MSG_STATUS_NOTIFICATION)->name, "StatusNotification");
+    assert_string_equal(catalog_get(MSG_METER_VALUES)->name, "MeterValues");
+    assert_null(catalog_get(MSG__COUNT));
+    assert_null(catalog_get((enum msg_id)-1));
+    static const char *const unknown[] = {"Nope", "heartbeat", "HEARTBEAT", "", "Heartbeat ",
+                                          "Authorize", "StartTransaction", "DataTransfer"};
+    for (size_t i = 0; i < ARRAY_SIZE(unknown); i++)
+        assert_null(catalog_lookup(unknown[i]));
+}
+
+/* ---- golden frames ------------------------------------------------------------------------- */
+
+static void test_golden(void **state)
+{
+    struct fix *f = *state;
+    for (int i = 0; i < MSG__COUNT; i++) {
+        const struct msg_def *m = catalog_get((enum msg_id)i);
+        struct msg_ctx x = ctx_of(f, 1, NULL);
+        struct buf out = BUF_INIT;
+        struct cs_error err;
+        assert_int_equal(catalog_build_call(m, &x, UID, &out, &err), CS_OK);
+        size_t glen;
+        char *golden = read_golden(m->name, &glen);
+        if (glen != out.len || memcmp(golden, out.s, glen) != 0)
+            print_error("%s:\n  got  %s\n  want %s\n", m->name, buf_cstr(&out), golden);
+        assert_int_equal(out.len, glen);
+        assert_memory_equal(out.s, golden, glen);
+        check_frame(buf_cstr(&out), m->name);
+        cs_free(golden);
+        buf_free(&out);
+    }
+}
+
+/* Appends to what the buffer already holds. */
+static void test_appends(void **state)
+{
+    struct fix *f = *state;
+    struct msg_ctx x = ctx_of(f, 0, NULL);
+    struct buf out = BUF_INIT;
+    buf_puts(&out, "prefix:");
+    assert_int_equal(catalog_build_call(catalog_get(MSG_HEARTBEAT), &x, UID, &out, NULL), CS_OK);
+    assert_string_equal(buf_cstr(&out), "prefix:[2,\"" UID "\",\"Heartbeat\",{}]");
+    buf_free(&out);
+}
+
+/* Builder inputs that are not in the golden files. */
+static void test_builder_inputs(void **state)
+{
+    struct fix *f = *state;
+    struct buf out = BUF_INIT;
+
+    /* connector 2: Available, nothing metered */
+    struct msg_ctx x = ctx_of(f, 2, NULL);
+    assert_int_equal(catalog_build_call(catalog_get(MSG_STATUS_NOTIFICATION), &x, UID, &out, NULL),
+                     CS_OK);
+    assert_string_equal(buf_cstr(&out), "[2,\"" UID "\",\"StatusNotification\",{\"connectorId\":2,"
+                                        "\"errorCode\":\"NoError\",\"status\":\"Available\","
+                                        "\"timestamp\":" TS "}]");
+    buf_reset(&out);
+
+    /* connector 0 (the charge point) faulted */
+    assert_int_equal(charger_set_status(&f->ch, 0, ST_FAULTED, OE_GROUND_FAILURE, 22, T0, NULL),
+                     CS_OK);
+    x = ctx_of(f, 0, NULL);
+    assert_int_equal(catalog_build_call(catalog_get(MSG_STATUS_NOTIFICATION), &x, UID, &out, NULL),
+                     CS_OK);
+    assert_non_null(strstr(buf_cstr(&out), "{\"connectorId\":0,\"errorCode\":\"GroundFailure\","
+                                           "\"status\":\"Faulted\","));
+    buf_reset(&out);
+
+    /* a reading context other than the periodic sample */
+    x = ctx_of(f, 1, NULL);
+    x.context = "Trigger";
+    assert_int_equal(catalog_build_call(catalog_get(MSG_METER_VALUES), &x, UID, &out, NULL), CS_OK);
+    assert_null(strstr(buf_cstr(&out), "Sample.Periodic"));
+    assert_non_null(strstr(buf_cstr(&out), "{\"value\":\"11000\",\"context\":\"Trigger\","));
+    check_frame(buf_cstr(&out), "MeterValues");
+    buf_reset(&out);
+
+    /* no firmware: the optional field is left out; vendor and voltage come from the config */
+    assert_int_equal(cfg_set(&cfg_charger_schema, &f->cfg, "firmware", "", NULL), CS_OK);
+    assert_int_equal(cfg_set(&cfg_charger_schema, &f->cfg, "vendor", "ACME \"Volt\"", NULL),
+                     CS_OK);
+    x = ctx_of(f, 0, NULL);
+    assert_int_equal(catalog_build_call(catalog_get(MSG_BOOT_NOTIFICATION), &x, UID, &out, NULL),
+                     CS_OK);
+    assert_string_equal(buf_cstr(&out),
+                        "[2,\"" UID "\",\"BootNotification\",{\"chargePointVendor\":\"ACME "
+                        "\\\"Volt\\\"\",\"chargePointModel\":\"VC-22\","
+                        "\"chargePointSerialNumber\":\"CP-000042\"}]");
+    buf_free(&out);
+}
+
+/* ---- overrides ----------------------------------------------------------------------------- */
+
+static const struct {
+    enum msg_id msg;
+    int connector;
+    const char *over[12]; /* key, value pairs */
+    const char *payload;  /* expected payload object */
+} over_cases[] = {
+    /* typed fields are replaced in place and keep their type */
+    {MSG_STATUS_NOTIFICATION, 1, {"connectorId", "2", NULL},
+     "{\"connectorId\":2,\"errorCode\":\"NoError\",\"status\":\"Charging\",\"timestamp\":" TS "}"},
+    {MSG_STATUS_NOTIFICATION, 1, {"connectorId", "-1", NULL},
+     "{\"connectorId\":-1,\"errorCode\":\"NoError\",\"status\":\"Charging\",\"timestamp\":" TS "}"},
+    {MSG_STATUS_NOTIFICATION, 1, {"status", "Faulted", "errorCode", "GroundFailure", NULL},
+     "{\"connectorId\":1,\"errorCode\":\"GroundFailure\",\"status\":\"Faulted\",\"timestamp\":" TS
+     "}"},
+    /* a string field stays a string whatever the text looks like */
+    {MSG_STATUS_NOTIFICATION, 1, {"status", "42", "timestamp", "true", NULL},
+     "{\"connectorId\":1,\"errorCode\":\"NoError\",\"status\":\"42\",\"timestamp\":\"true\"}"},
+    {MSG_BOOT_NOTIFICATION, 0, {"firmwareVersion", "9.9", "chargePointVendor", "X\"Y", NULL},
+     "{\"chargePointVendor\":\"X\\\"Y\",\"chargePointModel\":\"VC-22\","
+     "\"chargePointSerialNumber\":\"CP-000042\",\"firmwareVersion\":\"9.9\"}"},
+    /* unknown fields are appended in order, with guessed types */
+    {MSG_HEARTBEAT, 0, {"n", "5", "neg", "-12", "zero", "-0", NULL},
+     "{\"n\":5,\"neg\":-12,\"zero\":0}"},
+    {MSG_HEARTBEAT, 0, {"f", "1.5", "e", "-2.5e3", "E", "1E+2", "big", "123456789012345678901234",
+      NULL},
+     "{\"f\":1.5,\"e\":-2.5e3,\"E\":1E+2,\"big\":123456789012345678901234}"},
+    {MSG_HEARTBEAT, 0, {"t", "true", "f", "false", "z", "null", NULL},
+     "{\"t\":true,\"f\":false,\"z\":null}"},
+    {MSG_HEARTBEAT, 0, {"o", "{\"a\": [1, 2], \"b\": {}}", "a", "[1, \"x\"]", NULL},
+     "{\"o\":{\"a\":[1,2],\"b\":{}},\"a\":[1,\"x\"]}"},
+    {MSG_HEARTBEAT, 0, {"s", "hello", "q", "say \"hi\"", "e", "", NULL},
+     "{\"s\":\"hello\",\"q\":\"say \\\"hi\\\"\",\"e\":\"\"}"},
+    /* only exact JSON literals are guessed: the rest are strings */
+    {MSG_HEARTBEAT, 0, {"a", "TRUE", "b", "Null", "c", "{x", "d", "[1,", "e", "12abc", NULL},
+     "{\"a\":\"TRUE\",\"b\":\"Null\",\"c\":\"{x\",\"d\":\"[1,\",\"e\":\"12abc\"}"},
+    /* text that C reads as a number but JSON does not stays a string (never invalid JSON) */
+    {MSG_HEARTBEAT, 0, {"a", ".5", "b", "5.", "c", "0x10", "d", "+1.5", "e", "01.5", NULL},
+     "{\"a\":\".5\",\"b\":\"5.\",\"c\":\"0x10\",\"d\":\"+1.5\",\"e\":\"01.5\"}"},
+    {MSG_HEARTBEAT, 0, {"a", "inf", "b", "nan", "c", "1e999", "d", " 1", "e", "1 ", NULL},
+     "{\"a\":\"inf\",\"b\":\"nan\",\"c\":\"1e999\",\"d\":\" 1\",\"e\":\"1 \"}"},
+    {MSG_HEARTBEAT, 0, {"a", "1e", "b", "1.5e+", "c", "-", "d", "-.5", "e", "0.5", NULL},
+     "{\"a\":\"1e\",\"b\":\"1.5e+\",\"c\":\"-\",\"d\":\"-.5\",\"e\":0.5}"},
+    /* JSON followed by more text is not JSON */
+    {MSG_HEARTBEAT, 0, {"o", "{\"a\":1} trailing", "a", "[1] [2]", NULL},
+     "{\"o\":\"{\\\"a\\\":1} trailing\",\"a\":\"[1] [2]\"}"},
+    /* an override may replace a whole array field */
+    {MSG_METER_VALUES, 1, {"meterValue", "[]", NULL}, "{\"connectorId\":1,\"meterValue\":[]}"},
+    {MSG_METER_VALUES, 1, {"meterValue", "none", "transactionId", "7", NULL},
+     "{\"connectorId\":1,\"meterValue\":\"none\",\"transactionId\":7}"},
+    /* only top-level fields are overridden: a nested name is appended at the top */
+    {MSG_METER_VALUES, 2, {"unit", "kWh", NULL},
+     "{\"connectorId\":2,\"meterValue\":[{\"timestamp\":" TS ",\"sampledValue\":["
+     "{\"value\":\"0\",\"context\":\"Sample.Periodic\",\"measurand\":"
+     "\"Energy.Active.Import.Register\",\"location\":\"Outlet\",\"unit\":\"Wh\"},"
+     "{\"value\":\"0\",\"context\":\"Sample.Periodic\",\"measurand\":\"Power.Active.Import\","
+     "\"location\":\"Outlet\",\"unit\":\"W\"},"
+     "{\"value\":\"230\",\"context\":\"Sample.Periodic\",\"measurand\":\"Voltage\","
+     "\"location\":\"Outlet\",\"unit\":\"V\"}]}],\"unit\":\"kWh\"}"},
+    {MSG_STATUS_NOTIFICATION, 1, {"info", "a b", "vendorErrorCode", "E42", NULL},
+     "{\"connectorId\":1,\"errorCode\":\"NoError\",\"status\":\"Charging\",\"timestamp\":" TS
+     ",\"info\":\"a b\",\"vendorErrorCode\":\"E42\"}"},
+};
+
+static void test_overrides(void **state)
+{
+    struct fix *f = *state;
+    for (size_t i = 0; i < ARRAY_SIZE(over_cases); i++) {
+        const struct msg_def *m = catalog_get(over_cases[i].msg);
+        struct kvlist over = KVLIST_INIT;
+        set_overrides(&over, over_cases[i].over);
+        struct msg_ctx x = ctx_of(f, over_cases[i].connector, &over);
+        struct buf out = BUF_INIT, want = BUF_INIT;
+        struct cs_error err;
+        int rc = catalog_build_call(m, &x, UID, &out, &err);
+        if (rc)
+            print_error("case %zu: %s\n", i, err.msg);
+        assert_int_equal(rc, CS_OK);
+        buf_printf(&want, "[2,\"%s\",\"%s\",%s]", UID, m->name, over_cases[i].payload);
+        print_message("  case %zu: %s\n", i, buf_cstr(&out));
+        assert_string_equal(buf_cstr(&out), buf_cstr(&want));
+        check_frame(buf_cstr(&out), m->name);
+        buf_free(&out);
+        buf_free(&want);
+        kv_free(&over);
+    }
+}
+
+static const struct {
+    enum msg_id msg;
+    int connector;
+    const char *over[6];
+    int code;
+    const char *msg_part;
+} over_errors[] = {
+    {MSG_STATUS_NOTIFICATION, 1, {"connectorId", "abc", NULL}, CS_ERR_PARSE,
+     "field connectorId: 'abc' is not an integer"},
+    {MSG_STATUS_NOTIFICATION, 1, {"connectorId", "1.5", NULL}, CS_ERR_PARSE, "not an integer"},
+    {MSG_STATUS_NOTIFICATION, 1, {"connectorId", "", NULL}, CS_ERR_PARSE, "not an integer"},
+    {MSG_STATUS_NOTIFICATION, 1, {"connectorId", "2147483648", NULL}, CS_ERR_PARSE,
+     "not an integer"},
+    {MSG_METER_VALUES, 1, {"x", "1", "connectorId", "one", NULL}, CS_ERR_PARSE, "connectorId"},
+    {MSG_STATUS_NOTIFICATION, 3, {NULL}, CS_ERR_RANGE,
+     "StatusNotification: connector 3 does not exist (0..2)"},
+    {MSG_METER_VALUES, -1, {NULL}, CS_ERR_RANGE, "connector -1 does not exist"},
+};
+
+/* A failed build leaves the buffer exactly as it was. */
+static void test_override_errors(void **state)
+{
+    struct fix *f = *state;
+    for (size_t i = 0; i < ARRAY_SIZE(over_errors); i++) {
+        struct kvlist over = KVLIST_INIT;
+        set_overrides(&over, over_errors[i].over);
+        struct msg_ctx x = ctx_of(f, over_errors[i].connector, &over);
+        struct buf out = BUF_INIT;
+        struct cs_error err;
+        buf_puts(&out, "before");
+        memset(&err, 0, sizeof(err));
+        int rc = catalog_build_call(catalog_get(over_errors[i].msg), &x, UID, &out, &err);
+        print_message("  case %zu -> %s\n", i, rc ? err.msg : "(ok)");
+        assert_int_equal(rc, over_errors[i].code);
+        assert_non_null(strstr(err.msg, over_errors[i].msg_part));
+        assert_int_equal(out.len, 6);
+        assert_string_equal(buf_cstr(&out), "before");
+        buf_free(&out);
+
+        /* also from an empty buffer, and without an error record */
+        rc = catalog_build_call(catalog_get(over_errors[i].msg), &x, UID, &out, NULL);
+        assert_int_equal(rc, over_errors[i].code);
+        assert_int_equal(out.len, 0);
+        assert_string_equal(buf_cstr(&out), "");
+        buf_free(&out);
+        kv_free(&over);
+    }
+}
+
+/* Up to 64 overrides, every one of them honoured; 65 are refused. */
+static void test_override_count(void **state)
+{
+    struct fix *f = *state;
+    struct kvlist over = KVLIST_INIT;
+    char k[16], v[16];
+    kv_set(&over, "status", "Finishing"); /* consumed by the builder */
+    for (int i = 1; i < 64; i++) {
+        snprintf(k, sizeof(k), "f%d", i);
+        snprintf(v, sizeof(v), "%d", i);
+        kv_set(&over, k, v);
+    }
+    struct msg_ctx x = ctx_of(f, 1, &over);
+    struct buf out = BUF_INIT;
+    struct cs_error err;
+    assert_int_equal(catalog_build_call(catalog_get(MSG_STATUS_NOTIFICATION), &x, UID, &out, &err),
+                     CS_OK);
+    cJSON *j = parse_strict(buf_cstr(&out));
+    cJSON *p = cJSON_GetArrayItem(j, 3);
+    assert_int_equal(cJSON_GetArraySize(p), 4 + 63);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(p, "status")->valuestring, "Finishing");
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(p, "f63")->valueint, 63);
+    cJSON_Delete(j);
+    buf_reset(&out);
+
+    /* the 64th override is the last one tracked: it must be used, not appended twice */
+    kv_clear(&over);
+    for (int i = 0; i < 63; i++) {
+        snprintf(k, sizeof(k), "f%d", i);
+        kv_set(&over, k, "x");
+    }
+    kv_set(&over, "connectorId", "2");
+    assert_int_equal(catalog_build_call(catalog_get(MSG_STATUS_NOTIFICATION), &x, UID, &out, &err),
+                     CS_OK);
+    j = parse_strict(buf_cstr(&out));
+    p = cJSON_GetArrayItem(j, 3);
+    assert_int_equal(cJSON_GetArraySize(p), 4 + 63);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(p, "connectorId")->valueint, 2);
+    cJSON_Delete(j);
+    buf_reset(&out);
+
+    kv_set(&over, "one", "more");
+    buf_puts(&out, "x");
+    assert_int_equal(catalog_build_call(catalog_get(MSG_HEARTBEAT), &x, UID, &out, &err),
+                     CS_ERR_TOO_BIG);
+    assert_non_null(strstr(err.msg, "more than 64 field overrides"));
+    assert_string_equal(buf_cstr(&out), "x");
+    buf_free(&out);
+    kv_free(&over);
+}
+
+/* A frame with a uid that needs escaping is still valid JSON. */
+static void test_uid_escaping(void **state)
+{
+    struct fix *f = *state;
+    struct msg_ctx x = ctx_of(f, 0, NULL);
+    struct buf out = BUF_INIT;
+    assert_int_equal(catalog_build_call(catalog_get(MSG_HEARTBEAT), &x, "a\"b\\c", &out, NULL),
+                     CS_OK);
+    assert_string_equal(buf_cstr(&out), "[2,\"a\\\"b\\\\c\",\"Heartbeat\",{}]");
+    buf_free(&out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lookup),
+        cmocka_unit_test_setup_teardown(test_golden, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_appends, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_builder_inputs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_overrides, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_override_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_override_count, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_uid_escaping, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

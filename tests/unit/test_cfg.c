@@ -1,0 +1,790 @@
+/* test_cfg.c - config schemas, validation, layering and docs (cs/cfg.h). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cs/buf.h"
+#include "cs/cfg.h"
+#include "cs/kv.h"
+#include "cs/mem.h"
+
+#define CH (&cfg_charger_schema)
+#define FL (&cfg_fleet_schema)
+
+/* A zeroed object big enough for either schema's struct. */
+union any_cfg {
+    struct charger_cfg ch;
+    struct fleet_cfg fl;
+};
+
+static size_t obj_size(const struct cfg_schema *s)
+{
+    return s == CH ? sizeof(struct charger_cfg) : sizeof(struct fleet_cfg);
+}
+
+static char *repeat(char c, size_t n)
+{
+    char *s = cs_malloc(n + 1);
+    memset(s, c, n);
+    s[n] = '\0';
+    return s;
+}
+
+/* ---- the tables ---------------------------------------------------------------------------- */
+
+static void check_schema_table(const struct cfg_schema *s)
+{
+    size_t size = obj_size(s);
+    for (size_t i = 0; i < s->n; i++) {
+        const struct cfg_def *d = &s->defs[i];
+        print_message("  %s.%s\n", s->name, d->name);
+        assert_ptr_equal(cfg_lookup(s, d->name), d);
+        assert_non_null(d->def);
+        assert_non_null(d->help);
+        assert_true(d->apply < CFG_APPLY__COUNT);
+        assert_true(d->min <= d->max);
+        switch (d->type) {
+        case CFG_INT:
+            assert_true(d->offset + sizeof(int) <= size);
+            break;
+        case CFG_DOUBLE:
+            assert_true(d->offset + sizeof(double) <= size);
+            break;
+        case CFG_BOOL:
+            assert_true(d->offset + sizeof(bool) <= size);
+            break;
+        default:
+            /* text fields: the longest accepted value and its NUL fit the array */
+            assert_true(d->size > 0 && d->offset + d->size <= size);
+            assert_true((size_t)d->max < d->size);
+            break;
+        }
+        if (d->type == CFG_TEMPLATE)
+            assert_non_null(d->vars);
+        for (size_t j = 0; j < i; j++)
+            assert_string_not_equal(s->defs[j].name, d->name);
+    }
+}
+
+static void test_tables(void **state)
+{
+    (void)state;
+    assert_string_equal(CH->name, "charger");
+    assert_string_equal(FL->name, "fleet");
+    check_schema_table(CH);
+    check_schema_table(FL);
+    assert_null(cfg_lookup(CH, "nope"));
+    assert_null(cfg_lookup(CH, "size"));
+    assert_null(cfg_lookup(FL, "broker"));
+}
+
+/* Every default passes its own validation and formats back to the same text. */
+static void check_defaults(const struct cfg_schema *s)
+{
+    union any_cfg obj, fresh;
+    memset(&obj, 0, sizeof(obj));
+    memset(&fresh, 0, sizeof(fresh));
+    cfg_defaults(s, &obj);
+    for (size_t i = 0; i < s->n; i++) {
+        const struct cfg_def *d = &s->defs[i];
+        struct cs_error err;
+        int rc = cfg_check(s, d->name, d->def, &err);
+        if (rc)
+            print_message("default of %s ('%s'): %s\n", d->name, d->def, err.msg);
+        assert_int_equal(rc, CS_OK);
+        assert_int_equal(cfg_set(s, &fresh, d->name, d->def, &err), CS_OK);
+        struct buf b = BUF_INIT;
+        cfg_format(d, &obj, false, &b);
+        assert_string_equal(buf_cstr(&b), d->def);
+        buf_free(&b);
+    }
+    assert_int_equal(cfg_diff(s, &obj, &fresh), 0);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    check_defaults(CH);
+    check_defaults(FL);
+
+    struct charger_cfg c;
+    cfg_defaults(CH, &c);
+    assert_string_equal(c.broker, "tcp://127.0.0.1:1883");
+    assert_string_equal(c.client_id, "{id}");
+    assert_string_equal(c.topic_up, "chargers/{id}/up/{msg}");
+    assert_int_equal(c.keepalive_s, 60);
+    assert_int_equal(c.qos, 1);
+    assert_true(c.clean_session);
+    assert_int_equal(c.connectors, 1);
+    assert_true(c.max_kw == 22.0);
+    assert_int_equal(c.voltage_v, 230);
+    assert_true(c.enabled);
+    struct fleet_cfg f;
+    cfg_defaults(FL, &f);
+    assert_int_equal(f.size, 0);
+    assert_string_equal(f.id_format, "CP-%06u");
+    assert_int_equal(f.lease_ms, 5000);
+}
+
+/* ---- bounds per type ----------------------------------------------------------------------- */
+
+static const struct {
+    const struct cfg_schema *s;
+    const char *key;
+    const char *val;
+    int code; /* CS_OK or the expected error */
+    const char *msg;
+} bound_cases[] = {
+    /* integers */
+    {CH, "keepalive_s", "5", CS_OK, NULL},
+    {CH, "keepalive_s", "3600", CS_OK, NULL},
+    {CH, "keepalive_s", "4", CS_ERR_RANGE, "keepalive_s: '4' is not an integer in 5..3600 s"},
+    {CH, "keepalive_s", "3601", CS_ERR_RANGE, "5..3600"},
+    {CH, "keepalive_s", "60s", CS_ERR_RANGE, "not an integer"},
+    {CH, "keepalive_s", "", CS_ERR_RANGE, "not an integer"},
+    {CH, "keepalive_s", " 60", CS_ERR_RANGE, "not an integer"},
+    {CH, "keepalive_s", "60 ", CS_ERR_RANGE, "not an integer"},
+    {CH, "keepalive_s", "6e1", CS_ERR_RANGE, "not an integer"},
+    {CH, "keepalive_s", "0x10", CS_ERR_RANGE, "not an integer"},
+    {CH, "keepalive_s", "99999999999999999999", CS_ERR_RANGE, "not an integer"},
+    {CH, "qos", "0", CS_OK, NULL},
+    {CH, "qos", "2", CS_OK, NULL},
+    {CH, "qos", "3", CS_ERR_RANGE, "qos: '3' is not an integer in 0..2"},
+    {CH, "qos", "-1", CS_ERR_RANGE, "0..2"},
+    {CH, "connectors", "8", CS_OK, NULL},
+    {CH, "connectors", "9", CS_ERR_RANGE, "1..8"},
+    {CH, "connectors", "0", CS_ERR_RANGE, "1..8"},
+    {CH, "heartbeat_s", "86400", CS_OK, NULL},
+    {CH, "heartbeat_s", "86401", CS_ERR_RANGE, "1..86400 s"},
+    {CH, "reconnect_max_ms", "3600000", CS_OK, NULL},
+    {FL, "size", "0", CS_OK, NULL},
+    {FL, "size", "100000000", CS_OK, NULL},
+    {FL, "size", "100000001", CS_ERR_RANGE, "size: '100000001' is not an integer in 0..1e+08"},
+    {FL, "size", "-1", CS_ERR_RANGE, "not an integer"},
+    {FL, "lease_ms", "999", CS_ERR_RANGE, "1000..600000 ms"},
+    {FL, "ramp_per_s", "100000", CS_OK, NULL},
+    /* doubles */
+    {CH, "max_kw", "0.1", CS_OK, NULL},
+    {CH, "max_kw", "1000", CS_OK, NULL},
+    {CH, "max_kw", "1e3", CS_OK, NULL},
+    {CH, "max_kw", "7.4", CS_OK, NULL},
+    {CH, "max_kw", "0.09", CS_ERR_RANGE, "max_kw: '0.09' is not a number in 0.1..1000 kW"},
+    {CH, "max_kw", "1000.01", CS_ERR_RANGE, "0.1..1000"},
+    {CH, "max_kw", "-22", CS_ERR_RANGE, "not a number"},
+    {CH, "max_kw", "nan", CS_ERR_RANGE, "not a number"},
+    {CH, "max_kw", "inf", CS_ERR_RANGE, "not a number"},
+    {CH, "max_kw", "22kW", CS_ERR_RANGE, "not a number"},
+    {CH, "max_kw", "", CS_ERR_RANGE, "not a number"},
+    {CH, "max_kw", "1e999", CS_ERR_RANGE, "not a number"},
+    /* booleans */
+    {CH, "clean_session", "1", CS_OK, NULL},
+    {CH, "clean_session", "0", CS_OK, NULL},
+    {CH, "clean_session", "true", CS_OK, NULL},
+    {CH, "clean_session", "FALSE", CS_OK, NULL},
+    {CH, "enabled", "yes", CS_OK, NULL},
+    {CH, "enabled", "No", CS_OK, NULL},
+    {CH, "enabled", "on", CS_OK, NULL},
+    {CH, "enabled", "OFF", CS_OK, NULL},
+    {CH, "enabled", "2", CS_ERR_PARSE, "enabled: '2' is not a boolean"},
+    {CH, "enabled", "y", CS_ERR_PARSE, "not a boolean"},
+    {CH, "enabled", "", CS_ERR_PARSE, "not a boolean"},
+    {CH, "enabled", "truee", CS_ERR_PARSE, "not a boolean"},
+    /* plain strings */
+    {CH, "vendor", "Chargeswarm", CS_OK, NULL},
+    {CH, "vendor", "12345678901234567890", CS_OK, NULL},
+    {CH, "vendor", "123456789012345678901", CS_ERR_RANGE, "vendor: length 21 outside 1..20"},
+    {CH, "vendor", "", CS_ERR_RANGE, "length 0 outside 1..20"},
+    {CH, "vendor", "a\nb", CS_ERR_PARSE, "vendor: control character at offset 1"},
+    {CH, "model", "a\x7f", CS_ERR_PARSE, "control character"},
+    {CH, "firmware", "", CS_OK, NULL},
+    /* templates */
+    {CH, "client_id", "{id}", CS_OK, NULL},
+    {CH, "client_id", "cs-{worker}-{index}-{id}", CS_OK, NULL},
+    {CH, "client_id", "a+b#c", CS_OK, NULL}, /* not a topic: wildcards are plain characters */
+    {CH, "client_id", "", CS_ERR_RANGE, "length 0 outside 1..95"},
+    {CH, "client_id", "{msg}", CS_ERR_UNKNOWN,
+     "client_id: unknown placeholder '{msg}' (allowed: id,index,worker)"},
+    {CH, "client_id", "{}", CS_ERR_UNKNOWN, "unknown placeholder '{}'"},
+    {CH, "client_id", "{ID}", CS_ERR_UNKNOWN, "unknown placeholder '{ID}'"},
+    {CH, "client_id", "x{id", CS_ERR_PARSE, "client_id: unterminated '{' at offset 1"},
+    {CH, "client_id", "id}", CS_ERR_PARSE, "client_id: unmatched '}' at offset 2"},
+    {CH, "client_id", "a\tb", CS_ERR_PARSE, "control character at offset 1"},
+    {CH, "username", "", CS_OK, NULL},
+    {CH, "username", "{id}", CS_OK, NULL},
+    {CH, "username", "{worker}", CS_ERR_UNKNOWN, "allowed: id,index"},
+    {CH, "password", "", CS_OK, NULL},
+    {CH, "password", "s3cr3t-{index}", CS_OK, NULL},
+    /* a secret's reason quotes none of it */
+    {CH, "password", "x{y}", CS_ERR_UNKNOWN,
+     "password: unknown placeholder at offset 1 (allowed: id,index)"},
+    /* topic templates refuse MQTT wildcards */
+    {CH, "topic_up", "chargers/{id}/up/{msg}", CS_OK, NULL},
+    {CH, "topic_up", "ocpp/{worker}/{index}", CS_OK, NULL},
+    {CH, "topic_up", "a/+/b", CS_ERR_PARSE, "topic_up: MQTT wildcard '+' at offset 2"},
+    {CH, "topic_up", "a/#", CS_ERR_PARSE, "MQTT wildcard '#' at offset 2"},
+    {CH, "topic_down", "c/{id}/down", CS_OK, NULL},
+    {CH, "topic_down", "c/+", CS_ERR_PARSE, "MQTT wildcard '+'"},
+    {CH, "topic_down", "c/{msg}", CS_ERR_UNKNOWN, "unknown placeholder '{msg}'"},
+    {CH, "topic_down", "", CS_ERR_RANGE, "length 0"},
+    /* broker lists */
+    {CH, "broker", "tcp://127.0.0.1:1883", CS_OK, NULL},
+    {CH, "broker", "mqtt://broker.example.com", CS_OK, NULL},
+    {CH, "broker", "tcp://a:1,tcp://b:2", CS_OK, NULL},
+    {CH, "broker", " tcp://a:1 tcp://b:65535 ,", CS_OK, NULL},
+    {CH, "broker", "tcp://[::1]:1883", CS_OK, NULL},
+    {CH, "broker", "tcp://[::1]", CS_OK, NULL},
+    {CH, "broker", "ssl://a:1", CS_ERR_PARSE,
+     "broker: 'ssl://a:1' must start with tcp:// or mqtt://"},
+    {CH, "broker", "tcp://a:1,a:2", CS_ERR_PARSE, "'a:2' must start with tcp://"},
+    {CH, "broker", "tcp://:1883", CS_ERR_PARSE, "missing host"},
+    {CH, "broker", "tcp://", CS_ERR_PARSE, "missing host"},
+    {CH, "broker", "tcp://a_b:1", CS_ERR_PARSE, "bad host character '_'"},
+    {CH, "broker", "tcp://a:0", CS_ERR_RANGE, "port must be 1..65535"},
+    {CH, "broker", "tcp://a:65536", CS_ERR_RANGE, "port must be 1..65535"},
+    {CH, "broker", "tcp://a:", CS_ERR_RANGE, "port must be"},
+    {CH, "broker", "tcp://a:1883/x", CS_ERR_RANGE, "port must be"},
+    {CH, "broker", "tcp://[::1", CS_ERR_PARSE, "unterminated [IPv6]"},
+    {CH, "broker", "tcp://[::1]x", CS_ERR_PARSE, "junk after ]"},
+    {CH, "broker", "tcp://[::1]:x", CS_ERR_RANGE, "port must be"},
+    {CH, "broker", "", CS_ERR_PARSE, "broker: empty broker list"},
+    {CH, "broker", " , ,", CS_ERR_PARSE, "empty broker list"},
+    /* ID formats */
+    {FL, "id_format", "CP-%06u", CS_OK, NULL},
+    {FL, "id_format", "EV%u", CS_OK, NULL},
+    {FL, "id_format", "CP-%d", CS_OK, NULL},
+    {FL, "id_format", "x.%012u_y", CS_OK, NULL},
+    {FL, "id_format", "%u", CS_ERR_RANGE, "id_format: length 2 outside 3..47"},
+    {FL, "id_format", "CP-%u-%u", CS_ERR_PARSE, "only one conversion"},
+    {FL, "id_format", "CP-%6u", CS_ERR_PARSE, "space padding"},
+    {FL, "id_format", "CP %u", CS_ERR_PARSE, "' ' is not allowed in IDs"},
+    {FL, "id_format", "CP-%s", CS_ERR_PARSE, "expected %u"},
+    {FL, "id_format", "CP-", CS_ERR_PARSE, "needs one %u"},
+    {FL, "id_format", "CP-%013u", CS_ERR_RANGE, "width above 12"},
+    /* unknown keys */
+    {CH, "nope", "1", CS_ERR_UNKNOWN, "unknown charger config key 'nope'"},
+    {CH, "size", "1", CS_ERR_UNKNOWN, "unknown charger config key 'size'"},
+    {FL, "broker", "tcp://a:1", CS_ERR_UNKNOWN, "unknown fleet config key 'broker'"},
+    {CH, "", "1", CS_ERR_UNKNOWN, "unknown charger config key ''"},
+};
+
+static void check_bound(const struct cfg_schema *s, const char *key, const char *val, int code,
+                        const char *msg)
+{
+    union any_cfg obj, before;
+    struct cs_error err;
+    memset(&err, 0, sizeof(err));
+    memset(&obj, 0, sizeof(obj));
+    cfg_defaults(s, &obj);
+    memcpy(&before, &obj, sizeof(obj));
+
+    print_message("  %s.%s = '%s'\n", s->name, key, val);
+    int rc = cfg_check(s, key, val, &err);
+    if (rc)
+        print_message("  -> %s\n", err.msg);
+    assert_int_equal(rc, code);
+    if (code) {
+        assert_int_equal(err.code, code);
+        assert_non_null(strstr(err.msg, msg));
+    }
+    rc = cfg_set(s, &obj, key, val, &err);
+    assert_int_equal(rc, code);
+    if (code) {
+        /* obj is unchanged on error */
+        assert_memory_equal(&obj, &before, sizeof(obj));
+        return;
+    }
+    /* a stored value formats back to text that is accepted again and stores the same value */
+    const struct cfg_def *d = cfg_lookup(s, key);
+    struct buf b = BUF_INIT;
+    cfg_format(d, &obj, false, &b);
+    if (d->type != CFG_INT && d->type != CFG_DOUBLE && d->type != CFG_BOOL)
+        assert_string_equal(buf_cstr(&b), val);
+    union any_cfg again;
+    memcpy(&again, &before, sizeof(again));
+    assert_int_equal(cfg_set(s, &again, key, buf_cstr(&b), NULL), CS_OK);
+    assert_int_equal(cfg_diff(s, &obj, &again), 0);
+    buf_free(&b);
+}
+
+static void test_bounds(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(bound_cases); i++)
+        check_bound(bound_cases[i].s, bound_cases[i].key, bound_cases[i].val, bound_cases[i].code,
+                    bound_cases[i].msg);
+}
+
+/* Length bounds of every text field: max accepted, max + 1 refused (with a value made of a
+ * character every text type accepts). */
+static void test_text_lengths(void **state)
+{
+    (void)state;
+    const struct cfg_schema *schemas[] = {CH, FL};
+    for (size_t k = 0; k < ARRAY_SIZE(schemas); k++) {
+        const struct cfg_schema *s = schemas[k];
+        for (size_t i = 0; i < s->n; i++) {
+            const struct cfg_def *d = &s->defs[i];
+            if (d->type != CFG_STR && d->type != CFG_TEMPLATE)
+                continue;
+            size_t max = (size_t)d->max;
+            char *v = repeat('a', max);
+            check_bound(s, d->name, v, CS_OK, NULL);
+            cs_free(v);
+            v = repeat('a', max + 1);
+            check_bound(s, d->name, v, CS_ERR_RANGE, "outside");
+            cs_free(v);
+            if (d->min > 0)
+                check_bound(s, d->name, "", CS_ERR_RANGE, "length 0 outside");
+        }
+    }
+
+    /* id_format: 47 characters with the longest allowed prefix, then 48 */
+    struct buf b = BUF_INIT;
+    buf_puts(&b, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa%ubbbbbbbbbbbbbb"); /* 31 + 2 + 14 */
+    assert_int_equal(b.len, 47);
+    check_bound(FL, "id_format", buf_cstr(&b), CS_OK, NULL);
+    buf_putc(&b, 'b');
+    check_bound(FL, "id_format", buf_cstr(&b), CS_ERR_RANGE, "outside 3..47");
+    buf_reset(&b);
+    /* a 32-character prefix does not fit the parsed format */
+    buf_puts(&b, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa%u");
+    check_bound(FL, "id_format", buf_cstr(&b), CS_ERR_RANGE, "fixed text longer than 31");
+    buf_reset(&b);
+
+    /* broker: 16 URIs fit, 17 do not; a 511-character list fits, 512 does not */
+    for (int i = 0; i < CS_BROKERS_MAX; i++)
+        buf_printf(&b, "%stcp://h%d:1883", i ? "," : "", i);
+    check_bound(CH, "broker", buf_cstr(&b), CS_OK, NULL);
+    buf_puts(&b, ",tcp://h16:1883");
+    check_bound(CH, "broker", buf_cstr(&b), CS_ERR_RANGE, "more than 16 brokers");
+    buf_reset(&b);
+    buf_puts(&b, "tcp://");
+    while (b.len < 511 - 5)
+        buf_putc(&b, 'h');
+    buf_puts(&b, ":1883");
+    assert_int_equal(b.len, 511);
+    check_bound(CH, "broker", buf_cstr(&b), CS_OK, NULL);
+    buf_reset(&b);
+    buf_puts(&b, "tcp://");
+    while (b.len < 512 - 5)
+        buf_putc(&b, 'h');
+    buf_puts(&b, ":1883");
+    check_bound(CH, "broker", buf_cstr(&b), CS_ERR_RANGE, "");
+    buf_free(&b);
+}
+
+/* ---- formatting and secrets ---------------------------------------------------------------- */
+
+static void test_format_mask(void **state)
+{
+    (void)state;
+    struct charger_cfg c;
+    struct buf b = BUF_INIT;
+    const struct cfg_def *pw = cfg_lookup(CH, "password");
+    const struct cfg_def *user = cfg_lookup(CH, "username");
+    assert_true(pw->flags & CFG_F_SECRET);
+    cfg_defaults(CH, &c);
+
+    /* an empty secret has nothing to hide */
+    cfg_format(pw, &c, true, &b);
+    assert_string_equal(buf_cstr(&b), "");
+    buf_reset(&b);
+
+    assert_int_equal(cfg_set(CH, &c, "password", "s3cr3t", NULL), CS_OK);
+    assert_int_equal(cfg_set(CH, &c, "username", "bob", NULL), CS_OK);
+    cfg_format(pw, &c, true, &b);
+    assert_string_equal(buf_cstr(&b), "***");
+    buf_reset(&b);
+    cfg_format(pw, &c, false, &b);
+    assert_string_equal(buf_cstr(&b), "s3cr3t");
+    buf_reset(&b);
+    cfg_format(user, &c, true, &b);
+    assert_string_equal(buf_cstr(&b), "bob");
+    buf_reset(&b);
+
+    /* only the password is secret */
+    for (size_t i = 0; i < CH->n; i++)
+        assert_int_equal(!!(CH->defs[i].flags & CFG_F_SECRET),
+                         strcmp(CH->defs[i].name, "password") == 0);
+    for (size_t i = 0; i < FL->n; i++)
+        assert_int_equal(FL->defs[i].flags & CFG_F_SECRET, 0);
+
+    /* numbers and booleans */
+    assert_int_equal(cfg_set(CH, &c, "max_kw", "7.4", NULL), CS_OK);
+    assert_int_equal(cfg_set(CH, &c, "enabled", "off", NULL), CS_OK);
+    assert_int_equal(cfg_set(CH, &c, "qos", "2", NULL), CS_OK);
+    cfg_format(cfg_lookup(CH, "max_kw"), &c, true, &b);
+    buf_putc(&b, ' ');
+    cfg_format(cfg_lookup(CH, "enabled"), &c, true, &b);
+    buf_putc(&b, ' ');
+    cfg_format(cfg_lookup(CH, "qos"), &c, true, &b);
+    assert_string_equal(buf_cstr(&b), "7.4 0 2");
+    buf_free(&b);
+}
+
+/* ---- diff ---------------------------------------------------------------------------------- */
+
+/* Every key, with a valid non-default value and when a running charger honours it. */
+static const struct {
+    const struct cfg_schema *s;
+    const char *key;
+    const char *val;
+    enum cfg_apply apply;
+} diff_cases[] = {
+    {CH, "broker", "tcp://10.0.0.1:1883", CFG_APPLY_RECONNECT},
+    {CH, "client_id", "c-{id}", CFG_APPLY_RECONNECT},
+    {CH, "username", "u", CFG_APPLY_RECONNECT},
+    {CH, "password", "p", CFG_APPLY_RECONNECT},
+    {CH, "keepalive_s", "30", CFG_APPLY_RECONNECT},
+    {CH, "qos", "0", CFG_APPLY_NEXT},
+    {CH, "clean_session", "0", CFG_APPLY_RECONNECT},
+    {CH, "reconnect_min_ms", "500", CFG_APPLY_NEXT},
+    {CH, "reconnect_max_ms", "60000", CFG_APPLY_NEXT},
+    {CH, "topic_up", "up/{id}/{msg}", CFG_APPLY_NEXT},
+    {CH, "topic_down", "down/{id}", CFG_APPLY_RECONNECT},
+    {CH, "boot_on_reconnect", "0", CFG_APPLY_NEXT},
+    {CH, "vendor", "V", CFG_APPLY_BOOT},
+    {CH, "model", "M", CFG_APPLY_BOOT},
+    {CH, "firmware", "2.0", CFG_APPLY_BOOT},
+    {CH, "connectors", "2", CFG_APPLY_BOOT},
+    {CH, "max_kw", "11", CFG_APPLY_NOW},
+    {CH, "voltage_v", "400", CFG_APPLY_NEXT},
+    {CH, "enabled", "0", CFG_APPLY_NOW},
+    {CH, "heartbeat_s", "30", CFG_APPLY_NOW},
+    {CH, "meter_s", "15", CFG_APPLY_NOW},
+    {FL, "size", "10", CFG_APPLY_NOW},
+    {FL, "id_format", "EV%u", CFG_APPLY_RECONNECT},
+    {FL, "ramp_per_s", "10", CFG_APPLY_NOW},
+    {FL, "lease_ms", "2000", CFG_APPLY_NOW},
+    {FL, "stats_interval_ms", "500", CFG_APPLY_NOW},
+};
+
+static void test_diff(void **state)
+{
+    (void)state;
+    const struct cfg_schema *schemas[] = {CH, FL};
+    /* the table covers every key */
+    for (size_t k = 0; k < ARRAY_SIZE(schemas); k++) {
+        for (size_t i = 0; i < schemas[k]->n; i++) {
+            bool found = false;
+            for (size_t j = 0; j < ARRAY_SIZE(diff_cases); j++)
+                found |= diff_cases[j].s == schemas[k] &&
+                         strcmp(diff_cases[j].key, schemas[k]->defs[i].name) == 0;
+            print_message("  %s.%s\n", schemas[k]->name, schemas[k]->defs[i].name);
+            assert_true(found);
+        }
+    }
+    /* one changed field -> exactly its class; all fields of a schema -> the union */
+    unsigned all[2] = {0, 0};
+    union any_cfg every[2];
+    for (size_t k = 0; k < 2; k++) {
+        memset(&every[k], 0, sizeof(every[k]));
+        cfg_defaults(schemas[k], &every[k]);
+    }
+    for (size_t j = 0; j < ARRAY_SIZE(diff_cases); j++) {
+        const struct cfg_schema *s = diff_cases[j].s;
+        size_t k = s == CH ? 0 : 1;
+        union any_cfg a, b;
+        memset(&a, 0, sizeof(a));
+        memset(&b, 0, sizeof(b));
+        cfg_defaults(s, &a);
+        cfg_defaults(s, &b);
+        print_message("  %s = %s\n", diff_cases[j].key, diff_cases[j].val);
+        assert_int_equal(cfg_set(s, &b, diff_cases[j].key, diff_cases[j].val, NULL), CS_OK);
+        assert_int_equal(cfg_diff(s, &a, &b), 1u << diff_cases[j].apply);
+        assert_int_equal(cfg_diff(s, &b, &a), 1u << diff_cases[j].apply);
+        assert_int_equal(cfg_diff(s, &b, &b), 0);
+        assert_int_equal(cfg_set(s, &every[k], diff_cases[j].key, diff_cases[j].val, NULL), CS_OK);
+        all[k] |= 1u << diff_cases[j].apply;
+    }
+    union any_cfg def;
+    memset(&def, 0, sizeof(def));
+    cfg_defaults(CH, &def);
+    assert_int_equal(cfg_diff(CH, &def, &every[0]), all[0]);
+    assert_int_equal(all[0], (1u << CFG_APPLY_NOW) | (1u << CFG_APPLY_NEXT) |
+                                 (1u << CFG_APPLY_RECONNECT) | (1u << CFG_APPLY_BOOT));
+    memset(&def, 0, sizeof(def));
+    cfg_defaults(FL, &def);
+    assert_int_equal(cfg_diff(FL, &def, &every[1]), all[1]);
+    assert_int_equal(all[1], (1u << CFG_APPLY_NOW) | (1u << CFG_APPLY_RECONNECT));
+
+    /* the same value written differently is no change */
+    union any_cfg a, b;
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    cfg_defaults(CH, &a);
+    cfg_defaults(CH, &b);
+    assert_int_equal(cfg_set(CH, &b, "max_kw", "22.0", NULL), CS_OK);
+    assert_int_equal(cfg_set(CH, &b, "enabled", "true", NULL), CS_OK);
+    assert_int_equal(cfg_set(CH, &b, "qos", "01", NULL), CS_OK);
+    assert_int_equal(cfg_diff(CH, &a, &b), 0);
+}
+
+/* ---- layering ------------------------------------------------------------------------------ */
+
+struct rejects {
+    int calls;
+    struct kvlist seen; /* key -> value of the calls, last wins */
+    char last_why[256];
+    bool why_leaks; /* a call's reason contained the raw secret value */
+    const char *secret;
+};
+
+static void on_reject(void *privdata, const char *key, const char *val, const char *why)
+{
+    struct rejects *r = privdata;
+    r->calls++;
+    kv_set(&r->seen, key, val);
+    snprintf(r->last_why, sizeof(r->last_why), "%s", why);
+    assert_true(why[0] != '\0');
+    if (r->secret && (strstr(why, r->secret) || strstr(val, r->secret)))
+        r->why_leaks = true;
+}
+
+static void set_incoming(struct kvlist *in, const char *const *pairs)
+{
+    kv_clear(in);
+    for (size_t i = 0; pairs[i]; i += 2)
+        kv_set(in, pairs[i], pairs[i + 1]);
+}
+
+/* accepted holds exactly the given pairs, in order */
+static void check_layer(const struct kvlist *l, const char *const *pairs)
+{
+    size_t n = 0;
+    for (size_t i = 0; pairs[i]; i += 2, n++) {
+        assert_true(n < l->n);
+        assert_string_equal(l->v[n].key, pairs[i]);
+        assert_string_equal(l->v[n].val, pairs[i + 1]);
+    }
+    assert_int_equal(l->n, n);
+}
+
+static void test_layer_accept(void **state)
+{
+    (void)state;
+    struct kvlist acc = KVLIST_INIT, rej = KVLIST_INIT, in = KVLIST_INIT;
+    struct rejects r;
+    memset(&r, 0, sizeof(r));
+
+    /* 1: valid fields accepted, invalid and unknown ones reported and left out */
+    set_incoming(&in, (const char *const[]){"heartbeat_s", "30", "qos", "5", "nope", "1",
+                                            "vendor", "ACME", NULL});
+    cfg_layer_accept(CH, &acc, &rej, &in, on_reject, &r);
+    check_layer(&acc, (const char *const[]){"heartbeat_s", "30", "vendor", "ACME", NULL});
+    assert_int_equal(r.calls, 2);
+    assert_string_equal(kv_get(&r.seen, "qos"), "5");
+    assert_string_equal(kv_get(&r.seen, "nope"), "1");
+    assert_non_null(strstr(r.last_why, "unknown charger config key 'nope'"));
+
+    /* 2: the same snapshot again reports nothing new */
+    r.calls = 0;
+    cfg_layer_accept(CH, &acc, &rej, &in, on_reject, &r);
+    check_layer(&acc, (const char *const[]){"heartbeat_s", "30", "vendor", "ACME", NULL});
+    assert_int_equal(r.calls, 0);
+
+    /* 3: a field that becomes invalid keeps its accepted value; a fixed one is taken */
+    r.calls = 0;
+    set_incoming(&in, (const char *const[]){"heartbeat_s", "abc", "qos", "1", "nope", "1",
+                                            "vendor", "ACME", NULL});
+    cfg_layer_accept(CH, &acc, &rej, &in, on_reject, &r);
+    check_layer(&acc,
+                (const char *const[]){"heartbeat_s", "30", "qos", "1", "vendor", "ACME", NULL});
+    assert_int_equal(r.calls, 1);
+    assert_string_equal(kv_get(&r.seen, "heartbeat_s"), "abc");
+    assert_non_null(strstr(r.last_why, "heartbeat_s: 'abc' is not an integer"));
+
+    /* 4: a different bad value is reported again, the same one is not */
+    r.calls = 0;
+    set_incoming(&in, (const char *const[]){"heartbeat_s", "abc", "qos", "1", "nope", "2",
+                                            "vendor", "ACME", NULL});
+    cfg_layer_accept(CH, &acc, &rej, &in, on_reject, &r);
+    assert_int_equal(r.calls, 1);
+    assert_string_equal(kv_get(&r.seen, "nope"), "2");
+    set_incoming(&in, (const char *const[]){"heartbeat_s", "-1", "qos", "1", "nope", "2",
+                                            "vendor", "ACME", NULL});
+    cfg_layer_accept(CH, &acc, &rej, &in, on_reject, &r);
+    assert_int_equal(r.calls, 2);
+    check_layer(&acc,
+                (const char *const[]){"heartbeat_s", "30", "qos", "1", "vendor", "ACME", NULL});
+
+    /* 5: fields that vanished from the hash are removed, rejections forgotten */
+    r.calls = 0;
+    set_incoming(&in, (const char *const[]){"qos", "1", NULL});
+    cfg_layer_accept(CH, &acc, &rej, &in, on_reject, &r);
+    check_layer(&acc, (const char *const[]){"qos", "1", NULL});
+    assert_int_equal(rej.n, 0);
+    assert_int_equal(r.calls, 0);
+
+    /* 6: an invalid field with no accepted value stays absent, and is reported anew */
+    set_incoming(&in, (const char *const[]){"qos", "1", "heartbeat_s", "-1", NULL});
+    cfg_layer_accept(CH, &acc, &rej, &in, on_reject, &r);
+    check_layer(&acc, (const char *const[]){"qos", "1", NULL});
+    assert_int_equal(r.calls, 1);
+
+    /* 7: a valid value after a rejected one clears the rejection; the same bad value later is
+     * reported again */
+    r.calls = 0;
+    set_incoming(&in, (const char *const[]){"qos", "1", "heartbeat_s", "10", NULL});
+    cfg_layer_accept(CH, &acc, &rej, &in, on_reject, &r);
+    check_layer(&acc, (const char *const[]){"qos", "1", "heartbeat_s", "10", NULL});
+    assert_int_equal(rej.n, 0);
+    set_incoming(&in, (const char *const[]){"qos", "1", "heartbeat_s", "-1", NULL});
+    cfg_layer_accept(CH, &acc, &rej, &in, on_reject, &r);
+    check_layer(&acc, (const char *const[]){"qos", "1", "heartbeat_s", "10", NULL});
+    assert_int_equal(r.calls, 1);
+
+    /* 8: an empty hash empties the layer */
+    kv_clear(&in);
+    cfg_layer_accept(CH, &acc, &rej, &in, on_reject, &r);
+    assert_int_equal(acc.n, 0);
+    assert_int_equal(rej.n, 0);
+
+    kv_free(&acc);
+    kv_free(&rej);
+    kv_free(&in);
+    kv_free(&r.seen);
+}
+
+/* Rejected secrets are masked: neither the value nor the reason shows any of it. */
+static void test_layer_secret(void **state)
+{
+    (void)state;
+    static const char *const bad_secrets[] = {
+        "hunter{2}", "pa{ss", "pa}ss", "{index}{x}", "tab\there",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(bad_secrets); i++) {
+        struct kvlist acc = KVLIST_INIT, rej = KVLIST_INIT, in = KVLIST_INIT;
+        struct rejects r;
+        memset(&r, 0, sizeof(r));
+        r.secret = bad_secrets[i];
+        print_message("  password '%s'\n", bad_secrets[i]);
+        kv_set(&in, "password", bad_secrets[i]);
+        cfg_layer_accept(CH, &acc, &rej, &in, on_reject, &r);
+        assert_int_equal(r.calls, 1);
+        assert_string_equal(kv_get(&r.seen, "password"), "***");
+        print_message("  why: %s\n", r.last_why);
+        assert_non_null(strstr(r.last_why, "password"));
+        /* no fragment of the value in the reason: check every 2-char piece inside braces */
+        const char *open = strchr(bad_secrets[i], '{');
+        if (open && strchr(open, '}')) {
+            char frag[16];
+            size_t n = (size_t)(strchr(open, '}') - open) + 1;
+            assert_true(n < sizeof(frag));
+            memcpy(frag, open, n);
+            frag[n] = '\0';
+            assert_null(strstr(r.last_why, frag));
+        }
+        assert_false(r.why_leaks);
+        assert_int_equal(acc.n, 0);
+        kv_free(&acc);
+        kv_free(&rej);
+        kv_free(&in);
+        kv_free(&r.seen);
+    }
+}
+
+/* No callback and no rejected list (the coordinator's use). */
+static void test_layer_no_callback(void **state)
+{
+    (void)state;
+    struct kvlist acc = KVLIST_INIT, in = KVLIST_INIT;
+    set_incoming(&in, (const char *const[]){"size", "100", "lease_ms", "1", NULL});
+    cfg_layer_accept(FL, &acc, NULL, &in, NULL, NULL);
+    check_layer(&acc, (const char *const[]){"size", "100", NULL});
+    set_incoming(&in, (const char *const[]){"size", "x", "lease_ms", "2000", NULL});
+    cfg_layer_accept(FL, &acc, NULL, &in, NULL, NULL);
+    check_layer(&acc, (const char *const[]){"size", "100", "lease_ms", "2000", NULL});
+
+    struct fleet_cfg f;
+    cfg_defaults(FL, &f);
+    cfg_apply_layer(FL, &f, &acc);
+    assert_int_equal(f.size, 100);
+    assert_int_equal(f.lease_ms, 2000);
+    assert_string_equal(f.id_format, "CP-%06u");
+    kv_free(&acc);
+    kv_free(&in);
+}
+
+/* ---- broker lists -------------------------------------------------------------------------- */
+
+static void test_brokers(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *list;
+        int count;
+        const char *items[4];
+    } cases[] = {
+        {"tcp://a:1", 1, {"tcp://a:1"}},
+        {"tcp://a:1,tcp://b:2", 2, {"tcp://a:1", "tcp://b:2"}},
+        {" tcp://a:1 , tcp://b:2 ,,", 2, {"tcp://a:1", "tcp://b:2"}},
+        {"tcp://a:1 tcp://b:2 tcp://c:3", 3, {"tcp://a:1", "tcp://b:2", "tcp://c:3"}},
+        {"x", 1, {"x"}},
+        {"", 0, {NULL}},
+        {",, ,", 0, {NULL}},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        char out[64];
+        print_message("  list '%s'\n", cases[i].list);
+        assert_int_equal(cfg_broker_count(cases[i].list), cases[i].count);
+        for (int j = 0; j < cases[i].count; j++) {
+            assert_true(cfg_broker_pick(cases[i].list, j, out, sizeof(out)));
+            assert_string_equal(out, cases[i].items[j]);
+        }
+        assert_false(cfg_broker_pick(cases[i].list, cases[i].count, out, sizeof(out)));
+        assert_false(cfg_broker_pick(cases[i].list, -1, out, sizeof(out)));
+    }
+    /* out too small: refused; exactly big enough: fits */
+    char small[10];
+    assert_false(cfg_broker_pick("tcp://a:1,tcp://bb:2", 1, small, sizeof(small)));
+    assert_true(cfg_broker_pick("tcp://a:1,tcp://b:2", 1, small, sizeof(small)));
+    assert_string_equal(small, "tcp://b:2");
+}
+
+/* ---- docs ---------------------------------------------------------------------------------- */
+
+static void test_doc_markdown(void **state)
+{
+    (void)state;
+    struct buf b = BUF_INIT;
+    cfg_doc_markdown(&b);
+    const char *md = buf_cstr(&b);
+    const struct cfg_schema *schemas[] = {CH, FL};
+    char needle[128];
+    for (size_t k = 0; k < ARRAY_SIZE(schemas); k++) {
+        for (size_t i = 0; i < schemas[k]->n; i++) {
+            const struct cfg_def *d = &schemas[k]->defs[i];
+            snprintf(needle, sizeof(needle), "| `%s` |", d->name);
+            assert_non_null(strstr(md, needle));
+            snprintf(needle, sizeof(needle), "| `%s` |", d->def);
+            assert_non_null(strstr(md, needle));
+        }
+    }
+    assert_non_null(strstr(md, "## Charger keys"));
+    assert_non_null(strstr(md, "## Fleet settings"));
+    buf_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tables),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_text_lengths),
+        cmocka_unit_test(test_format_mask),
+        cmocka_unit_test(test_diff),
+        cmocka_unit_test(test_layer_accept),
+        cmocka_unit_test(test_layer_secret),
+        cmocka_unit_test(test_layer_no_callback),
+        cmocka_unit_test(test_brokers),
+        cmocka_unit_test(test_doc_markdown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
