@@ -97,6 +97,18 @@ window_until() {
   return 0
 }
 
+# wait_eval DESCRIPTION TIMEOUT_S 'SHELL CODE' : like wait_for, for conditions that must be
+# re-evaluated each time (command substitutions): the code is eval'ed on every poll.
+wait_eval() {
+  local what=$1 timeout=$2 code=$3
+  local deadline=$(( $(now_ms) + timeout * 1000 ))
+  while :; do
+    if eval "$code" >/dev/null 2>&1; then return 0; fi
+    [ "$(now_ms)" -gt "$deadline" ] && fail "timed out after ${timeout}s waiting for: $what"
+    sleep 0.1
+  done
+}
+
 # Runs a command in its own process group, in the background; records the group.
 spawn() {
   local logfile=$1; shift

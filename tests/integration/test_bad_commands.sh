@@ -37,8 +37,8 @@ big=$(head -c 70000 /dev/zero | tr '\0' 'x')
 rcli PUBLISH "$NS:cmd" "@c16 trigger * Heartbeat note=$big" >/dev/null
 
 expected=$(( (${#cases[@]} + 1) * 2 ))
-wait_for "$expected error replies (2 workers x $(( ${#cases[@]} + 1 )) commands)" 10 \
-  test "$(grep -c '"errors":\["' "$T/replies.txt")" -ge "$expected"
+wait_eval "$expected error replies (2 workers x $(( ${#cases[@]} + 1 )) commands)" 10 \
+  '[ "$(grep -c "\"errors\":\\[\"" "$T/replies.txt")" -ge "$expected" ]'
 for c in "${cases[@]}"; do
   want=${c#*|}
   grep -q "\"errors\":\[\"[^]]*$want" "$T/replies.txt" || fail "no error reply containing '$want' for: ${c%%|*}"

@@ -18,13 +18,13 @@ log "a2 holds $held_by_a2 chargers; killing it with SIGKILL"
 
 t0=$(now_ms)
 kill -KILL -- "-$victim"
-wait_for "a2's workers to vanish from the fleet" 15 \
-  sh -c "[ \"\$(\"$CS_BIN/swarm-cli\" --json status | jq '[.workers[] | select(.name | startswith(\"a2.\"))] | length')\" = 0 ]"
+a2_gone() { [ "$(cli --json status | jq '[.workers[] | select(.name | startswith("a2."))] | length')" = 0 ]; }
+all_on_a1() { [ "$(cli --json status | jq '[.workers[] | select(.name | startswith("a1.")) | .connected] | add')" = 100 ]; }
+wait_for "a2's workers to vanish from the fleet" 15 a2_gone
 # Bound: the lease, the coordinator tick, one worker's ramp for its share, plus slack for
 # the broker to notice and the stats to refresh.
 bound_s=$(( (LEASE_MS + 1000 + held_by_a2 * 1000 / RAMP) / 1000 + 5 ))
-wait_for "all 100 chargers connected on a1" "$bound_s" \
-  sh -c "[ \"\$(\"$CS_BIN/swarm-cli\" --json status | jq '[.workers[] | select(.name | startswith(\"a1.\")) | .connected] | add')\" = 100 ]"
+wait_for "all 100 chargers connected on a1" "$bound_s" all_on_a1
 took=$(( $(now_ms) - t0 ))
 log "all chargers back on a1 ${took} ms after the crash (lease ${LEASE_MS} ms, bound ${bound_s} s)"
 

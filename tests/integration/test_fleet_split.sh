@@ -31,7 +31,7 @@ for w in a1.w0 a1.w1 a2.w0 a2.w1; do
 done
 
 # Every charger really is an MQTT client: 200 distinct IDs booted.
-wait_for "200 BootNotifications" 10 test "$(mqtt_lines "$T/boot.txt" | awk '{print $2}' | sort -u | wc -l)" -eq 200
+wait_eval "200 BootNotifications" 10 '[ "$(mqtt_lines "$T/boot.txt" | awk "{print \$2}" | sort -u | wc -l)" -eq 200 ]'
 ids=$(mqtt_lines "$T/boot.txt" | awk '{print $2}' | cut -d/ -f2 | sort -u)
 [ "$(echo "$ids" | head -1)" = CP-000001 ] && [ "$(echo "$ids" | tail -1)" = CP-000200 ] ||
   fail "unexpected charger IDs: $(echo "$ids" | head -1) .. $(echo "$ids" | tail -1)"

@@ -26,7 +26,7 @@ echo "$payload" | jq -e '.[0] == 2 and (.[1] | type == "string") and .[2] == "St
 
 # JSON form, and a selector over several chargers.
 rcli PUBLISH "$NS:cmd" '{"id":"t2","cmd":"trigger","select":"CP-000011..CP-000013","msg":"StatusNotification","args":{"status":"Unavailable"}}' >/dev/null
-wait_for "three Unavailable notifications" 5 test "$(grep -c '"Unavailable"' "$T/status.txt")" -eq 3
+wait_eval "three Unavailable notifications" 5 '[ "$(grep -c "\"Unavailable\"" "$T/status.txt")" -eq 3 ]'
 for id in CP-000011 CP-000012 CP-000013; do
   grep -q "chargers/$id/up/StatusNotification .*\"Unavailable\"" "$T/status.txt" || fail "$id did not send"
 done
