@@ -84,6 +84,12 @@ static size_t lower_bound(struct worker *w, uint32_t index)
     return lo;
 }
 
+struct charger_rt *crt_find(struct worker *w, uint32_t index)
+{
+    size_t at = lower_bound(w, index);
+    return at < w->n && w->by_index[at]->m.index == index ? w->by_index[at] : NULL;
+}
+
 static void set_insert(struct worker *w, struct charger_rt *ch)
 {
     size_t at = lower_bound(w, ch->m.index);
@@ -104,20 +110,6 @@ static void set_remove(struct worker *w, struct charger_rt *ch)
 }
 
 /* ---- config --------------------------------------------------------------------------------- */
-
-static void on_override_rejected(void *privdata, const char *key, const char *val, const char *why)
-{
-    struct charger_rt *ch = privdata;
-    struct kvlist f = KVLIST_INIT;
-    ch->w->st.cfg_rejected++;
-    kv_set(&f, "scope", ch->m.id);
-    kv_set(&f, "key", key);
-    kv_set(&f, "value", val);
-    kv_set(&f, "error", why);
-    log_warn("%s: config rejected: %s", ch->m.id, why);
-    worker_event(ch->w, "config_rejected", &f);
-    kv_free(&f);
-}
 
 /* Recomputes the effective config from the worker base and the accepted overrides. */
 static void recompute(struct charger_rt *ch)
@@ -215,8 +207,9 @@ static void apply_cfg(struct charger_rt *ch, const struct charger_cfg *old)
 void crt_set_overrides(struct charger_rt *ch, const struct kvlist *incoming)
 {
     struct charger_cfg old = *crt_cfg(ch);
-    cfg_layer_accept(&cfg_charger_schema, &ch->over, &ch->over_rej, incoming, on_override_rejected,
-                     ch);
+    struct reject_scope rs = {ch->w, ch->m.id, true};
+    cfg_layer_accept(&cfg_charger_schema, &ch->over, &ch->over_rej, incoming,
+                     worker_config_rejected, &rs);
     recompute(ch);
     if (ch->link != LINK_LOADING)
         apply_cfg(ch, &old);

@@ -94,6 +94,8 @@ void crt_pause(struct charger_rt *ch, bool paused);
 void crt_setup(struct worker *w); /* creates the ramp timer */
 void crt_on_mqtt(struct worker *w, const struct mqtt_event *ev);
 struct charger_rt *crt_by_serial(struct worker *w, uint64_t cookie);
+/* The charger with this fleet index, or NULL. */
+struct charger_rt *crt_find(struct worker *w, uint32_t index);
 void crt_ramp_kick(struct worker *w);
 /* Counts chargers by link state into the stats gauges. */
 void crt_gauges(struct worker *w);

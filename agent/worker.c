@@ -13,6 +13,7 @@
 
 #include "charger_rt.h"
 #include "cs/cmd.h"
+#include "cs/event.h"
 #include "cs/log.h"
 #include "cs/mem.h"
 #include "cs/rds.h"
@@ -39,61 +40,27 @@ void worker_event(struct worker *w, const char *type, const struct kvlist *field
 {
     char ch[CS_KEY_MAX];
     struct buf b = BUF_INIT;
-    struct jw j;
-    jw_init(&j, &b);
-    jw_obj(&j);
-    jw_kint(&j, "ts", cs_now_ms());
-    jw_kstr(&j, "type", type);
-    jw_kstr(&j, "worker", w->name);
-    for (size_t i = 0; fields && i < fields->n; i++)
-        jw_kstr(&j, fields->v[i].key, fields->v[i].val);
-    jw_end(&j);
+    cs_event_render(&b, type, "worker", w->name, fields);
     rds_cmd(w->rc, NULL, NULL, "PUBLISH %s %b", worker_key(w, ch, CH_EVENTS, NULL), b.s, b.len);
     buf_free(&b);
 }
 
-static struct charger_rt *find_index(struct worker *w, uint32_t index)
-{
-    size_t lo = 0, hi = w->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (w->by_index[mid]->m.index < index)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < w->n && w->by_index[lo]->m.index == index ? w->by_index[lo] : NULL;
-}
-
 /* ---- config ------------------------------------------------------------------------------- */
 
-static void on_base_rejected(void *privdata, const char *key, const char *val, const char *why)
+void worker_config_rejected(void *privdata, const char *key, const char *val, const char *why)
 {
-    struct worker *w = privdata;
+    const struct reject_scope *rs = privdata;
+    struct worker *w = rs->w;
     struct kvlist f = KVLIST_INIT;
     w->st.cfg_rejected++;
-    kv_set(&f, "scope", "cfg");
+    kv_set(&f, "scope", rs->scope);
     kv_set(&f, "key", key);
     kv_set(&f, "value", val);
     kv_set(&f, "error", why);
-    /* Every worker sees the same bad value; one of them is enough to tell. */
-    if (w->slot == 0)
-        log_warn("config rejected: %s", why);
-    worker_event(w, "config_rejected", &f);
-    kv_free(&f);
-}
-
-static void on_fleet_rejected(void *privdata, const char *key, const char *val, const char *why)
-{
-    struct worker *w = privdata;
-    struct kvlist f = KVLIST_INIT;
-    w->st.cfg_rejected++;
-    kv_set(&f, "scope", "fleet");
-    kv_set(&f, "key", key);
-    kv_set(&f, "value", val);
-    kv_set(&f, "error", why);
-    if (w->slot == 0)
-        log_warn("fleet setting rejected: %s", why);
+    /* Every worker sees the same bad fleet-wide value; one of them is enough to tell. A
+     * charger's own value is seen by its owner only. */
+    if (rs->charger || w->slot == 0)
+        log_warn("%s: config rejected: %s", rs->scope, why);
     worker_event(w, "config_rejected", &f);
     kv_free(&f);
 }
@@ -107,7 +74,9 @@ static void on_cfg_loaded(struct rds *r, const struct rds_reply *reply, void *pr
     struct kvlist in = KVLIST_INIT;
     struct charger_cfg old = w->base_cfg;
     rds_reply_kv(reply, &in);
-    cfg_layer_accept(&cfg_charger_schema, &w->cfg_acc, &w->cfg_rej, &in, on_base_rejected, w);
+    struct reject_scope rs = {w, "cfg", false};
+    cfg_layer_accept(&cfg_charger_schema, &w->cfg_acc, &w->cfg_rej, &in, worker_config_rejected,
+                     &rs);
     kv_free(&in);
     cfg_defaults(&cfg_charger_schema, &w->base_cfg);
     cfg_apply_layer(&cfg_charger_schema, &w->base_cfg, &w->cfg_acc);
@@ -138,7 +107,9 @@ static void on_fleet_loaded(struct rds *r, const struct rds_reply *reply, void *
     struct kvlist in = KVLIST_INIT;
     struct fleet_cfg old = w->fleet;
     rds_reply_kv(reply, &in);
-    cfg_layer_accept(&cfg_fleet_schema, &w->fleet_acc, &w->fleet_rej, &in, on_fleet_rejected, w);
+    struct reject_scope rs = {w, "fleet", false};
+    cfg_layer_accept(&cfg_fleet_schema, &w->fleet_acc, &w->fleet_rej, &in, worker_config_rejected,
+                     &rs);
     kv_free(&in);
     cfg_defaults(&cfg_fleet_schema, &w->fleet);
     cfg_apply_layer(&cfg_fleet_schema, &w->fleet, &w->fleet_acc);
@@ -574,7 +545,7 @@ static void h_reload(struct worker *w, const struct cmd *c, const struct sel *s,
     }
     if (strncmp(key, "charger:", 8) == 0) {
         uint32_t index;
-        struct charger_rt *ch = idfmt_index(&w->idf, key + 8, &index) ? find_index(w, index) : NULL;
+        struct charger_rt *ch = idfmt_index(&w->idf, key + 8, &index) ? crt_find(w, index) : NULL;
         if (ch) {
             crt_reload(ch);
             r->matched = r->done = 1;
@@ -686,7 +657,7 @@ static void on_keyspace(struct worker *w, const char *key)
     } else if (strncmp(k, "charger:", 8) == 0) {
         uint32_t index;
         if (idfmt_index(&w->idf, k + 8, &index)) {
-            struct charger_rt *ch = find_index(w, index);
+            struct charger_rt *ch = crt_find(w, index);
             if (ch && !ch->releasing)
                 crt_reload(ch);
         }

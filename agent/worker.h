@@ -91,6 +91,14 @@ const char *worker_key(struct worker *w, char *out, enum cs_key k, const char *a
 bool worker_may_connect(const struct worker *w);
 /* Publishes an event on {ns}:events: {"ts","worker","type",...fields}. */
 void worker_event(struct worker *w, const char *type, const struct kvlist *fields);
+/* Whose config a rejected value belongs to (privdata of worker_config_rejected). */
+struct reject_scope {
+    struct worker *w;
+    const char *scope; /* "cfg", "fleet" or a charger ID */
+    bool charger;
+};
+/* cfg_reject_fn: counts, logs and publishes a config_rejected event. */
+void worker_config_rejected(void *privdata, const char *key, const char *val, const char *why);
 /* A charger was freed or released its slot: refresh `held` soon, maybe finish a stop. */
 void worker_charger_gone(struct worker *w);
 

@@ -11,6 +11,7 @@
 #include "coord.h"
 #include "cs/assign.h"
 #include "cs/cfg.h"
+#include "cs/event.h"
 #include "cs/keys.h"
 #include "cs/log.h"
 #include "cs/mem.h"
@@ -73,15 +74,7 @@ static void event_pub(struct coord *c, const char *type, const struct kvlist *fi
 {
     char ch[CS_KEY_MAX];
     struct buf b = BUF_INIT;
-    struct jw j;
-    jw_init(&j, &b);
-    jw_obj(&j);
-    jw_kint(&j, "ts", cs_now_ms());
-    jw_kstr(&j, "type", type);
-    jw_kstr(&j, "source", "coordinator");
-    for (size_t i = 0; fields && i < fields->n; i++)
-        jw_kstr(&j, fields->v[i].key, fields->v[i].val);
-    jw_end(&j);
+    cs_event_render(&b, type, "coordinator", c->o->id, fields);
     rds_cmd(c->r, NULL, NULL, "PUBLISH %s %b", key(c, ch, CH_EVENTS, NULL), b.s, b.len);
     buf_free(&b);
 }
