@@ -1,17 +1,21 @@
-/* charger_rt.c - chargers at run time: link state machine, connect ramp, timers with jitter,
- * outgoing queue, config layering and state persistence. [loop] throughout. */
+/* charger_rt.c - chargers at run time: link state machine, connect ramp, report timers with
+ * jitter, the MQTT publish queue, config layering and state persistence. Behaviour lives in
+ * session.c, the CALL layer in calls.c, the platform's messages in downlink.c. [loop] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/event.h>
 
+#include "calls.h"
 #include "charger_rt.h"
 #include "cs/log.h"
 #include "cs/mem.h"
 #include "cs/rds.h"
 #include "cs/tmpl.h"
+#include "downlink.h"
 #include "mqtt.h"
+#include "session.h"
 #include "worker.h"
 
 #define CLOSE_TIMEOUT_MS 2000
@@ -20,7 +24,7 @@
 static const char *const link_names[] = {
     [LINK_LOADING] = "loading",       [LINK_IDLE] = "idle",       [LINK_QUEUED] = "queued",
     [LINK_CONNECTING] = "connecting", [LINK_UP] = "up",           [LINK_BACKOFF] = "backoff",
-    [LINK_CLOSING] = "closing",       [LINK_DISABLED] = "disabled",
+    [LINK_CLOSING] = "closing",       [LINK_DISABLED] = "disabled", [LINK_OFFLINE] = "offline",
 };
 _Static_assert(ARRAY_SIZE(link_names) == LINK__COUNT, "link_names out of step");
 
@@ -32,7 +36,6 @@ const char *link_state_name(enum link_state s)
 static void want_connect(struct charger_rt *ch);
 static void start_close(struct charger_rt *ch);
 static void free_charger(struct charger_rt *ch);
-static void save_state(struct charger_rt *ch);
 
 static inline uint64_t cookie_of(uint32_t slot, uint32_t serial)
 {
@@ -51,6 +54,11 @@ const struct charger_cfg *crt_cfg(const struct charger_rt *ch)
     return ch->own ? ch->own : &ch->w->base_cfg;
 }
 
+enum ocpp_profile crt_profile(const struct charger_rt *ch)
+{
+    return strcmp(crt_cfg(ch)->profile, "json") == 0 ? PROFILE_JSON : PROFILE_OCPP16J;
+}
+
 struct charger_rt *crt_by_serial(struct worker *w, uint64_t cookie)
 {
     uint32_t slot = (uint32_t)(cookie >> 32), serial = (uint32_t)cookie;
@@ -67,6 +75,11 @@ static struct charger_rt *by_mqtt_cookie(struct worker *w, uint64_t cookie)
         return NULL;
     struct charger_rt *ch = w->slots[slot];
     return ch->mc && ch->mc_serial == serial ? ch : NULL;
+}
+
+static void *tag_of(const struct charger_rt *ch)
+{
+    return (void *)(uintptr_t)cookie_of(ch->slot, ch->serial);
 }
 
 /* ---- the owned set, sorted by fleet index ------------------------------------------------ */
@@ -109,27 +122,7 @@ static void set_remove(struct worker *w, struct charger_rt *ch)
     w->slots[ch->slot] = NULL;
 }
 
-/* ---- config --------------------------------------------------------------------------------- */
-
-/* Recomputes the effective config from the worker base and the accepted overrides. */
-static void recompute(struct charger_rt *ch)
-{
-    if (ch->over.n == 0) {
-        cs_free(ch->own);
-        ch->own = NULL;
-        return;
-    }
-    if (!ch->own)
-        ch->own = cs_malloc(sizeof(*ch->own));
-    *ch->own = ch->w->base_cfg;
-    cfg_apply_layer(&cfg_charger_schema, ch->own, &ch->over);
-}
-
-static void stop_timers(struct charger_rt *ch)
-{
-    evtimer_del(ch->hb_ev);
-    evtimer_del(ch->meter_ev);
-}
+/* ---- timers ----------------------------------------------------------------------------- */
 
 static int64_t jitter_ms(struct charger_rt *ch, int64_t range_ms)
 {
@@ -155,15 +148,84 @@ static void reschedule(struct charger_rt *ch, struct event *ev, int64_t last_ms,
     arm(ev, due - now);
 }
 
+int crt_heartbeat_s(const struct charger_rt *ch)
+{
+    return ch->hb_conf_s > 0 ? ch->hb_conf_s : crt_cfg(ch)->heartbeat_s;
+}
+
+void crt_reschedule_heartbeat(struct charger_rt *ch)
+{
+    if (ch->link == LINK_UP && !ch->paused)
+        reschedule(ch, ch->hb_ev, ch->hb_last_ms, crt_heartbeat_s(ch));
+}
+
+static void stop_timers(struct charger_rt *ch)
+{
+    evtimer_del(ch->hb_ev);
+    evtimer_del(ch->meter_ev);
+}
+
 static void start_timers(struct charger_rt *ch)
 {
-    const struct charger_cfg *c = crt_cfg(ch);
-    int64_t now = cs_mono_ms();
     /* First reports at a random point of their period: no lockstep across the fleet. */
     ch->hb_last_ms = ch->meter_last_ms = 0;
-    arm(ch->hb_ev, jitter_ms(ch, (int64_t)c->heartbeat_s * 1000) + 1);
-    arm(ch->meter_ev, jitter_ms(ch, (int64_t)c->meter_s * 1000) + 1);
-    (void)now;
+    arm(ch->hb_ev, jitter_ms(ch, (int64_t)crt_heartbeat_s(ch) * 1000) + 1);
+    arm(ch->meter_ev, jitter_ms(ch, (int64_t)crt_cfg(ch)->meter_s * 1000) + 1);
+}
+
+static void on_heartbeat_timer(evutil_socket_t fd, short what, void *privdata)
+{
+    (void)fd;
+    (void)what;
+    struct charger_rt *ch = privdata;
+    if (ch->link != LINK_UP || ch->paused)
+        return;
+    ch->hb_last_ms = cs_mono_ms();
+    struct cs_error err;
+    if (session_trigger(ch, "Heartbeat", 0, NULL, &err))
+        log_debug("%s", err.msg);
+    arm(ch->hb_ev, (int64_t)crt_heartbeat_s(ch) * 1000);
+}
+
+static void on_meter_timer(evutil_socket_t fd, short what, void *privdata)
+{
+    (void)fd;
+    (void)what;
+    struct charger_rt *ch = privdata;
+    if (ch->link != LINK_UP || ch->paused)
+        return;
+    ch->meter_last_ms = cs_mono_ms();
+    session_meter_tick(ch);
+    arm(ch->meter_ev, (int64_t)crt_cfg(ch)->meter_s * 1000);
+}
+
+void crt_pause(struct charger_rt *ch, bool paused)
+{
+    if (ch->paused == paused)
+        return;
+    ch->paused = paused;
+    if (paused) {
+        stop_timers(ch);
+    } else if (ch->link == LINK_UP) {
+        reschedule(ch, ch->hb_ev, ch->hb_last_ms, crt_heartbeat_s(ch));
+        reschedule(ch, ch->meter_ev, ch->meter_last_ms, crt_cfg(ch)->meter_s);
+    }
+}
+
+/* ---- config --------------------------------------------------------------------------------- */
+
+/* Recomputes the effective config from the worker base and the accepted overrides. */
+static void recompute(struct charger_rt *ch)
+{
+    if (ch->over.n == 0) {
+        cs_free(ch->own);
+        ch->own = NULL;
+        return;
+    }
+    if (!ch->own)
+        ch->own = cs_malloc(sizeof(*ch->own));
+    *ch->own = ch->w->base_cfg;
+    cfg_apply_layer(&cfg_charger_schema, ch->own, &ch->over);
 }
 
 static void apply_cfg(struct charger_rt *ch, const struct charger_cfg *old)
@@ -176,11 +238,10 @@ static void apply_cfg(struct charger_rt *ch, const struct charger_cfg *old)
     if (old->enabled != c->enabled) {
         if (!c->enabled) {
             ch->reconnect_after = false;
-            if (ch->link == LINK_UP || ch->link == LINK_CONNECTING) {
+            if (ch->link == LINK_UP || ch->link == LINK_CONNECTING)
                 start_close(ch);
-            } else if (ch->link != LINK_LOADING && ch->link != LINK_CLOSING) {
+            else if (ch->link != LINK_LOADING && ch->link != LINK_CLOSING)
                 want_connect(ch); /* dequeues and parks it as disabled */
-            }
             return;
         }
         if (ch->link == LINK_DISABLED)
@@ -194,14 +255,15 @@ static void apply_cfg(struct charger_rt *ch, const struct charger_cfg *old)
         start_close(ch);
         return;
     }
-    if (ch->link == LINK_UP && !ch->paused) {
-        if (old->heartbeat_s != c->heartbeat_s)
-            reschedule(ch, ch->hb_ev, ch->hb_last_ms, c->heartbeat_s);
-        if (old->meter_s != c->meter_s)
-            reschedule(ch, ch->meter_ev, ch->meter_last_ms, c->meter_s);
+    if (old->heartbeat_s != c->heartbeat_s) {
+        ch->hb_conf_s = 0; /* the operator's value wins over BootNotification.conf's */
+        crt_reschedule_heartbeat(ch);
     }
+    if (old->meter_s != c->meter_s && ch->link == LINK_UP && !ch->paused)
+        reschedule(ch, ch->meter_ev, ch->meter_last_ms, c->meter_s);
     if (old->max_kw != c->max_kw)
         charger_set_max_kw(&ch->m, c->max_kw, cs_now_ms());
+    session_config_changed(ch, old);
 }
 
 void crt_set_overrides(struct charger_rt *ch, const struct kvlist *incoming)
@@ -223,36 +285,60 @@ void crt_base_changed(struct charger_rt *ch, const struct charger_cfg *old_base)
         apply_cfg(ch, &old);
 }
 
-/* ---- loading from Redis -------------------------------------------------------------------- */
+/* ---- state in Redis ------------------------------------------------------------------------ */
 
 static void finish_loading(struct charger_rt *ch)
 {
     if (ch->link != LINK_LOADING || !ch->loaded_cfg || !ch->loaded_state)
         return;
+    ch->m.time_scale = crt_cfg(ch)->time_scale;
     ch->link = LINK_IDLE;
     want_connect(ch);
 }
 
+static const char *field(const struct kvlist *st, int conn, const char *name)
+{
+    char k[40];
+    snprintf(k, sizeof(k), "c%d.%s", conn, name);
+    return kv_get(st, k);
+}
+
+/* Continues where the previous owner left off: registers, statuses, cable, transaction. */
 static void restore_state(struct charger_rt *ch, const struct kvlist *st)
 {
-    char k[32];
+    int64_t v;
+    double d;
     for (int i = 0; i <= CHARGER_MAX_CONN; i++) {
-        double wh;
+        struct connector *k = &ch->m.conn[i];
         enum ocpp_status s;
         enum ocpp_error e;
-        snprintf(k, sizeof(k), "c%d.meter_wh", i);
-        const char *v = kv_get(st, k);
-        if (i > 0 && v && cs_parse_double(v, 0, 1e15, &wh))
-            ch->m.conn[i].meter_wh = wh;
-        snprintf(k, sizeof(k), "c%d.status", i);
-        v = kv_get(st, k);
-        if (v && ocpp_status_parse(v, &s) && i <= ch->m.nconn)
-            ch->m.conn[i].status = s;
-        snprintf(k, sizeof(k), "c%d.error", i);
-        v = kv_get(st, k);
-        if (v && ocpp_error_parse(v, &e) && i <= ch->m.nconn)
-            ch->m.conn[i].error = e;
+        const char *x;
+        if (i > 0 && (x = field(st, i, "meter_wh")) && cs_parse_double(x, 0, 1e15, &d))
+            k->meter_wh = d;
+        if (i > ch->m.nconn)
+            continue;
+        if ((x = field(st, i, "status")) && ocpp_status_parse(x, &s))
+            k->status = s;
+        if ((x = field(st, i, "error")) && ocpp_error_parse(x, &e))
+            k->error = e;
+        if ((x = field(st, i, "plugged")))
+            k->plugged = strcmp(x, "1") == 0;
+        if (i > 0 && (x = field(st, i, "tx_id")) && cs_parse_i64(x, INT32_MIN, INT32_MAX, &v)) {
+            k->tx_active = true;
+            k->tx.id = (int32_t)v;
+            k->tx.confirmed = v > 0;
+            if ((x = field(st, i, "tx_tag")))
+                cs_strlcpy(k->tx.id_tag, x, sizeof(k->tx.id_tag));
+            if ((x = field(st, i, "tx_meter_start")) && cs_parse_double(x, 0, 1e15, &d))
+                k->tx.meter_start_wh = d;
+            if ((x = field(st, i, "tx_start_ms")) && cs_parse_i64(x, 0, INT64_MAX / 2, &v))
+                k->tx.start_ms = v;
+            if ((x = field(st, i, "tx_kw")) && cs_parse_double(x, 0, 1e6, &d))
+                k->tx.kw = d;
+        }
     }
+    if (kv_get(st, "last_local_tx") && cs_parse_i64(kv_get(st, "last_local_tx"), INT32_MIN, 0, &v))
+        ch->m.last_local_tx = (int32_t)v;
     charger_set_max_kw(&ch->m, crt_cfg(ch)->max_kw, cs_now_ms());
 }
 
@@ -260,9 +346,7 @@ static void on_state_loaded(struct rds *r, const struct rds_reply *reply, void *
 {
     struct worker *w = rds_privdata(r);
     struct charger_rt *ch = crt_by_serial(w, (uint64_t)(uintptr_t)privdata);
-    if (!ch)
-        return;
-    if (!rds_reply_ok(reply))
+    if (!ch || !rds_reply_ok(reply))
         return; /* retried by the worker's lease tick while still loading */
     struct kvlist st = KVLIST_INIT;
     rds_reply_kv(reply, &st);
@@ -289,52 +373,87 @@ static void on_overrides_loaded(struct rds *r, const struct rds_reply *reply, vo
 void crt_reload(struct charger_rt *ch)
 {
     char key[CS_KEY_MAX];
-    void *tag = (void *)(uintptr_t)cookie_of(ch->slot, ch->serial);
     worker_key(ch->w, key, K_CHARGER, ch->m.id);
-    rds_cmd(ch->w->rc, on_overrides_loaded, tag, "HGETALL %s", key);
+    rds_cmd(ch->w->rc, on_overrides_loaded, tag_of(ch), "HGETALL %s", key);
     if (!ch->loaded_state) {
         worker_key(ch->w, key, K_STATE, ch->m.id);
-        rds_cmd(ch->w->rc, on_state_loaded, tag, "HGETALL %s", key);
+        rds_cmd(ch->w->rc, on_state_loaded, tag_of(ch), "HGETALL %s", key);
     }
 }
 
-/* ---- state persistence ---------------------------------------------------------------------- */
-
-static void save_state(struct charger_rt *ch)
+void crt_save_state(struct charger_rt *ch)
 {
-    char key[CS_KEY_MAX], vals[3 * (CHARGER_MAX_CONN + 1) + 8][100], names[3 * (CHARGER_MAX_CONN + 1)][24];
-    const char *argv[2 + 2 * (3 * (CHARGER_MAX_CONN + 1) + 8)];
-    int argc = 0, nv = 0, nn = 0;
+    enum { MAXF = 12 + 9 * (CHARGER_MAX_CONN + 1) };
+    char key[CS_KEY_MAX], vals[MAXF][100], names[MAXF][32];
+    const char *argv[2 + 2 * MAXF];
+    int argc = 0, nv = 0;
 
+    if (ch->link == LINK_LOADING)
+        return; /* nothing known yet: never overwrite the saved state with defaults */
     charger_integrate(&ch->m, cs_now_ms());
     argv[argc++] = "HSET";
     argv[argc++] = worker_key(ch->w, key, K_STATE, ch->m.id);
 #define PUT(name, ...)                                                                             \
     do {                                                                                           \
+        snprintf(names[nv], sizeof(names[nv]), "%s", name);                                        \
         snprintf(vals[nv], sizeof(vals[nv]), __VA_ARGS__);                                         \
-        argv[argc++] = name;                                                                       \
+        argv[argc++] = names[nv];                                                                  \
+        argv[argc++] = vals[nv++];                                                                 \
+    } while (0)
+#define PUTC(i, name, ...)                                                                         \
+    do {                                                                                           \
+        snprintf(names[nv], sizeof(names[nv]), "c%d.%s", i, name);                                 \
+        snprintf(vals[nv], sizeof(vals[nv]), __VA_ARGS__);                                         \
+        argv[argc++] = names[nv];                                                                  \
         argv[argc++] = vals[nv++];                                                                 \
     } while (0)
     PUT("connected", "%d", ch->link == LINK_UP && !ch->releasing);
     PUT("owner", "%s", ch->releasing ? "" : ch->w->name);
+    PUT("link", "%s", link_state_name(ch->link));
     PUT("updated_ms", "%lld", (long long)cs_now_ms());
     PUT("connectors", "%d", ch->m.nconn);
     PUT("energy_wh", "%.0f", charger_energy_wh(&ch->m));
+    PUT("last_local_tx", "%d", (int)ch->m.last_local_tx);
     for (int i = 0; i <= ch->m.nconn; i++) {
-        snprintf(names[nn], sizeof(names[nn]), "c%d.status", i);
-        PUT(names[nn++], "%s", ocpp_status_name(ch->m.conn[i].status));
-        snprintf(names[nn], sizeof(names[nn]), "c%d.error", i);
-        PUT(names[nn++], "%s", ocpp_error_name(ch->m.conn[i].error));
-        if (i > 0) {
-            snprintf(names[nn], sizeof(names[nn]), "c%d.meter_wh", i);
-            PUT(names[nn++], "%.3f", ch->m.conn[i].meter_wh);
+        const struct connector *k = &ch->m.conn[i];
+        PUTC(i, "status", "%s", ocpp_status_name(k->status));
+        PUTC(i, "error", "%s", ocpp_error_name(k->error));
+        if (i == 0)
+            continue;
+        PUTC(i, "meter_wh", "%.3f", k->meter_wh);
+        PUTC(i, "plugged", "%d", k->plugged);
+        if (k->tx_active) {
+            PUTC(i, "tx_id", "%d", (int)k->tx.id);
+            PUTC(i, "tx_tag", "%s", k->tx.id_tag);
+            PUTC(i, "tx_meter_start", "%.3f", k->tx.meter_start_wh);
+            PUTC(i, "tx_start_ms", "%lld", (long long)k->tx.start_ms);
+            PUTC(i, "tx_kw", "%.3f", k->tx.kw);
         }
     }
 #undef PUT
+#undef PUTC
     rds_cmdv(ch->w->rc, NULL, NULL, argc, argv, NULL);
+    /* Fields of a transaction that ended go. */
+    char del[CHARGER_MAX_CONN][5][32];
+    const char *dv[2 + 5 * CHARGER_MAX_CONN];
+    int dc = 0;
+    dv[dc++] = "HDEL";
+    dv[dc++] = key;
+    for (int i = 1; i <= ch->m.nconn; i++) {
+        if (ch->m.conn[i].tx_active)
+            continue;
+        static const char *const txf[] = {"tx_id", "tx_tag", "tx_meter_start", "tx_start_ms",
+                                          "tx_kw"};
+        for (int f = 0; f < 5; f++) {
+            snprintf(del[i - 1][f], sizeof(del[i - 1][f]), "c%d.%s", i, txf[f]);
+            dv[dc++] = del[i - 1][f];
+        }
+    }
+    if (dc > 2)
+        rds_cmdv(ch->w->rc, NULL, NULL, dc, dv, NULL);
 }
 
-/* ---- outgoing messages ---------------------------------------------------------------------- */
+/* ---- publish queue ---------------------------------------------------------------------------- */
 
 static void outmsg_free(struct outmsg *m)
 {
@@ -366,7 +485,12 @@ static void pump(struct charger_rt *ch)
             ch->infl[ch->ninfl].t_us = cs_mono_us();
             ch->ninfl++;
             w->st.msgs_out++;
-            w->st.out_by_type[m->type]++;
+            if (m->type >= 0 && m->type < MSG__COUNT)
+                w->st.out_by_type[m->type]++;
+            else if (m->type == MSG__COUNT)
+                w->st.out_custom++;
+            else
+                w->st.out_answers++;
         } else {
             w->st.publish_errors++;
         }
@@ -376,30 +500,16 @@ static void pump(struct charger_rt *ch)
     }
 }
 
-int crt_send(struct charger_rt *ch, const struct msg_def *m, int connector, const char *context,
-             const struct kvlist *over, struct cs_error *err)
+int crt_publish(struct charger_rt *ch, const char *topic, char *payload, size_t len, int type,
+                struct cs_error *err)
 {
     struct worker *w = ch->w;
-    const struct charger_cfg *c = crt_cfg(ch);
     if (ch->link != LINK_UP) {
+        cs_free(payload);
         w->st.msgs_dropped++;
         return cs_error_set(err, CS_ERR_STATE, "%s: not connected (%s)", ch->m.id,
                             link_state_name(ch->link));
     }
-    charger_integrate(&ch->m, cs_now_ms());
-    char uid[37], idx[16];
-    cs_uuid4(&w->rng, uid);
-    struct msg_ctx ctx = {&ch->m, c, cs_now_ms(), connector, context, over};
-    struct buf payload = BUF_INIT, topic = BUF_INIT;
-    int rc = catalog_build_call(m, &ctx, uid, &payload, err);
-    if (rc)
-        goto out;
-    snprintf(idx, sizeof(idx), "%u", ch->m.index);
-    const struct tmpl_var vars[] = {
-        {"id", ch->m.id}, {"index", idx}, {"msg", m->name}, {"worker", w->name}};
-    rc = tmpl_render(c->topic_up, vars, ARRAY_SIZE(vars), &topic, err);
-    if (rc)
-        goto out;
     if (ch->qn == OUTQ_CAP) {
         outmsg_free(&ch->q[ch->qh]);
         ch->qh = (ch->qh + 1) % OUTQ_CAP;
@@ -407,94 +517,24 @@ int crt_send(struct charger_rt *ch, const struct msg_def *m, int connector, cons
         w->st.msgs_dropped++;
     }
     struct outmsg *q = &ch->q[(ch->qh + ch->qn) % OUTQ_CAP];
-    q->len = payload.len;
-    q->payload = buf_detach(&payload);
-    q->topic = buf_detach(&topic);
-    q->qos = c->qos;
-    q->type = m->id;
+    q->topic = cs_strdup(topic);
+    q->payload = payload;
+    q->len = len;
+    q->qos = crt_cfg(ch)->qos;
+    q->type = type;
     ch->qn++;
     pump(ch);
-out:
-    buf_free(&payload);
-    buf_free(&topic);
-    return rc;
+    return CS_OK;
 }
 
-static void send_status(struct charger_rt *ch, int conn)
+int crt_topic(struct charger_rt *ch, const char *tmpl, const char *msg, struct buf *out,
+              struct cs_error *err)
 {
-    struct cs_error err;
-    if (crt_send(ch, catalog_get(MSG_STATUS_NOTIFICATION), conn, NULL, NULL, &err))
-        log_debug("%s", err.msg);
-}
-
-int crt_set_status(struct charger_rt *ch, int conn, enum ocpp_status st, enum ocpp_error e,
-                   const char *info, struct cs_error *err)
-{
-    int from = conn < 0 ? 1 : conn, to = conn < 0 ? ch->m.nconn : conn;
-    const struct charger_cfg *c = crt_cfg(ch);
-    for (int i = from; i <= to; i++) {
-        int rc = charger_set_status(&ch->m, i, st, e, c->max_kw, cs_now_ms(), err);
-        if (rc)
-            return rc;
-    }
-    struct kvlist over = KVLIST_INIT;
-    if (info)
-        kv_set(&over, "info", info);
-    int rc = CS_OK;
-    for (int i = from; i <= to; i++) {
-        int r = crt_send(ch, catalog_get(MSG_STATUS_NOTIFICATION), i, NULL, &over, err);
-        if (r && !rc)
-            rc = r;
-    }
-    kv_free(&over);
-    save_state(ch);
-    return rc;
-}
-
-void crt_pause(struct charger_rt *ch, bool paused)
-{
-    if (ch->paused == paused)
-        return;
-    ch->paused = paused;
-    if (paused) {
-        stop_timers(ch);
-    } else if (ch->link == LINK_UP) {
-        const struct charger_cfg *c = crt_cfg(ch);
-        reschedule(ch, ch->hb_ev, ch->hb_last_ms, c->heartbeat_s);
-        reschedule(ch, ch->meter_ev, ch->meter_last_ms, c->meter_s);
-    }
-}
-
-/* ---- timers ----------------------------------------------------------------------------------- */
-
-static void on_heartbeat_timer(evutil_socket_t fd, short what, void *privdata)
-{
-    (void)fd;
-    (void)what;
-    struct charger_rt *ch = privdata;
-    if (ch->link != LINK_UP || ch->paused)
-        return;
-    struct cs_error err;
-    ch->hb_last_ms = cs_mono_ms();
-    if (crt_send(ch, catalog_get(MSG_HEARTBEAT), 0, NULL, NULL, &err))
-        log_debug("%s", err.msg);
-    arm(ch->hb_ev, (int64_t)crt_cfg(ch)->heartbeat_s * 1000);
-}
-
-static void on_meter_timer(evutil_socket_t fd, short what, void *privdata)
-{
-    (void)fd;
-    (void)what;
-    struct charger_rt *ch = privdata;
-    if (ch->link != LINK_UP || ch->paused)
-        return;
-    struct cs_error err;
-    ch->meter_last_ms = cs_mono_ms();
-    for (int i = 1; i <= ch->m.nconn; i++)
-        if (crt_send(ch, catalog_get(MSG_METER_VALUES), i, NULL, NULL, &err))
-            log_debug("%s", err.msg);
-    save_state(ch);
-    arm(ch->meter_ev, (int64_t)crt_cfg(ch)->meter_s * 1000);
+    char idx[16];
+    snprintf(idx, sizeof(idx), "%u", ch->m.index);
+    const struct tmpl_var vars[] = {
+        {"id", ch->m.id}, {"index", idx}, {"msg", msg ? msg : ""}, {"worker", ch->w->name}};
+    return tmpl_render(tmpl, vars, ARRAY_SIZE(vars), out, err);
 }
 
 /* ---- link ---------------------------------------------------------------------------------- */
@@ -526,6 +566,13 @@ static void drop_client(struct charger_rt *ch)
     drop_queue(ch);
 }
 
+/* The link is gone (lost, closed, dropped): what the CALL layer and timers do about it. */
+static void link_gone(struct charger_rt *ch)
+{
+    stop_timers(ch);
+    calls_link_down(ch);
+}
+
 /* Queue for a ramp token, or park it when disabled. */
 static void want_connect(struct charger_rt *ch)
 {
@@ -547,6 +594,15 @@ static void want_connect(struct charger_rt *ch)
     ch->q_next = NULL;
     w->q_len++;
     crt_ramp_kick(w);
+}
+
+void crt_connect_soon(struct charger_rt *ch)
+{
+    if (ch->link == LINK_OFFLINE || ch->link == LINK_IDLE || ch->link == LINK_BACKOFF) {
+        evtimer_del(ch->retry_ev);
+        ch->attempt = 0;
+        want_connect(ch);
+    }
 }
 
 static void backoff(struct charger_rt *ch)
@@ -660,7 +716,10 @@ void crt_ramp_kick(struct worker *w)
 
 static void start_close(struct charger_rt *ch)
 {
-    stop_timers(ch);
+    if (ch->link == LINK_UP)
+        link_gone(ch);
+    else
+        stop_timers(ch);
     if (ch->link == LINK_QUEUED)
         dequeue(ch);
     if (ch->mc && (ch->link == LINK_UP || ch->link == LINK_CONNECTING) &&
@@ -670,57 +729,56 @@ static void start_close(struct charger_rt *ch)
         return;
     }
     /* Not connected: nothing to say goodbye to. */
+    ch->link = LINK_CLOSING;
     struct mqtt_event ev = {.type = MQTT_EV_DISCONNECTED,
                             .cookie = cookie_of(ch->slot, ch->mc_serial)};
-    ch->link = LINK_CLOSING;
     if (ch->mc) {
         crt_on_mqtt(ch->w, &ev);
     } else if (ch->releasing) {
         free_charger(ch);
-    } else if (ch->reconnect_after) {
-        ch->reconnect_after = false;
-        want_connect(ch);
     } else {
-        want_connect(ch); /* parks as disabled */
+        ch->reconnect_after = false;
+        ch->link = LINK_IDLE;
+        want_connect(ch); /* parks as disabled when enabled=0 */
     }
+}
+
+void crt_drop_link(struct charger_rt *ch, bool graceful, bool reconnect)
+{
+    if (graceful) {
+        ch->reconnect_after = reconnect;
+        if (ch->link == LINK_UP || ch->link == LINK_CONNECTING) {
+            start_close(ch);
+            return;
+        }
+    } else {
+        /* As a network loss: the socket goes, no DISCONNECT. */
+        if (ch->link == LINK_UP)
+            link_gone(ch);
+        if (ch->link == LINK_QUEUED)
+            dequeue(ch);
+        evtimer_del(ch->retry_ev);
+        drop_client(ch);
+        ch->link = LINK_IDLE;
+    }
+    if (reconnect)
+        want_connect(ch);
 }
 
 static void on_connected(struct charger_rt *ch)
 {
-    struct worker *w = ch->w;
-    const struct charger_cfg *c = crt_cfg(ch);
-    char idx[16];
     struct buf topic = BUF_INIT;
     struct cs_error err;
-
     ch->link = LINK_UP;
     ch->attempt = 0;
-    w->st.connects++;
-    snprintf(idx, sizeof(idx), "%u", ch->m.index);
-    const struct tmpl_var vars[] = {{"id", ch->m.id}, {"index", idx}, {"worker", w->name}};
-    if (tmpl_render(c->topic_down, vars, ARRAY_SIZE(vars), &topic, &err) == CS_OK)
+    ch->w->st.connects++;
+    if (crt_topic(ch, crt_cfg(ch)->topic_down, NULL, &topic, &err) == CS_OK)
         mqtt_subscribe(ch->mc, buf_cstr(&topic), 1);
     buf_free(&topic);
-
-    if (!ch->booted || c->boot_on_reconnect) {
-        if (c->connectors != ch->m.nconn) {
-            /* A new connector count takes effect at boot. */
-            int old = ch->m.nconn;
-            ch->m.nconn = c->connectors;
-            for (int i = old + 1; i <= ch->m.nconn; i++) {
-                ch->m.conn[i].status = ST_AVAILABLE;
-                ch->m.conn[i].error = OE_NO_ERROR;
-                ch->m.conn[i].power_w = 0;
-            }
-        }
-        crt_send(ch, catalog_get(MSG_BOOT_NOTIFICATION), 0, NULL, NULL, &err);
-        for (int i = 0; i <= ch->m.nconn; i++)
-            send_status(ch, i);
-        ch->booted = true;
-    }
+    session_on_connected(ch);
     if (!ch->paused)
         start_timers(ch);
-    save_state(ch);
+    crt_save_state(ch);
 }
 
 static void on_ack(struct charger_rt *ch, int token, bool ok)
@@ -766,10 +824,10 @@ void crt_on_mqtt(struct worker *w, const struct mqtt_event *ev)
             break;
         w->st.conn_lost++;
         log_debug("%s: connection lost: %s", ch->m.id, ev->msg);
-        stop_timers(ch);
+        link_gone(ch);
         drop_client(ch);
         backoff(ch);
-        save_state(ch);
+        crt_save_state(ch);
         break;
     case MQTT_EV_DISCONNECTED:
         if (ch->link != LINK_CLOSING)
@@ -778,15 +836,13 @@ void crt_on_mqtt(struct worker *w, const struct mqtt_event *ev)
         drop_client(ch);
         if (ch->releasing) {
             free_charger(ch);
-        } else if (ch->reconnect_after) {
-            ch->reconnect_after = false;
-            ch->link = LINK_IDLE;
-            want_connect(ch);
-        } else {
-            ch->link = LINK_IDLE;
-            want_connect(ch); /* parks as disabled when enabled=0 */
-            save_state(ch);
+            break;
         }
+        ch->link = LINK_IDLE;
+        if (ch->reconnect_after)
+            ch->reconnect_after = false;
+        want_connect(ch); /* parks as disabled when enabled=0 */
+        crt_save_state(ch);
         break;
     case MQTT_EV_SENT:
         on_ack(ch, ev->token, true);
@@ -796,7 +852,8 @@ void crt_on_mqtt(struct worker *w, const struct mqtt_event *ev)
         break;
     case MQTT_EV_MESSAGE:
         w->st.msgs_in++;
-        log_debug("%s: downlink on %s (%zu bytes)", ch->m.id, ev->topic, ev->len);
+        if (ch->link == LINK_UP)
+            downlink_on_message(ch, ev->payload, ev->len);
         break;
     case MQTT_EV_SUBSCRIBED:
         break;
@@ -823,10 +880,15 @@ struct charger_rt *crt_add(struct worker *w, uint32_t index)
     ch->serial = next_serial(w);
     idfmt_format(&w->idf, index, id, sizeof(id));
     charger_init(&ch->m, index, id, w->base_cfg.connectors, cs_now_ms());
+    /* A fixed fleet seed makes every charger's random behaviour reproducible. */
+    uint64_t seed = w->fleet.seed ? (uint64_t)w->fleet.seed * 0x9e3779b97f4a7c15ULL ^ index
+                                  : cs_rng_next(&w->rng);
+    cs_rng_seed(&ch->rng, seed);
     ch->link = LINK_LOADING;
     ch->hb_ev = evtimer_new(w->base, on_heartbeat_timer, ch);
     ch->meter_ev = evtimer_new(w->base, on_meter_timer, ch);
     ch->retry_ev = evtimer_new(w->base, on_retry_timer, ch);
+    session_setup(ch);
     set_insert(w, ch);
     crt_reload(ch);
     return ch;
@@ -839,6 +901,7 @@ static void free_charger(struct charger_rt *ch)
         dequeue(ch);
     set_remove(w, ch);
     drop_client(ch);
+    session_teardown(ch);
     event_free(ch->hb_ev);
     event_free(ch->meter_ev);
     event_free(ch->retry_ev);
@@ -857,7 +920,7 @@ void crt_release(struct charger_rt *ch)
     ch->reconnect_after = false;
     evtimer_del(ch->retry_ev);
     if (ch->link == LINK_UP)
-        save_state(ch); /* connected=0, owner="" */
+        crt_save_state(ch); /* connected=0, owner="" */
     if (ch->link == LINK_UP || ch->link == LINK_CONNECTING)
         start_close(ch);
     else if (ch->link != LINK_CLOSING)
@@ -874,7 +937,7 @@ void crt_gauges(struct worker *w)
     struct worker_stats *s = &w->st;
     s->assigned = w->n;
     s->connected = s->connecting = s->offline = s->disabled = s->paused = 0;
-    s->charging = s->faulted = 0;
+    s->charging = s->faulted = s->transactions = s->calls_queued = 0;
     for (size_t i = 0; i < w->n; i++) {
         const struct charger_rt *ch = w->by_index[i];
         switch (ch->link) {
@@ -884,14 +947,17 @@ void crt_gauges(struct worker *w)
         case LINK_QUEUED:
         case LINK_CONNECTING: s->connecting++; break;
         case LINK_BACKOFF:
-        case LINK_CLOSING: s->offline++; break;
+        case LINK_CLOSING:
+        case LINK_OFFLINE: s->offline++; break;
         case LINK_DISABLED: s->disabled++; break;
         case LINK__COUNT: break;
         }
         s->paused += ch->paused;
+        s->calls_queued += ch->cq_len;
         for (int c = 0; c <= ch->m.nconn; c++) {
             s->charging += ch->m.conn[c].status == ST_CHARGING;
             s->faulted += ch->m.conn[c].status == ST_FAULTED;
+            s->transactions += c > 0 && ch->m.conn[c].tx_active;
         }
     }
 }

@@ -14,11 +14,13 @@
 #include "charger_rt.h"
 #include "cs/cmd.h"
 #include "cs/event.h"
+#include "cs/jtmpl.h"
 #include "cs/log.h"
 #include "cs/mem.h"
 #include "cs/rds.h"
 #include "cs/selector.h"
 #include "mqtt.h"
+#include "session.h"
 #include "worker.h"
 
 #define MAX_REPLY_ERRORS 10
@@ -133,6 +135,67 @@ static void on_fleet_loaded(struct rds *r, const struct rds_reply *reply, void *
     }
     if (old.ramp_per_s != w->fleet.ramp_per_s)
         crt_ramp_kick(w);
+}
+
+const struct jtmpl *worker_catalog_get(struct worker *w, const char *name)
+{
+    for (size_t i = 0; i < w->catalog_src.n; i++)
+        if (strcmp(w->catalog_src.v[i].key, name) == 0)
+            return w->catalog[i];
+    return NULL;
+}
+
+static void free_catalog(struct worker *w)
+{
+    for (size_t i = 0; i < w->catalog_src.n; i++)
+        jtmpl_free(w->catalog[i]);
+    cs_free(w->catalog);
+    w->catalog = NULL;
+    kv_free(&w->catalog_src);
+}
+
+static void on_catalog_loaded(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    (void)privdata;
+    struct worker *w = rds_privdata(r);
+    if (!rds_reply_ok(reply))
+        return;
+    struct kvlist in = KVLIST_INIT, rej = KVLIST_INIT;
+    rds_reply_kv(reply, &in);
+    free_catalog(w);
+    w->catalog = cs_calloc(in.n ? in.n : 1, sizeof(*w->catalog));
+    for (size_t i = 0; i < in.n; i++) {
+        struct cs_error err;
+        const char *name = in.v[i].key, *src = in.v[i].val;
+        struct jtmpl *t = catalog_lookup(name) ? NULL : jtmpl_compile(src, strlen(src), &err);
+        if (catalog_lookup(name))
+            cs_error_set(&err, CS_ERR_STATE, "'%s' is a built-in message", name);
+        if (!t) {
+            /* Broken templates stay out; report each distinct one once. */
+            kv_set(&rej, name, src);
+            const char *before = kv_get(&w->catalog_rej, name);
+            if (w->slot == 0 && !(before && strcmp(before, src) == 0)) {
+                struct kvlist f = KVLIST_INIT;
+                kv_set(&f, "message", name);
+                kv_set(&f, "error", err.msg);
+                log_warn("catalog: %s refused: %s", name, err.msg);
+                worker_event(w, "catalog_rejected", &f);
+                kv_free(&f);
+            }
+            continue;
+        }
+        w->catalog[w->catalog_src.n] = t;
+        kv_set(&w->catalog_src, name, src);
+    }
+    kv_free(&w->catalog_rej);
+    w->catalog_rej = rej;
+    kv_free(&in);
+}
+
+static void load_catalog(struct worker *w)
+{
+    char k[CS_KEY_MAX];
+    rds_cmd(w->rc, on_catalog_loaded, NULL, "HGETALL %s", worker_key(w, k, K_CATALOG, NULL));
 }
 
 static void load_fleet(struct worker *w)
@@ -412,30 +475,6 @@ static void for_selected(struct worker *w, const struct cmd *c, const struct sel
     }
 }
 
-struct trigger_arg {
-    const struct msg_def *m;
-    int connector;
-    struct kvlist over;
-};
-
-static int act_trigger(struct charger_rt *ch, const struct cmd *c, void *arg, struct cs_error *err)
-{
-    (void)c;
-    struct trigger_arg *t = arg;
-    int conn = t->connector;
-    if (t->m->id == MSG_STATUS_NOTIFICATION || t->m->id == MSG_METER_VALUES) {
-        if (conn < 0)
-            conn = 1;
-        if (conn > ch->m.nconn)
-            return cs_error_set(err, CS_ERR_RANGE, "%s: connector %d does not exist (0..%d)",
-                                ch->m.id, conn, ch->m.nconn);
-    } else {
-        conn = 0;
-    }
-    return crt_send(ch, t->m, conn, t->m->id == MSG_METER_VALUES ? "Trigger" : NULL, &t->over,
-                    err);
-}
-
 static bool parse_connector(const struct cmd *c, int *out, struct result *r)
 {
     const char *v = kv_get(&c->args, "connector");
@@ -453,13 +492,43 @@ static bool parse_connector(const struct cmd *c, int *out, struct result *r)
     return true;
 }
 
+/* Reads a numeric argument; false (with an error in the reply) when it is malformed. */
+static bool num_arg(const struct cmd *c, const char *key, double lo, double hi, double *out,
+                    struct result *r)
+{
+    const char *v = kv_get(&c->args, key);
+    *out = 0;
+    if (!v)
+        return true;
+    if (cs_parse_double(v, lo, hi, out))
+        return true;
+    char msg[160];
+    snprintf(msg, sizeof(msg), "%s: %s must be a number in %g..%g", c->def->name, key, lo, hi);
+    res_error(r, msg);
+    return false;
+}
+
+struct trigger_arg {
+    const char *msg;
+    int connector;
+    struct kvlist over;
+};
+
+static int act_trigger(struct charger_rt *ch, const struct cmd *c, void *arg, struct cs_error *err)
+{
+    (void)c;
+    struct trigger_arg *t = arg;
+    return session_trigger(ch, t->msg, t->connector, &t->over, err);
+}
+
 static void h_trigger(struct worker *w, const struct cmd *c, const struct sel *s, struct result *r)
 {
-    struct trigger_arg t = {catalog_lookup(cmd_pos(c, "msg")), -1, KVLIST_INIT};
-    if (!t.m) {
-        char msg[200];
-        snprintf(msg, sizeof(msg), "trigger: unknown message '%.40s' (built-in: %s)",
-                 cmd_pos(c, "msg"), catalog_names());
+    struct trigger_arg t = {cmd_pos(c, "msg"), -1, KVLIST_INIT};
+    if (!catalog_lookup(t.msg) && !worker_catalog_get(w, t.msg)) {
+        char msg[300];
+        snprintf(msg, sizeof(msg),
+                 "trigger: unknown message '%.40s' (built-in: %s; or a name in %s:catalog)",
+                 t.msg, catalog_names(), w->ns);
         res_error(r, msg);
         return;
     }
@@ -482,7 +551,7 @@ static int act_status(struct charger_rt *ch, const struct cmd *c, void *arg, str
 {
     (void)c;
     struct status_arg *a = arg;
-    return crt_set_status(ch, a->connector, a->st, a->e, a->info, err);
+    return session_status(ch, a->connector, a->st, a->e, a->info, err);
 }
 
 static void h_status(struct worker *w, const struct cmd *c, const struct sel *s, struct result *r)
@@ -507,6 +576,73 @@ static void h_status(struct worker *w, const struct cmd *c, const struct sel *s,
     if (!parse_connector(c, &a.connector, r))
         return;
     for_selected(w, c, s, r, act_status, &a);
+}
+
+/* The session verbs: one argument block, one action per verb. */
+struct session_arg {
+    int connector;
+    char id_tag[21];
+    double kw, kwh, minutes, seconds;
+    enum stop_reason reason;
+    enum ocpp_error code;
+    const char *info;
+};
+
+static int act_session(struct charger_rt *ch, const struct cmd *c, void *arg,
+                       struct cs_error *err)
+{
+    struct session_arg *a = arg;
+    switch (c->def->verb) {
+    case CMD_START:
+        return session_start(ch, a->connector, a->id_tag[0] ? a->id_tag : NULL, a->kw, a->kwh,
+                             a->minutes, false, err);
+    case CMD_STOP: return session_stop(ch, a->connector, a->reason, err);
+    case CMD_PLUG: return session_plug(ch, a->connector, err);
+    case CMD_UNPLUG: return session_unplug(ch, a->connector, err);
+    case CMD_FAULT: return session_fault(ch, a->connector, a->code, a->info, err);
+    case CMD_CLEAR: return session_clear(ch, a->connector, err);
+    case CMD_REBOOT: session_reboot(ch, false, SR_REBOOT); return CS_OK;
+    case CMD_OFFLINE: return session_offline(ch, (int)a->seconds, err);
+    case CMD_ONLINE: return session_online(ch, err);
+    default: return cs_error_set(err, CS_ERR_INVAL, "not a session verb");
+    }
+}
+
+static void h_session(struct worker *w, const struct cmd *c, const struct sel *s,
+                      struct result *r)
+{
+    struct session_arg a = {.reason = SR_LOCAL, .code = OE_OTHER_ERROR};
+    char msg[200];
+    const char *v;
+    if (!parse_connector(c, &a.connector, r) || !num_arg(c, "kw", 0.1, 1000, &a.kw, r) ||
+        !num_arg(c, "kwh", 0.01, 10000, &a.kwh, r) ||
+        !num_arg(c, "minutes", 0.01, 100000, &a.minutes, r) ||
+        !num_arg(c, "seconds", 1, 86400 * 7, &a.seconds, r))
+        return;
+    if ((v = kv_get(&c->args, "id_tag"))) {
+        if (strlen(v) > 20 || !*v) {
+            res_error(r, "start: id_tag must be 1..20 characters (OCPP idTag)");
+            return;
+        }
+        cs_strlcpy(a.id_tag, v, sizeof(a.id_tag));
+    }
+    if ((v = kv_get(&c->args, "reason")) && !stop_reason_parse(v, &a.reason)) {
+        snprintf(msg, sizeof(msg), "stop: unknown reason '%.40s'", v);
+        res_error(r, msg);
+        return;
+    }
+    if ((v = kv_get(&c->args, "code")) && !ocpp_error_parse(v, &a.code)) {
+        snprintf(msg, sizeof(msg), "fault: unknown code '%.40s' (an OCPP ChargePointErrorCode)",
+                 v);
+        res_error(r, msg);
+        return;
+    }
+    a.info = kv_get(&c->args, "info");
+    if (a.info && strlen(a.info) > 50) {
+        res_error(r, "fault: info is at most 50 characters (OCPP)");
+        return;
+    }
+    for_selected(w, c, s, r, act_session, &a);
 }
 
 static int act_pause(struct charger_rt *ch, const struct cmd *c, void *arg, struct cs_error *err)
@@ -538,6 +674,8 @@ static void h_reload(struct worker *w, const struct cmd *c, const struct sel *s,
         load_fleet(w);
     if (!key || strcmp(key, "cfg") == 0)
         load_cfg(w);
+    if (!key || strcmp(key, "catalog") == 0)
+        load_catalog(w);
     if (!key) {
         reload_chargers(w);
         r->matched = r->done = w->n;
@@ -552,9 +690,10 @@ static void h_reload(struct worker *w, const struct cmd *c, const struct sel *s,
         }
         return;
     }
-    if (strcmp(key, "fleet") != 0 && strcmp(key, "cfg") != 0) {
+    if (strcmp(key, "fleet") != 0 && strcmp(key, "cfg") != 0 && strcmp(key, "catalog") != 0) {
         char msg[160];
-        snprintf(msg, sizeof(msg), "reload: unknown key '%.60s' (cfg, fleet or charger:ID)", key);
+        snprintf(msg, sizeof(msg),
+                 "reload: unknown key '%.60s' (cfg, fleet, catalog or charger:ID)", key);
         res_error(r, msg);
         return;
     }
@@ -593,8 +732,11 @@ static void h_assign(struct worker *w, const struct cmd *c, const struct sel *s,
 
 /* Dispatch, indexed by verb: the table in cmd.c is the single list of verbs. */
 static cmd_handler_fn *const handlers[] = {
-    [CMD_TRIGGER] = h_trigger, [CMD_STATUS] = h_status, [CMD_PAUSE] = h_pause,
-    [CMD_RESUME] = h_pause,    [CMD_RELOAD] = h_reload, [CMD_PING] = h_ping,
+    [CMD_TRIGGER] = h_trigger, [CMD_START] = h_session,  [CMD_STOP] = h_session,
+    [CMD_PLUG] = h_session,    [CMD_UNPLUG] = h_session, [CMD_FAULT] = h_session,
+    [CMD_CLEAR] = h_session,   [CMD_REBOOT] = h_session, [CMD_OFFLINE] = h_session,
+    [CMD_ONLINE] = h_session,  [CMD_STATUS] = h_status,  [CMD_PAUSE] = h_pause,
+    [CMD_RESUME] = h_pause,    [CMD_RELOAD] = h_reload,  [CMD_PING] = h_ping,
     [CMD_ASSIGN] = h_assign,
 };
 _Static_assert(ARRAY_SIZE(handlers) == CMD__COUNT, "a verb has no handler");
@@ -654,6 +796,8 @@ static void on_keyspace(struct worker *w, const char *key)
         load_fleet(w);
     } else if (strcmp(k, "cfg") == 0) {
         load_cfg(w);
+    } else if (strcmp(k, "catalog") == 0) {
+        load_catalog(w);
     } else if (strncmp(k, "charger:", 8) == 0) {
         uint32_t index;
         if (idfmt_index(&w->idf, k + 8, &index)) {
@@ -718,6 +862,7 @@ static void resync(struct worker *w)
     rds_cmd(w->rc, on_notify_config, NULL, "CONFIG GET notify-keyspace-events");
     load_fleet(w);
     load_cfg(w);
+    load_catalog(w);
     reload_chargers(w);
     lease_refresh(w);
 }
@@ -739,6 +884,8 @@ static void subscribe_all(struct worker *w)
     snprintf(ch, sizeof(ch), "__keyspace@%d__:%s", db, worker_key(w, k, K_CFG, NULL));
     rds_subscribe(w->rs, ch);
     snprintf(ch, sizeof(ch), "__keyspace@%d__:%s", db, worker_key(w, k, K_FLEET, NULL));
+    rds_subscribe(w->rs, ch);
+    snprintf(ch, sizeof(ch), "__keyspace@%d__:%s", db, worker_key(w, k, K_CATALOG, NULL));
     rds_subscribe(w->rs, ch);
     snprintf(ch, sizeof(ch), "__keyspace@%d__:%s", db, worker_key(w, k, K_CHARGER, "*"));
     rds_psubscribe(w->rs, ch);
@@ -977,6 +1124,8 @@ out:
     kv_free(&w->fleet_rej);
     kv_free(&w->cfg_acc);
     kv_free(&w->cfg_rej);
+    free_catalog(w);
+    kv_free(&w->catalog_rej);
     rset_free(&w->assigned);
     cs_free(w->slots);
     cs_free(w->by_index);

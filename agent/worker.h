@@ -19,6 +19,7 @@ struct event;
 struct event_base;
 struct rds;
 struct charger_rt;
+struct jtmpl;
 
 struct agent_opts {
     struct cs_common_opts common;
@@ -49,6 +50,11 @@ struct worker {
     struct charger_cfg base_cfg; /* built-in defaults + {ns}:cfg */
     struct kvlist cfg_acc, cfg_rej;
     bool fleet_loaded, cfg_loaded;
+
+    /* user-defined messages ({ns}:catalog), compiled */
+    struct kvlist catalog_src;     /* name -> template source as last loaded */
+    struct jtmpl **catalog;        /* parallel to catalog_src */
+    struct kvlist catalog_rej;     /* templates reported as broken, to report once */
 
     /* assignment */
     int64_t epoch;
@@ -99,6 +105,8 @@ struct reject_scope {
 };
 /* cfg_reject_fn: counts, logs and publishes a config_rejected event. */
 void worker_config_rejected(void *privdata, const char *key, const char *val, const char *why);
+/* The compiled user-defined message called name, or NULL. */
+const struct jtmpl *worker_catalog_get(struct worker *w, const char *name);
 /* A charger was freed or released its slot: refresh `held` soon, maybe finish a stop. */
 void worker_charger_gone(struct worker *w);
 

@@ -1,11 +1,15 @@
 /* buf.c - growable buffer and streaming JSON writer. */
 #include <assert.h>
+#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "cs/buf.h"
+#include "cs/util.h"
 #include "cs/mem.h"
 
 void buf_init(struct buf *b)
@@ -254,3 +258,66 @@ void jw_kbool(struct jw *w, const char *key, bool v)
     jw_key(w, key);
     jw_bool(w, v);
 }
+
+/* True when s is a number in JSON's grammar, so it can be inserted verbatim (strtod also takes
+ * ".5", "5.", "+1", "0x10" and "01", which are not JSON). */
+bool json_is_number(const char *s)
+{
+    const char *p = s;
+    if (*p == '-')
+        p++;
+    if (*p == '0')
+        p++;
+    else if (isdigit((unsigned char)*p))
+        while (isdigit((unsigned char)*p))
+            p++;
+    else
+        return false;
+    if (*p == '.') {
+        if (!isdigit((unsigned char)*++p))
+            return false;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (!isdigit((unsigned char)*p))
+            return false;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    return *p == '\0';
+}
+
+/* Writes an override whose type is guessed from its text: number, boolean, null, JSON object
+ * or array, else string. */
+void jw_guess(struct jw *jw, const char *v)
+{
+    int64_t i;
+    double d;
+    bool b;
+    if (cs_parse_i64(v, INT64_MIN / 2, INT64_MAX / 2, &i)) {
+        jw_int(jw, i);
+    } else if (json_is_number(v) && cs_parse_double(v, -1e300, 1e300, &d)) {
+        jw_raw(jw, v, strlen(v));
+    } else if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0) {
+        cs_parse_bool(v, &b);
+        jw_bool(jw, b);
+    } else if (strcmp(v, "null") == 0) {
+        jw_null(jw);
+    } else if (v[0] == '{' || v[0] == '[') {
+        cJSON *j = cJSON_ParseWithOpts(v, NULL, true); /* nothing may follow the value */
+        char *s = j ? cJSON_PrintUnformatted(j) : NULL;
+        if (s)
+            jw_raw(jw, s, strlen(s));
+        else
+            jw_str(jw, v);
+        cJSON_free(s);
+        cJSON_Delete(j);
+    } else {
+        jw_str(jw, v);
+    }
+}
+

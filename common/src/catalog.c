@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 
 #include "cs/catalog.h"
+#include "cs/ocpp.h"
 #include "cs/mem.h"
 #include "cs/util.h"
 
@@ -30,68 +31,6 @@ static const char *take_override(struct mw *w, const char *key)
         }
     }
     return NULL;
-}
-
-/* True when s is a number in JSON's grammar, so it can be inserted verbatim (strtod also takes
- * ".5", "5.", "+1", "0x10" and "01", which are not JSON). */
-static bool json_number(const char *s)
-{
-    const char *p = s;
-    if (*p == '-')
-        p++;
-    if (*p == '0')
-        p++;
-    else if (isdigit((unsigned char)*p))
-        while (isdigit((unsigned char)*p))
-            p++;
-    else
-        return false;
-    if (*p == '.') {
-        if (!isdigit((unsigned char)*++p))
-            return false;
-        while (isdigit((unsigned char)*p))
-            p++;
-    }
-    if (*p == 'e' || *p == 'E') {
-        p++;
-        if (*p == '+' || *p == '-')
-            p++;
-        if (!isdigit((unsigned char)*p))
-            return false;
-        while (isdigit((unsigned char)*p))
-            p++;
-    }
-    return *p == '\0';
-}
-
-/* Writes an override whose type is guessed from its text: number, boolean, null, JSON object
- * or array, else string. */
-static void write_guessed(struct mw *w, const char *v)
-{
-    int64_t i;
-    double d;
-    bool b;
-    if (cs_parse_i64(v, INT64_MIN / 2, INT64_MAX / 2, &i)) {
-        jw_int(&w->jw, i);
-    } else if (json_number(v) && cs_parse_double(v, -1e300, 1e300, &d)) {
-        jw_raw(&w->jw, v, strlen(v));
-    } else if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0) {
-        cs_parse_bool(v, &b);
-        jw_bool(&w->jw, b);
-    } else if (strcmp(v, "null") == 0) {
-        jw_null(&w->jw);
-    } else if (v[0] == '{' || v[0] == '[') {
-        cJSON *j = cJSON_ParseWithOpts(v, NULL, true); /* nothing may follow the value */
-        char *s = j ? cJSON_PrintUnformatted(j) : NULL;
-        if (s)
-            jw_raw(&w->jw, s, strlen(s));
-        else
-            jw_str(&w->jw, v);
-        cJSON_free(s);
-        cJSON_Delete(j);
-    } else {
-        jw_str(&w->jw, v);
-    }
 }
 
 static void f_str(struct mw *w, const char *key, const char *val)
@@ -120,7 +59,9 @@ static void build_boot(struct mw *w, const struct msg_ctx *x)
 {
     f_str(w, "chargePointVendor", x->cfg->vendor);
     f_str(w, "chargePointModel", x->cfg->model);
-    f_str(w, "chargePointSerialNumber", x->ch->id);
+    char serial[26];
+    cs_strlcpy(serial, x->ch->id, sizeof(serial)); /* chargePointSerialNumber: 25 chars */
+    f_str(w, "chargePointSerialNumber", serial);
     if (x->cfg->firmware[0])
         f_str(w, "firmwareVersion", x->cfg->firmware);
 }
@@ -153,34 +94,136 @@ static void sampled(struct jw *j, const char *value, const char *context, const 
     jw_end(j);
 }
 
+/* One MeterValue object: timestamp and the configured measurands of a connector. */
+static void meter_value(struct jw *j, const struct msg_ctx *x, const char *ctx)
+{
+    const struct connector *c = &x->ch->conn[x->connector > 0 ? x->connector : 1];
+    const char *m = x->cfg->measurands;
+    char ts[32], v[32];
+    jw_obj(j);
+    jw_kstr(j, "timestamp", cs_fmt_iso8601(ts, sizeof(ts), x->now_ms));
+    jw_key(j, "sampledValue");
+    jw_arr(j);
+    if (cfg_set_has(m, "Energy.Active.Import.Register")) {
+        snprintf(v, sizeof(v), "%.0f", c->meter_wh);
+        sampled(j, v, ctx, "Energy.Active.Import.Register", "Outlet", "Wh");
+    }
+    if (cfg_set_has(m, "Power.Active.Import")) {
+        snprintf(v, sizeof(v), "%.0f", c->power_w);
+        sampled(j, v, ctx, "Power.Active.Import", "Outlet", "W");
+    }
+    if (cfg_set_has(m, "Current.Import")) {
+        snprintf(v, sizeof(v), "%.1f", x->cfg->voltage_v > 0 ? c->power_w / x->cfg->voltage_v : 0);
+        sampled(j, v, ctx, "Current.Import", "Outlet", "A");
+    }
+    if (cfg_set_has(m, "Voltage")) {
+        snprintf(v, sizeof(v), "%d", x->cfg->voltage_v);
+        sampled(j, v, ctx, "Voltage", "Outlet", "V");
+    }
+    if (cfg_set_has(m, "SoC") && c->tx_active) {
+        snprintf(v, sizeof(v), "%.0f", charger_soc(x->ch, x->connector, x->cfg->battery_kwh));
+        sampled(j, v, ctx, "SoC", "EV", "Percent");
+    }
+    jw_end(j);
+    jw_end(j);
+}
+
 static void build_meter(struct mw *w, const struct msg_ctx *x)
 {
-    const struct connector *c = &x->ch->conn[x->connector];
-    const char *ctx = x->context ? x->context : "Sample.Periodic";
-    char ts[32], v[32];
-
     f_int(w, "connectorId", x->connector);
+    if (x->tx_id)
+        f_int(w, "transactionId", x->tx_id);
     const char *o = take_override(w, "meterValue");
+    jw_key(&w->jw, "meterValue");
     if (o) {
-        jw_key(&w->jw, "meterValue");
-        write_guessed(w, o);
+        jw_guess(&w->jw, o);
         return;
     }
-    jw_key(&w->jw, "meterValue");
     jw_arr(&w->jw);
-    jw_obj(&w->jw);
-    jw_kstr(&w->jw, "timestamp", cs_fmt_iso8601(ts, sizeof(ts), x->now_ms));
-    jw_key(&w->jw, "sampledValue");
+    meter_value(&w->jw, x, x->context ? x->context : "Sample.Periodic");
+    jw_end(&w->jw);
+}
+
+static void id_tag(struct mw *w, const struct msg_ctx *x)
+{
+    char tag[21];
+    cs_strlcpy(tag, x->id_tag && *x->id_tag ? x->id_tag : "UNKNOWN", sizeof(tag));
+    f_str(w, "idTag", tag);
+}
+
+static void build_authorize(struct mw *w, const struct msg_ctx *x)
+{
+    id_tag(w, x);
+}
+
+static void build_start_tx(struct mw *w, const struct msg_ctx *x)
+{
+    f_int(w, "connectorId", x->connector);
+    id_tag(w, x);
+    f_int(w, "meterStart", (int64_t)x->meter_wh);
+    f_time(w, "timestamp", x->now_ms);
+}
+
+static void build_stop_tx(struct mw *w, const struct msg_ctx *x)
+{
+    f_int(w, "transactionId", x->tx_id);
+    if (x->id_tag && *x->id_tag)
+        id_tag(w, x);
+    f_int(w, "meterStop", (int64_t)x->meter_wh);
+    f_time(w, "timestamp", x->now_ms);
+    f_str(w, "reason", x->reason ? x->reason : "Local");
+    const char *o = take_override(w, "transactionData");
+    jw_key(&w->jw, "transactionData");
+    if (o) {
+        jw_guess(&w->jw, o);
+        return;
+    }
     jw_arr(&w->jw);
-    snprintf(v, sizeof(v), "%.0f", c->meter_wh);
-    sampled(&w->jw, v, ctx, "Energy.Active.Import.Register", "Outlet", "Wh");
-    snprintf(v, sizeof(v), "%.0f", c->power_w);
-    sampled(&w->jw, v, ctx, "Power.Active.Import", "Outlet", "W");
-    snprintf(v, sizeof(v), "%d", x->cfg->voltage_v);
-    sampled(&w->jw, v, ctx, "Voltage", "Outlet", "V");
+    meter_value(&w->jw, x, "Transaction.End");
     jw_end(&w->jw);
-    jw_end(&w->jw);
-    jw_end(&w->jw);
+}
+
+static void build_data_transfer(struct mw *w, const struct msg_ctx *x)
+{
+    f_str(w, "vendorId", x->vendor_id ? x->vendor_id : x->cfg->vendor);
+    if (x->message_id)
+        f_str(w, "messageId", x->message_id);
+    if (x->data)
+        f_str(w, "data", x->data);
+}
+
+static const char *const firmware_statuses[] = {
+    "Downloaded", "DownloadFailed", "Downloading", "Idle", "InstallationFailed", "Installing",
+    "Installed", NULL};
+static const char *const diagnostics_statuses[] = {"Idle", "Uploaded", "UploadFailed",
+                                                   "Uploading", NULL};
+
+static bool in_list(const char *const *list, const char *s)
+{
+    for (; *list; list++)
+        if (strcmp(*list, s) == 0)
+            return true;
+    return false;
+}
+
+bool catalog_firmware_status_valid(const char *s)
+{
+    return in_list(firmware_statuses, s);
+}
+
+bool catalog_diagnostics_status_valid(const char *s)
+{
+    return in_list(diagnostics_statuses, s);
+}
+
+static void build_firmware_status(struct mw *w, const struct msg_ctx *x)
+{
+    f_str(w, "status", x->status ? x->status : "Idle");
+}
+
+static void build_diagnostics_status(struct mw *w, const struct msg_ctx *x)
+{
+    f_str(w, "status", x->status ? x->status : "Idle");
 }
 
 static const struct msg_def catalog[] = {
@@ -188,6 +231,14 @@ static const struct msg_def catalog[] = {
     [MSG_HEARTBEAT] = {"Heartbeat", MSG_HEARTBEAT, build_heartbeat},
     [MSG_STATUS_NOTIFICATION] = {"StatusNotification", MSG_STATUS_NOTIFICATION, build_status},
     [MSG_METER_VALUES] = {"MeterValues", MSG_METER_VALUES, build_meter},
+    [MSG_AUTHORIZE] = {"Authorize", MSG_AUTHORIZE, build_authorize},
+    [MSG_START_TRANSACTION] = {"StartTransaction", MSG_START_TRANSACTION, build_start_tx},
+    [MSG_STOP_TRANSACTION] = {"StopTransaction", MSG_STOP_TRANSACTION, build_stop_tx},
+    [MSG_DATA_TRANSFER] = {"DataTransfer", MSG_DATA_TRANSFER, build_data_transfer},
+    [MSG_FIRMWARE_STATUS] = {"FirmwareStatusNotification", MSG_FIRMWARE_STATUS,
+                             build_firmware_status},
+    [MSG_DIAGNOSTICS_STATUS] = {"DiagnosticsStatusNotification", MSG_DIAGNOSTICS_STATUS,
+                                build_diagnostics_status},
 };
 _Static_assert(ARRAY_SIZE(catalog) == MSG__COUNT, "catalog out of step with enum msg_id");
 
@@ -206,11 +257,13 @@ const struct msg_def *catalog_lookup(const char *name)
 
 const char *catalog_names(void)
 {
-    return "BootNotification, Heartbeat, StatusNotification, MeterValues";
+    return "BootNotification, Heartbeat, StatusNotification, MeterValues, Authorize, "
+           "StartTransaction, StopTransaction, DataTransfer, FirmwareStatusNotification, "
+           "DiagnosticsStatusNotification";
 }
 
-int catalog_build_call(const struct msg_def *m, const struct msg_ctx *ctx, const char *uid,
-                       struct buf *out, struct cs_error *err)
+int catalog_build_payload(const struct msg_def *m, const struct msg_ctx *ctx, struct buf *out,
+                          struct cs_error *err)
 {
     size_t mark = out->len;
     struct mw w = {.over = ctx->over, .err = err};
@@ -221,10 +274,6 @@ int catalog_build_call(const struct msg_def *m, const struct msg_ctx *ctx, const
     if (ctx->over && ctx->over->n > 64)
         return cs_error_set(err, CS_ERR_TOO_BIG, "%s: more than 64 field overrides", m->name);
     jw_init(&w.jw, out);
-    jw_arr(&w.jw);
-    jw_int(&w.jw, 2);
-    jw_str(&w.jw, uid);
-    jw_str(&w.jw, m->name);
     jw_obj(&w.jw);
     w.top = w.jw.depth;
     m->build(&w, ctx);
@@ -232,9 +281,8 @@ int catalog_build_call(const struct msg_def *m, const struct msg_ctx *ctx, const
         if (w.used & (1ull << i))
             continue;
         jw_key(&w.jw, ctx->over->v[i].key);
-        write_guessed(&w, ctx->over->v[i].val);
+        jw_guess(&w.jw, ctx->over->v[i].val);
     }
-    jw_end(&w.jw);
     jw_end(&w.jw);
     if (w.rc) {
         out->len = mark;
@@ -242,4 +290,15 @@ int catalog_build_call(const struct msg_def *m, const struct msg_ctx *ctx, const
             out->s[mark] = '\0';
     }
     return w.rc;
+}
+
+int catalog_build_call(const struct msg_def *m, const struct msg_ctx *ctx, const char *uid,
+                       struct buf *out, struct cs_error *err)
+{
+    struct buf payload = BUF_INIT;
+    int rc = catalog_build_payload(m, ctx, &payload, err);
+    if (rc == CS_OK)
+        ocpp_encode_call(PROFILE_OCPP16J, uid, m->name, ctx->now_ms, payload.s, payload.len, out);
+    buf_free(&payload);
+    return rc;
 }

@@ -14,6 +14,10 @@ enum { CFG_F_TOPIC = 1 << 8 }; /* template used as an MQTT topic: no wildcards *
 #define F(st, field) offsetof(struct st, field), sizeof(((struct st *)0)->field)
 #define NUM(st, field) offsetof(struct st, field), 0
 
+static const char *const profiles[] = {"ocpp16j", "json", NULL};
+static const char *const measurand_names[] = {"Energy.Active.Import.Register", "Power.Active.Import",
+                                              "Current.Import", "Voltage", "SoC", NULL};
+
 static const struct cfg_def charger_defs[] = {
     /* MQTT */
     {"broker", CFG_BROKERS, F(charger_cfg, broker), "tcp://127.0.0.1:1883", 1, 511, NULL, NULL,
@@ -66,6 +70,47 @@ static const struct cfg_def charger_defs[] = {
      CFG_APPLY_NOW, "Heartbeat period; a change reschedules the timer at once."},
     {"meter_s", CFG_INT, NUM(charger_cfg, meter_s), "60", 1, 86400, NULL, NULL, "s", 0,
      CFG_APPLY_NOW, "MeterValues period; a change reschedules the timer at once."},
+    {"measurands", CFG_SET, F(charger_cfg, measurands),
+     "Energy.Active.Import.Register,Power.Active.Import,Voltage", 1, 159, measurand_names, NULL,
+     NULL, 0, CFG_APPLY_NEXT,
+     "Sampled values in MeterValues: Energy.Active.Import.Register, Power.Active.Import, "
+     "Current.Import, Voltage, SoC."},
+    /* protocol */
+    {"profile", CFG_ENUM, F(charger_cfg, profile), "ocpp16j", 1, 15, profiles, NULL, NULL, 0,
+     CFG_APPLY_RECONNECT,
+     "ocpp16j: OCPP-J frames [2,id,Action,{...}]; json: flat envelope "
+     "{\"id\",\"ts\",\"type\",\"data\"} for platforms that do not speak OCPP."},
+    {"topic_reply", CFG_TEMPLATE, F(charger_cfg, topic_reply), "chargers/{id}/up/{msg}", 1, 191,
+     NULL, "id,index,msg,worker", NULL, CFG_F_TOPIC, CFG_APPLY_NEXT,
+     "Topic of the charger's answers to the platform's commands; {msg} is the action with "
+     "\"Response\" appended (RemoteStartTransactionResponse)."},
+    {"strict", CFG_BOOL, NUM(charger_cfg, strict), "1", 0, 1, NULL, NULL, NULL, 0, CFG_APPLY_NOW,
+     "Refuse status changes the OCPP 1.6 transition table forbids; 0 allows deliberate "
+     "protocol violations."},
+    {"call_timeout_s", CFG_INT, NUM(charger_cfg, call_timeout_s), "30", 1, 600, NULL, NULL, "s", 0,
+     CFG_APPLY_NEXT, "A CALL the platform leaves unanswered this long is counted as timed out."},
+    {"offline_queue", CFG_INT, NUM(charger_cfg, offline_queue), "100", 0, 10000, NULL, NULL, NULL,
+     0, CFG_APPLY_NEXT,
+     "Transaction messages (StartTransaction, StopTransaction, MeterValues of a transaction) "
+     "kept while disconnected and sent in order on reconnect; the oldest are dropped beyond."},
+    {"id_tag", CFG_TEMPLATE, F(charger_cfg, id_tag), "TAG-{index}", 1, 47, NULL, "id,index", NULL,
+     0, CFG_APPLY_NEXT, "idTag presented when a session starts without one (cut to 20 chars)."},
+    {"authorize_remote", CFG_BOOL, NUM(charger_cfg, authorize_remote), "0", 0, 1, NULL, NULL, NULL,
+     0, CFG_APPLY_NEXT, "Send Authorize before a RemoteStartTransaction (AuthorizeRemoteTxRequests)."},
+    /* behaviour */
+    {"sessions_per_h", CFG_DOUBLE, NUM(charger_cfg, sessions_per_h), "0", 0, 3600, NULL, NULL,
+     "1/h", 0, CFG_APPLY_NOW,
+     "Automatic charging sessions per connector and hour (Poisson arrivals, in scaled time)."},
+    {"session_kwh", CFG_DOUBLE, NUM(charger_cfg, session_kwh), "20", 0.1, 1000, NULL, NULL, "kWh",
+     0, CFG_APPLY_NEXT, "Mean energy of an automatic session (exponentially distributed)."},
+    {"battery_kwh", CFG_DOUBLE, NUM(charger_cfg, battery_kwh), "60", 1, 500, NULL, NULL, "kWh", 0,
+     CFG_APPLY_NEXT, "EV battery size, for the SoC measurand."},
+    {"fault_per_h", CFG_DOUBLE, NUM(charger_cfg, fault_per_h), "0", 0, 3600, NULL, NULL, "1/h", 0,
+     CFG_APPLY_NOW, "Random connector faults per hour (scaled time); each clears after a while."},
+    {"time_scale", CFG_DOUBLE, NUM(charger_cfg, time_scale), "1", 0.01, 10000, NULL, NULL, NULL, 0,
+     CFG_APPLY_NOW,
+     "Compresses simulated time: at 60 a one-hour session takes a minute (energy and arrival "
+     "rates scale alike)."},
 };
 
 static const struct cfg_def fleet_defs[] = {
@@ -80,6 +125,9 @@ static const struct cfg_def fleet_defs[] = {
      "Worker lease: a worker silent this long is considered gone and its chargers move."},
     {"stats_interval_ms", CFG_INT, NUM(fleet_cfg, stats_interval_ms), "1000", 100, 60000, NULL,
      NULL, "ms", 0, CFG_APPLY_NOW, "How often workers write {ns}:stats:{worker} and {ns}:ts:{worker}."},
+    {"seed", CFG_INT, NUM(fleet_cfg, seed), "0", 0, 2147483647, NULL, NULL, NULL, 0, CFG_APPLY_NOW,
+     "Seed of the chargers' random behaviour (arrivals, energy, faults); 0 = a new one per run. "
+     "A fixed seed replays the same sessions."},
 };
 
 const struct cfg_schema cfg_charger_schema = {"charger", charger_defs, ARRAY_SIZE(charger_defs)};
@@ -236,6 +284,57 @@ static int check_brokers(const struct cfg_def *d, const char *v, struct cs_error
     return CS_OK;
 }
 
+bool cfg_set_has(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        const char *comma = strchr(p, ',');
+        size_t l = comma ? (size_t)(comma - p) : strlen(p);
+        if (l == n && strncmp(p, name, n) == 0)
+            return true;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    return false;
+}
+
+static int check_set(const struct cfg_def *d, const char *v, struct cs_error *err)
+{
+    const char *p = v;
+    char seen[512] = "";
+    if (!*v)
+        return cs_error_set(err, CS_ERR_PARSE, "%s: empty list", d->name);
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t l = comma ? (size_t)(comma - p) : strlen(p);
+        char item[64];
+        if (l == 0 || l >= sizeof(item))
+            return cs_error_set(err, CS_ERR_PARSE, "%s: empty or overlong item at offset %zu",
+                                d->name, (size_t)(p - v));
+        memcpy(item, p, l);
+        item[l] = '\0';
+        bool known = false;
+        for (const char *const *ch = d->choices; *ch; ch++)
+            known |= strcmp(*ch, item) == 0;
+        if (!known)
+            return cs_error_set(err, CS_ERR_UNKNOWN, "%s: unknown item '%s'", d->name, item);
+        if (cfg_set_has(seen, item))
+            return cs_error_set(err, CS_ERR_PARSE, "%s: '%s' listed twice", d->name, item);
+        if (strlen(seen) + l + 2 < sizeof(seen)) {
+            if (seen[0])
+                strcat(seen, ",");
+            strcat(seen, item);
+        }
+        if (!comma)
+            break;
+        p = comma + 1;
+        if (!*p)
+            return cs_error_set(err, CS_ERR_PARSE, "%s: trailing comma", d->name);
+    }
+    return CS_OK;
+}
+
 /* Validates v for d; on success stores into obj when obj is not NULL. */
 static int parse_value(const struct cfg_def *d, void *obj, const char *v, struct cs_error *err)
 {
@@ -292,6 +391,11 @@ static int parse_value(const struct cfg_def *d, void *obj, const char *v, struct
         goto store_string;
     case CFG_BROKERS:
         rc = check_brokers(d, v, err);
+        if (rc)
+            return rc;
+        goto store_string;
+    case CFG_SET:
+        rc = check_set(d, v, err);
         if (rc)
             return rc;
         goto store_string;
@@ -425,10 +529,73 @@ void cfg_apply_layer(const struct cfg_schema *s, void *obj, const struct kvlist 
     }
 }
 
+/* OCPP 1.6 configuration keys the chargers answer for (GetConfiguration, ChangeConfiguration). */
+static const struct ocpp_key ocpp_key_table[] = {
+    {"HeartbeatInterval", "heartbeat_s", NULL, false},
+    {"MeterValueSampleInterval", "meter_s", NULL, false},
+    {"MeterValuesSampledData", "measurands", NULL, false},
+    {"AuthorizeRemoteTxRequests", "authorize_remote", NULL, false},
+    {"NumberOfConnectors", "connectors", NULL, true},
+    {"ClockAlignedDataInterval", NULL, "0", true},
+    {"GetConfigurationMaxKeys", NULL, "32", true},
+    {"StopTransactionOnEVSideDisconnect", NULL, "true", true},
+    {"SupportedFeatureProfiles", NULL, "Core,FirmwareManagement,RemoteTrigger", true},
+    {"ChargeswarmMaxPowerKw", "max_kw", NULL, false},
+    {"ChargeswarmSessionsPerHour", "sessions_per_h", NULL, false},
+};
+
+const struct ocpp_key *ocpp_keys(size_t *n)
+{
+    *n = ARRAY_SIZE(ocpp_key_table);
+    return ocpp_key_table;
+}
+
+const struct ocpp_key *ocpp_key_lookup(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(ocpp_key_table); i++)
+        if (strcmp(ocpp_key_table[i].name, name) == 0)
+            return &ocpp_key_table[i];
+    return NULL;
+}
+
+void ocpp_key_value(const struct ocpp_key *k, const struct charger_cfg *c, struct buf *out)
+{
+    if (!k->cfg) {
+        buf_puts(out, k->constant);
+        return;
+    }
+    const struct cfg_def *d = cfg_lookup(&cfg_charger_schema, k->cfg);
+    if (d->type == CFG_BOOL)
+        buf_puts(out, *(const bool *)((const char *)c + d->offset) ? "true" : "false");
+    else
+        cfg_format(d, c, true, out);
+}
+
+bool ocpp_key_to_cfg(const struct ocpp_key *k, const char *value, struct buf *out,
+                     struct cs_error *err)
+{
+    if (k->readonly || !k->cfg) {
+        cs_error_set(err, CS_ERR_STATE, "%s is read-only", k->name);
+        return false;
+    }
+    const struct cfg_def *d = cfg_lookup(&cfg_charger_schema, k->cfg);
+    bool b;
+    if (d->type == CFG_BOOL) {
+        if (!cs_parse_bool(value, &b)) {
+            cs_error_set(err, CS_ERR_PARSE, "%s: '%.40s' is not true or false", k->name, value);
+            return false;
+        }
+        buf_puts(out, b ? "1" : "0");
+    } else {
+        buf_puts(out, value);
+    }
+    return cfg_check(&cfg_charger_schema, k->cfg, buf_cstr(out), err) == CS_OK;
+}
+
 static const char *const type_names[] = {
     [CFG_INT] = "integer", [CFG_DOUBLE] = "number",   [CFG_BOOL] = "boolean",
     [CFG_STR] = "string",  [CFG_ENUM] = "enum",       [CFG_TEMPLATE] = "template",
-    [CFG_BROKERS] = "URI list", [CFG_IDFMT] = "ID format",
+    [CFG_BROKERS] = "URI list", [CFG_IDFMT] = "ID format", [CFG_SET] = "list",
 };
 
 static const char *const apply_names[] = {
@@ -454,6 +621,15 @@ static void doc_schema(struct buf *out, const struct cfg_schema *s)
         case CFG_BOOL:
             snprintf(bounds, sizeof(bounds), "0/1");
             break;
+        case CFG_ENUM:
+        case CFG_SET: {
+            size_t o = 0;
+            bounds[0] = '\0';
+            for (const char *const *ch = d->choices; *ch && o < sizeof(bounds) - 1; ch++)
+                o += (size_t)snprintf(bounds + o, sizeof(bounds) - o, "%s%s",
+                                      ch == d->choices ? "" : " \\| ", *ch);
+            break;
+        }
         case CFG_TEMPLATE:
             snprintf(bounds, sizeof(bounds), "%g..%g chars; {%s}", d->min, d->max, d->vars);
             for (char *p = bounds; *p; p++)

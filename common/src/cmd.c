@@ -21,7 +21,41 @@ static const struct cmd_key status_keys[] = {
 
 static const struct cmd_key trigger_keys[] = {
     {"connector", "connector whose state fills the message (default 1)"},
-    {"FIELD", "any other key overrides that top-level field of the message payload"},
+    {"FIELD", "any other key overrides that top-level field of the payload; for a "
+              "user-defined message it is the {arg.FIELD} of its template"},
+    {NULL, NULL},
+};
+
+static const struct cmd_key start_keys[] = {
+    {"connector", "connector to charge on (default: the first free one)"},
+    {"id_tag", "idTag to authorise (default: the id_tag config template)"},
+    {"kw", "power drawn, kW (default and ceiling: max_kw)"},
+    {"kwh", "energy after which the session ends by itself (default: none)"},
+    {"minutes", "session length after which it ends by itself (default: none)"},
+    {NULL, NULL},
+};
+
+static const struct cmd_key stop_keys[] = {
+    {"connector", "connector whose transaction stops (default: every open one)"},
+    {"reason", "StopTransaction reason: Local (default), Remote, EVDisconnected, EmergencyStop, "
+               "Other, PowerLoss, Reboot, HardReset, SoftReset, UnlockCommand, DeAuthorized"},
+    {NULL, NULL},
+};
+
+static const struct cmd_key connector_key[] = {
+    {"connector", "connector number (default: see the verb)"},
+    {NULL, NULL},
+};
+
+static const struct cmd_key fault_keys[] = {
+    {"code", "ChargePointErrorCode (default OtherError)"},
+    {"connector", "connector number (default 1; 0 = the charge point)"},
+    {"info", "free text for the StatusNotification info field"},
+    {NULL, NULL},
+};
+
+static const struct cmd_key offline_keys[] = {
+    {"seconds", "come back by itself after this long (default: stay offline until `online`)"},
     {NULL, NULL},
 };
 
@@ -40,9 +74,50 @@ static const struct cmd_key common_keys[] = {
 static const struct cmd_def table[] = {
     [CMD_TRIGGER] = {"trigger", CMD_TRIGGER, CMD_F_SEL | CMD_F_ANY_KEYS | CMD_F_MUTATES,
                      {"msg", NULL}, 1, trigger_keys, "trigger SEL MSG [field=value ...]",
-                     "Send message MSG now from every selected charger; field=value pairs override "
-                     "fields of the payload.",
+                     "Send message MSG now from every selected charger (a built-in OCPP message or a "
+                     "user-defined one from {ns}:catalog); field=value pairs override fields of "
+                     "the payload.",
                      "trigger CP-000042 StatusNotification status=Faulted errorCode=GroundFailure"},
+    [CMD_START] = {"start", CMD_START, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0, start_keys,
+                   "start SEL [connector=N] [id_tag=T] [kw=K] [kwh=E] [minutes=M]",
+                   "Plug in and charge: Preparing, Authorize, StartTransaction, Charging, then "
+                   "MeterValues of the transaction every meter_s.",
+                   "start CP-000001..CP-000100 kw=11 minutes=30"},
+    [CMD_STOP] = {"stop", CMD_STOP, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0, stop_keys,
+                  "stop SEL [connector=N] [reason=R]",
+                  "End the open transactions: StopTransaction with the final meter reading, "
+                  "then Finishing (the cable stays in until unplug).",
+                  "stop CP-000042 reason=EmergencyStop"},
+    [CMD_PLUG] = {"plug", CMD_PLUG, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0, connector_key,
+                  "plug SEL [connector=N]",
+                  "Plug a cable in (default: the first Available connector): Preparing.",
+                  "plug CP-00001?"},
+    [CMD_UNPLUG] = {"unplug", CMD_UNPLUG, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0,
+                    connector_key, "unplug SEL [connector=N]",
+                    "Remove the cable (default: every plugged connector); an open transaction "
+                    "ends with reason EVDisconnected.",
+                    "unplug *"},
+    [CMD_FAULT] = {"fault", CMD_FAULT, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0, fault_keys,
+                   "fault SEL [code=CODE] [connector=N] [info=TEXT]",
+                   "Report a fault: Faulted with the error code; an open transaction stops.",
+                   "fault CP-000042 code=GroundFailure"},
+    [CMD_CLEAR] = {"clear", CMD_CLEAR, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0, connector_key,
+                   "clear SEL [connector=N]",
+                   "Clear faults (default: every Faulted connector): back to Available or "
+                   "Preparing.",
+                   "clear *"},
+    [CMD_REBOOT] = {"reboot", CMD_REBOOT, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0, no_keys,
+                    "reboot SEL",
+                    "Stop transactions (reason Reboot), disconnect, reconnect and send "
+                    "BootNotification.",
+                    "reboot worker:lab-a.w0"},
+    [CMD_OFFLINE] = {"offline", CMD_OFFLINE, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0,
+                     offline_keys, "offline SEL [seconds=S]",
+                     "Lose the network: the connection drops without DISCONNECT; transaction "
+                     "messages queue (offline_queue) and go out in order on return.",
+                     "offline CP-0001* seconds=120"},
+    [CMD_ONLINE] = {"online", CMD_ONLINE, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0, no_keys,
+                    "online SEL", "End a simulated network loss now.", "online *"},
     [CMD_STATUS] = {"status", CMD_STATUS, CMD_F_SEL | CMD_F_MUTATES, {"status", NULL}, 1,
                     status_keys, "status SEL STATUS [connector=N] [errorCode=CODE] [info=TEXT]",
                     "Set the OCPP status of the selected chargers' connectors and send "
@@ -57,8 +132,8 @@ static const struct cmd_def table[] = {
                     "resume SEL", "Restart the periodic reports of paused chargers.",
                     "resume *"},
     [CMD_RELOAD] = {"reload", CMD_RELOAD, 0, {"key", NULL}, 0, no_keys, "reload [KEY]",
-                    "Re-read live config from Redis now: everything, or one KEY: cfg, fleet or "
-                    "charger:ID.",
+                    "Re-read live config from Redis now: everything, or one KEY: cfg, fleet, "
+                    "catalog or charger:ID.",
                     "reload charger:CP-000042"},
     [CMD_PING] = {"ping", CMD_PING, 0, {NULL, NULL}, 0, no_keys, "ping",
                   "Every worker answers with the number of chargers it holds.", "ping"},

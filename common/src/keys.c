@@ -17,6 +17,7 @@ static const char *const formats[] = {
     [K_TS_W] = "%s:ts:%s",
     [K_TS] = "%s:ts",
     [K_COORDINATOR] = "%s:coordinator",
+    [K_CATALOG] = "%s:catalog",
     [CH_CMD] = "%s:cmd",
     [CH_CMD_W] = "%s:cmd:%s",
     [CH_REPLY] = "%s:reply",

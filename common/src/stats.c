@@ -16,8 +16,12 @@ static const struct stats_field fields[] = {
     G(paused, "chargers with periodic reports paused"),
     G(charging, "connectors in Charging"),
     G(faulted, "connectors in Faulted"),
+    G(transactions, "open transactions"),
+    G(calls_queued, "CALLs waiting to be sent (offline queue included)"),
     C(msgs_out, "messages published"),
     C(msgs_in, "messages received from the platform"),
+    C(out_custom, "user-defined messages sent (from {ns}:catalog)"),
+    C(out_answers, "answers sent to the platform's CALLs"),
     C(msgs_dropped, "messages dropped (not connected or queue full)"),
     C(publish_errors, "publishes the broker or library refused"),
     C(connects, "successful MQTT connects"),
@@ -27,6 +31,20 @@ static const struct stats_field fields[] = {
     C(cmd_errors, "commands answered with an error"),
     C(cfg_changes, "config changes applied"),
     C(cfg_rejected, "config values rejected"),
+    C(call_timeouts, "our CALLs the platform left unanswered for call_timeout_s"),
+    C(answers, "CALLRESULT/CALLERROR answers to our CALLs"),
+    C(answers_unmatched, "answers to no CALL we have pending (late or unknown id)"),
+    C(callerrors_in, "CALLERROR answers to our CALLs"),
+    C(calls_in, "CALLs from the platform"),
+    C(callerrors_out, "CALLERRORs we answered the platform with"),
+    C(downlink_bad, "downlink messages that did not parse (answered FormationViolation)"),
+    C(offline_queued, "transaction messages queued while disconnected"),
+    C(offline_dropped, "transaction messages dropped: offline queue full"),
+    C(sessions_started, "transactions started"),
+    C(sessions_stopped, "transactions stopped"),
+    C(auth_rejected, "idTags the platform refused"),
+    C(reboots, "reboots and resets"),
+    C(boot_retries, "BootNotifications not Accepted (retried)"),
     G(rss_kb, "resident memory of the worker process, KiB"),
     G(loop_lag_ms, "worst event-loop lag over the last interval, ms"),
     G(inbox_depth, "MQTT events waiting for the loop"),
@@ -83,4 +101,5 @@ void stats_render(const struct worker_stats *s, struct kvlist *out)
     }
     put_hist(out, "ack", &s->ack_us);
     put_hist(out, "cmd", &s->cmd_us);
+    put_hist(out, "conf", &s->conf_us);
 }

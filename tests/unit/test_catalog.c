@@ -37,7 +37,7 @@ static int setup(void **state)
     struct fix *f = cs_calloc(1, sizeof(*f));
     cfg_defaults(&cfg_charger_schema, &f->cfg);
     charger_init(&f->ch, 42, "CP-000042", 2, T0 - 1800000);
-    if (charger_set_status(&f->ch, 1, ST_CHARGING, OE_NO_ERROR, 22, T0 - 1800000, NULL))
+    if (charger_set_status(&f->ch, 1, ST_CHARGING, OE_NO_ERROR, 22, false, T0 - 1800000, NULL))
         return -1;
     charger_integrate(&f->ch, T0);
     *state = f;
@@ -52,7 +52,7 @@ static int teardown(void **state)
 
 static struct msg_ctx ctx_of(const struct fix *f, int connector, const struct kvlist *over)
 {
-    struct msg_ctx x = {&f->ch, &f->cfg, T0, connector, NULL, over};
+    struct msg_ctx x = {.ch = &f->ch, .cfg = &f->cfg, .now_ms = T0, .connector = connector, .over = over};
     return x;
 }
 
@@ -184,7 +184,7 @@ static void test_builder_inputs(void **state)
     buf_reset(&out);
 
     /* connector 0 (the charge point) faulted */
-    assert_int_equal(charger_set_status(&f->ch, 0, ST_FAULTED, OE_GROUND_FAILURE, 22, T0, NULL),
+    assert_int_equal(charger_set_status(&f->ch, 0, ST_FAULTED, OE_GROUND_FAILURE, 22, false, T0, NULL),
                      CS_OK);
     x = ctx_of(f, 0, NULL);
     assert_int_equal(catalog_build_call(catalog_get(MSG_STATUS_NOTIFICATION), &x, UID, &out, NULL),

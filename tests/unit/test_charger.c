@@ -122,7 +122,7 @@ static void test_energy(void **state)
 
     /* 22 kW for 30 minutes = 11000 Wh */
     charger_init(&c, 42, "CP-000042", 2, T0);
-    assert_int_equal(charger_set_status(&c, 1, ST_CHARGING, OE_NO_ERROR, 22, T0, &err), CS_OK);
+    assert_int_equal(charger_set_status(&c, 1, ST_CHARGING, OE_NO_ERROR, 22, false, T0, &err), CS_OK);
     assert_close(c.conn[1].power_w, 22000);
     charger_integrate(&c, T0 + 30 * MIN_MS);
     assert_close(c.conn[1].meter_wh, 11000);
@@ -138,23 +138,23 @@ static void test_energy(void **state)
 
     /* in small steps: the same total */
     charger_init(&c, 42, "CP-000042", 1, T0);
-    assert_int_equal(charger_set_status(&c, 1, ST_CHARGING, OE_NO_ERROR, 22, T0, NULL), CS_OK);
+    assert_int_equal(charger_set_status(&c, 1, ST_CHARGING, OE_NO_ERROR, 22, false, T0, NULL), CS_OK);
     for (int64_t t = T0; t <= T0 + 30 * MIN_MS; t += 1000)
         charger_integrate(&c, t);
     assert_close(c.conn[1].meter_wh, 11000);
 
     /* stopping mid-way: 15 minutes at 22 kW, then 15 minutes Available */
     charger_init(&c, 42, "CP-000042", 1, T0);
-    assert_int_equal(charger_set_status(&c, 1, ST_CHARGING, OE_NO_ERROR, 22, T0, NULL), CS_OK);
+    assert_int_equal(charger_set_status(&c, 1, ST_CHARGING, OE_NO_ERROR, 22, false, T0, NULL), CS_OK);
     assert_int_equal(
-        charger_set_status(&c, 1, ST_AVAILABLE, OE_NO_ERROR, 22, T0 + 15 * MIN_MS, NULL), CS_OK);
+        charger_set_status(&c, 1, ST_AVAILABLE, OE_NO_ERROR, 22, false, T0 + 15 * MIN_MS, NULL), CS_OK);
     assert_close(c.conn[1].power_w, 0);
     charger_integrate(&c, T0 + 30 * MIN_MS);
     assert_close(c.conn[1].meter_wh, 5500);
 
     /* a max_kw change applies from that instant: 30 min at 22 kW + 30 min at 11 kW */
     charger_init(&c, 42, "CP-000042", 2, T0);
-    assert_int_equal(charger_set_status(&c, 1, ST_CHARGING, OE_NO_ERROR, 22, T0, NULL), CS_OK);
+    assert_int_equal(charger_set_status(&c, 1, ST_CHARGING, OE_NO_ERROR, 22, false, T0, NULL), CS_OK);
     charger_set_max_kw(&c, 11, T0 + 30 * MIN_MS);
     assert_close(c.conn[1].power_w, 11000);
     assert_close(c.conn[2].power_w, 0); /* not charging: stays at 0 */
@@ -163,8 +163,8 @@ static void test_energy(void **state)
 
     /* two connectors charging add up */
     charger_init(&c, 42, "CP-000042", 2, T0);
-    assert_int_equal(charger_set_status(&c, 1, ST_CHARGING, OE_NO_ERROR, 22, T0, NULL), CS_OK);
-    assert_int_equal(charger_set_status(&c, 2, ST_CHARGING, OE_NO_ERROR, 22, T0, NULL), CS_OK);
+    assert_int_equal(charger_set_status(&c, 1, ST_CHARGING, OE_NO_ERROR, 22, false, T0, NULL), CS_OK);
+    assert_int_equal(charger_set_status(&c, 2, ST_CHARGING, OE_NO_ERROR, 22, false, T0, NULL), CS_OK);
     charger_integrate(&c, T0 + 30 * MIN_MS);
     assert_close(charger_energy_wh(&c), 22000);
 }
@@ -177,7 +177,7 @@ static void test_no_energy_unless_charging(void **state)
         struct charger c;
         charger_init(&c, 1, "CP-1", 1, T0);
         assert_int_equal(
-            charger_set_status(&c, 1, (enum ocpp_status)st, OE_NO_ERROR, 22, T0, NULL), CS_OK);
+            charger_set_status(&c, 1, (enum ocpp_status)st, OE_NO_ERROR, 22, false, T0, NULL), CS_OK);
         charger_integrate(&c, T0 + 60 * MIN_MS);
         charger_set_max_kw(&c, 50, T0 + 61 * MIN_MS);
         charger_integrate(&c, T0 + 120 * MIN_MS);
@@ -199,16 +199,16 @@ static void test_connector_errors(void **state)
 
     /* connector 0 is the charge point: it can fault, not charge */
     memcpy(&before, &c, sizeof(c));
-    assert_int_equal(charger_set_status(&c, 0, ST_CHARGING, OE_NO_ERROR, 22, T0, &err),
+    assert_int_equal(charger_set_status(&c, 0, ST_CHARGING, OE_NO_ERROR, 22, false, T0, &err),
                      CS_ERR_STATE);
     assert_int_equal(err.code, CS_ERR_STATE);
     assert_string_equal(err.msg, "CP-000042: connector 0 (the charge point) cannot be Charging");
     assert_memory_equal(&c, &before, sizeof(c));
-    assert_int_equal(charger_set_status(&c, 0, ST_FAULTED, OE_GROUND_FAILURE, 22, T0, &err), CS_OK);
+    assert_int_equal(charger_set_status(&c, 0, ST_FAULTED, OE_GROUND_FAILURE, 22, false, T0, &err), CS_OK);
     assert_int_equal(c.conn[0].status, ST_FAULTED);
     assert_int_equal(c.conn[0].error, OE_GROUND_FAILURE);
     assert_true(c.conn[0].power_w == 0.0);
-    assert_int_equal(charger_set_status(&c, 0, ST_UNAVAILABLE, OE_NO_ERROR, 22, T0, NULL), CS_OK);
+    assert_int_equal(charger_set_status(&c, 0, ST_UNAVAILABLE, OE_NO_ERROR, 22, false, T0, NULL), CS_OK);
 
     /* connectors outside 0..nconn */
     static const int bad[] = {-1, 3, 8, 9, 1000};
@@ -216,15 +216,15 @@ static void test_connector_errors(void **state)
         memcpy(&before, &c, sizeof(c));
         memset(&err, 0, sizeof(err));
         assert_int_equal(
-            charger_set_status(&c, bad[i], ST_FAULTED, OE_OTHER_ERROR, 22, T0 + MIN_MS, &err),
+            charger_set_status(&c, bad[i], ST_FAULTED, OE_OTHER_ERROR, 22, false, T0 + MIN_MS, &err),
             CS_ERR_RANGE);
         assert_int_equal(err.code, CS_ERR_RANGE);
         assert_non_null(strstr(err.msg, "does not exist (0..2)"));
         assert_memory_equal(&c, &before, sizeof(c));
-        assert_int_equal(charger_set_status(&c, bad[i], ST_FAULTED, OE_OTHER_ERROR, 22, T0, NULL),
+        assert_int_equal(charger_set_status(&c, bad[i], ST_FAULTED, OE_OTHER_ERROR, 22, false, T0, NULL),
                          CS_ERR_RANGE);
     }
-    assert_int_equal(charger_set_status(&c, 3, ST_FAULTED, OE_OTHER_ERROR, 22, T0, &err),
+    assert_int_equal(charger_set_status(&c, 3, ST_FAULTED, OE_OTHER_ERROR, 22, false, T0, &err),
                      CS_ERR_RANGE);
     assert_string_equal(err.msg, "CP-000042: connector 3 does not exist (0..2)");
 }
@@ -248,7 +248,7 @@ static void test_monotonic(void **state)
         case 1:
             (void)charger_set_status(&c, (int)cs_rng_below(&rng, 5) - 1,
                                      (enum ocpp_status)cs_rng_below(&rng, ST__COUNT),
-                                     OE_NO_ERROR, 1 + (double)cs_rng_below(&rng, 50), t, NULL);
+                                     OE_NO_ERROR, 1 + (double)cs_rng_below(&rng, 50), false, t, NULL);
             break;
         default:
             charger_set_max_kw(&c, 0.1 + (double)cs_rng_below(&rng, 300), t);

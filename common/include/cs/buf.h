@@ -54,6 +54,12 @@ void jw_null(struct jw *w);
 /* Insert already-serialised JSON as one value. */
 void jw_raw(struct jw *w, const char *json, size_t n);
 
+/* Writes text as the JSON value it looks like: integer or number (JSON grammar only), true,
+ * false, null, an object or array that parses, else a string. */
+void jw_guess(struct jw *w, const char *text);
+/* True when s follows JSON's number grammar (strtod also takes ".5", "0x10"...). */
+bool json_is_number(const char *s);
+
 /* Shorthands for "key": value. */
 void jw_kstr(struct jw *w, const char *key, const char *s);
 void jw_kint(struct jw *w, const char *key, int64_t v);

@@ -16,17 +16,32 @@ enum msg_id {
     MSG_HEARTBEAT,
     MSG_STATUS_NOTIFICATION,
     MSG_METER_VALUES,
-    MSG__COUNT
+    MSG_AUTHORIZE,
+    MSG_START_TRANSACTION,
+    MSG_STOP_TRANSACTION,
+    MSG_DATA_TRANSFER,
+    MSG_FIRMWARE_STATUS,
+    MSG_DIAGNOSTICS_STATUS,
+    MSG__COUNT,
+    MSG_CUSTOM = MSG__COUNT /* a user-defined message from {ns}:catalog */
 };
 
-/* Everything a builder may read. */
+/* Everything a builder may read. Fields a message does not use are ignored. */
 struct msg_ctx {
     const struct charger *ch;
     const struct charger_cfg *cfg;
     int64_t now_ms;
-    int connector;             /* StatusNotification / MeterValues: which connector */
+    int connector;             /* StatusNotification, MeterValues, StartTransaction */
     const char *context;       /* MeterValues ReadingContext; NULL = Sample.Periodic */
     const struct kvlist *over; /* top-level payload field overrides; may be NULL */
+    const char *id_tag;        /* Authorize, StartTransaction, StopTransaction */
+    int32_t tx_id;             /* MeterValues (0 = none), StopTransaction */
+    double meter_wh;           /* StartTransaction meterStart, StopTransaction meterStop */
+    const char *reason;        /* StopTransaction */
+    const char *status;        /* Firmware/DiagnosticsStatusNotification */
+    const char *vendor_id;     /* DataTransfer (NULL = cfg vendor) */
+    const char *message_id;    /* DataTransfer, optional */
+    const char *data;          /* DataTransfer, optional */
 };
 
 struct mw; /* payload writer, private to catalog.c */
@@ -39,10 +54,16 @@ struct msg_def {
 
 const struct msg_def *catalog_get(enum msg_id id);
 const struct msg_def *catalog_lookup(const char *name);
-/* Appends the OCPP-J CALL frame [2,"uid","Action",{payload}] to out. Fails (out untouched
- * beyond its old length) when an override does not fit its field's type. */
+/* Appends the payload object to out. Fails (out untouched beyond its old length) when an
+ * override does not fit its field's type. */
+int catalog_build_payload(const struct msg_def *m, const struct msg_ctx *ctx, struct buf *out,
+                          struct cs_error *err);
+/* The OCPP-J CALL frame [2,"uid","Action",{payload}]. */
 int catalog_build_call(const struct msg_def *m, const struct msg_ctx *ctx, const char *uid,
                        struct buf *out, struct cs_error *err);
+/* Names of the statuses a Firmware/DiagnosticsStatusNotification may carry. */
+bool catalog_firmware_status_valid(const char *s);
+bool catalog_diagnostics_status_valid(const char *s);
 /* Comma-separated names of the built-in messages (help and errors). */
 const char *catalog_names(void);
 

@@ -22,6 +22,7 @@ enum cfg_type {
     CFG_TEMPLATE, /* text with {placeholders} from `vars` */
     CFG_BROKERS,  /* list of MQTT URIs, comma or blank separated */
     CFG_IDFMT,    /* printf-style charger ID format, one %u */
+    CFG_SET,      /* comma-separated subset of `choices`, no repeats */
 };
 
 /* When a running charger honours a change. */
@@ -83,6 +84,19 @@ struct charger_cfg {
     bool enabled;
     int heartbeat_s;
     int meter_s;
+    char measurands[160];
+    char profile[16];
+    char topic_reply[192];
+    bool strict;
+    int call_timeout_s;
+    int offline_queue;
+    char id_tag[48];
+    bool authorize_remote;
+    double sessions_per_h;
+    double session_kwh;
+    double battery_kwh;
+    double fault_per_h;
+    double time_scale;
 };
 
 /* Fleet settings ({ns}:fleet). */
@@ -92,6 +106,7 @@ struct fleet_cfg {
     int ramp_per_s;
     int lease_ms;
     int stats_interval_ms;
+    int seed;
 };
 
 extern const struct cfg_schema cfg_charger_schema;
@@ -124,6 +139,26 @@ void cfg_apply_layer(const struct cfg_schema *s, void *obj, const struct kvlist 
 /* Number of URIs in a broker list and the i-th one (out gets at most outlen-1 chars). */
 int cfg_broker_count(const char *list);
 bool cfg_broker_pick(const char *list, int i, char *out, size_t outlen);
+
+/* Comma-separated list helpers (CFG_SET values): count of items and whether name is one. */
+bool cfg_set_has(const char *list, const char *name);
+
+/* OCPP configuration keys (GetConfiguration / ChangeConfiguration) and the charger key each
+ * maps to; constants answer with a fixed value. */
+struct ocpp_key {
+    const char *name;     /* OCPP key */
+    const char *cfg;      /* charger config key, or NULL for a constant */
+    const char *constant; /* value when cfg is NULL */
+    bool readonly;
+};
+const struct ocpp_key *ocpp_keys(size_t *n);
+const struct ocpp_key *ocpp_key_lookup(const char *name);
+/* The OCPP text of a config value ("true"/"false" for booleans). */
+void ocpp_key_value(const struct ocpp_key *k, const struct charger_cfg *c, struct buf *out);
+/* Translates an OCPP value to the charger key's text (booleans become 1/0); false if the
+ * value does not fit the key. */
+bool ocpp_key_to_cfg(const struct ocpp_key *k, const char *value, struct buf *out,
+                     struct cs_error *err);
 
 /* Markdown reference of both schemas (docs/config.md). */
 void cfg_doc_markdown(struct buf *out);

@@ -21,6 +21,15 @@
 
 enum cmd_verb {
     CMD_TRIGGER,
+    CMD_START,
+    CMD_STOP,
+    CMD_PLUG,
+    CMD_UNPLUG,
+    CMD_FAULT,
+    CMD_CLEAR,
+    CMD_REBOOT,
+    CMD_OFFLINE,
+    CMD_ONLINE,
     CMD_STATUS,
     CMD_PAUSE,
     CMD_RESUME,

@@ -17,6 +17,7 @@ enum cs_key {
     K_TS_W,        /* stream: one worker's stats over time (arg: worker) */
     K_TS,          /* stream: fleet totals over time */
     K_COORDINATOR, /* string + PX: leader lock */
+    K_CATALOG,     /* hash: user-defined message types, name -> JSON template */
     CH_CMD,        /* channel: broadcast commands */
     CH_CMD_W,      /* channel: one worker's commands (arg: worker) */
     CH_REPLY,      /* channel: replies */

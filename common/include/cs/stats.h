@@ -13,15 +13,23 @@
 struct worker_stats {
     /* gauges: chargers by link state */
     uint64_t assigned, connected, connecting, offline, disabled, paused, charging, faulted;
+    uint64_t transactions, calls_queued;
     /* counters */
     uint64_t msgs_out, msgs_in, msgs_dropped, publish_errors;
     uint64_t connects, connect_failures, conn_lost;
     uint64_t cmds, cmd_errors, cfg_changes, cfg_rejected;
+    /* OCPP */
+    uint64_t call_timeouts, answers, answers_unmatched, callerrors_in; /* our CALLs */
+    uint64_t calls_in, callerrors_out, downlink_bad;                  /* the platform's CALLs */
+    uint64_t offline_queued, offline_dropped;
+    uint64_t sessions_started, sessions_stopped, auth_rejected, reboots, boot_retries;
     uint64_t out_by_type[MSG__COUNT];
+    uint64_t out_custom, out_answers; /* user-defined messages; answers to the platform */
     /* gauges: process */
     uint64_t rss_kb, loop_lag_ms, inbox_depth;
     struct hist ack_us; /* publish -> completion (QoS1: PUBACK) */
     struct hist cmd_us; /* command ts -> applied, when the command carried ts */
+    struct hist conf_us; /* our CALL -> the platform's CALLRESULT */
 };
 
 enum stats_kind { STAT_GAUGE, STAT_COUNTER };
