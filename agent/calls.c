@@ -221,12 +221,22 @@ static bool send_one(struct charger_rt *ch, struct call *c)
     return ok;
 }
 
+/* CALLs sent since the platform answers, still waiting for their answer. (Those sent before
+ * it ever answered were taken as delivered and only wait to be counted as timeouts.) */
+static int outstanding(const struct charger_rt *ch)
+{
+    int n = 0;
+    for (int i = 0; i < ch->npending; i++)
+        n += !ch->pending[i]->cont_done;
+    return n;
+}
+
 void calls_pump(struct charger_rt *ch)
 {
     while (ch->cq_head && ch->link == LINK_UP) {
         struct call *c = ch->cq_head;
         bool strict = ch->platform_answers;
-        if (strict && ch->npending > 0)
+        if (strict && outstanding(ch) > 0)
             return; /* one outstanding CALL at a time */
         if (strict && !ch->boot_accepted && c->msg != MSG_BOOT_NOTIFICATION)
             return; /* nothing but BootNotification before it is Accepted */

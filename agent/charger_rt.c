@@ -714,10 +714,30 @@ void crt_ramp_kick(struct worker *w)
     }
 }
 
+/* Hands everything still queued to the MQTT library, past the in-flight window: it goes out
+ * before the DISCONNECT that follows (answers to a Reset, the StopTransaction of a reboot). */
+static void flush_all(struct charger_rt *ch)
+{
+    while (ch->link == LINK_UP && ch->qn) {
+        struct outmsg *m = &ch->q[ch->qh];
+        int token = 0;
+        if (mqtt_publish(ch->mc, m->topic, m->payload, m->len, m->qos, &token) == CS_OK)
+            ch->w->st.msgs_out++;
+        else
+            ch->w->st.publish_errors++;
+        outmsg_free(m);
+        ch->qh = (ch->qh + 1) % OUTQ_CAP;
+        ch->qn--;
+    }
+}
+
 static void start_close(struct charger_rt *ch)
 {
-    if (ch->link == LINK_UP)
+    if (ch->link == LINK_UP) {
+        calls_pump(ch);
+        flush_all(ch);
         link_gone(ch);
+    }
     else
         stop_timers(ch);
     if (ch->link == LINK_QUEUED)

@@ -35,7 +35,10 @@ typedef int handler_fn(struct charger_rt *ch, const cJSON *req, struct jw *resp,
 static int get_int(const cJSON *req, const char *k, int def)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, k);
-    return cJSON_IsNumber(v) ? (int)v->valuedouble : def;
+    /* Range-checked before the conversion: the platform may send any number. */
+    return cJSON_IsNumber(v) && v->valuedouble >= INT32_MIN && v->valuedouble <= INT32_MAX
+               ? (int)v->valuedouble
+               : def;
 }
 
 static const char *get_str(const cJSON *req, const char *k)

@@ -401,7 +401,10 @@ void session_reboot(struct charger_rt *ch, bool hard, enum stop_reason reason)
     ch->force_boot = true;
     ch->w->st.reboots++;
     crt_save_state(ch);
-    crt_drop_link(ch, !hard, true);
+    /* Both kinds close the link after what is queued (the Reset answer, StopTransactions)
+     * went out; a hard reset only differs in the stop reason. */
+    (void)hard;
+    crt_drop_link(ch, true, true);
 }
 
 int session_offline(struct charger_rt *ch, int seconds, struct cs_error *err)
@@ -796,7 +799,8 @@ void session_on_answer(struct charger_rt *ch, const struct call *c, const cJSON 
         const cJSON *id = payload ? cJSON_GetObjectItemCaseSensitive(payload, "transactionId")
                                   : NULL;
         int conn = charger_tx_find(&ch->m, c->tx_id);
-        if (conn < 0 || !cJSON_IsNumber(id))
+        if (conn < 0 || !cJSON_IsNumber(id) || id->valuedouble < INT32_MIN ||
+            id->valuedouble > INT32_MAX || id->valuedouble != (double)(int32_t)id->valuedouble)
             break;
         int32_t confirmed = (int32_t)id->valuedouble;
         struct connector *k = &ch->m.conn[conn];

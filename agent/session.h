@@ -46,7 +46,7 @@ int session_unplug(struct charger_rt *ch, int conn, struct cs_error *err);
 int session_fault(struct charger_rt *ch, int conn, enum ocpp_error code, const char *info,
                   struct cs_error *err);
 int session_clear(struct charger_rt *ch, int conn, struct cs_error *err);
-/* Stops transactions, disconnects (abruptly when hard), reconnects and boots. */
+/* Stops transactions (reason), disconnects after what is queued went out, reconnects, boots. */
 void session_reboot(struct charger_rt *ch, bool hard, enum stop_reason reason);
 int session_offline(struct charger_rt *ch, int seconds, struct cs_error *err);
 int session_online(struct charger_rt *ch, struct cs_error *err);

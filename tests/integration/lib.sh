@@ -48,6 +48,14 @@ cleanup() {
     kill -KILL -- "-$g" 2>/dev/null
   done
   wait 2>/dev/null
+  # Nothing this test started may outlive it.
+  local left
+  left=$(pgrep -f -- "$T" || true)
+  if [ -n "$left" ]; then
+    echo "FAIL: processes left behind: $(ps -o pid=,args= -p $left | tr '\n' ';')"
+    kill -KILL $left 2>/dev/null
+    [ $rc -eq 0 ] && rc=1
+  fi
   # Sanitizer builds: any report in a process log fails the test (processes report at exit).
   if grep -l -E 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$T"/*.log >/dev/null 2>&1; then
     echo "FAIL: sanitizer report in:" $(grep -l -E 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$T"/*.log)
@@ -109,13 +117,13 @@ wait_eval() {
   done
 }
 
-# Runs a command in its own process group, in the background; records the group.
+# Runs a command in its own process group, in the background; records the group for cleanup
+# and leaves its id in LAST_PGID. (Never call it in $(...): the record would be lost.)
 spawn() {
   local logfile=$1; shift
   setsid "$@" >>"$logfile" 2>&1 &
-  local pid=$!
-  PGIDS+=("$pid")
-  echo "$pid"
+  LAST_PGID=$!
+  PGIDS+=("$LAST_PGID")
 }
 
 # server_up PGID READY_CMD... : after spawning a server, wait until it answers (false if it died).
@@ -133,8 +141,9 @@ start_redis() {
   local pgid
   for _ in 1 2 3 4 5; do
     REDIS_PORT=$(free_port)
-    pgid=$(spawn "$T/redis.log" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$T" \
-      --save "" --appendonly no --daemonize no "$@")
+    spawn "$T/redis.log" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$T" \
+      --save "" --appendonly no --daemonize no "$@"
+    pgid=$LAST_PGID
     REDIS_PGID=$pgid
     server_up "$pgid" redis-cli -p "$REDIS_PORT" ping && break
     REDIS_PORT=
@@ -152,8 +161,10 @@ listener $MQTT_PORT 127.0.0.1
 allow_anonymous true
 max_connections -1
 persistence false
+set_tcp_nodelay true
 CONF
-    pgid=$(spawn "$T/mosquitto.log" mosquitto -c "$T/mosquitto.conf")
+    spawn "$T/mosquitto.log" mosquitto -c "$T/mosquitto.conf"
+    pgid=$LAST_PGID
     MQTT_PGID=$pgid
     server_up "$pgid" mosquitto_pub -p "$MQTT_PORT" -t cs/ping -m x && break
     MQTT_PORT=
@@ -175,7 +186,7 @@ start_coordinator() {
   spawn "$T/coordinator${1:-}.log" "$CS_BIN/swarm-coordinator" --tick-ms 200 --id "coord${1:-}"
 }
 
-# start_agent NAME WORKERS MAX_CHARGERS [more flags]: prints the process group id.
+# start_agent NAME WORKERS MAX_CHARGERS [more flags]: its process group id is in LAST_PGID.
 start_agent() {
   local name=$1 workers=$2 max=$3; shift 3
   spawn "$T/agent-$name.log" "$CS_BIN/swarm-agent" --name "$name" --workers "$workers" \

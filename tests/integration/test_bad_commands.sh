@@ -6,8 +6,8 @@ source "$(dirname "$0")/lib.sh"
 start_redis
 start_mosquitto
 setup_fleet 10
-start_coordinator >/dev/null
-start_agent a1 2 10 >/dev/null
+start_coordinator
+start_agent a1 2 10
 wait_for "10 chargers connected" 30 connected_is 10
 redis_sub "$T/replies.txt" "$NS:reply"
 

@@ -8,9 +8,10 @@ RAMP=200
 start_redis
 start_mosquitto
 setup_fleet 100 lease_ms $LEASE_MS ramp_per_s $RAMP
-start_coordinator >/dev/null
-start_agent a1 2 100 >/dev/null
-victim=$(start_agent a2 2 100)
+start_coordinator
+start_agent a1 2 100
+start_agent a2 2 100
+victim=$LAST_PGID
 wait_for "100 chargers connected" 30 connected_is 100
 held_by_a2=$(cli --json status | jq '[.workers[] | select(.name | startswith("a2.")) | .chargers] | add')
 [ "$held_by_a2" -gt 0 ] || fail "a2 holds no chargers before the crash"

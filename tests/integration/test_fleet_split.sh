@@ -7,9 +7,9 @@ start_redis
 start_mosquitto
 setup_fleet 200
 mqtt_sub 'chargers/+/up/BootNotification' "$T/boot.txt"
-start_coordinator >/dev/null
-start_agent a1 2 100 >/dev/null
-start_agent a2 2 100 >/dev/null
+start_coordinator
+start_agent a1 2 100
+start_agent a2 2 100
 
 t0=$(now_ms)
 wait_for "200 chargers connected" 30 connected_is 200

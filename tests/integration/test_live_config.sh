@@ -7,8 +7,8 @@ start_redis
 start_mosquitto
 setup_fleet 10
 rcli HSET "$NS:cfg" heartbeat_s 4 >/dev/null
-start_coordinator >/dev/null
-start_agent a1 1 10 >/dev/null
+start_coordinator
+start_agent a1 1 10
 wait_for "10 chargers connected" 30 connected_is 10
 mqtt_sub 'chargers/+/up/Heartbeat' "$T/hb.txt"
 redis_sub "$T/events.txt" "$NS:events"

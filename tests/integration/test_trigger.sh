@@ -6,8 +6,8 @@ source "$(dirname "$0")/lib.sh"
 start_redis
 start_mosquitto
 setup_fleet 20
-start_coordinator >/dev/null
-start_agent a1 2 20 >/dev/null
+start_coordinator
+start_agent a1 2 20
 wait_for "20 chargers connected" 30 connected_is 20
 mqtt_sub 'chargers/+/up/StatusNotification' "$T/status.txt"
 
