@@ -35,6 +35,8 @@ const char *cli_key(struct cli *c, char *out, enum cs_key k, const char *arg);
 int cli_send(struct cli *c, struct cmd *cmd, bool quiet);
 /* Parses a command line and sends it. */
 int cli_send_line(struct cli *c, const char *line, bool quiet);
+/* Tells the live workers to re-read a key now (reload KEY); nothing when none runs. */
+int cli_reload(struct cli *c, const char *key);
 /* Rebuilds a command line from argv words, quoting values that need it. */
 void cli_join_args(struct buf *b, int argc, char **argv);
 /* Names of live workers (agent key present); caller frees with kv_free (keys = names). */
@@ -45,5 +47,6 @@ int cmd_agents(struct cli *c, int argc, char **argv);
 int cmd_config(struct cli *c, int argc, char **argv);
 int cmd_scale(struct cli *c, int argc, char **argv);
 int cmd_watch(struct cli *c, int argc, char **argv);
+int cmd_catalog(struct cli *c, int argc, char **argv);
 
 #endif

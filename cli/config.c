@@ -87,15 +87,7 @@ static int parse_scope(struct cli *c, int *argc, char ***argv, struct target *t)
 /* Tell the workers explicitly, for Redis setups without keyspace notifications. */
 static int reload(struct cli *c, const struct target *t)
 {
-    char line[CS_KEY_MAX + 16];
-    struct kvlist live = KVLIST_INIT;
-    cli_live_workers(c, &live);
-    size_t n = live.n;
-    kv_free(&live);
-    if (n == 0)
-        return EXIT_OK; /* nobody running: workers read it when they start */
-    snprintf(line, sizeof(line), "reload %s", t->reload);
-    return cli_send_line(c, line, true);
+    return cli_reload(c, t->reload);
 }
 
 static int config_get(struct cli *c, struct target *t, int argc, char **argv)

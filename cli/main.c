@@ -29,6 +29,8 @@ static const struct subcmd subcmds[] = {
     {"config", cmd_config, "config get|set|unset [--charger ID | --fleet] ...",
      "read or change live config (validated before writing)"},
     {"scale", cmd_scale, "scale N [--wait]", "set the fleet size"},
+    {"catalog", cmd_catalog, "catalog load FILE | list | show NAME | delete NAME",
+     "user-defined message types (JSON templates)"},
     {"send", cmd_send, "send 'COMMAND LINE'", "publish any command line and wait for replies"},
     {"docs", cmd_docs, "docs commands|config", "print the generated reference (Markdown)"},
 };

@@ -237,6 +237,19 @@ int cli_send_line(struct cli *c, const char *line, bool quiet)
     return rc;
 }
 
+int cli_reload(struct cli *c, const char *key)
+{
+    char line[CS_KEY_MAX + 16];
+    struct kvlist live = KVLIST_INIT;
+    cli_live_workers(c, &live);
+    size_t n = live.n;
+    kv_free(&live);
+    if (n == 0)
+        return EXIT_OK; /* nobody running: workers read it when they start */
+    snprintf(line, sizeof(line), "reload %s", key);
+    return cli_send_line(c, line, true);
+}
+
 /* Rebuilds a command line from argv, quoting what needs it. */
 void cli_join_args(struct buf *b, int argc, char **argv)
 {
