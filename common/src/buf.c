@@ -298,8 +298,8 @@ void jw_guess(struct jw *jw, const char *v)
     int64_t i;
     double d;
     bool b;
-    if (cs_parse_i64(v, INT64_MIN / 2, INT64_MAX / 2, &i)) {
-        jw_int(jw, i);
+    if (json_is_number(v) && cs_parse_i64(v, INT64_MIN / 2, INT64_MAX / 2, &i)) {
+        jw_int(jw, i); /* not "+5" or "007": strtoll takes them, JSON does not */
     } else if (json_is_number(v) && cs_parse_double(v, -1e300, 1e300, &d)) {
         jw_raw(jw, v, strlen(v));
     } else if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0) {

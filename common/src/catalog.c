@@ -97,7 +97,8 @@ static void sampled(struct jw *j, const char *value, const char *context, const 
 /* One MeterValue object: timestamp and the configured measurands of a connector. */
 static void meter_value(struct jw *j, const struct msg_ctx *x, const char *ctx)
 {
-    const struct connector *c = &x->ch->conn[x->connector > 0 ? x->connector : 1];
+    int conn = x->connector > 0 ? x->connector : 1;
+    const struct connector *c = &x->ch->conn[conn];
     const char *m = x->cfg->measurands;
     char ts[32], v[32];
     jw_obj(j);
@@ -121,7 +122,7 @@ static void meter_value(struct jw *j, const struct msg_ctx *x, const char *ctx)
         sampled(j, v, ctx, "Voltage", "Outlet", "V");
     }
     if (cfg_set_has(m, "SoC") && c->tx_active) {
-        snprintf(v, sizeof(v), "%.0f", charger_soc(x->ch, x->connector, x->cfg->battery_kwh));
+        snprintf(v, sizeof(v), "%.0f", charger_soc(x->ch, conn, x->cfg->battery_kwh));
         sampled(j, v, ctx, "SoC", "EV", "Percent");
     }
     jw_end(j);

@@ -630,12 +630,18 @@ static void doc_schema(struct buf *out, const struct cfg_schema *s)
                                       ch == d->choices ? "" : " \\| ", *ch);
             break;
         }
-        case CFG_TEMPLATE:
-            snprintf(bounds, sizeof(bounds), "%g..%g chars; {%s}", d->min, d->max, d->vars);
-            for (char *p = bounds; *p; p++)
-                if (*p == ',')
-                    *p = '|';
+        case CFG_TEMPLATE: {
+            /* {id\|index}: a bare '|' would end the table cell */
+            size_t o = (size_t)snprintf(bounds, sizeof(bounds), "%g..%g chars; {", d->min, d->max);
+            for (const char *v = d->vars; *v && o + 4 < sizeof(bounds); v++) {
+                if (*v == ',')
+                    bounds[o++] = '\\';
+                bounds[o++] = *v == ',' ? '|' : *v;
+            }
+            bounds[o++] = '}';
+            bounds[o] = '\0';
             break;
+        }
         default:
             snprintf(bounds, sizeof(bounds), "%g..%g chars", d->min, d->max);
         }

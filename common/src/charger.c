@@ -137,8 +137,8 @@ static const struct transition table[] = {
     {M(ST_FAULTED), CE_CLEAR, ST_RESTORE, 0},
     {M(ST_AVAILABLE), CE_RESERVE, ST_RESERVED, 0},
     {M(ST_RESERVED), CE_UNRESERVE, ST_AVAILABLE, 0},
-    {M(ST_AVAILABLE) | M(ST_PREPARING) | M(ST_FINISHING) | M(ST_RESERVED), CE_INOPERATIVE,
-     ST_UNAVAILABLE, 0},
+    /* not from Preparing: OCPP 1.6 has no Preparing -> Unavailable transition */
+    {M(ST_AVAILABLE) | M(ST_FINISHING) | M(ST_RESERVED), CE_INOPERATIVE, ST_UNAVAILABLE, 0},
     {M(ST_UNAVAILABLE), CE_OPERATIVE, ST_RESTORE, 0},
 };
 

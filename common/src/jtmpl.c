@@ -130,6 +130,9 @@ static int parse_placeholder(struct jp *p, bool in_string)
         tmp.number = true;
         if (tmp.lo > tmp.hi)
             return perr(p, "{rand:LO:HI} with LO above HI");
+        /* beyond, HI - LO overflows (inf renders as invalid JSON) or int64_t casts break */
+        if (tmp.lo < -1e15 || tmp.hi > 1e15)
+            return perr(p, "{rand:LO:HI} bounds must be within -1e15..1e15");
     } else {
         size_t i;
         for (i = 0; i < ARRAY_SIZE(vars); i++)
@@ -443,8 +446,11 @@ int jtmpl_members(const char *src, size_t len, jtmpl_member_fn *fn, void *privda
         return perr(&p, "a catalog file is an object {\"Name\": template, ...}");
     p.pos++;
     skip_ws(&p);
-    if (p.pos < len && src[p.pos] == '}')
-        return CS_OK;
+    if (p.pos < len && src[p.pos] == '}') {
+        p.pos++;
+        skip_ws(&p);
+        return p.pos == len ? CS_OK : perr(&p, "trailing characters after the object");
+    }
     for (;;) {
         skip_ws(&p);
         if (p.pos >= len || src[p.pos] != '"')

@@ -57,7 +57,11 @@ static int decode_ocppj(const cJSON *root, struct ocpp_frame *f, const char **co
         return fail(code, OCPP_E_FORMATION, err, "MessageTypeId is not a number");
     if (!f->uid[0])
         return fail(code, OCPP_E_FORMATION, err, "missing or bad UniqueId");
-    f->type = (int)t->valuedouble;
+    /* 2, 3 or 4 exactly (2.5 is no MessageTypeId; casting 1e300 to int is undefined) */
+    f->type = t->valuedouble >= OCPP_CALL && t->valuedouble <= OCPP_ERROR &&
+                      t->valuedouble == (int)t->valuedouble
+                  ? (int)t->valuedouble
+                  : 0;
     switch (f->type) {
     case OCPP_CALL: {
         const cJSON *a = cJSON_GetArrayItem(root, 2), *p = cJSON_GetArrayItem(root, 3);
@@ -144,10 +148,10 @@ int ocpp_decode(enum ocpp_profile p, const char *buf, size_t len, struct ocpp_fr
     size_t rest = end && end >= buf && end <= buf + len ? (size_t)(end - buf) : len;
     while (rest < len && isspace((unsigned char)buf[rest]))
         rest++;
-    int rc = rest < len && buf[rest] != '\0'
-                 ? fail(code, OCPP_E_FORMATION, err, "trailing data after the JSON value")
-             : p == PROFILE_JSON ? decode_json(root, f, code, err)
-                                 : decode_ocppj(root, f, code, err);
+    /* decoded even with trailing data, so that the uid is filled when it can be read */
+    int rc = p == PROFILE_JSON ? decode_json(root, f, code, err) : decode_ocppj(root, f, code, err);
+    if (rc == CS_OK && rest < len && buf[rest] != '\0')
+        rc = fail(code, OCPP_E_FORMATION, err, "trailing data after the JSON value");
     cJSON_Delete(root);
     if (rc) {
         cJSON_Delete(f->payload);
@@ -247,7 +251,11 @@ bool ocpp_datetime_parse(const char *s, int64_t *ms)
     for (int i = 0; i < 19; i++)
         if (i != 4 && i != 7 && i != 10 && i != 13 && i != 16 && !isdigit((unsigned char)s[i]))
             return false;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 60)
+        return false;
+    bool leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    if (d > mdays[mo - 1] + (mo == 2 && leap)) /* no February 30th: timegm would roll over */
         return false;
     const char *p = s + 19;
     int frac_ms = 0;
@@ -315,7 +323,10 @@ int ocpp_check(const cJSON *obj, const struct ocpp_field *fields, const char **c
         switch (f->type) {
         case FT_STRING:
         case FT_DATETIME: type_ok = cJSON_IsString(v); break;
-        case FT_INT: type_ok = cJSON_IsNumber(v) && v->valuedouble == (double)(int64_t)v->valuedouble; break;
+        case FT_INT: /* range first: casting 1e300 to int64_t is undefined */
+            type_ok = cJSON_IsNumber(v) && v->valuedouble > -9e18 && v->valuedouble < 9e18 &&
+                      v->valuedouble == (double)(int64_t)v->valuedouble;
+            break;
         case FT_NUMBER: type_ok = cJSON_IsNumber(v); break;
         case FT_BOOL: type_ok = cJSON_IsBool(v); break;
         case FT_OBJECT: type_ok = cJSON_IsObject(v); break;

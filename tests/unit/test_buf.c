@@ -334,6 +334,145 @@ static void test_jw_numbers(void **state)
     buf_free(&b);
 }
 
+/* ---- guessed values ------------------------------------------------------------------------ */
+
+/* JSON's number grammar: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)? */
+static const struct {
+    const char *s;
+    bool number;
+} number_cases[] = {
+    {"0", true},         {"-0", true},        {"7", true},          {"-7", true},
+    {"10", true},        {"1234567890", true}, {"0.5", true},        {"-0.5", true},
+    {"1.25", true},      {"1e5", true},       {"1E5", true},        {"1e+5", true},
+    {"1e-5", true},      {"-1.5E-07", true},  {"0e0", true},        {"0.0", true},
+    {"123456789012345678901234567890", true}, {"1e999", true},      /* grammar only */
+    {"", false},         {"-", false},        {"+1", false},        {"01", false},
+    {"00", false},       {"-01", false},      {".5", false},        {"5.", false},
+    {"-.5", false},      {"1.e5", false},     {"1e", false},        {"1e+", false},
+    {"1e-", false},      {"e5", false},       {"0x10", false},      {"1.2.3", false},
+    {"1e5.5", false},    {" 1", false},       {"1 ", false},        {"1\n", false},
+    {"inf", false},      {"-inf", false},     {"nan", false},       {"Infinity", false},
+    {"--1", false},      {"1-", false},       {"1,5", false},       {"1_000", false},
+    {"\xd9\xa1", false}, /* an Arabic-Indic digit */
+};
+
+static void test_json_is_number(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(number_cases); i++) {
+        print_message("  '%s'\n", number_cases[i].s);
+        assert_int_equal(json_is_number(number_cases[i].s), number_cases[i].number);
+        /* whatever cJSON makes of it, a number by the grammar parses as a number */
+        if (number_cases[i].number) {
+            cJSON *j = cJSON_ParseWithOpts(number_cases[i].s, NULL, true);
+            assert_true(cJSON_IsNumber(j));
+            cJSON_Delete(j);
+        }
+    }
+}
+
+/* jw_guess writes text as the JSON value it looks like, else as a string. */
+static const struct {
+    const char *in;
+    const char *out;
+} guess_cases[] = {
+    /* integers and numbers in JSON's grammar, verbatim */
+    {"0", "0"},
+    {"42", "42"},
+    {"-42", "-42"},
+    {"-0", "0"},
+    {"2147483648", "2147483648"},
+    {"4611686018427387903", "4611686018427387903"},
+    {"9223372036854775807", "9223372036854775807"},
+    {"123456789012345678901234", "123456789012345678901234"},
+    {"1.5", "1.5"},
+    {"-2.5e3", "-2.5e3"},
+    {"1E+2", "1E+2"},
+    {"0.000001", "0.000001"},
+    /* literals, exactly */
+    {"true", "true"},
+    {"false", "false"},
+    {"null", "null"},
+    /* objects and arrays that parse, normalised */
+    {"{}", "{}"},
+    {"[]", "[]"},
+    {"{\"a\": [1, 2], \"b\": {}}", "{\"a\":[1,2],\"b\":{}}"},
+    {"[1, \"x\", null, true]", "[1,\"x\",null,true]"},
+    {" [1]", "\" [1]\""}, /* must start with the bracket */
+    {"[1] ", "[1]"},      /* cJSON allows whitespace after the value */
+    {"[1] [2]", "\"[1] [2]\""},
+    {"{\"a\":1} x", "\"{\\\"a\\\":1} x\""},
+    {"[1,", "\"[1,\""},
+    {"{x}", "\"{x}\""},
+    {"{", "\"{\""},
+    /* the rest is a string */
+    {"", "\"\""},
+    {"hello", "\"hello\""},
+    {"say \"hi\"", "\"say \\\"hi\\\"\""},
+    {"TRUE", "\"TRUE\""},
+    {"True", "\"True\""},
+    {"Null", "\"Null\""},
+    {"nil", "\"nil\""},
+    {"12abc", "\"12abc\""},
+    {".5", "\".5\""},
+    {"5.", "\"5.\""},
+    {"0x10", "\"0x10\""},
+    {"+1.5", "\"+1.5\""},
+    {"01.5", "\"01.5\""},
+    {"inf", "\"inf\""},
+    {"nan", "\"nan\""},
+    {"1e999", "\"1e999\""}, /* JSON grammar, but no finite double */
+    {" 1", "\" 1\""},
+    {"1 ", "\"1 \""},
+    {"a\tb", "\"a\\tb\""},
+    /* text C would read as an integer but JSON would not: kept as written */
+    {"+5", "\"+5\""},
+    {"007", "\"007\""},
+    {"-007", "\"-007\""},
+    {"00", "\"00\""},
+};
+
+static void test_jw_guess(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(guess_cases); i++) {
+        struct buf b = BUF_INIT;
+        struct jw w;
+        jw_init(&w, &b);
+        jw_arr(&w);
+        jw_guess(&w, guess_cases[i].in);
+        jw_guess(&w, guess_cases[i].in); /* a second one gets its comma */
+        jw_end(&w);
+        struct buf want = BUF_INIT;
+        buf_printf(&want, "[%s,%s]", guess_cases[i].out, guess_cases[i].out);
+        print_message("  '%s' -> %s\n", guess_cases[i].in, buf_cstr(&b));
+        assert_string_equal(buf_cstr(&b), buf_cstr(&want));
+        assert_json(buf_cstr(&b));
+        /* a string keeps the text exactly */
+        cJSON *j = cJSON_Parse(buf_cstr(&b));
+        cJSON *v = cJSON_GetArrayItem(j, 0);
+        if (cJSON_IsString(v))
+            assert_string_equal(v->valuestring, guess_cases[i].in);
+        cJSON_Delete(j);
+        buf_free(&b);
+        buf_free(&want);
+    }
+    /* after a key, as an object member */
+    struct buf b = BUF_INIT;
+    struct jw w;
+    jw_init(&w, &b);
+    jw_obj(&w);
+    jw_key(&w, "n");
+    jw_guess(&w, "1");
+    jw_key(&w, "s");
+    jw_guess(&w, "x");
+    jw_key(&w, "o");
+    jw_guess(&w, "{\"k\":[true]}");
+    jw_end(&w);
+    assert_string_equal(buf_cstr(&b), "{\"n\":1,\"s\":\"x\",\"o\":{\"k\":[true]}}");
+    buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -343,6 +482,8 @@ int main(void)
         cmocka_unit_test(test_jw_flat),
         cmocka_unit_test(test_jw_nested),
         cmocka_unit_test(test_jw_numbers),
+        cmocka_unit_test(test_json_is_number),
+        cmocka_unit_test(test_jw_guess),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,5 @@
-/* test_cfg.c - config schemas, validation, layering and docs (cs/cfg.h). */
+/* test_cfg.c - config schemas, validation, layering, the OCPP configuration keys and docs
+ * (cs/cfg.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,6 +67,10 @@ static void check_schema_table(const struct cfg_schema *s)
         }
         if (d->type == CFG_TEMPLATE)
             assert_non_null(d->vars);
+        if (d->type == CFG_ENUM || d->type == CFG_SET) {
+            assert_non_null(d->choices);
+            assert_non_null(d->choices[0]);
+        }
         for (size_t j = 0; j < i; j++)
             assert_string_not_equal(s->defs[j].name, d->name);
     }
@@ -129,6 +134,22 @@ static void test_defaults(void **state)
     assert_int_equal(f.size, 0);
     assert_string_equal(f.id_format, "CP-%06u");
     assert_int_equal(f.lease_ms, 5000);
+    assert_int_equal(f.seed, 0);
+
+    /* protocol and behaviour keys */
+    assert_string_equal(c.measurands, "Energy.Active.Import.Register,Power.Active.Import,Voltage");
+    assert_string_equal(c.profile, "ocpp16j");
+    assert_string_equal(c.topic_reply, "chargers/{id}/up/{msg}");
+    assert_true(c.strict);
+    assert_int_equal(c.call_timeout_s, 30);
+    assert_int_equal(c.offline_queue, 100);
+    assert_string_equal(c.id_tag, "TAG-{index}");
+    assert_false(c.authorize_remote);
+    assert_true(c.sessions_per_h == 0.0);
+    assert_true(c.session_kwh == 20.0);
+    assert_true(c.battery_kwh == 60.0);
+    assert_true(c.fault_per_h == 0.0);
+    assert_true(c.time_scale == 1.0);
 }
 
 /* ---- bounds per type ----------------------------------------------------------------------- */
@@ -265,6 +286,98 @@ static const struct {
     {FL, "id_format", "CP-%s", CS_ERR_PARSE, "expected %u"},
     {FL, "id_format", "CP-", CS_ERR_PARSE, "needs one %u"},
     {FL, "id_format", "CP-%013u", CS_ERR_RANGE, "width above 12"},
+    /* measurands: a set of the five OCPP measurands the chargers report */
+    {CH, "measurands", "Energy.Active.Import.Register", CS_OK, NULL},
+    {CH, "measurands",
+     "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,SoC", CS_OK, NULL},
+    {CH, "measurands", "SoC,Voltage", CS_OK, NULL}, /* any order */
+    {CH, "measurands", "Current.Import", CS_OK, NULL},
+    {CH, "measurands", "", CS_ERR_PARSE, "measurands: empty list"},
+    {CH, "measurands", "Foo", CS_ERR_UNKNOWN, "measurands: unknown item 'Foo'"},
+    {CH, "measurands", "Voltage,Foo", CS_ERR_UNKNOWN, "unknown item 'Foo'"},
+    {CH, "measurands", "voltage", CS_ERR_UNKNOWN, "unknown item 'voltage'"},
+    {CH, "measurands", "Energy.Active.Import", CS_ERR_UNKNOWN, "unknown item"},
+    {CH, "measurands", "Current.Export", CS_ERR_UNKNOWN, "unknown item 'Current.Export'"},
+    {CH, "measurands", "Voltage, SoC", CS_ERR_UNKNOWN, "unknown item ' SoC'"},
+    {CH, "measurands", "Voltage ", CS_ERR_UNKNOWN, "unknown item 'Voltage '"},
+    {CH, "measurands", "Voltage,Voltage", CS_ERR_PARSE, "measurands: 'Voltage' listed twice"},
+    {CH, "measurands", "SoC,Voltage,SoC", CS_ERR_PARSE, "'SoC' listed twice"},
+    {CH, "measurands", "Voltage,", CS_ERR_PARSE, "measurands: trailing comma"},
+    {CH, "measurands", ",Voltage", CS_ERR_PARSE, "empty or overlong item at offset 0"},
+    {CH, "measurands", "Voltage,,SoC", CS_ERR_PARSE, "empty or overlong item at offset 8"},
+    {CH, "measurands", ",", CS_ERR_PARSE, "empty or overlong item at offset 0"},
+    {CH, "measurands", "Energy.Active.Import.Register.Energy.Active.Import.Register.Energy",
+     CS_ERR_PARSE, "empty or overlong item at offset 0"},
+    /* profile: an enum */
+    {CH, "profile", "ocpp16j", CS_OK, NULL},
+    {CH, "profile", "json", CS_OK, NULL},
+    {CH, "profile", "OCPP16J", CS_ERR_UNKNOWN, "profile: 'OCPP16J' is not one of the allowed values"},
+    {CH, "profile", "ocpp16", CS_ERR_UNKNOWN, "not one of the allowed values"},
+    {CH, "profile", "json ", CS_ERR_UNKNOWN, "not one of the allowed values"},
+    {CH, "profile", "ocpp201", CS_ERR_UNKNOWN, "not one of the allowed values"},
+    {CH, "profile", "", CS_ERR_UNKNOWN, "not one of the allowed values"},
+    /* topic_reply: a topic template with {msg} */
+    {CH, "topic_reply", "chargers/{id}/up/{msg}", CS_OK, NULL},
+    {CH, "topic_reply", "r/{worker}/{index}/{msg}Response", CS_OK, NULL},
+    {CH, "topic_reply", "replies", CS_OK, NULL},
+    {CH, "topic_reply", "a/+/b", CS_ERR_PARSE, "topic_reply: MQTT wildcard '+' at offset 2"},
+    {CH, "topic_reply", "a/{id}/#", CS_ERR_PARSE, "MQTT wildcard '#' at offset 7"},
+    {CH, "topic_reply", "", CS_ERR_RANGE, "topic_reply: length 0 outside 1..191"},
+    {CH, "topic_reply", "r/{action}", CS_ERR_UNKNOWN,
+     "topic_reply: unknown placeholder '{action}' (allowed: id,index,msg,worker)"},
+    {CH, "topic_reply", "r/{id", CS_ERR_PARSE, "topic_reply: unterminated '{' at offset 2"},
+    {CH, "topic_reply", "r/\n", CS_ERR_PARSE, "control character at offset 2"},
+    /* protocol */
+    {CH, "strict", "0", CS_OK, NULL},
+    {CH, "strict", "true", CS_OK, NULL},
+    {CH, "strict", "2", CS_ERR_PARSE, "strict: '2' is not a boolean"},
+    {CH, "call_timeout_s", "1", CS_OK, NULL},
+    {CH, "call_timeout_s", "600", CS_OK, NULL},
+    {CH, "call_timeout_s", "0", CS_ERR_RANGE, "call_timeout_s: '0' is not an integer in 1..600 s"},
+    {CH, "call_timeout_s", "601", CS_ERR_RANGE, "1..600 s"},
+    {CH, "call_timeout_s", "1.5", CS_ERR_RANGE, "not an integer"},
+    {CH, "offline_queue", "0", CS_OK, NULL},
+    {CH, "offline_queue", "10000", CS_OK, NULL},
+    {CH, "offline_queue", "10001", CS_ERR_RANGE, "offline_queue: '10001' is not an integer in 0..10000"},
+    {CH, "offline_queue", "-1", CS_ERR_RANGE, "0..10000"},
+    {CH, "id_tag", "TAG-{index}", CS_OK, NULL},
+    {CH, "id_tag", "{id}", CS_OK, NULL},
+    {CH, "id_tag", "a+b#c", CS_OK, NULL}, /* not a topic */
+    {CH, "id_tag", "{worker}", CS_ERR_UNKNOWN, "id_tag: unknown placeholder '{worker}' (allowed: id,index)"},
+    {CH, "id_tag", "{msg}", CS_ERR_UNKNOWN, "allowed: id,index"},
+    {CH, "id_tag", "", CS_ERR_RANGE, "id_tag: length 0 outside 1..47"},
+    {CH, "authorize_remote", "1", CS_OK, NULL},
+    {CH, "authorize_remote", "false", CS_OK, NULL},
+    {CH, "authorize_remote", "maybe", CS_ERR_PARSE, "authorize_remote: 'maybe' is not a boolean"},
+    /* behaviour */
+    {CH, "sessions_per_h", "0", CS_OK, NULL},
+    {CH, "sessions_per_h", "0.5", CS_OK, NULL},
+    {CH, "sessions_per_h", "3600", CS_OK, NULL},
+    {CH, "sessions_per_h", "-0.1", CS_ERR_RANGE,
+     "sessions_per_h: '-0.1' is not a number in 0..3600 1/h"},
+    {CH, "sessions_per_h", "3600.5", CS_ERR_RANGE, "0..3600 1/h"},
+    {CH, "session_kwh", "0.1", CS_OK, NULL},
+    {CH, "session_kwh", "1000", CS_OK, NULL},
+    {CH, "session_kwh", "0", CS_ERR_RANGE, "session_kwh: '0' is not a number in 0.1..1000 kWh"},
+    {CH, "battery_kwh", "1", CS_OK, NULL},
+    {CH, "battery_kwh", "500", CS_OK, NULL},
+    {CH, "battery_kwh", "0.5", CS_ERR_RANGE, "battery_kwh: '0.5' is not a number in 1..500 kWh"},
+    {CH, "battery_kwh", "501", CS_ERR_RANGE, "1..500 kWh"},
+    {CH, "fault_per_h", "0", CS_OK, NULL},
+    {CH, "fault_per_h", "3600", CS_OK, NULL},
+    {CH, "fault_per_h", "-1", CS_ERR_RANGE, "fault_per_h: '-1' is not a number in 0..3600 1/h"},
+    {CH, "time_scale", "0.01", CS_OK, NULL},
+    {CH, "time_scale", "60", CS_OK, NULL},
+    {CH, "time_scale", "10000", CS_OK, NULL},
+    {CH, "time_scale", "0", CS_ERR_RANGE, "time_scale: '0' is not a number in 0.01..10000"},
+    {CH, "time_scale", "0.009", CS_ERR_RANGE, "0.01..10000"},
+    {CH, "time_scale", "10001", CS_ERR_RANGE, "0.01..10000"},
+    {CH, "time_scale", "nan", CS_ERR_RANGE, "not a number"},
+    {FL, "seed", "0", CS_OK, NULL},
+    {FL, "seed", "42", CS_OK, NULL},
+    {FL, "seed", "2147483647", CS_OK, NULL},
+    {FL, "seed", "2147483648", CS_ERR_RANGE, "seed: '2147483648' is not an integer"},
+    {FL, "seed", "-1", CS_ERR_RANGE, "not an integer"},
     /* unknown keys */
     {CH, "nope", "1", CS_ERR_UNKNOWN, "unknown charger config key 'nope'"},
     {CH, "size", "1", CS_ERR_UNKNOWN, "unknown charger config key 'size'"},
@@ -457,11 +570,25 @@ static const struct {
     {CH, "enabled", "0", CFG_APPLY_NOW},
     {CH, "heartbeat_s", "30", CFG_APPLY_NOW},
     {CH, "meter_s", "15", CFG_APPLY_NOW},
+    {CH, "measurands", "Voltage,SoC", CFG_APPLY_NEXT},
+    {CH, "profile", "json", CFG_APPLY_RECONNECT},
+    {CH, "topic_reply", "reply/{id}/{msg}", CFG_APPLY_NEXT},
+    {CH, "strict", "0", CFG_APPLY_NOW},
+    {CH, "call_timeout_s", "5", CFG_APPLY_NEXT},
+    {CH, "offline_queue", "0", CFG_APPLY_NEXT},
+    {CH, "id_tag", "RFID-{id}", CFG_APPLY_NEXT},
+    {CH, "authorize_remote", "1", CFG_APPLY_NEXT},
+    {CH, "sessions_per_h", "2", CFG_APPLY_NOW},
+    {CH, "session_kwh", "30", CFG_APPLY_NEXT},
+    {CH, "battery_kwh", "75", CFG_APPLY_NEXT},
+    {CH, "fault_per_h", "0.1", CFG_APPLY_NOW},
+    {CH, "time_scale", "60", CFG_APPLY_NOW},
     {FL, "size", "10", CFG_APPLY_NOW},
     {FL, "id_format", "EV%u", CFG_APPLY_RECONNECT},
     {FL, "ramp_per_s", "10", CFG_APPLY_NOW},
     {FL, "lease_ms", "2000", CFG_APPLY_NOW},
     {FL, "stats_interval_ms", "500", CFG_APPLY_NOW},
+    {FL, "seed", "7", CFG_APPLY_NOW},
 };
 
 static void test_diff(void **state)
@@ -747,6 +874,180 @@ static void test_brokers(void **state)
     assert_string_equal(small, "tcp://b:2");
 }
 
+/* ---- OCPP configuration keys --------------------------------------------------------------- */
+
+/* The keys GetConfiguration reports and ChangeConfiguration may change: OCPP 1.6 core keys
+ * (section 9.1) plus two of our own. */
+static const struct {
+    const char *name;
+    const char *cfg; /* NULL: a constant */
+    bool readonly;
+    const char *value; /* with the default config */
+} ocpp_key_cases[] = {
+    {"HeartbeatInterval", "heartbeat_s", false, "60"},
+    {"MeterValueSampleInterval", "meter_s", false, "60"},
+    {"MeterValuesSampledData", "measurands", false,
+     "Energy.Active.Import.Register,Power.Active.Import,Voltage"},
+    {"AuthorizeRemoteTxRequests", "authorize_remote", false, "false"},
+    {"NumberOfConnectors", "connectors", true, "1"},
+    {"ClockAlignedDataInterval", NULL, true, "0"},
+    {"GetConfigurationMaxKeys", NULL, true, "32"},
+    {"StopTransactionOnEVSideDisconnect", NULL, true, "true"},
+    {"SupportedFeatureProfiles", NULL, true, "Core,FirmwareManagement,RemoteTrigger"},
+    {"ChargeswarmMaxPowerKw", "max_kw", false, "22"},
+    {"ChargeswarmSessionsPerHour", "sessions_per_h", false, "0"},
+};
+
+static void test_ocpp_keys(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    const struct ocpp_key *keys = ocpp_keys(&n);
+    assert_int_equal(n, ARRAY_SIZE(ocpp_key_cases));
+    struct charger_cfg c;
+    cfg_defaults(CH, &c);
+    for (size_t i = 0; i < n; i++) {
+        const struct ocpp_key *k = &keys[i];
+        print_message("  %s\n", k->name);
+        assert_string_equal(k->name, ocpp_key_cases[i].name);
+        assert_ptr_equal(ocpp_key_lookup(k->name), k);
+        if (ocpp_key_cases[i].cfg) {
+            assert_non_null(k->cfg);
+            assert_string_equal(k->cfg, ocpp_key_cases[i].cfg);
+            assert_non_null(cfg_lookup(CH, k->cfg));
+            assert_null(k->constant);
+        } else {
+            assert_null(k->cfg);
+            assert_non_null(k->constant);
+        }
+        assert_int_equal(k->readonly, ocpp_key_cases[i].readonly);
+        /* OCPP configuration keys are CiString50 */
+        assert_true(strlen(k->name) <= 50);
+        for (size_t j = 0; j < i; j++)
+            assert_string_not_equal(keys[j].name, k->name);
+        struct buf b = BUF_INIT;
+        ocpp_key_value(k, &c, &b);
+        assert_string_equal(buf_cstr(&b), ocpp_key_cases[i].value);
+        buf_free(&b);
+    }
+    static const char *const unknown[] = {"", "heartbeatinterval", "HeartbeatInterval ",
+                                          "heartbeat_s", "LocalAuthListEnabled", "ConnectionTimeOut"};
+    for (size_t i = 0; i < ARRAY_SIZE(unknown); i++)
+        assert_null(ocpp_key_lookup(unknown[i]));
+
+    /* values follow the config; booleans are true/false, not 1/0 */
+    static const struct {
+        const char *cfg_key, *cfg_val, *ocpp_key, *ocpp_val;
+    } follow[] = {
+        {"authorize_remote", "1", "AuthorizeRemoteTxRequests", "true"},
+        {"authorize_remote", "off", "AuthorizeRemoteTxRequests", "false"},
+        {"heartbeat_s", "300", "HeartbeatInterval", "300"},
+        {"meter_s", "15", "MeterValueSampleInterval", "15"},
+        {"measurands", "SoC", "MeterValuesSampledData", "SoC"},
+        {"connectors", "4", "NumberOfConnectors", "4"},
+        {"max_kw", "7.4", "ChargeswarmMaxPowerKw", "7.4"},
+        {"sessions_per_h", "0.25", "ChargeswarmSessionsPerHour", "0.25"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(follow); i++) {
+        struct buf b = BUF_INIT;
+        assert_int_equal(cfg_set(CH, &c, follow[i].cfg_key, follow[i].cfg_val, NULL), CS_OK);
+        ocpp_key_value(ocpp_key_lookup(follow[i].ocpp_key), &c, &b);
+        assert_string_equal(buf_cstr(&b), follow[i].ocpp_val);
+        buf_free(&b);
+    }
+}
+
+/* ChangeConfiguration: OCPP text to config text, validated by the config key's own rules. */
+static const struct {
+    const char *key, *value;
+    bool ok;
+    const char *cfg_text; /* ok: the config value */
+    int code;             /* !ok: the error */
+    const char *msg;
+} to_cfg_cases[] = {
+    {"HeartbeatInterval", "30", true, "30", 0, NULL},
+    {"HeartbeatInterval", "86400", true, "86400", 0, NULL},
+    {"HeartbeatInterval", "0", false, NULL, CS_ERR_RANGE, "heartbeat_s: '0' is not an integer"},
+    {"HeartbeatInterval", "86401", false, NULL, CS_ERR_RANGE, "1..86400"},
+    {"HeartbeatInterval", "abc", false, NULL, CS_ERR_RANGE, "not an integer"},
+    {"HeartbeatInterval", "", false, NULL, CS_ERR_RANGE, "not an integer"},
+    {"MeterValueSampleInterval", "900", true, "900", 0, NULL},
+    {"MeterValueSampleInterval", "-5", false, NULL, CS_ERR_RANGE, "meter_s"},
+    {"MeterValuesSampledData", "Voltage,SoC", true, "Voltage,SoC", 0, NULL},
+    {"MeterValuesSampledData", "Voltage,Frequency", false, NULL, CS_ERR_UNKNOWN,
+     "unknown item 'Frequency'"},
+    {"MeterValuesSampledData", "", false, NULL, CS_ERR_PARSE, "empty list"},
+    {"MeterValuesSampledData", "SoC,SoC", false, NULL, CS_ERR_PARSE, "listed twice"},
+    {"AuthorizeRemoteTxRequests", "true", true, "1", 0, NULL},
+    {"AuthorizeRemoteTxRequests", "false", true, "0", 0, NULL},
+    {"AuthorizeRemoteTxRequests", "True", true, "1", 0, NULL},
+    {"AuthorizeRemoteTxRequests", "1", true, "1", 0, NULL},
+    {"AuthorizeRemoteTxRequests", "maybe", false, NULL, CS_ERR_PARSE,
+     "AuthorizeRemoteTxRequests: 'maybe' is not true or false"},
+    {"AuthorizeRemoteTxRequests", "", false, NULL, CS_ERR_PARSE, "is not true or false"},
+    {"ChargeswarmMaxPowerKw", "11", true, "11", 0, NULL},
+    {"ChargeswarmMaxPowerKw", "0", false, NULL, CS_ERR_RANGE, "max_kw: '0' is not a number"},
+    {"ChargeswarmSessionsPerHour", "2.5", true, "2.5", 0, NULL},
+    {"ChargeswarmSessionsPerHour", "-1", false, NULL, CS_ERR_RANGE, "sessions_per_h"},
+    /* read-only keys are refused whatever the value */
+    {"NumberOfConnectors", "2", false, NULL, CS_ERR_STATE, "NumberOfConnectors is read-only"},
+    {"ClockAlignedDataInterval", "0", false, NULL, CS_ERR_STATE, "read-only"},
+    {"GetConfigurationMaxKeys", "32", false, NULL, CS_ERR_STATE, "read-only"},
+    {"StopTransactionOnEVSideDisconnect", "false", false, NULL, CS_ERR_STATE, "read-only"},
+    {"SupportedFeatureProfiles", "Core", false, NULL, CS_ERR_STATE, "read-only"},
+};
+
+static void test_ocpp_key_to_cfg(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(to_cfg_cases); i++) {
+        const struct ocpp_key *k = ocpp_key_lookup(to_cfg_cases[i].key);
+        assert_non_null(k);
+        struct buf b = BUF_INIT;
+        struct cs_error err;
+        memset(&err, 0, sizeof(err));
+        bool ok = ocpp_key_to_cfg(k, to_cfg_cases[i].value, &b, &err);
+        print_message("  %s = '%s' -> %s\n", k->name, to_cfg_cases[i].value,
+                      ok ? buf_cstr(&b) : err.msg);
+        assert_int_equal(ok, to_cfg_cases[i].ok);
+        if (ok) {
+            assert_string_equal(buf_cstr(&b), to_cfg_cases[i].cfg_text);
+            /* stored, it reads back as the OCPP text (booleans as true/false) */
+            struct charger_cfg c;
+            struct buf back = BUF_INIT;
+            cfg_defaults(CH, &c);
+            assert_int_equal(cfg_set(CH, &c, k->cfg, buf_cstr(&b), NULL), CS_OK);
+            ocpp_key_value(k, &c, &back);
+            const struct cfg_def *d = cfg_lookup(CH, k->cfg);
+            if (d->type == CFG_BOOL)
+                assert_string_equal(buf_cstr(&back), buf_cstr(&b)[0] == '1' ? "true" : "false");
+            else
+                assert_string_equal(buf_cstr(&back), to_cfg_cases[i].value);
+            buf_free(&back);
+        } else {
+            assert_int_equal(err.code, to_cfg_cases[i].code);
+            assert_non_null(strstr(err.msg, to_cfg_cases[i].msg));
+            /* also without an error record */
+            struct buf b2 = BUF_INIT;
+            assert_false(ocpp_key_to_cfg(k, to_cfg_cases[i].value, &b2, NULL));
+            buf_free(&b2);
+        }
+        buf_free(&b);
+    }
+    /* every writable key takes its own current value back */
+    size_t n;
+    const struct ocpp_key *keys = ocpp_keys(&n);
+    struct charger_cfg c;
+    cfg_defaults(CH, &c);
+    for (size_t i = 0; i < n; i++) {
+        struct buf v = BUF_INIT, out = BUF_INIT;
+        ocpp_key_value(&keys[i], &c, &v);
+        assert_int_equal(ocpp_key_to_cfg(&keys[i], buf_cstr(&v), &out, NULL), !keys[i].readonly);
+        buf_free(&v);
+        buf_free(&out);
+    }
+}
+
 /* ---- docs ---------------------------------------------------------------------------------- */
 
 static void test_doc_markdown(void **state)
@@ -766,6 +1067,28 @@ static void test_doc_markdown(void **state)
             assert_non_null(strstr(md, needle));
         }
     }
+    /* the choices of enums and sets are listed */
+    for (size_t k = 0; k < ARRAY_SIZE(schemas); k++)
+        for (size_t i = 0; i < schemas[k]->n; i++)
+            for (const char *const *ch = schemas[k]->defs[i].choices; ch && *ch; ch++)
+                assert_non_null(strstr(md, *ch));
+    /* every table row has its 7 cells: no help text breaks the table with a bare '|' */
+    size_t rows = 0;
+    for (const char *line = md; *line;) {
+        const char *eol = strchr(line, '\n');
+        size_t len = eol ? (size_t)(eol - line) : strlen(line);
+        if (len > 3 && strncmp(line, "| `", 3) == 0) {
+            int bars = 0;
+            for (size_t i = 0; i < len; i++)
+                bars += line[i] == '|' && (i == 0 || line[i - 1] != '\\');
+            if (bars != 8)
+                print_error("%.*s\n", (int)len, line);
+            assert_int_equal(bars, 8);
+            rows++;
+        }
+        line += len + (eol ? 1 : 0);
+    }
+    assert_int_equal(rows, CH->n + FL->n);
     assert_non_null(strstr(md, "## Charger keys"));
     assert_non_null(strstr(md, "## Fleet settings"));
     buf_free(&b);
@@ -784,6 +1107,8 @@ int main(void)
         cmocka_unit_test(test_layer_secret),
         cmocka_unit_test(test_layer_no_callback),
         cmocka_unit_test(test_brokers),
+        cmocka_unit_test(test_ocpp_keys),
+        cmocka_unit_test(test_ocpp_key_to_cfg),
         cmocka_unit_test(test_doc_markdown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
