@@ -12,6 +12,10 @@
 #include "session.h"
 #include "worker.h"
 
+/* How long the first BootNotification after a connect waits for an answer before a charger
+ * that has never been answered concludes nobody answers (and sends the rest at once). */
+#define PROBE_US 2000000
+
 static void call_free(struct call *c)
 {
     if (!c)
@@ -178,15 +182,16 @@ void calls_drop_connector(struct charger_rt *ch, int connector, enum msg_id msg)
 
 static void arm_timeout(struct charger_rt *ch)
 {
-    if (ch->npending == 0) {
+    if (ch->npending == 0 && !ch->probe_until_us) {
         evtimer_del(ch->call_ev);
         return;
     }
-    int64_t oldest = ch->pending[0]->sent_us;
-    for (int i = 1; i < ch->npending; i++)
-        if (ch->pending[i]->sent_us < oldest)
-            oldest = ch->pending[i]->sent_us;
-    int64_t due = oldest + (int64_t)crt_cfg(ch)->call_timeout_s * 1000000;
+    int64_t due = ch->probe_until_us;
+    for (int i = 0; i < ch->npending; i++) {
+        int64_t d = ch->pending[i]->sent_us + (int64_t)crt_cfg(ch)->call_timeout_s * 1000000;
+        if (!due || d < due)
+            due = d;
+    }
     int64_t left = due - cs_mono_us();
     if (left < 0)
         left = 0;
@@ -240,6 +245,8 @@ void calls_pump(struct charger_rt *ch)
             return; /* one outstanding CALL at a time */
         if (strict && !ch->boot_accepted && c->msg != MSG_BOOT_NOTIFICATION)
             return; /* nothing but BootNotification before it is Accepted */
+        if (ch->probe_until_us)
+            return; /* waiting to learn whether this platform answers */
         unlink_head(ch);
         if (!send_one(ch, c)) {
             call_free(c);
@@ -257,6 +264,14 @@ void calls_pump(struct charger_rt *ch)
             remove_pending(ch, oldest);
         }
         ch->pending[ch->npending++] = c;
+        if (!strict && c->msg == MSG_BOOT_NOTIFICATION && (c->flags & CALL_FRONT)) {
+            /* Boot after a connect: the rest waits for its answer (or the probe's end), so a
+             * platform that answers sees OCPP-J order from the first message on. */
+            int64_t probe = (int64_t)crt_cfg(ch)->call_timeout_s * 1000000;
+            ch->probe_until_us = c->sent_us + (probe < PROBE_US ? probe : PROBE_US);
+            arm_timeout(ch);
+            return;
+        }
         if (!strict) {
             /* Nobody has answered this charger yet: go on as if accepted. */
             c->cont_done = true;
@@ -281,6 +296,7 @@ void calls_on_answer(struct charger_rt *ch, int type, const char *uid, const cJS
     }
     struct call *c = ch->pending[i];
     remove_pending(ch, i);
+    ch->probe_until_us = 0;
     w->st.answers++;
     hist_add(&w->st.conf_us, (uint64_t)(cs_mono_us() - c->sent_us));
     if (!ch->platform_answers) {
@@ -304,6 +320,17 @@ void calls_on_answer(struct charger_rt *ch, int type, const char *uid, const cJS
 void calls_on_timeout(struct charger_rt *ch)
 {
     int64_t now = cs_mono_us(), limit = (int64_t)crt_cfg(ch)->call_timeout_s * 1000000;
+    if (ch->probe_until_us && now >= ch->probe_until_us) {
+        /* Nobody answered the boot: go on without answers (it still times out, counted). */
+        ch->probe_until_us = 0;
+        for (int i = 0; i < ch->npending; i++) {
+            struct call *c = ch->pending[i];
+            if (!c->cont_done && !ch->platform_answers) {
+                c->cont_done = true;
+                session_on_answer(ch, c, NULL, NULL, false);
+            }
+        }
+    }
     for (int i = 0; i < ch->npending;) {
         struct call *c = ch->pending[i];
         if (now - c->sent_us < limit) {
@@ -336,6 +363,7 @@ void calls_link_down(struct charger_rt *ch)
         }
     }
     ch->npending = 0;
+    ch->probe_until_us = 0;
     evtimer_del(ch->call_ev);
     if (back) {
         struct call *last = back;

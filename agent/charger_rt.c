@@ -192,7 +192,9 @@ static void on_meter_timer(evutil_socket_t fd, short what, void *privdata)
     (void)fd;
     (void)what;
     struct charger_rt *ch = privdata;
-    if (ch->link != LINK_UP || ch->paused)
+    /* Offline with an open transaction the meter keeps reading: session_meter_tick queues
+     * the transaction's MeterValues for the return. */
+    if (ch->paused || ch->releasing || ch->link == LINK_LOADING || ch->link == LINK_DISABLED)
         return;
     ch->meter_last_ms = cs_mono_ms();
     session_meter_tick(ch);
@@ -566,10 +568,16 @@ static void drop_client(struct charger_rt *ch)
     drop_queue(ch);
 }
 
-/* The link is gone (lost, closed, dropped): what the CALL layer and timers do about it. */
+/* The link is gone (lost, closed, dropped): heartbeats stop; meter readings go on while a
+ * transaction is open (they queue for the return); the CALL layer keeps what it must. */
 static void link_gone(struct charger_rt *ch)
 {
-    stop_timers(ch);
+    evtimer_del(ch->hb_ev);
+    bool tx = false;
+    for (int i = 1; i <= ch->m.nconn; i++)
+        tx |= ch->m.conn[i].tx_active;
+    if (!tx || ch->releasing)
+        evtimer_del(ch->meter_ev);
     calls_link_down(ch);
 }
 

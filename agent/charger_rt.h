@@ -53,8 +53,9 @@ struct start_req {
 
 /* Firmware update in progress (UpdateFirmware). */
 struct fw_update {
-    int step;            /* 0 idle, 1 Downloading, 2 Downloaded, 3 Installing, 4 Installed */
+    int step;            /* 0 idle, 1 Downloading, 2 Downloaded, 3 Installing */
     int64_t next_ms;     /* monotonic time of the next step */
+    bool report_installed; /* send Installed after the reboot into the new version */
     char version[51];
 };
 
@@ -96,6 +97,7 @@ struct charger_rt {
     struct call *pending[PENDING_MAX];
     int npending;
     bool platform_answers; /* the platform has answered a CALL: one outstanding at a time */
+    int64_t probe_until_us; /* after a connect: hold CALLs behind BootNotification until then */
     bool boot_accepted;
     int hb_conf_s;         /* interval from BootNotification.conf (0 = heartbeat_s) */
     struct event *call_ev;
@@ -106,7 +108,6 @@ struct charger_rt {
     int64_t fault_ms;                         /* next random fault; 0 = none */
     int64_t clear_ms[CHARGER_MAX_CONN + 1];   /* when a random fault clears */
     bool inoperative_pending[CHARGER_MAX_CONN + 1]; /* ChangeAvailability Scheduled */
-    bool inoperative_after[CHARGER_MAX_CONN + 1];   /* ... due after the current status */
     struct start_req start[CHARGER_MAX_CONN + 1];
     bool auto_tx[CHARGER_MAX_CONN + 1]; /* the open transaction came from sessions_per_h */
     int64_t boot_retry_ms;              /* BootNotification Pending/Rejected: retry then */

@@ -208,8 +208,11 @@ static int h_change_availability(struct charger_rt *ch, const cJSON *req, struct
     if (!conn_exists(ch, conn, true)) {
         status = "Rejected";
     } else if (!operative) {
+        /* In use (transaction, cable in) or otherwise not now: Unavailable as soon as it can. */
         for (int i = conn == 0 ? 1 : conn; i <= (conn == 0 ? ch->m.nconn : conn); i++)
-            if (ch->m.conn[i].tx_active)
+            if (ch->m.conn[i].status != ST_UNAVAILABLE &&
+                (ch->m.conn[i].tx_active ||
+                 !charger_transition(ch->m.conn[i].status, CE_INOPERATIVE)))
                 status = "Scheduled";
     }
     jw_kstr(resp, "status", status);

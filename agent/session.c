@@ -131,12 +131,7 @@ static void stop_tx(struct charger_rt *ch, int conn, enum stop_reason reason)
     emit(ch, MSG_STOP_TRANSACTION, &x, CALL_TX, K_STOP_TX);
     ch->auto_tx[conn] = false;
     ch->w->st.sessions_stopped++;
-    if (ch->inoperative_pending[conn]) {
-        /* ChangeAvailability answered Scheduled: Unavailable once the transaction is over
-         * (its Finishing status goes out first). */
-        ch->inoperative_pending[conn] = false;
-        ch->inoperative_after[conn] = true;
-    }
+
 }
 
 static int apply_event(struct charger_rt *ch, int conn, enum conn_event ev, enum stop_reason reason,
@@ -151,8 +146,11 @@ static int apply_event(struct charger_rt *ch, int conn, enum conn_event ev, enum
         stop_tx(ch, conn, reason);
     if (ch->m.conn[conn].status != before)
         send_status(ch, conn, NULL);
-    if (ch->inoperative_after[conn]) {
-        ch->inoperative_after[conn] = false;
+    /* ChangeAvailability answered Scheduled: Unavailable as soon as the connector allows it
+     * (its current status goes out first). */
+    if (ch->inoperative_pending[conn] && !ch->m.conn[conn].tx_active &&
+        charger_transition(ch->m.conn[conn].status, CE_INOPERATIVE)) {
+        ch->inoperative_pending[conn] = false;
         apply_event(ch, conn, CE_INOPERATIVE, SR_OTHER, NULL);
     }
     return CS_OK;
@@ -201,8 +199,8 @@ int session_free_connector(const struct charger_rt *ch)
     return -1;
 }
 
-int session_start(struct charger_rt *ch, int conn, const char *id_tag, double kw, double kwh,
-                  double minutes, bool remote, struct cs_error *err)
+static int start(struct charger_rt *ch, int conn, const char *id_tag, double kw, double kwh,
+                 double minutes, bool remote, bool auto_session, struct cs_error *err)
 {
     if (conn < 0)
         conn = session_free_connector(ch);
@@ -234,6 +232,7 @@ int session_start(struct charger_rt *ch, int conn, const char *id_tag, double kw
     rq->kw = kw;
     rq->kwh = kwh;
     rq->minutes = minutes;
+    rq->auto_session = auto_session;
     if (remote && !cfg(ch)->authorize_remote) {
         begin_tx(ch, conn);
         return CS_OK;
@@ -243,6 +242,12 @@ int session_start(struct charger_rt *ch, int conn, const char *id_tag, double kw
     x.id_tag = rq->id_tag;
     emit(ch, MSG_AUTHORIZE, &x, 0, K_AUTHORIZE);
     return CS_OK;
+}
+
+int session_start(struct charger_rt *ch, int conn, const char *id_tag, double kw, double kwh,
+                  double minutes, bool remote, struct cs_error *err)
+{
+    return start(ch, conn, id_tag, kw, kwh, minutes, remote, false, err);
 }
 
 int session_stop(struct charger_rt *ch, int conn, enum stop_reason reason, struct cs_error *err)
@@ -441,10 +446,13 @@ int session_availability(struct charger_rt *ch, int conn, bool operative, bool *
             ch->inoperative_pending[i] = false;
             if (k->status == ST_UNAVAILABLE)
                 apply_event(ch, i, CE_OPERATIVE, SR_OTHER, NULL);
-        } else if (k->tx_active) {
+        } else if (k->status == ST_UNAVAILABLE) {
+            continue;
+        } else if (k->tx_active || !charger_transition(k->status, CE_INOPERATIVE)) {
+            /* In use (transaction, cable in Preparing, Faulted): when it becomes possible. */
             ch->inoperative_pending[i] = true;
             *scheduled = true;
-        } else if (k->status != ST_UNAVAILABLE && k->status != ST_FAULTED) {
+        } else {
             apply_event(ch, i, CE_INOPERATIVE, SR_OTHER, NULL);
         }
     }
@@ -513,25 +521,23 @@ static void firmware_step(struct charger_rt *ch)
 {
     struct msg_ctx x;
     ch->fw.step++;
-    ctx_init(ch, 0, &x);
-    x.status = fw_steps[ch->fw.step];
-    emit(ch, MSG_FIRMWARE_STATUS, &x, 0, K_NONE);
-    switch (ch->fw.step) {
-    case 1: ch->fw.next_ms = cs_mono_ms() + real_ms(ch, FIRMWARE_STEP_S); break;
-    case 2: ch->fw.next_ms = cs_mono_ms() + 500; break;
-    case 3: ch->fw.next_ms = cs_mono_ms() + real_ms(ch, FIRMWARE_STEP_S); break;
-    default: {
+    if (ch->fw.step == 4) {
+        /* Installed: the new version becomes the charger's firmware override, the charger
+         * reboots into it and reports Installed once booted (session_on_connected). */
         char key[CS_KEY_MAX];
         ch->fw.next_ms = 0;
-        ch->fw.step = 0;
+        ch->fw.report_installed = true;
         rds_cmd(ch->w->rc, on_firmware_written,
                 (void *)(uintptr_t)((uint64_t)ch->slot << 32 | ch->serial), "HSET %s firmware %s",
                 worker_key(ch->w, key, K_CHARGER, ch->m.id), ch->fw.version);
         log_info("%s: firmware %s installed; rebooting", ch->m.id, ch->fw.version);
-        /* The override lands before the reconnect finishes; boot reports the new version. */
         session_reboot(ch, false, SR_REBOOT);
+        return;
     }
-    }
+    ctx_init(ch, 0, &x);
+    x.status = fw_steps[ch->fw.step];
+    emit(ch, MSG_FIRMWARE_STATUS, &x, 0, K_NONE);
+    ch->fw.next_ms = cs_mono_ms() + (ch->fw.step == 2 ? 500 : real_ms(ch, FIRMWARE_STEP_S));
 }
 
 /* ---- automatic behaviour --------------------------------------------------------------- */
@@ -568,8 +574,7 @@ static void arrival(struct charger_rt *ch, int conn)
         kwh = 0.5;
     if (kwh > c->battery_kwh * 0.95)
         kwh = c->battery_kwh * 0.95;
-    if (session_start(ch, conn, NULL, 0, kwh, 0, false, NULL) == CS_OK)
-        ch->start[conn].auto_session = true;
+    start(ch, conn, NULL, 0, kwh, 0, false, true, NULL);
 }
 
 static void random_fault(struct charger_rt *ch)
@@ -722,6 +727,14 @@ void session_on_connected(struct charger_rt *ch)
     } else {
         ch->boot_accepted = true;
     }
+    if (ch->fw.report_installed) {
+        struct msg_ctx x;
+        ch->fw.report_installed = false;
+        ch->fw.step = 0;
+        ctx_init(ch, 0, &x);
+        x.status = "Installed";
+        emit(ch, MSG_FIRMWARE_STATUS, &x, 0, K_NONE);
+    }
     for (int i = 1; i <= ch->m.nconn; i++)
         if (!ch->arrival_ms[i])
             plan_arrival(ch, i);
@@ -832,6 +845,8 @@ void session_meter_tick(struct charger_rt *ch)
 {
     for (int i = 1; i <= ch->m.nconn; i++) {
         struct msg_ctx x;
+        if (ch->link != LINK_UP && !ch->m.conn[i].tx_active)
+            continue; /* only a transaction's readings are kept while offline */
         ctx_init(ch, i, &x);
         emit(ch, MSG_METER_VALUES, &x, ch->m.conn[i].tx_active ? CALL_TX : 0, K_NONE);
     }

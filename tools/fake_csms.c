@@ -498,7 +498,7 @@ static void log_line(bool in, const char *topic, const char *charger, const char
         const char *end = NULL;
         cJSON *root = cJSON_ParseWithLengthOpts(frame, len, &end, false);
         size_t used = root && end >= frame && end <= frame + len ? (size_t)(end - frame) : 0;
-        while (used < len && strchr(" \t\r\n", frame[used]))
+        while (used < len && frame[used] && strchr(" \t\r\n", frame[used]))
             used++;
         char *txt = root && used == len ? cJSON_PrintUnformatted(root) : NULL;
         if (txt)
@@ -539,7 +539,7 @@ static enum ocpp_profile frame_profile(const char *p, size_t n)
     if (o.profile == PO_OCPP16J)
         return PROFILE_OCPP16J;
     for (size_t i = 0; i < n; i++)
-        if (!strchr(" \t\r\n", p[i]))
+        if (!p[i] || !strchr(" \t\r\n", p[i]))
             return p[i] == '{' ? PROFILE_JSON : PROFILE_OCPP16J;
     return PROFILE_OCPP16J;
 }

@@ -180,11 +180,16 @@ static int parse_string(struct jp *p, bool is_key)
                     if (p->pos + (size_t)i >= p->len || !isxdigit((unsigned char)p->s[p->pos + i]))
                         return perr(p, "bad \\u escape");
                 n = 6;
-            } else if (!strchr("\"\\/bfnrt", e)) {
+            } else if (e == '\0' || !strchr("\"\\/bfnrt", e)) {
                 return perr(p, "bad escape");
             }
             emit(p, p->s + p->pos, n);
             p->pos += n;
+            continue;
+        }
+        if (c == '}' && p->pos + 1 < p->len && p->s[p->pos + 1] == '}') {
+            emit(p, "}", 1); /* "}}": a literal brace, as "{{" */
+            p->pos += 2;
             continue;
         }
         if (c == '{') {
@@ -209,7 +214,7 @@ static int parse_string(struct jp *p, bool is_key)
 static int parse_number(struct jp *p)
 {
     size_t start = p->pos;
-    while (p->pos < p->len && strchr("+-0123456789.eE", p->s[p->pos]))
+    while (p->pos < p->len && p->s[p->pos] && strchr("+-0123456789.eE", p->s[p->pos]))
         p->pos++;
     char num[64];
     size_t n = p->pos - start;

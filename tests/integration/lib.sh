@@ -214,6 +214,27 @@ redis_sub() {
   wait_for "redis subscription to $*" 5 grep -q "^subscribe" "$file"
 }
 
+# A platform that answers every CALL (tools/fake-csms); extra args go to it. Its log of every
+# message in and out is $T/csms.jsonl.
+start_csms() {
+  spawn "$T/csms.log" "$CS_BIN/fake-csms" --broker "tcp://127.0.0.1:$MQTT_PORT" \
+    --log "$T/csms.jsonl" "$@"
+  wait_for "fake-csms subscribed" 10 grep -q "ready" "$T/csms.log"
+}
+
+# Publishes a downlink frame to one charger.
+down() { mosquitto_pub -p "$MQTT_PORT" -q 1 -t "chargers/$1/down" -m "$2"; }
+
+# The payload of the first message on TOPIC (exact) in an mqtt_sub file whose frame contains
+# TEXT; empty when none.
+frame_of() { mqtt_lines "$1" | awk -v t="$2" '$2 == t' | grep -F -- "${3:-}" | head -1 | cut -d' ' -f3-; }
+has_frame() { [ -n "$(frame_of "$@")" ]; }
+
+# Validates every charger message captured in FILE against the OCPP 1.6 JSON schemas.
+validate_ocpp() {
+  /usr/bin/python3 "$(dirname "$0")/../schemas/validate.py" "$@"
+}
+
 # Fleet-wide connected count from swarm-cli status --json.
 connected() { cli --json status 2>/dev/null | jq -r '.fleet.connected'; }
 connected_is() { [ "$(connected)" = "$1" ]; }

@@ -6,9 +6,13 @@ source "$(dirname "$0")/lib.sh"
 start_redis
 start_mosquitto
 setup_fleet 20
+mqtt_sub 'chargers/+/up/StatusNotification' "$T/boot.txt"
 start_coordinator
 start_agent a1 2 20
 wait_for "20 chargers connected" 30 connected_is 20
+# After its BootNotification each charger reports connectors 0 and 1: let that settle first.
+booted() { [ "$(mqtt_lines "$T/boot.txt" | wc -l)" -ge 40 ]; }
+wait_for "the boot StatusNotifications" 15 booted
 mqtt_sub 'chargers/+/up/StatusNotification' "$T/status.txt"
 
 t0=$(now_ms)
@@ -17,7 +21,7 @@ receivers=$(rcli PUBLISH "$NS:cmd" "trigger CP-000007 StatusNotification status=
 wait_for "the Faulted StatusNotification of CP-000007" 5 grep -q 'chargers/CP-000007/up/StatusNotification .*"Faulted"' "$T/status.txt"
 log "trigger -> message seen by the subscriber in $(( $(now_ms) - t0 )) ms"
 
-line=$(mqtt_lines "$T/status.txt" | grep 'CP-000007' | head -1)
+line=$(mqtt_lines "$T/status.txt" | grep 'CP-000007' | grep '"Faulted"' | head -1)
 payload=${line#* * }
 echo "$payload" | jq -e '.[0] == 2 and (.[1] | type == "string") and .[2] == "StatusNotification"
   and .[3].status == "Faulted" and .[3].errorCode == "GroundFailure" and .[3].connectorId == 1

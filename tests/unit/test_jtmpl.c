@@ -107,7 +107,7 @@ static const struct {
     {"{\"note\": \"{status}/{connector}/{tx_id}{seq}\"}", {NULL},
      "{\"note\":\"Charging/1/12347\"}"},
     /* {{ is a literal brace; a lone } is just a character */
-    {"{\"b\": \"{{id}} {id}\"}", {NULL}, "{\"b\":\"{id}} CP-000042\"}"},
+    {"{\"b\": \"{{id}} {id} }} {{\"}", {NULL}, "{\"b\":\"{id} CP-000042 } {\"}"},
     {"{\"b\": \"{{\", \"c\": \"}\", \"d\": \"{{{id}\"}", {NULL},
      "{\"b\":\"{\",\"c\":\"}\",\"d\":\"{CP-000042\"}"},
     {"{\"a{{b\": 1}", {NULL}, "{\"a{b\":1}"},

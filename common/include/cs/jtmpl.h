@@ -4,7 +4,7 @@
  *   {"level": {arg.level|1}, "note": "charger {id} at {meter_wh} Wh", "at": "{ts}"}
  *
  * A placeholder in value position becomes a typed JSON value (numbers stay numbers); inside
- * a string it is interpolated as text. "{{" in a string is a literal '{'.
+ * a string it is interpolated as text. "{{" and "}}" in a string are literal braces.
  * Placeholders: {id} {index} {ts} {meter_wh} {power_w} {soc} {status} {connector} {tx_id}
  * {seq} {vendor} {model} {firmware} {rand:LO:HI} {arg.NAME} {arg.NAME|default}. */
 #ifndef CS_JTMPL_H

@@ -1,0 +1,39 @@
+/* Fuzz target: the command parser (line and JSON forms) and the selector compiler/matcher. */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "cs/cmd.h"
+#include "cs/selector.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct cmd c;
+    struct cs_error err;
+    char id[CMD_ID_MAX + 1];
+    cmd_salvage_id((const char *)data, size, id);
+    if (cmd_parse((const char *)data, size, &c, &err) == CS_OK) {
+        struct buf b = BUF_INIT;
+        cmd_to_json(&c, &b);
+        struct cmd again;
+        /* What we serialise must parse again. */
+        if (cmd_parse(b.s, b.len, &again, &err) != CS_OK)
+            __builtin_trap();
+        cmd_free(&again);
+        buf_free(&b);
+        if (c.select) {
+            struct idfmt f;
+            idfmt_parse(&f, "CP-%06u", NULL);
+            struct sel *s = sel_parse(c.select, &f, &err);
+            if (s) {
+                struct sel_subject subj = {"CP-000042", 42, "host.w0"};
+                sel_match(s, &subj);
+                sel_free(s);
+            }
+        }
+        cmd_free(&c);
+    }
+    return 0;
+}

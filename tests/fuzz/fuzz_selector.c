@@ -1,0 +1,29 @@
+/* Fuzz target: selectors (compile, then match a few subjects). */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cs/selector.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *text = malloc(size + 1);
+    memcpy(text, data, size);
+    text[size] = '\0';
+    struct idfmt f;
+    struct cs_error err;
+    idfmt_parse(&f, "CP-%06u", NULL);
+    struct sel *s = sel_parse(text, size % 2 ? &f : NULL, &err);
+    if (s) {
+        static const struct sel_subject subjects[] = {
+            {"CP-000001", 1, "a.w0"}, {"CP-999999", 999999, NULL}, {"X", 0, "b.w1"}};
+        for (size_t i = 0; i < sizeof(subjects) / sizeof(subjects[0]); i++)
+            sel_match(s, &subjects[i]);
+        sel_free(s);
+    }
+    free(text);
+    return 0;
+}
