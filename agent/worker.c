@@ -456,6 +456,17 @@ typedef void cmd_handler_fn(struct worker *w, const struct cmd *c, const struct 
 typedef int charger_action_fn(struct charger_rt *ch, const struct cmd *c, void *arg,
                               struct cs_error *err);
 
+/* where: reads the charger's effective config (secrets stay masked). */
+static bool charger_cfg_value(void *privdata, const char *key, struct buf *out)
+{
+    const struct charger_rt *ch = privdata;
+    const struct cfg_def *d = cfg_lookup(&cfg_charger_schema, key);
+    if (!d)
+        return false;
+    cfg_format(d, crt_cfg(ch), true, out);
+    return true;
+}
+
 static void for_selected(struct worker *w, const struct cmd *c, const struct sel *s,
                          struct result *r, charger_action_fn *fn, void *arg)
 {
@@ -463,7 +474,7 @@ static void for_selected(struct worker *w, const struct cmd *c, const struct sel
         struct charger_rt *ch = w->by_index[i];
         if (ch->releasing)
             continue;
-        struct sel_subject subj = {ch->m.id, ch->m.index, w->name};
+        struct sel_subject subj = {ch->m.id, ch->m.index, w->name, charger_cfg_value, ch};
         if (!sel_match(s, &subj))
             continue;
         r->matched++;
@@ -763,6 +774,8 @@ static void handle_command(struct worker *w, const char *payload, size_t len)
     struct sel *s = NULL;
     if (c.def->flags & CMD_F_SEL) {
         s = sel_parse(c.select, &w->idf, &err);
+        if (s)
+            sel_prepare(s, (uint32_t)w->fleet.size, (uint64_t)w->fleet.seed);
         if (!s) {
             w->st.cmd_errors++;
             res_error(&r, err.msg);

@@ -2,17 +2,27 @@
 #include <fnmatch.h>
 #include <string.h>
 
+#include <stdlib.h>
+
+#include "cs/cfg.h"
 #include "cs/mem.h"
+#include "cs/util.h"
 #include "cs/selector.h"
 
-enum elem_kind { EL_ALL, EL_EXACT, EL_RANGE, EL_GLOB, EL_WORKER };
+enum elem_kind { EL_ALL, EL_EXACT, EL_RANGE, EL_GLOB, EL_WORKER, EL_WHERE, EL_RANDOM };
 
 struct elem {
     enum elem_kind kind;
-    char *a;          /* exact ID, glob pattern, range low end, worker pattern */
-    char *b;          /* range high end */
+    char *a;          /* exact ID, glob pattern, range low end, worker pattern, where: key */
+    char *b;          /* range high end, where: value (may be a glob) */
     bool by_index;    /* range or exact compared by fleet index */
     uint32_t ia, ib;  /* indexes when by_index */
+    /* random: */
+    bool pct;         /* P% of the fleet, else N chargers */
+    double amount;
+    bool has_seed;
+    uint64_t seed;
+    double threshold; /* hash below which an index is picked (set by sel_prepare for N) */
 };
 
 struct sel {
@@ -22,14 +32,18 @@ struct sel {
     bool all;
 };
 
-/* A prefix table: each "kind:" the grammar knows, with whether this build evaluates it. */
+static int parse_worker(struct elem *e, const char *p, size_t n, size_t off, struct cs_error *err);
+static int parse_where(struct elem *e, const char *p, size_t n, size_t off, struct cs_error *err);
+static int parse_random(struct elem *e, const char *p, size_t n, size_t off, struct cs_error *err);
+
+/* The "kind:" elements, each with its parser (given the text after the prefix). */
 static const struct {
     const char *prefix;
-    bool supported;
+    int (*parse)(struct elem *e, const char *p, size_t n, size_t off, struct cs_error *err);
 } prefixes[] = {
-    {"worker:", true},
-    {"where:", false},
-    {"random:", false},
+    {"worker:", parse_worker},
+    {"where:", parse_where},
+    {"random:", parse_random},
 };
 
 static bool glob_char(char c)
@@ -48,6 +62,79 @@ static int check_chars(const char *p, size_t n, size_t off, bool glob_ok, struct
     return CS_OK;
 }
 
+static int parse_worker(struct elem *e, const char *p, size_t n, size_t off, struct cs_error *err)
+{
+    int rc = check_chars(p, n, off, true, err);
+    if (rc)
+        return rc;
+    e->kind = EL_WORKER;
+    e->a = cs_strndup(p, n);
+    return CS_OK;
+}
+
+/* where:KEY=VALUE: KEY a charger config key, VALUE text or a glob (no commas). */
+static int parse_where(struct elem *e, const char *p, size_t n, size_t off, struct cs_error *err)
+{
+    const char *eq = memchr(p, '=', n);
+    if (!eq || eq == p)
+        return cs_error_set(err, CS_ERR_PARSE, "selector: where: needs KEY=VALUE (offset %zu)",
+                            off);
+    size_t kl = (size_t)(eq - p), vl = n - kl - 1;
+    char key[64];
+    if (kl >= sizeof(key))
+        return cs_error_set(err, CS_ERR_RANGE, "selector: where: key too long (offset %zu)", off);
+    memcpy(key, p, kl);
+    key[kl] = '\0';
+    if (!cfg_lookup(&cfg_charger_schema, key))
+        return cs_error_set(err, CS_ERR_UNKNOWN,
+                            "selector: where: '%s' is not a charger config key (offset %zu)", key,
+                            off);
+    if (vl > 255)
+        return cs_error_set(err, CS_ERR_RANGE, "selector: where: value too long (offset %zu)",
+                            off);
+    for (size_t i = 0; i < vl; i++)
+        if ((unsigned char)eq[1 + i] < 0x20)
+            return cs_error_set(err, CS_ERR_PARSE,
+                                "selector: control character in where: value (offset %zu)",
+                                off + kl + 1 + i);
+    e->kind = EL_WHERE;
+    e->a = cs_strdup(key);
+    e->b = cs_strndup(eq + 1, vl);
+    return CS_OK;
+}
+
+/* random:N, random:P%, either followed by :seed=S. */
+static int parse_random(struct elem *e, const char *p, size_t n, size_t off, struct cs_error *err)
+{
+    char text[64];
+    if (n >= sizeof(text))
+        return cs_error_set(err, CS_ERR_RANGE, "selector: random: too long (offset %zu)", off);
+    memcpy(text, p, n);
+    text[n] = '\0';
+    char *seed = strstr(text, ":seed=");
+    if (seed) {
+        int64_t s;
+        if (!cs_parse_i64(seed + 6, 0, INT64_MAX, &s))
+            return cs_error_set(err, CS_ERR_PARSE, "selector: random: bad seed (offset %zu)", off);
+        e->has_seed = true;
+        e->seed = (uint64_t)s;
+        *seed = '\0';
+    }
+    size_t l = strlen(text);
+    e->pct = l > 0 && text[l - 1] == '%';
+    if (e->pct)
+        text[l - 1] = '\0';
+    if (!cs_parse_double(text, 0, e->pct ? 100 : CS_FLEET_MAX, &e->amount) ||
+        (!e->pct && e->amount != (double)(uint32_t)e->amount))
+        return cs_error_set(err, CS_ERR_PARSE,
+                            "selector: random: wants N (a count) or P%% (0..100), optionally "
+                            ":seed=S (offset %zu)",
+                            off);
+    e->kind = EL_RANDOM;
+    e->threshold = e->pct ? e->amount / 100.0 : 0;
+    return CS_OK;
+}
+
 static int parse_elem(struct sel *s, const char *p, size_t n, size_t off,
                       const struct idfmt *fmt, struct cs_error *err)
 {
@@ -60,18 +147,16 @@ static int parse_elem(struct sel *s, const char *p, size_t n, size_t off,
         size_t pl = strlen(prefixes[i].prefix);
         if (n < pl || strncmp(p, prefixes[i].prefix, pl) != 0)
             continue;
-        if (!prefixes[i].supported)
-            return cs_error_set(err, CS_ERR_UNKNOWN,
-                                "selector: '%s' selectors are not supported by this version",
-                                prefixes[i].prefix);
         if (n == pl)
-            return cs_error_set(err, CS_ERR_PARSE, "selector: '%s' needs a name (offset %zu)",
+            return cs_error_set(err, CS_ERR_PARSE, "selector: '%s' needs an argument (offset %zu)",
                                 prefixes[i].prefix, off);
-        int rc = check_chars(p + pl, n - pl, off + pl, true, err);
-        if (rc)
+        int rc = prefixes[i].parse(e, p + pl, n - pl, off + pl, err);
+        if (rc) {
+            cs_free(e->a);
+            cs_free(e->b);
+            e->a = e->b = NULL;
             return rc;
-        e->kind = EL_WORKER;
-        e->a = cs_strndup(p + pl, n - pl);
+        }
         s->n++;
         return CS_OK;
     }
@@ -182,6 +267,85 @@ void sel_free(struct sel *s)
     cs_free(s);
 }
 
+/* A charger's place in a seeded random order: uniform in [0, 1), the same for every worker. */
+static double rank(uint64_t seed, uint32_t index)
+{
+    uint64_t z = seed * 0x9e3779b97f4a7c15ULL + index + 0x632be59bd9b4e019ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    return (double)(z >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+void sel_prepare(struct sel *s, uint32_t fleet_size, uint64_t default_seed)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        struct elem *e = &s->el[i];
+        if (e->kind != EL_RANDOM)
+            continue;
+        if (!e->has_seed)
+            e->seed = default_seed;
+        if (e->pct)
+            continue;
+        /* Exactly N of the fleet: the N lowest ranks. */
+        uint32_t want = (uint32_t)e->amount;
+        if (want == 0 || fleet_size == 0) {
+            e->threshold = 0;
+            continue;
+        }
+        if (want >= fleet_size) {
+            e->threshold = 2; /* everyone */
+            continue;
+        }
+        double *r = cs_malloc((size_t)fleet_size * sizeof(*r));
+        for (uint32_t k = 0; k < fleet_size; k++)
+            r[k] = rank(e->seed, k + 1);
+        qsort(r, fleet_size, sizeof(*r), cmp_double);
+        e->threshold = r[want]; /* ranks below the (N+1)-th */
+        cs_free(r);
+    }
+}
+
+bool sel_uses_config(const struct sel *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->el[i].kind == EL_WHERE)
+            return true;
+    return false;
+}
+
+bool sel_index_set(const struct sel *s, struct rset *out)
+{
+    rset_clear(out);
+    for (size_t i = 0; i < s->n; i++) {
+        const struct elem *e = &s->el[i];
+        if (e->kind == EL_EXACT && e->by_index)
+            rset_add(out, e->ia, e->ia);
+        else if (e->kind == EL_RANGE && e->by_index)
+            rset_add(out, e->ia, e->ib);
+        else
+            return false;
+    }
+    return true;
+}
+
+static bool where_match(const struct elem *e, const struct sel_subject *subj)
+{
+    if (!subj->cfg)
+        return false;
+    struct buf v = BUF_INIT;
+    bool ok = subj->cfg(subj->cfg_privdata, e->a, &v) &&
+              fnmatch(e->b, buf_cstr(&v), 0) == 0;
+    buf_free(&v);
+    return ok;
+}
+
 static bool elem_match(const struct elem *e, const struct sel_subject *subj)
 {
     switch (e->kind) {
@@ -197,6 +361,10 @@ static bool elem_match(const struct elem *e, const struct sel_subject *subj)
         return fnmatch(e->a, subj->id, 0) == 0;
     case EL_WORKER:
         return subj->worker && fnmatch(e->a, subj->worker, 0) == 0;
+    case EL_WHERE:
+        return where_match(e, subj);
+    case EL_RANDOM:
+        return subj->index && rank(e->seed, subj->index) < e->threshold;
     }
     return false;
 }

@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             idfmt_parse(&f, "CP-%06u", NULL);
             struct sel *s = sel_parse(c.select, &f, &err);
             if (s) {
-                struct sel_subject subj = {"CP-000042", 42, "host.w0"};
+                struct sel_subject subj = {.id = "CP-000042", .index = 42, .worker = "host.w0"};
                 sel_match(s, &subj);
                 sel_free(s);
             }

@@ -19,7 +19,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct sel *s = sel_parse(text, size % 2 ? &f : NULL, &err);
     if (s) {
         static const struct sel_subject subjects[] = {
-            {"CP-000001", 1, "a.w0"}, {"CP-999999", 999999, NULL}, {"X", 0, "b.w1"}};
+            {.id = "CP-000001", .index = 1, .worker = "a.w0"},
+            {.id = "CP-999999", .index = 999999},
+            {.id = "X", .worker = "b.w1"}};
         for (size_t i = 0; i < sizeof(subjects) / sizeof(subjects[0]); i++)
             sel_match(s, &subjects[i]);
         sel_free(s);

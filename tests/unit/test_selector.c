@@ -34,6 +34,8 @@ static void subject_of(const char *spec, const char *fmt, char *id, size_t idlen
     if (!idfmt_index(&f, id, &subj->index))
         subj->index = 0;
     subj->worker = at ? worker : NULL;
+    subj->cfg = NULL;
+    subj->cfg_privdata = NULL;
 }
 
 /* Every space-separated subject of list matches (or not) the compiled selector. */
@@ -51,6 +53,140 @@ static void check_subjects(const struct sel *s, const char *fmt, const char *lis
 }
 
 #define FMT6 "CP-%06u"
+
+/* where: reads config through the subject: a fixed little table stands in for chargers. */
+static bool fake_cfg(void *privdata, const char *key, struct buf *out)
+{
+    const struct sel_subject *s = privdata;
+    if (strcmp(key, "model") == 0) {
+        buf_puts(out, s->index % 2 ? "DC150" : "AC22");
+        return true;
+    }
+    if (strcmp(key, "firmware") == 0) {
+        buf_puts(out, s->index < 10 ? "1.0.0" : "2.1.3");
+        return true;
+    }
+    return false;
+}
+
+static void test_where(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *sel;
+        uint32_t index;
+        bool want;
+    } cases[] = {
+        {"where:model=DC150", 1, true},     {"where:model=DC150", 2, false},
+        {"where:model=AC*", 2, true},       {"where:firmware=2.*", 12, true},
+        {"where:firmware=2.*", 3, false},   {"where:model=DC150,CP-000002", 2, true},
+        {"where:vendor=x", 3, false}, /* a key fake_cfg does not know */
+    };
+    struct idfmt f;
+    idfmt_parse(&f, FMT6, NULL);
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct cs_error err;
+        struct sel *s = sel_parse(cases[i].sel, &f, &err);
+        assert_non_null(s);
+        char id[32];
+        idfmt_format(&f, cases[i].index, id, sizeof(id));
+        struct sel_subject subj = {.id = id, .index = cases[i].index, .cfg = fake_cfg};
+        subj.cfg_privdata = &subj;
+        print_message("  %s on %s: %d\n", cases[i].sel, id, cases[i].want);
+        assert_int_equal(sel_match(s, &subj), cases[i].want);
+        /* Without a config lookup, where: never matches. */
+        subj.cfg = NULL;
+        if (!strchr(cases[i].sel, ','))
+            assert_false(sel_match(s, &subj));
+        assert_true(sel_uses_config(s));
+        sel_free(s);
+    }
+}
+
+static void test_random(void **state)
+{
+    (void)state;
+    struct idfmt f;
+    idfmt_parse(&f, FMT6, NULL);
+    static const struct {
+        const char *sel;
+        uint32_t fleet;
+        uint32_t want_min, want_max; /* how many of the fleet are picked */
+    } cases[] = {
+        {"random:100", 1000, 100, 100}, {"random:1", 50, 1, 1},       {"random:0", 50, 0, 0},
+        {"random:500", 100, 100, 100},  {"random:10%", 10000, 900, 1100},
+        {"random:0%", 100, 0, 0},       {"random:100%", 100, 100, 100},
+        {"random:100:seed=9", 1000, 100, 100},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct cs_error err;
+        struct sel *s = sel_parse(cases[i].sel, &f, &err), *again = sel_parse(cases[i].sel, &f, &err);
+        assert_non_null(s);
+        sel_prepare(s, cases[i].fleet, 42);
+        sel_prepare(again, cases[i].fleet, 42);
+        uint32_t n = 0;
+        for (uint32_t k = 1; k <= cases[i].fleet; k++) {
+            char id[32];
+            idfmt_format(&f, k, id, sizeof(id));
+            struct sel_subject subj = {.id = id, .index = k};
+            bool m = sel_match(s, &subj);
+            /* Deterministic: the same selector picks the same chargers. */
+            assert_int_equal(m, sel_match(again, &subj));
+            n += m;
+        }
+        print_message("  %s of %u: %u picked\n", cases[i].sel, cases[i].fleet, n);
+        assert_true(n >= cases[i].want_min && n <= cases[i].want_max);
+        sel_free(s);
+        sel_free(again);
+    }
+    /* Another seed picks other chargers. */
+    struct cs_error err;
+    struct sel *a = sel_parse("random:100:seed=1", &f, &err), *b = sel_parse("random:100:seed=2", &f, &err);
+    sel_prepare(a, 1000, 0);
+    sel_prepare(b, 1000, 0);
+    uint32_t same = 0;
+    for (uint32_t k = 1; k <= 1000; k++) {
+        struct sel_subject subj = {.id = "x", .index = k};
+        same += sel_match(a, &subj) && sel_match(b, &subj);
+    }
+    assert_true(same < 50);
+    sel_free(a);
+    sel_free(b);
+}
+
+static void test_index_set(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *sel;
+        bool ok;
+        const char *ranges;
+    } cases[] = {
+        {"CP-000001", true, "1"},
+        {"CP-000001..CP-000010,CP-000020", true, "1-10,20"},
+        {"CP-00001?", false, ""},
+        {"*", false, ""},
+        {"worker:a.w0", false, ""},
+        {"random:5", false, ""},
+    };
+    struct idfmt f;
+    idfmt_parse(&f, FMT6, NULL);
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct cs_error err;
+        struct sel *s = sel_parse(cases[i].sel, &f, &err);
+        struct rset r = RSET_INIT;
+        assert_non_null(s);
+        assert_int_equal(sel_index_set(s, &r), cases[i].ok);
+        if (cases[i].ok) {
+            struct buf b = BUF_INIT;
+            rset_format(&r, &b);
+            assert_string_equal(buf_cstr(&b), cases[i].ranges);
+            buf_free(&b);
+        }
+        rset_free(&r);
+        sel_free(s);
+    }
+}
 
 static const struct {
     const char *sel;
@@ -132,11 +268,13 @@ static const struct {
     {"CP/1", FMT6, CS_ERR_PARSE, "'/' not allowed"},
     {"CP-1,CP:2", FMT6, CS_ERR_PARSE, "':' not allowed (offset 7)"},
     {"CP-1\"", FMT6, CS_ERR_PARSE, "'\"' not allowed"},
-    {"where:status=Charging", FMT6, CS_ERR_UNKNOWN, "'where:' selectors are not supported"},
-    {"random:10", FMT6, CS_ERR_UNKNOWN, "'random:' selectors are not supported"},
-    {"CP-1,where:x", FMT6, CS_ERR_UNKNOWN, "'where:'"},
-    {"where:", FMT6, CS_ERR_UNKNOWN, "not supported"},
-    {"worker:", FMT6, CS_ERR_PARSE, "'worker:' needs a name (offset 0)"},
+    {"where:status=Charging", FMT6, CS_ERR_UNKNOWN, "'status' is not a charger config key"},
+    {"random:10x", FMT6, CS_ERR_PARSE, "random: wants N"},
+    {"CP-1,where:x", FMT6, CS_ERR_PARSE, "where: needs KEY=VALUE"},
+    {"where:", FMT6, CS_ERR_PARSE, "needs an argument"},
+    {"random:101%", FMT6, CS_ERR_PARSE, "random: wants N"},
+    {"random:5:seed=x", FMT6, CS_ERR_PARSE, "bad seed"},
+    {"worker:", FMT6, CS_ERR_PARSE, "'worker:' needs an argument (offset 0)"},
     {"CP-1,worker:", FMT6, CS_ERR_PARSE, "needs a name (offset 5)"},
     {"worker:a b", FMT6, CS_ERR_PARSE, "' ' not allowed (offset 8)"},
     {"..CP-1", FMT6, CS_ERR_PARSE, "range needs two IDs"},
@@ -212,7 +350,7 @@ static void test_limits(void **state)
     assert_true(b.len <= SEL_MAX_LEN);
     s = sel_parse(buf_cstr(&b), &f, &err);
     assert_non_null(s);
-    struct sel_subject subj = {"CP-000256", 256, NULL};
+    struct sel_subject subj = {.id = "CP-000256", .index = 256};
     assert_true(sel_match(s, &subj));
     subj.id = "CP-000257";
     subj.index = 257;
@@ -249,7 +387,7 @@ static void test_by_index(void **state)
     for (uint32_t i = 90; i < 210; i++) {
         char id[CS_ID_MAX + 1];
         idfmt_format(&f, i, id, sizeof(id));
-        struct sel_subject subj = {id, i, "w"};
+        struct sel_subject subj = {.id = id, .index = i, .worker = "w"};
         bool want = (i >= 98 && i <= 102) || i == 200;
         assert_int_equal(sel_match(s, &subj), want);
     }
@@ -257,7 +395,7 @@ static void test_by_index(void **state)
     /* the ends of "EV00098..EV00102" follow no format here: text ("EV00098.x" > "EV00098") */
     s = sel_parse("EV00098..EV00102", NULL, NULL);
     assert_non_null(s);
-    struct sel_subject subj = {"EV00100.x", 100, NULL};
+    struct sel_subject subj = {.id = "EV00100.x", .index = 100};
     assert_true(sel_match(s, &subj));
     subj.id = "EV00102.x";
     assert_false(sel_match(s, &subj));
@@ -268,6 +406,9 @@ static void test_by_index(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_where),
+        cmocka_unit_test(test_random),
+        cmocka_unit_test(test_index_set),
         cmocka_unit_test(test_match),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_limits),

@@ -1,5 +1,7 @@
 /* selector.h - which chargers a command or config layer applies to (DESIGN §5).
- *   *  CP-000042  CP-000001..CP-005000  CP-00004?  CP-01*  worker:host-a.w*  and comma unions. */
+ *   *  CP-000042  CP-000001..CP-005000  CP-00004?  CP-01*  worker:host-a.w*
+ *   where:model=DC150  where:firmware=2.*  random:100  random:5%  random:100:seed=7
+ * and comma-separated unions. One module for commands, config layers and swarm-cli. */
 #ifndef CS_SELECTOR_H
 #define CS_SELECTOR_H
 
@@ -14,11 +16,19 @@
 
 struct sel; /* opaque, compiled */
 
+#include "cs/buf.h"
+#include "cs/rset.h"
+
+/* Looks up a charger's config value as text for where: (false when unknown). */
+typedef bool sel_cfg_fn(void *privdata, const char *key, struct buf *out);
+
 /* What a selector is matched against. */
 struct sel_subject {
     const char *id;     /* charger ID */
     uint32_t index;     /* fleet index */
     const char *worker; /* owning worker name, may be NULL */
+    sel_cfg_fn *cfg;    /* where: lookups; NULL: where: never matches */
+    void *cfg_privdata;
 };
 
 /* Compiles text. `fmt` (may be NULL) lets ID ranges compare by index, so "CP-9..CP-10"
@@ -26,7 +36,15 @@ struct sel_subject {
  * Caller frees with sel_free. */
 struct sel *sel_parse(const char *text, const struct idfmt *fmt, struct cs_error *err);
 void sel_free(struct sel *s);
+/* random:N picks exactly N of the fleet's indexes: call once with the fleet size (and the
+ * seed used when the selector names none) before matching. Other selectors ignore it. */
+void sel_prepare(struct sel *s, uint32_t fleet_size, uint64_t default_seed);
 bool sel_match(const struct sel *s, const struct sel_subject *subj);
+/* True when the selector is nothing but IDs and ranges of the fleet's ID format; out gets the
+ * index set (commands can then go to the owning workers only). */
+bool sel_index_set(const struct sel *s, struct rset *out);
+/* True when the selector has where: elements (they read config). */
+bool sel_uses_config(const struct sel *s);
 /* True when the selector is exactly "*". */
 bool sel_is_all(const struct sel *s);
 /* The selector's source text (borrowed). */
