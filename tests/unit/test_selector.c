@@ -275,7 +275,7 @@ static const struct {
     {"random:101%", FMT6, CS_ERR_PARSE, "random: wants N"},
     {"random:5:seed=x", FMT6, CS_ERR_PARSE, "bad seed"},
     {"worker:", FMT6, CS_ERR_PARSE, "'worker:' needs an argument (offset 0)"},
-    {"CP-1,worker:", FMT6, CS_ERR_PARSE, "needs a name (offset 5)"},
+    {"CP-1,worker:", FMT6, CS_ERR_PARSE, "needs an argument (offset 5)"},
     {"worker:a b", FMT6, CS_ERR_PARSE, "' ' not allowed (offset 8)"},
     {"..CP-1", FMT6, CS_ERR_PARSE, "range needs two IDs"},
     {"CP-1..", FMT6, CS_ERR_PARSE, "range needs two IDs"},
