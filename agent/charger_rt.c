@@ -12,6 +12,7 @@
 #include "cs/log.h"
 #include "cs/mem.h"
 #include "cs/rds.h"
+#include "cs/selector.h"
 #include "cs/tmpl.h"
 #include "downlink.h"
 #include "mqtt.h"
@@ -216,17 +217,45 @@ void crt_pause(struct charger_rt *ch, bool paused)
 
 /* ---- config --------------------------------------------------------------------------------- */
 
-/* Recomputes the effective config from the worker base and the accepted overrides. */
+/* where: in a layer selector reads config without the layers (base + the charger's own
+ * overrides), so layers cannot select each other in circles. */
+static bool pre_layer_value(void *privdata, const char *key, struct buf *out)
+{
+    const struct charger_cfg *pre = privdata;
+    const struct cfg_def *d = cfg_lookup(&cfg_charger_schema, key);
+    if (!d)
+        return false;
+    cfg_format(d, pre, true, out);
+    return true;
+}
+
+/* Effective config: fleet defaults, then the matching layers in order, then the charger's
+ * own overrides. Chargers that match no layer and have no overrides share the base. */
 static void recompute(struct charger_rt *ch)
 {
-    if (ch->over.n == 0) {
+    struct worker *w = ch->w;
+    struct charger_cfg pre = w->base_cfg;
+    bool any = ch->over.n > 0;
+    uint64_t matched = 0;
+    cfg_apply_layer(&cfg_charger_schema, &pre, &ch->over);
+    for (size_t i = 0; i < w->nlayers && i < 64; i++) {
+        struct sel_subject subj = {ch->m.id, ch->m.index, w->name, pre_layer_value, &pre};
+        if (w->layers[i].acc.n && sel_match(w->layers[i].sel, &subj)) {
+            matched |= 1ull << i;
+            any = true;
+        }
+    }
+    if (!any) {
         cs_free(ch->own);
         ch->own = NULL;
         return;
     }
     if (!ch->own)
         ch->own = cs_malloc(sizeof(*ch->own));
-    *ch->own = ch->w->base_cfg;
+    *ch->own = w->base_cfg;
+    for (size_t i = 0; i < w->nlayers && i < 64; i++)
+        if (matched & (1ull << i))
+            cfg_apply_layer(&cfg_charger_schema, ch->own, &w->layers[i].acc);
     cfg_apply_layer(&cfg_charger_schema, ch->own, &ch->over);
 }
 
@@ -274,6 +303,14 @@ void crt_set_overrides(struct charger_rt *ch, const struct kvlist *incoming)
     struct reject_scope rs = {ch->w, ch->m.id, true};
     cfg_layer_accept(&cfg_charger_schema, &ch->over, &ch->over_rej, incoming,
                      worker_config_rejected, &rs);
+    recompute(ch);
+    if (ch->link != LINK_LOADING)
+        apply_cfg(ch, &old);
+}
+
+void crt_layers_changed(struct charger_rt *ch)
+{
+    struct charger_cfg old = *crt_cfg(ch);
     recompute(ch);
     if (ch->link != LINK_LOADING)
         apply_cfg(ch, &old);

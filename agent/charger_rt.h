@@ -128,6 +128,8 @@ const struct charger_cfg *crt_cfg(const struct charger_rt *ch);
 enum ocpp_profile crt_profile(const struct charger_rt *ch);
 /* A fresh snapshot of {ns}:charger:{id}. */
 void crt_set_overrides(struct charger_rt *ch, const struct kvlist *incoming);
+/* The worker's config layers changed. */
+void crt_layers_changed(struct charger_rt *ch);
 /* The worker's base config changed from old_base. */
 void crt_base_changed(struct charger_rt *ch, const struct charger_cfg *old_base);
 /* Re-reads {ns}:charger:{id} from Redis. */

@@ -91,6 +91,8 @@ static void on_cfg_loaded(struct rds *r, const struct rds_reply *reply, void *pr
 }
 
 static void apply_assignment(struct worker *w, int64_t epoch, const struct rset *ranges);
+static void prepare_layers(struct worker *w);
+static void recompute_all(struct worker *w);
 
 static void release_all(struct worker *w)
 {
@@ -135,6 +137,11 @@ static void on_fleet_loaded(struct rds *r, const struct rds_reply *reply, void *
     }
     if (old.ramp_per_s != w->fleet.ramp_per_s)
         crt_ramp_kick(w);
+    if (old.size != w->fleet.size || old.seed != w->fleet.seed) {
+        /* random: layer selectors pick from the fleet: pick again. */
+        prepare_layers(w);
+        recompute_all(w);
+    }
 }
 
 const struct jtmpl *worker_catalog_get(struct worker *w, const char *name)
@@ -196,6 +203,181 @@ static void load_catalog(struct worker *w)
 {
     char k[CS_KEY_MAX];
     rds_cmd(w->rc, on_catalog_loaded, NULL, "HGETALL %s", worker_key(w, k, K_CATALOG, NULL));
+}
+
+/* ---- config layers ------------------------------------------------------------------------- */
+
+static void free_layer(struct layer *l)
+{
+    cs_free(l->name);
+    sel_free(l->sel);
+    kv_free(&l->acc);
+    kv_free(&l->rej);
+}
+
+static struct layer *find_layer(struct worker *w, const char *name)
+{
+    for (size_t i = 0; i < w->nlayers; i++)
+        if (strcmp(w->layers[i].name, name) == 0)
+            return &w->layers[i];
+    return NULL;
+}
+
+/* One ZRANGE of {ns}:layers, then one HGETALL per layer; committed when all are in. */
+struct layers_load {
+    struct worker *w;
+    uint64_t gen;
+    size_t n, pending;
+    bool failed;
+    char **names;
+    double *orders;
+    struct kvlist *raw;
+    struct layers_req {
+        struct layers_load *ld;
+        size_t i;
+    } *req;
+};
+
+static void layers_load_free(struct layers_load *ld)
+{
+    for (size_t i = 0; i < ld->n; i++) {
+        cs_free(ld->names[i]);
+        kv_free(&ld->raw[i]);
+    }
+    cs_free(ld->names);
+    cs_free(ld->orders);
+    cs_free(ld->raw);
+    cs_free(ld->req);
+    cs_free(ld);
+}
+
+static void recompute_all(struct worker *w)
+{
+    for (size_t i = 0; i < w->n; i++)
+        if (!w->by_index[i]->releasing)
+            crt_layers_changed(w->by_index[i]);
+}
+
+static void prepare_layers(struct worker *w)
+{
+    for (size_t i = 0; i < w->nlayers; i++)
+        if (w->layers[i].sel)
+            sel_prepare(w->layers[i].sel, (uint32_t)w->fleet.size, (uint64_t)w->fleet.seed);
+}
+
+static void commit_layers(struct layers_load *ld)
+{
+    struct worker *w = ld->w;
+    if (ld->failed || ld->gen != w->layers_gen) {
+        layers_load_free(ld);
+        return;
+    }
+    struct layer *next = cs_calloc(ld->n ? ld->n : 1, sizeof(*next));
+    size_t nn = 0;
+    for (size_t i = 0; i < ld->n; i++) {
+        struct layer *l = &next[nn];
+        struct layer *old = find_layer(w, ld->names[i]);
+        char scope[CS_KEY_MAX];
+        struct cs_error err;
+        const char *text = kv_get(&ld->raw[i], CS_LAYER_SELECT_FIELD);
+        l->name = cs_strdup(ld->names[i]);
+        l->order = ld->orders[i];
+        l->sel = text ? sel_parse(text, &w->idf, &err) : NULL;
+        if (!l->sel) {
+            if (!text)
+                cs_error_set(&err, CS_ERR_NOTFOUND, "layer %s has no %s field", l->name,
+                             CS_LAYER_SELECT_FIELD);
+            if (w->slot == 0) {
+                struct kvlist f = KVLIST_INIT;
+                kv_set(&f, "layer", l->name);
+                kv_set(&f, "error", err.msg);
+                log_warn("config layer %s ignored: %s", l->name, err.msg);
+                worker_event(w, "layer_rejected", &f);
+                kv_free(&f);
+            }
+            free_layer(l);
+            memset(l, 0, sizeof(*l));
+            continue;
+        }
+        if (old) {
+            kv_copy(&l->acc, &old->acc);
+            kv_copy(&l->rej, &old->rej);
+        }
+        kv_del(&ld->raw[i], CS_LAYER_SELECT_FIELD);
+        snprintf(scope, sizeof(scope), "layer:%s", l->name);
+        struct reject_scope rs = {w, scope, false};
+        cfg_layer_accept(&cfg_charger_schema, &l->acc, &l->rej, &ld->raw[i],
+                         worker_config_rejected, &rs);
+        nn++;
+    }
+    for (size_t i = 0; i < w->nlayers; i++)
+        free_layer(&w->layers[i]);
+    cs_free(w->layers);
+    w->layers = next;
+    w->nlayers = nn;
+    prepare_layers(w);
+    recompute_all(w);
+    layers_load_free(ld);
+}
+
+static void on_layer_hash(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    (void)r;
+    struct layers_req *q = privdata;
+    struct layers_load *ld = q->ld;
+    if (!rds_reply_ok(reply))
+        ld->failed = true;
+    else
+        rds_reply_kv(reply, &ld->raw[q->i]);
+    if (--ld->pending == 0)
+        commit_layers(ld);
+}
+
+static void on_layers_list(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    struct layers_load *ld = privdata;
+    char k[CS_KEY_MAX];
+    if (!rds_reply_ok(reply)) {
+        layers_load_free(ld);
+        return;
+    }
+    size_t n = rds_reply_len(reply) / 2;
+    ld->n = n;
+    ld->names = cs_calloc(n ? n : 1, sizeof(*ld->names));
+    ld->orders = cs_calloc(n ? n : 1, sizeof(*ld->orders));
+    ld->raw = cs_calloc(n ? n : 1, sizeof(*ld->raw));
+    ld->req = cs_calloc(n ? n : 1, sizeof(*ld->req));
+    for (size_t i = 0; i < n; i++) {
+        const char *name = rds_reply_str(rds_reply_at(reply, 2 * i), NULL);
+        const char *score = rds_reply_str(rds_reply_at(reply, 2 * i + 1), NULL);
+        ld->names[i] = cs_strdup(name ? name : "");
+        if (!score || !cs_parse_double(score, -1e300, 1e300, &ld->orders[i]))
+            ld->orders[i] = 0;
+    }
+    ld->pending = 1;
+    for (size_t i = 0; i < n; i++) {
+        ld->req[i].ld = ld;
+        ld->req[i].i = i;
+        ld->pending++;
+        if (rds_cmd(r, on_layer_hash, &ld->req[i],
+                    "HGETALL %s", worker_key(ld->w, k, K_LAYER, ld->names[i])) != CS_OK) {
+            ld->pending--;
+            ld->failed = true;
+        }
+    }
+    if (--ld->pending == 0)
+        commit_layers(ld);
+}
+
+static void load_layers(struct worker *w)
+{
+    char k[CS_KEY_MAX];
+    struct layers_load *ld = cs_calloc(1, sizeof(*ld));
+    ld->w = w;
+    ld->gen = ++w->layers_gen;
+    if (rds_cmd(w->rc, on_layers_list, ld, "ZRANGE %s 0 -1 WITHSCORES",
+                worker_key(w, k, K_LAYERS, NULL)) != CS_OK)
+        layers_load_free(ld);
 }
 
 static void load_fleet(struct worker *w)
@@ -687,6 +869,8 @@ static void h_reload(struct worker *w, const struct cmd *c, const struct sel *s,
         load_cfg(w);
     if (!key || strcmp(key, "catalog") == 0)
         load_catalog(w);
+    if (!key || strcmp(key, "layers") == 0 || strncmp(key, "cfg:layer:", 10) == 0)
+        load_layers(w);
     if (!key) {
         reload_chargers(w);
         r->matched = r->done = w->n;
@@ -701,10 +885,11 @@ static void h_reload(struct worker *w, const struct cmd *c, const struct sel *s,
         }
         return;
     }
-    if (strcmp(key, "fleet") != 0 && strcmp(key, "cfg") != 0 && strcmp(key, "catalog") != 0) {
+    if (strcmp(key, "fleet") != 0 && strcmp(key, "cfg") != 0 && strcmp(key, "catalog") != 0 &&
+        strcmp(key, "layers") != 0 && strncmp(key, "cfg:layer:", 10) != 0) {
         char msg[160];
         snprintf(msg, sizeof(msg),
-                 "reload: unknown key '%.60s' (cfg, fleet, catalog or charger:ID)", key);
+                 "reload: unknown key '%.60s' (cfg, fleet, catalog, layers or charger:ID)", key);
         res_error(r, msg);
         return;
     }
@@ -811,6 +996,8 @@ static void on_keyspace(struct worker *w, const char *key)
         load_cfg(w);
     } else if (strcmp(k, "catalog") == 0) {
         load_catalog(w);
+    } else if (strcmp(k, "layers") == 0 || strncmp(k, "cfg:layer:", 10) == 0) {
+        load_layers(w);
     } else if (strncmp(k, "charger:", 8) == 0) {
         uint32_t index;
         if (idfmt_index(&w->idf, k + 8, &index)) {
@@ -855,7 +1042,7 @@ static void on_notify_config(struct rds *r, const struct rds_reply *reply, void 
     snprintf(want, sizeof(want), "%s", cur ? cur : "");
     bool all = strchr(want, 'A') != NULL;
     bool changed = false;
-    for (const char *f = all ? "K" : "Khg"; *f; f++) {
+    for (const char *f = all ? "K" : "Khgz"; *f; f++) {
         if (!strchr(want, *f) && strlen(want) < sizeof(want) - 1) {
             size_t n = strlen(want);
             want[n] = *f;
@@ -876,6 +1063,7 @@ static void resync(struct worker *w)
     load_fleet(w);
     load_cfg(w);
     load_catalog(w);
+    load_layers(w);
     reload_chargers(w);
     lease_refresh(w);
 }
@@ -900,6 +1088,10 @@ static void subscribe_all(struct worker *w)
     rds_subscribe(w->rs, ch);
     snprintf(ch, sizeof(ch), "__keyspace@%d__:%s", db, worker_key(w, k, K_CATALOG, NULL));
     rds_subscribe(w->rs, ch);
+    snprintf(ch, sizeof(ch), "__keyspace@%d__:%s", db, worker_key(w, k, K_LAYERS, NULL));
+    rds_subscribe(w->rs, ch);
+    snprintf(ch, sizeof(ch), "__keyspace@%d__:%s", db, worker_key(w, k, K_LAYER, "*"));
+    rds_psubscribe(w->rs, ch);
     snprintf(ch, sizeof(ch), "__keyspace@%d__:%s", db, worker_key(w, k, K_CHARGER, "*"));
     rds_psubscribe(w->rs, ch);
 }
@@ -1139,6 +1331,9 @@ out:
     kv_free(&w->cfg_rej);
     free_catalog(w);
     kv_free(&w->catalog_rej);
+    for (size_t i = 0; i < w->nlayers; i++)
+        free_layer(&w->layers[i]);
+    cs_free(w->layers);
     rset_free(&w->assigned);
     cs_free(w->slots);
     cs_free(w->by_index);

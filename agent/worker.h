@@ -20,6 +20,15 @@ struct event_base;
 struct rds;
 struct charger_rt;
 struct jtmpl;
+struct sel;
+
+/* A config layer: the fields it sets on the chargers its selector matches. */
+struct layer {
+    char *name;
+    double order;
+    struct sel *sel;
+    struct kvlist acc, rej; /* accepted fields, rejected ones (reported once) */
+};
 
 struct agent_opts {
     struct cs_common_opts common;
@@ -50,6 +59,11 @@ struct worker {
     struct charger_cfg base_cfg; /* built-in defaults + {ns}:cfg */
     struct kvlist cfg_acc, cfg_rej;
     bool fleet_loaded, cfg_loaded;
+
+    /* config layers ({ns}:layers), lowest order first */
+    struct layer *layers;
+    size_t nlayers;
+    uint64_t layers_gen; /* loads in flight older than this are dropped */
 
     /* user-defined messages ({ns}:catalog), compiled */
     struct kvlist catalog_src;     /* name -> template source as last loaded */

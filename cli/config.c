@@ -1,4 +1,5 @@
-/* config.c - config get/set/unset (validated against the schema before writing) and scale. */
+/* config.c - config get/set/unset (validated against the schema before writing), config
+ * layers, and scale. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,37 +11,56 @@
 #include "cli.h"
 #include "cs/keys.h"
 #include "cs/mem.h"
+#include "cs/selector.h"
 #include "cs/util.h"
 
-enum scope { SCOPE_CFG, SCOPE_CHARGER, SCOPE_FLEET };
+enum scope { SCOPE_CFG, SCOPE_CHARGER, SCOPE_FLEET, SCOPE_LAYER };
 
 struct target {
     enum scope scope;
     const struct cfg_schema *schema;
-    char key[CS_KEY_MAX];      /* the hash */
-    char reload[CS_KEY_MAX];   /* the reload argument */
+    char key[CS_KEY_MAX];    /* the hash */
+    char reload[CS_KEY_MAX]; /* the reload argument */
     char charger[CS_ID_MAX + 1];
+    char layer[65];
+    const char *select;      /* --select: the layer's selector */
 };
 
 static void config_usage(FILE *out)
 {
     fprintf(out,
-            "Usage: swarm-cli config get   [--charger ID | --fleet] [KEY...]\n"
+            "Usage: swarm-cli config get   [--charger ID | --fleet | --layer NAME] [KEY...]\n"
+            "       swarm-cli config show  ID [KEY...]          (= get --charger ID)\n"
             "       swarm-cli config set   [--charger ID | --fleet] KEY=VALUE...\n"
-            "       swarm-cli config unset [--charger ID | --fleet] KEY...\n"
+            "       swarm-cli config set   --select SEL [--layer NAME] KEY=VALUE...\n"
+            "       swarm-cli config unset [--charger ID | --fleet | --layer NAME] KEY...\n"
+            "       swarm-cli config layers                     list layers, lowest order first\n"
+            "       swarm-cli config layer rm NAME              remove a layer\n"
+            "       swarm-cli config layer order NAME N         move a layer (higher order wins)\n"
             "\n"
             "Without a scope: the fleet-wide charger defaults ({ns}:cfg). --charger ID: one\n"
-            "charger's overrides ({ns}:charger:ID); `get` then shows each key's effective value\n"
-            "and where it comes from. --fleet: fleet settings ({ns}:fleet).\n"
+            "charger's overrides ({ns}:charger:ID); `get`/`show` then print each key's effective\n"
+            "value and where it comes from (charger, layer:NAME, cfg or default). --select SEL:\n"
+            "a config layer for the chargers SEL matches (one hash, whatever the selection's\n"
+            "size; named sel-<hash> unless --layer names it). --fleet: fleet settings.\n"
+            "Precedence: charger > layers (highest order first) > cfg > default.\n"
             "Values are checked against the schema (docs/config.md) before anything is written;\n"
             "running chargers apply the change at once.\n");
 }
 
+static void layer_name_of(const char *sel, char out[65])
+{
+    snprintf(out, 65, "sel-%08llx",
+             (unsigned long long)(cs_hash64(sel, strlen(sel)) & 0xffffffffULL));
+}
+
 static int parse_scope(struct cli *c, int *argc, char ***argv, struct target *t)
 {
-    enum { OPT_CHARGER = 1, OPT_FLEET, OPT_JSON, OPT_SECRETS };
+    enum { OPT_CHARGER = 1, OPT_FLEET, OPT_JSON, OPT_SELECT, OPT_LAYER };
     static const struct option opts[] = {{"charger", required_argument, NULL, OPT_CHARGER},
                                          {"fleet", no_argument, NULL, OPT_FLEET},
+                                         {"select", required_argument, NULL, OPT_SELECT},
+                                         {"layer", required_argument, NULL, OPT_LAYER},
                                          {"json", no_argument, NULL, OPT_JSON},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
@@ -48,7 +68,7 @@ static int parse_scope(struct cli *c, int *argc, char ***argv, struct target *t)
     memset(t, 0, sizeof(*t));
     t->scope = SCOPE_CFG;
     optind = 1;
-    while ((opt = getopt_long(*argc, *argv, "h", opts, NULL)) != -1) {
+    while ((opt = getopt_long(*argc, *argv, "+h", opts, NULL)) != -1) {
         switch (opt) {
         case OPT_CHARGER:
             if (!cs_id_valid(optarg)) {
@@ -59,6 +79,20 @@ static int parse_scope(struct cli *c, int *argc, char ***argv, struct target *t)
             cs_strlcpy(t->charger, optarg, sizeof(t->charger));
             break;
         case OPT_FLEET: t->scope = SCOPE_FLEET; break;
+        case OPT_SELECT:
+            t->scope = SCOPE_LAYER;
+            t->select = optarg;
+            if (!t->layer[0])
+                layer_name_of(optarg, t->layer);
+            break;
+        case OPT_LAYER:
+            if (!cs_id_valid(optarg)) {
+                fprintf(stderr, "swarm-cli config: layer names use [A-Za-z0-9_.-]\n");
+                return EXIT_USAGE;
+            }
+            t->scope = SCOPE_LAYER;
+            cs_strlcpy(t->layer, optarg, sizeof(t->layer));
+            break;
         case OPT_JSON: c->json = true; break;
         case 'h': config_usage(stdout); return -1;
         default: config_usage(stderr); return EXIT_USAGE;
@@ -80,6 +114,10 @@ static int parse_scope(struct cli *c, int *argc, char ***argv, struct target *t)
         cli_key(c, t->key, K_CHARGER, t->charger);
         snprintf(t->reload, sizeof(t->reload), "charger:%s", t->charger);
         break;
+    case SCOPE_LAYER:
+        cli_key(c, t->key, K_LAYER, t->layer);
+        snprintf(t->reload, sizeof(t->reload), "layers");
+        break;
     }
     return EXIT_OK;
 }
@@ -90,27 +128,120 @@ static int reload(struct cli *c, const struct target *t)
     return cli_reload(c, t->reload);
 }
 
+static struct kvlist hash(struct cli *c, const char *key)
+{
+    struct kvlist kv = KVLIST_INIT;
+    struct rds_reply *r = rds_sync_cmd(c->r, "HGETALL %s", key);
+    rds_reply_kv(r, &kv);
+    rds_reply_free(r);
+    return kv;
+}
+
+/* Keeps only the fields that pass the schema (what a worker would accept). */
+static void valid_only(struct kvlist *kv)
+{
+    for (size_t i = 0; i < kv->n;) {
+        if (cfg_check(&cfg_charger_schema, kv->v[i].key, kv->v[i].val, NULL) != CS_OK)
+            kv_del(kv, kv->v[i].key);
+        else
+            i++;
+    }
+}
+
+struct layer_view {
+    char *name;
+    double order;
+    struct kvlist fields;
+    char *select;
+};
+
+static size_t load_layers(struct cli *c, struct layer_view **out)
+{
+    char k[CS_KEY_MAX];
+    struct rds_reply *r =
+        rds_sync_cmd(c->r, "ZRANGE %s 0 -1 WITHSCORES", cli_key(c, k, K_LAYERS, NULL));
+    size_t n = rds_reply_len(r) / 2;
+    struct layer_view *l = cs_calloc(n ? n : 1, sizeof(*l));
+    for (size_t i = 0; i < n; i++) {
+        const char *name = rds_reply_str(rds_reply_at(r, 2 * i), NULL);
+        l[i].name = cs_strdup(name ? name : "");
+        if (!cs_parse_double(rds_reply_str(rds_reply_at(r, 2 * i + 1), NULL), -1e300, 1e300,
+                             &l[i].order))
+            l[i].order = 0;
+        l[i].fields = hash(c, cli_key(c, k, K_LAYER, l[i].name));
+        const char *s = kv_get(&l[i].fields, CS_LAYER_SELECT_FIELD);
+        l[i].select = cs_strdup(s ? s : "");
+        kv_del(&l[i].fields, CS_LAYER_SELECT_FIELD);
+    }
+    rds_reply_free(r);
+    *out = l;
+    return n;
+}
+
+static void free_layers(struct layer_view *l, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        cs_free(l[i].name);
+        cs_free(l[i].select);
+        kv_free(&l[i].fields);
+    }
+    cs_free(l);
+}
+
+static bool pre_value(void *privdata, const char *key, struct buf *out)
+{
+    const struct kvlist *pre = privdata;
+    const char *v = kv_get(pre, key);
+    const struct cfg_def *d = cfg_lookup(&cfg_charger_schema, key);
+    if (!d)
+        return false;
+    buf_puts(out, v ? v : d->def);
+    return true;
+}
+
 static int config_get(struct cli *c, struct target *t, int argc, char **argv)
 {
     char k[CS_KEY_MAX];
-    struct kvlist own = KVLIST_INIT, fleet = KVLIST_INIT;
-    struct rds_reply *r = rds_sync_cmd(c->r, "HGETALL %s", t->key);
-    if (!r) {
-        fprintf(stderr, "swarm-cli: Redis: %s\n", rds_sync_error(c->r));
-        return EXIT_REDIS;
-    }
-    rds_reply_kv(r, &own);
-    rds_reply_free(r);
+    struct kvlist own = hash(c, t->key), fleet = KVLIST_INIT, pre = KVLIST_INIT;
+    struct layer_view *layers = NULL;
+    size_t nl = 0;
+    bool *hit = NULL;
     if (t->scope == SCOPE_CHARGER) {
-        r = rds_sync_cmd(c->r, "HGETALL %s", cli_key(c, k, K_CFG, NULL));
-        rds_reply_kv(r, &fleet);
+        /* Which layers this charger is in, decided as the workers do: where: reads config
+         * without layers, random: picks from the fleet with its seed. */
+        if (!cli_load_fleet(c))
+            return EXIT_REDIS;
+        fleet = hash(c, cli_key(c, k, K_CFG, NULL));
+        kv_copy(&pre, &fleet);
+        valid_only(&pre);
+        struct kvlist ov = KVLIST_INIT;
+        kv_copy(&ov, &own);
+        valid_only(&ov);
+        for (size_t i = 0; i < ov.n; i++)
+            kv_set(&pre, ov.v[i].key, ov.v[i].val);
+        kv_free(&ov);
+        nl = load_layers(c, &layers);
+        hit = cs_calloc(nl ? nl : 1, sizeof(*hit));
+        uint32_t index = 0;
+        idfmt_index(&c->idf, t->charger, &index);
+        struct rds_reply *r =
+            rds_sync_cmd(c->r, "HGET %s owner", cli_key(c, k, K_STATE, t->charger));
+        const char *owner = rds_reply_str(r, NULL);
+        for (size_t i = 0; i < nl; i++) {
+            struct sel *s = sel_parse(layers[i].select, &c->idf, NULL);
+            if (!s)
+                continue;
+            sel_prepare(s, (uint32_t)c->fleet.size, (uint64_t)c->fleet.seed);
+            struct sel_subject subj = {t->charger, index, owner && *owner ? owner : NULL,
+                                       pre_value, &pre};
+            hit[i] = sel_match(s, &subj);
+            sel_free(s);
+        }
         rds_reply_free(r);
     }
     for (int i = 0; i < argc; i++) {
         if (!cfg_lookup(t->schema, argv[i])) {
             fprintf(stderr, "swarm-cli config: unknown key '%s' (see docs/config.md)\n", argv[i]);
-            kv_free(&own);
-            kv_free(&fleet);
             return EXIT_USAGE;
         }
     }
@@ -124,23 +255,37 @@ static int config_get(struct cli *c, struct target *t, int argc, char **argv)
             wanted |= strcmp(argv[a], d->name) == 0;
         if (!wanted)
             continue;
-        const char *v = kv_get(&own, d->name), *from = t->scope == SCOPE_CHARGER ? "charger"
-                                                     : t->scope == SCOPE_FLEET  ? "fleet"
-                                                                                : "cfg";
+        char from[96];
+        const char *v = kv_get(&own, d->name);
+        snprintf(from, sizeof(from), "%s",
+                 t->scope == SCOPE_CHARGER ? "charger"
+                 : t->scope == SCOPE_FLEET ? "fleet"
+                 : t->scope == SCOPE_LAYER ? "layer"
+                                           : "cfg");
         struct cs_error err;
         if (v && cfg_check(t->schema, d->name, v, &err) != CS_OK) {
-            printf("%-20s %-40s %s (rejected: %s)\n", d->name, v, from, err.msg);
+            if (!c->json)
+                printf("%-20s %-40s %s (rejected: %s)\n", d->name, v, from, err.msg);
             v = NULL;
+        }
+        for (size_t l = nl; !v && l-- > 0;) {
+            const char *lv = hit[l] ? kv_get(&layers[l].fields, d->name) : NULL;
+            if (lv && cfg_check(t->schema, d->name, lv, NULL) == CS_OK) {
+                v = lv;
+                snprintf(from, sizeof(from), "layer:%s", layers[l].name);
+            }
         }
         if (!v && t->scope == SCOPE_CHARGER) {
             v = kv_get(&fleet, d->name);
-            from = "cfg";
+            snprintf(from, sizeof(from), "cfg");
             if (v && cfg_check(t->schema, d->name, v, NULL) != CS_OK)
                 v = NULL;
         }
+        if (!v && t->scope == SCOPE_LAYER)
+            continue; /* a layer lists only what it sets */
         if (!v) {
             v = d->def;
-            from = "default";
+            snprintf(from, sizeof(from), "default");
         }
         const char *shown = (d->flags & CFG_F_SECRET) && *v ? "***" : v;
         if (jo) {
@@ -157,12 +302,14 @@ static int config_get(struct cli *c, struct target *t, int argc, char **argv)
         cJSON_free(s);
         cJSON_Delete(jo);
     }
-    /* Keys in the hash the schema does not know: say so, they are ignored. */
     for (size_t i = 0; i < own.n && !c->json; i++)
-        if (!cfg_lookup(t->schema, own.v[i].key))
+        if (own.v[i].key[0] != '_' && !cfg_lookup(t->schema, own.v[i].key))
             printf("%-20s %-40s ignored: unknown key\n", own.v[i].key, own.v[i].val);
     kv_free(&own);
     kv_free(&fleet);
+    kv_free(&pre);
+    free_layers(layers, nl);
+    cs_free(hit);
     return EXIT_OK;
 }
 
@@ -174,11 +321,36 @@ static int config_set(struct cli *c, struct target *t, int argc, char **argv)
         config_usage(stderr);
         return EXIT_USAGE;
     }
-    const char **av = cs_calloc((size_t)(2 * argc + 2), sizeof(*av));
-    size_t *al = cs_calloc((size_t)(2 * argc + 2), sizeof(*al));
+    if (t->scope == SCOPE_LAYER) {
+        if (!cli_load_fleet(c))
+            return EXIT_REDIS;
+        if (t->select) {
+            struct sel *s = sel_parse(t->select, &c->idf, &err);
+            if (!s) {
+                fprintf(stderr, "swarm-cli config set: %s\n", err.msg);
+                return EXIT_USAGE;
+            }
+            sel_free(s);
+        } else {
+            struct rds_reply *r = rds_sync_cmd(c->r, "HEXISTS %s %s", t->key,
+                                               CS_LAYER_SELECT_FIELD);
+            bool exists = rds_reply_int(r) == 1;
+            rds_reply_free(r);
+            if (!exists) {
+                fprintf(stderr, "swarm-cli config set: layer %s does not exist; create it with "
+                                "--select SEL\n", t->layer);
+                return EXIT_USAGE;
+            }
+        }
+    }
+    const char **av = cs_calloc((size_t)(2 * argc + 4), sizeof(*av));
     int n = 0;
     av[n++] = "HSET";
     av[n++] = t->key;
+    if (t->select) {
+        av[n++] = CS_LAYER_SELECT_FIELD;
+        av[n++] = t->select;
+    }
     for (int i = 0; i < argc; i++) {
         char *eq = strchr(argv[i], '=');
         if (!eq) {
@@ -210,12 +382,25 @@ static int config_set(struct cli *c, struct target *t, int argc, char **argv)
         goto out;
     }
     rds_reply_free(r);
+    if (t->scope == SCOPE_LAYER) {
+        /* A new layer goes on top (highest order wins). */
+        char k[CS_KEY_MAX];
+        cli_key(c, k, K_LAYERS, NULL);
+        r = rds_sync_cmd(c->r, "ZREVRANGE %s 0 0 WITHSCORES", k);
+        double top = 0;
+        if (rds_reply_len(r) == 2)
+            cs_parse_double(rds_reply_str(rds_reply_at(r, 1), NULL), -1e300, 1e300, &top);
+        rds_reply_free(r);
+        char score[32];
+        snprintf(score, sizeof(score), "%g", top + 1);
+        rds_reply_free(rds_sync_cmd(c->r, "ZADD %s NX %s %s", k, score, t->layer));
+    }
     if (!c->json)
-        printf("set %d key%s in %s\n", argc, argc == 1 ? "" : "s", t->key);
+        printf("set %d key%s in %s%s%s\n", argc, argc == 1 ? "" : "s", t->key,
+               t->select ? " for " : "", t->select ? t->select : "");
     rc = reload(c, t);
 out:
     cs_free(av);
-    cs_free(al);
     return rc;
 }
 
@@ -244,6 +429,77 @@ static int config_unset(struct cli *c, struct target *t, int argc, char **argv)
     return reload(c, t);
 }
 
+static int config_layers(struct cli *c)
+{
+    struct layer_view *l;
+    size_t n = load_layers(c, &l);
+    if (c->json) {
+        cJSON *arr = cJSON_CreateArray();
+        for (size_t i = 0; i < n; i++) {
+            cJSON *o = cJSON_CreateObject(), *f = cJSON_AddObjectToObject(o, "fields");
+            cJSON_AddStringToObject(o, "name", l[i].name);
+            cJSON_AddNumberToObject(o, "order", l[i].order);
+            cJSON_AddStringToObject(o, "select", l[i].select);
+            for (size_t k = 0; k < l[i].fields.n; k++)
+                cJSON_AddStringToObject(f, l[i].fields.v[k].key, l[i].fields.v[k].val);
+            cJSON_AddItemToArray(arr, o);
+        }
+        char *s = cJSON_PrintUnformatted(arr);
+        printf("%s\n", s);
+        cJSON_free(s);
+        cJSON_Delete(arr);
+    } else {
+        printf("%-6s %-20s %-32s %s\n", "ORDER", "LAYER", "SELECT", "SETS");
+        for (size_t i = 0; i < n; i++) {
+            printf("%-6g %-20s %-32s", l[i].order, l[i].name, l[i].select);
+            for (size_t k = 0; k < l[i].fields.n; k++)
+                printf(" %s=%s", l[i].fields.v[k].key, l[i].fields.v[k].val);
+            printf("\n");
+        }
+        if (n == 0)
+            printf("(no layers)\n");
+    }
+    free_layers(l, n);
+    return EXIT_OK;
+}
+
+static int config_layer(struct cli *c, int argc, char **argv)
+{
+    char k[CS_KEY_MAX], lk[CS_KEY_MAX];
+    double order;
+    if (argc >= 2 && strcmp(argv[0], "rm") == 0) {
+        for (int i = 1; i < argc; i++) {
+            rds_reply_free(rds_sync_cmd(c->r, "DEL %s", cli_key(c, lk, K_LAYER, argv[i])));
+            struct rds_reply *r =
+                rds_sync_cmd(c->r, "ZREM %s %s", cli_key(c, k, K_LAYERS, NULL), argv[i]);
+            if (rds_reply_int(r) != 1)
+                fprintf(stderr, "swarm-cli config layer rm: no layer %s\n", argv[i]);
+            else
+                printf("removed layer %s\n", argv[i]);
+            rds_reply_free(r);
+        }
+        return cli_reload(c, "layers");
+    }
+    if (argc == 3 && strcmp(argv[0], "order") == 0 &&
+        cs_parse_double(argv[2], -1e12, 1e12, &order)) {
+        struct rds_reply *r = rds_sync_cmd(c->r, "ZADD %s XX CH %s %s",
+                                           cli_key(c, k, K_LAYERS, NULL), argv[2], argv[1]);
+        long long changed = rds_reply_int(r);
+        rds_reply_free(r);
+        r = rds_sync_cmd(c->r, "ZSCORE %s %s", k, argv[1]);
+        bool exists = rds_reply_type(r) == RDS_STRING;
+        rds_reply_free(r);
+        if (!exists) {
+            fprintf(stderr, "swarm-cli config layer order: no layer %s\n", argv[1]);
+            return EXIT_USAGE;
+        }
+        printf("layer %s: order %s%s\n", argv[1], argv[2], changed ? "" : " (unchanged)");
+        return cli_reload(c, "layers");
+    }
+    config_usage(stderr);
+    return EXIT_USAGE;
+}
+
 int cmd_config(struct cli *c, int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -251,21 +507,39 @@ int cmd_config(struct cli *c, int argc, char **argv)
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     const char *sub = argv[1];
+    if (!cli_connect(c))
+        return EXIT_REDIS;
+    if (strcmp(sub, "layers") == 0)
+        return config_layers(c);
+    if (strcmp(sub, "layer") == 0)
+        return config_layer(c, argc - 2, argv + 2);
     argc--;
     argv++;
     struct target t;
+    if (strcmp(sub, "show") == 0) {
+        /* config show ID [KEY...] */
+        if (argc < 2 || !cs_id_valid(argv[1])) {
+            config_usage(stderr);
+            return EXIT_USAGE;
+        }
+        memset(&t, 0, sizeof(t));
+        t.scope = SCOPE_CHARGER;
+        t.schema = &cfg_charger_schema;
+        cs_strlcpy(t.charger, argv[1], sizeof(t.charger));
+        cli_key(c, t.key, K_CHARGER, t.charger);
+        return config_get(c, &t, argc - 2, argv + 2);
+    }
     int rc = parse_scope(c, &argc, &argv, &t);
     if (rc)
         return rc < 0 ? EXIT_OK : rc;
-    if (!cli_connect(c))
-        return EXIT_REDIS;
-    if (strcmp(sub, "get") == 0 || strcmp(sub, "show") == 0)
+    if (strcmp(sub, "get") == 0)
         return config_get(c, &t, argc, argv);
     if (strcmp(sub, "set") == 0)
         return config_set(c, &t, argc, argv);
     if (strcmp(sub, "unset") == 0)
         return config_unset(c, &t, argc, argv);
-    fprintf(stderr, "swarm-cli config: unknown action '%s' (get, set, unset)\n", sub);
+    fprintf(stderr, "swarm-cli config: unknown action '%s' (get, show, set, unset, layers, layer)\n",
+            sub);
     return EXIT_USAGE;
 }
 
@@ -327,11 +601,13 @@ int cmd_scale(struct cli *c, int argc, char **argv)
     if (!wait)
         return EXIT_OK;
     long long last = -1, assigned;
-    int64_t last_change = cs_mono_ms();
+    int64_t last_change = cs_mono_ms(), t0 = cs_mono_ms();
     for (;;) {
         long long conn = connected_now(c, &assigned);
         if (conn != last) {
-            printf("scale: %lld/%lld connected (%lld assigned)\n", conn, (long long)size, assigned);
+            double s = (double)(cs_mono_ms() - t0) / 1000.0;
+            printf("scale: %lld/%lld connected (%lld assigned), %.1f s\n", conn, (long long)size,
+                   assigned, s);
             fflush(stdout);
             last = conn;
             last_change = cs_mono_ms();

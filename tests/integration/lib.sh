@@ -182,8 +182,10 @@ setup_fleet() {
   rcli HSET "$NS:fleet" size "$size" "$@" >/dev/null
 }
 
+# start_coordinator [SUFFIX [more flags]]: id coord$SUFFIX, log coordinator$SUFFIX.log.
 start_coordinator() {
-  spawn "$T/coordinator${1:-}.log" "$CS_BIN/swarm-coordinator" --tick-ms 200 --id "coord${1:-}"
+  local sfx=${1:-}; shift $(($# > 0 ? 1 : 0))
+  spawn "$T/coordinator$sfx.log" "$CS_BIN/swarm-coordinator" --tick-ms 200 --id "coord$sfx" "$@"
 }
 
 # start_agent NAME WORKERS MAX_CHARGERS [more flags]: its process group id is in LAST_PGID.

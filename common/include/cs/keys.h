@@ -18,6 +18,8 @@ enum cs_key {
     K_TS,          /* stream: fleet totals over time */
     K_COORDINATOR, /* string + PX: leader lock */
     K_CATALOG,     /* hash: user-defined message types, name -> JSON template */
+    K_LAYERS,      /* zset: config layer names, score = order (higher wins) */
+    K_LAYER,       /* hash: one layer's config and its _select selector (arg: name) */
     CH_CMD,        /* channel: broadcast commands */
     CH_CMD_W,      /* channel: one worker's commands (arg: worker) */
     CH_REPLY,      /* channel: replies */
@@ -33,5 +35,7 @@ const char *cs_key(char *out, const char *ns, enum cs_key k, const char *arg);
 
 /* Field of K_ASSIGN holding the assignment epoch (worker names never start with '_'). */
 #define CS_ASSIGN_EPOCH_FIELD "_epoch"
+/* Field of a K_LAYER hash holding the layer's selector (config keys never start with '_'). */
+#define CS_LAYER_SELECT_FIELD "_select"
 
 #endif

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Planned moves never put two MQTT clients with one ID on the broker: a second agent joins
+# (half of the first one's chargers move), the fleet shrinks to 100 and grows back to 200.
+# The broker logs "Client <id> already connected, closing old connection." whenever it kicks
+# a session for a duplicate ID; a deliberate duplicate first proves the detector sees it.
+source "$(dirname "$0")/lib.sh"
+
+start_redis
+start_mosquitto
+setup_fleet 200
+mqtt_sub 'chargers/+/up/BootNotification' "$T/boot.txt"
+start_coordinator
+start_agent a1 2 100
+wait_for "200 chargers connected on a1" 30 connected_is 200
+
+# "worker ranges" lines of {ns}:assign, sorted, without _epoch.
+assignment() { rcli --raw HGETALL "$NS:assign" | paste - - | grep -v '^_epoch' | sort; }
+# Expands "1-3,7" to one index a line.
+expand() { tr ',' '\n' | awk -F- 'NF==1 && $1 != "" {print $1} NF==2 {for (i = $1; i <= $2; i++) print i}'; }
+id_of() { printf 'CP-%06d' "$1"; }
+kicks() { grep -c "already connected" "$T/mosquitto.log" || true; }
+# chargers/workers: "name chargers connected" for every live worker.
+workers_are() {
+  local a want=$1
+  a=$(cli --json status) || return 1
+  [ "$(jq -r '[.workers[] | "\(.name)=\(.chargers)/\(.connected)"] | sort | join(" ")' <<<"$a")" = "$want" ]
+}
+# Every charger of the assignment has state owner = its worker and connected = 1; every index
+# in 1..MAX outside it has connected = 0.
+state_matches_assignment() {
+  local max=$1 w r i bad=0
+  : >"$T/owners.want"
+  while IFS=$'\t' read -r w r; do
+    echo "$r" | expand | while read -r i; do echo "$(id_of "$i") $w 1"; done >>"$T/owners.want"
+  done < <(assignment)
+  for i in $(seq 1 "$max"); do
+    id=$(id_of "$i")
+    grep -q "^$id " "$T/owners.want" || echo "$id  0" >>"$T/owners.want"
+  done
+  sort -o "$T/owners.want" "$T/owners.want"
+  for i in $(seq 1 "$max"); do
+    id=$(id_of "$i")
+    echo "$id $(rcli --raw HMGET "$NS:state:$id" owner connected | paste -sd' ')"
+  done | sort >"$T/owners.got"
+  diff "$T/owners.want" "$T/owners.got" >"$T/owners.diff"
+}
+
+# --- the detector: a deliberate duplicate ID is seen, and the charger comes back --------------
+[ "$(kicks)" -eq 0 ] || fail "the broker kicked a client before the test began"
+lost_before=$(rcli --raw HGET "$NS:stats:a1.w0" conn_lost)
+mosquitto_sub -p "$MQTT_PORT" -i CP-000001 -t cs/probe -E
+kicked() { grep -q "Client CP-000001 already connected, closing old connection." "$T/mosquitto.log"; }
+wait_for "the broker to log the deliberate duplicate CP-000001" 5 kicked
+back() {
+  [ "$(rcli --raw HGET "$NS:stats:a1.w0" conn_lost)" -gt "${lost_before:-0}" ] &&
+    [ "$(rcli --raw HGET "$NS:state:CP-000001" link)" = up ] &&
+    [ "$(grep -E "as CP-000001 |already connected" "$T/mosquitto.log" | tail -1 | grep -c "as CP-000001 ")" = 1 ]
+}
+wait_for "CP-000001 to notice and reconnect" 15 back
+wait_for "200 chargers connected" 10 connected_is 200
+log "detector ok: the deliberate duplicate was logged ('$(grep -m1 "already connected" "$T/mosquitto.log" | cut -d' ' -f2-)'), CP-000001 reconnected"
+kicks0=$(kicks)
+log_mark=$(wc -l <"$T/mosquitto.log")
+
+# --- a second agent joins: a1 gives up half -------------------------------------------------
+start_agent a2 2 100
+t_join=$(now_ms)
+wait_for "50 chargers on each of 4 workers, all connected" 30 workers_are "a1.w0=50/50 a1.w1=50/50 a2.w0=50/50 a2.w1=50/50"
+wait_for "200 chargers connected" 5 connected_is 200
+log "rebalanced in $(( $(now_ms) - t_join )) ms: $(assignment | tr '\t\n' '= ')"
+[ "$(assignment | awk '$1 ~ /^a1\./ {print $2}' | paste -sd,)" = "1-50,101-150" ] || fail "a1 keeps $(assignment | awk '$1 ~ /^a1\./' | tr '\n' ' ')"
+moved=$(assignment | awk '$1 ~ /^a2\./ {print $2}' | paste -sd, | expand | sort -n)
+[ "$(echo "$moved" | wc -l)" -eq 100 ] && [ "$(echo "$moved" | head -1)" = 51 ] || fail "a2 holds $(assignment | awk '$1 ~ /^a2\./' | tr '\n' ' ')"
+[ "$(kicks)" -eq "$kicks0" ] || fail "duplicate client IDs during the handover: $(grep "already connected" "$T/mosquitto.log" | tail -n +"$((kicks0 + 1))" | head -5)"
+wait_for "state owners and connected match the assignment" 5 state_matches_assignment 200
+
+# Every moved charger: the broker saw it disconnect cleanly from a1 before it connected from a2.
+tail -n +"$((log_mark + 1))" "$T/mosquitto.log" >"$T/mosq.handover"
+bad=0
+for i in $moved; do
+  id=$(id_of "$i")
+  seq=$(grep -E "as $id |Client $id " "$T/mosq.handover" | sed -E 's/^[0-9]+: //; s/ from [0-9.:]+//; s/ \(p2.*//' | paste -sd'|')
+  if [ "$seq" != "Client $id disconnected.|New client connected as $id" ]; then
+    bad=$((bad + 1))
+    [ $bad -le 5 ] && echo "  $id: $seq"
+  fi
+done
+[ $bad -eq 0 ] || fail "$bad moved chargers did not go 'disconnected' then 'connected' once each"
+unmoved=$(grep -cE "as CP-0000(0[2-9]|[1-4][0-9]|50) |as CP-0001([0-4][0-9]|50) " "$T/mosq.handover" || true)
+[ "$unmoved" -eq 0 ] || fail "$unmoved connects of chargers that stayed on a1"
+# BootNotifications: one more for each moved charger, none for those that stayed.
+boots() { mqtt_lines "$T/boot.txt" | awk -v t="chargers/$1/up/BootNotification" '$2 == t' | wc -l; }
+wait_eval "a second BootNotification from each moved charger" 10 '[ "$(mqtt_lines "$T/boot.txt" | wc -l)" -ge 301 ]'
+for i in 2 50 51 100 101 150 151 200; do
+  want=1
+  echo "$moved" | grep -qx "$i" && want=2
+  [ "$(boots "$(id_of "$i")")" -eq "$want" ] || fail "$(id_of "$i") booted $(boots "$(id_of "$i")") times, want $want"
+done
+[ "$(mqtt_lines "$T/boot.txt" | wc -l)" -eq 301 ] || fail "$(mqtt_lines "$T/boot.txt" | wc -l) BootNotifications, want 301 (200 + 100 moved + CP-000001 again)"
+log "handover: 100 chargers moved a1 -> a2, each 'disconnected' then 'connected' once in the broker log, 0 duplicate IDs, owners in {ns}:state match {ns}:assign"
+
+# --- scale down to 100: chargers 101..200 leave cleanly ----------------------------------------
+log_mark=$(wc -l <"$T/mosquitto.log")
+cli scale 100 >/dev/null
+wait_for "25 chargers on each of 4 workers, all connected" 30 workers_are "a1.w0=25/25 a1.w1=25/25 a2.w0=25/25 a2.w1=25/25"
+wait_for "100 chargers connected" 5 connected_is 100
+gone_clean() {
+  local i
+  for i in $(seq 101 200); do
+    [ "$(rcli --raw HMGET "$NS:state:$(id_of "$i")" connected owner | paste -sd/)" = "0/" ] || return 1
+  done
+}
+wait_for "chargers 101..200 saved as connected=0 with no owner" 5 gone_clean
+wait_for "state owners and connected match the assignment" 5 state_matches_assignment 200
+tail -n +"$((log_mark + 1))" "$T/mosquitto.log" >"$T/mosq.down"
+clean=$(grep -cE "Client CP-0001(0[1-9]|[1-9][0-9]) disconnected\.|Client CP-000200 disconnected\." "$T/mosq.down" || true)
+[ "$clean" -eq 100 ] || fail "$clean of chargers 101..200 sent a clean DISCONNECT, want 100"
+unclean=$(grep -cE "Client CP-[0-9]+ (closed its connection|has exceeded the timeout)|Socket error on client CP-" "$T/mosq.down" || true)
+[ "$unclean" -eq 0 ] || fail "$unclean unclean disconnects while scaling down"
+[ "$(kicks)" -eq "$kicks0" ] || fail "duplicate client IDs while scaling down"
+log "scale 100: 101..200 disconnected cleanly (state connected=0), $(grep -c "New client connected" "$T/mosq.down") chargers moved to rebalance, $(assignment | tr '\t\n' '= ')"
+
+# --- and back to 200 ----------------------------------------------------------------------------
+cli scale 200 >/dev/null
+wait_for "50 chargers on each of 4 workers, all connected" 30 workers_are "a1.w0=50/50 a1.w1=50/50 a2.w0=50/50 a2.w1=50/50"
+wait_for "200 chargers connected" 5 connected_is 200
+wait_for "state owners and connected match the assignment" 5 state_matches_assignment 200
+[ "$(kicks)" -eq "$kicks0" ] || fail "duplicate client IDs while scaling up: $(grep "already connected" "$T/mosquitto.log" | tail -n +"$((kicks0 + 1))" | head -5)"
+all=$(rcli --raw HGETALL "$NS:assign" | paste - - | grep -v '^_epoch' | cut -f2 | paste -sd, | expand | sort -n)
+[ "$(echo "$all" | wc -l)" -eq 200 ] && [ "$(echo "$all" | uniq | wc -l)" -eq 200 ] || fail "the assignment does not cover 1..200 once"
+log "ok: join, scale down and up without a duplicate client ID ($(kicks) kick in the broker log: the deliberate one); $(assignment | tr '\t\n' '= ')"
