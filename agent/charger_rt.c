@@ -378,6 +378,9 @@ static void restore_state(struct charger_rt *ch, const struct kvlist *st)
     }
     if (kv_get(st, "last_local_tx") && cs_parse_i64(kv_get(st, "last_local_tx"), INT32_MIN, 0, &v))
         ch->m.last_local_tx = (int32_t)v;
+    /* A charger released on purpose leaves owner empty; otherwise its worker died with it. */
+    const char *owner = kv_get(st, "owner");
+    ch->crashed = owner && *owner;
     charger_set_max_kw(&ch->m, crt_cfg(ch)->max_kw, cs_now_ms());
 }
 
@@ -528,7 +531,7 @@ static void pump(struct charger_rt *ch)
                 w->st.out_by_type[m->type]++;
             else if (m->type == MSG__COUNT)
                 w->st.out_custom++;
-            else
+            else if (m->type == -1)
                 w->st.out_answers++;
         } else {
             w->st.publish_errors++;
@@ -562,6 +565,18 @@ int crt_publish(struct charger_rt *ch, const char *topic, char *payload, size_t 
     q->qos = crt_cfg(ch)->qos;
     q->type = type;
     ch->qn++;
+    if (ch->dup_next && type >= 0 && ch->qn < OUTQ_CAP) {
+        /* Chaos: this message goes out twice, byte for byte (same message id). */
+        struct outmsg *d = &ch->q[(ch->qh + ch->qn) % OUTQ_CAP];
+        d->topic = cs_strdup(topic);
+        d->payload = cs_strndup(payload, len);
+        d->len = len;
+        d->qos = q->qos;
+        d->type = type;
+        ch->qn++;
+        ch->dup_next = false;
+        w->st.duplicated++;
+    }
     pump(ch);
     return CS_OK;
 }
@@ -574,6 +589,54 @@ int crt_topic(struct charger_rt *ch, const char *tmpl, const char *msg, struct b
     const struct tmpl_var vars[] = {
         {"id", ch->m.id}, {"index", idx}, {"msg", msg ? msg : ""}, {"worker", ch->w->name}};
     return tmpl_render(tmpl, vars, ARRAY_SIZE(vars), out, err);
+}
+
+/* ---- chaos ------------------------------------------------------------------------------------ */
+
+static const char *const garble_kinds[] = {"truncated", "notjson", "wrongtype", "empty", "binary"};
+
+bool crt_garble_kind_valid(const char *kind)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(garble_kinds); i++)
+        if (strcmp(garble_kinds[i], kind) == 0)
+            return true;
+    return false;
+}
+
+int crt_garble(struct charger_rt *ch, const char *kind, const char *msg, struct cs_error *err)
+{
+    if (ch->link != LINK_UP)
+        return cs_error_set(err, CS_ERR_STATE, "%s: not connected (%s)", ch->m.id,
+                            link_state_name(ch->link));
+    char uid[37];
+    struct buf frame = BUF_INIT, topic = BUF_INIT;
+    cs_uuid4(&ch->w->rng, uid);
+    kind = kind ? kind : "truncated";
+    if (strcmp(kind, "truncated") == 0)
+        buf_printf(&frame, "[2,\"%s\",\"Heartbeat\",{", uid);
+    else if (strcmp(kind, "notjson") == 0)
+        buf_printf(&frame, "this is not OCPP %s", uid);
+    else if (strcmp(kind, "wrongtype") == 0)
+        buf_printf(&frame, "[\"2\",%s,42,[]]", "17");
+    else if (strcmp(kind, "binary") == 0)
+        buf_append(&frame, "\x00\xff\xfe\x01[2,", 8);
+    int rc = crt_topic(ch, crt_cfg(ch)->topic_up, msg ? msg : "Heartbeat", &topic, err);
+    if (rc == CS_OK) {
+        size_t len = frame.len;
+        rc = crt_publish(ch, buf_cstr(&topic), buf_detach(&frame), len, -2, err);
+        if (rc == CS_OK)
+            ch->w->st.garbled++;
+    }
+    buf_free(&frame);
+    buf_free(&topic);
+    return rc;
+}
+
+int crt_dup_next(struct charger_rt *ch, struct cs_error *err)
+{
+    (void)err;
+    ch->dup_next = true;
+    return CS_OK;
 }
 
 /* ---- link ---------------------------------------------------------------------------------- */
@@ -830,6 +893,17 @@ void crt_drop_link(struct charger_rt *ch, bool graceful, bool reconnect)
         want_connect(ch);
 }
 
+int crt_storm(struct charger_rt *ch, struct cs_error *err)
+{
+    if (ch->link != LINK_UP && ch->link != LINK_BACKOFF && ch->link != LINK_QUEUED)
+        return cs_error_set(err, CS_ERR_STATE, "%s: not connected (%s)", ch->m.id,
+                            link_state_name(ch->link));
+    crt_drop_link(ch, false, false);
+    ch->attempt = 0;
+    connect_now(ch); /* no ramp token: everyone selected at once */
+    return CS_OK;
+}
+
 static void on_connected(struct charger_rt *ch)
 {
     struct buf topic = BUF_INIT;
@@ -984,8 +1058,7 @@ void crt_release(struct charger_rt *ch)
     ch->releasing = true;
     ch->reconnect_after = false;
     evtimer_del(ch->retry_ev);
-    if (ch->link == LINK_UP)
-        crt_save_state(ch); /* connected=0, owner="" */
+    crt_save_state(ch); /* connected=0, owner="": a planned move, not a crash */
     if (ch->link == LINK_UP || ch->link == LINK_CONNECTING)
         start_close(ch);
     else if (ch->link != LINK_CLOSING)

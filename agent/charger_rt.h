@@ -72,6 +72,8 @@ struct charger_rt {
     bool force_boot;      /* send BootNotification on the next connect whatever the config */
     bool booted;          /* BootNotification sent since it was assigned */
     bool paused;
+    bool dup_next; /* chaos: publish the next message twice */
+    bool crashed;  /* its state says the previous owner died (not a planned move) */
     bool loaded_cfg, loaded_state;
     int attempt; /* consecutive failed connects */
     struct event *hb_ev, *meter_ev, *retry_ev;
@@ -153,6 +155,12 @@ void crt_connect_soon(struct charger_rt *ch);
 int crt_heartbeat_s(const struct charger_rt *ch);
 /* Re-arms the heartbeat timer after its period changed. */
 void crt_reschedule_heartbeat(struct charger_rt *ch);
+
+/* Chaos: a malformed frame, the next message twice, a reconnect without the ramp. */
+bool crt_garble_kind_valid(const char *kind);
+int crt_garble(struct charger_rt *ch, const char *kind, const char *msg, struct cs_error *err);
+int crt_dup_next(struct charger_rt *ch, struct cs_error *err);
+int crt_storm(struct charger_rt *ch, struct cs_error *err);
 
 /* Worker plumbing. */
 void crt_setup(struct worker *w); /* creates the ramp timer */

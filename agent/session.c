@@ -727,6 +727,21 @@ void session_on_connected(struct charger_rt *ch)
     } else {
         ch->boot_accepted = true;
     }
+    if (ch->crashed) {
+        /* Taken over from a worker that died: the transactions it left open end as a real
+         * charger's would after a power cut (unless on_takeover=resume). */
+        ch->crashed = false;
+        if (strcmp(c->on_takeover, "stop") == 0) {
+            for (int i = 1; i <= ch->m.nconn; i++) {
+                if (!ch->m.conn[i].tx_active)
+                    continue;
+                log_info("%s: transaction %d of connector %d ends after the takeover (PowerLoss)",
+                         ch->m.id, (int)ch->m.conn[i].tx.id, i);
+                apply_event(ch, i, CE_STOP, SR_POWER_LOSS, NULL);
+            }
+            crt_save_state(ch);
+        }
+    }
     if (ch->fw.report_installed) {
         struct msg_ctx x;
         ch->fw.report_installed = false;

@@ -574,6 +574,8 @@ static void on_lease_timer(evutil_socket_t fd, short what, void *privdata)
 
 struct result {
     uint64_t matched, done;
+    int64_t run;          /* scheduled commands: which run this is */
+    int64_t scheduled_ms; /* the first run of a command just scheduled */
     int nerr;
     uint64_t more_err;
     struct buf errs; /* JSON array items */
@@ -623,6 +625,12 @@ static void send_reply(struct worker *w, const char *id, const char *verb, struc
     jw_kint(&j, "done", (int64_t)r->done);
     jw_key(&j, "errors");
     jw_raw(&j, r->errs.s, r->errs.len);
+    if (r->run)
+        jw_kint(&j, "run", r->run);
+    if (r->scheduled_ms) {
+        char at[32];
+        jw_kstr(&j, "scheduled", cs_fmt_iso8601(at, sizeof(at), r->scheduled_ms));
+    }
     jw_kdouble(&j, "ms", (double)(cs_mono_us() - t0_us) / 1000.0, 3);
     if (ts_ms)
         jw_kint(&j, "lag_ms", cs_now_ms() - ts_ms);
@@ -926,6 +934,39 @@ static void h_assign(struct worker *w, const struct cmd *c, const struct sel *s,
     rset_free(&set);
 }
 
+struct chaos_arg {
+    const char *kind;
+    const char *msg;
+};
+
+static int act_chaos(struct charger_rt *ch, const struct cmd *c, void *arg, struct cs_error *err)
+{
+    struct chaos_arg *a = arg;
+    switch (c->def->verb) {
+    case CMD_GARBLE: return crt_garble(ch, a->kind, a->msg, err);
+    case CMD_DUP: return crt_dup_next(ch, err);
+    case CMD_STORM: return crt_storm(ch, err);
+    default: return cs_error_set(err, CS_ERR_INVAL, "not a chaos verb");
+    }
+}
+
+static void h_chaos(struct worker *w, const struct cmd *c, const struct sel *s, struct result *r)
+{
+    struct chaos_arg a = {kv_get(&c->args, "kind"), kv_get(&c->args, "msg")};
+    if (a.kind && !crt_garble_kind_valid(a.kind)) {
+        char msg[160];
+        snprintf(msg, sizeof(msg),
+                 "garble: unknown kind '%.40s' (truncated, notjson, wrongtype, empty, binary)",
+                 a.kind);
+        res_error(r, msg);
+        return;
+    }
+    for_selected(w, c, s, r, act_chaos, &a);
+}
+
+static void h_cancel(struct worker *w, const struct cmd *c, const struct sel *s,
+                     struct result *r);
+
 /* Dispatch, indexed by verb: the table in cmd.c is the single list of verbs. */
 static cmd_handler_fn *const handlers[] = {
     [CMD_TRIGGER] = h_trigger, [CMD_START] = h_session,  [CMD_STOP] = h_session,
@@ -933,20 +974,195 @@ static cmd_handler_fn *const handlers[] = {
     [CMD_CLEAR] = h_session,   [CMD_REBOOT] = h_session, [CMD_OFFLINE] = h_session,
     [CMD_ONLINE] = h_session,  [CMD_STATUS] = h_status,  [CMD_PAUSE] = h_pause,
     [CMD_RESUME] = h_pause,    [CMD_RELOAD] = h_reload,  [CMD_PING] = h_ping,
-    [CMD_ASSIGN] = h_assign,
+    [CMD_CANCEL] = h_cancel,   [CMD_GARBLE] = h_chaos,   [CMD_DUP] = h_chaos,
+    [CMD_STORM] = h_chaos,     [CMD_ASSIGN] = h_assign,
 };
 _Static_assert(ARRAY_SIZE(handlers) == CMD__COUNT, "a verb has no handler");
+
+/* Every row of the command table has a handler (checked once at start). */
+static bool handlers_complete(void)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(handlers); i++)
+        if (!handlers[i])
+            return false;
+    return true;
+}
+
+/* ---- scheduled commands -------------------------------------------------------------------- */
+
+struct sched {
+    struct sched *next;
+    struct worker *w;
+    char id[CMD_ID_MAX + 1];
+    char *text;         /* the command without its scheduling, JSON form */
+    int64_t next_ms;    /* wall clock of the next run */
+    int64_t every_ms;
+    int64_t remaining;  /* runs left; -1 = until cancelled */
+    int64_t runs;
+    struct event *ev;
+};
+
+static void execute(struct worker *w, struct cmd *c, int64_t t0, int64_t run);
+
+static void sched_free(struct sched *s)
+{
+    event_free(s->ev);
+    cs_free(s->text);
+    cs_free(s);
+}
+
+static void sched_unlink(struct worker *w, struct sched *s)
+{
+    for (struct sched **pp = &w->scheds; *pp; pp = &(*pp)->next)
+        if (*pp == s) {
+            *pp = s->next;
+            return;
+        }
+}
+
+static void sched_arm(struct sched *s)
+{
+    int64_t left = s->next_ms - cs_now_ms();
+    if (left < 0)
+        left = 0;
+    struct timeval tv = {left / 1000, (left % 1000) * 1000};
+    evtimer_add(s->ev, &tv);
+}
+
+static void on_sched_timer(evutil_socket_t fd, short what, void *privdata)
+{
+    (void)fd;
+    (void)what;
+    struct sched *s = privdata;
+    struct worker *w = s->w;
+    struct cmd c;
+    struct cs_error err;
+    if (cmd_parse(s->text, strlen(s->text), &c, &err) == CS_OK) {
+        s->runs++;
+        execute(w, &c, cs_mono_us(), s->runs);
+        cmd_free(&c);
+    }
+    if (s->remaining > 0)
+        s->remaining--;
+    if (s->every_ms && s->remaining != 0 && !w->stopping) {
+        /* Keep the cadence; runs missed while the loop was busy are skipped, not bunched. */
+        int64_t now = cs_now_ms();
+        do
+            s->next_ms += s->every_ms;
+        while (s->next_ms <= now);
+        sched_arm(s);
+        return;
+    }
+    sched_unlink(w, s);
+    sched_free(s);
+}
+
+static void schedule_command(struct worker *w, struct cmd *c, struct result *r)
+{
+    struct sched *s = cs_calloc(1, sizeof(*s));
+    struct buf text = BUF_INIT;
+    s->w = w;
+    cs_strlcpy(s->id, c->id, sizeof(s->id));
+    s->next_ms = c->at_ms ? c->at_ms : cs_now_ms() + c->in_ms + (c->in_ms ? 0 : c->every_ms);
+    s->every_ms = c->every_ms;
+    s->remaining = c->every_ms ? (c->count ? c->count : -1) : 1;
+    c->at_ms = c->in_ms = c->every_ms = c->count = 0;
+    c->log_id[0] = '\0';
+    cmd_to_json(c, &text);
+    s->text = buf_detach(&text);
+    s->ev = evtimer_new(w->base, on_sched_timer, s);
+    s->next = w->scheds;
+    w->scheds = s;
+    sched_arm(s);
+    r->scheduled_ms = s->next_ms;
+}
+
+static void h_cancel(struct worker *w, const struct cmd *c, const struct sel *s, struct result *r)
+{
+    (void)s;
+    const char *id = cmd_pos(c, "cmd_id");
+    for (struct sched **pp = &w->scheds; *pp;) {
+        struct sched *x = *pp;
+        if (strcmp(x->id, id) == 0) {
+            *pp = x->next;
+            sched_free(x);
+            r->done++;
+        } else {
+            pp = &x->next;
+        }
+    }
+    r->matched = r->done;
+}
+
+/* ---- the command pipeline ------------------------------------------------------------------- */
+
+static bool seen_before(struct worker *w, const char *id)
+{
+    if (!id[0])
+        return false; /* no id (plain redis-cli): at-most-once, nothing to recognise */
+    for (unsigned i = 0; i < ARRAY_SIZE(w->recent); i++)
+        if (strcmp(w->recent[i], id) == 0)
+            return true;
+    cs_strlcpy(w->recent[w->recent_pos], id, sizeof(w->recent[0]));
+    w->recent_pos = (w->recent_pos + 1) % ARRAY_SIZE(w->recent);
+    return false;
+}
+
+/* Stream ids "ms-seq" compared as numbers. */
+static int log_cmp(const char *a, const char *b)
+{
+    unsigned long long am = 0, as = 0, bm = 0, bs = 0;
+    sscanf(a, "%llu-%llu", &am, &as);
+    sscanf(b, "%llu-%llu", &bm, &bs);
+    return am != bm ? (am < bm ? -1 : 1) : as != bs ? (as < bs ? -1 : 1) : 0;
+}
+
+static void note_log(struct worker *w, const char *log_id)
+{
+    if (log_id[0] && (!w->log_seen[0] || log_cmp(log_id, w->log_seen) > 0))
+        cs_strlcpy(w->log_seen, log_id, sizeof(w->log_seen));
+}
+
+static void execute(struct worker *w, struct cmd *c, int64_t t0, int64_t run)
+{
+    struct cs_error err;
+    struct result r;
+    res_init(&r);
+    r.run = run;
+    struct sel *s = NULL;
+    if (c->def->flags & CMD_F_SEL) {
+        s = sel_parse(c->select, &w->idf, &err);
+        if (!s) {
+            w->st.cmd_errors++;
+            res_error(&r, err.msg);
+            send_reply(w, c->id, c->def->name, &r, t0, c->ts_ms);
+            goto out;
+        }
+        sel_prepare(s, (uint32_t)w->fleet.size, (uint64_t)w->fleet.seed);
+    }
+    handlers[c->def->verb](w, c, s, &r);
+    if (r.nerr)
+        w->st.cmd_errors++;
+    if (c->ts_ms && !run) {
+        int64_t lag = cs_now_ms() - c->ts_ms;
+        hist_add(&w->st.cmd_us, lag > 0 ? (uint64_t)lag * 1000 : 0);
+    }
+    send_reply(w, c->id, c->def->name, &r, t0, run ? 0 : c->ts_ms);
+out:
+    sel_free(s);
+    buf_free(&r.errs);
+}
 
 static void handle_command(struct worker *w, const char *payload, size_t len)
 {
     int64_t t0 = cs_mono_us();
     struct cmd c;
     struct cs_error err;
-    struct result r;
-    res_init(&r);
     w->st.cmds++;
     if (cmd_parse(payload, len, &c, &err) != CS_OK) {
+        struct result r;
         char id[CMD_ID_MAX + 1];
+        res_init(&r);
         cmd_salvage_id(payload, len, id);
         w->st.cmd_errors++;
         res_error(&r, err.msg);
@@ -956,30 +1172,94 @@ static void handle_command(struct worker *w, const char *payload, size_t len)
         buf_free(&r.errs);
         return;
     }
-    struct sel *s = NULL;
-    if (c.def->flags & CMD_F_SEL) {
-        s = sel_parse(c.select, &w->idf, &err);
-        if (s)
-            sel_prepare(s, (uint32_t)w->fleet.size, (uint64_t)w->fleet.seed);
-        if (!s) {
-            w->st.cmd_errors++;
-            res_error(&r, err.msg);
-            send_reply(w, c.id, c.def->name, &r, t0, c.ts_ms);
-            goto out;
-        }
+    note_log(w, c.log_id);
+    if (seen_before(w, c.id)) {
+        /* Redelivered (command log catch-up, or sent twice): handled once, answered once. */
+        w->st.cmd_duplicates++;
+        cmd_free(&c);
+        return;
     }
-    handlers[c.def->verb](w, &c, s, &r);
-    if (r.nerr)
-        w->st.cmd_errors++;
-    if (c.ts_ms) {
-        int64_t lag = cs_now_ms() - c.ts_ms;
-        hist_add(&w->st.cmd_us, lag > 0 ? (uint64_t)lag * 1000 : 0);
+    if (cmd_scheduled(&c)) {
+        struct result r;
+        res_init(&r);
+        struct sel *s = NULL;
+        if (c.def->flags & CMD_F_SEL && !(s = sel_parse(c.select, &w->idf, &err)))
+            res_error(&r, err.msg); /* refused now rather than failing at every run */
+        else
+            schedule_command(w, &c, &r);
+        sel_free(s);
+        send_reply(w, c.id, c.def->name, &r, t0, c.ts_ms);
+        buf_free(&r.errs);
+        cmd_free(&c);
+        return;
     }
-    send_reply(w, c.id, c.def->name, &r, t0, c.ts_ms);
-out:
-    sel_free(s);
+    execute(w, &c, t0, 0);
     cmd_free(&c);
-    buf_free(&r.errs);
+}
+
+/* ---- the command log: catching up after a lost Redis connection -------------------------- */
+
+static void on_log_tail(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    (void)privdata;
+    struct worker *w = rds_privdata(r);
+    if (!rds_reply_ok(reply))
+        return;
+    /* Start from the end: what was issued before this worker existed is not its business. */
+    const char *id = rds_reply_str(rds_reply_at(rds_reply_at(reply, 0), 0), NULL);
+    if (!w->log_seen[0])
+        cs_strlcpy(w->log_seen, id ? id : "0-0", sizeof(w->log_seen));
+}
+
+static void catch_up(struct worker *w);
+
+static void on_log_range(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    (void)privdata;
+    struct worker *w = rds_privdata(r);
+    w->log_catching_up = false;
+    if (!rds_reply_ok(reply))
+        return;
+    size_t n = rds_reply_len(reply);
+    for (size_t i = 0; i < n; i++) {
+        const struct rds_reply *e = rds_reply_at(reply, i);
+        const char *id = rds_reply_str(rds_reply_at(e, 0), NULL);
+        struct kvlist f = KVLIST_INIT;
+        rds_reply_kv(rds_reply_at(e, 1), &f);
+        const char *to = kv_get(&f, "to"), *cmd = kv_get(&f, "cmd");
+        bool mine = !to || strcmp(to, "*") == 0;
+        for (const char *p = to; !mine && p && *p;) {
+            size_t l = strcspn(p, ",");
+            mine = l == strlen(w->name) && strncmp(p, w->name, l) == 0;
+            p += l + (p[l] == ',');
+        }
+        if (id)
+            note_log(w, id);
+        if (mine && cmd) {
+            w->st.cmds_caught_up++;
+            handle_command(w, cmd, strlen(cmd));
+        }
+        kv_free(&f);
+    }
+    if (n == 200)
+        catch_up(w); /* more to read */
+}
+
+/* Reads the command log from the last entry seen: commands published while this worker could
+ * not hear them run now (their ids make a second delivery harmless). */
+static void catch_up(struct worker *w)
+{
+    char k[CS_KEY_MAX], from[40];
+    if (w->log_catching_up)
+        return;
+    worker_key(w, k, K_CMDLOG, NULL);
+    if (!w->log_seen[0]) {
+        rds_cmd(w->rc, on_log_tail, NULL, "XREVRANGE %s + - COUNT 1", k);
+        return;
+    }
+    snprintf(from, sizeof(from), "(%s", w->log_seen);
+    w->log_catching_up =
+        rds_cmd(w->rc, on_log_range, NULL, "XRANGE %s %s + COUNT 200", k, from) == CS_OK;
 }
 
 /* ---- pub/sub ------------------------------------------------------------------------------ */
@@ -1066,6 +1346,7 @@ static void resync(struct worker *w)
     load_layers(w);
     reload_chargers(w);
     lease_refresh(w);
+    catch_up(w);
 }
 
 static void on_redis_state(struct rds *r, bool up, void *privdata)
@@ -1267,6 +1548,11 @@ int worker_main(const struct agent_opts *ao, int slot, int ready_fd)
     signal(SIGPIPE, SIG_IGN);
 
     w->started_ms = cs_now_ms();
+    if (!handlers_complete()) {
+        log_error("a command in the table has no handler");
+        cs_free(w);
+        return 1;
+    }
     cs_rng_seed(&w->rng, cs_seed_entropy() ^ (uint64_t)slot);
     cfg_defaults(&cfg_charger_schema, &w->base_cfg);
     cfg_defaults(&cfg_fleet_schema, &w->fleet);
@@ -1329,6 +1615,11 @@ out:
     kv_free(&w->fleet_rej);
     kv_free(&w->cfg_acc);
     kv_free(&w->cfg_rej);
+    while (w->scheds) {
+        struct sched *s = w->scheds;
+        w->scheds = s->next;
+        sched_free(s);
+    }
     free_catalog(w);
     kv_free(&w->catalog_rej);
     for (size_t i = 0; i < w->nlayers; i++)

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "cs/cfg.h"
+#include "cs/cmd.h"
 #include "cs/ids.h"
 #include "cs/keys.h"
 #include "cs/kv.h"
@@ -21,6 +22,7 @@ struct rds;
 struct charger_rt;
 struct jtmpl;
 struct sel;
+struct sched;
 
 /* A config layer: the fields it sets on the chargers its selector matches. */
 struct layer {
@@ -59,6 +61,13 @@ struct worker {
     struct charger_cfg base_cfg; /* built-in defaults + {ns}:cfg */
     struct kvlist cfg_acc, cfg_rej;
     bool fleet_loaded, cfg_loaded;
+
+    /* commands: scheduled ones, recently seen ids, the command log position */
+    struct sched *scheds;
+    char recent[512][CMD_ID_MAX + 1]; /* ids of commands already handled (redelivery) */
+    unsigned recent_pos;
+    char log_seen[32];                /* last {ns}:cmdlog entry handled, "" = not read yet */
+    bool log_catching_up;
 
     /* config layers ({ns}:layers), lowest order first */
     struct layer *layers;

@@ -12,6 +12,9 @@
 #include "cs/opts.h"
 #include "cs/rds.h"
 
+/* Entries kept in {ns}:cmdlog (approximately: MAXLEN ~). */
+#define CS_CMDLOG_MAX 100000
+
 /* Exit codes. */
 enum { EXIT_OK = 0, EXIT_ERRORS = 1, EXIT_USAGE = 2, EXIT_REDIS = 3 };
 
@@ -48,5 +51,7 @@ int cmd_config(struct cli *c, int argc, char **argv);
 int cmd_scale(struct cli *c, int argc, char **argv);
 int cmd_watch(struct cli *c, int argc, char **argv);
 int cmd_catalog(struct cli *c, int argc, char **argv);
+int cmd_replay(struct cli *c, int argc, char **argv);
+int cmd_completion(struct cli *c, int argc, char **argv);
 
 #endif

@@ -32,6 +32,9 @@ static const struct subcmd subcmds[] = {
     {"catalog", cmd_catalog, "catalog load FILE | list | show NAME | delete NAME",
      "user-defined message types (JSON templates)"},
     {"send", cmd_send, "send 'COMMAND LINE'", "publish any command line and wait for replies"},
+    {"replay", cmd_replay, "replay --from TIME [--to TIME] [--speed X]",
+     "send a recorded run's commands again ({ns}:cmdlog)"},
+    {"completion", cmd_completion, "completion bash", "shell completion script"},
     {"docs", cmd_docs, "docs commands|config", "print the generated reference (Markdown)"},
 };
 

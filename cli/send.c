@@ -10,6 +10,7 @@
 #include "cs/buf.h"
 #include "cs/keys.h"
 #include "cs/mem.h"
+#include "cs/rset.h"
 #include "cs/selector.h"
 #include "cs/util.h"
 
@@ -106,6 +107,37 @@ static void tally_reply(struct tally *t, cJSON *obj)
     }
 }
 
+/* Workers whose assignment intersects the selector's indexes, when the selector is only IDs
+ * and ranges; false (broadcast) otherwise. */
+static bool route(struct cli *c, const char *select, struct kvlist *owners)
+{
+    char k[CS_KEY_MAX];
+    struct rset want = RSET_INIT, have = RSET_INIT, both = RSET_INIT;
+    struct sel *s = sel_parse(select, &c->idf, NULL);
+    bool ok = s && sel_index_set(s, &want);
+    sel_free(s);
+    if (ok) {
+        struct kvlist assign = KVLIST_INIT;
+        struct rds_reply *r = rds_sync_cmd(c->r, "HGETALL %s", cli_key(c, k, K_ASSIGN, NULL));
+        rds_reply_kv(r, &assign);
+        rds_reply_free(r);
+        for (size_t i = 0; i < assign.n; i++) {
+            if (strcmp(assign.v[i].key, CS_ASSIGN_EPOCH_FIELD) == 0 ||
+                rset_parse(&have, assign.v[i].val, NULL) != CS_OK)
+                continue;
+            rset_intersect(&both, &want, &have);
+            if (!rset_empty(&both))
+                kv_set(owners, assign.v[i].key, "1");
+        }
+        kv_free(&assign);
+        ok = owners->n > 0;
+    }
+    rset_free(&want);
+    rset_free(&have);
+    rset_free(&both);
+    return ok;
+}
+
 int cli_send(struct cli *c, struct cmd *cmd, bool quiet)
 {
     char k[CS_KEY_MAX], rk[CS_KEY_MAX];
@@ -130,26 +162,64 @@ int cli_send(struct cli *c, struct cmd *cmd, bool quiet)
                  (unsigned long long)(cs_rng_next(&rng) & 0xffffffffULL));
     }
     cmd->ts_ms = cs_now_ms();
+
+    /* Routed when the selector names known chargers: only their owners get it. */
+    struct kvlist owners = KVLIST_INIT, live = KVLIST_INIT;
+    bool routed = cmd->select && route(c, cmd->select, &owners);
+    struct buf to = BUF_INIT;
+    if (routed)
+        for (size_t i = 0; i < owners.n; i++)
+            buf_printf(&to, "%s%s", i ? "," : "", owners.v[i].key);
+    else
+        buf_puts(&to, "*");
+
+    /* Logged first: a worker that misses the PUBLISH catches up from {ns}:cmdlog. */
     struct buf payload = BUF_INIT;
     cmd_to_json(cmd, &payload);
+    struct rds_reply *r = rds_sync_cmd(c->r, "XADD %s MAXLEN ~ %d * id %s cmd %b to %s",
+                                       cli_key(c, k, K_CMDLOG, NULL), CS_CMDLOG_MAX, cmd->id,
+                                       payload.s, payload.len, buf_cstr(&to));
+    const char *log_id = rds_reply_type(r) == RDS_STRING ? rds_reply_str(r, NULL) : NULL;
+    if (log_id) {
+        cs_strlcpy(cmd->log_id, log_id, sizeof(cmd->log_id));
+        buf_reset(&payload);
+        cmd_to_json(cmd, &payload);
+    } else if (!quiet) {
+        fprintf(stderr, "swarm-cli: not logged in %s (%s): delivery is at most once\n", k,
+                r ? rds_reply_str(r, NULL) : rds_sync_error(c->r));
+    }
+    rds_reply_free(r);
 
     /* Listen before publishing so no reply is missed. */
     struct rds_sync *sub = rds_sync_connect(&c->common.url, 3000, &err);
     if (!sub) {
         fprintf(stderr, "swarm-cli: %s\n", err.msg);
         buf_free(&payload);
+        buf_free(&to);
+        kv_free(&owners);
         return EXIT_REDIS;
     }
-    struct rds_reply *r = rds_sync_cmd(sub, "SUBSCRIBE %s", cli_key(c, rk, CH_REPLY, NULL));
-    rds_reply_free(r);
+    rds_reply_free(rds_sync_cmd(sub, "SUBSCRIBE %s", cli_key(c, rk, CH_REPLY, NULL)));
 
-    struct kvlist live = KVLIST_INIT;
     cli_live_workers(c, &live);
     int64_t t0 = cs_mono_ms();
-    r = rds_sync_cmd(c->r, "PUBLISH %s %b", cli_key(c, k, CH_CMD, NULL), payload.s, payload.len);
-    long long receivers = rds_reply_int(r);
-    rds_reply_free(r);
-    long long expect = (long long)live.n < receivers ? (long long)live.n : receivers;
+    long long expect = 0;
+    if (routed) {
+        for (size_t i = 0; i < owners.n; i++) {
+            if (!kv_get(&live, owners.v[i].key))
+                continue;
+            r = rds_sync_cmd(c->r, "PUBLISH %s %b", cli_key(c, k, CH_CMD_W, owners.v[i].key),
+                             payload.s, payload.len);
+            expect += rds_reply_int(r) > 0;
+            rds_reply_free(r);
+        }
+    } else {
+        r = rds_sync_cmd(c->r, "PUBLISH %s %b", cli_key(c, k, CH_CMD, NULL), payload.s,
+                         payload.len);
+        long long receivers = rds_reply_int(r);
+        rds_reply_free(r);
+        expect = (long long)live.n < receivers ? (long long)live.n : receivers;
+    }
 
     buf_init(&t.errors);
     t.replies = cJSON_CreateArray();
@@ -164,7 +234,9 @@ int cli_send(struct cli *c, struct cmd *cmd, bool quiet)
         if (kind && strcmp(kind, "message") == 0 && body) {
             cJSON *obj = cJSON_ParseWithLength(body, len);
             const cJSON *id = obj ? cJSON_GetObjectItemCaseSensitive(obj, "id") : NULL;
-            if (cJSON_IsString(id) && strcmp(id->valuestring, cmd->id) == 0) {
+            const cJSON *run = obj ? cJSON_GetObjectItemCaseSensitive(obj, "run") : NULL;
+            /* Runs of a scheduled command come later under the same id: not ours to count. */
+            if (cJSON_IsString(id) && strcmp(id->valuestring, cmd->id) == 0 && !run) {
                 tally_reply(&t, obj);
                 cJSON_AddItemToArray(t.replies, obj);
                 obj = NULL;
@@ -175,14 +247,15 @@ int cli_send(struct cli *c, struct cmd *cmd, bool quiet)
     }
     int64_t ms = cs_mono_ms() - t0;
 
-    if (expect == 0)
-        rc = EXIT_ERRORS;
-    if (t.nerr || t.replied < expect)
+    if (expect == 0 || t.nerr || t.replied < expect)
         rc = EXIT_ERRORS;
     if (c->json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "id", cmd->id);
         cJSON_AddStringToObject(o, "cmd", cmd->def->name);
+        cJSON_AddStringToObject(o, "to", buf_cstr(&to));
+        if (cmd->log_id[0])
+            cJSON_AddStringToObject(o, "log", cmd->log_id);
         cJSON_AddNumberToObject(o, "workers_expected", (double)expect);
         cJSON_AddNumberToObject(o, "workers_replied", t.replied);
         cJSON_AddNumberToObject(o, "matched", (double)t.matched);
@@ -196,14 +269,24 @@ int cli_send(struct cli *c, struct cmd *cmd, bool quiet)
         cJSON_free(s);
         cJSON_Delete(o);
     } else if (!quiet || rc != EXIT_OK) {
-        if (expect == 0)
+        if (expect == 0 && routed)
+            printf("%s: no live worker holds the selected chargers\n", cmd->def->name);
+        else if (expect == 0)
             printf("%s: no live workers are listening on %s\n", cmd->def->name,
                    cli_key(c, k, CH_CMD, NULL));
+        else if (cmd_scheduled(cmd) && cmd->every_ms)
+            printf("%s: scheduled on %d worker%s, repeating (stop it: swarm-cli cancel %s), %d "
+                   "error%s\n",
+                   cmd->def->name, t.replied, t.replied == 1 ? "" : "s", cmd->id, t.nerr,
+                   t.nerr == 1 ? "" : "s");
+        else if (cmd_scheduled(cmd))
+            printf("%s: scheduled on %d worker%s, %d error%s\n", cmd->def->name, t.replied,
+                   t.replied == 1 ? "" : "s", t.nerr, t.nerr == 1 ? "" : "s");
         else
-            printf("%s: %lld charger%s on %d worker%s, %lld done, %d error%s, %lld ms%s\n",
+            printf("%s: %lld charger%s on %d worker%s, %lld done, %d error%s, %lld ms\n",
                    cmd->def->name, t.matched, t.matched == 1 ? "" : "s", t.with_match,
                    t.with_match == 1 ? "" : "s", t.done, t.nerr, t.nerr == 1 ? "" : "s",
-                   (long long)ms, "");
+                   (long long)ms);
         if (t.replied < expect)
             printf("  only %d of %lld workers replied within %d ms\n", t.replied, expect,
                    c->timeout_ms);
@@ -214,6 +297,8 @@ int cli_send(struct cli *c, struct cmd *cmd, bool quiet)
     cJSON_Delete(t.replies);
     buf_free(&t.errors);
     buf_free(&payload);
+    buf_free(&to);
+    kv_free(&owners);
     kv_free(&live);
     rds_sync_free(sub);
     return rc;

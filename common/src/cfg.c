@@ -15,6 +15,7 @@ enum { CFG_F_TOPIC = 1 << 8 }; /* template used as an MQTT topic: no wildcards *
 #define NUM(st, field) offsetof(struct st, field), 0
 
 static const char *const profiles[] = {"ocpp16j", "json", NULL};
+static const char *const takeovers[] = {"stop", "resume", NULL};
 static const char *const measurand_names[] = {"Energy.Active.Import.Register", "Power.Active.Import",
                                               "Current.Import", "Voltage", "SoC", NULL};
 
@@ -111,6 +112,10 @@ static const struct cfg_def charger_defs[] = {
      CFG_APPLY_NOW,
      "Compresses simulated time: at 60 a one-hour session takes a minute (energy and arrival "
      "rates scale alike)."},
+    {"on_takeover", CFG_ENUM, F(charger_cfg, on_takeover), "stop", 1, 7, takeovers, NULL, NULL, 0,
+     CFG_APPLY_NEXT,
+     "A transaction open when the charger's worker died: stop (StopTransaction reason "
+     "PowerLoss once the new owner has it connected) or resume. Planned moves always resume."},
 };
 
 static const struct cfg_def fleet_defs[] = {

@@ -8,6 +8,7 @@
 
 #include "cs/cmd.h"
 #include "cs/mem.h"
+#include "cs/ocpp.h"
 #include "cs/util.h"
 
 static const struct cmd_key no_keys[] = {{NULL, NULL}};
@@ -67,6 +68,16 @@ static const struct cmd_key assign_keys[] = {
 
 static const struct cmd_key common_keys[] = {
     {"ts", "sender's wall clock in ms since the epoch (swarm-cli sets it; used for latency)"},
+    {"at", "run at this time: ISO-8601 (2026-11-28T10:00:00Z) or ms since the epoch"},
+    {"in", "run after this delay: 250ms, 30s, 5m, 2h"},
+    {"every", "repeat with this period (at least 100ms), until count runs or `cancel ID`"},
+    {"count", "number of runs with every= (default: until cancelled)"},
+    {NULL, NULL},
+};
+
+static const struct cmd_key garble_keys[] = {
+    {"kind", "truncated (default), notjson, wrongtype, empty or binary"},
+    {"msg", "message type whose topic carries it (default Heartbeat)"},
     {NULL, NULL},
 };
 
@@ -137,6 +148,22 @@ static const struct cmd_def table[] = {
                     "reload charger:CP-000042"},
     [CMD_PING] = {"ping", CMD_PING, 0, {NULL, NULL}, 0, no_keys, "ping",
                   "Every worker answers with the number of chargers it holds.", "ping"},
+    [CMD_CANCEL] = {"cancel", CMD_CANCEL, 0, {"cmd_id", NULL}, 1, no_keys, "cancel ID",
+                    "Cancel the scheduled or repeating command with this id on every worker.",
+                    "cancel hb-storm"},
+    [CMD_GARBLE] = {"garble", CMD_GARBLE, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0, garble_keys,
+                    "garble SEL [kind=K] [msg=M]",
+                    "Chaos: the selected chargers publish a malformed frame, to test the "
+                    "platform's input handling.",
+                    "garble CP-000042 kind=notjson"},
+    [CMD_DUP] = {"dup", CMD_DUP, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0, no_keys, "dup SEL",
+                 "Chaos: the next message of each selected charger goes out twice (same id).",
+                 "dup CP-00001?"},
+    [CMD_STORM] = {"storm", CMD_STORM, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0, no_keys,
+                   "storm SEL",
+                   "Chaos: the selected chargers drop their connections and reconnect all at "
+                   "once, bypassing the ramp (a reconnect storm for the platform).",
+                   "storm worker:lab-a.*"},
     [CMD_ASSIGN] = {"assign", CMD_ASSIGN, CMD_F_INTERNAL, {NULL, NULL}, 0, assign_keys,
                     "assign epoch=N ranges=R",
                     "Coordinator to one worker: the index ranges it owns from this epoch on.",
@@ -222,18 +249,42 @@ static int add_arg(struct cmd *c, const char *k, size_t kl, const char *v, size_
     if (vl > CMD_VALUE_MAX)
         return cs_error_set(err, CS_ERR_TOO_BIG, "%s: value of '%s' longer than %d", c->def->name,
                             key, CMD_VALUE_MAX);
-    if (strcmp(key, "ts") == 0) {
-        char tmp[32];
-        int64_t ts;
+    if (key_in(common_keys, key)) {
+        char tmp[64];
+        int64_t x;
         if (vl >= sizeof(tmp))
-            return cs_error_set(err, CS_ERR_PARSE, "%s: ts must be ms since the epoch",
-                                c->def->name);
+            return cs_error_set(err, CS_ERR_PARSE, "%s: %s too long", c->def->name, key);
         memcpy(tmp, v, vl);
         tmp[vl] = '\0';
-        if (!cs_parse_i64(tmp, 0, INT64_MAX / 2, &ts))
-            return cs_error_set(err, CS_ERR_PARSE, "%s: ts must be ms since the epoch",
-                                c->def->name);
-        c->ts_ms = ts;
+        if (strcmp(key, "ts") == 0) {
+            if (!cs_parse_i64(tmp, 0, INT64_MAX / 2, &x))
+                return cs_error_set(err, CS_ERR_PARSE, "%s: ts must be ms since the epoch",
+                                    c->def->name);
+            c->ts_ms = x;
+        } else if (strcmp(key, "at") == 0) {
+            if (!cs_parse_i64(tmp, 1, INT64_MAX / 2, &x) && !ocpp_datetime_parse(tmp, &x))
+                return cs_error_set(err, CS_ERR_PARSE,
+                                    "%s: at= wants an ISO-8601 time or ms since the epoch",
+                                    c->def->name);
+            c->at_ms = x;
+        } else if (strcmp(key, "in") == 0) {
+            if (!cs_parse_duration_ms(tmp, &x) || x > 7LL * 86400000)
+                return cs_error_set(err, CS_ERR_PARSE,
+                                    "%s: in= wants a delay up to 7 days (250ms, 30s, 5m, 2h)",
+                                    c->def->name);
+            c->in_ms = x;
+        } else if (strcmp(key, "every") == 0) {
+            if (!cs_parse_duration_ms(tmp, &x) || x < 100 || x > 7LL * 86400000)
+                return cs_error_set(err, CS_ERR_PARSE,
+                                    "%s: every= wants a period of 100ms .. 7 days",
+                                    c->def->name);
+            c->every_ms = x;
+        } else if (strcmp(key, "count") == 0) {
+            if (!cs_parse_i64(tmp, 1, 1000000, &x))
+                return cs_error_set(err, CS_ERR_PARSE, "%s: count= wants 1..1000000",
+                                    c->def->name);
+            c->count = x;
+        }
         return CS_OK;
     }
     if (!(c->def->flags & CMD_F_ANY_KEYS) && !key_in(c->def->keys, key))
@@ -244,8 +295,19 @@ static int add_arg(struct cmd *c, const char *k, size_t kl, const char *v, size_
     return CS_OK;
 }
 
+bool cmd_scheduled(const struct cmd *c)
+{
+    return c->at_ms || c->in_ms || c->every_ms;
+}
+
 static int check_arity(struct cmd *c, struct cs_error *err)
 {
+    if (c->at_ms && c->in_ms)
+        return cs_error_set(err, CS_ERR_PARSE, "%s: at= and in= together", c->def->name);
+    if (c->count && !c->every_ms)
+        return cs_error_set(err, CS_ERR_PARSE, "%s: count= needs every=", c->def->name);
+    if (cmd_scheduled(c) && (c->def->verb == CMD_CANCEL || c->def->verb == CMD_ASSIGN))
+        return cs_error_set(err, CS_ERR_PARSE, "%s cannot be scheduled", c->def->name);
     if ((c->def->flags & CMD_F_SEL) && !c->select)
         return cs_error_set(err, CS_ERR_ARITY, "%s: missing selector; usage: %s", c->def->name,
                             c->def->usage);
@@ -448,6 +510,28 @@ static int parse_json(const char *s, size_t len, struct cmd *c, struct cs_error 
             c->select = cs_strdup(it->valuestring);
             continue;
         }
+        if (strcmp(k, "log") == 0) {
+            if (!cJSON_IsString(it) || strlen(it->valuestring) >= sizeof(c->log_id)) {
+                rc = cs_error_set(err, CS_ERR_PARSE, "%s: \"log\" must be a stream entry id",
+                                  c->def->name);
+                goto out;
+            }
+            strcpy(c->log_id, it->valuestring);
+            continue;
+        }
+        if (strcmp(k, "at") == 0 || strcmp(k, "in") == 0 || strcmp(k, "every") == 0 ||
+            strcmp(k, "count") == 0) {
+            buf_reset(&tmp);
+            if (!scalar_text(it, &tmp)) {
+                rc = cs_error_set(err, CS_ERR_PARSE, "%s: \"%s\" must be a scalar", c->def->name,
+                                  k);
+                goto out;
+            }
+            rc = add_arg(c, k, strlen(k), buf_cstr(&tmp), tmp.len, err);
+            if (rc)
+                goto out;
+            continue;
+        }
         if (strcmp(k, "ts") == 0) {
             if (!cJSON_IsNumber(it) || it->valuedouble < 0 || it->valuedouble > 9e15) {
                 rc = cs_error_set(err, CS_ERR_PARSE, "%s: \"ts\" must be ms since the epoch",
@@ -581,6 +665,22 @@ void cmd_to_json(const struct cmd *c, struct buf *out)
     }
     if (c->ts_ms)
         jw_kint(&w, "ts", c->ts_ms);
+    if (c->at_ms)
+        jw_kint(&w, "at", c->at_ms);
+    if (c->in_ms) {
+        char d[32];
+        snprintf(d, sizeof(d), "%lldms", (long long)c->in_ms);
+        jw_kstr(&w, "in", d);
+    }
+    if (c->every_ms) {
+        char d[32];
+        snprintf(d, sizeof(d), "%lldms", (long long)c->every_ms);
+        jw_kstr(&w, "every", d);
+    }
+    if (c->count)
+        jw_kint(&w, "count", c->count);
+    if (c->log_id[0])
+        jw_kstr(&w, "log", c->log_id);
     jw_end(&w);
 }
 
@@ -655,7 +755,10 @@ void cmd_doc_markdown(struct buf *out)
              "action completed for.\n"
              "- `errors`: messages naming what went wrong (at most 10, then a count).\n"
              "- `ms`: time the worker spent; `lag_ms`: from the command's `ts` to the worker "
-             "applying it (only when `ts` was given).\n\n"
+             "applying it (only when `ts` was given).\n"
+             "- a scheduled command (`at=`, `in=`, `every=`) is answered at once with "
+             "`\"scheduled\"` (the first run's time) and again after each run with `\"run\"`: "
+             "its number.\n\n"
              "A command that does not parse gets one error reply per worker naming the problem "
              "(`\"errors\":[\"trigger: missing msg; usage: ...\"]`) and changes nothing.\n\n"
              "`redis-cli PUBLISH` is fire-and-forget (Redis pub/sub is at-most-once: a worker "

@@ -110,6 +110,10 @@ lost1=$(stat_sum conn_lost a1.w0 a1.w1)
   fail "chargers reconnected during the takeover: connects $connects0 -> $connects1, conn_lost $lost0 -> $lost1"
 sessions1=$(broker_sessions)
 [ "$sessions1" -eq "$sessions0" ] || fail "the broker saw $((sessions1 - sessions0)) charger (dis)connections during the takeover"
+# Not asserted, reported: the new leader announces every worker it finds as joined.
+rejoined=$(awk '$0 == "message" { getline ch; getline p; print p }' "$T/bus.txt" |
+  jq -r --arg c "$other" 'select(.type == "worker_joined" and .coordinator == $c) | .worker' 2>/dev/null | paste -sd' ')
+[ -z "$rejoined" ] || log "note: $other announced worker_joined for workers already in the fleet: $rejoined"
 log "takeover: assignment unchanged, epoch $epoch0 -> $epoch1 ($epochs_sent assign epochs sent), 100/100 connected in all $samples samples, no charger (re)connected"
 
 # --- a worker joining afterwards gets chargers from the new leader ----------------------------

@@ -583,6 +583,7 @@ static const struct {
     {CH, "battery_kwh", "75", CFG_APPLY_NEXT},
     {CH, "fault_per_h", "0.1", CFG_APPLY_NOW},
     {CH, "time_scale", "60", CFG_APPLY_NOW},
+    {CH, "on_takeover", "resume", CFG_APPLY_NEXT},
     {FL, "size", "10", CFG_APPLY_NOW},
     {FL, "id_format", "EV%u", CFG_APPLY_RECONNECT},
     {FL, "ramp_per_s", "10", CFG_APPLY_NOW},

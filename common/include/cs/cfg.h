@@ -97,6 +97,7 @@ struct charger_cfg {
     double battery_kwh;
     double fault_per_h;
     double time_scale;
+    char on_takeover[8];
 };
 
 /* Fleet settings ({ns}:fleet). */

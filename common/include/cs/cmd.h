@@ -35,6 +35,10 @@ enum cmd_verb {
     CMD_RESUME,
     CMD_RELOAD,
     CMD_PING,
+    CMD_CANCEL,
+    CMD_GARBLE,
+    CMD_DUP,
+    CMD_STORM,
     CMD_ASSIGN,
     CMD__COUNT
 };
@@ -73,12 +77,18 @@ struct cmd {
     int npos;
     struct kvlist args;       /* key=value arguments, in order */
     int64_t ts_ms;            /* sender's wall clock (ms) when given, else 0 */
+    /* scheduling (any verb): at= absolute time, in= delay, every= period, count= runs */
+    int64_t at_ms, in_ms, every_ms;
+    int64_t count;            /* 0 = once, or unlimited with every= */
+    char log_id[32];          /* {ns}:cmdlog entry the command came through, "" if none */
 };
 
 /* The table, in display order. */
 const struct cmd_def *cmd_table(size_t *n);
 const struct cmd_def *cmd_lookup(const char *name);
-/* Keys every verb accepts (ts=...). */
+/* True when the command runs later or repeatedly (at=, in=, every=). */
+bool cmd_scheduled(const struct cmd *c);
+/* Keys every verb accepts (ts=, at=, in=, every=, count=). */
 const struct cmd_key *cmd_common_keys(void);
 
 /* Parses either form; JSON when the first non-blank byte is '{' or '['. On error *out is left

@@ -17,7 +17,7 @@ struct worker_stats {
     /* counters */
     uint64_t msgs_out, msgs_in, msgs_dropped, publish_errors;
     uint64_t connects, connect_failures, conn_lost;
-    uint64_t cmds, cmd_errors, cfg_changes, cfg_rejected;
+    uint64_t cmds, cmd_errors, cmd_duplicates, cmds_caught_up, cfg_changes, cfg_rejected;
     /* OCPP */
     uint64_t call_timeouts, answers, answers_unmatched, callerrors_in; /* our CALLs */
     uint64_t calls_in, callerrors_out, downlink_bad;                  /* the platform's CALLs */
@@ -25,6 +25,7 @@ struct worker_stats {
     uint64_t sessions_started, sessions_stopped, auth_rejected, reboots, boot_retries;
     uint64_t out_by_type[MSG__COUNT];
     uint64_t out_custom, out_answers; /* user-defined messages; answers to the platform */
+    uint64_t garbled, duplicated;     /* chaos */
     /* gauges: process */
     uint64_t rss_kb, loop_lag_ms, inbox_depth;
     struct hist ack_us; /* publish -> completion (QoS1: PUBACK) */
