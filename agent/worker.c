@@ -1153,9 +1153,21 @@ out:
     buf_free(&r.errs);
 }
 
+#define DEFERRED_MAX 1000
+
 static void handle_command(struct worker *w, const char *payload, size_t len)
 {
     int64_t t0 = cs_mono_us();
+    if (!rds_is_up(w->rc)) {
+        /* Heard on the pub/sub connection while the command connection is still down: run it
+         * once both are back, so its reply and the state it writes are not lost. */
+        if (w->deferred.n < DEFERRED_MAX) {
+            char key[24];
+            snprintf(key, sizeof(key), "%zu", w->deferred.n);
+            kv_setn(&w->deferred, key, strlen(key), payload, len);
+        }
+        return;
+    }
     struct cmd c;
     struct cs_error err;
     w->st.cmds++;
@@ -1346,6 +1358,11 @@ static void resync(struct worker *w)
     load_layers(w);
     reload_chargers(w);
     lease_refresh(w);
+    struct kvlist later = w->deferred;
+    kv_init(&w->deferred);
+    for (size_t i = 0; i < later.n; i++)
+        handle_command(w, later.v[i].val, strlen(later.v[i].val));
+    kv_free(&later);
     catch_up(w);
 }
 
@@ -1622,6 +1639,7 @@ out:
     }
     free_catalog(w);
     kv_free(&w->catalog_rej);
+    kv_free(&w->deferred);
     for (size_t i = 0; i < w->nlayers; i++)
         free_layer(&w->layers[i]);
     cs_free(w->layers);

@@ -67,6 +67,7 @@ struct worker {
     char recent[512][CMD_ID_MAX + 1]; /* ids of commands already handled (redelivery) */
     unsigned recent_pos;
     char log_seen[32];                /* last {ns}:cmdlog entry handled, "" = not read yet */
+    struct kvlist deferred;           /* commands heard while replies could not be sent */
     bool log_catching_up;
 
     /* config layers ({ns}:layers), lowest order first */

@@ -88,6 +88,8 @@ free_port() {
 # wait_for DESCRIPTION TIMEOUT_S COMMAND... : poll every 100 ms until COMMAND succeeds.
 wait_for() {
   local what=$1 timeout=$2; shift 2
+  # `wait_for ... test "$(x)" ...` would test a value computed once, before the first poll.
+  case "$1" in test|\[) fail "wait_for '$what': use wait_eval for conditions with \$(...)";; esac
   local deadline=$(( $(now_ms) + timeout * 1000 ))
   while :; do
     if "$@" >/dev/null 2>&1; then return 0; fi
@@ -139,10 +141,11 @@ server_up() {
 
 start_redis() {
   local pgid
+  REDIS_ARGS=(--appendonly no "$@")
   for _ in 1 2 3 4 5; do
     REDIS_PORT=$(free_port)
     spawn "$T/redis.log" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$T" \
-      --save "" --appendonly no --daemonize no "$@"
+      --save "" --daemonize no "${REDIS_ARGS[@]}"
     pgid=$LAST_PGID
     REDIS_PGID=$pgid
     server_up "$pgid" redis-cli -p "$REDIS_PORT" ping && break
@@ -150,6 +153,19 @@ start_redis() {
   done
   [ -n "$REDIS_PORT" ] || fail "redis-server did not start"
   export SWARM_REDIS="redis://127.0.0.1:$REDIS_PORT/0"
+}
+
+# Stops Redis (SIGTERM: an append-only file is flushed) and starts it again on the same port
+# with the same arguments. Waits until it answers.
+REDIS_ARGS=()
+restart_redis() {
+  kill -TERM -- "-$REDIS_PGID" 2>/dev/null
+  wait_for "redis-server to exit" 10 sh -c "! kill -0 -- -$REDIS_PGID 2>/dev/null"
+  [ "${1:-0}" = 0 ] || window_until $(( $(now_ms) + $1 ))   # optional outage length, ms
+  spawn "$T/redis.log" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$T" \
+    --save "" --daemonize no "${REDIS_ARGS[@]}"
+  REDIS_PGID=$LAST_PGID
+  server_up "$REDIS_PGID" redis-cli -p "$REDIS_PORT" ping || fail "redis-server did not restart"
 }
 
 start_mosquitto() {

@@ -129,7 +129,7 @@ wait_for "25 chargers on each of 4 workers, all connected" 20 quarter
 wait_for "100 chargers connected" 5 connected_is 100
 grep -q "worker a2.w0 joined" "$T/coordinator${other#coord}.log" || fail "$other did not see a2.w0 join"
 [ "$(leader)" = "$other" ] || fail "the lock holder changed: $(leader)"
-a2_epochs=$(assign_msgs | awk -F'\t' '$1 ~ /^a2\./ && $3 != "" {print $2}' | sort -u | tr '\n' ' ')
+a2_epochs=$(assign_msgs | awk -F'\t' '$1 ~ /^a2\./ && $3 != "" {print $2}' | sort -u | paste -sd' ')
 [ -n "$a2_epochs" ] || fail "no assign command with ranges reached a2"
 if grep -q "already connected" "$T/mosquitto.log"; then
   fail "the broker kicked a duplicate client ID: $(grep "already connected" "$T/mosquitto.log" | head -3)"

@@ -20,12 +20,26 @@ assignment() { rcli --raw HGETALL "$NS:assign" | paste - - | grep -v '^_epoch' |
 expand() { tr ',' '\n' | awk -F- 'NF==1 && $1 != "" {print $1} NF==2 {for (i = $1; i <= $2; i++) print i}'; }
 id_of() { printf 'CP-%06d' "$1"; }
 kicks() { grep -c "already connected" "$T/mosquitto.log" || true; }
+# The broker's session lines of charger $2 in log extract $1, '|'-joined, without addresses.
+sessions() { grep -E "as $2 |Client $2 " "$1" | sed -E 's/^[0-9]+: //; s/ from [0-9.:]+//; s/ \(p2.*//' | paste -sd'|'; }
+# Every charger that connected in log extract $1 first left cleanly (moved), or only connected
+# (new); $2 = moved|new. Prints the offenders.
+check_sessions() {
+  local id want n=0
+  for id in $(grep -oE " as CP-[0-9]+ " "$1" | awk '{print $2}' | sort -u); do
+    want="New client connected as $id"
+    [ "$2" = moved ] && want="Client $id disconnected.|$want"
+    [ "$(sessions "$1" "$id")" = "$want" ] || { n=$((n + 1)); [ $n -le 5 ] && echo "  $id: $(sessions "$1" "$id")"; }
+  done
+  return $n
+}
+connected_in() { grep -oE " as CP-[0-9]+ " "$1" | awk '{print $2}' | sort -u; }
 # The assign commands sent so far, "epoch:worker=ranges" in order.
 assign_msgs() {
   awk '$0 == "message" { getline ch; getline p; print ch "\t" p }' "$T/bus.txt" | grep -F '"cmd":"assign"' |
     while IFS=$'\t' read -r ch p; do jq -r --arg w "${ch##*:}" '"\(.args.epoch):\($w)=\(.args.ranges)"' <<<"$p"; done
 }
-# chargers/workers: "name chargers connected" for every live worker.
+# The live workers as sorted "name=chargers/connected" words equal $1.
 workers_are() {
   local a want=$1
   a=$(cli --json status) || return 1
@@ -34,7 +48,7 @@ workers_are() {
 # Every charger of the assignment has state owner = its worker and connected = 1; every index
 # in 1..MAX outside it has connected = 0.
 state_matches_assignment() {
-  local max=$1 w r i bad=0
+  local max=$1 w r i id
   : >"$T/owners.want"
   while IFS=$'\t' read -r w r; do
     echo "$r" | expand | while read -r i; do echo "$(id_of "$i") $w 1"; done >>"$T/owners.want"
@@ -54,7 +68,7 @@ state_matches_assignment() {
 # --- the detector: a deliberate duplicate ID is seen, and the charger comes back --------------
 [ "$(kicks)" -eq 0 ] || fail "the broker kicked a client before the test began"
 lost_before=$(rcli --raw HGET "$NS:stats:a1.w0" conn_lost)
-mosquitto_sub -p "$MQTT_PORT" -i CP-000001 -t cs/probe -E
+mosquitto_sub -p "$MQTT_PORT" -i CP-000001 -t cs/probe -E -W 5 || fail "the probe client could not subscribe"
 kicked() { grep -q "Client CP-000001 already connected, closing old connection." "$T/mosquitto.log"; }
 wait_for "the broker to log the deliberate duplicate CP-000001" 5 kicked
 back() {
@@ -83,29 +97,19 @@ wait_for "state owners and connected match the assignment" 5 state_matches_assig
 
 # Every moved charger: the broker saw it disconnect cleanly from a1 before it connected from a2.
 tail -n +"$((log_mark + 1))" "$T/mosquitto.log" >"$T/mosq.handover"
-bad=0
-for i in $moved; do
-  id=$(id_of "$i")
-  seq=$(grep -E "as $id |Client $id " "$T/mosq.handover" | sed -E 's/^[0-9]+: //; s/ from [0-9.:]+//; s/ \(p2.*//' | paste -sd'|')
-  if [ "$seq" != "Client $id disconnected.|New client connected as $id" ]; then
-    bad=$((bad + 1))
-    [ $bad -le 5 ] && echo "  $id: $seq"
-  fi
-done
-[ $bad -eq 0 ] || fail "$bad moved chargers did not go 'disconnected' then 'connected' once each"
-# ... and nobody else (re)connected.
-connected_ids=$(grep -oE " as CP-[0-9]+ " "$T/mosq.handover" | awk '{print $2}' | sort -u)
-[ "$connected_ids" = "$(for i in $moved; do id_of "$i"; echo; done | sort)" ] ||
-  fail "chargers other than the moved ones connected: $(comm -23 <(echo "$connected_ids") <(for i in $moved; do id_of "$i"; echo; done | sort) | head -5 | tr '\n' ' ')"
-# BootNotifications: one more for each moved charger, none for those that stayed.
-boots() { mqtt_lines "$T/boot.txt" | awk -v t="chargers/$1/up/BootNotification" '$2 == t' | wc -l; }
+check_sessions "$T/mosq.handover" moved || fail "$? chargers did not go 'disconnected' then 'connected' once each"
+# ... and those are exactly the moved ones.
+[ "$(connected_in "$T/mosq.handover")" = "$(for i in $moved; do id_of "$i"; echo; done | sort)" ] ||
+  fail "the chargers that reconnected are not the moved ones: $(connected_in "$T/mosq.handover" | head -3 | tr '\n' ' ')..."
+# BootNotifications: one more for each moved charger (and CP-000001, kicked), none for the others.
 wait_eval "a second BootNotification from each moved charger" 10 '[ "$(mqtt_lines "$T/boot.txt" | wc -l)" -ge 301 ]'
-for i in 2 50 51 100 101 150 151 200; do
+for i in $(seq 1 200); do
   want=1
-  echo "$moved" | grep -qx "$i" && want=2
-  [ "$(boots "$(id_of "$i")")" -eq "$want" ] || fail "$(id_of "$i") booted $(boots "$(id_of "$i")") times, want $want"
-done
-[ "$(mqtt_lines "$T/boot.txt" | wc -l)" -eq 301 ] || fail "$(mqtt_lines "$T/boot.txt" | wc -l) BootNotifications, want 301 (200 + 100 moved + CP-000001 again)"
+  { [ "$i" = 1 ] || echo "$moved" | grep -qx "$i"; } && want=2
+  echo "$(id_of "$i") $want"
+done >"$T/boots.want"
+mqtt_lines "$T/boot.txt" | awk '{split($2, p, "/"); n[p[2]]++} END {for (id in n) print id, n[id]}' | sort >"$T/boots.got"
+diff "$T/boots.want" "$T/boots.got" >"$T/boots.diff" || fail "BootNotifications per charger differ: $(head -6 "$T/boots.diff" | tr '\n' ' ')"
 log "handover: 100 chargers moved a1 -> a2, each 'disconnected' then 'connected' once in the broker log, 0 duplicate IDs, owners in {ns}:state match {ns}:assign"
 
 # --- scale down to 100: chargers 101..200 leave cleanly ----------------------------------------
@@ -127,14 +131,20 @@ clean=$(grep -cE "Client CP-0001(0[1-9]|[1-9][0-9]) disconnected\.|Client CP-000
 unclean=$(grep -cE "Client CP-[0-9]+ (closed its connection|has exceeded the timeout)|Socket error on client CP-" "$T/mosq.down" || true)
 [ "$unclean" -eq 0 ] || fail "$unclean unclean disconnects while scaling down"
 [ "$(kicks)" -eq "$kicks0" ] || fail "duplicate client IDs while scaling down"
+check_sessions "$T/mosq.down" moved || fail "$? chargers moved while scaling down without leaving first"
 log "scale 100: 101..200 disconnected cleanly (state connected=0), $(grep -c "New client connected" "$T/mosq.down") chargers moved to rebalance, $(assignment | tr '\t\n' '= ')"
 
 # --- and back to 200 ----------------------------------------------------------------------------
+log_mark=$(wc -l <"$T/mosquitto.log")
 cli scale 200 >/dev/null
 wait_for "50 chargers on each of 4 workers, all connected" 30 workers_are "a1.w0=50/50 a1.w1=50/50 a2.w0=50/50 a2.w1=50/50"
 wait_for "200 chargers connected" 5 connected_is 200
 wait_for "state owners and connected match the assignment" 5 state_matches_assignment 200
 [ "$(kicks)" -eq "$kicks0" ] || fail "duplicate client IDs while scaling up: $(grep "already connected" "$T/mosquitto.log" | tail -n +"$((kicks0 + 1))" | head -5)"
+tail -n +"$((log_mark + 1))" "$T/mosquitto.log" >"$T/mosq.up"
+check_sessions "$T/mosq.up" new || fail "$? chargers connected more than once while scaling up"
+[ "$(connected_in "$T/mosq.up")" = "$(for i in $(seq 101 200); do id_of "$i"; echo; done)" ] ||
+  fail "scaling up connected other chargers than 101..200"
 all=$(rcli --raw HGETALL "$NS:assign" | paste - - | grep -v '^_epoch' | cut -f2 | paste -sd, | expand | sort -n)
 [ "$(echo "$all" | wc -l)" -eq 200 ] && [ "$(echo "$all" | uniq | wc -l)" -eq 200 ] || fail "the assignment does not cover 1..200 once"
 log "ok: join, scale down and up without a duplicate client ID ($(kicks) kick in the broker log: the deliberate one); $(assignment | tr '\t\n' '= ')"

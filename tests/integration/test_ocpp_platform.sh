@@ -61,7 +61,7 @@ sent3() { has_frame "$T/all.txt" "chargers/CP-000003/up/$1" "${2:-}"; }
 ask d1 '[2,"d1","RemoteStartTransaction",{"idTag":"R1","connectorId":1}]' '.[0] == 3 and .[2].status == "Accepted"'
 wait_for "StartTransaction after RemoteStartTransaction" 10 sent3 StartTransaction '"idTag":"R1"'
 tx_conf() { grep '"dir":"out"' "$T/csms.jsonl" | grep '"charger":"CP-000003"' | grep -o '"transactionId":[0-9]*' | tail -1 | cut -d: -f2; }
-wait_for "StartTransaction answered" 10 test -n "$(tx_conf)"
+wait_eval "StartTransaction answered" 10 '[ -n "$(tx_conf)" ]'
 tx=$(tx_conf)
 wait_for "the transaction id $tx in use" 10 sent3 MeterValues "\"transactionId\":$tx"
 ask d2 "[2,\"d2\",\"RemoteStopTransaction\",{\"transactionId\":$tx}]" '.[2].status == "Accepted"'
@@ -69,7 +69,7 @@ wait_for "StopTransaction reason Remote" 10 sent3 StopTransaction '"reason":"Rem
 ask d2b '[2,"d2b","RemoteStopTransaction",{"transactionId":424242}]' '.[2].status == "Rejected"'
 
 ask d3 '[2,"d3","ChangeConfiguration",{"key":"HeartbeatInterval","value":"7"}]' '.[2].status == "Accepted"'
-wait_for "heartbeat_s=7 written to the charger's hash" 5 test "$(rcli HGET "$NS:charger:CP-000003" heartbeat_s)" = 7
+wait_eval "heartbeat_s=7 written to the charger's hash" 5 '[ "$(rcli HGET "$NS:charger:CP-000003" heartbeat_s)" = 7 ]'
 ask d3b '[2,"d3b","ChangeConfiguration",{"key":"NumberOfConnectors","value":"4"}]' '.[2].status == "Rejected"'
 ask d3c '[2,"d3c","ChangeConfiguration",{"key":"NoSuchKey","value":"4"}]' '.[2].status == "NotSupported"'
 ask d4 '[2,"d4","GetConfiguration",{"key":["HeartbeatInterval","Nope"]}]' \

@@ -98,6 +98,10 @@ for i in $(seq 1 10); do
 done
 log "chargers 1..10 back on a2 ${took} ms after the crash (last BootNotification at +${boot_max} ms; lease ${LEASE_MS} ms, bound ${bound_s} s)"
 [ "$boot_max" -le $(( (LEASE_MS + 1000 + 10 * 1000 / RAMP) + 2000 )) ] || fail "takeover took ${boot_max} ms"
+# a2's own chargers did not notice.
+for i in $(seq 11 20); do
+  [ -z "$(first_boot_after "$(id_of "$i")" "$t_kill")" ] || fail "$(id_of "$i") (on a2 all along) booted again after the crash"
+done
 after_takeover() { snap; for i in $(seq 1 10); do [ "$(meters_after "$(id_of "$i")" "$(first_boot_after "$(id_of "$i")" "$t_kill")")" -ge 2 ] || return 1; done; }
 wait_for "2 MeterValues from each moved charger on a2" 10 after_takeover
 # Readings on a2 for a few more seconds, to see the registers grow.
