@@ -587,6 +587,70 @@ static void test_to_json(void **state)
 
 /* ---- docs ---------------------------------------------------------------------------------- */
 
+static void test_scheduling(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int rc;
+        int64_t at, in, every, count;
+        const char *msg; /* error text on failure */
+    } cases[] = {
+        {"trigger * Heartbeat in=30s", CS_OK, 0, 30000, 0, 0, NULL},
+        {"trigger * Heartbeat in=250ms", CS_OK, 0, 250, 0, 0, NULL},
+        {"trigger * Heartbeat every=1m count=5", CS_OK, 0, 0, 60000, 5, NULL},
+        {"trigger * Heartbeat every=2s", CS_OK, 0, 0, 2000, 0, NULL},
+        {"trigger * Heartbeat at=2026-01-01T00:00:00Z", CS_OK, 1767225600000, 0, 0, 0, NULL},
+        {"trigger * Heartbeat at=1767225600123", CS_OK, 1767225600123, 0, 0, 0, NULL},
+        {"trigger * Heartbeat in=5s every=1s count=3", CS_OK, 0, 5000, 1000, 3, NULL},
+        {"{\"cmd\":\"ping\",\"in\":\"2s\"}", CS_OK, 0, 2000, 0, 0, NULL},
+        {"{\"cmd\":\"ping\",\"every\":\"500ms\",\"count\":2}", CS_OK, 0, 0, 500, 2, NULL},
+        {"trigger * Heartbeat in=soon", CS_ERR_PARSE, 0, 0, 0, 0, "in= wants a delay"},
+        {"trigger * Heartbeat in=8d", CS_ERR_PARSE, 0, 0, 0, 0, "in= wants a delay"},
+        {"trigger * Heartbeat every=10ms", CS_ERR_PARSE, 0, 0, 0, 0, "every= wants a period"},
+        {"trigger * Heartbeat count=3", CS_ERR_PARSE, 0, 0, 0, 0, "count= needs every="},
+        {"trigger * Heartbeat every=1s count=0", CS_ERR_PARSE, 0, 0, 0, 0, "count= wants"},
+        {"trigger * Heartbeat at=yesterday", CS_ERR_PARSE, 0, 0, 0, 0, "at= wants"},
+        {"trigger * Heartbeat at=1 in=1s", CS_ERR_PARSE, 0, 0, 0, 0, "at= and in= together"},
+        {"cancel x in=1s", CS_ERR_PARSE, 0, 0, 0, 0, "cannot be scheduled"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct cmd c;
+        struct cs_error err;
+        int rc = parse_str(cases[i].text, &c, &err);
+        print_message("  %s -> %d %s\n", cases[i].text, rc, rc ? err.msg : "");
+        assert_int_equal(rc, cases[i].rc);
+        if (rc) {
+            assert_non_null(strstr(err.msg, cases[i].msg));
+            continue;
+        }
+        assert_int_equal(c.at_ms, cases[i].at);
+        assert_int_equal(c.in_ms, cases[i].in);
+        assert_int_equal(c.every_ms, cases[i].every);
+        assert_int_equal(c.count, cases[i].count);
+        assert_true(cmd_scheduled(&c));
+        /* Scheduling survives the JSON form (what swarm-cli publishes and logs). */
+        struct buf b = BUF_INIT;
+        struct cmd back;
+        cmd_to_json(&c, &b);
+        assert_int_equal(parse_str(buf_cstr(&b), &back, &err), CS_OK);
+        assert_true(back.at_ms == c.at_ms && back.in_ms == c.in_ms &&
+                    back.every_ms == c.every_ms && back.count == c.count);
+        cmd_free(&back);
+        buf_free(&b);
+        cmd_free(&c);
+    }
+    /* The command log position rides along in the JSON form only. */
+    struct cmd c;
+    struct cs_error err;
+    assert_int_equal(parse_str("{\"id\":\"a\",\"cmd\":\"ping\",\"log\":\"1700000000000-3\"}", &c, &err),
+                     CS_OK);
+    assert_string_equal(c.log_id, "1700000000000-3");
+    assert_false(cmd_scheduled(&c));
+    cmd_free(&c);
+    assert_int_equal(parse_str("{\"cmd\":\"ping\",\"log\":5}", &c, &err), CS_ERR_PARSE);
+}
+
 static void test_doc_markdown(void **state)
 {
     (void)state;
@@ -626,6 +690,7 @@ int main(void)
         cmocka_unit_test(test_size_limits),
         cmocka_unit_test(test_salvage_id),
         cmocka_unit_test(test_to_json),
+        cmocka_unit_test(test_scheduling),
         cmocka_unit_test(test_doc_markdown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
