@@ -298,7 +298,9 @@ void calls_on_answer(struct charger_rt *ch, int type, const char *uid, const cJS
     remove_pending(ch, i);
     ch->probe_until_us = 0;
     w->st.answers++;
-    hist_add(&w->st.conf_us, (uint64_t)(cs_mono_us() - c->sent_us));
+    ch->cs.answers++;
+    ch->cs.conf_last_us = (uint32_t)(cs_mono_us() - c->sent_us);
+    hist_add(&w->st.conf_us, (uint64_t)ch->cs.conf_last_us);
     if (!ch->platform_answers) {
         ch->platform_answers = true;
         log_debug("%s: the platform answers: one CALL at a time from now on", ch->m.id);
@@ -339,6 +341,7 @@ void calls_on_timeout(struct charger_rt *ch)
         }
         remove_pending(ch, i);
         ch->w->st.call_timeouts++;
+        ch->cs.call_timeouts++;
         if (!c->cont_done)
             session_on_answer(ch, c, NULL, NULL, true);
         call_free(c);

@@ -527,6 +527,7 @@ static void pump(struct charger_rt *ch)
             ch->infl[ch->ninfl].t_us = cs_mono_us();
             ch->ninfl++;
             w->st.msgs_out++;
+            ch->cs.msgs_out++;
             if (m->type >= 0 && m->type < MSG__COUNT)
                 w->st.out_by_type[m->type]++;
             else if (m->type == MSG__COUNT)
@@ -911,6 +912,7 @@ static void on_connected(struct charger_rt *ch)
     ch->link = LINK_UP;
     ch->attempt = 0;
     ch->w->st.connects++;
+    ch->cs.connects++;
     if (crt_topic(ch, crt_cfg(ch)->topic_down, NULL, &topic, &err) == CS_OK)
         mqtt_subscribe(ch->mc, buf_cstr(&topic), 1);
     buf_free(&topic);
@@ -962,6 +964,7 @@ void crt_on_mqtt(struct worker *w, const struct mqtt_event *ev)
         if (ch->link != LINK_UP)
             break;
         w->st.conn_lost++;
+        ch->cs.conn_lost++;
         log_debug("%s: connection lost: %s", ch->m.id, ev->msg);
         link_gone(ch);
         drop_client(ch);
@@ -991,6 +994,7 @@ void crt_on_mqtt(struct worker *w, const struct mqtt_event *ev)
         break;
     case MQTT_EV_MESSAGE:
         w->st.msgs_in++;
+        ch->cs.msgs_in++;
         if (ch->link == LINK_UP)
             downlink_on_message(ch, ev->payload, ev->len);
         break;

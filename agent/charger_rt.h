@@ -82,6 +82,10 @@ struct charger_rt {
     struct charger_cfg *own;           /* effective config when it has overrides, else NULL */
     struct charger_rt *q_next;
     struct cs_rng rng; /* the charger's own randomness: a fixed fleet seed replays it */
+    struct {           /* per-charger counters, written for stats_detail chargers */
+        uint32_t msgs_out, msgs_in, connects, conn_lost, calls_in, answers, call_timeouts;
+        uint32_t conf_last_us;
+    } cs;
     uint32_t seq;      /* CALLs made, for the {seq} placeholder */
 
     /* publish queue (MQTT layer) */

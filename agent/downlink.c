@@ -377,7 +377,13 @@ static void on_call(struct charger_rt *ch, const struct ocpp_frame *f)
     struct worker *w = ch->w;
     struct cs_error err = {0};
     const char *code = NULL;
+    int at = ocpp_call_index(f->action);
     w->st.calls_in++;
+    if (at >= 0)
+        w->st.in_by_call[at]++;
+    else
+        w->st.in_other++;
+    ch->cs.calls_in++;
     size_t i;
     for (i = 0; i < ARRAY_SIZE(handlers); i++)
         if (strcmp(handlers[i].action, f->action) == 0)

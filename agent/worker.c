@@ -1146,6 +1146,9 @@ static void execute(struct worker *w, struct cmd *c, int64_t t0, int64_t run)
     if (c->ts_ms && !run) {
         int64_t lag = cs_now_ms() - c->ts_ms;
         hist_add(&w->st.cmd_us, lag > 0 ? (uint64_t)lag * 1000 : 0);
+        /* swarm-cli follows every config write with a reload: its lag is the config's. */
+        if (c->def->verb == CMD_RELOAD)
+            hist_add(&w->st.cfg_us, lag > 0 ? (uint64_t)lag * 1000 : 0);
     }
     send_reply(w, c->id, c->def->name, &r, t0, run ? 0 : c->ts_ms);
 out:
@@ -1453,14 +1456,72 @@ static void write_stats(struct worker *w)
     kv_free(&kv);
 }
 
+/* stats_detail: per-charger counters for the chargers its selector picks, so one charger can be
+ * watched without the cost for all. */
+static void write_detail(struct worker *w)
+{
+    char key[CS_KEY_MAX], ttl[16];
+    if (!w->fleet.stats_detail[0]) {
+        sel_free(w->detail_sel);
+        w->detail_sel = NULL;
+        return;
+    }
+    if (!w->detail_sel || strcmp(sel_text(w->detail_sel), w->fleet.stats_detail) != 0) {
+        struct cs_error err;
+        sel_free(w->detail_sel);
+        w->detail_sel = sel_parse(w->fleet.stats_detail, &w->idf, &err);
+        if (!w->detail_sel) {
+            if (w->slot == 0)
+                log_warn("stats_detail: %s", err.msg);
+            return;
+        }
+        sel_prepare(w->detail_sel, (uint32_t)w->fleet.size, (uint64_t)w->fleet.seed);
+    }
+    snprintf(ttl, sizeof(ttl), "%d", STATS_TTL_S);
+    for (size_t i = 0; i < w->n; i++) {
+        struct charger_rt *ch = w->by_index[i];
+        struct sel_subject subj = {ch->m.id, ch->m.index, w->name, charger_cfg_value, ch};
+        if (ch->releasing || !sel_match(w->detail_sel, &subj))
+            continue;
+        char v[12][32];
+        const char *argv[2 + 24];
+        int argc = 0, nv = 0;
+        argv[argc++] = "HSET";
+        argv[argc++] = worker_key(w, key, K_STATS_C, ch->m.id);
+#define PUTD(name, ...)                                                                            \
+    do {                                                                                           \
+        snprintf(v[nv], sizeof(v[nv]), __VA_ARGS__);                                               \
+        argv[argc++] = name;                                                                       \
+        argv[argc++] = v[nv++];                                                                    \
+    } while (0)
+        PUTD("msgs_out", "%u", ch->cs.msgs_out);
+        PUTD("msgs_in", "%u", ch->cs.msgs_in);
+        PUTD("connects", "%u", ch->cs.connects);
+        PUTD("conn_lost", "%u", ch->cs.conn_lost);
+        PUTD("calls_in", "%u", ch->cs.calls_in);
+        PUTD("answers", "%u", ch->cs.answers);
+        PUTD("call_timeouts", "%u", ch->cs.call_timeouts);
+        PUTD("conf_last_ms", "%.3f", (double)ch->cs.conf_last_us / 1000.0);
+        PUTD("link", "%s", link_state_name(ch->link));
+        PUTD("status", "%s", ocpp_status_name(ch->m.conn[1].status));
+        PUTD("energy_wh", "%.0f", charger_energy_wh(&ch->m));
+        PUTD("updated_ms", "%lld", (long long)cs_now_ms());
+#undef PUTD
+        rds_cmdv(w->rc, NULL, NULL, argc, argv, NULL);
+        rds_cmd(w->rc, NULL, NULL, "EXPIRE %s %s", key, ttl);
+    }
+}
+
 static void on_stats_timer(evutil_socket_t fd, short what, void *privdata)
 {
     (void)fd;
     (void)what;
     struct worker *w = privdata;
     w->st.inbox_depth = 0;
-    if (rds_is_up(w->rc))
+    if (rds_is_up(w->rc)) {
         write_stats(w);
+        write_detail(w);
+    }
     int64_t p = w->fleet.stats_interval_ms;
     struct timeval tv = {p / 1000, (p % 1000) * 1000};
     evtimer_add(w->stats_ev, &tv);
@@ -1640,6 +1701,7 @@ out:
     free_catalog(w);
     kv_free(&w->catalog_rej);
     kv_free(&w->deferred);
+    sel_free(w->detail_sel);
     for (size_t i = 0; i < w->nlayers; i++)
         free_layer(&w->layers[i]);
     cs_free(w->layers);

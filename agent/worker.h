@@ -68,6 +68,7 @@ struct worker {
     unsigned recent_pos;
     char log_seen[32];                /* last {ns}:cmdlog entry handled, "" = not read yet */
     struct kvlist deferred;           /* commands heard while replies could not be sent */
+    struct sel *detail_sel;           /* fleet stats_detail, compiled */
     bool log_catching_up;
 
     /* config layers ({ns}:layers), lowest order first */

@@ -247,37 +247,12 @@ static void write_fleet_stats(struct coord *c, const struct assign_result *res, 
     char k[CS_KEY_MAX], ts[CS_KEY_MAX];
     struct kvlist out = KVLIST_INIT;
     struct worker_stats sum;
-    size_t nf;
-    const struct stats_field *fields = stats_fields(&nf);
     char num[48];
 
     memset(&sum, 0, sizeof(sum));
-    for (size_t i = 0; i < c->nagents; i++) {
-        const struct agent *a = &c->agents[i];
-        if (!a->live)
-            continue;
-        for (size_t f = 0; f < nf; f++) {
-            const char *v = kv_get(&a->stats, fields[f].name);
-            int64_t x;
-            if (v && cs_parse_i64(v, 0, INT64_MAX, &x))
-                *(uint64_t *)((char *)&sum + fields[f].offset) += (uint64_t)x;
-        }
-        for (int t = 0; t < MSG__COUNT; t++) {
-            char name[64];
-            int64_t x;
-            snprintf(name, sizeof(name), "out.%s", catalog_get((enum msg_id)t)->name);
-            const char *v = kv_get(&a->stats, name);
-            if (v && cs_parse_i64(v, 0, INT64_MAX, &x))
-                sum.out_by_type[t] += (uint64_t)x;
-        }
-        struct hist h;
-        const char *v = kv_get(&a->stats, "ack_hist");
-        if (v && hist_parse(&h, v) == CS_OK)
-            hist_merge(&sum.ack_us, &h);
-        v = kv_get(&a->stats, "cmd_hist");
-        if (v && hist_parse(&h, v) == CS_OK)
-            hist_merge(&sum.cmd_us, &h);
-    }
+    for (size_t i = 0; i < c->nagents; i++)
+        if (c->agents[i].live)
+            stats_add(&sum, &c->agents[i].stats);
     stats_render(&sum, &out);
 #define PUTN(name, fmt, v)                                                                         \
     do {                                                                                           \

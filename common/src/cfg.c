@@ -133,6 +133,10 @@ static const struct cfg_def fleet_defs[] = {
     {"seed", CFG_INT, NUM(fleet_cfg, seed), "0", 0, 2147483647, NULL, NULL, NULL, 0, CFG_APPLY_NOW,
      "Seed of the chargers' random behaviour (arrivals, energy, faults); 0 = a new one per run. "
      "A fixed seed replays the same sessions."},
+    {"stats_detail", CFG_STR, F(fleet_cfg, stats_detail), "", 0, 255, NULL, NULL, NULL, 0,
+     CFG_APPLY_NOW,
+     "Selector of chargers that also get per-charger counters in {ns}:stats:charger:{id} "
+     "(empty: none)."},
 };
 
 const struct cfg_schema cfg_charger_schema = {"charger", charger_defs, ARRAY_SIZE(charger_defs)};

@@ -14,6 +14,7 @@ static const char *const formats[] = {
     [K_ASSIGN] = "%s:assign",
     [K_STATS_W] = "%s:stats:%s",
     [K_STATS] = "%s:stats",
+    [K_STATS_C] = "%s:stats:charger:%s",
     [K_TS_W] = "%s:ts:%s",
     [K_TS] = "%s:ts",
     [K_COORDINATOR] = "%s:coordinator",

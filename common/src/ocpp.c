@@ -419,6 +419,21 @@ static const struct {
     {"UpdateFirmware", f_update_firmware},
 };
 
+_Static_assert(ARRAY_SIZE(call_fields) == OCPP_CALLS_IN, "OCPP_CALLS_IN out of step");
+
+const char *ocpp_call_name(int i)
+{
+    return i >= 0 && i < OCPP_CALLS_IN ? call_fields[i].action : NULL;
+}
+
+int ocpp_call_index(const char *action)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(call_fields); i++)
+        if (strcmp(call_fields[i].action, action) == 0)
+            return (int)i;
+    return -1;
+}
+
 const struct ocpp_field *ocpp_call_fields(const char *action)
 {
     for (size_t i = 0; i < ARRAY_SIZE(call_fields); i++)

@@ -3,6 +3,7 @@
 
 #include "cs/mem.h"
 #include "cs/stats.h"
+#include "cs/util.h"
 
 #define G(f, h) {#f, offsetof(struct worker_stats, f), STAT_GAUGE, h}
 #define C(f, h) {#f, offsetof(struct worker_stats, f), STAT_COUNTER, h}
@@ -74,6 +75,22 @@ static void put_ms(struct kvlist *out, const char *k, uint64_t us)
     kv_set(out, k, num);
 }
 
+static const struct {
+    const char *name;
+    size_t offset;
+} hists[] = {
+    {"ack", offsetof(struct worker_stats, ack_us)},
+    {"cmd", offsetof(struct worker_stats, cmd_us)},
+    {"conf", offsetof(struct worker_stats, conf_us)},
+    {"cfg", offsetof(struct worker_stats, cfg_us)},
+};
+
+const char *stats_hist_name(size_t i, size_t *n)
+{
+    *n = ARRAY_SIZE(hists);
+    return i < ARRAY_SIZE(hists) ? hists[i].name : NULL;
+}
+
 static void put_hist(struct kvlist *out, const char *prefix, const struct hist *h)
 {
     char k[48];
@@ -103,7 +120,43 @@ void stats_render(const struct worker_stats *s, struct kvlist *out)
         snprintf(k, sizeof(k), "out.%s", catalog_get((enum msg_id)t)->name);
         put_u64(out, k, s->out_by_type[t]);
     }
-    put_hist(out, "ack", &s->ack_us);
-    put_hist(out, "cmd", &s->cmd_us);
-    put_hist(out, "conf", &s->conf_us);
+    for (int i = 0; i < OCPP_CALLS_IN; i++) {
+        char k[64];
+        snprintf(k, sizeof(k), "in.%s", ocpp_call_name(i));
+        put_u64(out, k, s->in_by_call[i]);
+    }
+    put_u64(out, "in.other", s->in_other);
+    for (size_t i = 0; i < ARRAY_SIZE(hists); i++)
+        put_hist(out, hists[i].name, (const struct hist *)((const char *)s + hists[i].offset));
+}
+
+static void add_u64(uint64_t *dst, const struct kvlist *src, const char *k)
+{
+    const char *v = kv_get(src, k);
+    int64_t x;
+    if (v && cs_parse_i64(v, 0, INT64_MAX, &x))
+        *dst += (uint64_t)x;
+}
+
+void stats_add(struct worker_stats *sum, const struct kvlist *src)
+{
+    char k[64];
+    for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+        add_u64((uint64_t *)((char *)sum + fields[i].offset), src, fields[i].name);
+    for (int t = 0; t < MSG__COUNT; t++) {
+        snprintf(k, sizeof(k), "out.%s", catalog_get((enum msg_id)t)->name);
+        add_u64(&sum->out_by_type[t], src, k);
+    }
+    for (int i = 0; i < OCPP_CALLS_IN; i++) {
+        snprintf(k, sizeof(k), "in.%s", ocpp_call_name(i));
+        add_u64(&sum->in_by_call[i], src, k);
+    }
+    add_u64(&sum->in_other, src, "in.other");
+    for (size_t i = 0; i < ARRAY_SIZE(hists); i++) {
+        struct hist h;
+        snprintf(k, sizeof(k), "%s_hist", hists[i].name);
+        const char *v = kv_get(src, k);
+        if (v && hist_parse(&h, v) == CS_OK)
+            hist_merge((struct hist *)((char *)sum + hists[i].offset), &h);
+    }
 }

@@ -108,6 +108,7 @@ struct fleet_cfg {
     int lease_ms;
     int stats_interval_ms;
     int seed;
+    char stats_detail[256];
 };
 
 extern const struct cfg_schema cfg_charger_schema;

@@ -14,6 +14,7 @@ enum cs_key {
     K_ASSIGN,      /* hash: worker -> index ranges, plus _epoch */
     K_STATS_W,     /* hash: one worker's stats (arg: worker) */
     K_STATS,       /* hash: fleet totals */
+    K_STATS_C,     /* hash: one charger's counters, for fleet stats_detail (arg: id) */
     K_TS_W,        /* stream: one worker's stats over time (arg: worker) */
     K_TS,          /* stream: fleet totals over time */
     K_COORDINATOR, /* string + PX: leader lock */

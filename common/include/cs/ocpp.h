@@ -85,6 +85,10 @@ struct ocpp_field {
  * (length, enum) PropertyConstraintViolation. *code is set on failure. Unknown fields pass. */
 int ocpp_check(const struct cJSON *obj, const struct ocpp_field *fields, const char **code,
                struct cs_error *err);
+/* The platform CALLs a charger answers, in a fixed order (stats count them by position). */
+#define OCPP_CALLS_IN 10
+const char *ocpp_call_name(int i);
+int ocpp_call_index(const char *action); /* -1 when not one of them */
 /* Field lists of the CALLs a charger accepts, by action; NULL for unknown actions. */
 const struct ocpp_field *ocpp_call_fields(const char *action);
 /* Whether text is an ISO 8601 date-time as OCPP uses it (YYYY-MM-DDTHH:MM:SS[.fff](Z|+hh:mm)). */

@@ -9,6 +9,7 @@
 #include "cs/catalog.h"
 #include "cs/hist.h"
 #include "cs/kv.h"
+#include "cs/ocpp.h"
 
 struct worker_stats {
     /* gauges: chargers by link state */
@@ -24,6 +25,8 @@ struct worker_stats {
     uint64_t offline_queued, offline_dropped;
     uint64_t sessions_started, sessions_stopped, auth_rejected, reboots, boot_retries;
     uint64_t out_by_type[MSG__COUNT];
+    uint64_t in_by_call[OCPP_CALLS_IN]; /* the platform's CALLs, by action */
+    uint64_t in_other;                  /* ... any other action */
     uint64_t out_custom, out_answers; /* user-defined messages; answers to the platform */
     uint64_t garbled, duplicated;     /* chaos */
     /* gauges: process */
@@ -31,6 +34,7 @@ struct worker_stats {
     struct hist ack_us; /* publish -> completion (QoS1: PUBACK) */
     struct hist cmd_us; /* command ts -> applied, when the command carried ts */
     struct hist conf_us; /* our CALL -> the platform's CALLRESULT */
+    struct hist cfg_us;  /* config written (swarm-cli's reload ts) -> applied */
 };
 
 enum stats_kind { STAT_GAUGE, STAT_COUNTER };
@@ -44,7 +48,13 @@ struct stats_field {
 
 /* The scalar fields in the order they are written. */
 const struct stats_field *stats_fields(size_t *n);
-/* All fields as text (scalars, out.<Msg> per type, latency percentiles in ms, histograms). */
+/* All fields as text (scalars, out.<Msg> per type, in.<Action> per platform CALL, latency
+ * percentiles in ms and the mergeable histograms <name>_hist). */
 void stats_render(const struct worker_stats *s, struct kvlist *out);
+/* Adds a rendered stats hash (one worker's) into sum: counters and gauges add up, histograms
+ * merge (fleet percentiles come from the merged counts, never from averaging). */
+void stats_add(struct worker_stats *sum, const struct kvlist *rendered);
+/* Names of the latency histograms ("ack", "cmd", "conf", "cfg"). */
+const char *stats_hist_name(size_t i, size_t *n);
 
 #endif
