@@ -590,6 +590,7 @@ static const struct {
     {FL, "lease_ms", "2000", CFG_APPLY_NOW},
     {FL, "stats_interval_ms", "500", CFG_APPLY_NOW},
     {FL, "seed", "7", CFG_APPLY_NOW},
+    {FL, "stats_detail", "CP-000001", CFG_APPLY_NOW},
 };
 
 static void test_diff(void **state)
