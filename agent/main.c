@@ -30,11 +30,45 @@ static void usage(FILE *out)
             cs_opts_help());
 }
 
+enum { OPT_NAME = 1, OPT_WORKERS, OPT_MAX, OPT_STOP };
+
+static int apply_opt(void *ctx, int opt, const char *arg, struct cs_error *err)
+{
+    struct agent_opts *ao = ctx;
+    int64_t v;
+    switch (opt) {
+    case OPT_NAME:
+        if (!cs_strlcpy(ao->name, arg, sizeof(ao->name)) || !cs_id_valid(arg) || arg[0] == '_')
+            return cs_error_set(err, CS_ERR_INVAL, "--name: use [A-Za-z0-9_.-], not starting with _");
+        return CS_OK;
+    case OPT_WORKERS:
+        if (!cs_parse_i64(arg, 1, 256, &v))
+            return cs_error_set(err, CS_ERR_RANGE, "--workers: 1..256");
+        ao->workers = (int)v;
+        return CS_OK;
+    case OPT_MAX:
+        if (!cs_parse_i64(arg, 1, 100000, &v))
+            return cs_error_set(err, CS_ERR_RANGE, "--max-chargers: 1..100000");
+        ao->max_chargers = (int)v;
+        return CS_OK;
+    case OPT_STOP:
+        if (!cs_parse_i64(arg, 1, 3600, &v))
+            return cs_error_set(err, CS_ERR_RANGE, "--stop-timeout: 1..3600 seconds");
+        ao->stop_timeout_ms = (int)v * 1000;
+        return CS_OK;
+    case 'h':
+        usage(stdout);
+        return CS_OPTS_DONE;
+    case 'V':
+        printf("swarm-agent %s\n", CS_VERSION);
+        return CS_OPTS_DONE;
+    }
+    return cs_error_set(err, CS_ERR_INVAL, "unknown option");
+}
+
 int main(int argc, char **argv)
 {
     struct agent_opts ao;
-    struct cs_error err;
-    enum { OPT_NAME = 1, OPT_WORKERS, OPT_MAX, OPT_STOP };
     static const struct option longopts[] = {
         {"name", required_argument, NULL, OPT_NAME},
         {"workers", required_argument, NULL, OPT_WORKERS},
@@ -45,76 +79,28 @@ int main(int argc, char **argv)
     };
 
     memset(&ao, 0, sizeof(ao));
-    cs_opts_init(&ao.common);
+    cs_opts_defaults(&ao.common);
     gethostname(ao.name, sizeof(ao.name));
     ao.name[sizeof(ao.name) - 1] = '\0';
+    /* Hostnames may hold characters IDs do not allow. */
+    for (char *p = ao.name; *p; p++)
+        if (!cs_id_char(*p))
+            *p = '-';
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     ao.workers = cores > 0 ? (int)cores : 1;
     ao.max_chargers = 500;
     ao.stop_timeout_ms = 10000;
 
-    int opt;
-    while ((opt = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
-        int64_t v;
-        int rc = cs_opts_handle(&ao.common, opt, optarg, &err);
-        if (rc < 0)
-            goto bad;
-        if (rc > 0)
-            continue;
-        switch (opt) {
-        case OPT_NAME:
-            if (!cs_strlcpy(ao.name, optarg, sizeof(ao.name)) || !cs_id_valid(optarg) ||
-                optarg[0] == '_') {
-                cs_error_set(&err, CS_ERR_INVAL, "--name: use [A-Za-z0-9_.-], not starting with _");
-                goto bad;
-            }
-            break;
-        case OPT_WORKERS:
-            if (!cs_parse_i64(optarg, 1, 256, &v)) {
-                cs_error_set(&err, CS_ERR_RANGE, "--workers: 1..256");
-                goto bad;
-            }
-            ao.workers = (int)v;
-            break;
-        case OPT_MAX:
-            if (!cs_parse_i64(optarg, 1, 100000, &v)) {
-                cs_error_set(&err, CS_ERR_RANGE, "--max-chargers: 1..100000");
-                goto bad;
-            }
-            ao.max_chargers = (int)v;
-            break;
-        case OPT_STOP:
-            if (!cs_parse_i64(optarg, 1, 3600, &v)) {
-                cs_error_set(&err, CS_ERR_RANGE, "--stop-timeout: 1..3600 seconds");
-                goto bad;
-            }
-            ao.stop_timeout_ms = (int)v * 1000;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case 'V':
-            printf("swarm-agent %s\n", CS_VERSION);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
+    struct cs_optparse p = {"swarm-agent", longopts, "hV", apply_opt, &ao, &ao.common, 0};
+    int rc = cs_opts_parse(&p, argc, argv);
+    if (rc == CS_OPTS_DONE)
+        return 0;
+    if (rc)
+        return 2;
+    if (p.first_operand < argc) {
+        fprintf(stderr, "swarm-agent: unexpected argument '%s'\n", argv[p.first_operand]);
+        return 2;
     }
-    if (optind < argc) {
-        cs_error_set(&err, CS_ERR_INVAL, "unexpected argument '%s'", argv[optind]);
-        goto bad;
-    }
-    /* Hostnames may hold characters IDs do not allow. */
-    for (char *p = ao.name; *p; p++)
-        if (!cs_id_char(*p))
-            *p = '-';
-    if (cs_opts_finish(&ao.common, &err) != CS_OK)
-        goto bad;
     cs_log_init("agent", ao.common.log_level);
     return supervisor_run(&ao);
-
-bad:
-    fprintf(stderr, "swarm-agent: %s\n", err.msg);
-    return 2;
 }

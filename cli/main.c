@@ -104,11 +104,34 @@ static int cmd_docs(struct cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
+enum { OPT_JSON = 1, OPT_TIMEOUT };
+
+static int apply_opt(void *ctx, int opt, const char *arg, struct cs_error *err)
+{
+    struct cli *c = ctx;
+    int64_t v;
+    switch (opt) {
+    case OPT_JSON:
+        c->json = true;
+        return CS_OK;
+    case OPT_TIMEOUT:
+        if (!cs_parse_i64(arg, 1, 3600000, &v))
+            return cs_error_set(err, CS_ERR_RANGE, "--timeout: 1..3600000 ms");
+        c->timeout_ms = (int)v;
+        return CS_OK;
+    case 'h':
+        usage(stdout);
+        return CS_OPTS_DONE;
+    case 'V':
+        printf("swarm-cli %s\n", CS_VERSION);
+        return CS_OPTS_DONE;
+    }
+    return cs_error_set(err, CS_ERR_INVAL, "unknown option");
+}
+
 int main(int argc, char **argv)
 {
     struct cli c;
-    struct cs_error err;
-    enum { OPT_JSON = 1, OPT_TIMEOUT };
     static const struct option longopts[] = {
         {"json", no_argument, NULL, OPT_JSON},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
@@ -116,45 +139,24 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     memset(&c, 0, sizeof(c));
-    cs_opts_init(&c.common);
+    cs_opts_defaults(&c.common);
     c.timeout_ms = 5000;
 
-    int opt;
     /* '+': options end at the first command word. */
-    while ((opt = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
-        int64_t v;
-        int rc = cs_opts_handle(&c.common, opt, optarg, &err);
-        if (rc < 0) {
-            fprintf(stderr, "swarm-cli: %s\n", err.msg);
-            return EXIT_USAGE;
-        }
-        if (rc > 0)
-            continue;
-        switch (opt) {
-        case OPT_JSON: c.json = true; break;
-        case OPT_TIMEOUT:
-            if (!cs_parse_i64(optarg, 1, 3600000, &v)) {
-                fprintf(stderr, "swarm-cli: --timeout: 1..3600000 ms\n");
-                return EXIT_USAGE;
-            }
-            c.timeout_ms = (int)v;
-            break;
-        case 'h': usage(stdout); return EXIT_OK;
-        case 'V': printf("swarm-cli %s\n", CS_VERSION); return EXIT_OK;
-        default: usage(stderr); return EXIT_USAGE;
-        }
-    }
-    if (optind >= argc) {
+    struct cs_optparse p = {"swarm-cli", longopts, "+hV", apply_opt, &c, &c.common, 0};
+    int prc = cs_opts_parse(&p, argc, argv);
+    if (prc == CS_OPTS_DONE)
+        return EXIT_OK;
+    if (prc)
+        return EXIT_USAGE;
+    if (p.first_operand >= argc) {
         usage(stderr);
         return EXIT_USAGE;
     }
-    if (cs_opts_finish(&c.common, &err) != CS_OK) {
-        fprintf(stderr, "swarm-cli: %s\n", err.msg);
-        return EXIT_USAGE;
-    }
+    int optind_ = p.first_operand;
     cs_log_init("swarm-cli", c.common.log_level);
-    int sub_argc = argc - optind;
-    char **sub_argv = argv + optind;
+    int sub_argc = argc - optind_;
+    char **sub_argv = argv + optind_;
     const char *name = sub_argv[0];
     int rc = -1;
     for (size_t i = 0; i < ARRAY_SIZE(subcmds); i++)

@@ -25,11 +25,40 @@ static void usage(FILE *out)
             cs_opts_help());
 }
 
+enum { OPT_ID = 1, OPT_TICK, OPT_TTL };
+
+static int apply_opt(void *ctx, int opt, const char *arg, struct cs_error *err)
+{
+    struct coord_opts *o = ctx;
+    int64_t v;
+    switch (opt) {
+    case OPT_ID:
+        if (!cs_strlcpy(o->id, arg, sizeof(o->id)) || !*arg)
+            return cs_error_set(err, CS_ERR_INVAL, "--id: 1..127 characters");
+        return CS_OK;
+    case OPT_TICK:
+        if (!cs_parse_i64(arg, 50, 60000, &v))
+            return cs_error_set(err, CS_ERR_RANGE, "--tick-ms: 50..60000");
+        o->tick_ms = (int)v;
+        return CS_OK;
+    case OPT_TTL:
+        if (!cs_parse_i64(arg, 500, 600000, &v))
+            return cs_error_set(err, CS_ERR_RANGE, "--lock-ttl-ms: 500..600000");
+        o->lock_ttl_ms = (int)v;
+        return CS_OK;
+    case 'h':
+        usage(stdout);
+        return CS_OPTS_DONE;
+    case 'V':
+        printf("swarm-coordinator %s\n", CS_VERSION);
+        return CS_OPTS_DONE;
+    }
+    return cs_error_set(err, CS_ERR_INVAL, "unknown option");
+}
+
 int main(int argc, char **argv)
 {
     struct coord_opts o;
-    struct cs_error err;
-    enum { OPT_ID = 1, OPT_TICK, OPT_TTL };
     static const struct option longopts[] = {
         {"id", required_argument, NULL, OPT_ID},
         {"tick-ms", required_argument, NULL, OPT_TICK},
@@ -40,67 +69,27 @@ int main(int argc, char **argv)
     char host[64];
 
     memset(&o, 0, sizeof(o));
-    cs_opts_init(&o.common);
+    cs_opts_defaults(&o.common);
     gethostname(host, sizeof(host));
     host[sizeof(host) - 1] = '\0';
     snprintf(o.id, sizeof(o.id), "%s:%d", host, (int)getpid());
     o.tick_ms = 500;
     o.lock_ttl_ms = 3000;
 
-    int opt;
-    while ((opt = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
-        int64_t v;
-        int rc = cs_opts_handle(&o.common, opt, optarg, &err);
-        if (rc < 0)
-            goto bad;
-        if (rc > 0)
-            continue;
-        switch (opt) {
-        case OPT_ID:
-            if (!cs_strlcpy(o.id, optarg, sizeof(o.id)) || !*optarg) {
-                cs_error_set(&err, CS_ERR_INVAL, "--id: 1..127 characters");
-                goto bad;
-            }
-            break;
-        case OPT_TICK:
-            if (!cs_parse_i64(optarg, 50, 60000, &v)) {
-                cs_error_set(&err, CS_ERR_RANGE, "--tick-ms: 50..60000");
-                goto bad;
-            }
-            o.tick_ms = (int)v;
-            break;
-        case OPT_TTL:
-            if (!cs_parse_i64(optarg, 500, 600000, &v)) {
-                cs_error_set(&err, CS_ERR_RANGE, "--lock-ttl-ms: 500..600000");
-                goto bad;
-            }
-            o.lock_ttl_ms = (int)v;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case 'V':
-            printf("swarm-coordinator %s\n", CS_VERSION);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        cs_error_set(&err, CS_ERR_INVAL, "unexpected argument '%s'", argv[optind]);
-        goto bad;
+    struct cs_optparse p = {"swarm-coordinator", longopts, "hV", apply_opt, &o, &o.common, 0};
+    int rc = cs_opts_parse(&p, argc, argv);
+    if (rc == CS_OPTS_DONE)
+        return 0;
+    if (rc)
+        return 2;
+    if (p.first_operand < argc) {
+        fprintf(stderr, "swarm-coordinator: unexpected argument '%s'\n", argv[p.first_operand]);
+        return 2;
     }
     if (o.lock_ttl_ms < 2 * o.tick_ms) {
-        cs_error_set(&err, CS_ERR_RANGE, "--lock-ttl-ms must be at least twice --tick-ms");
-        goto bad;
+        fprintf(stderr, "swarm-coordinator: --lock-ttl-ms must be at least twice --tick-ms\n");
+        return 2;
     }
-    if (cs_opts_finish(&o.common, &err) != CS_OK)
-        goto bad;
     cs_log_init("coordinator", o.common.log_level);
     return coord_run(&o);
-
-bad:
-    fprintf(stderr, "swarm-coordinator: %s\n", err.msg);
-    return 2;
 }

@@ -1,12 +1,22 @@
 /* opts.c - the shared flags. */
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cs/ids.h"
 #include "cs/log.h"
 #include "cs/opts.h"
+#include "cs/url.h"
 #include "cs/util.h"
+
+void cs_opts_defaults(struct cs_common_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    cs_strlcpy(o->redis, CS_REDIS_URL_DEFAULT, sizeof(o->redis));
+    cs_strlcpy(o->ns, "swarm", sizeof(o->ns));
+    o->log_level = CS_LOG_INFO;
+}
 
 void cs_opts_init(struct cs_common_opts *o)
 {
@@ -67,6 +77,228 @@ const char *cs_opts_help(void)
            "  --namespace NS      key and channel prefix (default swarm; env SWARM_NAMESPACE)\n"
            "  --log-level LEVEL   error, warn, info or debug (default info; env "
            "SWARM_LOG_LEVEL)\n"
+           "  --config FILE       options as `name = value` lines (default " CS_CONFIG_DIR
+           "/<program>.conf when it exists)\n"
+           "  --print-config      show every option's value and where it came from, then exit\n"
            "  -h, --help          this help\n"
-           "  -V, --version       print the version\n";
+           "  -V, --version       print the version\n"
+           "Precedence: flags > environment > config file > defaults.\n";
+}
+
+/* ---- the whole parse: defaults < file < environment < flags ------------------------------ */
+
+#define MAX_SET 64
+
+struct setting {
+    const char *name;
+    char value[512];
+    char source[160];
+};
+
+struct parse_state {
+    struct cs_optparse *p;
+    struct setting set[MAX_SET];
+    int nset;
+    bool print;
+};
+
+static const struct option *find_long(const struct option *o, const char *name)
+{
+    for (; o->name; o++)
+        if (strcmp(o->name, name) == 0)
+            return o;
+    return NULL;
+}
+
+static const struct option *find_code(const struct option *o, int code)
+{
+    for (; o->name; o++)
+        if (o->val == code)
+            return o;
+    return NULL;
+}
+
+/* Applies one option (common or the program's) and records where it came from. */
+static int apply(struct parse_state *s, const struct option *o, const char *arg,
+                 const char *source, struct cs_error *err)
+{
+    struct cs_optparse *p = s->p;
+    int rc = cs_opts_handle(p->common, o->val, arg, err);
+    if (rc < 0)
+        return rc;
+    if (rc == 0) {
+        rc = p->apply(p->ctx, o->val, arg, err);
+        if (rc)
+            return rc;
+    }
+    int i;
+    for (i = 0; i < s->nset; i++)
+        if (s->set[i].name == o->name)
+            break;
+    if (i == s->nset && s->nset < MAX_SET)
+        s->set[s->nset++].name = o->name;
+    if (i < MAX_SET) {
+        cs_strlcpy(s->set[i].value, arg ? arg : "yes", sizeof(s->set[i].value));
+        cs_strlcpy(s->set[i].source, source, sizeof(s->set[i].source));
+    }
+    return CS_OK;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+        s[--n] = '\0';
+    return s;
+}
+
+static int load_file(struct parse_state *s, const char *path, bool must_exist,
+                     struct cs_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return must_exist ? cs_error_set(err, CS_ERR_IO, "cannot read config file %s", path)
+                          : CS_OK;
+    char line[1024];
+    int n = 0, rc = CS_OK;
+    while (rc == CS_OK && fgets(line, sizeof(line), f)) {
+        n++;
+        char *l = trim(line);
+        if (!*l || *l == '#')
+            continue;
+        char *sep = l + strcspn(l, "= \t");
+        char *val = sep;
+        if (*sep) {
+            *sep = '\0';
+            val = trim(sep + 1);
+            if (*val == '=')
+                val = trim(val + 1);
+        }
+        /* Quoted values keep their blanks. */
+        size_t vl = strlen(val);
+        if (vl >= 2 && (val[0] == '"' || val[0] == '\'') && val[vl - 1] == val[0]) {
+            val[vl - 1] = '\0';
+            val++;
+        }
+        const struct option *o = find_long(s->p->longopts, l);
+        if (!o || o->val == 'h' || o->val == 'V' || o->val == CS_OPT_CONFIG ||
+            o->val == CS_OPT_PRINT_CONFIG) {
+            rc = cs_error_set(err, CS_ERR_UNKNOWN, "%s:%d: unknown option '%s'", path, n, l);
+            break;
+        }
+        char source[160];
+        snprintf(source, sizeof(source), "file %s:%d", path, n);
+        rc = apply(s, o, o->has_arg == no_argument ? NULL : val, source, err);
+        if (rc) {
+            struct cs_error inner = *err;
+            rc = cs_error_set(err, inner.code ? inner.code : CS_ERR_INVAL, "%s:%d: %s", path, n,
+                              inner.msg);
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+static void print_config(struct parse_state *s)
+{
+    struct cs_optparse *p = s->p;
+    printf("%-16s %-42s %s\n", "OPTION", "VALUE", "FROM");
+    for (const struct option *o = p->longopts; o->name; o++) {
+        if (o->has_arg == no_argument || o->val == CS_OPT_CONFIG)
+            continue;
+        const struct setting *st = NULL;
+        for (int i = 0; i < s->nset; i++)
+            if (s->set[i].name == o->name)
+                st = &s->set[i];
+        char value[512];
+        cs_strlcpy(value, st ? st->value : "", sizeof(value));
+        if (o->val == CS_OPT_REDIS) {
+            /* Never show a password. */
+            struct buf b = BUF_INIT;
+            redis_url_format(&p->common->url, true, &b);
+            cs_strlcpy(value, buf_cstr(&b), sizeof(value));
+            buf_free(&b);
+        }
+        printf("%-16s %-42s %s\n", o->name, st || o->val == CS_OPT_REDIS ? value : "(default)",
+               st ? st->source : "default");
+    }
+}
+
+int cs_opts_parse(struct cs_optparse *p, int argc, char **argv)
+{
+    struct parse_state *s = calloc(1, sizeof(*s));
+    struct cs_error err = {0};
+    int rc = CS_OK;
+    const char *file = NULL;
+    char deflt[256];
+    if (!s)
+        return 2;
+    s->p = p;
+
+    /* The file first: find --config among the flags. */
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            file = argv[i + 1];
+        else if (strncmp(argv[i], "--config=", 9) == 0)
+            file = argv[i] + 9;
+    }
+    if (file) {
+        rc = load_file(s, file, true, &err);
+    } else {
+        snprintf(deflt, sizeof(deflt), "%s/%s.conf", CS_CONFIG_DIR, p->prog);
+        rc = load_file(s, deflt, false, &err);
+    }
+
+    /* Then the environment. */
+    static const struct {
+        const char *var;
+        int opt;
+    } env[] = {{"SWARM_REDIS", CS_OPT_REDIS},
+               {"SWARM_NAMESPACE", CS_OPT_NAMESPACE},
+               {"SWARM_LOG_LEVEL", CS_OPT_LOG_LEVEL}};
+    for (size_t i = 0; rc == CS_OK && i < sizeof(env) / sizeof(env[0]); i++) {
+        const char *v = getenv(env[i].var);
+        const struct option *o = find_code(p->longopts, env[i].opt);
+        char source[64];
+        snprintf(source, sizeof(source), "env %s", env[i].var);
+        if (v && *v && o)
+            rc = apply(s, o, v, source, &err);
+    }
+
+    /* Then the flags. */
+    int opt, idx = -1;
+    optind = 1;
+    while (rc == CS_OK && (opt = getopt_long(argc, argv, p->shortopts, p->longopts, &idx)) != -1) {
+        const struct option *o = idx >= 0 ? &p->longopts[idx] : find_code(p->longopts, opt);
+        idx = -1;
+        if (opt == '?' || !o) {
+            rc = 2;
+            break;
+        }
+        if (opt == CS_OPT_CONFIG)
+            continue;
+        if (opt == CS_OPT_PRINT_CONFIG) {
+            s->print = true;
+            continue;
+        }
+        rc = apply(s, o, optarg, "flag", &err);
+    }
+    p->first_operand = optind;
+    if (rc == CS_OK)
+        rc = cs_opts_finish(p->common, &err);
+    if (rc == CS_OK && s->print) {
+        print_config(s);
+        rc = CS_OPTS_DONE;
+    }
+    if (rc != CS_OK && rc != CS_OPTS_DONE) {
+        if (err.msg[0])
+            fprintf(stderr, "%s: %s\n", p->prog, err.msg);
+        rc = 2;
+    }
+    free(s);
+    return rc;
 }
