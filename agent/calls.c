@@ -15,6 +15,8 @@
 /* How long the first BootNotification after a connect waits for an answer before a charger
  * that has never been answered concludes nobody answers (and sends the rest at once). */
 #define PROBE_US 2000000
+#define CALLQ_MIN 256   /* CALLs a charger keeps queued at least ... */
+#define CALLQ_MARGIN 32 /* ... or offline_queue plus this */
 
 static void call_free(struct call *c)
 {
@@ -45,6 +47,36 @@ static void unlink_head(struct charger_rt *ch)
         ch->cq_tail = NULL;
     c->next = NULL;
     ch->cq_len--;
+}
+
+/* Online, a platform that answers slowly (one CALL outstanding at a time) would let reports
+ * pile up without end: the queue holds the offline queue's worth plus a margin. */
+static unsigned queue_cap(const struct charger_rt *ch)
+{
+    unsigned oq = (unsigned)crt_cfg(ch)->offline_queue;
+    return oq + CALLQ_MARGIN > CALLQ_MIN ? oq + CALLQ_MARGIN : CALLQ_MIN;
+}
+
+/* Drops the oldest CALL not yet sent, a report before a transaction message. */
+static void drop_oldest_unsent(struct charger_rt *ch)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        struct call **pp = &ch->cq_head, *prev = NULL;
+        while (*pp && ((*pp)->sent_us || (pass == 0 && ((*pp)->flags & CALL_TX)))) {
+            prev = *pp;
+            pp = &(*pp)->next;
+        }
+        if (!*pp)
+            continue;
+        struct call *old = *pp;
+        *pp = old->next;
+        if (ch->cq_tail == old)
+            ch->cq_tail = prev;
+        ch->cq_len--;
+        call_free(old);
+        ch->w->st.calls_dropped++;
+        return;
+    }
 }
 
 static void enqueue(struct charger_rt *ch, struct call *c)
@@ -80,6 +112,8 @@ static void enqueue(struct charger_rt *ch, struct call *c)
     }
     if (!online)
         w->st.offline_queued++;
+    if (ch->cq_len >= queue_cap(ch))
+        drop_oldest_unsent(ch);
     if (c->flags & CALL_FRONT) {
         c->next = ch->cq_head;
         ch->cq_head = c;

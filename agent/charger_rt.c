@@ -451,7 +451,8 @@ void crt_save_state(struct charger_rt *ch)
     } while (0)
     PUT("connected", "%d", ch->link == LINK_UP && !ch->releasing);
     PUT("owner", "%s", ch->releasing ? "" : ch->w->name);
-    PUT("link", "%s", link_state_name(ch->link));
+    /* Released: it is on its way out (the DISCONNECT follows this write). */
+    PUT("link", "%s", link_state_name(ch->releasing ? LINK_IDLE : ch->link));
     PUT("updated_ms", "%lld", (long long)cs_now_ms());
     PUT("connectors", "%d", ch->m.nconn);
     PUT("energy_wh", "%.0f", charger_energy_wh(&ch->m));
@@ -894,6 +895,31 @@ void crt_drop_link(struct charger_rt *ch, bool graceful, bool reconnect)
         want_connect(ch);
 }
 
+void crt_park(struct charger_rt *ch)
+{
+    switch (ch->link) {
+    case LINK_UP:
+    case LINK_CONNECTING:
+    case LINK_QUEUED:
+    case LINK_BACKOFF:
+        crt_drop_link(ch, false, false);
+        ch->parked = true;
+        break;
+    default: break; /* loading, idle, closing, offline on purpose, disabled: nothing to drop */
+    }
+}
+
+void crt_unpark(struct charger_rt *ch)
+{
+    if (!ch->parked)
+        return;
+    ch->parked = false;
+    if (ch->link == LINK_IDLE && !ch->releasing) {
+        ch->attempt = 0;
+        want_connect(ch);
+    }
+}
+
 int crt_storm(struct charger_rt *ch, struct cs_error *err)
 {
     if (ch->link != LINK_UP && ch->link != LINK_BACKOFF && ch->link != LINK_QUEUED)
@@ -1062,7 +1088,10 @@ void crt_release(struct charger_rt *ch)
     ch->releasing = true;
     ch->reconnect_after = false;
     evtimer_del(ch->retry_ev);
-    crt_save_state(ch); /* connected=0, owner="": a planned move, not a crash */
+    /* connected=0, owner="": a planned move, not a crash. A charger parked with the lease may
+     * already run elsewhere: its state there is newer than ours. */
+    if (!ch->parked)
+        crt_save_state(ch);
     if (ch->link == LINK_UP || ch->link == LINK_CONNECTING)
         start_close(ch);
     else if (ch->link != LINK_CLOSING)
@@ -1084,8 +1113,13 @@ void crt_gauges(struct worker *w)
         const struct charger_rt *ch = w->by_index[i];
         switch (ch->link) {
         case LINK_UP: s->connected++; break;
-        case LINK_LOADING:
         case LINK_IDLE:
+            if (ch->parked) {
+                s->offline++;
+                break;
+            }
+            /* fall through */
+        case LINK_LOADING:
         case LINK_QUEUED:
         case LINK_CONNECTING: s->connecting++; break;
         case LINK_BACKOFF:

@@ -68,6 +68,7 @@ struct charger_rt {
     enum link_state link;
     struct mqtt_client *mc;
     bool releasing;       /* leaving this worker: freed once disconnected */
+    bool parked;          /* dropped with the lease: reconnects once ownership is confirmed */
     bool reconnect_after; /* CLOSING for a config change or a reset: connect again */
     bool force_boot;      /* send BootNotification on the next connect whatever the config */
     bool booted;          /* BootNotification sent since it was assigned */
@@ -153,6 +154,9 @@ int crt_topic(struct charger_rt *ch, const char *tmpl, const char *msg, struct b
 /* Closes the MQTT link: gracefully (DISCONNECT) or abruptly (socket dropped, as a network
  * loss); then reconnects when `reconnect` is set. */
 void crt_drop_link(struct charger_rt *ch, bool graceful, bool reconnect);
+/* The lease lapsed: drop the link abruptly and stay down; crt_unpark reconnects. */
+void crt_park(struct charger_rt *ch);
+void crt_unpark(struct charger_rt *ch);
 /* Queue for a (re)connect now (end of a simulated network loss). */
 void crt_connect_soon(struct charger_rt *ch);
 /* Heartbeat period in force (BootNotification.conf interval, else heartbeat_s). */

@@ -25,6 +25,7 @@
 
 #define MAX_REPLY_ERRORS 10
 #define LAG_TICK_MS 100
+#define LEASE_REPLY_WAIT_MS 2000 /* a lapsed lease's refresh may take this long to confirm */
 #define STATS_TTL_S 120
 #define TS_MAXLEN_STR "3600" /* entries kept in {ns}:ts:{worker}, about an hour at 1/s */
 
@@ -174,9 +175,13 @@ static void on_catalog_loaded(struct rds *r, const struct rds_reply *reply, void
     for (size_t i = 0; i < in.n; i++) {
         struct cs_error err;
         const char *name = in.v[i].key, *src = in.v[i].val;
-        struct jtmpl *t = catalog_lookup(name) ? NULL : jtmpl_compile(src, strlen(src), &err);
+        bool named = catalog_name_valid(name) && !catalog_lookup(name);
+        struct jtmpl *t = named ? jtmpl_compile(src, strlen(src), &err) : NULL;
         if (catalog_lookup(name))
             cs_error_set(&err, CS_ERR_STATE, "'%s' is a built-in message", name);
+        else if (!named)
+            cs_error_set(&err, CS_ERR_PARSE, "'%.64s' is not a message name ([A-Za-z0-9_], 1..%d)",
+                         name, CATALOG_NAME_MAX);
         if (!t) {
             /* Broken templates stay out; report each distinct one once. */
             kv_set(&rej, name, src);
@@ -478,6 +483,56 @@ void worker_charger_gone(struct worker *w)
         event_active(w->stop_ev, 0, 0);
 }
 
+/* ---- lease ------------------------------------------------------------------------------------ */
+
+/* The lease lapsed and nobody told us whose chargers these are now. While Redis itself is down
+ * (it closed on us, it refuses connects) nobody can reassign them and they keep running; when
+ * Redis has gone silent (a partition, a hung server) the coordinator may already have given them
+ * away: drop every link now, so that when the network returns no charger reconnects under an ID
+ * another worker holds. */
+static void check_lease(struct worker *w)
+{
+    int64_t now = cs_mono_ms();
+    if (w->parked || !w->lease_ok_ms || w->stopping || now - w->lease_ok_ms <= w->fleet.lease_ms)
+        return;
+    if (rds_server_down(w->rc))
+        return;
+    if (w->lease_inflight && now - w->lease_sent_ms < LEASE_REPLY_WAIT_MS)
+        return; /* Redis is back and our refresh is on its way */
+    size_t dropped = 0;
+    w->parked = true;
+    w->st.lease_lost++;
+    for (size_t i = 0; i < w->n; i++) {
+        struct charger_rt *ch = w->by_index[i];
+        crt_park(ch);
+        dropped += ch->parked;
+    }
+    log_warn("lease lapsed %lld ms ago and Redis does not answer: dropped %zu chargers until the "
+             "lease is confirmed",
+             (long long)(now - w->lease_ok_ms), dropped);
+    /* Anything buffered for the silent connection (state of chargers that may be someone
+     * else's by the time it would arrive) goes with it. */
+    rds_reconnect(w->rc);
+}
+
+static void unpark(struct worker *w)
+{
+    size_t back = 0;
+    w->parked = false;
+    for (size_t i = 0; i < w->n; i++) {
+        struct charger_rt *ch = w->by_index[i];
+        back += ch->parked;
+        crt_unpark(ch);
+    }
+    log_info("lease confirmed again: %zu chargers are still ours and reconnect", back);
+    char nb[24];
+    snprintf(nb, sizeof(nb), "%zu", back);
+    struct kvlist f = KVLIST_INIT;
+    kv_set(&f, "chargers", nb);
+    worker_event(w, "lease_regained", &f);
+    kv_free(&f);
+}
+
 static void on_assign_read(struct rds *r, const struct rds_reply *reply, void *privdata)
 {
     int64_t sent_ms = (int64_t)(intptr_t)privdata;
@@ -496,7 +551,6 @@ static void on_assign_read(struct rds *r, const struct rds_reply *reply, void *p
         }
     }
     w->lease_ok_ms = sent_ms;
-    crt_ramp_kick(w);
 
     const char *ranges = rds_reply_str(rds_reply_at(reply, 0), NULL);
     long long epoch = rds_reply_num(rds_reply_at(reply, 1), 0);
@@ -514,6 +568,10 @@ static void on_assign_read(struct rds *r, const struct rds_reply *reply, void *p
     if (epoch > w->epoch || (epoch == w->epoch && !w->assign_loaded))
         apply_assignment(w, epoch, &set);
     rset_free(&set);
+    /* Only now, with what is ours known again, may parked chargers come back. */
+    if (w->parked)
+        unpark(w);
+    crt_ramp_kick(w);
 }
 
 static void lease_refresh(struct worker *w)
@@ -543,6 +601,7 @@ static void lease_refresh(struct worker *w)
                           "chargers", nch,  "connected", conn,    "refreshed_ms", now};
     int64_t sent = cs_mono_ms();
     if (rds_cmdv(w->rc, NULL, NULL, ARRAY_SIZE(argv), argv, NULL) == CS_OK) {
+        w->lease_sent_ms = sent;
         rds_cmd(w->rc, NULL, NULL, "PEXPIRE %s %s", key, lease);
         rds_cmd(w->rc, NULL, NULL, "ZADD %s %s %s", worker_key(w, idx, K_AGENTS, NULL), now,
                 w->name);
@@ -953,6 +1012,10 @@ static int act_chaos(struct charger_rt *ch, const struct cmd *c, void *arg, stru
 static void h_chaos(struct worker *w, const struct cmd *c, const struct sel *s, struct result *r)
 {
     struct chaos_arg a = {kv_get(&c->args, "kind"), kv_get(&c->args, "msg")};
+    if (a.msg && !catalog_name_valid(a.msg)) {
+        res_error(r, "garble: msg= must be a message name ([A-Za-z0-9_], 1..64)");
+        return;
+    }
     if (a.kind && !crt_garble_kind_valid(a.kind)) {
         char msg[160];
         snprintf(msg, sizeof(msg),
@@ -1540,6 +1603,7 @@ static void on_lag_timer(evutil_socket_t fd, short what, void *privdata)
             w->st.loop_lag_ms = (uint64_t)lag;
     }
     w->tick_expect_us = now + LAG_TICK_MS * 1000;
+    check_lease(w);
 }
 
 /* ---- lifecycle ------------------------------------------------------------------------------- */
@@ -1647,8 +1711,9 @@ int worker_main(const struct agent_opts *ao, int slot, int ready_fd)
     }
     char rname[128];
     snprintf(rname, sizeof(rname), "agent:%s", w->name);
+    /* Back well within the coordinator's grace after a Redis restart (lease_ms). */
     struct rds_opts ro = {.url = ao->common.url, .name = rname, .on_state = on_redis_state,
-                          .privdata = w};
+                          .privdata = w, .reconnect_max_ms = 1500};
     w->rc = rds_new(w->base, &ro);
     snprintf(rname, sizeof(rname), "agent:%s:sub", w->name);
     ro.on_message = on_pubsub_message;

@@ -87,8 +87,10 @@ struct worker {
     bool assign_loaded;
 
     /* lease */
-    int64_t lease_ok_ms; /* monotonic time of the last confirmed refresh */
+    int64_t lease_ok_ms;   /* monotonic time of the last confirmed refresh */
+    int64_t lease_sent_ms; /* when the refresh in flight was sent */
     bool lease_inflight;
+    bool parked;           /* lease lost: chargers dropped until it is confirmed again */
 
     /* chargers */
     struct charger_rt **slots; /* slot -> charger (NULL = free); capacity = max_chargers */

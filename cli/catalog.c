@@ -48,25 +48,14 @@ static void where(const char *src, size_t off, int *line, int *col)
     }
 }
 
-static bool name_valid(const char *n)
-{
-    size_t l = strlen(n);
-    if (l == 0 || l > 64)
-        return false;
-    for (size_t i = 0; i < l; i++)
-        if (!(isalnum((unsigned char)n[i]) || n[i] == '_'))
-            return false;
-    return true;
-}
-
 static int on_member(void *privdata, const char *name, const char *src, size_t len)
 {
     struct loaded *l = privdata;
     int line, col;
     where(l->src, (size_t)(src - l->src), &line, &col);
-    if (!name_valid(name)) {
-        fprintf(stderr, "%s:%d:%d: message name '%s': use [A-Za-z0-9_], 1..64 characters\n",
-                l->file, line, col, name);
+    if (!catalog_name_valid(name)) {
+        fprintf(stderr, "%s:%d:%d: message name '%s': use [A-Za-z0-9_], 1..%d characters\n",
+                l->file, line, col, name, CATALOG_NAME_MAX);
         l->errors++;
         return CS_OK;
     }

@@ -256,6 +256,17 @@ const struct msg_def *catalog_lookup(const char *name)
     return NULL;
 }
 
+bool catalog_name_valid(const char *n)
+{
+    size_t l = strlen(n);
+    if (l == 0 || l > CATALOG_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < l; i++)
+        if (!(isalnum((unsigned char)n[i]) || n[i] == '_'))
+            return false;
+    return true;
+}
+
 const char *catalog_names(void)
 {
     return "BootNotification, Heartbeat, StatusNotification, MeterValues, Authorize, "

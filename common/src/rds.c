@@ -27,6 +27,7 @@ struct rds {
     redisAsyncContext *ac;
     bool up;           /* handshake done, commands accepted */
     bool freeing;
+    bool server_down;  /* the server closed on us or refuses connects (vs. silence) */
     int attempt;       /* consecutive failed connects */
     int pending;       /* user commands awaiting a reply */
     int64_t last_io_ms;
@@ -125,6 +126,26 @@ bool rds_is_up(const struct rds *r)
     return r->up;
 }
 
+bool rds_server_down(const struct rds *r)
+{
+    return !r->up && r->server_down;
+}
+
+/* What an error says about the far end: a refusal or a close comes from a host we reach whose
+ * Redis is not there; a timeout or an unreachable network says nothing about Redis. */
+static bool says_server_down(const char *errstr)
+{
+    static const int codes[] = {ECONNREFUSED, ECONNRESET, EPIPE};
+    if (!errstr)
+        return false;
+    if (strstr(errstr, "closed the connection")) /* hiredis: EOF from the server */
+        return true;
+    for (size_t i = 0; i < ARRAY_SIZE(codes); i++)
+        if (strstr(errstr, strerror(codes[i])))
+            return true;
+    return false;
+}
+
 void *rds_privdata(const struct rds *r)
 {
     return r->o.privdata;
@@ -165,6 +186,7 @@ static void on_redis_disconnect(const redisAsyncContext *ac, int status)
     struct rds *r = ac->data;
     if (status != REDIS_OK)
         log_warn("redis %s: connection lost: %s", r->name, ac->errstr ? ac->errstr : "?");
+    r->server_down = status != REDIS_OK && says_server_down(ac->errstr);
     r->ac = NULL;
     set_down(r);
     schedule_retry(r);
@@ -178,6 +200,7 @@ static void on_redis_connect(const redisAsyncContext *ac, int status)
         if (r->attempt <= 1 || cs_log_enabled(CS_LOG_DEBUG))
             log_warn("redis %s: connect to %s:%d failed: %s (retrying)", r->name, r->o.url.host,
                      r->o.url.port, ac->errstr ? ac->errstr : "?");
+        r->server_down = says_server_down(ac->errstr);
         r->ac = NULL;
         schedule_retry(r);
     }
@@ -262,6 +285,7 @@ static void on_handshake(redisAsyncContext *ac, void *reply, void *privdata)
         return;
     r->attempt = 0;
     r->up = true;
+    r->server_down = false;
     r->last_io_ms = cs_mono_ms();
     log_info("redis %s: connected to %s:%d db %d", r->name, r->o.url.host, r->o.url.port,
              r->o.url.db);
@@ -279,6 +303,7 @@ static void connect_now(struct rds *r)
         if (r->attempt == 0)
             log_warn("redis %s: connect to %s:%d: %s", r->name, r->o.url.host, r->o.url.port,
                      ac ? ac->errstr : "out of memory");
+        r->server_down = ac && says_server_down(ac->errstr);
         if (ac)
             redisAsyncFree(ac);
         schedule_retry(r);
@@ -319,6 +344,7 @@ static void on_watch(evutil_socket_t fd, short what, void *privdata)
     if (r->up && r->pending > 0 && cs_mono_ms() - r->last_io_ms > r->o.timeout_ms) {
         log_warn("redis %s: no reply for %d ms with %d commands pending; reconnecting", r->name,
                  r->o.timeout_ms, r->pending);
+        r->server_down = false;
         reset_soon(r);
     }
 }

@@ -168,6 +168,8 @@ restart_redis() {
   server_up "$REDIS_PGID" redis-cli -p "$REDIS_PORT" ping || fail "redis-server did not restart"
 }
 
+# Extra lines for mosquitto.conf go in MOSQ_CONF (set before start_mosquitto).
+MOSQ_CONF=${MOSQ_CONF:-}
 start_mosquitto() {
   local pgid
   for _ in 1 2 3 4 5; do
@@ -176,8 +178,8 @@ start_mosquitto() {
 listener $MQTT_PORT 127.0.0.1
 allow_anonymous true
 max_connections -1
-persistence false
 set_tcp_nodelay true
+${MOSQ_CONF:-persistence false}
 CONF
     spawn "$T/mosquitto.log" mosquitto -c "$T/mosquitto.conf"
     pgid=$LAST_PGID
@@ -186,6 +188,17 @@ CONF
     MQTT_PORT=
   done
   [ -n "$MQTT_PORT" ] || fail "mosquitto did not start"
+}
+
+# Stops mosquitto (SIGTERM: a persistent store is written) and starts it again on the same
+# port after OUTAGE_MS (default 0). Waits until it answers.
+restart_mosquitto() {
+  kill -TERM -- "-$MQTT_PGID" 2>/dev/null
+  wait_for "mosquitto to exit" 10 sh -c "! kill -0 -- -$MQTT_PGID 2>/dev/null"
+  [ "${1:-0}" = 0 ] || window_until $(( $(now_ms) + $1 ))
+  spawn "$T/mosquitto.log" mosquitto -c "$T/mosquitto.conf"
+  MQTT_PGID=$LAST_PGID
+  server_up "$MQTT_PGID" mosquitto_pub -p "$MQTT_PORT" -t cs/ping -m x || fail "mosquitto did not restart"
 }
 
 rcli() { redis-cli -p "$REDIS_PORT" "$@"; }

@@ -124,6 +124,8 @@ gone_clean() {
   done
 }
 wait_for "chargers 101..200 saved as connected=0 with no owner" 5 gone_clean
+# Checked at the end: the state of a released charger must not say link=up.
+stale_link=$(for i in $(seq 101 200); do rcli --raw HGET "$NS:state:$(id_of "$i")" link; done | grep -cx up || true)
 wait_for "state owners and connected match the assignment" 5 state_matches_assignment 200
 tail -n +"$((log_mark + 1))" "$T/mosquitto.log" >"$T/mosq.down"
 clean=$(grep -cE "Client CP-0001(0[1-9]|[1-9][0-9]) disconnected\.|Client CP-000200 disconnected\." "$T/mosq.down" || true)
@@ -147,4 +149,8 @@ check_sessions "$T/mosq.up" new || fail "$? chargers connected more than once wh
   fail "scaling up connected other chargers than 101..200"
 all=$(rcli --raw HGETALL "$NS:assign" | paste - - | grep -v '^_epoch' | cut -f2 | paste -sd, | expand | sort -n)
 [ "$(echo "$all" | wc -l)" -eq 200 ] && [ "$(echo "$all" | uniq | wc -l)" -eq 200 ] || fail "the assignment does not cover 1..200 once"
-log "ok: join, scale down and up without a duplicate client ID ($(kicks) kick in the broker log: the deliberate one); $(assignment | tr '\t\n' '= ')"
+log "join, scale down and up without a duplicate client ID ($(kicks) kick in the broker log: the deliberate one); $(assignment | tr '\t\n' '= ')"
+# Known bug (agent/charger_rt.c crt_release): the release saves the state while the link is
+# still up, so a charger that left the fleet keeps link=up beside connected=0.
+[ "$stale_link" -eq 0 ] || fail "$stale_link of chargers 101..200 left with {ns}:state link=up (connected=0, owner empty) after scale 100"
+log "ok: planned moves and scaling without duplicate client IDs"

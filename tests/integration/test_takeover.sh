@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # A crashed agent's chargers continue on another one: charging sessions run on a1, a2 joins
 # (a planned move of half the fleet), then a1 is SIGKILLed. Its chargers come back on a2 within
-# the lease plus the ramp, every energy register continues where it was (never lower), and an
-# open transaction keeps its transactionId (or, if the takeover stops it, its StopTransaction
-# carries that id and a meterStop no lower than the last reading).
+# the lease plus the ramp and every energy register continues where it was (never lower). An
+# open transaction keeps its transactionId after a planned move; after the crash it continues
+# under the same id (on_takeover=resume, set for CP-000003) or ends with a StopTransaction
+# reason PowerLoss carrying that id and a meterStop no lower than the last reading (the default
+# on_takeover=stop). An agent without on_takeover may do either; the checks follow what it did.
 source "$(dirname "$0")/lib.sh"
 
 LEASE_MS=2000
@@ -14,6 +16,15 @@ start_mosquitto
 setup_fleet 20 lease_ms $LEASE_MS ramp_per_s $RAMP
 # MeterValues every second; nobody answers, so an Authorize counts as accepted after 1 s.
 rcli HSET "$NS:cfg" meter_s 1 call_timeout_s 1 max_kw 60 >/dev/null
+# Expected crash behaviour per charger: the effective on_takeover, "any" where it is unknown.
+declare -A MODE
+if cli config set --charger CP-000003 on_takeover=resume >/dev/null 2>&1; then
+  for i in 2 3 5; do
+    MODE[$(printf 'CP-%06d' "$i")]=$(cli --json config get --charger "$(printf 'CP-%06d' "$i")" | jq -r '.on_takeover.value')
+  done
+else
+  for i in 2 3 5; do MODE[$(printf 'CP-%06d' "$i")]=any; done
+fi
 mqtt_sub 'chargers/+/up/#' "$T/up.txt"
 start_coordinator
 start_agent a1 1 20
@@ -75,10 +86,13 @@ log "a2 joined: a1.w0=1-10 a2.w0=11-20 (planned move in $(( $(now_ms) - t_join )
 t_more=$(now_ms)
 more() { snap; for i in 2 3 5; do [ "$(meters_after "$(id_of "$i")" "$t_more" tx)" -ge 2 ] || return 1; done; }
 wait_for "more readings from 2, 3, 5 on a1" 10 more
-declare -A SAVED
+declare -A SAVED SAVED_E
 t_kill=$(now_ms)
 kill -KILL -- "-$pg_a1"
-for i in $(seq 1 10); do SAVED[$(id_of "$i")]=$(state "$(id_of "$i")" c1.meter_wh); done
+for i in $(seq 1 10); do
+  SAVED[$(id_of "$i")]=$(state "$(id_of "$i")" c1.meter_wh)
+  SAVED_E[$(id_of "$i")]=$(state "$(id_of "$i")" energy_wh)
+done
 log "a1 killed (SIGKILL to its process group)"
 bound_s=$(( (LEASE_MS + 1000 + 10 * 1000 / RAMP) / 1000 + 5 ))
 on_a2() {
@@ -128,6 +142,8 @@ for i in $(seq 1 10); do
   now_wh=$(state "$id" c1.meter_wh)
   awk -v a="$now_wh" -v b="${SAVED[$id]}" 'BEGIN {exit !(a + 0 >= b + 0)}' ||
     fail "$id: {ns}:state c1.meter_wh ${SAVED[$id]} at the crash, $now_wh after"
+  [ "$(state "$id" energy_wh)" -ge "${SAVED_E[$id]}" ] ||
+    fail "$id: {ns}:state energy_wh ${SAVED_E[$id]} at the crash, $(state "$id" energy_wh) after"
   [ "$i" = 2 ] || [ "$i" = 3 ] || [ "$i" = 5 ] || [ "$BEFORE" = "$AFTER" ] ||
     fail "$id (idle): register $BEFORE -> $AFTER across the crash"
 done
@@ -135,11 +151,13 @@ log "registers of 1..10 never went down across the crash (idle chargers unchange
 
 # --- the open transactions ---------------------------------------------------------------------------
 tx_report=""
-check_tx() {   # id, t_move, label
-  local id=$1 t=$2 label=$3 before after last open tx_after stop
+check_tx() {   # id, t_move, label, expected: resume|stop|any
+  local id=$1 t=$2 label=$3 want=$4 before after last open tx_after stop t_stop
   check_register "$id" "$t"
   before=$BEFORE after=$AFTER
   open=$(state "$id" c1.tx_id)
+  [ "$want" != resume ] || [ -n "$open" ] || fail "$id: the transaction did not survive the $label (want: $want)"
+  [ "$want" != stop ] || [ -z "$open" ] || fail "$id: transaction $open still open after the $label (want: $want)"
   if [ -n "$open" ]; then
     [ "$open" = "${TX[$id]}" ] || fail "$id: open transaction $open after the $label, was ${TX[$id]}"
     tx_after=$(awk -F'\t' -v id="$id" -v t="$t" '$1 == id && $3 == 1 && $2 > t {print $4}' "$T/meters.tsv" | sort -u | paste -sd,)
@@ -147,19 +165,28 @@ check_tx() {   # id, t_move, label
     last=$(awk -F'\t' -v id="$id" '$1 == id && $3 == 1 {v = $5} END {print v}' "$T/meters.tsv")
     [ "$last" -gt "$after" ] || fail "$id: the register stopped growing after the $label ($after -> $last Wh)"
     [ "$(state "$id" c1.status)" = Charging ] || fail "$id: status $(state "$id" c1.status) after the $label"
-    tx_report+="$id: tx ${TX[$id]} continues, ${before} -> ${after} Wh (-> ${last}); "
+    tx_report+="$id ($want): tx ${TX[$id]} continues, ${before} -> ${after} Wh (-> ${last}); "
   else
-    stop=$(mqtt_lines "$T/up.txt" | awk -v tp="chargers/$id/up/StopTransaction" -v t="$t" '$2 == tp && $1 * 1000 > t' | head -1 | cut -d' ' -f3-)
+    stop=$(mqtt_lines "$T/up.txt" | awk -v tp="chargers/$id/up/StopTransaction" -v t="$t" '$2 == tp && $1 * 1000 > t' | head -1)
     [ -n "$stop" ] || fail "$id: the transaction ended with the $label without a StopTransaction"
+    t_stop=$(awk '{printf "%.0f", $1 * 1000}' <<<"$stop")
+    stop=$(cut -d' ' -f3- <<<"$stop")
     jq -e --argjson tx "${TX[$id]}" --argjson b "$before" '.[3].transactionId == $tx and .[3].meterStop >= $b' <<<"$stop" >/dev/null ||
       fail "$id: bad StopTransaction after the $label: $stop"
-    tx_report+="$id: tx ${TX[$id]} stopped ($(jq -c '.[3] | {reason, meterStop}' <<<"$stop")), ${before} -> ${after} Wh; "
+    [ "$want" != stop ] || jq -e '.[3].reason == "PowerLoss"' <<<"$stop" >/dev/null ||
+      fail "$id: StopTransaction reason $(jq -c '.[3].reason' <<<"$stop") after the $label, want PowerLoss"
+    tx_after=$(awk -F'\t' -v id="$id" -v t="$t_stop" -v tx="${TX[$id]}" '$1 == id && $2 > t && $4 == tx' "$T/meters.tsv" | wc -l)
+    [ "$tx_after" -eq 0 ] || fail "$id: $tx_after MeterValues of transaction ${TX[$id]} after its StopTransaction"
+    [ "$want" != stop ] || [ "$(state "$id" c1.status)" = Finishing ] ||
+      fail "$id: status $(state "$id" c1.status) after the PowerLoss stop, want Finishing (cable still in)"
+    tx_report+="$id ($want): tx ${TX[$id]} stopped ($(jq -c '.[3] | {reason, meterStop}' <<<"$stop")), ${before} -> ${after} Wh; "
   fi
 }
-for i in 14 17; do check_tx "$(id_of "$i")" "$(first_boot_after "$(id_of "$i")" "$t_join")" "planned move"; done
+# Planned moves always keep the transaction.
+for i in 14 17; do check_tx "$(id_of "$i")" "$(first_boot_after "$(id_of "$i")" "$t_join")" "planned move" resume; done
 log "planned move: $tx_report"
 tx_report=""
-for i in 2 3 5; do check_tx "$(id_of "$i")" "$t_kill" crash; done
+for i in 2 3 5; do check_tx "$(id_of "$i")" "$t_kill" crash "${MODE[$(id_of "$i")]}"; done
 log "crash: $tx_report"
 for i in 2 3 5; do
   id=$(id_of "$i")
@@ -170,4 +197,4 @@ done
 if grep -q "already connected" "$T/mosquitto.log"; then
   fail "the broker kicked a duplicate client ID: $(grep "already connected" "$T/mosquitto.log" | head -3)"
 fi
-log "ok: crash takeover within ${took} ms, registers continue, transactions kept"
+log "ok: crash takeover within ${took} ms, registers continue, transactions kept or stopped as on_takeover says"

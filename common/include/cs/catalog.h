@@ -54,6 +54,9 @@ struct msg_def {
 
 const struct msg_def *catalog_get(enum msg_id id);
 const struct msg_def *catalog_lookup(const char *name);
+/* A message name may become part of a topic ({msg}): [A-Za-z0-9_], 1..CATALOG_NAME_MAX. */
+#define CATALOG_NAME_MAX 64
+bool catalog_name_valid(const char *name);
 /* Appends the payload object to out. Fails (out untouched beyond its old length) when an
  * override does not fit its field's type. */
 int catalog_build_payload(const struct msg_def *m, const struct msg_ctx *ctx, struct buf *out,

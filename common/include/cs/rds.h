@@ -40,6 +40,9 @@ struct rds_opts {
 struct rds *rds_new(struct event_base *base, const struct rds_opts *o);
 void rds_free(struct rds *r);
 bool rds_is_up(const struct rds *r);
+/* Down, and the last failure came from the server's host: it closed the connection or refuses
+ * connects (Redis stopped or restarting), as opposed to silence (a partition, a hung server). */
+bool rds_server_down(const struct rds *r);
 /* Drops the connection and reconnects (after backoff). */
 void rds_reconnect(struct rds *r);
 

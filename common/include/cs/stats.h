@@ -17,12 +17,12 @@ struct worker_stats {
     uint64_t transactions, calls_queued;
     /* counters */
     uint64_t msgs_out, msgs_in, msgs_dropped, publish_errors;
-    uint64_t connects, connect_failures, conn_lost;
+    uint64_t connects, connect_failures, conn_lost, lease_lost;
     uint64_t cmds, cmd_errors, cmd_duplicates, cmds_caught_up, cfg_changes, cfg_rejected;
     /* OCPP */
     uint64_t call_timeouts, answers, answers_unmatched, callerrors_in; /* our CALLs */
     uint64_t calls_in, callerrors_out, downlink_bad;                  /* the platform's CALLs */
-    uint64_t offline_queued, offline_dropped;
+    uint64_t offline_queued, offline_dropped, calls_dropped;
     uint64_t sessions_started, sessions_stopped, auth_rejected, reboots, boot_retries;
     uint64_t out_by_type[MSG__COUNT];
     uint64_t in_by_call[OCPP_CALLS_IN]; /* the platform's CALLs, by action */
