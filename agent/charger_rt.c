@@ -1,9 +1,11 @@
 /* charger_rt.c - chargers at run time: link state machine, connect ramp, report timers with
  * jitter, the MQTT publish queue, config layering and state persistence. Behaviour lives in
  * session.c, the CALL layer in calls.c, the platform's messages in downlink.c. [loop] */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -744,12 +746,30 @@ static void on_retry_timer(evutil_socket_t fd, short what, void *privdata)
     }
 }
 
+/* The TLS files can be read: a missing or unreadable one is named once per charger, not
+ * left to an opaque handshake failure. */
+static bool tls_files_ok(struct charger_rt *ch, const struct charger_cfg *c, const char *cert,
+                         const char *key)
+{
+    const struct {
+        const char *key, *path;
+    } files[] = {{"tls_ca", c->tls_ca}, {"tls_cert", cert}, {"tls_key", key}};
+    for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+        if (!*files[i].path || access(files[i].path, R_OK) == 0)
+            continue;
+        if (ch->attempt == 0 || cs_log_enabled(CS_LOG_DEBUG))
+            log_error("%s: %s '%s': %s", ch->m.id, files[i].key, files[i].path, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
 static void connect_now(struct charger_rt *ch)
 {
     struct worker *w = ch->w;
     const struct charger_cfg *c = crt_cfg(ch);
     char uri[512], idx[16];
-    struct buf cid = BUF_INIT, user = BUF_INIT, pass = BUF_INIT;
+    struct buf cid = BUF_INIT, user = BUF_INIT, pass = BUF_INIT, cert = BUF_INIT, key = BUF_INIT;
     struct cs_error err = {0};
     int n = cfg_broker_count(c->broker);
 
@@ -758,16 +778,34 @@ static void connect_now(struct charger_rt *ch)
     if (!cfg_broker_pick(c->broker, (int)(ch->m.index % (uint32_t)(n ? n : 1)), uri, sizeof(uri)) ||
         tmpl_render(c->client_id, vars, ARRAY_SIZE(vars), &cid, &err) ||
         tmpl_render(c->username, vars, ARRAY_SIZE(vars), &user, &err) ||
-        tmpl_render(c->password, vars, ARRAY_SIZE(vars), &pass, &err)) {
+        tmpl_render(c->password, vars, ARRAY_SIZE(vars), &pass, &err) ||
+        tmpl_render(c->tls_cert, vars, ARRAY_SIZE(vars), &cert, &err) ||
+        tmpl_render(c->tls_key, vars, ARRAY_SIZE(vars), &key, &err)) {
         log_error("%s: cannot build connect options: %s", ch->m.id, err.msg);
         goto fail;
     }
-    if (strncmp(uri, "mqtt://", 7) == 0) { /* paho spells it tcp:// */
-        memmove(uri + 6, uri + 7, strlen(uri + 7) + 1);
-        memcpy(uri, "tcp://", 6);
+    /* paho spells them tcp:// and ssl:// */
+    if (strncmp(uri, "mqtt://", 7) == 0 || strncmp(uri, "mqtts://", 8) == 0) {
+        bool tls = uri[4] == 's';
+        size_t skip = tls ? 8 : 7;
+        memmove(uri + 6, uri + skip, strlen(uri + skip) + 1);
+        memcpy(uri, tls ? "ssl://" : "tcp://", 6);
     }
-    struct mqtt_opts o = {uri,           buf_cstr(&cid), buf_cstr(&user), buf_cstr(&pass),
-                          c->keepalive_s, c->clean_session, 15, 10};
+    if (strncmp(uri, "ssl://", 6) == 0 && !tls_files_ok(ch, c, buf_cstr(&cert), buf_cstr(&key)))
+        goto fail;
+    struct mqtt_opts o = {.uri = uri,
+                          .client_id = buf_cstr(&cid),
+                          .username = buf_cstr(&user),
+                          .password = buf_cstr(&pass),
+                          .keepalive_s = c->keepalive_s,
+                          .clean_session = c->clean_session,
+                          .connect_timeout_s = 15,
+                          .max_inflight = 10,
+                          .tls_ca = c->tls_ca,
+                          .tls_cert = buf_cstr(&cert),
+                          .tls_key = buf_cstr(&key),
+                          .tls_key_password = c->tls_key_password,
+                          .tls_verify = c->tls_verify};
     ch->mc_serial = next_serial(w);
     ch->mc = mqtt_client_new(&o, cookie_of(ch->slot, ch->mc_serial), &err);
     if (!ch->mc) {
@@ -788,6 +826,8 @@ out:
     buf_free(&cid);
     buf_free(&user);
     buf_free(&pass);
+    buf_free(&cert);
+    buf_free(&key);
 }
 
 static void on_ramp_timer(evutil_socket_t fd, short what, void *privdata)
@@ -985,6 +1025,10 @@ void crt_on_mqtt(struct worker *w, const struct mqtt_event *ev)
             free_charger(ch);
         else
             backoff(ch);
+        break;
+    case MQTT_EV_TLS_ERROR:
+        if (ch->attempt == 0 || cs_log_enabled(CS_LOG_DEBUG))
+            log_warn("%s: TLS: %s", ch->m.id, ev->msg);
         break;
     case MQTT_EV_LOST:
         if (ch->link != LINK_UP)

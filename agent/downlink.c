@@ -402,7 +402,7 @@ static void on_call(struct charger_rt *ch, const struct ocpp_frame *f)
     }
     struct buf payload = BUF_INIT, frame = BUF_INIT;
     struct jw j;
-    struct follow then = {F_NONE};
+    struct follow then = {.kind = F_NONE};
     jw_init(&j, &payload);
     jw_obj(&j);
     int rc = handlers[i].fn(ch, f->payload, &j, &then, &code, &err);

@@ -14,6 +14,8 @@ struct mqtt_client {
     MQTTAsync h;
     uint64_t cookie;
     char *uri, *client_id, *username, *password; /* owned: paho may keep pointers */
+    char *tls_ca, *tls_cert, *tls_key, *tls_key_password;
+    bool tls, tls_verify;
     int keepalive_s;
     bool clean_session;
     int connect_timeout_s;
@@ -103,8 +105,16 @@ static void on_paho_connected(void *context, MQTTAsync_successData *resp)
 /* [paho thread] */
 static void on_paho_connect_failed(void *context, MQTTAsync_failureData *resp)
 {
-    post(MQTT_EV_CONNECT_FAILED, context, resp ? resp->code : -1, 0, NULL, 0, NULL, 0,
-         resp && resp->message ? resp->message : "");
+    /* MQTT 3.1.1 CONNACK return codes, which paho passes on as the code. */
+    static const char *const connack[] = {
+        NULL, "CONNACK: unacceptable protocol version", "CONNACK: client identifier rejected",
+        "CONNACK: server unavailable", "CONNACK: bad user name or password",
+        "CONNACK: not authorised"};
+    int code = resp ? resp->code : -1;
+    const char *msg = resp && resp->message ? resp->message : "";
+    if (code > 0 && (size_t)code < ARRAY_SIZE(connack))
+        msg = connack[code];
+    post(MQTT_EV_CONNECT_FAILED, context, code, 0, NULL, 0, NULL, 0, msg);
 }
 
 /* [paho thread] */
@@ -166,6 +176,29 @@ static void on_paho_subscribe_failed(void *context, MQTTAsync_failureData *resp)
          resp && resp->message ? resp->message : "");
 }
 
+/* [paho thread] OpenSSL's reason for a failed handshake, line by line. */
+static int on_paho_ssl_error(const char *str, size_t len, void *context)
+{
+    char line[256], out[256];
+    while (len && (str[len - 1] == '\n' || str[len - 1] == '\0'))
+        len--;
+    if (len >= sizeof(line))
+        len = sizeof(line) - 1;
+    memcpy(line, str, len);
+    line[len] = '\0';
+    snprintf(out, sizeof(out), "%s", line);
+    /* OpenSSL 3: "<thread>:error:<code>:<library>:<function>:<reason>:<file>:<line>:..."
+     * The reason says it all; the function says where. */
+    char *f[6] = {0}, *save = NULL, *p = line;
+    size_t n = 0;
+    for (char *t; n < ARRAY_SIZE(f) && (t = strtok_r(p, ":", &save)); p = NULL)
+        f[n++] = t;
+    if (n == ARRAY_SIZE(f) && strcmp(f[1], "error") == 0)
+        snprintf(out, sizeof(out), "%s (%s)", f[5], f[4]);
+    post(MQTT_EV_TLS_ERROR, context, 0, 0, NULL, 0, NULL, 0, out);
+    return 0;
+}
+
 /* [paho thread] paho's trace lines, at its ERROR level, into our log (one write per line). */
 static void on_paho_trace(enum MQTTASYNC_TRACE_LEVELS level, char *message)
 {
@@ -177,6 +210,9 @@ int mqtt_init(struct event_base *base, mqtt_event_fn *fn, void *privdata)
 {
     mq.fn = fn;
     mq.privdata = privdata;
+    MQTTAsync_init_options init = MQTTAsync_init_options_initializer;
+    init.do_openssl_init = 1;
+    MQTTAsync_global_init(&init);
     mq.inbox = inbox_new(base, on_inbox, NULL);
     if (!mq.inbox)
         return CS_ERR_IO;
@@ -214,6 +250,13 @@ struct mqtt_client *mqtt_client_new(const struct mqtt_opts *o, uint64_t cookie,
     c->client_id = cs_strdup(o->client_id);
     c->username = o->username && *o->username ? cs_strdup(o->username) : NULL;
     c->password = o->password && *o->password ? cs_strdup(o->password) : NULL;
+    c->tls = strncmp(o->uri, "ssl://", 6) == 0;
+    c->tls_ca = o->tls_ca && *o->tls_ca ? cs_strdup(o->tls_ca) : NULL;
+    c->tls_cert = o->tls_cert && *o->tls_cert ? cs_strdup(o->tls_cert) : NULL;
+    c->tls_key = o->tls_key && *o->tls_key ? cs_strdup(o->tls_key) : NULL;
+    c->tls_key_password =
+        o->tls_key_password && *o->tls_key_password ? cs_strdup(o->tls_key_password) : NULL;
+    c->tls_verify = o->tls_verify;
     c->keepalive_s = o->keepalive_s;
     c->clean_session = o->clean_session;
     c->connect_timeout_s = o->connect_timeout_s > 0 ? o->connect_timeout_s : 15;
@@ -233,6 +276,19 @@ int mqtt_connect(struct mqtt_client *c)
     co.password = c->password;
     co.automaticReconnect = 0; /* reconnects are ours: paced by the ramp, gated by the lease */
     co.MQTTVersion = MQTTVERSION_3_1_1;
+    MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+    if (c->tls) {
+        ssl.trustStore = c->tls_ca;
+        ssl.keyStore = c->tls_cert;
+        ssl.privateKey = c->tls_key;
+        ssl.privateKeyPassword = c->tls_key_password;
+        ssl.enableServerCertAuth = c->tls_verify;
+        ssl.verify = c->tls_verify; /* the host name, after the handshake */
+        ssl.sslVersion = MQTT_SSL_VERSION_DEFAULT; /* OpenSSL's: TLS 1.2 or newer */
+        ssl.ssl_error_cb = on_paho_ssl_error;
+        ssl.ssl_error_context = cookie_ptr(c->cookie);
+        co.ssl = &ssl;
+    }
     co.onSuccess = on_paho_connected;
     co.onFailure = on_paho_connect_failed;
     co.context = cookie_ptr(c->cookie);
@@ -287,5 +343,9 @@ void mqtt_client_free(struct mqtt_client *c)
     cs_free(c->client_id);
     cs_free(c->username);
     cs_free(c->password);
+    cs_free(c->tls_ca);
+    cs_free(c->tls_cert);
+    cs_free(c->tls_key);
+    cs_free(c->tls_key_password);
     cs_free(c);
 }

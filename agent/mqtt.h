@@ -23,6 +23,7 @@ enum mqtt_ev_type {
     MQTT_EV_DISCONNECTED, /* our mqtt_disconnect finished (or failed: either way, down) */
     MQTT_EV_SUBSCRIBED,
     MQTT_EV_SUBSCRIBE_FAILED,
+    MQTT_EV_TLS_ERROR,    /* why a TLS handshake failed (OpenSSL's text); CONNECT_FAILED follows */
 };
 
 struct mqtt_event {
@@ -48,6 +49,12 @@ struct mqtt_opts {
     bool clean_session;
     int connect_timeout_s;
     int max_inflight;
+    /* TLS, for ssl:// URIs. Files in PEM; NULL or "" = none. */
+    const char *tls_ca;           /* CA the broker's certificate chains to; none: system store */
+    const char *tls_cert;         /* client certificate (chain) */
+    const char *tls_key;          /* its private key; none: in tls_cert */
+    const char *tls_key_password; /* for an encrypted key */
+    bool tls_verify;              /* check the broker's chain and host name */
 };
 
 /* [loop] Once per process, before any client. */

@@ -1385,6 +1385,20 @@ static void on_pubsub_message(struct rds *r, const char *pattern, const char *ch
 
 /* Turns on the keyspace notifications live config needs (K + hash + generic), keeping any
  * flags already set. Where CONFIG is not allowed, `reload` after each write still works. */
+/* A Redis whose ACL keeps agents from CONFIG SET: the administrator enables the events. */
+static void on_notify_set(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    struct worker *w = rds_privdata(r);
+    if (!reply || rds_reply_type(reply) != RDS_ERROR)
+        return;
+    w->notify_ok = false;
+    if (w->slot == 0)
+        log_warn("cannot enable keyspace notifications (%s): run `CONFIG SET "
+                 "notify-keyspace-events %s` as a Redis administrator; until then config "
+                 "edits apply on `swarm-cli reload`",
+                 rds_reply_str(reply, NULL), (const char *)privdata);
+}
+
 static void on_notify_config(struct rds *r, const struct rds_reply *reply, void *privdata)
 {
     (void)privdata;
@@ -1409,8 +1423,11 @@ static void on_notify_config(struct rds *r, const struct rds_reply *reply, void 
         }
     }
     w->notify_ok = true;
-    if (changed)
-        rds_cmd(w->rc, NULL, NULL, "CONFIG SET notify-keyspace-events %s", want);
+    if (changed) {
+        static char asked[64];
+        snprintf(asked, sizeof(asked), "%s", want);
+        rds_cmd(w->rc, on_notify_set, asked, "CONFIG SET notify-keyspace-events %s", want);
+    }
 }
 
 static void resync(struct worker *w)

@@ -23,7 +23,8 @@ static const struct cfg_def charger_defs[] = {
     /* MQTT */
     {"broker", CFG_BROKERS, F(charger_cfg, broker), "tcp://127.0.0.1:1883", 1, 511, NULL, NULL,
      NULL, 0, CFG_APPLY_RECONNECT,
-     "MQTT broker URI list (tcp://host:port, comma separated); charger N uses entry N mod count. "
+     "MQTT broker URI list (tcp://host:port, or ssl://host:port for TLS; comma separated); "
+     "charger N uses entry N mod count. "
      "Numeric addresses avoid a blocking name lookup in the MQTT library."},
     {"client_id", CFG_TEMPLATE, F(charger_cfg, client_id), "{id}", 1, 95, NULL, "id,index,worker",
      NULL, 0, CFG_APPLY_RECONNECT, "MQTT client ID template."},
@@ -42,6 +43,23 @@ static const struct cfg_def charger_defs[] = {
      "First reconnect backoff; doubles per failed attempt, full jitter."},
     {"reconnect_max_ms", CFG_INT, NUM(charger_cfg, reconnect_max_ms), "30000", 100, 3600000,
      NULL, NULL, "ms", 0, CFG_APPLY_NEXT, "Backoff ceiling."},
+    /* TLS (ssl:// or mqtts:// brokers) */
+    {"tls_ca", CFG_STR, F(charger_cfg, tls_ca), "", 0, 255, NULL, NULL, NULL, 0,
+     CFG_APPLY_RECONNECT,
+     "CA certificate file (PEM) the broker's certificate must chain to; empty: the system's "
+     "trust store."},
+    {"tls_cert", CFG_TEMPLATE, F(charger_cfg, tls_cert), "", 0, 255, NULL, "id,index", NULL, 0,
+     CFG_APPLY_RECONNECT,
+     "Client certificate file (PEM) for brokers that authenticate devices by certificate, e.g. "
+     "/etc/chargeswarm/certs/{id}.pem; empty: none."},
+    {"tls_key", CFG_TEMPLATE, F(charger_cfg, tls_key), "", 0, 255, NULL, "id,index", NULL, 0,
+     CFG_APPLY_RECONNECT, "Private key file (PEM) of tls_cert; empty: the key is in tls_cert."},
+    {"tls_key_password", CFG_STR, F(charger_cfg, tls_key_password), "", 0, 95, NULL, NULL, NULL,
+     CFG_F_SECRET, CFG_APPLY_RECONNECT, "Password of an encrypted tls_key; never shown."},
+    {"tls_verify", CFG_BOOL, NUM(charger_cfg, tls_verify), "1", 0, 1, NULL, NULL, NULL, 0,
+     CFG_APPLY_RECONNECT,
+     "Check the broker's certificate chain and host name; 0 accepts any certificate (test "
+     "brokers only)."},
     /* platform profile */
     {"topic_up", CFG_TEMPLATE, F(charger_cfg, topic_up), "chargers/{id}/up/{msg}", 1, 191, NULL,
      "id,index,msg,worker", NULL, CFG_F_TOPIC, CFG_APPLY_NEXT,
@@ -240,13 +258,13 @@ bool cfg_broker_pick(const char *list, int i, char *out, size_t outlen)
 
 static int check_uri(const char *name, const char *u, struct cs_error *err)
 {
-    static const char *const schemes[] = {"tcp://", "mqtt://"};
+    static const char *const schemes[] = {"tcp://", "mqtt://", "ssl://", "mqtts://"};
     const char *rest = NULL;
     for (size_t i = 0; i < ARRAY_SIZE(schemes); i++)
         if (strncmp(u, schemes[i], strlen(schemes[i])) == 0)
             rest = u + strlen(schemes[i]);
     if (!rest)
-        return cs_error_set(err, CS_ERR_PARSE, "%s: '%.60s' must start with tcp:// or mqtt://",
+        return cs_error_set(err, CS_ERR_PARSE, "%s: '%.60s' must start with tcp://, mqtt://, ssl:// or mqtts://",
                             name, u);
     const char *host = rest, *colon;
     if (*host == '[') {

@@ -29,6 +29,7 @@ struct rds {
     bool freeing;
     bool server_down;  /* the server closed on us or refuses connects (vs. silence) */
     int attempt;       /* consecutive failed connects */
+    int64_t up_since_ms; /* when the current connection became ready; 0 = not up */
     int pending;       /* user commands awaiting a reply */
     int64_t last_io_ms;
     struct event *retry_ev;
@@ -38,6 +39,8 @@ struct rds {
     size_t nsubs;
     struct cs_rng rng;
 };
+
+#define STABLE_MS 5000 /* a connection up this long resets the reconnect backoff */
 
 struct pending {
     struct rds *r;
@@ -168,6 +171,11 @@ static void schedule_retry(struct rds *r)
 {
     if (r->freeing)
         return;
+    /* A connection that lived a while starts the backoff afresh; one that the server drops
+     * right after the handshake (a refused SUBSCRIBE, say) keeps backing off. */
+    if (r->up_since_ms && cs_mono_ms() - r->up_since_ms > STABLE_MS)
+        r->attempt = 0;
+    r->up_since_ms = 0;
     int64_t cap = r->o.reconnect_min_ms;
     for (int i = 0; i < r->attempt && cap < r->o.reconnect_max_ms; i++)
         cap *= 2;
@@ -283,8 +291,8 @@ static void on_handshake(redisAsyncContext *ac, void *reply, void *privdata)
     }
     if (privdata != r) /* AUTH / SELECT replies: only errors matter */
         return;
-    r->attempt = 0;
     r->up = true;
+    r->up_since_ms = cs_mono_ms();
     r->server_down = false;
     r->last_io_ms = cs_mono_ms();
     log_info("redis %s: connected to %s:%d db %d", r->name, r->o.url.host, r->o.url.port,

@@ -3,7 +3,8 @@
 # deadlines, and cleanup of every process it started.
 #
 # Environment: CS_BIN (directory holding swarm-agent, swarm-coordinator, swarm-cli),
-# KEEP_TMP=1 keeps the temporary directory for inspection.
+# KEEP_TMP=1 keeps the temporary directory for inspection, CS_WRAP runs the agents and
+# coordinators under a command (scripts/valgrind: CS_WRAP="valgrind ...").
 
 set -euo pipefail
 
@@ -37,9 +38,16 @@ fail() {
   exit 1
 }
 
+# on_cleanup 'SHELL CODE': run at exit before the harness stops its own processes, newest
+# first, even when the test fails (processes the test did not spawn, network namespaces...).
+CLEANUP_HOOKS=()
+on_cleanup() { CLEANUP_HOOKS+=("$1"); }
+
 cleanup() {
   local rc=$?
   set +e
+  local h
+  for (( h=${#CLEANUP_HOOKS[@]}-1; h>=0; h-- )); do eval "${CLEANUP_HOOKS[$h]}"; done
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   for g in "${PGIDS[@]}"; do kill -TERM -- "-$g" 2>/dev/null; done
   local deadline=$((SECONDS + 8))
@@ -57,9 +65,9 @@ cleanup() {
     [ $rc -eq 0 ] && rc=1
   fi
   # Sanitizer builds: any report in a process log fails the test (processes report at exit).
-  if grep -l -E 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$T"/*.log >/dev/null 2>&1; then
-    echo "FAIL: sanitizer report in:" $(grep -l -E 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$T"/*.log)
-    grep -h -A 30 -E 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$T"/*.log | head -80
+  if grep -l -E '(ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer|runtime error:|ERROR SUMMARY: [1-9])' "$T"/*.log >/dev/null 2>&1; then
+    echo "FAIL: sanitizer or valgrind report in:" $(grep -l -E '(ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer|runtime error:|ERROR SUMMARY: [1-9])' "$T"/*.log)
+    grep -h -B 30 -A 30 -E '(ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer|runtime error:|ERROR SUMMARY: [1-9])' "$T"/*.log | head -120
     [ $rc -eq 0 ] && rc=1
   fi
   if [ "${KEEP_TMP:-0}" = 1 ] || [ $rc -ne 0 ]; then
@@ -168,13 +176,17 @@ restart_redis() {
   server_up "$REDIS_PGID" redis-cli -p "$REDIS_PORT" ping || fail "redis-server did not restart"
 }
 
-# Extra lines for mosquitto.conf go in MOSQ_CONF (set before start_mosquitto).
+# Extra lines for mosquitto.conf (set before start_mosquitto): MOSQ_GLOBAL goes first (options
+# such as per_listener_settings), MOSQ_CONF after the test's plain listener.
+MOSQ_GLOBAL=${MOSQ_GLOBAL:-}
 MOSQ_CONF=${MOSQ_CONF:-}
 start_mosquitto() {
   local pgid
+  chmod 711 "$T"   # mosquitto drops to its own user: let it reach the files a test gives it
   for _ in 1 2 3 4 5; do
     MQTT_PORT=$(free_port)
     cat >"$T/mosquitto.conf" <<CONF
+$MOSQ_GLOBAL
 listener $MQTT_PORT 127.0.0.1
 allow_anonymous true
 max_connections -1
@@ -201,7 +213,9 @@ restart_mosquitto() {
   server_up "$MQTT_PGID" mosquitto_pub -p "$MQTT_PORT" -t cs/ping -m x || fail "mosquitto did not restart"
 }
 
-rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
+# redis-cli on the test's Redis; RCLI_AUTH holds its credentials once the test sets some.
+RCLI_AUTH=()
+rcli() { redis-cli -p "$REDIS_PORT" "${RCLI_AUTH[@]}" "$@"; }
 cli() { "$CS_BIN/swarm-cli" "$@"; }
 
 # A fleet of N chargers pointed at our broker; extra args: more "key value" fleet settings.
@@ -214,13 +228,13 @@ setup_fleet() {
 # start_coordinator [SUFFIX [more flags]]: id coord$SUFFIX, log coordinator$SUFFIX.log.
 start_coordinator() {
   local sfx=${1:-}; shift $(($# > 0 ? 1 : 0))
-  spawn "$T/coordinator$sfx.log" "$CS_BIN/swarm-coordinator" --tick-ms 200 --id "coord$sfx" "$@"
+  spawn "$T/coordinator$sfx.log" ${CS_WRAP:-} "$CS_BIN/swarm-coordinator" --tick-ms 200 --id "coord$sfx" "$@"
 }
 
 # start_agent NAME WORKERS MAX_CHARGERS [more flags]: its process group id is in LAST_PGID.
 start_agent() {
   local name=$1 workers=$2 max=$3; shift 3
-  spawn "$T/agent-$name.log" "$CS_BIN/swarm-agent" --name "$name" --workers "$workers" \
+  spawn "$T/agent-$name.log" ${CS_WRAP:-} "$CS_BIN/swarm-agent" --name "$name" --workers "$workers" \
     --max-chargers "$max" "$@"
 }
 
@@ -269,3 +283,42 @@ validate_ocpp() {
 # Fleet-wide connected count from swarm-cli status --json.
 connected() { cli --json status 2>/dev/null | jq -r '.fleet.connected'; }
 connected_is() { [ "$(connected)" = "$1" ]; }
+
+# ---- network namespaces as hosts (root only) -------------------------------------------------------
+# netns_lab N NET: a hub namespace with a bridge at NET.1 and N host namespaces at NET.11,
+# NET.12, ... each linked to the bridge by a veth pair (NET is three octets, e.g. 10.78.0).
+# Sets HUB and NETNS_P (name prefix); host_ns I names host I's namespace; netns_link I up|down
+# cuts or restores host I's link. Everything is removed at exit. Skips the test (exit 77) where
+# namespaces cannot be created.
+netns_lab() {
+  local n=$1 net=$2 i
+  command -v ip >/dev/null || { echo "SKIP: ip (iproute2) not installed"; exit $SKIP; }
+  NETNS_P=cs$$                   # interface names stay within 15 characters
+  HUB=${NETNS_P}hub
+  NETNS=()
+  on_cleanup 'for n in "${NETNS[@]}"; do ip netns del "$n" 2>/dev/null; done'
+  if [ "$(id -u)" -ne 0 ] || ! ip netns add "$HUB" 2>"$T/netns.err"; then
+    echo "SKIP: cannot create network namespaces here (need root with CAP_SYS_ADMIN and CAP_NET_ADMIN): $(cat "$T/netns.err" 2>/dev/null)"
+    exit $SKIP
+  fi
+  NETNS+=("$HUB")
+  ip -n "$HUB" link set lo up
+  ip -n "$HUB" link add br0 type bridge || { echo "SKIP: cannot create a bridge"; exit $SKIP; }
+  ip -n "$HUB" addr add "$net.1/24" dev br0
+  ip -n "$HUB" link set br0 up
+  for i in $(seq 1 "$n"); do
+    ip netns add "$(host_ns "$i")"
+    NETNS+=("$(host_ns "$i")")
+    ip -n "$(host_ns "$i")" link set lo up
+    ip link add "${NETNS_P}v$i" type veth peer name "${NETNS_P}p$i"
+    ip link set "${NETNS_P}v$i" netns "$HUB"
+    ip link set "${NETNS_P}p$i" netns "$(host_ns "$i")"
+    ip -n "$HUB" link set "${NETNS_P}v$i" master br0 up
+    ip -n "$(host_ns "$i")" addr add "$net.1$i/24" dev "${NETNS_P}p$i"
+    ip -n "$(host_ns "$i")" link set "${NETNS_P}p$i" up
+  done
+}
+host_ns() { echo "${NETNS_P}h$1"; }
+hub() { ip netns exec "$HUB" "$@"; }
+# The hub's side of host I's link goes down (or up): a partition, as a pulled cable.
+netns_link() { ip -n "$HUB" link set "${NETNS_P}v$1" "$2"; }

@@ -13,8 +13,9 @@ RAMP=50
 WORKERS=2
 # A persistent store and queued QoS 0: a subscriber with a persistent session misses nothing
 # published while it reconnects after the restart.
+mkdir -m 1777 "$T/mosq-db"
 MOSQ_CONF="persistence true
-persistence_location $T/
+persistence_location $T/mosq-db/
 queue_qos0_messages true
 max_queued_messages 100000"
 start_redis

@@ -259,8 +259,14 @@ static const struct {
     {CH, "broker", " tcp://a:1 tcp://b:65535 ,", CS_OK, NULL},
     {CH, "broker", "tcp://[::1]:1883", CS_OK, NULL},
     {CH, "broker", "tcp://[::1]", CS_OK, NULL},
-    {CH, "broker", "ssl://a:1", CS_ERR_PARSE,
-     "broker: 'ssl://a:1' must start with tcp:// or mqtt://"},
+    {CH, "broker", "ssl://a:8883", CS_OK, NULL},
+    {CH, "broker", "mqtts://a:8883,tcp://b:1883", CS_OK, NULL},
+    {CH, "broker", "wss://a:1", CS_ERR_PARSE,
+     "broker: 'wss://a:1' must start with tcp://, mqtt://, ssl:// or mqtts://"},
+    {CH, "tls_verify", "0", CS_OK, NULL},
+    {CH, "tls_verify", "maybe", CS_ERR_PARSE, "'maybe' is not a boolean"},
+    {CH, "tls_cert", "/etc/chargeswarm/certs/{id}.pem", CS_OK, NULL},
+    {CH, "tls_cert", "/certs/{serial}.pem", CS_ERR_UNKNOWN, "unknown placeholder '{serial}'"},
     {CH, "broker", "tcp://a:1,a:2", CS_ERR_PARSE, "'a:2' must start with tcp://"},
     {CH, "broker", "tcp://:1883", CS_ERR_PARSE, "missing host"},
     {CH, "broker", "tcp://", CS_ERR_PARSE, "missing host"},
@@ -520,10 +526,11 @@ static void test_format_mask(void **state)
     assert_string_equal(buf_cstr(&b), "bob");
     buf_reset(&b);
 
-    /* only the password is secret */
+    /* only the passwords are secret */
     for (size_t i = 0; i < CH->n; i++)
         assert_int_equal(!!(CH->defs[i].flags & CFG_F_SECRET),
-                         strcmp(CH->defs[i].name, "password") == 0);
+                         strcmp(CH->defs[i].name, "password") == 0 ||
+                             strcmp(CH->defs[i].name, "tls_key_password") == 0);
     for (size_t i = 0; i < FL->n; i++)
         assert_int_equal(FL->defs[i].flags & CFG_F_SECRET, 0);
 
@@ -558,6 +565,11 @@ static const struct {
     {CH, "clean_session", "0", CFG_APPLY_RECONNECT},
     {CH, "reconnect_min_ms", "500", CFG_APPLY_NEXT},
     {CH, "reconnect_max_ms", "60000", CFG_APPLY_NEXT},
+    {CH, "tls_ca", "/etc/ca.pem", CFG_APPLY_RECONNECT},
+    {CH, "tls_cert", "/c/{id}.pem", CFG_APPLY_RECONNECT},
+    {CH, "tls_key", "/c/{id}.key", CFG_APPLY_RECONNECT},
+    {CH, "tls_key_password", "k", CFG_APPLY_RECONNECT},
+    {CH, "tls_verify", "0", CFG_APPLY_RECONNECT},
     {CH, "topic_up", "up/{id}/{msg}", CFG_APPLY_NEXT},
     {CH, "topic_down", "down/{id}", CFG_APPLY_RECONNECT},
     {CH, "boot_on_reconnect", "0", CFG_APPLY_NEXT},

@@ -72,6 +72,11 @@ struct charger_cfg {
     bool clean_session;
     int reconnect_min_ms;
     int reconnect_max_ms;
+    char tls_ca[256];
+    char tls_cert[256];
+    char tls_key[256];
+    char tls_key_password[96];
+    bool tls_verify;
     char topic_up[192];
     char topic_down[192];
     bool boot_on_reconnect;
