@@ -122,13 +122,10 @@ static int load(struct cli *c, const char *file)
             av[ac++] = l.ok.v[i].key;
             av[ac++] = l.ok.v[i].val;
         }
-        struct rds_reply *r = rds_sync_cmdv(c->r, ac, av, NULL);
+        struct rds_reply *r = cli_cmdv(c->r, CLI_INT, &err, ac, av);
         cs_free(av);
-        if (!rds_reply_ok(r)) {
-            fprintf(stderr, "swarm-cli: Redis: %s\n",
-                    r ? rds_reply_str(r, NULL) : rds_sync_error(c->r));
-            rc = EXIT_REDIS;
-        }
+        if (!r)
+            rc = cli_redis_fail(&err);
         rds_reply_free(r);
     }
     if (rc == EXIT_OK) {
@@ -141,6 +138,70 @@ static int load(struct cli *c, const char *file)
     kv_free(&l.ok);
     buf_free(&b);
     return rc;
+}
+
+static int list(struct cli *c, const char *k)
+{
+    struct cs_error err;
+    struct rds_reply *r = cli_cmd(c->r, CLI_ARRAY, &err, "HGETALL %s", k);
+    if (!r)
+        return cli_redis_fail(&err);
+    struct kvlist all = KVLIST_INIT;
+    rds_reply_kv(r, &all);
+    rds_reply_free(r);
+    if (c->json)
+        printf("[");
+    for (size_t i = 0; i < all.n; i++) {
+        struct jtmpl *t = jtmpl_compile(all.v[i].val, strlen(all.v[i].val), &err);
+        if (c->json)
+            printf("%s{\"name\":\"%s\",\"bytes\":%zu,\"ok\":%s}", i ? "," : "", all.v[i].key,
+                   strlen(all.v[i].val), t ? "true" : "false");
+        else
+            printf("%-32s %6zu bytes  %s\n", all.v[i].key, strlen(all.v[i].val),
+                   t ? "ok" : err.msg);
+        jtmpl_free(t);
+    }
+    if (c->json)
+        printf("]\n");
+    else if (all.n == 0)
+        printf("(no user-defined messages)\n");
+    kv_free(&all);
+    return EXIT_OK;
+}
+
+static int show(struct cli *c, const char *k, const char *name)
+{
+    struct cs_error err;
+    struct rds_reply *r = cli_cmd(c->r, CLI_STR, &err, "HGET %s %s", k, name);
+    if (!r)
+        return cli_redis_fail(&err);
+    const char *s = rds_reply_str(r, NULL);
+    int rc = EXIT_OK;
+    if (s) {
+        printf("%s\n", s);
+    } else {
+        fprintf(stderr, "swarm-cli catalog: no message '%s'\n", name);
+        rc = EXIT_ERRORS;
+    }
+    rds_reply_free(r);
+    return rc;
+}
+
+static int remove_msgs(struct cli *c, const char *k, int argc, char **argv)
+{
+    struct cs_error err;
+    const char **av = cs_calloc((size_t)argc + 2, sizeof(*av));
+    av[0] = "HDEL";
+    av[1] = k;
+    for (int i = 0; i < argc; i++)
+        av[i + 2] = argv[i];
+    struct rds_reply *r = cli_cmdv(c->r, CLI_INT, &err, argc + 2, av);
+    cs_free(av);
+    if (!r)
+        return cli_redis_fail(&err);
+    printf("removed %lld message%s\n", rds_reply_int(r), rds_reply_int(r) == 1 ? "" : "s");
+    rds_reply_free(r);
+    return cli_reload(c, "catalog");
 }
 
 int cmd_catalog(struct cli *c, int argc, char **argv)
@@ -156,56 +217,12 @@ int cmd_catalog(struct cli *c, int argc, char **argv)
     const char *sub = argv[1];
     if (strcmp(sub, "load") == 0 && argc == 3)
         return load(c, argv[2]);
-    if (strcmp(sub, "list") == 0 && argc == 2) {
-        struct rds_reply *r = rds_sync_cmd(c->r, "HGETALL %s", k);
-        struct kvlist all = KVLIST_INIT;
-        rds_reply_kv(r, &all);
-        rds_reply_free(r);
-        if (c->json)
-            printf("[");
-        for (size_t i = 0; i < all.n; i++) {
-            struct cs_error err;
-            struct jtmpl *t = jtmpl_compile(all.v[i].val, strlen(all.v[i].val), &err);
-            if (c->json)
-                printf("%s{\"name\":\"%s\",\"bytes\":%zu,\"ok\":%s}", i ? "," : "",
-                       all.v[i].key, strlen(all.v[i].val), t ? "true" : "false");
-            else
-                printf("%-32s %6zu bytes  %s\n", all.v[i].key, strlen(all.v[i].val),
-                       t ? "ok" : err.msg);
-            jtmpl_free(t);
-        }
-        if (c->json)
-            printf("]\n");
-        else if (all.n == 0)
-            printf("(no user-defined messages)\n");
-        kv_free(&all);
-        return EXIT_OK;
-    }
-    if (strcmp(sub, "show") == 0 && argc == 3) {
-        struct rds_reply *r = rds_sync_cmd(c->r, "HGET %s %s", k, argv[2]);
-        const char *s = rds_reply_str(r, NULL);
-        int rc = EXIT_OK;
-        if (s && rds_reply_type(r) == RDS_STRING) {
-            printf("%s\n", s);
-        } else {
-            fprintf(stderr, "swarm-cli catalog: no message '%s'\n", argv[2]);
-            rc = EXIT_ERRORS;
-        }
-        rds_reply_free(r);
-        return rc;
-    }
-    if (strcmp(sub, "delete") == 0 && argc >= 3) {
-        const char **av = cs_calloc((size_t)argc, sizeof(*av));
-        av[0] = "HDEL";
-        av[1] = k;
-        for (int i = 2; i < argc; i++)
-            av[i] = argv[i];
-        struct rds_reply *r = rds_sync_cmdv(c->r, argc, av, NULL);
-        cs_free(av);
-        printf("removed %lld message%s\n", rds_reply_int(r), rds_reply_int(r) == 1 ? "" : "s");
-        rds_reply_free(r);
-        return cli_reload(c, "catalog");
-    }
+    if (strcmp(sub, "list") == 0 && argc == 2)
+        return list(c, k);
+    if (strcmp(sub, "show") == 0 && argc == 3)
+        return show(c, k, argv[2]);
+    if (strcmp(sub, "delete") == 0 && argc >= 3)
+        return remove_msgs(c, k, argc - 2, argv + 2);
     usage(stderr);
     return EXIT_USAGE;
 }

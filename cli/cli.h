@@ -7,6 +7,7 @@
 #include "cs/buf.h"
 #include "cs/cfg.h"
 #include "cs/cmd.h"
+#include "cs/err.h"
 #include "cs/ids.h"
 #include "cs/keys.h"
 #include "cs/opts.h"
@@ -15,7 +16,8 @@
 /* Entries kept in {ns}:cmdlog (approximately: MAXLEN ~). */
 #define CS_CMDLOG_MAX 100000
 
-/* Exit codes. */
+/* Exit codes. EXIT_REDIS: Redis unreachable, the connection lost, or an error reply (NOAUTH,
+ * NOPERM, WRONGTYPE...) to a command whose result the output depends on. */
 enum { EXIT_OK = 0, EXIT_ERRORS = 1, EXIT_USAGE = 2, EXIT_REDIS = 3 };
 
 struct cli {
@@ -30,20 +32,56 @@ struct cli {
 
 /* Connects on first use; prints the error and returns false when Redis is unreachable. */
 bool cli_connect(struct cli *c);
-/* Reads {ns}:fleet (size, id_format...). */
+/* The same without printing: false with the reason in *err. */
+bool cli_try_connect(struct cli *c, struct cs_error *err);
+/* Reads {ns}:fleet (size, id_format...); prints the error and returns false on a Redis failure. */
 bool cli_load_fleet(struct cli *c);
+
+/* ---- checked replies: every read whose result is printed or acted on goes through these ---- */
+
+/* The reply types a caller accepts, one bit per enum rds_type. */
+#define CLI_T(t) (1u << (t))
+enum {
+    CLI_ARRAY = CLI_T(RDS_ARRAY),                 /* HGETALL, ZRANGE, XRANGE, HMGET, SUBSCRIBE */
+    CLI_STR = CLI_T(RDS_STRING) | CLI_T(RDS_NIL), /* GET, HGET, ZSCORE: nil = absent */
+    CLI_INT = CLI_T(RDS_INT),                     /* EXISTS, PTTL, PUBLISH, HSET, HDEL, ZADD */
+};
+
+/* Returns r when it is of a `want` type (caller frees it). Otherwise frees r, returns NULL and
+ * fills *err: CS_ERR_IO when there is no reply (connection lost or timed out: the connection
+ * is unusable), CS_ERR_STATE for an error reply (its text, e.g. "NOAUTH Authentication
+ * required."), CS_ERR_PARSE for a reply of another type. `what` names the command in that
+ * message (its first word; may be NULL). */
+struct rds_reply *cli_check(struct rds_sync *s, unsigned want, const char *what,
+                            struct rds_reply *r, struct cs_error *err);
+/* rds_sync_cmd / rds_sync_cmdv, checked: cli_cmd(s, CLI_ARRAY, &err, "HGETALL %s", key). */
+#define CLI_FIRST_(x, ...) x
+#define cli_cmd(s, want, err, ...)                                                                 \
+    cli_check((s), (want), CLI_FIRST_(__VA_ARGS__, ""), rds_sync_cmd((s), __VA_ARGS__), (err))
+#define cli_cmdv(s, want, err, argc, argv)                                                         \
+    cli_check((s), (want), (argv)[0], rds_sync_cmdv((s), (argc), (argv), NULL), (err))
+/* Collects n pipelined replies (rds_sync_append) into out[], the i-th checked against
+ * want[i % nwant]. Reads all of them, so the connection stays in step, unless it fails. On
+ * any failure: false with the first one in *err and out[] freed (all NULL). */
+bool cli_read_all(struct rds_sync *s, struct rds_reply **out, size_t n, const unsigned *want,
+                  size_t nwant, struct cs_error *err);
+void cli_free_all(struct rds_reply **r, size_t n);
+/* Prints "swarm-cli: Redis: MESSAGE" on stderr; returns EXIT_REDIS. */
+int cli_redis_fail(const struct cs_error *err);
 const char *cli_key(struct cli *c, char *out, enum cs_key k, const char *arg);
 /* Validates, publishes on {ns}:cmd, waits for every live worker's reply, prints a summary.
  * Takes the parsed command; returns an exit code. `quiet` prints nothing on success. */
 int cli_send(struct cli *c, struct cmd *cmd, bool quiet);
 /* Parses a command line and sends it. */
 int cli_send_line(struct cli *c, const char *line, bool quiet);
-/* Tells the live workers to re-read a key now (reload KEY); nothing when none runs. */
+/* Tells the live workers to re-read a key now (reload KEY); nothing when none runs. Returns an
+ * exit code. */
 int cli_reload(struct cli *c, const char *key);
 /* Rebuilds a command line from argv words, quoting values that need it. */
 void cli_join_args(struct buf *b, int argc, char **argv);
-/* Names of live workers (agent key present); caller frees with kv_free (keys = names). */
-void cli_live_workers(struct cli *c, struct kvlist *out);
+/* Names of live workers (agent key present) added to *out (keys = names; caller frees it
+ * with kv_free). False with *err on a Redis failure. */
+bool cli_live_workers(struct cli *c, struct kvlist *out, struct cs_error *err);
 
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_agents(struct cli *c, int argc, char **argv);

@@ -128,13 +128,14 @@ static int reload(struct cli *c, const struct target *t)
     return cli_reload(c, t->reload);
 }
 
-static struct kvlist hash(struct cli *c, const char *key)
+/* HGETALL key into *out. False with *err on a Redis failure. */
+static bool hash(struct cli *c, const char *key, struct kvlist *out, struct cs_error *err)
 {
-    struct kvlist kv = KVLIST_INIT;
-    struct rds_reply *r = rds_sync_cmd(c->r, "HGETALL %s", key);
-    rds_reply_kv(r, &kv);
+    struct rds_reply *r = cli_cmd(c->r, CLI_ARRAY, err, "HGETALL %s", key);
+    bool ok = r != NULL;
+    rds_reply_kv(r, out);
     rds_reply_free(r);
-    return kv;
+    return ok;
 }
 
 /* Keeps only the fields that pass the schema (what a worker would accept). */
@@ -155,27 +156,35 @@ struct layer_view {
     char *select;
 };
 
-static size_t load_layers(struct cli *c, struct layer_view **out)
+/* The config layers, lowest order first: *out and *n (free_layers, also after a failure).
+ * False with *err on a Redis failure. */
+static bool load_layers(struct cli *c, struct layer_view **out, size_t *n, struct cs_error *err)
 {
     char k[CS_KEY_MAX];
+    bool ok;
+    *out = NULL;
+    *n = 0;
     struct rds_reply *r =
-        rds_sync_cmd(c->r, "ZRANGE %s 0 -1 WITHSCORES", cli_key(c, k, K_LAYERS, NULL));
-    size_t n = rds_reply_len(r) / 2;
-    struct layer_view *l = cs_calloc(n ? n : 1, sizeof(*l));
-    for (size_t i = 0; i < n; i++) {
+        cli_cmd(c->r, CLI_ARRAY, err, "ZRANGE %s 0 -1 WITHSCORES", cli_key(c, k, K_LAYERS, NULL));
+    if (!r)
+        return false;
+    *n = rds_reply_len(r) / 2;
+    struct layer_view *l = cs_calloc(*n ? *n : 1, sizeof(*l));
+    ok = true;
+    for (size_t i = 0; ok && i < *n; i++) {
         const char *name = rds_reply_str(rds_reply_at(r, 2 * i), NULL);
         l[i].name = cs_strdup(name ? name : "");
         if (!cs_parse_double(rds_reply_str(rds_reply_at(r, 2 * i + 1), NULL), -1e300, 1e300,
                              &l[i].order))
             l[i].order = 0;
-        l[i].fields = hash(c, cli_key(c, k, K_LAYER, l[i].name));
+        ok = hash(c, cli_key(c, k, K_LAYER, l[i].name), &l[i].fields, err);
         const char *s = kv_get(&l[i].fields, CS_LAYER_SELECT_FIELD);
         l[i].select = cs_strdup(s ? s : "");
         kv_del(&l[i].fields, CS_LAYER_SELECT_FIELD);
     }
     rds_reply_free(r);
     *out = l;
-    return n;
+    return ok;
 }
 
 static void free_layers(struct layer_view *l, size_t n)
@@ -199,52 +208,69 @@ static bool pre_value(void *privdata, const char *key, struct buf *out)
     return true;
 }
 
-static int config_get(struct cli *c, struct target *t, int argc, char **argv)
+/* What a charger's effective config depends on besides its own hash. */
+struct charger_view {
+    struct kvlist fleet; /* {ns}:cfg */
+    struct layer_view *layers;
+    size_t nl;
+    bool *hit; /* layers[i] applies to the charger */
+};
+
+static void charger_view_free(struct charger_view *v)
+{
+    kv_free(&v->fleet);
+    free_layers(v->layers, v->nl);
+    cs_free(v->hit);
+    memset(v, 0, sizeof(*v));
+}
+
+/* Which layers this charger is in, decided as the workers do: where: reads config without
+ * layers, random: picks from the fleet with its seed. False with *err on a Redis failure. */
+static bool charger_view(struct cli *c, const struct target *t, const struct kvlist *own,
+                         struct charger_view *v, struct cs_error *err)
 {
     char k[CS_KEY_MAX];
-    struct kvlist own = hash(c, t->key), fleet = KVLIST_INIT, pre = KVLIST_INIT;
-    struct layer_view *layers = NULL;
-    size_t nl = 0;
-    bool *hit = NULL;
-    if (t->scope == SCOPE_CHARGER) {
-        /* Which layers this charger is in, decided as the workers do: where: reads config
-         * without layers, random: picks from the fleet with its seed. */
-        if (!cli_load_fleet(c))
-            return EXIT_REDIS;
-        fleet = hash(c, cli_key(c, k, K_CFG, NULL));
-        kv_copy(&pre, &fleet);
-        valid_only(&pre);
-        struct kvlist ov = KVLIST_INIT;
-        kv_copy(&ov, &own);
-        valid_only(&ov);
-        for (size_t i = 0; i < ov.n; i++)
-            kv_set(&pre, ov.v[i].key, ov.v[i].val);
-        kv_free(&ov);
-        nl = load_layers(c, &layers);
-        hit = cs_calloc(nl ? nl : 1, sizeof(*hit));
-        uint32_t index = 0;
-        idfmt_index(&c->idf, t->charger, &index);
-        struct rds_reply *r =
-            rds_sync_cmd(c->r, "HGET %s owner", cli_key(c, k, K_STATE, t->charger));
-        const char *owner = rds_reply_str(r, NULL);
-        for (size_t i = 0; i < nl; i++) {
-            struct sel *s = sel_parse(layers[i].select, &c->idf, NULL);
-            if (!s)
-                continue;
-            sel_prepare(s, (uint32_t)c->fleet.size, (uint64_t)c->fleet.seed);
-            struct sel_subject subj = {t->charger, index, owner && *owner ? owner : NULL,
-                                       pre_value, &pre};
-            hit[i] = sel_match(s, &subj);
-            sel_free(s);
-        }
-        rds_reply_free(r);
+    struct kvlist pre = KVLIST_INIT, ov = KVLIST_INIT;
+    if (!hash(c, cli_key(c, k, K_CFG, NULL), &v->fleet, err) ||
+        !load_layers(c, &v->layers, &v->nl, err))
+        return false;
+    struct rds_reply *r =
+        cli_cmd(c->r, CLI_STR, err, "HGET %s owner", cli_key(c, k, K_STATE, t->charger));
+    if (!r)
+        return false;
+    const char *owner = rds_reply_str(r, NULL);
+    kv_copy(&pre, &v->fleet);
+    valid_only(&pre);
+    kv_copy(&ov, own);
+    valid_only(&ov);
+    for (size_t i = 0; i < ov.n; i++)
+        kv_set(&pre, ov.v[i].key, ov.v[i].val);
+    kv_free(&ov);
+    v->hit = cs_calloc(v->nl ? v->nl : 1, sizeof(*v->hit));
+    uint32_t index = 0;
+    idfmt_index(&c->idf, t->charger, &index);
+    for (size_t i = 0; i < v->nl; i++) {
+        struct sel *s = sel_parse(v->layers[i].select, &c->idf, NULL);
+        if (!s)
+            continue;
+        sel_prepare(s, (uint32_t)c->fleet.size, (uint64_t)c->fleet.seed);
+        struct sel_subject subj = {t->charger, index, owner && *owner ? owner : NULL, pre_value,
+                                   &pre};
+        v->hit[i] = sel_match(s, &subj);
+        sel_free(s);
     }
-    for (int i = 0; i < argc; i++) {
-        if (!cfg_lookup(t->schema, argv[i])) {
-            fprintf(stderr, "swarm-cli config: unknown key '%s' (see docs/config.md)\n", argv[i]);
-            return EXIT_USAGE;
-        }
-    }
+    rds_reply_free(r);
+    kv_free(&pre);
+    return true;
+}
+
+static void print_config(struct cli *c, const struct target *t, const struct kvlist *own,
+                         const struct charger_view *cv, int argc, char **argv)
+{
+    const struct layer_view *layers = cv->layers;
+    const struct kvlist *fleet = &cv->fleet;
+    const bool *hit = cv->hit;
+    size_t nl = cv->nl;
     cJSON *jo = c->json ? cJSON_CreateObject() : NULL;
     if (!c->json)
         printf("%-20s %-40s %s\n", "KEY", "VALUE", "FROM");
@@ -256,7 +282,7 @@ static int config_get(struct cli *c, struct target *t, int argc, char **argv)
         if (!wanted)
             continue;
         char from[96];
-        const char *v = kv_get(&own, d->name);
+        const char *v = kv_get(own, d->name);
         snprintf(from, sizeof(from), "%s",
                  t->scope == SCOPE_CHARGER ? "charger"
                  : t->scope == SCOPE_FLEET ? "fleet"
@@ -276,7 +302,7 @@ static int config_get(struct cli *c, struct target *t, int argc, char **argv)
             }
         }
         if (!v && t->scope == SCOPE_CHARGER) {
-            v = kv_get(&fleet, d->name);
+            v = kv_get(fleet, d->name);
             snprintf(from, sizeof(from), "cfg");
             if (v && cfg_check(t->schema, d->name, v, NULL) != CS_OK)
                 v = NULL;
@@ -302,15 +328,55 @@ static int config_get(struct cli *c, struct target *t, int argc, char **argv)
         cJSON_free(s);
         cJSON_Delete(jo);
     }
-    for (size_t i = 0; i < own.n && !c->json; i++)
-        if (own.v[i].key[0] != '_' && !cfg_lookup(t->schema, own.v[i].key))
-            printf("%-20s %-40s ignored: unknown key\n", own.v[i].key, own.v[i].val);
+    for (size_t i = 0; i < own->n && !c->json; i++)
+        if (own->v[i].key[0] != '_' && !cfg_lookup(t->schema, own->v[i].key))
+            printf("%-20s %-40s ignored: unknown key\n", own->v[i].key, own->v[i].val);
+}
+
+static int config_get(struct cli *c, struct target *t, int argc, char **argv)
+{
+    struct kvlist own = KVLIST_INIT;
+    struct charger_view v = {KVLIST_INIT, NULL, 0, NULL};
+    struct cs_error err;
+    int rc = EXIT_OK;
+    for (int i = 0; i < argc; i++) {
+        if (!cfg_lookup(t->schema, argv[i])) {
+            fprintf(stderr, "swarm-cli config: unknown key '%s' (see docs/config.md)\n", argv[i]);
+            return EXIT_USAGE;
+        }
+    }
+    /* Nothing is printed unless every read succeeded: an error reply read as an empty hash
+     * would show the defaults as if they were the live config. */
+    if (!hash(c, t->key, &own, &err))
+        rc = cli_redis_fail(&err);
+    else if (t->scope == SCOPE_CHARGER && !cli_load_fleet(c))
+        rc = EXIT_REDIS;
+    else if (t->scope == SCOPE_CHARGER && !charger_view(c, t, &own, &v, &err))
+        rc = cli_redis_fail(&err);
+    else
+        print_config(c, t, &own, &v, argc, argv);
     kv_free(&own);
-    kv_free(&fleet);
-    kv_free(&pre);
-    free_layers(layers, nl);
-    cs_free(hit);
-    return EXIT_OK;
+    charger_view_free(&v);
+    return rc;
+}
+
+/* Registers a layer in {ns}:cfg:layers, on top (highest order wins) when it is new. */
+static bool add_layer(struct cli *c, const char *layer, struct cs_error *err)
+{
+    char k[CS_KEY_MAX], score[32];
+    double top = 0;
+    cli_key(c, k, K_LAYERS, NULL);
+    struct rds_reply *r = cli_cmd(c->r, CLI_ARRAY, err, "ZREVRANGE %s 0 0 WITHSCORES", k);
+    if (!r)
+        return false;
+    if (rds_reply_len(r) == 2)
+        cs_parse_double(rds_reply_str(rds_reply_at(r, 1), NULL), -1e300, 1e300, &top);
+    rds_reply_free(r);
+    snprintf(score, sizeof(score), "%g", top + 1);
+    r = cli_cmd(c->r, CLI_INT, err, "ZADD %s NX %s %s", k, score, layer);
+    bool ok = r != NULL;
+    rds_reply_free(r);
+    return ok;
 }
 
 static int config_set(struct cli *c, struct target *t, int argc, char **argv)
@@ -332,8 +398,10 @@ static int config_set(struct cli *c, struct target *t, int argc, char **argv)
             }
             sel_free(s);
         } else {
-            struct rds_reply *r = rds_sync_cmd(c->r, "HEXISTS %s %s", t->key,
-                                               CS_LAYER_SELECT_FIELD);
+            struct rds_reply *r =
+                cli_cmd(c->r, CLI_INT, &err, "HEXISTS %s %s", t->key, CS_LAYER_SELECT_FIELD);
+            if (!r)
+                return cli_redis_fail(&err);
             bool exists = rds_reply_int(r) == 1;
             rds_reply_free(r);
             if (!exists) {
@@ -373,28 +441,13 @@ static int config_set(struct cli *c, struct target *t, int argc, char **argv)
         rc = EXIT_USAGE;
         goto out;
     }
-    struct rds_reply *r = rds_sync_cmdv(c->r, n, av, NULL);
-    if (!rds_reply_ok(r)) {
-        fprintf(stderr, "swarm-cli: Redis: %s\n",
-                r ? rds_reply_str(r, NULL) : rds_sync_error(c->r));
+    struct rds_reply *r = cli_cmdv(c->r, CLI_INT, &err, n, av);
+    if (!r || (t->scope == SCOPE_LAYER && !add_layer(c, t->layer, &err))) {
         rds_reply_free(r);
-        rc = EXIT_REDIS;
+        rc = cli_redis_fail(&err);
         goto out;
     }
     rds_reply_free(r);
-    if (t->scope == SCOPE_LAYER) {
-        /* A new layer goes on top (highest order wins). */
-        char k[CS_KEY_MAX];
-        cli_key(c, k, K_LAYERS, NULL);
-        r = rds_sync_cmd(c->r, "ZREVRANGE %s 0 0 WITHSCORES", k);
-        double top = 0;
-        if (rds_reply_len(r) == 2)
-            cs_parse_double(rds_reply_str(rds_reply_at(r, 1), NULL), -1e300, 1e300, &top);
-        rds_reply_free(r);
-        char score[32];
-        snprintf(score, sizeof(score), "%g", top + 1);
-        rds_reply_free(rds_sync_cmd(c->r, "ZADD %s NX %s %s", k, score, t->layer));
-    }
     if (!c->json)
         printf("set %d key%s in %s%s%s\n", argc, argc == 1 ? "" : "s", t->key,
                t->select ? " for " : "", t->select ? t->select : "");
@@ -415,13 +468,11 @@ static int config_unset(struct cli *c, struct target *t, int argc, char **argv)
     av[1] = t->key;
     for (int i = 0; i < argc; i++)
         av[i + 2] = argv[i];
-    struct rds_reply *r = rds_sync_cmdv(c->r, argc + 2, av, NULL);
+    struct cs_error err;
+    struct rds_reply *r = cli_cmdv(c->r, CLI_INT, &err, argc + 2, av);
     cs_free(av);
-    if (!rds_reply_ok(r)) {
-        fprintf(stderr, "swarm-cli: Redis: %s\n", r ? rds_reply_str(r, NULL) : rds_sync_error(c->r));
-        rds_reply_free(r);
-        return EXIT_REDIS;
-    }
+    if (!r)
+        return cli_redis_fail(&err);
     if (!c->json)
         printf("removed %lld key%s from %s\n", rds_reply_int(r), rds_reply_int(r) == 1 ? "" : "s",
                t->key);
@@ -432,7 +483,12 @@ static int config_unset(struct cli *c, struct target *t, int argc, char **argv)
 static int config_layers(struct cli *c)
 {
     struct layer_view *l;
-    size_t n = load_layers(c, &l);
+    size_t n;
+    struct cs_error err;
+    if (!load_layers(c, &l, &n, &err)) {
+        free_layers(l, n);
+        return cli_redis_fail(&err);
+    }
     if (c->json) {
         cJSON *arr = cJSON_CreateArray();
         for (size_t i = 0; i < n; i++) {
@@ -466,12 +522,18 @@ static int config_layers(struct cli *c)
 static int config_layer(struct cli *c, int argc, char **argv)
 {
     char k[CS_KEY_MAX], lk[CS_KEY_MAX];
+    struct cs_error err;
     double order;
     if (argc >= 2 && strcmp(argv[0], "rm") == 0) {
         for (int i = 1; i < argc; i++) {
-            rds_reply_free(rds_sync_cmd(c->r, "DEL %s", cli_key(c, lk, K_LAYER, argv[i])));
             struct rds_reply *r =
-                rds_sync_cmd(c->r, "ZREM %s %s", cli_key(c, k, K_LAYERS, NULL), argv[i]);
+                cli_cmd(c->r, CLI_INT, &err, "DEL %s", cli_key(c, lk, K_LAYER, argv[i]));
+            if (!r)
+                return cli_redis_fail(&err);
+            rds_reply_free(r);
+            r = cli_cmd(c->r, CLI_INT, &err, "ZREM %s %s", cli_key(c, k, K_LAYERS, NULL), argv[i]);
+            if (!r)
+                return cli_redis_fail(&err);
             if (rds_reply_int(r) != 1)
                 fprintf(stderr, "swarm-cli config layer rm: no layer %s\n", argv[i]);
             else
@@ -482,11 +544,14 @@ static int config_layer(struct cli *c, int argc, char **argv)
     }
     if (argc == 3 && strcmp(argv[0], "order") == 0 &&
         cs_parse_double(argv[2], -1e12, 1e12, &order)) {
-        struct rds_reply *r = rds_sync_cmd(c->r, "ZADD %s XX CH %s %s",
-                                           cli_key(c, k, K_LAYERS, NULL), argv[2], argv[1]);
+        struct rds_reply *r = cli_cmd(c->r, CLI_INT, &err, "ZADD %s XX CH %s %s",
+                                      cli_key(c, k, K_LAYERS, NULL), argv[2], argv[1]);
+        if (!r)
+            return cli_redis_fail(&err);
         long long changed = rds_reply_int(r);
         rds_reply_free(r);
-        r = rds_sync_cmd(c->r, "ZSCORE %s %s", k, argv[1]);
+        if (!(r = cli_cmd(c->r, CLI_STR, &err, "ZSCORE %s %s", k, argv[1])))
+            return cli_redis_fail(&err);
         bool exists = rds_reply_type(r) == RDS_STRING;
         rds_reply_free(r);
         if (!exists) {
@@ -543,27 +608,30 @@ int cmd_config(struct cli *c, int argc, char **argv)
     return EXIT_USAGE;
 }
 
-/* Connected chargers over the live workers. */
-static long long connected_now(struct cli *c, long long *assigned)
+/* Connected and assigned chargers over the live workers. False with *err on a Redis failure
+ * (counted as no progress, --wait would end in a misleading "no progress"). */
+static bool connected_now(struct cli *c, long long *conn, long long *assigned, struct cs_error *err)
 {
+    static const unsigned want[] = {CLI_ARRAY};
     char k[CS_KEY_MAX];
     struct kvlist live = KVLIST_INIT;
-    long long conn = 0;
-    *assigned = 0;
-    cli_live_workers(c, &live);
+    size_t asked = 0;
+    *conn = *assigned = 0;
+    if (!cli_live_workers(c, &live, err))
+        return false;
     for (size_t i = 0; i < live.n; i++)
-        rds_sync_append(c->r, "HMGET %s connected assigned",
-                        cli_key(c, k, K_STATS_W, live.v[i].key));
-    for (size_t i = 0; i < live.n; i++) {
-        struct rds_reply *r = NULL;
-        if (rds_sync_read(c->r, 3000, &r) == CS_OK) {
-            conn += rds_reply_num(rds_reply_at(r, 0), 0);
-            *assigned += rds_reply_num(rds_reply_at(r, 1), 0);
-        }
-        rds_reply_free(r);
+        asked += rds_sync_append(c->r, "HMGET %s connected assigned",
+                                 cli_key(c, k, K_STATS_W, live.v[i].key)) == CS_OK;
+    struct rds_reply **r = cs_calloc(asked ? asked : 1, sizeof(*r));
+    bool ok = cli_read_all(c->r, r, asked, want, ARRAY_SIZE(want), err);
+    for (size_t i = 0; ok && i < asked; i++) {
+        *conn += rds_reply_num(rds_reply_at(r[i], 0), 0);
+        *assigned += rds_reply_num(rds_reply_at(r[i], 1), 0);
     }
+    cli_free_all(r, asked);
+    cs_free(r);
     kv_free(&live);
-    return conn;
+    return ok;
 }
 
 int cmd_scale(struct cli *c, int argc, char **argv)
@@ -589,21 +657,20 @@ int cmd_scale(struct cli *c, int argc, char **argv)
     if (!cli_connect(c))
         return EXIT_REDIS;
     snprintf(n, sizeof(n), "%lld", (long long)size);
+    struct cs_error err;
     struct rds_reply *r =
-        rds_sync_cmd(c->r, "HSET %s size %s", cli_key(c, k, K_FLEET, NULL), n);
-    if (!rds_reply_ok(r)) {
-        fprintf(stderr, "swarm-cli: Redis: %s\n", r ? rds_reply_str(r, NULL) : rds_sync_error(c->r));
-        rds_reply_free(r);
-        return EXIT_REDIS;
-    }
+        cli_cmd(c->r, CLI_INT, &err, "HSET %s size %s", cli_key(c, k, K_FLEET, NULL), n);
+    if (!r)
+        return cli_redis_fail(&err);
     rds_reply_free(r);
     printf("fleet size set to %lld\n", (long long)size);
     if (!wait)
         return EXIT_OK;
-    long long last = -1, assigned;
+    long long last = -1, conn, assigned;
     int64_t last_change = cs_mono_ms(), t0 = cs_mono_ms();
     for (;;) {
-        long long conn = connected_now(c, &assigned);
+        if (!connected_now(c, &conn, &assigned, &err))
+            return cli_redis_fail(&err);
         if (conn != last) {
             double s = (double)(cs_mono_ms() - t0) / 1000.0;
             printf("scale: %lld/%lld connected (%lld assigned), %.1f s\n", conn, (long long)size,

@@ -57,7 +57,8 @@ static void usage(FILE *out)
             "  --json              machine-readable output\n"
             "  --timeout MS        how long to wait for replies (default 5000)\n"
             "%s\n"
-            "Exit status: 0 ok, 1 error replies or missing replies, 2 usage, 3 Redis unreachable.\n",
+            "Exit status: 0 ok, 1 error replies or missing replies from workers, 2 usage,\n"
+            "3 Redis unreachable or answering an error (NOAUTH, NOPERM...): the message on stderr.\n",
             cs_opts_help());
 }
 

@@ -89,7 +89,13 @@ int cmd_replay(struct cli *c, int argc, char **argv)
     size_t n = 0;
     cli_key(c, k, K_CMDLOG, NULL);
     for (;;) {
-        struct rds_reply *r = rds_sync_cmd(c->r, "XRANGE %s %s %s COUNT 1000", k, start, end);
+        struct cs_error err;
+        struct rds_reply *r =
+            cli_cmd(c->r, CLI_ARRAY, &err, "XRANGE %s %s %s COUNT 1000", k, start, end);
+        if (!r) {
+            buf_free(&list);
+            return cli_redis_fail(&err);
+        }
         size_t got = rds_reply_len(r);
         const char *last = NULL;
         for (size_t i = 0; i < got; i++) {
@@ -143,9 +149,14 @@ int cmd_replay(struct cli *c, int argc, char **argv)
         printf("[%zu/%zu] +%.1fs %s\n", i + 1, n, (double)(at - first) / 1000.0, line.s);
         fflush(stdout);
         buf_free(&line);
-        if (!dry && cli_send(c, &cmd, false) != EXIT_OK)
-            rc = EXIT_ERRORS;
+        int sent = dry ? EXIT_OK : cli_send(c, &cmd, false);
         cmd_free(&cmd);
+        if (sent == EXIT_REDIS) {
+            rc = EXIT_REDIS; /* said why; the rest would fail alike */
+            break;
+        }
+        if (sent != EXIT_OK)
+            rc = EXIT_ERRORS;
     }
     buf_free(&list);
     return rc;

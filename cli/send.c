@@ -14,17 +14,24 @@
 #include "cs/selector.h"
 #include "cs/util.h"
 
+/* How long a reply may take: the connections' timeout (rds_sync_connect) and the wait for
+ * each pipelined reply. */
+#define CLI_REPLY_MS 3000
+
+bool cli_try_connect(struct cli *c, struct cs_error *err)
+{
+    if (!c->r)
+        c->r = rds_sync_connect(&c->common.url, CLI_REPLY_MS, err);
+    return c->r != NULL;
+}
+
 bool cli_connect(struct cli *c)
 {
     struct cs_error err;
-    if (c->r)
+    if (cli_try_connect(c, &err))
         return true;
-    c->r = rds_sync_connect(&c->common.url, 3000, &err);
-    if (!c->r) {
-        fprintf(stderr, "swarm-cli: %s\n", err.msg);
-        return false;
-    }
-    return true;
+    fprintf(stderr, "swarm-cli: %s\n", err.msg);
+    return false;
 }
 
 const char *cli_key(struct cli *c, char *out, enum cs_key k, const char *arg)
@@ -32,17 +39,102 @@ const char *cli_key(struct cli *c, char *out, enum cs_key k, const char *arg)
     return cs_key(out, c->common.ns, k, arg);
 }
 
+int cli_redis_fail(const struct cs_error *err)
+{
+    fprintf(stderr, "swarm-cli: Redis: %s\n", err->msg);
+    return EXIT_REDIS;
+}
+
+static const char *type_name(enum rds_type t)
+{
+    static const char *const names[] = {
+        [RDS_NIL] = "nil",     [RDS_STRING] = "string", [RDS_INT] = "integer",
+        [RDS_ARRAY] = "array", [RDS_STATUS] = "status", [RDS_ERROR] = "error",
+    };
+    return (size_t)t < ARRAY_SIZE(names) && names[t] ? names[t] : "unknown";
+}
+
+/* No reply: what hiredis says about the connection. */
+static void io_error(const struct rds_sync *s, struct cs_error *err)
+{
+    const char *why = rds_sync_error(s);
+    cs_error_set(err, CS_ERR_IO, "%s", why && *why ? why : "connection lost");
+}
+
+struct rds_reply *cli_check(struct rds_sync *s, unsigned want, const char *what,
+                            struct rds_reply *r, struct cs_error *err)
+{
+    enum rds_type t = rds_reply_type(r);
+    if (!r) {
+        io_error(s, err);
+        return NULL;
+    }
+    if (t == RDS_ERROR) {
+        const char *msg = rds_reply_str(r, NULL);
+        cs_error_set(err, CS_ERR_STATE, "%s", msg && *msg ? msg : "error reply");
+    } else if (!(want & CLI_T(t))) {
+        cs_error_set(err, CS_ERR_PARSE, "unexpected %s reply%s%.*s", type_name(t),
+                     what ? " to " : "", what ? (int)strcspn(what, " ") : 0, what ? what : "");
+    } else {
+        return r;
+    }
+    rds_reply_free(r);
+    return NULL;
+}
+
+void cli_free_all(struct rds_reply **r, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        rds_reply_free(r[i]);
+        r[i] = NULL;
+    }
+}
+
+bool cli_read_all(struct rds_sync *s, struct rds_reply **out, size_t n, const unsigned *want,
+                  size_t nwant, struct cs_error *err)
+{
+    struct cs_error first = {CS_OK, ""};
+    for (size_t i = 0; i < n; i++)
+        out[i] = NULL;
+    for (size_t i = 0; i < n; i++) {
+        struct rds_reply *r = NULL;
+        struct cs_error e;
+        int rc = rds_sync_read(s, CLI_REPLY_MS, &r);
+        if (rc != CS_OK) {
+            /* Lost or out of step: the remaining replies cannot be told apart any more. */
+            if (rc == CS_ERR_STATE)
+                cs_error_set(&e, CS_ERR_IO, "no reply within %d ms", CLI_REPLY_MS);
+            else
+                io_error(s, &e);
+            if (first.code == CS_OK)
+                first = e;
+            break;
+        }
+        out[i] = cli_check(s, want[i % nwant], NULL, r, &e);
+        if (!out[i] && first.code == CS_OK)
+            first = e;
+    }
+    if (first.code == CS_OK)
+        return true;
+    cli_free_all(out, n);
+    if (err)
+        *err = first;
+    return false;
+}
+
 bool cli_load_fleet(struct cli *c)
 {
     char k[CS_KEY_MAX];
+    struct cs_error err;
     if (c->fleet_loaded)
         return true;
     if (!cli_connect(c))
         return false;
     cfg_defaults(&cfg_fleet_schema, &c->fleet);
-    struct rds_reply *r = rds_sync_cmd(c->r, "HGETALL %s", cli_key(c, k, K_FLEET, NULL));
+    struct rds_reply *r =
+        cli_cmd(c->r, CLI_ARRAY, &err, "HGETALL %s", cli_key(c, k, K_FLEET, NULL));
     if (!r) {
-        fprintf(stderr, "swarm-cli: Redis: %s\n", rds_sync_error(c->r));
+        cli_redis_fail(&err);
         return false;
     }
     struct kvlist in = KVLIST_INIT, acc = KVLIST_INIT;
@@ -57,21 +149,32 @@ bool cli_load_fleet(struct cli *c)
     return true;
 }
 
-void cli_live_workers(struct cli *c, struct kvlist *out)
+bool cli_live_workers(struct cli *c, struct kvlist *out, struct cs_error *err)
 {
+    static const unsigned want[] = {CLI_INT};
     char k[CS_KEY_MAX];
-    struct rds_reply *r = rds_sync_cmd(c->r, "ZRANGE %s 0 -1", cli_key(c, k, K_AGENTS, NULL));
+    struct rds_reply *r =
+        cli_cmd(c->r, CLI_ARRAY, err, "ZRANGE %s 0 -1", cli_key(c, k, K_AGENTS, NULL));
+    if (!r)
+        return false;
     size_t n = rds_reply_len(r);
-    for (size_t i = 0; i < n; i++)
-        rds_sync_append(c->r, "EXISTS %s",
-                        cli_key(c, k, K_AGENT, rds_reply_str(rds_reply_at(r, i), NULL)));
+    const char **names = cs_calloc(n ? n : 1, sizeof(*names));
+    size_t asked = 0;
     for (size_t i = 0; i < n; i++) {
-        struct rds_reply *e = NULL;
-        if (rds_sync_read(c->r, 3000, &e) == CS_OK && rds_reply_int(e) == 1)
-            kv_set(out, rds_reply_str(rds_reply_at(r, i), NULL), "1");
-        rds_reply_free(e);
+        const char *name = rds_reply_str(rds_reply_at(r, i), NULL);
+        if (name && rds_sync_append(c->r, "EXISTS %s", cli_key(c, k, K_AGENT, name)) == CS_OK)
+            names[asked++] = name;
     }
+    struct rds_reply **ex = cs_calloc(asked ? asked : 1, sizeof(*ex));
+    bool ok = cli_read_all(c->r, ex, asked, want, ARRAY_SIZE(want), err);
+    for (size_t i = 0; ok && i < asked; i++)
+        if (rds_reply_int(ex[i]) == 1)
+            kv_set(out, names[i], "1");
+    cli_free_all(ex, asked);
+    cs_free(ex);
+    cs_free(names);
     rds_reply_free(r);
+    return ok;
 }
 
 struct tally {
@@ -108,17 +211,21 @@ static void tally_reply(struct tally *t, cJSON *obj)
 }
 
 /* Workers whose assignment intersects the selector's indexes, when the selector is only IDs
- * and ranges; false (broadcast) otherwise. */
-static bool route(struct cli *c, const char *select, struct kvlist *owners)
+ * and ranges: *routed; broadcast (!*routed) otherwise. False with *err on a Redis failure. */
+static bool route(struct cli *c, const char *select, struct kvlist *owners, bool *routed,
+                  struct cs_error *err)
 {
     char k[CS_KEY_MAX];
     struct rset want = RSET_INIT, have = RSET_INIT, both = RSET_INIT;
     struct sel *s = sel_parse(select, &c->idf, NULL);
-    bool ok = s && sel_index_set(s, &want);
+    bool by_index = s && sel_index_set(s, &want), ok = true;
     sel_free(s);
-    if (ok) {
+    *routed = false;
+    if (by_index) {
         struct kvlist assign = KVLIST_INIT;
-        struct rds_reply *r = rds_sync_cmd(c->r, "HGETALL %s", cli_key(c, k, K_ASSIGN, NULL));
+        struct rds_reply *r =
+            cli_cmd(c->r, CLI_ARRAY, err, "HGETALL %s", cli_key(c, k, K_ASSIGN, NULL));
+        ok = r != NULL;
         rds_reply_kv(r, &assign);
         rds_reply_free(r);
         for (size_t i = 0; i < assign.n; i++) {
@@ -130,7 +237,7 @@ static bool route(struct cli *c, const char *select, struct kvlist *owners)
                 kv_set(owners, assign.v[i].key, "1");
         }
         kv_free(&assign);
-        ok = owners->n > 0;
+        *routed = owners->n > 0;
     }
     rset_free(&want);
     rset_free(&have);
@@ -138,9 +245,160 @@ static bool route(struct cli *c, const char *select, struct kvlist *owners)
     return ok;
 }
 
+/* Logged first: a worker that misses the PUBLISH catches up from {ns}:cmdlog. A failed log
+ * is reported (unless quiet) and the command still goes out, at most once. */
+static void log_cmd(struct cli *c, struct cmd *cmd, struct buf *payload, const char *to, bool quiet)
+{
+    char k[CS_KEY_MAX];
+    struct cs_error err;
+    struct rds_reply *r = cli_cmd(
+        c->r, CLI_T(RDS_STRING), &err, "XADD %s MAXLEN ~ %d * id %s cmd %b to %s",
+        cli_key(c, k, K_CMDLOG, NULL), CS_CMDLOG_MAX, cmd->id, payload->s, payload->len, to);
+    if (r) {
+        cs_strlcpy(cmd->log_id, rds_reply_str(r, NULL), sizeof(cmd->log_id));
+        buf_reset(payload);
+        cmd_to_json(cmd, payload);
+    } else if (!quiet) {
+        fprintf(stderr, "swarm-cli: not logged in %s (%s): delivery is at most once\n", k, err.msg);
+    }
+    rds_reply_free(r);
+}
+
+/* PUBLISH to the live owners (routed) or to everyone; *expect = the live workers reached. */
+static bool publish(struct cli *c, bool routed, const struct kvlist *owners,
+                    const struct kvlist *live, const struct buf *payload, long long *expect,
+                    struct cs_error *err)
+{
+    char k[CS_KEY_MAX];
+    struct rds_reply *r;
+    *expect = 0;
+    for (size_t i = 0; routed && i < owners->n; i++) {
+        if (!kv_get(live, owners->v[i].key))
+            continue;
+        r = cli_cmd(c->r, CLI_INT, err, "PUBLISH %s %b", cli_key(c, k, CH_CMD_W, owners->v[i].key),
+                    payload->s, payload->len);
+        if (!r)
+            return false;
+        *expect += rds_reply_int(r) > 0;
+        rds_reply_free(r);
+    }
+    if (!routed) {
+        r = cli_cmd(c->r, CLI_INT, err, "PUBLISH %s %b", cli_key(c, k, CH_CMD, NULL), payload->s,
+                    payload->len);
+        if (!r)
+            return false;
+        long long receivers = rds_reply_int(r);
+        rds_reply_free(r);
+        *expect = (long long)live->n < receivers ? (long long)live->n : receivers;
+    }
+    return true;
+}
+
+/* Waits for `expect` replies to cmd on sub (until the timeout). False with *err when the
+ * subscription fails; running out of time is not a failure (t->replied tells). */
+static bool collect(struct cli *c, struct rds_sync *sub, const struct cmd *cmd, long long expect,
+                    int64_t t0, struct tally *t, struct cs_error *err)
+{
+    while (t->replied < expect) {
+        int left = c->timeout_ms - (int)(cs_mono_ms() - t0);
+        struct rds_reply *m = NULL;
+        if (left <= 0)
+            return true;
+        if (rds_sync_read(sub, left, &m) == CS_ERR_STATE)
+            return true; /* timed out */
+        if (!(m = cli_check(sub, CLI_ARRAY, "SUBSCRIBE", m, err)))
+            return false; /* connection lost (m NULL) or an error reply */
+        const char *kind = rds_reply_str(rds_reply_at(m, 0), NULL);
+        size_t len = 0;
+        const char *body = rds_reply_str(rds_reply_at(m, 2), &len);
+        if (kind && strcmp(kind, "message") == 0 && body) {
+            cJSON *obj = cJSON_ParseWithLength(body, len);
+            const cJSON *id = obj ? cJSON_GetObjectItemCaseSensitive(obj, "id") : NULL;
+            const cJSON *run = obj ? cJSON_GetObjectItemCaseSensitive(obj, "run") : NULL;
+            /* Runs of a scheduled command come later under the same id: not ours to count. */
+            if (cJSON_IsString(id) && strcmp(id->valuestring, cmd->id) == 0 && !run) {
+                tally_reply(t, obj);
+                cJSON_AddItemToArray(t->replies, obj);
+                obj = NULL;
+            }
+            cJSON_Delete(obj);
+        }
+        rds_reply_free(m);
+    }
+    return true;
+}
+
+static void print_result(struct cli *c, const struct cmd *cmd, const char *to, bool routed,
+                         long long expect, struct tally *t, int64_t ms)
+{
+    char k[CS_KEY_MAX];
+    if (c->json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "id", cmd->id);
+        cJSON_AddStringToObject(o, "cmd", cmd->def->name);
+        cJSON_AddStringToObject(o, "to", to);
+        if (cmd->log_id[0])
+            cJSON_AddStringToObject(o, "log", cmd->log_id);
+        cJSON_AddNumberToObject(o, "workers_expected", (double)expect);
+        cJSON_AddNumberToObject(o, "workers_replied", t->replied);
+        cJSON_AddNumberToObject(o, "matched", (double)t->matched);
+        cJSON_AddNumberToObject(o, "done", (double)t->done);
+        cJSON_AddNumberToObject(o, "errors", t->nerr);
+        cJSON_AddNumberToObject(o, "ms", (double)ms);
+        cJSON_AddItemToObject(o, "replies", t->replies);
+        t->replies = NULL;
+        char *s = cJSON_PrintUnformatted(o);
+        printf("%s\n", s);
+        cJSON_free(s);
+        cJSON_Delete(o);
+        return;
+    }
+    if (expect == 0 && routed)
+        printf("%s: no live worker holds the selected chargers\n", cmd->def->name);
+    else if (expect == 0)
+        printf("%s: no live workers are listening on %s\n", cmd->def->name,
+               cli_key(c, k, CH_CMD, NULL));
+    else if (cmd_scheduled(cmd) && cmd->every_ms)
+        printf("%s: scheduled on %d worker%s, repeating (stop it: swarm-cli cancel %s), %d "
+               "error%s\n",
+               cmd->def->name, t->replied, t->replied == 1 ? "" : "s", cmd->id, t->nerr,
+               t->nerr == 1 ? "" : "s");
+    else if (cmd_scheduled(cmd))
+        printf("%s: scheduled on %d worker%s, %d error%s\n", cmd->def->name, t->replied,
+               t->replied == 1 ? "" : "s", t->nerr, t->nerr == 1 ? "" : "s");
+    else
+        printf("%s: %lld charger%s on %d worker%s, %lld done, %d error%s, %lld ms\n",
+               cmd->def->name, t->matched, t->matched == 1 ? "" : "s", t->with_match,
+               t->with_match == 1 ? "" : "s", t->done, t->nerr, t->nerr == 1 ? "" : "s",
+               (long long)ms);
+    if (t->replied < expect)
+        printf("  only %d of %lld workers replied within %d ms\n", t->replied, expect,
+               c->timeout_ms);
+    fputs(buf_cstr(&t->errors), stdout);
+    if (t->nerr > 20)
+        printf("  ... and %d more errors\n", t->nerr - 20);
+}
+
+/* The reply channel, subscribed: listening starts before anything is logged or published, so
+ * no reply is missed and nothing is logged that could not be followed. NULL with *err. */
+static struct rds_sync *listen_replies(struct cli *c, struct cs_error *err)
+{
+    char rk[CS_KEY_MAX];
+    struct rds_sync *sub = rds_sync_connect(&c->common.url, CLI_REPLY_MS, err);
+    if (!sub)
+        return NULL;
+    struct rds_reply *r =
+        cli_cmd(sub, CLI_ARRAY, err, "SUBSCRIBE %s", cli_key(c, rk, CH_REPLY, NULL));
+    if (!r) {
+        rds_sync_free(sub);
+        return NULL;
+    }
+    rds_reply_free(r);
+    return sub;
+}
+
 int cli_send(struct cli *c, struct cmd *cmd, bool quiet)
 {
-    char k[CS_KEY_MAX], rk[CS_KEY_MAX];
     struct cs_error err;
     struct tally t = {0};
     int rc = EXIT_OK;
@@ -165,135 +423,38 @@ int cli_send(struct cli *c, struct cmd *cmd, bool quiet)
 
     /* Routed when the selector names known chargers: only their owners get it. */
     struct kvlist owners = KVLIST_INIT, live = KVLIST_INIT;
-    bool routed = cmd->select && route(c, cmd->select, &owners);
-    struct buf to = BUF_INIT;
+    struct buf to = BUF_INIT, payload = BUF_INIT;
+    struct rds_sync *sub = NULL;
+    bool routed = false;
+    long long expect = 0;
+    int64_t t0 = 0;
+    buf_init(&t.errors);
+    t.replies = cJSON_CreateArray();
+    if (cmd->select && !route(c, cmd->select, &owners, &routed, &err))
+        goto redis_fail;
     if (routed)
         for (size_t i = 0; i < owners.n; i++)
             buf_printf(&to, "%s%s", i ? "," : "", owners.v[i].key);
     else
         buf_puts(&to, "*");
-
-    /* Logged first: a worker that misses the PUBLISH catches up from {ns}:cmdlog. */
-    struct buf payload = BUF_INIT;
+    if (!(sub = listen_replies(c, &err)))
+        goto redis_fail;
     cmd_to_json(cmd, &payload);
-    struct rds_reply *r = rds_sync_cmd(c->r, "XADD %s MAXLEN ~ %d * id %s cmd %b to %s",
-                                       cli_key(c, k, K_CMDLOG, NULL), CS_CMDLOG_MAX, cmd->id,
-                                       payload.s, payload.len, buf_cstr(&to));
-    const char *log_id = rds_reply_type(r) == RDS_STRING ? rds_reply_str(r, NULL) : NULL;
-    if (log_id) {
-        cs_strlcpy(cmd->log_id, log_id, sizeof(cmd->log_id));
-        buf_reset(&payload);
-        cmd_to_json(cmd, &payload);
-    } else if (!quiet) {
-        fprintf(stderr, "swarm-cli: not logged in %s (%s): delivery is at most once\n", k,
-                r ? rds_reply_str(r, NULL) : rds_sync_error(c->r));
-    }
-    rds_reply_free(r);
-
-    /* Listen before publishing so no reply is missed. */
-    struct rds_sync *sub = rds_sync_connect(&c->common.url, 3000, &err);
-    if (!sub) {
-        fprintf(stderr, "swarm-cli: %s\n", err.msg);
-        buf_free(&payload);
-        buf_free(&to);
-        kv_free(&owners);
-        return EXIT_REDIS;
-    }
-    rds_reply_free(rds_sync_cmd(sub, "SUBSCRIBE %s", cli_key(c, rk, CH_REPLY, NULL)));
-
-    cli_live_workers(c, &live);
-    int64_t t0 = cs_mono_ms();
-    long long expect = 0;
-    if (routed) {
-        for (size_t i = 0; i < owners.n; i++) {
-            if (!kv_get(&live, owners.v[i].key))
-                continue;
-            r = rds_sync_cmd(c->r, "PUBLISH %s %b", cli_key(c, k, CH_CMD_W, owners.v[i].key),
-                             payload.s, payload.len);
-            expect += rds_reply_int(r) > 0;
-            rds_reply_free(r);
-        }
-    } else {
-        r = rds_sync_cmd(c->r, "PUBLISH %s %b", cli_key(c, k, CH_CMD, NULL), payload.s,
-                         payload.len);
-        long long receivers = rds_reply_int(r);
-        rds_reply_free(r);
-        expect = (long long)live.n < receivers ? (long long)live.n : receivers;
-    }
-
-    buf_init(&t.errors);
-    t.replies = cJSON_CreateArray();
-    while (t.replied < expect) {
-        int left = c->timeout_ms - (int)(cs_mono_ms() - t0);
-        struct rds_reply *m = NULL;
-        if (left <= 0 || rds_sync_read(sub, left, &m) != CS_OK)
-            break;
-        const char *kind = rds_reply_str(rds_reply_at(m, 0), NULL);
-        size_t len = 0;
-        const char *body = rds_reply_str(rds_reply_at(m, 2), &len);
-        if (kind && strcmp(kind, "message") == 0 && body) {
-            cJSON *obj = cJSON_ParseWithLength(body, len);
-            const cJSON *id = obj ? cJSON_GetObjectItemCaseSensitive(obj, "id") : NULL;
-            const cJSON *run = obj ? cJSON_GetObjectItemCaseSensitive(obj, "run") : NULL;
-            /* Runs of a scheduled command come later under the same id: not ours to count. */
-            if (cJSON_IsString(id) && strcmp(id->valuestring, cmd->id) == 0 && !run) {
-                tally_reply(&t, obj);
-                cJSON_AddItemToArray(t.replies, obj);
-                obj = NULL;
-            }
-            cJSON_Delete(obj);
-        }
-        rds_reply_free(m);
-    }
-    int64_t ms = cs_mono_ms() - t0;
-
+    log_cmd(c, cmd, &payload, buf_cstr(&to), quiet);
+    if (!cli_live_workers(c, &live, &err))
+        goto redis_fail;
+    t0 = cs_mono_ms();
+    if (!publish(c, routed, &owners, &live, &payload, &expect, &err) ||
+        !collect(c, sub, cmd, expect, t0, &t, &err))
+        goto redis_fail;
     if (expect == 0 || t.nerr || t.replied < expect)
         rc = EXIT_ERRORS;
-    if (c->json) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "id", cmd->id);
-        cJSON_AddStringToObject(o, "cmd", cmd->def->name);
-        cJSON_AddStringToObject(o, "to", buf_cstr(&to));
-        if (cmd->log_id[0])
-            cJSON_AddStringToObject(o, "log", cmd->log_id);
-        cJSON_AddNumberToObject(o, "workers_expected", (double)expect);
-        cJSON_AddNumberToObject(o, "workers_replied", t.replied);
-        cJSON_AddNumberToObject(o, "matched", (double)t.matched);
-        cJSON_AddNumberToObject(o, "done", (double)t.done);
-        cJSON_AddNumberToObject(o, "errors", t.nerr);
-        cJSON_AddNumberToObject(o, "ms", (double)ms);
-        cJSON_AddItemToObject(o, "replies", t.replies);
-        t.replies = NULL;
-        char *s = cJSON_PrintUnformatted(o);
-        printf("%s\n", s);
-        cJSON_free(s);
-        cJSON_Delete(o);
-    } else if (!quiet || rc != EXIT_OK) {
-        if (expect == 0 && routed)
-            printf("%s: no live worker holds the selected chargers\n", cmd->def->name);
-        else if (expect == 0)
-            printf("%s: no live workers are listening on %s\n", cmd->def->name,
-                   cli_key(c, k, CH_CMD, NULL));
-        else if (cmd_scheduled(cmd) && cmd->every_ms)
-            printf("%s: scheduled on %d worker%s, repeating (stop it: swarm-cli cancel %s), %d "
-                   "error%s\n",
-                   cmd->def->name, t.replied, t.replied == 1 ? "" : "s", cmd->id, t.nerr,
-                   t.nerr == 1 ? "" : "s");
-        else if (cmd_scheduled(cmd))
-            printf("%s: scheduled on %d worker%s, %d error%s\n", cmd->def->name, t.replied,
-                   t.replied == 1 ? "" : "s", t.nerr, t.nerr == 1 ? "" : "s");
-        else
-            printf("%s: %lld charger%s on %d worker%s, %lld done, %d error%s, %lld ms\n",
-                   cmd->def->name, t.matched, t.matched == 1 ? "" : "s", t.with_match,
-                   t.with_match == 1 ? "" : "s", t.done, t.nerr, t.nerr == 1 ? "" : "s",
-                   (long long)ms);
-        if (t.replied < expect)
-            printf("  only %d of %lld workers replied within %d ms\n", t.replied, expect,
-                   c->timeout_ms);
-        fputs(buf_cstr(&t.errors), stdout);
-        if (t.nerr > 20)
-            printf("  ... and %d more errors\n", t.nerr - 20);
-    }
+    if (c->json || !quiet || rc != EXIT_OK)
+        print_result(c, cmd, buf_cstr(&to), routed, expect, &t, cs_mono_ms() - t0);
+    goto out;
+redis_fail:
+    rc = cli_redis_fail(&err);
+out:
     cJSON_Delete(t.replies);
     buf_free(&t.errors);
     buf_free(&payload);
@@ -326,9 +487,12 @@ int cli_reload(struct cli *c, const char *key)
 {
     char line[CS_KEY_MAX + 16];
     struct kvlist live = KVLIST_INIT;
-    cli_live_workers(c, &live);
+    struct cs_error err;
+    bool ok = cli_live_workers(c, &live, &err);
     size_t n = live.n;
     kv_free(&live);
+    if (!ok)
+        return cli_redis_fail(&err);
     if (n == 0)
         return EXIT_OK; /* nobody running: workers read it when they start */
     snprintf(line, sizeof(line), "reload %s", key);

@@ -81,54 +81,67 @@ static void snap_free(struct snapshot *s)
     memset(s, 0, sizeof(*s));
 }
 
-static bool take_snapshot(struct cli *c, struct snapshot *s)
+/* Fills *s (freed with snap_free, also after a failure). False with *err on a Redis failure:
+ * a status made of error replies read as empty data would show a healthy, empty fleet. */
+static bool take_snapshot(struct cli *c, struct snapshot *s, struct cs_error *err)
 {
+    /* Per live worker, pipelined: registration, stats, the two newest samples, lease left. */
+    static const unsigned want[] = {CLI_ARRAY, CLI_ARRAY, CLI_ARRAY, CLI_INT};
+    const size_t per = ARRAY_SIZE(want);
     char k[CS_KEY_MAX];
     struct kvlist live = KVLIST_INIT;
-    struct rds_reply *r;
+    struct rds_reply *r, **rp = NULL;
+    bool ok = false, queued = true;
 
     memset(s, 0, sizeof(*s));
-    r = rds_sync_cmd(c->r, "HGETALL %s", cli_key(c, k, K_FLEET, NULL));
-    if (!r)
+    if (!(r = cli_cmd(c->r, CLI_ARRAY, err, "HGETALL %s", cli_key(c, k, K_FLEET, NULL))))
         return false;
     rds_reply_kv(r, &s->fleet);
     rds_reply_free(r);
-    r = rds_sync_cmd(c->r, "HGETALL %s", cli_key(c, k, K_STATS, NULL));
+    if (!(r = cli_cmd(c->r, CLI_ARRAY, err, "HGETALL %s", cli_key(c, k, K_STATS, NULL))))
+        return false;
     rds_reply_kv(r, &s->fstats);
     rds_reply_free(r);
-    r = rds_sync_cmd(c->r, "GET %s", cli_key(c, k, K_COORDINATOR, NULL));
+    if (!(r = cli_cmd(c->r, CLI_STR, err, "GET %s", cli_key(c, k, K_COORDINATOR, NULL))))
+        return false;
     const char *leader = rds_reply_str(r, NULL);
     snprintf(s->leader, sizeof(s->leader), "%s", leader ? leader : "");
     rds_reply_free(r);
 
-    cli_live_workers(c, &live);
+    if (!cli_live_workers(c, &live, err))
+        goto out;
     s->w = cs_calloc(live.n ? live.n : 1, sizeof(*s->w));
     s->n = live.n;
     for (size_t i = 0; i < live.n; i++) {
         const char *name = live.v[i].key;
         snprintf(s->w[i].name, sizeof(s->w[i].name), "%s", name);
-        rds_sync_append(c->r, "HGETALL %s", cli_key(c, k, K_AGENT, name));
-        rds_sync_append(c->r, "HGETALL %s", cli_key(c, k, K_STATS_W, name));
-        rds_sync_append(c->r, "XREVRANGE %s + - COUNT 2", cli_key(c, k, K_TS_W, name));
-        rds_sync_append(c->r, "PTTL %s", cli_key(c, k, K_AGENT, name));
+        queued &= rds_sync_append(c->r, "HGETALL %s", cli_key(c, k, K_AGENT, name)) == CS_OK;
+        queued &= rds_sync_append(c->r, "HGETALL %s", cli_key(c, k, K_STATS_W, name)) == CS_OK;
+        queued &=
+            rds_sync_append(c->r, "XREVRANGE %s + - COUNT 2", cli_key(c, k, K_TS_W, name)) == CS_OK;
+        queued &= rds_sync_append(c->r, "PTTL %s", cli_key(c, k, K_AGENT, name)) == CS_OK;
     }
+    if (!queued) {
+        cs_error_set(err, CS_ERR_IO, "cannot queue commands: %s", rds_sync_error(c->r));
+        goto out;
+    }
+    rp = cs_calloc(live.n ? live.n * per : 1, sizeof(*rp));
+    if (!cli_read_all(c->r, rp, live.n * per, want, per, err))
+        goto out;
     for (size_t i = 0; i < live.n; i++) {
-        struct rds_reply *a = NULL, *st = NULL, *ts = NULL, *ttl = NULL;
-        rds_sync_read(c->r, 3000, &a);
-        rds_sync_read(c->r, 3000, &st);
-        rds_sync_read(c->r, 3000, &ts);
-        rds_sync_read(c->r, 3000, &ttl);
-        rds_reply_kv(a, &s->w[i].agent);
-        rds_reply_kv(st, &s->w[i].stats);
-        stream_rates(ts, &s->w[i].out_rate, &s->w[i].in_rate);
-        s->w[i].pttl = rds_reply_int(ttl);
-        rds_reply_free(a);
-        rds_reply_free(st);
-        rds_reply_free(ts);
-        rds_reply_free(ttl);
+        struct rds_reply **w = rp + i * per;
+        rds_reply_kv(w[0], &s->w[i].agent);
+        rds_reply_kv(w[1], &s->w[i].stats);
+        stream_rates(w[2], &s->w[i].out_rate, &s->w[i].in_rate);
+        s->w[i].pttl = rds_reply_int(w[3]);
     }
+    ok = true;
+out:
+    if (rp)
+        cli_free_all(rp, live.n * per);
+    cs_free(rp);
     kv_free(&live);
-    return true;
+    return ok;
 }
 
 struct totals {
@@ -244,6 +257,66 @@ static void print_human(const struct snapshot *s)
     fflush(stdout);
 }
 
+/* One status, printed; exit code. */
+static int status_once(struct cli *c)
+{
+    struct snapshot s;
+    struct cs_error err;
+    int rc = EXIT_OK;
+    if (!cli_connect(c))
+        return EXIT_REDIS;
+    if (!take_snapshot(c, &s, &err))
+        rc = cli_redis_fail(&err);
+    else if (c->json)
+        print_json(&s);
+    else
+        print_human(&s);
+    snap_free(&s);
+    return rc;
+}
+
+static void sleep_s(double s)
+{
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
+/* status --watch: a refresh that fails (Redis down, refusing, answering errors) shows why and
+ * the next one tries again on a new connection; only Ctrl-C ends it. */
+static int status_watch(struct cli *c, double interval)
+{
+    bool tty = isatty(STDOUT_FILENO);
+    signal(SIGINT, on_sigint);
+    signal(SIGTERM, on_sigint);
+    while (!interrupted) {
+        struct snapshot s;
+        struct cs_error err;
+        memset(&s, 0, sizeof(s));
+        bool ok = cli_try_connect(c, &err) && take_snapshot(c, &s, &err);
+        if (tty && !c->json)
+            printf("\033[H\033[2J");
+        if (ok && c->json)
+            print_json(&s);
+        else if (ok)
+            print_human(&s);
+        snap_free(&s);
+        if (!ok && !interrupted) { /* (Ctrl-C cuts a read short: not worth a line) */
+            fflush(stdout);
+            fprintf(stderr, "swarm-cli: Redis: %s (retrying)\n", err.msg);
+            rds_sync_free(c->r); /* possibly out of step: start afresh */
+            c->r = NULL;
+        }
+        if (!c->json) {
+            char ts[32];
+            printf("\n%s  (every %.1fs, Ctrl-C to stop)\n",
+                   cs_fmt_iso8601(ts, sizeof(ts), cs_now_ms()), interval);
+            fflush(stdout);
+        }
+        sleep_s(interval);
+    }
+    return EXIT_OK;
+}
+
 int cmd_status(struct cli *c, int argc, char **argv)
 {
     enum { OPT_WATCH = 1, OPT_INTERVAL, OPT_JSON };
@@ -269,8 +342,11 @@ int cmd_status(struct cli *c, int argc, char **argv)
         case 'h':
             printf("Usage: swarm-cli status [--watch [--interval S]] [--json]\n"
                    "       swarm-cli status SEL STATUS [connector=N] [errorCode=CODE]\n\n"
-                   "Without arguments: fleet summary and one row per live worker; --watch\n"
-                   "refreshes until Ctrl-C. With a selector: sets the OCPP status of the selected\n"
+                   "Without arguments: fleet summary and one row per live worker; --json prints\n"
+                   "them as one object {\"fleet\": {...}, \"workers\": [...]} (the per-worker\n"
+                   "rows as agents --json has them are a different, smaller document). --watch\n"
+                   "refreshes until Ctrl-C; a refresh that fails shows the Redis error and the\n"
+                   "next one retries. With a selector: sets the OCPP status of the selected\n"
                    "chargers (the `status` fleet command).\n");
             return EXIT_OK;
         default: return EXIT_USAGE;
@@ -285,72 +361,85 @@ int cmd_status(struct cli *c, int argc, char **argv)
         buf_free(&line);
         return rc;
     }
-    if (!cli_connect(c))
-        return EXIT_REDIS;
-    signal(SIGINT, on_sigint);
-    signal(SIGTERM, on_sigint);
-    bool tty = isatty(STDOUT_FILENO);
-    do {
-        struct snapshot s;
-        if (!take_snapshot(c, &s)) {
-            fprintf(stderr, "swarm-cli: Redis: %s\n", rds_sync_error(c->r));
-            snap_free(&s);
-            return EXIT_REDIS;
-        }
-        if (watch && tty && !c->json)
-            printf("\033[H\033[2J");
-        if (c->json)
-            print_json(&s);
-        else
-            print_human(&s);
-        if (watch && !c->json) {
-            char ts[32];
-            printf("\n%s  (every %.1fs, Ctrl-C to stop)\n", cs_fmt_iso8601(ts, sizeof(ts), cs_now_ms()),
-                   interval);
-            fflush(stdout);
-        }
-        snap_free(&s);
-        if (!watch)
-            break;
-        struct timespec ts = {(time_t)interval, (long)((interval - (double)(time_t)interval) * 1e9)};
-        nanosleep(&ts, NULL);
-    } while (!interrupted);
-    return EXIT_OK;
+    return watch ? status_watch(c, interval) : status_once(c);
+}
+
+static const char *str_or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
+/* agents --json: the rows of the human agents table, one object per live worker. */
+static void print_agents_json(const struct snapshot *s)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; i < s->n; i++) {
+        const struct kvlist *ag = &s->w[i].agent;
+        cJSON *w = cJSON_CreateObject();
+        cJSON_AddStringToObject(w, "name", s->w[i].name);
+        cJSON_AddStringToObject(w, "host", str_or_empty(kv_get(ag, "host")));
+        cJSON_AddNumberToObject(w, "pid", (double)num(ag, "pid"));
+        cJSON_AddNumberToObject(w, "capacity", (double)num(ag, "capacity"));
+        cJSON_AddNumberToObject(w, "chargers", (double)num(ag, "chargers"));
+        cJSON_AddNumberToObject(w, "connected", (double)num(&s->w[i].stats, "connected"));
+        cJSON_AddNumberToObject(w, "lease_ms_left", (double)s->w[i].pttl);
+        cJSON_AddStringToObject(w, "held", str_or_empty(kv_get(ag, "held")));
+        cJSON_AddItemToArray(arr, w);
+    }
+    char *txt = cJSON_PrintUnformatted(arr);
+    printf("%s\n", txt);
+    fflush(stdout);
+    cJSON_free(txt);
+    cJSON_Delete(arr);
+}
+
+static void print_agents_human(const struct snapshot *s)
+{
+    printf("%-24s %-16s %7s %8s %8s %9s %9s  %s\n", "WORKER", "HOST", "PID", "CAPACITY", "CHARGERS",
+           "CONNECTED", "LEASE MS", "HELD");
+    for (size_t i = 0; i < s->n; i++) {
+        const struct kvlist *ag = &s->w[i].agent;
+        printf("%-24s %-16s %7lld %8lld %8lld %9lld %9lld  %s\n", s->w[i].name,
+               str_or_empty(kv_get(ag, "host")), num(ag, "pid"), num(ag, "capacity"),
+               num(ag, "chargers"), num(&s->w[i].stats, "connected"), s->w[i].pttl,
+               str_or_empty(kv_get(ag, "held")));
+    }
 }
 
 int cmd_agents(struct cli *c, int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        printf("Usage: swarm-cli agents [--json]\n\nLive workers: host, pid, capacity, held "
-               "index ranges, lease time left.\n");
-        return EXIT_OK;
-    }
-    if (argc > 1 && strcmp(argv[1], "--json") == 0)
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("Usage: swarm-cli agents [--json]\n\n"
+                   "Live workers: host, pid, capacity, chargers, connected, lease time left, held\n"
+                   "index ranges. --json prints the same rows as an array of objects\n"
+                   "[{\"name\", \"host\", \"pid\", \"capacity\", \"chargers\", \"connected\",\n"
+                   "\"lease_ms_left\", \"held\"}, ...]; status --json is the fleet summary with\n"
+                   "its per-worker traffic rows, a different document.\n");
+            return EXIT_OK;
+        }
+        if (strcmp(argv[i], "--json") != 0) {
+            fprintf(stderr,
+                    "swarm-cli agents: unexpected argument '%s' (swarm-cli agents "
+                    "--help)\n",
+                    argv[i]);
+            return EXIT_USAGE;
+        }
         c->json = true;
+    }
     if (!cli_connect(c))
         return EXIT_REDIS;
     struct snapshot s;
-    if (!take_snapshot(c, &s)) {
-        fprintf(stderr, "swarm-cli: Redis: %s\n", rds_sync_error(c->r));
-        return EXIT_REDIS;
-    }
-    if (c->json) {
-        print_json(&s);
-    } else {
-        printf("%-24s %-16s %7s %8s %8s %9s %9s  %s\n", "WORKER", "HOST", "PID", "CAPACITY",
-               "CHARGERS", "CONNECTED", "LEASE MS", "HELD");
-        for (size_t i = 0; i < s.n; i++) {
-            const struct kvlist *ag = &s.w[i].agent;
-            printf("%-24s %-16s %7lld %8lld %8lld %9lld %9lld  %s\n", s.w[i].name,
-                   kv_get(ag, "host") ? kv_get(ag, "host") : "", num(ag, "pid"),
-                   num(ag, "capacity"), num(ag, "chargers"), num(&s.w[i].stats, "connected"),
-                   s.w[i].pttl, kv_get(ag, "held") ? kv_get(ag, "held") : "");
-        }
-    }
+    struct cs_error err;
+    int rc = EXIT_OK;
+    if (!take_snapshot(c, &s, &err))
+        rc = cli_redis_fail(&err);
+    else if (c->json)
+        print_agents_json(&s);
+    else
+        print_agents_human(&s);
     snap_free(&s);
-    return EXIT_OK;
+    return rc;
 }
 
 int cmd_watch(struct cli *c, int argc, char **argv)
@@ -361,22 +450,22 @@ int cmd_watch(struct cli *c, int argc, char **argv)
                "Ctrl-C.\n");
         return EXIT_OK;
     }
+    struct cs_error err;
     if (!cli_connect(c))
         return EXIT_REDIS;
     signal(SIGINT, on_sigint);
     signal(SIGTERM, on_sigint);
-    struct rds_reply *r = rds_sync_cmd(c->r, "SUBSCRIBE %s %s", cli_key(c, rk, CH_REPLY, NULL),
-                                       cli_key(c, ek, CH_EVENTS, NULL));
+    struct rds_reply *r = cli_cmd(c->r, CLI_ARRAY, &err, "SUBSCRIBE %s %s",
+                                  cli_key(c, rk, CH_REPLY, NULL), cli_key(c, ek, CH_EVENTS, NULL));
+    if (!r)
+        return cli_redis_fail(&err);
     rds_reply_free(r);
     while (!interrupted) {
         struct rds_reply *m = NULL;
-        int rc = rds_sync_read(c->r, 500, &m);
-        if (rc == CS_ERR_IO) {
-            fprintf(stderr, "swarm-cli: Redis: %s\n", rds_sync_error(c->r));
-            return EXIT_REDIS;
-        }
-        if (rc != CS_OK)
-            continue;
+        if (rds_sync_read(c->r, 500, &m) == CS_ERR_STATE)
+            continue; /* nothing within 500 ms: check for Ctrl-C */
+        if (!(m = cli_check(c->r, CLI_ARRAY, "SUBSCRIBE", m, &err)))
+            return cli_redis_fail(&err);
         const char *kind = rds_reply_str(rds_reply_at(m, 0), NULL);
         const char *ch = rds_reply_str(rds_reply_at(m, 1), NULL);
         const char *body = rds_reply_str(rds_reply_at(m, 2), NULL);
