@@ -1,6 +1,7 @@
 /* coord.c - one tick: hold the leader lock, read the fleet, the live workers and the current
  * assignment, compute the next assignment (assign.c), write it, tell the workers whose ranges
- * changed, and sum the workers' stats into {ns}:stats / {ns}:ts. */
+ * changed, and sum the workers' stats into {ns}:stats / {ns}:ts. With --metrics-listen or --http
+ * the same reads also feed obs.h (kept in memory for web.c), on a standby too. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +19,11 @@
 #include "cs/rds.h"
 #include "cs/stats.h"
 #include "cs/util.h"
+#include "obs.h"
+#include "web.h"
 
 #define FLEET_TS_MAXLEN "86400" /* a day of 1/s entries */
+#define HISTORY_READ_MAX "600"  /* {ns}:ts entries read at once for obs (OBS_HISTORY_MAX) */
 
 /* Takes the leader lock when free, renews it when ours; 1 = we lead. */
 static const char *const LOCK_LUA =
@@ -34,6 +38,7 @@ struct agent {
     uint64_t capacity;
     int64_t epoch;
     struct rset held;
+    struct kvlist hash;  /* {ns}:agent:{worker} as read */
     struct kvlist stats;
 };
 
@@ -44,6 +49,7 @@ struct coord {
     struct rds *r;
     bool leader;
     int64_t up_since_ms;  /* monotonic: Redis (re)connected */
+    bool reconnected;     /* Redis came back after a loss: workers are re-registering */
     struct fleet_cfg fleet;
     struct kvlist fleet_acc;
 
@@ -61,6 +67,18 @@ struct coord {
     struct kvlist known; /* live worker -> "1" */
     uint64_t last_unassigned;
     bool reported_once;
+
+    /* what decide() found, for obs */
+    struct assign_result last_res;
+    uint64_t last_capacity;
+    int64_t last_epoch;
+    /* a standby's view of what the leader wrote: {ns}:coordinator and {ns}:stats */
+    char leader_id[128];
+    int64_t leader_unassigned, leader_surplus, leader_epoch;
+
+    struct obs *obs;  /* NULL unless serving HTTP */
+    struct web *web;
+    bool history_busy;
 
     struct event *tick_ev, *sigterm_ev, *sigint_ev;
 };
@@ -84,6 +102,7 @@ static void free_agents(struct coord *c)
     for (size_t i = 0; i < c->nagents; i++) {
         cs_free(c->agents[i].name);
         rset_free(&c->agents[i].held);
+        kv_free(&c->agents[i].hash);
         kv_free(&c->agents[i].stats);
     }
     cs_free(c->agents);
@@ -145,7 +164,8 @@ static void on_agent(struct rds *r, const struct rds_reply *reply, void *privdat
         a->epoch = ep && cs_parse_i64(ep, 0, INT64_MAX / 2, &v) ? v : 0;
         if (!held || rset_parse(&a->held, held, NULL) != CS_OK)
             rset_clear(&a->held);
-        kv_free(&h);
+        kv_free(&a->hash);
+        a->hash = h; /* kept for obs */
     }
     step_done(c);
 }
@@ -308,7 +328,10 @@ static void decide(struct coord *c)
     size_t n = 0;
     struct assign_worker *aw = cs_calloc(c->nagents ? c->nagents : 1, sizeof(*aw));
     uint64_t capacity = 0;
-    bool grace = cs_mono_ms() - c->up_since_ms < c->fleet.lease_ms;
+    /* For one lease after Redis came back, a worker that has not re-registered yet may still
+     * run its chargers: nothing moves (giving them away would put two clients with one ID on
+     * the broker). */
+    bool grace = c->reconnected && cs_mono_ms() - c->up_since_ms < c->fleet.lease_ms;
     for (size_t i = 0; i < c->nagents; i++) {
         struct agent *a = &c->agents[i];
         if (a->epoch > epoch)
@@ -364,10 +387,8 @@ static void decide(struct coord *c)
         }
     }
 
-    if (grace && c->reported_once) {
-        /* Just reconnected to Redis: workers are re-registering; change nothing yet. */
+    if (grace)
         changed = false;
-    }
     if (changed) {
         epoch++;
         char ep[24];
@@ -392,6 +413,9 @@ static void decide(struct coord *c)
                  (long long)epoch, n, (unsigned long long)res.assigned,
                  (unsigned long long)res.unassigned, (unsigned long long)res.moved);
     }
+    c->last_res = res;
+    c->last_capacity = capacity;
+    c->last_epoch = epoch;
     report_membership(c, aw, n);
     if (!c->reported_once || res.surplus != c->last_unassigned) {
         if (res.surplus) {
@@ -421,14 +445,112 @@ static void decide(struct coord *c)
     cs_free(aw);
 }
 
+/* The reads of this round into obs: the leader's own numbers, or a standby's view of them. */
+static void observe(struct coord *c)
+{
+    struct obs_input *in = cs_calloc(c->nagents ? c->nagents : 1, sizeof(*in));
+    size_t n = 0;
+    uint64_t capacity = 0;
+    int64_t epoch = 0, v;
+    const char *e = kv_get(&c->assign, CS_ASSIGN_EPOCH_FIELD);
+    if (e && cs_parse_i64(e, 0, INT64_MAX / 2, &v))
+        epoch = v;
+    for (size_t i = 0; i < c->nagents; i++) {
+        struct agent *a = &c->agents[i];
+        if (!a->live)
+            continue;
+        in[n].name = a->name;
+        in[n].agent = &a->hash;
+        in[n].stats = &a->stats;
+        n++;
+        capacity += a->capacity;
+        if (a->epoch > epoch)
+            epoch = a->epoch;
+    }
+    struct obs_fleet f = {
+        .leader = c->leader,
+        .leader_id = c->leader ? c->o->id : c->leader_id,
+        .size = c->fleet.size,
+        .capacity = (int64_t)(c->leader ? c->last_capacity : capacity),
+        .unassigned = c->leader ? (int64_t)c->last_res.unassigned : c->leader_unassigned,
+        .surplus = c->leader ? (int64_t)c->last_res.surplus : c->leader_surplus,
+        .epoch = c->leader ? c->last_epoch : (c->leader_epoch > epoch ? c->leader_epoch : epoch),
+        .lease_ms = c->fleet.lease_ms,
+    };
+    obs_update(c->obs, &f, in, n);
+    cs_free(in);
+}
+
 static void tick_done(struct coord *c)
 {
     c->busy = false;
-    if (c->failed || !c->leader || !rds_is_up(c->r))
+    if (c->failed || !rds_is_up(c->r))
         return;
-    decide(c);
-    if (c->stats_due)
+    if (c->leader)
+        decide(c);
+    if (c->stats_due) {
         c->last_stats_ms = cs_mono_ms();
+        if (c->obs)
+            observe(c);
+    }
+}
+
+/* [loop] A standby's view of the leader: who holds the lock and what it last wrote. */
+static void on_leader_id(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    (void)privdata;
+    struct coord *c = rds_privdata(r);
+    const char *id = rds_reply_ok(reply) ? rds_reply_str(reply, NULL) : NULL;
+    cs_strlcpy(c->leader_id, id ? id : "", sizeof(c->leader_id));
+    step_done(c);
+}
+
+static void on_leader_stats(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    (void)privdata;
+    struct coord *c = rds_privdata(r);
+    if (rds_reply_ok(reply) && rds_reply_len(reply) == 3) {
+        c->leader_unassigned = rds_reply_num(rds_reply_at(reply, 0), 0);
+        c->leader_surplus = rds_reply_num(rds_reply_at(reply, 1), 0);
+        c->leader_epoch = rds_reply_num(rds_reply_at(reply, 2), 0);
+    }
+    step_done(c);
+}
+
+/* [loop] New {ns}:ts entries, newest first (XREVRANGE), into obs oldest first. */
+static void on_history(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    (void)privdata;
+    struct coord *c = rds_privdata(r);
+    c->history_busy = false;
+    if (!rds_reply_ok(reply) || !c->obs)
+        return;
+    for (size_t i = rds_reply_len(reply); i-- > 0;) {
+        const struct rds_reply *e = rds_reply_at(reply, i);
+        const char *id = rds_reply_str(rds_reply_at(e, 0), NULL);
+        struct kvlist f = KVLIST_INIT;
+        if (!id)
+            continue;
+        rds_reply_kv(rds_reply_at(e, 1), &f);
+        obs_history_add(c->obs, id, &f);
+        kv_free(&f);
+    }
+}
+
+static void read_history(struct coord *c)
+{
+    char k[CS_KEY_MAX], from[64];
+    if (c->history_busy)
+        return;
+    /* Newest first, down to (excluding) the newest entry already held: after an outage only
+     * the last HISTORY_READ_MAX come back. */
+    if (c->obs->hist_last_id[0])
+        snprintf(from, sizeof(from), "(%s", c->obs->hist_last_id);
+    else
+        snprintf(from, sizeof(from), "-");
+    if (rds_cmd(c->r, on_history, NULL, "XREVRANGE %s + %s COUNT %s", key(c, k, K_TS, NULL), from,
+                HISTORY_READ_MAX) == CS_OK)
+        c->history_busy = true;
 }
 
 static void read_state(struct coord *c)
@@ -447,6 +569,19 @@ static void read_state(struct coord *c)
     c->pending++;
     if (rds_cmd(c->r, on_agents, NULL, "ZRANGE %s 0 -1", key(c, k, K_AGENTS, NULL)) != CS_OK)
         c->pending--, c->failed = true;
+    if (c->obs && c->stats_due) {
+        read_history(c);
+        if (!c->leader) {
+            c->pending++;
+            if (rds_cmd(c->r, on_leader_id, NULL, "GET %s", key(c, k, K_COORDINATOR, NULL)) !=
+                CS_OK)
+                c->pending--, c->failed = true;
+            c->pending++;
+            if (rds_cmd(c->r, on_leader_stats, NULL, "HMGET %s unassigned surplus epoch",
+                        key(c, k, K_STATS, NULL)) != CS_OK)
+                c->pending--, c->failed = true;
+        }
+    }
     step_done(c);
 }
 
@@ -471,7 +606,10 @@ static void on_lock(struct rds *r, const struct rds_reply *reply, void *privdata
     } else if (!c->leader && was) {
         log_warn("lost the leader lock; standing by");
     }
-    if (c->leader && !c->busy)
+    if (c->obs)
+        obs_set_state(c->obs, c->leader, true);
+    /* A standby serving HTTP reads the same data (and writes nothing). */
+    if ((c->leader || c->obs) && !c->busy)
         read_state(c);
 }
 
@@ -493,14 +631,18 @@ static void on_redis_state(struct rds *r, bool up, void *privdata)
     (void)r;
     struct coord *c = privdata;
     if (up) {
+        c->reconnected = c->up_since_ms != 0;
         c->up_since_ms = cs_mono_ms();
         c->busy = false;
     } else {
         c->busy = false;
+        c->history_busy = false;
         if (c->leader)
             log_warn("Redis connection lost; assignments freeze until it is back");
         c->leader = false;
     }
+    if (c->obs)
+        obs_set_state(c->obs, c->leader, up);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *privdata)
@@ -509,7 +651,9 @@ static void on_signal(evutil_socket_t sig, short what, void *privdata)
     (void)what;
     struct coord *c = privdata;
     log_info("stopping");
-    event_base_loopexit(c->base, NULL);
+    /* Commands still waiting for replies are answered; a moment of loop sends the answers. */
+    struct timeval flush = {0, 100 * 1000};
+    event_base_loopexit(c->base, web_stop(c->web) ? &flush : NULL);
 }
 
 int coord_run(const struct coord_opts *o)
@@ -529,6 +673,20 @@ int coord_run(const struct coord_opts *o)
     struct rds_opts ro = {.url = o->common.url, .name = "coordinator",
                           .on_state = on_redis_state, .privdata = c};
     c->r = rds_new(c->base, &ro);
+    if (o->metrics_listen[0] || o->http_listen[0]) {
+        struct cs_error err;
+        struct web_opts wo = {.metrics_listen = o->metrics_listen, .http_listen = o->http_listen,
+                              .ns = c->ns, .id = o->id, .url = o->common.url, .r = c->r,
+                              .fleet = &c->fleet};
+        c->obs = obs_new(c->ns, o->id);
+        wo.obs = c->obs;
+        c->web = web_new(c->base, &wo, &err);
+        if (!c->web) {
+            log_error("%s", err.msg);
+            rc = 1;
+            goto out_free;
+        }
+    }
     c->tick_ev = event_new(c->base, -1, EV_PERSIST, on_tick, c);
     struct timeval tv = {o->tick_ms / 1000, (o->tick_ms % 1000) * 1000};
     evtimer_add(c->tick_ev, &tv);
@@ -551,11 +709,17 @@ int coord_run(const struct coord_opts *o)
         event_base_loopexit(c->base, &t);
         event_base_dispatch(c->base);
     }
+out_free:
+    web_free(c->web);
+    obs_free(c->obs);
     free_agents(c);
     rds_free(c->r);
-    event_free(c->tick_ev);
-    event_free(c->sigterm_ev);
-    event_free(c->sigint_ev);
+    if (c->tick_ev)
+        event_free(c->tick_ev);
+    if (c->sigterm_ev)
+        event_free(c->sigterm_ev);
+    if (c->sigint_ev)
+        event_free(c->sigint_ev);
     event_base_free(c->base);
     kv_free(&c->fleet_acc);
     kv_free(&c->assign);

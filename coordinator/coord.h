@@ -10,6 +10,8 @@ struct coord_opts {
     char id[128];     /* lock holder id, default host:pid */
     int tick_ms;      /* how often membership and assignment are checked */
     int lock_ttl_ms;  /* leader lock lifetime; renewed every tick */
+    char metrics_listen[160]; /* ADDR:PORT for GET /metrics, "" = off */
+    char http_listen[160];    /* ADDR:PORT for the dashboard (and /metrics), "" = off */
 };
 
 /* Runs until SIGTERM/SIGINT; returns the exit code. */

@@ -1,4 +1,5 @@
-/* swarm-coordinator: assigns the fleet's chargers to live workers and sums fleet stats. */
+/* swarm-coordinator: assigns the fleet's chargers to live workers and sums fleet stats; serves
+ * /metrics and the web dashboard on request. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include "coord.h"
 #include "cs/log.h"
 #include "cs/util.h"
+#include "web.h"
 
 static void usage(FILE *out)
 {
@@ -21,11 +23,22 @@ static void usage(FILE *out)
             "  --id ID             leader lock holder id (default host:pid)\n"
             "  --tick-ms MS        how often to check membership (default 500)\n"
             "  --lock-ttl-ms MS    leader lock lifetime (default 3000)\n"
+            "  --metrics-listen ADDR:PORT\n"
+            "                      serve GET /metrics (Prometheus text format): fleet totals and\n"
+            "                      one series per worker (label worker=\"NAME\")\n"
+            "  --http ADDR:PORT    serve the web dashboard at / (fleet summary, charts, workers,\n"
+            "                      events, a command line) with /api/status, /api/events,\n"
+            "                      POST /api/command and /metrics; give both flags the same\n"
+            "                      address for one listener. ADDR may be [v6], empty for every\n"
+            "                      interface; PORT 0 takes a free port (logged). No\n"
+            "                      authentication: bind to loopback or a trusted network.\n"
+            "                      A standby serves both too, from its own reads of the same\n"
+            "                      keys (chargeswarm_coordinator_leader 0).\n"
             "%s",
             cs_opts_help());
 }
 
-enum { OPT_ID = 1, OPT_TICK, OPT_TTL };
+enum { OPT_ID = 1, OPT_TICK, OPT_TTL, OPT_METRICS, OPT_HTTP };
 
 static int apply_opt(void *ctx, int opt, const char *arg, struct cs_error *err)
 {
@@ -46,6 +59,19 @@ static int apply_opt(void *ctx, int opt, const char *arg, struct cs_error *err)
             return cs_error_set(err, CS_ERR_RANGE, "--lock-ttl-ms: 500..600000");
         o->lock_ttl_ms = (int)v;
         return CS_OK;
+    case OPT_METRICS:
+    case OPT_HTTP: {
+        char host[WEB_LISTEN_MAX];
+        int port;
+        struct cs_error perr;
+        const char *flag = opt == OPT_METRICS ? "--metrics-listen" : "--http";
+        if (web_parse_listen(arg, host, sizeof(host), &port, &perr) != CS_OK)
+            return cs_error_set(err, CS_ERR_INVAL, "%s: %s", flag, perr.msg);
+        if (!cs_strlcpy(opt == OPT_METRICS ? o->metrics_listen : o->http_listen, arg,
+                        sizeof(o->http_listen)))
+            return cs_error_set(err, CS_ERR_TOO_BIG, "%s: address too long", flag);
+        return CS_OK;
+    }
     case 'h':
         usage(stdout);
         return CS_OPTS_DONE;
@@ -63,6 +89,8 @@ int main(int argc, char **argv)
         {"id", required_argument, NULL, OPT_ID},
         {"tick-ms", required_argument, NULL, OPT_TICK},
         {"lock-ttl-ms", required_argument, NULL, OPT_TTL},
+        {"metrics-listen", required_argument, NULL, OPT_METRICS},
+        {"http", required_argument, NULL, OPT_HTTP},
         CS_COMMON_LONGOPTS,
         {NULL, 0, NULL, 0},
     };

@@ -1,0 +1,380 @@
+/* obs.c - the coordinator's in-memory view of the fleet and its JSON renderings. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cs/mem.h"
+#include "cs/util.h"
+#include "obs.h"
+
+struct obs *obs_new(const char *ns, const char *id)
+{
+    struct obs *o = cs_calloc(1, sizeof(*o));
+    cs_strlcpy(o->ns, ns, sizeof(o->ns));
+    cs_strlcpy(o->id, id, sizeof(o->id));
+    return o;
+}
+
+static void free_worker(struct obs_worker *w)
+{
+    cs_free(w->name);
+    kv_free(&w->agent);
+    kv_free(&w->stats);
+}
+
+void obs_free(struct obs *o)
+{
+    if (!o)
+        return;
+    for (size_t i = 0; i < o->nw; i++)
+        free_worker(&o->w[i]);
+    cs_free(o->w);
+    for (size_t i = 0; i < OBS_EVENTS_MAX; i++)
+        cs_free(o->ev[i].text);
+    cs_free(o);
+}
+
+static int64_t num(const struct kvlist *kv, const char *k)
+{
+    const char *v = kv_get(kv, k);
+    int64_t x;
+    return v && cs_parse_i64(v, INT64_MIN, INT64_MAX, &x) ? x : 0;
+}
+
+static double dnum(const struct kvlist *kv, const char *k)
+{
+    const char *v = kv_get(kv, k);
+    double x;
+    return v && cs_parse_double(v, -1e300, 1e300, &x) ? x : 0;
+}
+
+static struct obs_worker *find_worker(struct obs *o, const char *name)
+{
+    for (size_t i = 0; i < o->nw; i++)
+        if (strcmp(o->w[i].name, name) == 0)
+            return &o->w[i];
+    return NULL;
+}
+
+/* Rates from the previous distinct stats write of the same worker. */
+static void worker_rates(struct obs_worker *w, const struct obs_worker *prev)
+{
+    w->updated_ms = num(&w->stats, "updated_ms");
+    if (!prev) {
+        w->prev_updated_ms = w->updated_ms;
+        w->prev_out = w->st.msgs_out;
+        w->prev_in = w->st.msgs_in;
+        return;
+    }
+    if (w->updated_ms == prev->updated_ms) { /* nothing new: keep what was computed */
+        w->prev_updated_ms = prev->prev_updated_ms;
+        w->prev_out = prev->prev_out;
+        w->prev_in = prev->prev_in;
+        w->out_per_s = prev->out_per_s;
+        w->in_per_s = prev->in_per_s;
+        return;
+    }
+    double dt = (double)(w->updated_ms - prev->updated_ms) / 1000.0;
+    /* A restarted worker starts its counters again: no rate across that. */
+    if (dt > 0 && w->st.msgs_out >= prev->st.msgs_out && w->st.msgs_in >= prev->st.msgs_in) {
+        w->out_per_s = (double)(w->st.msgs_out - prev->st.msgs_out) / dt;
+        w->in_per_s = (double)(w->st.msgs_in - prev->st.msgs_in) / dt;
+    }
+    w->prev_updated_ms = prev->updated_ms;
+    w->prev_out = prev->st.msgs_out;
+    w->prev_in = prev->st.msgs_in;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const struct obs_input *)a)->name, ((const struct obs_input *)b)->name);
+}
+
+void obs_update(struct obs *o, const struct obs_fleet *f, const struct obs_input *unsorted,
+                size_t n)
+{
+    struct obs_worker *nw = cs_calloc(n ? n : 1, sizeof(*nw));
+    struct obs_input *in = cs_calloc(n ? n : 1, sizeof(*in));
+    if (n)
+        memcpy(in, unsorted, n * sizeof(*in));
+    qsort(in, n, sizeof(*in), by_name); /* stable order for the table and /metrics */
+    memset(&o->sum, 0, sizeof(o->sum));
+    o->out_per_s = o->in_per_s = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct obs_worker *w = &nw[i];
+        struct obs_worker *prev = find_worker(o, in[i].name);
+        w->name = cs_strdup(in[i].name);
+        kv_copy(&w->agent, in[i].agent);
+        if (in[i].stats && in[i].stats->n)
+            kv_copy(&w->stats, in[i].stats);
+        else if (prev)
+            kv_copy(&w->stats, &prev->stats); /* not readable this round: keep the last */
+        stats_add(&w->st, &w->stats);
+        worker_rates(w, prev && prev->stats.n ? prev : NULL);
+        stats_add(&o->sum, &w->stats);
+        o->out_per_s += w->out_per_s;
+        o->in_per_s += w->in_per_s;
+    }
+    cs_free(in);
+    for (size_t i = 0; i < o->nw; i++)
+        free_worker(&o->w[i]);
+    cs_free(o->w);
+    o->w = nw;
+    o->nw = n;
+    o->leader = f->leader;
+    cs_strlcpy(o->leader_id, f->leader_id ? f->leader_id : "", sizeof(o->leader_id));
+    o->size = f->size;
+    o->capacity = f->capacity;
+    o->unassigned = f->unassigned;
+    o->surplus = f->surplus;
+    o->epoch = f->epoch;
+    o->lease_ms = f->lease_ms;
+    o->read_ms = cs_now_ms();
+    o->redis_up = true;
+}
+
+void obs_set_state(struct obs *o, bool leader, bool redis_up)
+{
+    o->leader = leader;
+    o->redis_up = redis_up;
+    if (leader)
+        cs_strlcpy(o->leader_id, o->id, sizeof(o->leader_id));
+}
+
+size_t obs_live_workers(const struct obs *o)
+{
+    return o->nw;
+}
+
+/* ---- history ------------------------------------------------------------------------------- */
+
+static const struct obs_point *hist_at(const struct obs *o, size_t i)
+{
+    return &o->hist[(o->hist_head + i) % OBS_HISTORY_MAX];
+}
+
+void obs_history_add(struct obs *o, const char *id, const struct kvlist *fields)
+{
+    struct obs_point p;
+    p.ms = num(fields, "updated_ms");
+    if (!p.ms) /* the entry id is "<ms>-<seq>" */
+        p.ms = strtoll(id, NULL, 10);
+    p.out = (uint64_t)num(fields, "msgs_out");
+    p.in = (uint64_t)num(fields, "msgs_in");
+    p.connected = (uint64_t)num(fields, "connected");
+    p.chargers = (uint64_t)num(fields, "assigned");
+    p.errors = (uint64_t)(num(fields, "publish_errors") + num(fields, "connect_failures"));
+    p.ack_p50 = dnum(fields, "ack_p50_ms");
+    p.ack_p99 = dnum(fields, "ack_p99_ms");
+    p.cmd_p50 = dnum(fields, "cmd_p50_ms");
+    p.cmd_p99 = dnum(fields, "cmd_p99_ms");
+    if (o->hist_n < OBS_HISTORY_MAX) {
+        o->hist[(o->hist_head + o->hist_n) % OBS_HISTORY_MAX] = p;
+        o->hist_n++;
+    } else {
+        o->hist[o->hist_head] = p;
+        o->hist_head = (o->hist_head + 1) % OBS_HISTORY_MAX;
+    }
+    cs_strlcpy(o->hist_last_id, id, sizeof(o->hist_last_id));
+}
+
+/* ---- events ---------------------------------------------------------------------------------- */
+
+void obs_event_add(struct obs *o, const char *payload, size_t len)
+{
+    struct obs_event *e;
+    if (o->ev_n < OBS_EVENTS_MAX) {
+        e = &o->ev[(o->ev_head + o->ev_n) % OBS_EVENTS_MAX];
+        o->ev_n++;
+    } else {
+        e = &o->ev[o->ev_head];
+        o->ev_head = (o->ev_head + 1) % OBS_EVENTS_MAX;
+        cs_free(e->text);
+    }
+    if (len > OBS_EVENT_TEXT_MAX)
+        len = OBS_EVENT_TEXT_MAX; /* kept as a string then: it no longer parses */
+    e->text = cs_strndup(payload, len);
+    e->seq = ++o->ev_seq;
+    e->ms = cs_now_ms();
+}
+
+/* Writes text as JSON: the value itself when it parses as an object, else a string. */
+static void put_json_or_string(struct jw *j, const char *text)
+{
+    cJSON *v = cJSON_Parse(text);
+    if (cJSON_IsObject(v)) {
+        char *s = cJSON_PrintUnformatted(v);
+        if (s) {
+            jw_raw(j, s, strlen(s));
+            cJSON_free(s);
+            cJSON_Delete(v);
+            return;
+        }
+    }
+    cJSON_Delete(v);
+    jw_str(j, text);
+}
+
+void obs_events_json(const struct obs *o, struct buf *out, uint64_t since)
+{
+    struct jw j;
+    jw_init(&j, out);
+    jw_obj(&j);
+    jw_kint(&j, "next", (int64_t)o->ev_seq);
+    jw_key(&j, "events");
+    jw_arr(&j);
+    for (size_t i = 0; i < o->ev_n; i++) {
+        const struct obs_event *e = &o->ev[(o->ev_head + i) % OBS_EVENTS_MAX];
+        if (e->seq <= since)
+            continue;
+        jw_obj(&j);
+        jw_kint(&j, "seq", (int64_t)e->seq);
+        jw_kint(&j, "ms", e->ms);
+        jw_key(&j, "event");
+        put_json_or_string(&j, e->text);
+        jw_end(&j);
+    }
+    jw_end(&j);
+    jw_end(&j);
+}
+
+/* ---- /api/status ----------------------------------------------------------------------------- */
+
+static int64_t errors_of(const struct worker_stats *s)
+{
+    return (int64_t)(s->publish_errors + s->connect_failures);
+}
+
+static double ms_of(uint64_t us)
+{
+    return (double)us / 1000.0;
+}
+
+static void put_history(const struct obs *o, struct jw *j, size_t points)
+{
+    size_t n = o->hist_n < points ? o->hist_n : points;
+    size_t first = o->hist_n - n;
+    static const char *const cols[] = {"t",          "out_per_s",  "in_per_s",   "connected",
+                                       "chargers",   "errors",     "ack_p50_ms", "ack_p99_ms",
+                                       "cmd_p50_ms", "cmd_p99_ms"};
+    jw_key(j, "history");
+    jw_obj(j);
+    jw_kint(j, "points", (int64_t)n);
+    for (size_t c = 0; c < ARRAY_SIZE(cols); c++) {
+        jw_key(j, cols[c]);
+        jw_arr(j);
+        for (size_t i = first; i < o->hist_n; i++) {
+            const struct obs_point *p = hist_at(o, i);
+            const struct obs_point *q = i > 0 ? hist_at(o, i - 1) : NULL;
+            double dt = q ? (double)(p->ms - q->ms) / 1000.0 : 0;
+            switch (c) {
+            case 0: jw_int(j, p->ms); break;
+            case 1:
+            case 2:
+                /* Rates between neighbours; none before the first or across a restart. */
+                if (dt > 0 && p->out >= q->out && p->in >= q->in)
+                    jw_double(j, (double)(c == 1 ? p->out - q->out : p->in - q->in) / dt, 2);
+                else
+                    jw_null(j);
+                break;
+            case 3: jw_int(j, (int64_t)p->connected); break;
+            case 4: jw_int(j, (int64_t)p->chargers); break;
+            case 5: jw_int(j, (int64_t)p->errors); break;
+            case 6: jw_double(j, p->ack_p50, 3); break;
+            case 7: jw_double(j, p->ack_p99, 3); break;
+            case 8: jw_double(j, p->cmd_p50, 3); break;
+            default: jw_double(j, p->cmd_p99, 3); break;
+            }
+        }
+        jw_end(j);
+    }
+    jw_end(j);
+}
+
+static const char *kvs(const struct kvlist *kv, const char *k)
+{
+    const char *v = kv_get(kv, k);
+    return v ? v : "";
+}
+
+void obs_status_json(const struct obs *o, struct buf *out, size_t history_points)
+{
+    struct jw j;
+    const struct worker_stats *s = &o->sum;
+    int64_t now = cs_now_ms();
+    jw_init(&j, out);
+    jw_obj(&j);
+
+    /* The fields of `swarm-cli --json status`, in its order, then latency. */
+    jw_key(&j, "fleet");
+    jw_obj(&j);
+    jw_kint(&j, "size", o->size);
+    jw_kint(&j, "capacity", o->capacity);
+    jw_kint(&j, "unassigned", o->unassigned);
+    jw_kint(&j, "epoch", o->epoch);
+    jw_kstr(&j, "coordinator", o->leader_id);
+    jw_kint(&j, "workers", (int64_t)o->nw);
+    jw_kint(&j, "chargers", (int64_t)s->assigned);
+    jw_kint(&j, "connected", (int64_t)s->connected);
+    jw_kint(&j, "connecting", (int64_t)s->connecting);
+    jw_kint(&j, "offline", (int64_t)s->offline);
+    jw_kint(&j, "disabled", (int64_t)s->disabled);
+    jw_kint(&j, "msgs_out", (int64_t)s->msgs_out);
+    jw_kint(&j, "msgs_in", (int64_t)s->msgs_in);
+    jw_kdouble(&j, "out_per_s", o->out_per_s, 2);
+    jw_kdouble(&j, "in_per_s", o->in_per_s, 2);
+    jw_kint(&j, "errors", errors_of(s));
+    jw_kint(&j, "surplus", o->surplus);
+    jw_kint(&j, "charging", (int64_t)s->charging);
+    jw_kint(&j, "faulted", (int64_t)s->faulted);
+    jw_kdouble(&j, "ack_p50_ms", ms_of(hist_quantile(&s->ack_us, 0.50)), 3);
+    jw_kdouble(&j, "ack_p99_ms", ms_of(hist_quantile(&s->ack_us, 0.99)), 3);
+    jw_kdouble(&j, "cmd_p50_ms", ms_of(hist_quantile(&s->cmd_us, 0.50)), 3);
+    jw_kdouble(&j, "cmd_p99_ms", ms_of(hist_quantile(&s->cmd_us, 0.99)), 3);
+    jw_end(&j);
+
+    jw_key(&j, "workers");
+    jw_arr(&j);
+    for (size_t i = 0; i < o->nw; i++) {
+        const struct obs_worker *w = &o->w[i];
+        int64_t left = num(&w->agent, "refreshed_ms") + o->lease_ms - now;
+        jw_obj(&j);
+        jw_kstr(&j, "name", w->name);
+        jw_kstr(&j, "host", kvs(&w->agent, "host"));
+        jw_kint(&j, "pid", num(&w->agent, "pid"));
+        jw_kint(&j, "capacity", num(&w->agent, "capacity"));
+        jw_kstr(&j, "held", kvs(&w->agent, "held"));
+        jw_kint(&j, "lease_ms_left", left > 0 ? left : 0);
+        jw_kint(&j, "chargers", (int64_t)w->st.assigned);
+        jw_kint(&j, "connected", (int64_t)w->st.connected);
+        jw_kint(&j, "connecting", (int64_t)w->st.connecting);
+        jw_kint(&j, "offline", (int64_t)w->st.offline);
+        jw_kint(&j, "msgs_out", (int64_t)w->st.msgs_out);
+        jw_kint(&j, "msgs_in", (int64_t)w->st.msgs_in);
+        jw_kdouble(&j, "out_per_s", w->out_per_s, 2);
+        jw_kdouble(&j, "in_per_s", w->in_per_s, 2);
+        jw_kint(&j, "errors", errors_of(&w->st));
+        jw_kdouble(&j, "ack_p50_ms", dnum(&w->stats, "ack_p50_ms"), 3);
+        jw_kdouble(&j, "ack_p99_ms", dnum(&w->stats, "ack_p99_ms"), 3);
+        jw_kint(&j, "rss_kb", (int64_t)w->st.rss_kb);
+        jw_kstr(&j, "version", kvs(&w->agent, "version"));
+        jw_kint(&j, "stats_ms", w->updated_ms);
+        jw_end(&j);
+    }
+    jw_end(&j);
+
+    jw_key(&j, "coordinator");
+    jw_obj(&j);
+    jw_kstr(&j, "id", o->id);
+    jw_kstr(&j, "namespace", o->ns);
+    jw_kbool(&j, "leader", o->leader);
+    jw_kbool(&j, "redis", o->redis_up);
+    jw_kint(&j, "read_ms", o->read_ms);
+    jw_kint(&j, "now_ms", now);
+    jw_kstr(&j, "version", CS_VERSION);
+    jw_end(&j);
+
+    put_history(o, &j, history_points);
+    jw_end(&j);
+}

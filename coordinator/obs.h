@@ -1,0 +1,104 @@
+/* obs.h - what the coordinator last saw of the fleet, kept in memory for its HTTP endpoints:
+ * every live worker's registration and stats hash as last read, the fleet totals, a short
+ * history of {ns}:ts and the last events from {ns}:events. Fed by coord.c (reads) and web.c
+ * (pub/sub); read by metrics.c and web.c, which answer from here and never wait on Redis. */
+#ifndef CS_COORD_OBS_H
+#define CS_COORD_OBS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cs/buf.h"
+#include "cs/kv.h"
+#include "cs/stats.h"
+
+#define OBS_HISTORY_MAX 600 /* {ns}:ts entries kept (10 minutes at the default 1/s) */
+#define OBS_EVENTS_MAX 100  /* {ns}:events messages kept */
+#define OBS_EVENT_TEXT_MAX 4096
+
+struct obs_worker {
+    char *name;               /* owned */
+    struct kvlist agent;      /* {ns}:agent:{worker} as last read */
+    struct kvlist stats;      /* {ns}:stats:{worker} as last read (may be empty: not yet written) */
+    struct worker_stats st;   /* the same, parsed (histograms included) */
+    int64_t updated_ms;       /* the stats' own updated_ms (worker clock) */
+    uint64_t prev_out, prev_in;
+    int64_t prev_updated_ms;
+    double out_per_s, in_per_s; /* between the last two distinct stats writes */
+};
+
+/* One {ns}:ts entry, the fields the dashboard charts. */
+struct obs_point {
+    int64_t ms;
+    uint64_t out, in, connected, chargers, errors;
+    double ack_p50, ack_p99, cmd_p50, cmd_p99;
+};
+
+struct obs_event {
+    uint64_t seq;
+    int64_t ms;  /* when the coordinator received it */
+    char *text;  /* owned: the payload as published */
+};
+
+/* The fleet-level values of one read (filled by coord.c). */
+struct obs_fleet {
+    bool leader;
+    const char *leader_id; /* holder of {ns}:coordinator, "" when none; borrowed */
+    int64_t size, capacity, unassigned, surplus, epoch, lease_ms;
+};
+
+/* One live worker as read this round (borrowed for the call). */
+struct obs_input {
+    const char *name;
+    const struct kvlist *agent;
+    const struct kvlist *stats;
+};
+
+struct obs {
+    char ns[64];
+    char id[128];      /* this coordinator */
+    bool redis_up;
+    bool leader;
+    char leader_id[128];
+    int64_t read_ms;   /* wall clock of the last complete read; 0 = none yet */
+    int64_t size, capacity, unassigned, surplus, epoch, lease_ms;
+    struct obs_worker *w;
+    size_t nw;
+    struct worker_stats sum; /* the live workers' stats added up, histograms merged */
+    double out_per_s, in_per_s;
+
+    struct obs_point hist[OBS_HISTORY_MAX]; /* ring */
+    size_t hist_n, hist_head;               /* head = index of the oldest */
+    char hist_last_id[48];                  /* newest {ns}:ts entry id held, "" = none */
+
+    struct obs_event ev[OBS_EVENTS_MAX];    /* ring */
+    size_t ev_n, ev_head;
+    uint64_t ev_seq;                        /* seq of the newest event; 0 = none yet */
+};
+
+/* Caller frees with obs_free. */
+struct obs *obs_new(const char *ns, const char *id);
+void obs_free(struct obs *o);
+
+/* A complete read: replaces the worker list (workers not in `in` are dropped; a worker whose
+ * stats hash came back empty keeps the stats it had). */
+void obs_update(struct obs *o, const struct obs_fleet *f, const struct obs_input *in, size_t n);
+/* Leadership or the connection changed between reads. */
+void obs_set_state(struct obs *o, bool leader, bool redis_up);
+/* Appends one {ns}:ts entry (fields as in the stream) with its stream id. */
+void obs_history_add(struct obs *o, const char *id, const struct kvlist *fields);
+/* Appends one {ns}:events payload. */
+void obs_event_add(struct obs *o, const char *payload, size_t len);
+
+/* Number of live workers in the last read. */
+size_t obs_live_workers(const struct obs *o);
+
+/* JSON for /api/status: {"fleet":{...},"workers":[...],"coordinator":{...},"history":{...}};
+ * fleet and workers carry the fields of `swarm-cli --json status`. */
+void obs_status_json(const struct obs *o, struct buf *out, size_t history_points);
+/* JSON for /api/events: {"next":SEQ,"events":[{"seq","ms","event"}...]}, oldest first, only
+ * events with seq > since. */
+void obs_events_json(const struct obs *o, struct buf *out, uint64_t since);
+
+#endif
