@@ -140,6 +140,21 @@ static void arm(struct event *ev, int64_t delay_ms)
     evtimer_add(ev, &tv);
 }
 
+/* A periodic report's timer: due after delay_ms, moved up to the worker's report grid
+ * (report_tick_ms) so that the reports of many chargers leave together. */
+static void arm_report(struct charger_rt *ch, struct event *ev, int64_t delay_ms)
+{
+    int64_t tick = ch->w->fleet.report_tick_ms, now = cs_mono_ms();
+    if (tick > 0) {
+        /* The nearest grid point: a timer that fired a little late and re-arms a whole
+         * period ahead lands on the same phase again, not one tick later. */
+        int64_t due = now + (delay_ms > 0 ? delay_ms : 0);
+        due = (due + tick / 2) / tick * tick;
+        delay_ms = due > now ? due - now : 0;
+    }
+    arm(ev, delay_ms);
+}
+
 /* Next fire keeps the charger's phase when it can (last + period), so a fleet-wide change
  * does not line the fleet up; when that moment has passed, a jittered point in one period. */
 static void reschedule(struct charger_rt *ch, struct event *ev, int64_t last_ms, int period_s)
@@ -148,7 +163,7 @@ static void reschedule(struct charger_rt *ch, struct event *ev, int64_t last_ms,
     int64_t due = last_ms ? last_ms + period : 0;
     if (due <= now)
         due = now + jitter_ms(ch, period);
-    arm(ev, due - now);
+    arm_report(ch, ev, due - now);
 }
 
 int crt_heartbeat_s(const struct charger_rt *ch)
@@ -172,8 +187,8 @@ static void start_timers(struct charger_rt *ch)
 {
     /* First reports at a random point of their period: no lockstep across the fleet. */
     ch->hb_last_ms = ch->meter_last_ms = 0;
-    arm(ch->hb_ev, jitter_ms(ch, (int64_t)crt_heartbeat_s(ch) * 1000) + 1);
-    arm(ch->meter_ev, jitter_ms(ch, (int64_t)crt_cfg(ch)->meter_s * 1000) + 1);
+    arm_report(ch, ch->hb_ev, jitter_ms(ch, (int64_t)crt_heartbeat_s(ch) * 1000) + 1);
+    arm_report(ch, ch->meter_ev, jitter_ms(ch, (int64_t)crt_cfg(ch)->meter_s * 1000) + 1);
 }
 
 static void on_heartbeat_timer(evutil_socket_t fd, short what, void *privdata)
@@ -187,7 +202,7 @@ static void on_heartbeat_timer(evutil_socket_t fd, short what, void *privdata)
     struct cs_error err;
     if (session_trigger(ch, "Heartbeat", 0, NULL, &err))
         log_debug("%s", err.msg);
-    arm(ch->hb_ev, (int64_t)crt_heartbeat_s(ch) * 1000);
+    arm_report(ch, ch->hb_ev, (int64_t)crt_heartbeat_s(ch) * 1000);
 }
 
 static void on_meter_timer(evutil_socket_t fd, short what, void *privdata)
@@ -201,7 +216,7 @@ static void on_meter_timer(evutil_socket_t fd, short what, void *privdata)
         return;
     ch->meter_last_ms = cs_mono_ms();
     session_meter_tick(ch);
-    arm(ch->meter_ev, (int64_t)crt_cfg(ch)->meter_s * 1000);
+    arm_report(ch, ch->meter_ev, (int64_t)crt_cfg(ch)->meter_s * 1000);
 }
 
 void crt_pause(struct charger_rt *ch, bool paused)

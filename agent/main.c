@@ -26,7 +26,8 @@ static void usage(FILE *out)
             "  --stop-timeout S    seconds a graceful stop may take (default 10)\n"
             "%s"
             "\n"
-            "Signals: SIGTERM/SIGINT stop gracefully (chargers disconnect cleanly).\n",
+            "Signals: SIGTERM/SIGINT stop gracefully (chargers disconnect cleanly); SIGHUP\n"
+            "makes every worker re-read its config, layers, catalog and assignment from Redis.\n",
             cs_opts_help());
 }
 

@@ -114,7 +114,13 @@ int supervisor_run(const struct agent_opts *ao)
         int sig = sigtimedwait(&set, &si, &tick);
         int64_t now = cs_mono_ms();
 
-        if ((sig == SIGTERM || sig == SIGINT || sig == SIGHUP) && !stopping) {
+        if (sig == SIGHUP && !stopping) {
+            log_info("SIGHUP: workers re-read config, layers and assignment from Redis");
+            for (int i = 0; i < ao->workers; i++)
+                if (slots[i].pid > 0)
+                    kill(slots[i].pid, SIGHUP);
+        }
+        if ((sig == SIGTERM || sig == SIGINT) && !stopping) {
             stopping = true;
             deadline = now + ao->stop_timeout_ms + 3000;
             log_info("stopping %d workers (signal %d)", running, sig);

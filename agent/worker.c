@@ -84,6 +84,12 @@ static void on_cfg_loaded(struct rds *r, const struct rds_reply *reply, void *pr
     cfg_defaults(&cfg_charger_schema, &w->base_cfg);
     cfg_apply_layer(&cfg_charger_schema, &w->base_cfg, &w->cfg_acc);
     w->cfg_loaded = true;
+    if (w->cfg_written_ms) {
+        /* swarm-cli wrote {ns}:cfg at cfg_written_ms: now it is in force here. */
+        int64_t lag = cs_now_ms() - w->cfg_written_ms;
+        hist_add(&w->st.cfg_us, lag > 0 ? (uint64_t)lag * 1000 : 0);
+        w->cfg_written_ms = 0;
+    }
     if (!cfg_diff(&cfg_charger_schema, &old, &w->base_cfg))
         return;
     log_info("fleet config changed");
@@ -932,8 +938,11 @@ static void h_reload(struct worker *w, const struct cmd *c, const struct sel *s,
     }
     if (!key || strcmp(key, "fleet") == 0)
         load_fleet(w);
-    if (!key || strcmp(key, "cfg") == 0)
+    if (!key || strcmp(key, "cfg") == 0) {
+        if (c->ts_ms)
+            w->cfg_written_ms = c->ts_ms;
         load_cfg(w);
+    }
     if (!key || strcmp(key, "catalog") == 0)
         load_catalog(w);
     if (!key || strcmp(key, "layers") == 0 || strncmp(key, "cfg:layer:", 10) == 0)
@@ -1209,9 +1218,6 @@ static void execute(struct worker *w, struct cmd *c, int64_t t0, int64_t run)
     if (c->ts_ms && !run) {
         int64_t lag = cs_now_ms() - c->ts_ms;
         hist_add(&w->st.cmd_us, lag > 0 ? (uint64_t)lag * 1000 : 0);
-        /* swarm-cli follows every config write with a reload: its lag is the config's. */
-        if (c->def->verb == CMD_RELOAD)
-            hist_add(&w->st.cfg_us, lag > 0 ? (uint64_t)lag * 1000 : 0);
     }
     send_reply(w, c->id, c->def->name, &r, t0, run ? 0 : c->ts_ms);
 out:
@@ -1675,8 +1681,13 @@ static void begin_stop(struct worker *w)
 static void on_signal(evutil_socket_t sig, short what, void *privdata)
 {
     (void)what;
-    (void)sig;
-    begin_stop(privdata);
+    struct worker *w = privdata;
+    if (sig == SIGHUP) {
+        log_info("SIGHUP: re-reading everything from Redis");
+        resync(w);
+        return;
+    }
+    begin_stop(w);
 }
 
 static void raise_fd_limit(void)
@@ -1744,6 +1755,8 @@ int worker_main(const struct agent_opts *ao, int slot, int ready_fd)
     w->lag_ev = event_new(w->base, -1, EV_PERSIST, on_lag_timer, w);
     w->sigterm_ev = evsignal_new(w->base, SIGTERM, on_signal, w);
     w->sigint_ev = evsignal_new(w->base, SIGINT, on_signal, w);
+    w->sighup_ev = evsignal_new(w->base, SIGHUP, on_signal, w);
+    evsignal_add(w->sighup_ev, NULL);
     evsignal_add(w->sigterm_ev, NULL);
     evsignal_add(w->sigint_ev, NULL);
     struct timeval lag = {0, LAG_TICK_MS * 1000}, one = {1, 0};
@@ -1769,6 +1782,7 @@ out:
         event_free(w->lag_ev);
         event_free(w->sigterm_ev);
         event_free(w->sigint_ev);
+        event_free(w->sighup_ev);
         event_base_free(w->base);
     }
     kv_free(&w->fleet_acc);

@@ -61,6 +61,7 @@ struct worker {
     struct charger_cfg base_cfg; /* built-in defaults + {ns}:cfg */
     struct kvlist cfg_acc, cfg_rej;
     bool fleet_loaded, cfg_loaded;
+    int64_t cfg_written_ms; /* swarm-cli's write of {ns}:cfg not yet read back (stats cfg_us) */
 
     /* commands: scheduled ones, recently seen ids, the command log position */
     struct sched *scheds;
@@ -109,7 +110,7 @@ struct worker {
     struct worker_stats st;
     int64_t tick_expect_us; /* for loop lag */
     struct event *lease_ev, *stats_ev, *stop_ev, *lag_ev;
-    struct event *sigterm_ev, *sigint_ev;
+    struct event *sigterm_ev, *sigint_ev, *sighup_ev;
     bool stopping;
     int64_t stop_deadline_ms;
 };

@@ -1,8 +1,10 @@
-/* trigger-latency: PUBLISH a trigger for one charger on {ns}:cmd, time until the message
- * arrives at an MQTT subscriber on the broker. One trigger at a time, N of them; prints
- * p50/p90/p99/max. The fleet may be under load meanwhile.
+/* trigger-latency: PUBLISH a trigger on {ns}:cmd, time until the messages arrive at an MQTT
+ * subscriber on the broker(s). One trigger at a time, N of them; prints p50/p90/p99/max of the
+ * time until the last expected message arrived (and of the first, for fleet-wide triggers).
+ * The fleet may be under load meanwhile.
  *
  *   trigger-latency --broker tcp://127.0.0.1:1883 --charger CP-000042 [--count 1000]
+ *   trigger-latency --broker URI[,URI...] --select '*' --expect 10000 --count 5
  *                   [--redis URL] [--namespace NS] [--json] */
 #include <getopt.h>
 #include <pthread.h>
@@ -24,8 +26,9 @@ static struct {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     long want;         /* seq we wait for */
-    int64_t got_us;    /* arrival time of `want`, 0 until then */
-} rx = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, -1, 0};
+    long need, got;    /* messages expected for it, arrived */
+    int64_t first_us, last_us;
+} rx = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, -1, 1, 0, 0, 0};
 
 /* [paho thread] */
 static int on_message(void *ctx, char *topic, int tlen, MQTTClient_message *m)
@@ -41,8 +44,11 @@ static int on_message(void *ctx, char *topic, int tlen, MQTTClient_message *m)
         long seq = strtol(buf, NULL, 10);
         pthread_mutex_lock(&rx.lock);
         if (seq == rx.want) {
-            rx.got_us = now;
-            pthread_cond_signal(&rx.cond);
+            if (rx.got++ == 0)
+                rx.first_us = now;
+            rx.last_us = now;
+            if (rx.got >= rx.need)
+                pthread_cond_signal(&rx.cond);
         }
         pthread_mutex_unlock(&rx.lock);
     }
@@ -62,12 +68,16 @@ int main(int argc, char **argv)
     struct cs_common_opts o;
     struct cs_error err;
     const char *broker = "tcp://127.0.0.1:1883", *charger = "CP-000042", *msg = "Heartbeat";
-    long count = 1000;
+    const char *select = NULL;
+    long count = 1000, expect = 1;
     int json = 0;
-    enum { OPT_BROKER = 1, OPT_CHARGER, OPT_COUNT, OPT_JSON };
+    enum { OPT_BROKER = 1, OPT_CHARGER, OPT_COUNT, OPT_JSON, OPT_SELECT, OPT_EXPECT, OPT_MSG };
     static const struct option longopts[] = {
         {"broker", required_argument, NULL, OPT_BROKER},
         {"charger", required_argument, NULL, OPT_CHARGER},
+        {"select", required_argument, NULL, OPT_SELECT},
+        {"expect", required_argument, NULL, OPT_EXPECT},
+        {"msg", required_argument, NULL, OPT_MSG},
         {"count", required_argument, NULL, OPT_COUNT},
         {"json", no_argument, NULL, OPT_JSON},
         CS_COMMON_LONGOPTS,
@@ -82,15 +92,20 @@ int main(int argc, char **argv)
         case OPT_BROKER: broker = optarg; break;
         case OPT_CHARGER: charger = optarg; break;
         case OPT_COUNT: count = strtol(optarg, NULL, 10); break;
+        case OPT_SELECT: select = optarg; break;
+        case OPT_EXPECT: expect = strtol(optarg, NULL, 10); break;
+        case OPT_MSG: msg = optarg; break;
         case OPT_JSON: json = 1; break;
         case 'h':
-            printf("Usage: trigger-latency --broker URI --charger ID [--count N] [--json]\n%s",
+            printf("Usage: trigger-latency --broker URI[,URI...] (--charger ID | --select SEL "
+                   "--expect N) [--msg TYPE] [--count N] [--json]\n%s",
                    cs_opts_help());
             return 0;
         default: return 2;
         }
     }
-    if (count < 1 || count > 1000000 || cs_opts_finish(&o, &err) != CS_OK) {
+    if (count < 1 || count > 1000000 || expect < 1 || expect > 1000000 ||
+        cs_opts_finish(&o, &err) != CS_OK) {
         fprintf(stderr, "trigger-latency: bad arguments\n");
         return 2;
     }
@@ -100,61 +115,85 @@ int main(int argc, char **argv)
         fprintf(stderr, "trigger-latency: %s\n", err.msg);
         return 3;
     }
-    MQTTClient mc;
-    MQTTClient_connectOptions co = MQTTClient_connectOptions_initializer;
-    char cid[64], topic[256], key[CS_KEY_MAX];
-    snprintf(cid, sizeof(cid), "trigger-latency-%d", (int)getpid());
-    snprintf(topic, sizeof(topic), "chargers/%s/up/%s", charger, msg);
-    MQTTClient_create(&mc, broker, cid, MQTTCLIENT_PERSISTENCE_NONE, NULL);
-    MQTTClient_setCallbacks(mc, NULL, on_lost, on_message, NULL);
-    if (MQTTClient_connect(mc, &co) != MQTTCLIENT_SUCCESS ||
-        MQTTClient_subscribe(mc, topic, 0) != MQTTCLIENT_SUCCESS) {
-        fprintf(stderr, "trigger-latency: cannot subscribe at %s\n", broker);
-        return 3;
+    /* One subscriber per broker: a fleet spread over several sees every message. */
+    enum { MAXB = 8 };
+    MQTTClient mc[MAXB];
+    int nb = 0;
+    char topic[256], key[CS_KEY_MAX], brokers[1024];
+    snprintf(topic, sizeof(topic), "chargers/%s/up/%s", select ? "+" : charger, msg);
+    snprintf(brokers, sizeof(brokers), "%s", broker);
+    for (char *save = NULL, *b = strtok_r(brokers, ",", &save); b && nb < MAXB;
+         b = strtok_r(NULL, ",", &save), nb++) {
+        MQTTClient_connectOptions co = MQTTClient_connectOptions_initializer;
+        char cid[64];
+        snprintf(cid, sizeof(cid), "trigger-latency-%d-%d", (int)getpid(), nb);
+        MQTTClient_create(&mc[nb], b, cid, MQTTCLIENT_PERSISTENCE_NONE, NULL);
+        MQTTClient_setCallbacks(mc[nb], NULL, on_lost, on_message, NULL);
+        if (MQTTClient_connect(mc[nb], &co) != MQTTCLIENT_SUCCESS ||
+            MQTTClient_subscribe(mc[nb], topic, 0) != MQTTCLIENT_SUCCESS) {
+            fprintf(stderr, "trigger-latency: cannot subscribe at %s\n", b);
+            return 3;
+        }
     }
     cs_key(key, o.ns, CH_CMD, NULL);
 
-    struct hist h = {0};
-    long lost = 0;
+    struct hist h = {0}, hf = {0};
+    long lost = 0, partial = 0;
     int64_t t_start = cs_mono_ms();
     for (long i = 0; i < count; i++) {
         char cmd[256];
-        snprintf(cmd, sizeof(cmd), "trigger %s %s seq=%ld", charger, msg, i);
+        snprintf(cmd, sizeof(cmd), "trigger %s %s seq=%ld", select ? select : charger, msg, i);
         pthread_mutex_lock(&rx.lock);
         rx.want = i;
-        rx.got_us = 0;
+        rx.need = expect;
+        rx.got = 0;
+        rx.first_us = rx.last_us = 0;
         pthread_mutex_unlock(&rx.lock);
         int64_t t0 = cs_mono_us();
         rds_reply_free(rds_sync_cmd(r, "PUBLISH %s %s", key, cmd));
         struct timespec dl;
         clock_gettime(CLOCK_REALTIME, &dl);
-        dl.tv_sec += 2;
+        dl.tv_sec += expect > 1 ? 30 : 2;
         pthread_mutex_lock(&rx.lock);
-        while (!rx.got_us)
+        while (rx.got < rx.need)
             if (pthread_cond_timedwait(&rx.cond, &rx.lock, &dl) != 0)
                 break;
-        int64_t got = rx.got_us;
+        long got = rx.got;
+        int64_t first = rx.first_us, last = rx.last_us;
+        rx.want = -1;
         pthread_mutex_unlock(&rx.lock);
-        if (got)
-            hist_add(&h, (uint64_t)(got - t0));
-        else
+        if (got >= expect) {
+            hist_add(&h, (uint64_t)(last - t0));
+            hist_add(&hf, (uint64_t)(first - t0));
+        } else if (got) {
+            partial++;
+        } else {
             lost++;
+        }
+        if (expect > 1) /* let the fleet's queues drain between fleet-wide rounds */
+            usleep(500000);
     }
     double secs = (double)(cs_mono_ms() - t_start) / 1000.0;
+    const char *what = select ? select : charger;
     if (json)
-        printf("{\"count\":%ld,\"lost\":%ld,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,"
-               "\"max_ms\":%.3f,\"mean_ms\":%.3f}\n",
-               count, lost, hist_quantile(&h, 0.5) / 1000.0, hist_quantile(&h, 0.9) / 1000.0,
-               hist_quantile(&h, 0.99) / 1000.0, h.max / 1000.0,
-               h.count ? (double)h.sum / (double)h.count / 1000.0 : 0);
+        printf("{\"count\":%ld,\"expect\":%ld,\"lost\":%ld,\"partial\":%ld,\"p50_ms\":%.3f,"
+               "\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"mean_ms\":%.3f,"
+               "\"first_p50_ms\":%.3f}\n",
+               count, expect, lost, partial, hist_quantile(&h, 0.5) / 1000.0,
+               hist_quantile(&h, 0.9) / 1000.0, hist_quantile(&h, 0.99) / 1000.0,
+               h.max / 1000.0, h.count ? (double)h.sum / (double)h.count / 1000.0 : 0,
+               hist_quantile(&hf, 0.5) / 1000.0);
     else
-        printf("%ld triggers of %s on %s in %.1f s: p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  "
-               "max %.2f ms  lost %ld\n",
-               count, msg, charger, secs, hist_quantile(&h, 0.5) / 1000.0,
-               hist_quantile(&h, 0.9) / 1000.0, hist_quantile(&h, 0.99) / 1000.0, h.max / 1000.0,
-               lost);
-    MQTTClient_disconnect(mc, 1000);
-    MQTTClient_destroy(&mc);
+        printf("%ld triggers of %s on %s (%ld messages each) in %.1f s: until the last: p50 "
+               "%.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms; first p50 %.2f ms; lost %ld, "
+               "partial %ld\n",
+               count, msg, what, expect, secs, hist_quantile(&h, 0.5) / 1000.0,
+               hist_quantile(&h, 0.9) / 1000.0, hist_quantile(&h, 0.99) / 1000.0,
+               h.max / 1000.0, hist_quantile(&hf, 0.5) / 1000.0, lost, partial);
+    for (int b = 0; b < nb; b++) {
+        MQTTClient_disconnect(mc[b], 1000);
+        MQTTClient_destroy(&mc[b]);
+    }
     rds_sync_free(r);
-    return lost ? 1 : 0;
+    return lost || partial ? 1 : 0;
 }

@@ -148,6 +148,12 @@ static const struct cfg_def fleet_defs[] = {
      "Worker lease: a worker silent this long is considered gone and its chargers move."},
     {"stats_interval_ms", CFG_INT, NUM(fleet_cfg, stats_interval_ms), "1000", 100, 60000, NULL,
      NULL, "ms", 0, CFG_APPLY_NOW, "How often workers write {ns}:stats:{worker} and {ns}:ts:{worker}."},
+    {"report_tick_ms", CFG_INT, NUM(fleet_cfg, report_tick_ms), "1000", 0, 10000, NULL, NULL,
+     "ms", 0, CFG_APPLY_NOW,
+     "Periodic reports (Heartbeat, MeterValues) of one worker go out on a common grid of this "
+     "many ms, so one wake-up of the MQTT library's receive thread serves many acknowledgements "
+     "(its cost grows with the clients in the process); each charger keeps its own phase "
+     "within the period to this precision. 0: every report at its own moment."},
     {"seed", CFG_INT, NUM(fleet_cfg, seed), "0", 0, 2147483647, NULL, NULL, NULL, 0, CFG_APPLY_NOW,
      "Seed of the chargers' random behaviour (arrivals, energy, faults); 0 = a new one per run. "
      "A fixed seed replays the same sessions."},

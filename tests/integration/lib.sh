@@ -136,6 +136,9 @@ spawn() {
   PGIDS+=("$LAST_PGID")
 }
 
+# True once no process of the group PGID is left (bash's kill: dash's rejects `--`).
+group_gone() { ! kill -0 -- "-$1" 2>/dev/null; }
+
 # server_up PGID READY_CMD... : after spawning a server, wait until it answers (false if it died).
 server_up() {
   local pgid=$1; shift
@@ -168,7 +171,7 @@ start_redis() {
 REDIS_ARGS=()
 restart_redis() {
   kill -TERM -- "-$REDIS_PGID" 2>/dev/null
-  wait_for "redis-server to exit" 10 sh -c "! kill -0 -- -$REDIS_PGID 2>/dev/null"
+  wait_for "redis-server to exit" 10 group_gone "$REDIS_PGID"
   [ "${1:-0}" = 0 ] || window_until $(( $(now_ms) + $1 ))   # optional outage length, ms
   spawn "$T/redis.log" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$T" \
     --save "" --daemonize no "${REDIS_ARGS[@]}"
@@ -206,7 +209,7 @@ CONF
 # port after OUTAGE_MS (default 0). Waits until it answers.
 restart_mosquitto() {
   kill -TERM -- "-$MQTT_PGID" 2>/dev/null
-  wait_for "mosquitto to exit" 10 sh -c "! kill -0 -- -$MQTT_PGID 2>/dev/null"
+  wait_for "mosquitto to exit" 10 group_gone "$MQTT_PGID"
   [ "${1:-0}" = 0 ] || window_until $(( $(now_ms) + $1 ))
   spawn "$T/mosquitto.log" mosquitto -c "$T/mosquitto.conf"
   MQTT_PGID=$LAST_PGID

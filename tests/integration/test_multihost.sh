@@ -78,7 +78,7 @@ lines_before=$(wc -l <"$T/mosquitto.log")
 t0=$(now_ms)
 kill -KILL -- "-${HOST_PGID[2]}"
 { wait "${HOST_PGID[2]}"; } 2>/dev/null || true    # reaped here: no job notice in the output
-wait_for "host2's processes to be gone" 5 sh -c "! kill -0 -- -${HOST_PGID[2]} 2>/dev/null"
+wait_for "host2's processes to be gone" 5 group_gone "${HOST_PGID[2]}"
 only_two_hosts() {
   local names
   names=$(cli --json status | jq -r '[.workers[].name | sub("\\.w[0-9]+$"; "")] | unique | join(" ")')
