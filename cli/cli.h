@@ -83,6 +83,36 @@ void cli_join_args(struct buf *b, int argc, char **argv);
  * with kv_free). False with *err on a Redis failure. */
 bool cli_live_workers(struct cli *c, struct kvlist *out, struct cs_error *err);
 
+/* ---- snap.c: one reading of the fleet for status, agents and top ---- */
+struct snap_worker {
+    char name[96];
+    struct kvlist agent, stats; /* {ns}:agent:{w}, {ns}:stats:{w} */
+    double out_rate, in_rate;   /* between the two newest {ns}:ts:{w} samples */
+    long long pttl;             /* lease left, ms */
+    /* top: counters at the last stats update it saw, and whether it has a rate yet */
+    long long upd_ms, out, in;
+    bool rated;
+};
+struct snap {
+    struct kvlist fleet, fstats; /* {ns}:fleet, {ns}:stats */
+    char leader[128];
+    struct snap_worker *w; /* sorted by name */
+    size_t n;
+};
+struct snap_totals {
+    long long chargers, connected, connecting, offline, disabled, errors, out, in, rss_kb;
+    double out_rate, in_rate;
+};
+/* Fills *s (freed with snap_free, also after a failure). False with *err on a Redis failure:
+ * a view made of error replies read as empty data would show a healthy, empty fleet. */
+bool snap_take(struct cli *c, struct snap *s, struct cs_error *err);
+void snap_free(struct snap *s);
+void snap_sum(const struct snap *s, struct snap_totals *t);
+int snap_by_name(const void *a, const void *b); /* qsort/bsearch on snap_worker */
+long long snap_num(const struct kvlist *kv, const char *k);   /* 0 when absent */
+double snap_dnum(const struct kvlist *kv, const char *k);     /* 0 when absent */
+long long snap_errors(const struct kvlist *stats);            /* publish + connect failures */
+
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_agents(struct cli *c, int argc, char **argv);
 int cmd_config(struct cli *c, int argc, char **argv);
@@ -91,5 +121,7 @@ int cmd_watch(struct cli *c, int argc, char **argv);
 int cmd_catalog(struct cli *c, int argc, char **argv);
 int cmd_replay(struct cli *c, int argc, char **argv);
 int cmd_completion(struct cli *c, int argc, char **argv);
+/* top.c: the live full-screen view. */
+int cmd_top(struct cli *c, int argc, char **argv);
 
 #endif

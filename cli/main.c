@@ -8,7 +8,7 @@
 #include "cs/buf.h"
 #include "cs/log.h"
 #include "cs/mem.h"
-#include "cs/mem.h"
+#include "cs/stats.h"
 #include "cs/util.h"
 
 static int cmd_send(struct cli *c, int argc, char **argv);
@@ -24,6 +24,8 @@ struct subcmd {
 static const struct subcmd subcmds[] = {
     {"status", cmd_status, "status [--watch] [--interval S] [--json]",
      "fleet summary and per-worker rows"},
+    {"top", cmd_top, "top [--interval S] [--ascii]",
+     "live full-screen view of the fleet, like top(1)"},
     {"agents", cmd_agents, "agents [--json]", "live workers, their leases and index ranges"},
     {"watch", cmd_watch, "watch [--json]", "print replies and events as they arrive"},
     {"config", cmd_config, "config get|set|unset [--charger ID | --fleet] ...",
@@ -35,7 +37,7 @@ static const struct subcmd subcmds[] = {
     {"replay", cmd_replay, "replay --from TIME [--to TIME] [--speed X]",
      "send a recorded run's commands again ({ns}:cmdlog)"},
     {"completion", cmd_completion, "completion bash", "shell completion script"},
-    {"docs", cmd_docs, "docs commands|config", "print the generated reference (Markdown)"},
+    {"docs", cmd_docs, "docs commands|config|stats", "print the generated reference (Markdown)"},
 };
 
 static void usage(FILE *out)
@@ -96,8 +98,10 @@ static int cmd_docs(struct cli *c, int argc, char **argv)
         cmd_doc_markdown(&b);
     } else if (argc == 2 && strcmp(argv[1], "config") == 0) {
         cfg_doc_markdown(&b);
+    } else if (argc == 2 && strcmp(argv[1], "stats") == 0) {
+        stats_doc_markdown(&b);
     } else {
-        fprintf(stderr, "Usage: swarm-cli docs commands|config\n");
+        fprintf(stderr, "Usage: swarm-cli docs commands|config|stats\n");
         return EXIT_USAGE;
     }
     fputs(buf_cstr(&b), stdout);

@@ -179,7 +179,7 @@ int cmd_completion(struct cli *c, int argc, char **argv)
            "    case ${COMP_WORDS[i]} in --redis|--namespace|--log-level|--timeout) ((i++));;\n"
            "    -*) ;; *) first=${COMP_WORDS[i]}; break;; esac\n  done\n"
            "  if [ -z \"$first\" ]; then\n    COMPREPLY=($(compgen -W \"");
-    printf("status agents watch config scale catalog send replay docs completion");
+    printf("status top agents watch config scale catalog send replay docs completion");
     for (size_t i = 0; i < n; i++)
         if (!(t[i].flags & CMD_F_INTERNAL))
             printf(" %s", t[i].name);
@@ -198,6 +198,7 @@ int cmd_completion(struct cli *c, int argc, char **argv)
     printf("\" -- \"$cur\"));;\n");
     printf("    catalog) COMPREPLY=($(compgen -W \"load list show delete\" -- \"$cur\"));;\n");
     printf("    status) COMPREPLY=($(compgen -W \"--watch --interval --json\" -- \"$cur\"));;\n");
+    printf("    top) COMPREPLY=($(compgen -W \"--interval --ascii --help\" -- \"$cur\"));;\n");
     printf("    replay) COMPREPLY=($(compgen -W \"--from --to --speed --dry-run\" -- \"$cur\"));;\n");
     for (size_t i = 0; i < n; i++) {
         if (t[i].flags & CMD_F_INTERNAL || !t[i].keys || !t[i].keys->name ||

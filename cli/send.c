@@ -185,6 +185,15 @@ struct tally {
     cJSON *replies;    /* array of reply objects */
 };
 
+/* A count from a reply: anything on the reply channel is network input (NaN, huge, negative
+ * counts read as 0). */
+static long long reply_count(const cJSON *v)
+{
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble > 1e12)
+        return 0;
+    return (long long)v->valuedouble;
+}
+
 static void tally_reply(struct tally *t, cJSON *obj)
 {
     const cJSON *w = cJSON_GetObjectItemCaseSensitive(obj, "worker");
@@ -192,12 +201,9 @@ static void tally_reply(struct tally *t, cJSON *obj)
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(obj, "done");
     const cJSON *errs = cJSON_GetObjectItemCaseSensitive(obj, "errors");
     t->replied++;
-    if (cJSON_IsNumber(m)) {
-        t->matched += (long long)m->valuedouble;
-        t->with_match += m->valuedouble > 0;
-    }
-    if (cJSON_IsNumber(d))
-        t->done += (long long)d->valuedouble;
+    t->matched += reply_count(m);
+    t->with_match += reply_count(m) > 0;
+    t->done += reply_count(d);
     const cJSON *e;
     cJSON_ArrayForEach(e, errs)
     {

@@ -22,166 +22,15 @@ static void on_sigint(int sig)
     interrupted = 1;
 }
 
-struct wrow {
-    char name[96];
-    struct kvlist agent, stats;
-    double out_rate, in_rate;
-    long long pttl;
-};
-
-static long long num(const struct kvlist *kv, const char *k)
+static void print_json(const struct snap *s)
 {
-    const char *v = kv_get(kv, k);
-    int64_t x;
-    return v && cs_parse_i64(v, INT64_MIN, INT64_MAX, &x) ? x : 0;
-}
-
-static double dnum(const struct kvlist *kv, const char *k)
-{
-    const char *v = kv_get(kv, k);
-    double x;
-    return v && cs_parse_double(v, -1e300, 1e300, &x) ? x : 0;
-}
-
-/* Rate of a counter between the two newest entries of a stats stream. */
-static void stream_rates(const struct rds_reply *r, double *out_rate, double *in_rate)
-{
-    *out_rate = *in_rate = 0;
-    if (rds_reply_len(r) < 2)
-        return;
-    struct kvlist a = KVLIST_INIT, b = KVLIST_INIT;
-    const struct rds_reply *e0 = rds_reply_at(r, 0), *e1 = rds_reply_at(r, 1);
-    rds_reply_kv(rds_reply_at(e0, 1), &a);
-    rds_reply_kv(rds_reply_at(e1, 1), &b);
-    double dt = (double)(num(&a, "updated_ms") - num(&b, "updated_ms")) / 1000.0;
-    if (dt > 0) {
-        *out_rate = (double)(num(&a, "msgs_out") - num(&b, "msgs_out")) / dt;
-        *in_rate = (double)(num(&a, "msgs_in") - num(&b, "msgs_in")) / dt;
-    }
-    kv_free(&a);
-    kv_free(&b);
-}
-
-struct snapshot {
-    struct kvlist fleet, fstats;
-    char leader[128];
-    struct wrow *w;
-    size_t n;
-};
-
-static void snap_free(struct snapshot *s)
-{
-    kv_free(&s->fleet);
-    kv_free(&s->fstats);
-    for (size_t i = 0; i < s->n; i++) {
-        kv_free(&s->w[i].agent);
-        kv_free(&s->w[i].stats);
-    }
-    cs_free(s->w);
-    memset(s, 0, sizeof(*s));
-}
-
-/* Fills *s (freed with snap_free, also after a failure). False with *err on a Redis failure:
- * a status made of error replies read as empty data would show a healthy, empty fleet. */
-static bool take_snapshot(struct cli *c, struct snapshot *s, struct cs_error *err)
-{
-    /* Per live worker, pipelined: registration, stats, the two newest samples, lease left. */
-    static const unsigned want[] = {CLI_ARRAY, CLI_ARRAY, CLI_ARRAY, CLI_INT};
-    const size_t per = ARRAY_SIZE(want);
-    char k[CS_KEY_MAX];
-    struct kvlist live = KVLIST_INIT;
-    struct rds_reply *r, **rp = NULL;
-    bool ok = false, queued = true;
-
-    memset(s, 0, sizeof(*s));
-    if (!(r = cli_cmd(c->r, CLI_ARRAY, err, "HGETALL %s", cli_key(c, k, K_FLEET, NULL))))
-        return false;
-    rds_reply_kv(r, &s->fleet);
-    rds_reply_free(r);
-    if (!(r = cli_cmd(c->r, CLI_ARRAY, err, "HGETALL %s", cli_key(c, k, K_STATS, NULL))))
-        return false;
-    rds_reply_kv(r, &s->fstats);
-    rds_reply_free(r);
-    if (!(r = cli_cmd(c->r, CLI_STR, err, "GET %s", cli_key(c, k, K_COORDINATOR, NULL))))
-        return false;
-    const char *leader = rds_reply_str(r, NULL);
-    snprintf(s->leader, sizeof(s->leader), "%s", leader ? leader : "");
-    rds_reply_free(r);
-
-    if (!cli_live_workers(c, &live, err))
-        goto out;
-    s->w = cs_calloc(live.n ? live.n : 1, sizeof(*s->w));
-    s->n = live.n;
-    for (size_t i = 0; i < live.n; i++) {
-        const char *name = live.v[i].key;
-        snprintf(s->w[i].name, sizeof(s->w[i].name), "%s", name);
-        queued &= rds_sync_append(c->r, "HGETALL %s", cli_key(c, k, K_AGENT, name)) == CS_OK;
-        queued &= rds_sync_append(c->r, "HGETALL %s", cli_key(c, k, K_STATS_W, name)) == CS_OK;
-        queued &=
-            rds_sync_append(c->r, "XREVRANGE %s + - COUNT 2", cli_key(c, k, K_TS_W, name)) == CS_OK;
-        queued &= rds_sync_append(c->r, "PTTL %s", cli_key(c, k, K_AGENT, name)) == CS_OK;
-    }
-    if (!queued) {
-        cs_error_set(err, CS_ERR_IO, "cannot queue commands: %s", rds_sync_error(c->r));
-        goto out;
-    }
-    rp = cs_calloc(live.n ? live.n * per : 1, sizeof(*rp));
-    if (!cli_read_all(c->r, rp, live.n * per, want, per, err))
-        goto out;
-    for (size_t i = 0; i < live.n; i++) {
-        struct rds_reply **w = rp + i * per;
-        rds_reply_kv(w[0], &s->w[i].agent);
-        rds_reply_kv(w[1], &s->w[i].stats);
-        stream_rates(w[2], &s->w[i].out_rate, &s->w[i].in_rate);
-        s->w[i].pttl = rds_reply_int(w[3]);
-    }
-    ok = true;
-out:
-    if (rp)
-        cli_free_all(rp, live.n * per);
-    cs_free(rp);
-    kv_free(&live);
-    return ok;
-}
-
-struct totals {
-    long long chargers, connected, connecting, offline, disabled, errors, out, in, rss_kb;
-    double out_rate, in_rate;
-};
-
-static long long errors_of(const struct kvlist *st)
-{
-    return num(st, "publish_errors") + num(st, "connect_failures");
-}
-
-static void sum(const struct snapshot *s, struct totals *t)
-{
-    memset(t, 0, sizeof(*t));
-    for (size_t i = 0; i < s->n; i++) {
-        const struct kvlist *st = &s->w[i].stats;
-        t->chargers += num(st, "assigned");
-        t->connected += num(st, "connected");
-        t->connecting += num(st, "connecting");
-        t->offline += num(st, "offline");
-        t->disabled += num(st, "disabled");
-        t->errors += errors_of(st);
-        t->out += num(st, "msgs_out");
-        t->in += num(st, "msgs_in");
-        t->rss_kb += num(st, "rss_kb");
-        t->out_rate += s->w[i].out_rate;
-        t->in_rate += s->w[i].in_rate;
-    }
-}
-
-static void print_json(const struct snapshot *s)
-{
-    struct totals t;
-    sum(s, &t);
+    struct snap_totals t;
+    snap_sum(s, &t);
     cJSON *o = cJSON_CreateObject(), *f = cJSON_AddObjectToObject(o, "fleet");
-    cJSON_AddNumberToObject(f, "size", (double)num(&s->fleet, "size"));
-    cJSON_AddNumberToObject(f, "capacity", (double)num(&s->fstats, "capacity"));
-    cJSON_AddNumberToObject(f, "unassigned", (double)num(&s->fstats, "unassigned"));
-    cJSON_AddNumberToObject(f, "epoch", (double)num(&s->fstats, "epoch"));
+    cJSON_AddNumberToObject(f, "size", (double)snap_num(&s->fleet, "size"));
+    cJSON_AddNumberToObject(f, "capacity", (double)snap_num(&s->fstats, "capacity"));
+    cJSON_AddNumberToObject(f, "unassigned", (double)snap_num(&s->fstats, "unassigned"));
+    cJSON_AddNumberToObject(f, "epoch", (double)snap_num(&s->fstats, "epoch"));
     cJSON_AddStringToObject(f, "coordinator", s->leader);
     cJSON_AddNumberToObject(f, "workers", (double)s->n);
     cJSON_AddNumberToObject(f, "chargers", (double)t.chargers);
@@ -200,22 +49,22 @@ static void print_json(const struct snapshot *s)
         cJSON *w = cJSON_CreateObject();
         cJSON_AddStringToObject(w, "name", s->w[i].name);
         cJSON_AddStringToObject(w, "host", kv_get(ag, "host") ? kv_get(ag, "host") : "");
-        cJSON_AddNumberToObject(w, "pid", (double)num(ag, "pid"));
-        cJSON_AddNumberToObject(w, "capacity", (double)num(ag, "capacity"));
+        cJSON_AddNumberToObject(w, "pid", (double)snap_num(ag, "pid"));
+        cJSON_AddNumberToObject(w, "capacity", (double)snap_num(ag, "capacity"));
         cJSON_AddStringToObject(w, "held", kv_get(ag, "held") ? kv_get(ag, "held") : "");
         cJSON_AddNumberToObject(w, "lease_ms_left", (double)s->w[i].pttl);
-        cJSON_AddNumberToObject(w, "chargers", (double)num(st, "assigned"));
-        cJSON_AddNumberToObject(w, "connected", (double)num(st, "connected"));
-        cJSON_AddNumberToObject(w, "connecting", (double)num(st, "connecting"));
-        cJSON_AddNumberToObject(w, "offline", (double)num(st, "offline"));
-        cJSON_AddNumberToObject(w, "msgs_out", (double)num(st, "msgs_out"));
-        cJSON_AddNumberToObject(w, "msgs_in", (double)num(st, "msgs_in"));
+        cJSON_AddNumberToObject(w, "chargers", (double)snap_num(st, "assigned"));
+        cJSON_AddNumberToObject(w, "connected", (double)snap_num(st, "connected"));
+        cJSON_AddNumberToObject(w, "connecting", (double)snap_num(st, "connecting"));
+        cJSON_AddNumberToObject(w, "offline", (double)snap_num(st, "offline"));
+        cJSON_AddNumberToObject(w, "msgs_out", (double)snap_num(st, "msgs_out"));
+        cJSON_AddNumberToObject(w, "msgs_in", (double)snap_num(st, "msgs_in"));
         cJSON_AddNumberToObject(w, "out_per_s", s->w[i].out_rate);
         cJSON_AddNumberToObject(w, "in_per_s", s->w[i].in_rate);
-        cJSON_AddNumberToObject(w, "errors", (double)errors_of(st));
-        cJSON_AddNumberToObject(w, "ack_p50_ms", dnum(st, "ack_p50_ms"));
-        cJSON_AddNumberToObject(w, "ack_p99_ms", dnum(st, "ack_p99_ms"));
-        cJSON_AddNumberToObject(w, "rss_kb", (double)num(st, "rss_kb"));
+        cJSON_AddNumberToObject(w, "errors", (double)snap_errors(st));
+        cJSON_AddNumberToObject(w, "ack_p50_ms", snap_dnum(st, "ack_p50_ms"));
+        cJSON_AddNumberToObject(w, "ack_p99_ms", snap_dnum(st, "ack_p99_ms"));
+        cJSON_AddNumberToObject(w, "rss_kb", (double)snap_num(st, "rss_kb"));
         cJSON_AddItemToArray(arr, w);
     }
     char *txt = cJSON_PrintUnformatted(o);
@@ -225,32 +74,32 @@ static void print_json(const struct snapshot *s)
     cJSON_Delete(o);
 }
 
-static void print_human(const struct snapshot *s)
+static void print_human(const struct snap *s)
 {
-    struct totals t;
-    sum(s, &t);
-    long long size = num(&s->fleet, "size");
+    struct snap_totals t;
+    snap_sum(s, &t);
+    long long size = snap_num(&s->fleet, "size");
     printf("fleet       %lld chargers, %lld running on %zu workers, capacity %lld, unassigned %lld\n",
-           size, t.chargers, s->n, num(&s->fstats, "capacity"), num(&s->fstats, "unassigned"));
+           size, t.chargers, s->n, snap_num(&s->fstats, "capacity"), snap_num(&s->fstats, "unassigned"));
     printf("connected   %lld  connecting %lld  offline %lld  disabled %lld\n", t.connected,
            t.connecting, t.offline, t.disabled);
     printf("messages    out %.1f/s (%lld total)  in %.1f/s (%lld total)  errors %lld\n",
            t.out_rate, t.out, t.in_rate, t.in, t.errors);
     printf("latency     ack p50 %.1f ms  p99 %.1f ms   command p50 %.1f ms  p99 %.1f ms\n",
-           dnum(&s->fstats, "ack_p50_ms"), dnum(&s->fstats, "ack_p99_ms"),
-           dnum(&s->fstats, "cmd_p50_ms"), dnum(&s->fstats, "cmd_p99_ms"));
+           snap_dnum(&s->fstats, "ack_p50_ms"), snap_dnum(&s->fstats, "ack_p99_ms"),
+           snap_dnum(&s->fstats, "cmd_p50_ms"), snap_dnum(&s->fstats, "cmd_p99_ms"));
     printf("coordinator %s   epoch %lld\n\n", s->leader[0] ? s->leader : "(none)",
-           num(&s->fstats, "epoch"));
-    if (size > 0 && num(&s->fstats, "capacity") < size && s->n)
+           snap_num(&s->fstats, "epoch"));
+    if (size > 0 && snap_num(&s->fstats, "capacity") < size && s->n)
         printf("warning: fleet exceeds the live capacity; start more workers or agents\n\n");
     printf("%-24s %8s %9s %10s %8s %9s %8s %7s %8s\n", "WORKER", "CHARGERS", "CONNECTED",
            "CONNECTING", "OFFLINE", "OUT/S", "IN/S", "ERRORS", "RSS MiB");
     for (size_t i = 0; i < s->n; i++) {
         const struct kvlist *st = &s->w[i].stats;
         printf("%-24s %8lld %9lld %10lld %8lld %9.1f %8.1f %7lld %8.1f\n", s->w[i].name,
-               num(st, "assigned"), num(st, "connected"), num(st, "connecting"),
-               num(st, "offline"), s->w[i].out_rate, s->w[i].in_rate, errors_of(st),
-               (double)num(st, "rss_kb") / 1024.0);
+               snap_num(st, "assigned"), snap_num(st, "connected"), snap_num(st, "connecting"),
+               snap_num(st, "offline"), s->w[i].out_rate, s->w[i].in_rate, snap_errors(st),
+               (double)snap_num(st, "rss_kb") / 1024.0);
     }
     if (s->n == 0)
         printf("(no live workers: start swarm-agent)\n");
@@ -260,12 +109,12 @@ static void print_human(const struct snapshot *s)
 /* One status, printed; exit code. */
 static int status_once(struct cli *c)
 {
-    struct snapshot s;
+    struct snap s;
     struct cs_error err;
     int rc = EXIT_OK;
     if (!cli_connect(c))
         return EXIT_REDIS;
-    if (!take_snapshot(c, &s, &err))
+    if (!snap_take(c, &s, &err))
         rc = cli_redis_fail(&err);
     else if (c->json)
         print_json(&s);
@@ -289,10 +138,10 @@ static int status_watch(struct cli *c, double interval)
     signal(SIGINT, on_sigint);
     signal(SIGTERM, on_sigint);
     while (!interrupted) {
-        struct snapshot s;
+        struct snap s;
         struct cs_error err;
         memset(&s, 0, sizeof(s));
-        bool ok = cli_try_connect(c, &err) && take_snapshot(c, &s, &err);
+        bool ok = cli_try_connect(c, &err) && snap_take(c, &s, &err);
         if (tty && !c->json)
             printf("\033[H\033[2J");
         if (ok && c->json)
@@ -370,7 +219,7 @@ static const char *str_or_empty(const char *s)
 }
 
 /* agents --json: the rows of the human agents table, one object per live worker. */
-static void print_agents_json(const struct snapshot *s)
+static void print_agents_json(const struct snap *s)
 {
     cJSON *arr = cJSON_CreateArray();
     for (size_t i = 0; i < s->n; i++) {
@@ -378,10 +227,10 @@ static void print_agents_json(const struct snapshot *s)
         cJSON *w = cJSON_CreateObject();
         cJSON_AddStringToObject(w, "name", s->w[i].name);
         cJSON_AddStringToObject(w, "host", str_or_empty(kv_get(ag, "host")));
-        cJSON_AddNumberToObject(w, "pid", (double)num(ag, "pid"));
-        cJSON_AddNumberToObject(w, "capacity", (double)num(ag, "capacity"));
-        cJSON_AddNumberToObject(w, "chargers", (double)num(ag, "chargers"));
-        cJSON_AddNumberToObject(w, "connected", (double)num(&s->w[i].stats, "connected"));
+        cJSON_AddNumberToObject(w, "pid", (double)snap_num(ag, "pid"));
+        cJSON_AddNumberToObject(w, "capacity", (double)snap_num(ag, "capacity"));
+        cJSON_AddNumberToObject(w, "chargers", (double)snap_num(ag, "chargers"));
+        cJSON_AddNumberToObject(w, "connected", (double)snap_num(&s->w[i].stats, "connected"));
         cJSON_AddNumberToObject(w, "lease_ms_left", (double)s->w[i].pttl);
         cJSON_AddStringToObject(w, "held", str_or_empty(kv_get(ag, "held")));
         cJSON_AddItemToArray(arr, w);
@@ -393,15 +242,15 @@ static void print_agents_json(const struct snapshot *s)
     cJSON_Delete(arr);
 }
 
-static void print_agents_human(const struct snapshot *s)
+static void print_agents_human(const struct snap *s)
 {
     printf("%-24s %-16s %7s %8s %8s %9s %9s  %s\n", "WORKER", "HOST", "PID", "CAPACITY", "CHARGERS",
            "CONNECTED", "LEASE MS", "HELD");
     for (size_t i = 0; i < s->n; i++) {
         const struct kvlist *ag = &s->w[i].agent;
         printf("%-24s %-16s %7lld %8lld %8lld %9lld %9lld  %s\n", s->w[i].name,
-               str_or_empty(kv_get(ag, "host")), num(ag, "pid"), num(ag, "capacity"),
-               num(ag, "chargers"), num(&s->w[i].stats, "connected"), s->w[i].pttl,
+               str_or_empty(kv_get(ag, "host")), snap_num(ag, "pid"), snap_num(ag, "capacity"),
+               snap_num(ag, "chargers"), snap_num(&s->w[i].stats, "connected"), s->w[i].pttl,
                str_or_empty(kv_get(ag, "held")));
     }
 }
@@ -429,10 +278,10 @@ int cmd_agents(struct cli *c, int argc, char **argv)
     }
     if (!cli_connect(c))
         return EXIT_REDIS;
-    struct snapshot s;
+    struct snap s;
     struct cs_error err;
     int rc = EXIT_OK;
-    if (!take_snapshot(c, &s, &err))
+    if (!snap_take(c, &s, &err))
         rc = cli_redis_fail(&err);
     else if (c->json)
         print_agents_json(&s);

@@ -1,0 +1,156 @@
+/* snap.c - one reading of the fleet for the views (status, agents, top): the fleet hash, the
+ * fleet stats, the leader, and every live worker's registration, stats, rates and lease. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cs/keys.h"
+#include "cs/mem.h"
+#include "cs/util.h"
+
+long long snap_num(const struct kvlist *kv, const char *k)
+{
+    const char *v = kv_get(kv, k);
+    int64_t x;
+    return v && cs_parse_i64(v, INT64_MIN, INT64_MAX, &x) ? x : 0;
+}
+
+double snap_dnum(const struct kvlist *kv, const char *k)
+{
+    const char *v = kv_get(kv, k);
+    double x;
+    return v && cs_parse_double(v, -1e300, 1e300, &x) ? x : 0;
+}
+
+long long snap_errors(const struct kvlist *st)
+{
+    return snap_num(st, "publish_errors") + snap_num(st, "connect_failures");
+}
+
+/* Rate of a counter between the two newest entries of a stats stream. */
+static void stream_rates(const struct rds_reply *r, double *out_rate, double *in_rate)
+{
+    *out_rate = *in_rate = 0;
+    if (rds_reply_len(r) < 2)
+        return;
+    struct kvlist a = KVLIST_INIT, b = KVLIST_INIT;
+    const struct rds_reply *e0 = rds_reply_at(r, 0), *e1 = rds_reply_at(r, 1);
+    rds_reply_kv(rds_reply_at(e0, 1), &a);
+    rds_reply_kv(rds_reply_at(e1, 1), &b);
+    double dt = (double)(snap_num(&a, "updated_ms") - snap_num(&b, "updated_ms")) / 1000.0;
+    if (dt > 0) {
+        *out_rate = (double)(snap_num(&a, "msgs_out") - snap_num(&b, "msgs_out")) / dt;
+        *in_rate = (double)(snap_num(&a, "msgs_in") - snap_num(&b, "msgs_in")) / dt;
+    }
+    kv_free(&a);
+    kv_free(&b);
+}
+
+void snap_free(struct snap *s)
+{
+    kv_free(&s->fleet);
+    kv_free(&s->fstats);
+    for (size_t i = 0; i < s->n; i++) {
+        kv_free(&s->w[i].agent);
+        kv_free(&s->w[i].stats);
+    }
+    cs_free(s->w);
+    memset(s, 0, sizeof(*s));
+}
+
+int snap_by_name(const void *a, const void *b)
+{
+    return strcmp(((const struct snap_worker *)a)->name, ((const struct snap_worker *)b)->name);
+}
+
+/* Per live worker, pipelined: registration, stats, the two newest samples, lease left. */
+static bool take_workers(struct cli *c, struct snap *s, struct cs_error *err)
+{
+    static const unsigned want[] = {CLI_ARRAY, CLI_ARRAY, CLI_ARRAY, CLI_INT};
+    const size_t per = ARRAY_SIZE(want);
+    char k[CS_KEY_MAX];
+    struct kvlist live = KVLIST_INIT;
+    struct rds_reply **rp = NULL;
+    bool ok = false, queued = true;
+
+    if (!cli_live_workers(c, &live, err))
+        goto out;
+    s->w = cs_calloc(live.n ? live.n : 1, sizeof(*s->w));
+    s->n = live.n;
+    for (size_t i = 0; i < live.n; i++) {
+        const char *name = live.v[i].key;
+        snprintf(s->w[i].name, sizeof(s->w[i].name), "%s", name);
+        queued &= rds_sync_append(c->r, "HGETALL %s", cli_key(c, k, K_AGENT, name)) == CS_OK;
+        queued &= rds_sync_append(c->r, "HGETALL %s", cli_key(c, k, K_STATS_W, name)) == CS_OK;
+        queued &=
+            rds_sync_append(c->r, "XREVRANGE %s + - COUNT 2", cli_key(c, k, K_TS_W, name)) == CS_OK;
+        queued &= rds_sync_append(c->r, "PTTL %s", cli_key(c, k, K_AGENT, name)) == CS_OK;
+    }
+    if (!queued) {
+        cs_error_set(err, CS_ERR_IO, "cannot queue commands: %s", rds_sync_error(c->r));
+        goto out;
+    }
+    rp = cs_calloc(live.n ? live.n * per : 1, sizeof(*rp));
+    if (!cli_read_all(c->r, rp, live.n * per, want, per, err))
+        goto out;
+    for (size_t i = 0; i < live.n; i++) {
+        struct rds_reply **w = rp + i * per;
+        rds_reply_kv(w[0], &s->w[i].agent);
+        rds_reply_kv(w[1], &s->w[i].stats);
+        stream_rates(w[2], &s->w[i].out_rate, &s->w[i].in_rate);
+        s->w[i].pttl = rds_reply_int(w[3]);
+    }
+    qsort(s->w, s->n, sizeof(*s->w), snap_by_name);
+    ok = true;
+out:
+    if (rp)
+        cli_free_all(rp, live.n * per);
+    cs_free(rp);
+    kv_free(&live);
+    return ok;
+}
+
+bool snap_take(struct cli *c, struct snap *s, struct cs_error *err)
+{
+    static const unsigned want[] = {CLI_ARRAY, CLI_ARRAY, CLI_STR};
+    struct rds_reply *r[3];
+    char k[CS_KEY_MAX];
+    bool queued = true;
+
+    memset(s, 0, sizeof(*s));
+    queued &= rds_sync_append(c->r, "HGETALL %s", cli_key(c, k, K_FLEET, NULL)) == CS_OK;
+    queued &= rds_sync_append(c->r, "HGETALL %s", cli_key(c, k, K_STATS, NULL)) == CS_OK;
+    queued &= rds_sync_append(c->r, "GET %s", cli_key(c, k, K_COORDINATOR, NULL)) == CS_OK;
+    if (!queued) {
+        cs_error_set(err, CS_ERR_IO, "cannot queue commands: %s", rds_sync_error(c->r));
+        return false;
+    }
+    if (!cli_read_all(c->r, r, 3, want, 3, err))
+        return false;
+    rds_reply_kv(r[0], &s->fleet);
+    rds_reply_kv(r[1], &s->fstats);
+    const char *leader = rds_reply_str(r[2], NULL);
+    snprintf(s->leader, sizeof(s->leader), "%s", leader ? leader : "");
+    cli_free_all(r, 3);
+    return take_workers(c, s, err);
+}
+
+void snap_sum(const struct snap *s, struct snap_totals *t)
+{
+    memset(t, 0, sizeof(*t));
+    for (size_t i = 0; i < s->n; i++) {
+        const struct kvlist *st = &s->w[i].stats;
+        t->chargers += snap_num(st, "assigned");
+        t->connected += snap_num(st, "connected");
+        t->connecting += snap_num(st, "connecting");
+        t->offline += snap_num(st, "offline");
+        t->disabled += snap_num(st, "disabled");
+        t->errors += snap_errors(st);
+        t->out += snap_num(st, "msgs_out");
+        t->in += snap_num(st, "msgs_in");
+        t->rss_kb += snap_num(st, "rss_kb");
+        t->out_rate += s->w[i].out_rate;
+        t->in_rate += s->w[i].in_rate;
+    }
+}
