@@ -150,7 +150,12 @@ static void arm_report(struct charger_rt *ch, struct event *ev, int64_t delay_ms
          * period ahead lands on the same phase again, not one tick later. */
         int64_t due = now + (delay_ms > 0 ? delay_ms : 0);
         due = (due + tick / 2) / tick * tick;
-        delay_ms = due > now ? due - now : 0;
+        if (due < now)
+            due += tick; /* rounded into the past: the next grid point */
+        delay_ms = due - now;
+        /* libevent counts the delay from the time it cached when this loop turn began, which
+         * a long turn leaves behind: refresh it, or the grid point is missed by that much. */
+        event_base_update_cache_time(ch->w->base);
     }
     arm(ev, delay_ms);
 }

@@ -62,6 +62,7 @@ struct coord {
     size_t nagents;
     bool stats_due;
     int64_t last_stats_ms;
+    int64_t ts_oldest_ms, ts_added_ms; /* last {ns}:ts entry: its stalest worker sample, when */
 
     /* what was reported, to emit events on changes only */
     struct kvlist known; /* live worker -> "1" */
@@ -270,9 +271,16 @@ static void write_fleet_stats(struct coord *c, const struct assign_result *res, 
     char num[48];
 
     memset(&sum, 0, sizeof(sum));
-    for (size_t i = 0; i < c->nagents; i++)
-        if (c->agents[i].live)
-            stats_add(&sum, &c->agents[i].stats);
+    int64_t oldest = INT64_MAX; /* the stalest worker sample in this sum */
+    for (size_t i = 0; i < c->nagents; i++) {
+        if (!c->agents[i].live)
+            continue;
+        stats_add(&sum, &c->agents[i].stats);
+        const char *u = kv_get(&c->agents[i].stats, "updated_ms");
+        int64_t t;
+        if (u && cs_parse_i64(u, 0, INT64_MAX, &t) && t < oldest)
+            oldest = t;
+    }
     stats_render(&sum, &out);
 #define PUTN(name, fmt, v)                                                                         \
     do {                                                                                           \
@@ -299,6 +307,18 @@ static void write_fleet_stats(struct coord *c, const struct assign_result *res, 
         argv[argc++] = out.v[i].val;
     }
     rds_cmdv(c->r, NULL, NULL, argc, argv, NULL);
+    /* A stream entry once every worker has written since the last one (or after two
+     * intervals): consecutive entries never repeat a worker's sample, so the rates readers
+     * derive from them do not jump between 0 and double. */
+    int64_t now = cs_mono_ms();
+    if (oldest != INT64_MAX && oldest <= c->ts_oldest_ms &&
+        now - c->ts_added_ms < 2 * (int64_t)c->fleet.stats_interval_ms) {
+        cs_free(argv);
+        kv_free(&out);
+        return;
+    }
+    c->ts_oldest_ms = oldest != INT64_MAX ? oldest : 0;
+    c->ts_added_ms = now;
     argc = 0;
     argv[argc++] = "XADD";
     argv[argc++] = key(c, ts, K_TS, NULL);
@@ -417,7 +437,9 @@ static void decide(struct coord *c)
     c->last_capacity = capacity;
     c->last_epoch = epoch;
     report_membership(c, aw, n);
-    if (!c->reported_once || res.surplus != c->last_unassigned) {
+    /* Just started or reconnected with no worker registered yet: they are on their way. */
+    bool early = capacity == 0 && cs_mono_ms() - c->up_since_ms < c->fleet.lease_ms;
+    if (!early && (!c->reported_once || res.surplus != c->last_unassigned)) {
         if (res.surplus) {
             struct kvlist f = KVLIST_INIT;
             char num[24];
@@ -432,8 +454,8 @@ static void decide(struct coord *c)
             kv_free(&f);
         }
         c->last_unassigned = res.surplus;
+        c->reported_once = true;
     }
-    c->reported_once = true;
     if (c->stats_due)
         write_fleet_stats(c, &res, capacity, n, epoch);
 

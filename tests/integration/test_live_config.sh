@@ -25,10 +25,11 @@ slow=$(count CP-000005)
 log "after heartbeat_s=1 on CP-000003: CP-000003 sent $fast, CP-000005 sent $slow in 6.5 s"
 [ "$fast" -ge 5 ] || fail "CP-000003 sent $fast heartbeats in 6.5 s, want >= 5 (period 1 s)"
 [ "$slow" -le 2 ] || fail "CP-000005 sent $slow heartbeats in 6.5 s, want <= 2 (period 4 s)"
-# Intervals of the fast one are about 1 s.
-mqtt_lines "$T/hb.txt" | awk -v id="chargers/CP-000003/up/Heartbeat" -v t0="$t_set" \
+# Intervals of the fast one are about 1 s, once the CALLs held behind the first connect's
+# BootNotification (up to 2 s when nobody answers) have gone out.
+mqtt_lines "$T/hb.txt" | awk -v id="chargers/CP-000003/up/Heartbeat" -v t0="$((t_set + 2000))" \
   '$2 == id && $1 * 1000 > t0 {if (p) print $1 - p; p = $1}' | tail -n +2 |
-  awk '{ if ($1 < 0.8 || $1 > 1.3) bad = 1 } END { exit bad }' || fail "CP-000003 intervals are not ~1 s"
+  tee "$T/intervals.txt" | awk '{ if ($1 < 0.8 || $1 > 1.3) bad = 1 } END { exit bad }' || fail "CP-000003 intervals are not ~1 s: $(paste -sd" " "$T/intervals.txt")"
 
 # A bad value: rejected with an event; the charger keeps its 1 s period.
 rcli HSET "$NS:charger:CP-000003" heartbeat_s soon >/dev/null

@@ -38,7 +38,8 @@ after=$(rcli HGET "$NS:state:$id" c1.meter_wh)
 awk -v a="$after" -v b="$before" 'BEGIN {exit !(a + 0 >= b + 0)}' || fail "$id: register $before Wh before the kill, $after after"
 stop=$(stop_frame)
 meter_stop=$(echo "$stop" | jq '.[3].meterStop')
-awk -v a="$meter_stop" -v b="$before" 'BEGIN {exit !(a + 0 >= b)}' || fail "$id: meterStop $meter_stop below the last saved register $before Wh"
+# meterStop is a whole number of Wh (OCPP: an integer): compare with the register's floor.
+awk -v a="$meter_stop" -v b="$before" 'BEGIN {exit !(a + 0 >= int(b))}' || fail "$id: meterStop $meter_stop below the last saved register $before Wh"
 grep -q "worker a1.w0 .*\(died\|killed\|signal\)" "$T/agent-a1.log" || fail "the supervisor did not log the death of a1.w0"
 now_boots=$(mqtt_lines "$T/up.txt" | awk -v t="chargers/$other/up/BootNotification" '$2 == t' | wc -l)
 [ "$now_boots" = "$boots_other" ] || fail "$other (a1.w1) rebooted although only a1.w0 died"

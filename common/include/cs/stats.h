@@ -54,6 +54,9 @@ void stats_render(const struct worker_stats *s, struct kvlist *out);
 /* Adds a rendered stats hash (one worker's) into sum: counters and gauges add up, histograms
  * merge (fleet percentiles come from the merged counts, never from averaging). */
 void stats_add(struct worker_stats *sum, const struct kvlist *rendered);
+/* docs/stats.md: every field with its kind and meaning. */
+struct buf;
+void stats_doc_markdown(struct buf *b);
 /* Names of the latency histograms ("ack", "cmd", "conf", "cfg"). */
 const char *stats_hist_name(size_t i, size_t *n);
 
