@@ -67,7 +67,7 @@ cleanup() {
   # Sanitizer builds: any report in a process log fails the test (processes report at exit).
   if grep -l -E '(ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer|runtime error:|ERROR SUMMARY: [1-9])' "$T"/*.log >/dev/null 2>&1; then
     echo "FAIL: sanitizer or valgrind report in:" $(grep -l -E '(ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer|runtime error:|ERROR SUMMARY: [1-9])' "$T"/*.log)
-    grep -h -B 30 -A 30 -E '(ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer|runtime error:|ERROR SUMMARY: [1-9])' "$T"/*.log | head -120
+    grep -h -B 30 -A 30 -E '(ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer|runtime error:|ERROR SUMMARY: [1-9])' "$T"/*.log | sed -n 1,120p
     [ $rc -eq 0 ] && rc=1
   fi
   if [ "${KEEP_TMP:-0}" = 1 ] || [ $rc -ne 0 ]; then
@@ -275,7 +275,7 @@ down() { mosquitto_pub -p "$MQTT_PORT" -q 1 -t "chargers/$1/down" -m "$2"; }
 
 # The payload of the first message on TOPIC (exact) in an mqtt_sub file whose frame contains
 # TEXT; empty when none.
-frame_of() { mqtt_lines "$1" | awk -v t="$2" '$2 == t' | grep -F -- "${3:-}" | head -1 | cut -d' ' -f3-; }
+frame_of() { mqtt_lines "$1" | awk -v t="$2" '$2 == t' | grep -F -- "${3:-}" | sed -n 1p | cut -d' ' -f3-; }
 has_frame() { [ -n "$(frame_of "$@")" ]; }
 
 # Validates every charger message captured in FILE against the OCPP 1.6 JSON schemas.

@@ -132,7 +132,7 @@ grep -q "worker a2.w0 joined" "$T/coordinator${other#coord}.log" || fail "$other
 a2_epochs=$(assign_msgs | awk -F'\t' '$1 ~ /^a2\./ && $3 != "" {print $2}' | sort -u | paste -sd' ')
 [ -n "$a2_epochs" ] || fail "no assign command with ranges reached a2"
 if grep -q "already connected" "$T/mosquitto.log"; then
-  fail "the broker kicked a duplicate client ID: $(grep "already connected" "$T/mosquitto.log" | head -3)"
+  fail "the broker kicked a duplicate client ID: $(grep "already connected" "$T/mosquitto.log" | sed -n 1,3p)"
 fi
 log "a2 joined: $(assignment | tr '\t\n' '= ')(epoch $(epoch), a2 granted in epoch(s) $a2_epochs by $other)"
 log "ok: one leader, takeover in ${takeover_ms} ms, assignment kept, chargers undisturbed, new leader assigns"

@@ -21,7 +21,7 @@ all=$(rcli --raw HGETALL "$NS:assign" | paste - - | grep -v '^_epoch' | cut -f2 
   awk -F- 'NF==1{print $1} NF==2{for(i=$1;i<=$2;i++) print i}' | sort -n)
 [ "$(echo "$all" | wc -l)" -eq 200 ] || fail "assignment covers $(echo "$all" | wc -l) indexes, want 200"
 [ "$(echo "$all" | uniq | wc -l)" -eq 200 ] || fail "an index is assigned twice"
-[ "$(echo "$all" | head -1)" = 1 ] && [ "$(echo "$all" | tail -1)" = 200 ] || fail "assignment is not 1..200"
+[ "$(echo "$all" | sed -n 1p)" = 1 ] && [ "$(echo "$all" | tail -1)" = 200 ] || fail "assignment is not 1..200"
 workers=$(rcli --raw HKEYS "$NS:assign" | grep -vc '^_epoch')
 [ "$workers" -eq 4 ] || fail "$workers workers hold ranges, want 4"
 # Balanced: 50 each.
@@ -33,6 +33,6 @@ done
 # Every charger really is an MQTT client: 200 distinct IDs booted.
 wait_eval "200 BootNotifications" 10 '[ "$(mqtt_lines "$T/boot.txt" | awk "{print \$2}" | sort -u | wc -l)" -eq 200 ]'
 ids=$(mqtt_lines "$T/boot.txt" | awk '{print $2}' | cut -d/ -f2 | sort -u)
-[ "$(echo "$ids" | head -1)" = CP-000001 ] && [ "$(echo "$ids" | tail -1)" = CP-000200 ] ||
-  fail "unexpected charger IDs: $(echo "$ids" | head -1) .. $(echo "$ids" | tail -1)"
+[ "$(echo "$ids" | sed -n 1p)" = CP-000001 ] && [ "$(echo "$ids" | tail -1)" = CP-000200 ] ||
+  fail "unexpected charger IDs: $(echo "$ids" | sed -n 1p) .. $(echo "$ids" | tail -1)"
 log "ok: 4 workers x 50 chargers, IDs CP-000001..CP-000200, no overlap, no gap"

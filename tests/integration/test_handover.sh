@@ -91,8 +91,8 @@ log "rebalanced in $(( $(now_ms) - t_join )) ms: $(assignment | tr '\t\n' '= ')"
 log "assign commands so far: $(assign_msgs | paste -sd' ')"
 [ "$(assignment | awk '$1 ~ /^a1\./ {print $2}' | paste -sd,)" = "1-50,101-150" ] || fail "a1 keeps $(assignment | awk '$1 ~ /^a1\./' | tr '\n' ' ')"
 moved=$(assignment | awk '$1 ~ /^a2\./ {print $2}' | paste -sd, | expand | sort -n)
-[ "$(echo "$moved" | wc -l)" -eq 100 ] && [ "$(echo "$moved" | head -1)" = 51 ] || fail "a2 holds $(assignment | awk '$1 ~ /^a2\./' | tr '\n' ' ')"
-[ "$(kicks)" -eq "$kicks0" ] || fail "duplicate client IDs during the handover: $(grep "already connected" "$T/mosquitto.log" | tail -n +"$((kicks0 + 1))" | head -5)"
+[ "$(echo "$moved" | wc -l)" -eq 100 ] && [ "$(echo "$moved" | sed -n 1p)" = 51 ] || fail "a2 holds $(assignment | awk '$1 ~ /^a2\./' | tr '\n' ' ')"
+[ "$(kicks)" -eq "$kicks0" ] || fail "duplicate client IDs during the handover: $(grep "already connected" "$T/mosquitto.log" | tail -n +"$((kicks0 + 1))" | sed -n 1,5p)"
 wait_for "state owners and connected match the assignment" 5 state_matches_assignment 200
 
 # Every moved charger: the broker saw it disconnect cleanly from a1 before it connected from a2.
@@ -100,7 +100,7 @@ tail -n +"$((log_mark + 1))" "$T/mosquitto.log" >"$T/mosq.handover"
 check_sessions "$T/mosq.handover" moved || fail "$? chargers did not go 'disconnected' then 'connected' once each"
 # ... and those are exactly the moved ones.
 [ "$(connected_in "$T/mosq.handover")" = "$(for i in $moved; do id_of "$i"; echo; done | sort)" ] ||
-  fail "the chargers that reconnected are not the moved ones: $(connected_in "$T/mosq.handover" | head -3 | tr '\n' ' ')..."
+  fail "the chargers that reconnected are not the moved ones: $(connected_in "$T/mosq.handover" | sed -n 1,3p | tr '\n' ' ')..."
 # BootNotifications: one more for each moved charger (and CP-000001, kicked), none for the others.
 wait_eval "a second BootNotification from each moved charger" 10 '[ "$(mqtt_lines "$T/boot.txt" | wc -l)" -ge 301 ]'
 for i in $(seq 1 200); do
@@ -142,7 +142,7 @@ cli scale 200 >/dev/null
 wait_for "50 chargers on each of 4 workers, all connected" 30 workers_are "a1.w0=50/50 a1.w1=50/50 a2.w0=50/50 a2.w1=50/50"
 wait_for "200 chargers connected" 5 connected_is 200
 wait_for "state owners and connected match the assignment" 5 state_matches_assignment 200
-[ "$(kicks)" -eq "$kicks0" ] || fail "duplicate client IDs while scaling up: $(grep "already connected" "$T/mosquitto.log" | tail -n +"$((kicks0 + 1))" | head -5)"
+[ "$(kicks)" -eq "$kicks0" ] || fail "duplicate client IDs while scaling up: $(grep "already connected" "$T/mosquitto.log" | tail -n +"$((kicks0 + 1))" | sed -n 1,5p)"
 tail -n +"$((log_mark + 1))" "$T/mosquitto.log" >"$T/mosq.up"
 check_sessions "$T/mosq.up" new || fail "$? chargers connected more than once while scaling up"
 [ "$(connected_in "$T/mosq.up")" = "$(for i in $(seq 101 200); do id_of "$i"; echo; done)" ] ||

@@ -10,7 +10,7 @@ done
 source "$(dirname "$0")/lib.sh"
 
 # The port a coordinator took for --metrics-listen 127.0.0.1:0, from its log.
-metrics_port() { sed -n 's|.*metrics on http://127\.0\.0\.1:\([0-9]*\)/metrics.*|\1|p' "$1" | head -1; }
+metrics_port() { sed -n 's|.*metrics on http://127\.0\.0\.1:\([0-9]*\)/metrics.*|\1|p' "$1" | sed -n 1p; }
 scrape() { curl -sf --max-time 5 "http://127.0.0.1:$1/metrics"; }
 # The value of one exact series (name{labels}) in a scrape of port $1.
 series() { scrape "$1" | awk -v s="$2" '$1 == s { print $2 }'; }
@@ -36,7 +36,7 @@ promtool check metrics <"$T/metrics.txt" >"$T/promtool.txt" 2>&1 ||
 # Every sample line: name, optional {label="value",...} with escaped values, a number.
 bad=$(grep -v '^#' "$T/metrics.txt" |
   grep -Ev '^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*"(,[a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*")*\})? (-?[0-9.]+(e[-+]?[0-9]+)?|\+Inf|NaN)$' || true)
-[ -z "$bad" ] || fail "malformed sample lines: $(echo "$bad" | head -5)"
+[ -z "$bad" ] || fail "malformed sample lines: $(echo "$bad" | sed -n 1,5p)"
 # Every family has HELP and TYPE before its samples; counters end in _total.
 awk '
   /^# HELP / { help[$3] = 1; next }
@@ -96,7 +96,7 @@ done
 log "prometheus on port $PPORT"
 promq() { curl -sf --max-time 5 --get "http://127.0.0.1:$PPORT/api/v1/query" --data-urlencode "query=$1"; }
 # Value of the series of QUERY whose labels satisfy the jq condition SELECT.
-promv() { promq "$1" | jq -r ".data.result[] | select($2) | .value[1]" | head -1; }
+promv() { promq "$1" | jq -r ".data.result[] | select($2) | .value[1]" | sed -n 1p; }
 
 wait_eval "Prometheus: the leader's fleet series chargeswarm_connected = 20" 20 \
   '[ "$(promv chargeswarm_connected "(.metric.worker | not) and .metric.instance == \"127.0.0.1:$MPORT\"")" = 20 ]'

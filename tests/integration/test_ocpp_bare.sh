@@ -104,6 +104,6 @@ wait_for "an automatic session ends (EV leaves)" 40 has_frame "$T/all.txt" charg
 log "automatic session: $(frame_of "$T/all.txt" chargers/CP-000003/up/StopTransaction '"EVDisconnected"' | jq -c '{meterStop: .[3].meterStop, reason: .[3].reason}')"
 
 validate_ocpp "$T/all.txt" >"$T/validate.txt" 2>&1 || { cat "$T/validate.txt"; fail "messages that do not follow the OCPP 1.6 schemas"; }
-log "$(tail -2 "$T/validate.txt" | head -1)"
+log "$(tail -2 "$T/validate.txt" | sed -n 1p)"
 pgrep -f "swarm-agent --name a1" >/dev/null || fail "the agent died"
 log "ok: bare broker sessions, offline queue in order, strict, json profile, catalog, automatic sessions"

@@ -47,7 +47,7 @@ window_until $((t_refused + 1500))
 
 # --- every platform CALL, on CP-000003 -----------------------------------------------------
 # answer UID -> the frame CP-000003 answered with
-answer() { mqtt_lines "$T/all.txt" | awk '$2 ~ /^chargers\/CP-000003\/up\/.*Response$/' | grep -F "\"$1\"" | head -1 | cut -d' ' -f3-; }
+answer() { mqtt_lines "$T/all.txt" | awk '$2 ~ /^chargers\/CP-000003\/up\/.*Response$/' | grep -F "\"$1\"" | sed -n 1p | cut -d' ' -f3-; }
 answered() { [ -n "$(answer "$1")" ]; }
 # ask UID FRAME JQ: send, wait for the answer, check it
 ask() {
@@ -118,6 +118,6 @@ cli trigger CP-000001 DataTransfer messageId=probe data=x >/dev/null
 wait_for "DataTransfer of CP-000001" 5 has_frame "$T/all.txt" chargers/CP-000001/up/DataTransfer '"probe"'
 validate_ocpp --require Authorize,BootNotification,DataTransfer,DiagnosticsStatusNotification,FirmwareStatusNotification,Heartbeat,MeterValues,StartTransaction,StatusNotification,StopTransaction,ChangeAvailabilityResponse,ChangeConfigurationResponse,DataTransferResponse,GetConfigurationResponse,RemoteStartTransactionResponse,RemoteStopTransactionResponse,ResetResponse,TriggerMessageResponse,UnlockConnectorResponse,UpdateFirmwareResponse \
   "$T/all.txt" >"$T/validate.txt" 2>&1 || { cat "$T/validate.txt"; fail "messages that do not follow the OCPP 1.6 schemas"; }
-log "$(tail -2 "$T/validate.txt" | head -1)"
+log "$(tail -2 "$T/validate.txt" | sed -n 1p)"
 pgrep -f "swarm-agent --name a1" >/dev/null || fail "the agent died"
 log "ok: answering platform, every downlink CALL answered and acted on, all messages schema-valid"

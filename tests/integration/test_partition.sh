@@ -60,7 +60,7 @@ wait_for "h2 heard it owns no chargers now, or got some back by a planned move" 
 window_until $(( $(now_ms) + 3000 ))   # what h2 would do wrong, it would do by now
 wait_for "$N chargers connected" 20 connected_is $N
 
-tail -n +"$((mark + 1))" "$T/mosquitto.log" | head -n $((mark_up - mark)) >"$T/mosq.cut"
+sed -n "$((mark + 1)),${mark_up}p" "$T/mosquitto.log" >"$T/mosq.cut"
 tail -n +"$((mark_up + 1))" "$T/mosquitto.log" >"$T/mosq.back"
 # While cut off, the broker still held h2's half-open sessions: the takeover by h1 closes them
 # (one "already connected" per moved charger at most). Once the link is back: none.

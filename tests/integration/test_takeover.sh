@@ -167,7 +167,7 @@ check_tx() {   # id, t_move, label, expected: resume|stop|any
     [ "$(state "$id" c1.status)" = Charging ] || fail "$id: status $(state "$id" c1.status) after the $label"
     tx_report+="$id ($want): tx ${TX[$id]} continues, ${before} -> ${after} Wh (-> ${last}); "
   else
-    stop=$(mqtt_lines "$T/up.txt" | awk -v tp="chargers/$id/up/StopTransaction" -v t="$t" '$2 == tp && $1 * 1000 > t' | head -1)
+    stop=$(mqtt_lines "$T/up.txt" | awk -v tp="chargers/$id/up/StopTransaction" -v t="$t" '$2 == tp && $1 * 1000 > t' | sed -n 1p)
     [ -n "$stop" ] || fail "$id: the transaction ended with the $label without a StopTransaction"
     t_stop=$(awk '{printf "%.0f", $1 * 1000}' <<<"$stop")
     stop=$(cut -d' ' -f3- <<<"$stop")
@@ -195,6 +195,6 @@ for i in 2 3 5; do
 done
 
 if grep -q "already connected" "$T/mosquitto.log"; then
-  fail "the broker kicked a duplicate client ID: $(grep "already connected" "$T/mosquitto.log" | head -3)"
+  fail "the broker kicked a duplicate client ID: $(grep "already connected" "$T/mosquitto.log" | sed -n 1,3p)"
 fi
 log "ok: crash takeover within ${took} ms, registers continue, transactions kept or stopped as on_takeover says"

@@ -21,7 +21,7 @@ receivers=$(rcli PUBLISH "$NS:cmd" "trigger CP-000007 StatusNotification status=
 wait_for "the Faulted StatusNotification of CP-000007" 5 grep -q 'chargers/CP-000007/up/StatusNotification .*"Faulted"' "$T/status.txt"
 log "trigger -> message seen by the subscriber in $(( $(now_ms) - t0 )) ms"
 
-line=$(mqtt_lines "$T/status.txt" | grep 'CP-000007' | grep '"Faulted"' | head -1)
+line=$(mqtt_lines "$T/status.txt" | grep 'CP-000007' | grep '"Faulted"' | sed -n 1p)
 payload=${line#* * }
 echo "$payload" | jq -e '.[0] == 2 and (.[1] | type == "string") and .[2] == "StatusNotification"
   and .[3].status == "Faulted" and .[3].errorCode == "GroundFailure" and .[3].connectorId == 1

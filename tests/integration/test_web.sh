@@ -16,7 +16,7 @@ setup_fleet 20
 start_coordinator "" --http 127.0.0.1:0 --metrics-listen 127.0.0.1:0
 start_agent a1 2 20
 wait_for "the dashboard listener" 10 grep -q "dashboard on http://" "$T/coordinator.log"
-HPORT=$(sed -n 's|.*dashboard on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$T/coordinator.log" | head -1)
+HPORT=$(sed -n 's|.*dashboard on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$T/coordinator.log" | sed -n 1p)
 [ -n "$HPORT" ] || fail "no dashboard port in the coordinator's log"
 grep -q "metrics on http://127.0.0.1:" "$T/coordinator.log" && fail "same address for both: one listener expected"
 BASE="http://127.0.0.1:$HPORT"
