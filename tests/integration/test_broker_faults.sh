@@ -96,7 +96,13 @@ done
 kill -CONT -- "-$MQTT_PGID"
 log "broker stopped for 10 s under $N x 10 triggers/s: agent RSS ${rss0} KiB -> peak ${peak_rss} KiB"
 grow=$(( peak_rss - rss0 ))
-[ "$grow" -lt $(( 64 * 1024 )) ] || fail "agent memory grew by $grow KiB while the broker was stuck"
+# AddressSanitizer keeps freed memory in quarantine (up to 256 MiB): there the bound says
+# nothing about the agent, the release build checks it.
+if ldd "$CS_BIN/swarm-agent" | grep -q libasan; then
+  log "memory bound not checked under AddressSanitizer (its quarantine holds freed memory)"
+else
+  [ "$grow" -lt $(( 64 * 1024 )) ] || fail "agent memory grew by $grow KiB while the broker was stuck"
+fi
 mark=$(wc -l <"$T/up.txt")
 wait_eval "messages flow again" 20 "[ \$(tail -n +$((mark + 1)) '$T/up.txt' | grep -c ' chargers/') -ge $N ]"
 wait_for "all $N chargers connected" 30 connected_is $N
