@@ -1604,6 +1604,10 @@ static void on_stats_timer(evutil_socket_t fd, short what, void *privdata)
     (void)what;
     struct worker *w = privdata;
     w->st.inbox_depth = 0;
+    /* Stepped every interval, Redis or not, so the windows stay whole. */
+    for (size_t i = 0; i < STATS_LAT_N; i++)
+        hwin_step(&w->lat_win[i], stats_hist(&w->st, i), cs_mono_ms(),
+                  (int64_t)w->fleet.stats_window_s * 1000, &w->st.win[i]);
     if (rds_is_up(w->rc)) {
         write_stats(w);
         write_detail(w);

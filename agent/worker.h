@@ -8,6 +8,7 @@
 
 #include "cs/cfg.h"
 #include "cs/cmd.h"
+#include "cs/hwin.h"
 #include "cs/ids.h"
 #include "cs/keys.h"
 #include "cs/kv.h"
@@ -108,6 +109,7 @@ struct worker {
     struct event *ramp_ev;
 
     struct worker_stats st;
+    struct hwin lat_win[STATS_LAT_N]; /* st.win[i]: the last stats_window_s of each latency */
     int64_t tick_expect_us; /* for loop lag */
     struct event *lease_ev, *stats_ev, *stop_ev, *lag_ev;
     struct event *sigterm_ev, *sigint_ev, *sighup_ev;

@@ -112,6 +112,7 @@ int snap_by_name(const void *a, const void *b); /* qsort/bsearch on snap_worker 
 long long snap_num(const struct kvlist *kv, const char *k);   /* 0 when absent */
 double snap_dnum(const struct kvlist *kv, const char *k);     /* 0 when absent */
 long long snap_errors(const struct kvlist *stats);            /* publish + connect failures */
+int snap_window_s(const struct snap *s); /* the fleet's stats_window_s (its default when unset) */
 
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_agents(struct cli *c, int argc, char **argv);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cs/cfg.h"
 #include "cs/keys.h"
 #include "cs/mem.h"
 #include "cs/util.h"
@@ -14,6 +15,21 @@ long long snap_num(const struct kvlist *kv, const char *k)
     const char *v = kv_get(kv, k);
     int64_t x;
     return v && cs_parse_i64(v, INT64_MIN, INT64_MAX, &x) ? x : 0;
+}
+
+int snap_window_s(const struct snap *s)
+{
+    /* The window in force, as the coordinator wrote it with the fleet stats; before that the
+     * fleet setting (the default when unset or invalid). */
+    long long in_force = snap_num(&s->fstats, "stats_window_s");
+    if (in_force > 0)
+        return (int)in_force;
+    struct fleet_cfg f;
+    cfg_defaults(&cfg_fleet_schema, &f);
+    const char *v = kv_get(&s->fleet, "stats_window_s");
+    if (v)
+        (void)cfg_set(&cfg_fleet_schema, &f, "stats_window_s", v, NULL);
+    return f.stats_window_s;
 }
 
 double snap_dnum(const struct kvlist *kv, const char *k)

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "cs/keys.h"
 #include "cs/mem.h"
+#include "cs/stats.h"
 #include "cs/util.h"
 
 static volatile sig_atomic_t interrupted;
@@ -20,6 +21,28 @@ static void on_sigint(int sig)
 {
     (void)sig;
     interrupted = 1;
+}
+
+/* "latency": {"window_s": 10, "ack": {"p50_ms": .., "win_p50_ms": .., ..}, "cmd": ..} for
+ * each latency of the fleet stats, since the start and over the last window. */
+static void put_latency(cJSON *fleet, const struct snap *s)
+{
+    static const char *const fields[] = {"p50_ms", "p90_ms", "p99_ms", "max_ms", "count"};
+    cJSON *l = cJSON_AddObjectToObject(fleet, "latency");
+    cJSON_AddNumberToObject(l, "window_s", snap_window_s(s));
+    size_t n;
+    const char *name;
+    for (size_t i = 0; (name = stats_hist_name(i, &n)) != NULL; i++) {
+        cJSON *h = cJSON_AddObjectToObject(l, name);
+        for (size_t k = 0; k < ARRAY_SIZE(fields); k++) {
+            char src[48], dst[48];
+            snprintf(src, sizeof(src), "%s_%s", name, fields[k]);
+            cJSON_AddNumberToObject(h, fields[k], snap_dnum(&s->fstats, src));
+            snprintf(src, sizeof(src), "%s_win_%s", name, fields[k]);
+            snprintf(dst, sizeof(dst), "win_%s", fields[k]);
+            cJSON_AddNumberToObject(h, dst, snap_dnum(&s->fstats, src));
+        }
+    }
 }
 
 static void print_json(const struct snap *s)
@@ -43,6 +66,7 @@ static void print_json(const struct snap *s)
     cJSON_AddNumberToObject(f, "out_per_s", t.out_rate);
     cJSON_AddNumberToObject(f, "in_per_s", t.in_rate);
     cJSON_AddNumberToObject(f, "errors", (double)t.errors);
+    put_latency(f, s);
     cJSON *arr = cJSON_AddArrayToObject(o, "workers");
     for (size_t i = 0; i < s->n; i++) {
         const struct kvlist *st = &s->w[i].stats, *ag = &s->w[i].agent;
@@ -64,6 +88,7 @@ static void print_json(const struct snap *s)
         cJSON_AddNumberToObject(w, "errors", (double)snap_errors(st));
         cJSON_AddNumberToObject(w, "ack_p50_ms", snap_dnum(st, "ack_p50_ms"));
         cJSON_AddNumberToObject(w, "ack_p99_ms", snap_dnum(st, "ack_p99_ms"));
+        cJSON_AddNumberToObject(w, "ack_win_p99_ms", snap_dnum(st, "ack_win_p99_ms"));
         cJSON_AddNumberToObject(w, "rss_kb", (double)snap_num(st, "rss_kb"));
         cJSON_AddItemToArray(arr, w);
     }
@@ -72,6 +97,35 @@ static void print_json(const struct snap *s)
     fflush(stdout);
     cJSON_free(txt);
     cJSON_Delete(o);
+}
+
+/* One latency line: PUBACK p50/p99, command and config apply p99, the platform's answer p99
+ * over the window (`win` "_win") or since the start (""). */
+static void print_latency(const struct snap *s, const char *head, const char *span,
+                          const char *win)
+{
+    char sp[32], k[48];
+    if (*win)
+        snprintf(sp, sizeof(sp), "%s %d s", span, snap_window_s(s));
+    else
+        snprintf(sp, sizeof(sp), "%s", span);
+    printf("%-11s %-12s", head, sp);
+    static const struct {
+        const char *label, *name, *p;
+    } cols[] = {{"ack p50", "ack", "p50"},     {"p99", "ack", "p99"},
+                {"command p99", "cmd", "p99"}, {"config p99", "cfg", "p99"},
+                {"platform p99", "conf", "p99"}};
+    for (size_t i = 0; i < ARRAY_SIZE(cols); i++) {
+        snprintf(k, sizeof(k), "%s%s_count", cols[i].name, win);
+        bool any = snap_num(&s->fstats, k) > 0;
+        snprintf(k, sizeof(k), "%s%s_%s_ms", cols[i].name, win, cols[i].p);
+        printf("%s%s ", i == 0 ? " " : i == 1 ? "  " : "   ", cols[i].label);
+        if (any)
+            printf("%.1f ms", snap_dnum(&s->fstats, k));
+        else
+            printf("-");
+    }
+    printf("\n");
 }
 
 static void print_human(const struct snap *s)
@@ -85,9 +139,8 @@ static void print_human(const struct snap *s)
            t.connecting, t.offline, t.disabled);
     printf("messages    out %.1f/s (%lld total)  in %.1f/s (%lld total)  errors %lld\n",
            t.out_rate, t.out, t.in_rate, t.in, t.errors);
-    printf("latency     ack p50 %.1f ms  p99 %.1f ms   command p50 %.1f ms  p99 %.1f ms\n",
-           snap_dnum(&s->fstats, "ack_p50_ms"), snap_dnum(&s->fstats, "ack_p99_ms"),
-           snap_dnum(&s->fstats, "cmd_p50_ms"), snap_dnum(&s->fstats, "cmd_p99_ms"));
+    print_latency(s, "latency", "last", "_win");
+    print_latency(s, "", "since start", "");
     printf("coordinator %s   epoch %lld\n\n", s->leader[0] ? s->leader : "(none)",
            snap_num(&s->fstats, "epoch"));
     if (size > 0 && snap_num(&s->fstats, "capacity") < size && s->n)

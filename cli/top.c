@@ -554,11 +554,13 @@ static void render_latency(struct top *t, struct screen *sc)
     const struct kvlist *f = &t->snap.fstats;
     char a50[24], a99[24], cmd[24], cfg[24], conf[24];
     scr_linef(sc, NULL, false,
-              "latency   PUBACK p50 %s  p99 %s   command apply p99 %s   config apply p99 %s   "
-              "platform CALL->answer p99 %s",
-              fmt_pct(a50, sizeof(a50), f, "ack", "p50"), fmt_pct(a99, sizeof(a99), f, "ack", "p99"),
-              fmt_pct(cmd, sizeof(cmd), f, "cmd", "p99"), fmt_pct(cfg, sizeof(cfg), f, "cfg", "p99"),
-              fmt_pct(conf, sizeof(conf), f, "conf", "p99"));
+              "latency   last %d s  PUBACK p50 %s  p99 %s   command apply p99 %s   "
+              "config apply p99 %s   platform CALL->answer p99 %s",
+              snap_window_s(&t->snap), fmt_pct(a50, sizeof(a50), f, "ack_win", "p50"),
+              fmt_pct(a99, sizeof(a99), f, "ack_win", "p99"),
+              fmt_pct(cmd, sizeof(cmd), f, "cmd_win", "p99"),
+              fmt_pct(cfg, sizeof(cfg), f, "cfg_win", "p99"),
+              fmt_pct(conf, sizeof(conf), f, "conf_win", "p99"));
 }
 
 /* The status line: the Redis error, a capacity warning, or nothing. */
@@ -610,7 +612,7 @@ static void render_worker(struct screen *sc, const struct cols *wc, const struct
     const char *host = kv_get(&w->agent, "host");
     char out[16], in[16], ack[16];
     double ms = 0;
-    bool have_ack = pct(&w->stats, "ack", "p99", &ms);
+    bool have_ack = pct(&w->stats, "ack_win", "p99", &ms);
     fmt_num(out, sizeof(out), w->rated, w->out_rate);
     fmt_num(in, sizeof(in), w->rated, w->in_rate);
     fmt_num(ack, sizeof(ack), have_ack, ms);
@@ -813,9 +815,10 @@ static void top_usage(FILE *out)
             "A live full-screen view of a running fleet, like top(1): the fleet summary\n"
             "(size, workers, connected/connecting/offline, messages/s out and in, errors,\n"
             "coordinator), a sparkline of the fleet's messages/s over the last refreshes,\n"
-            "latency percentiles (PUBACK p50/p99, command, config and platform CALL->answer\n"
-            "p99, over the workers' lifetime, from {ns}:stats), one row per live worker\n"
-            "sorted by name (as many as the window holds), and the events published on\n"
+            "latency percentiles over the last stats_window_s (PUBACK p50/p99, command,\n"
+            "config and platform CALL->answer p99, from {ns}:stats; `-` when the window holds\n"
+            "no sample), one row per live worker (its PUBACK p99 over the same window)\n"
+            "sorted by name (as many as the terminal holds), and the events published on\n"
             "{ns}:events since top started. Rates come from the workers' cumulative counters\n"
             "between two stats updates. When Redis is lost the view shows the error above\n"
             "the last data and every refresh tries again.\n"

@@ -294,6 +294,7 @@ static void write_fleet_stats(struct coord *c, const struct assign_result *res, 
     PUTN("surplus", "%llu", (unsigned long long)res->surplus);
     PUTN("workers", "%zu", workers);
     PUTN("epoch", "%lld", (long long)epoch);
+    PUTN("stats_window_s", "%d", c->fleet.stats_window_s);
     PUTN("updated_ms", "%lld", (long long)cs_now_ms());
 #undef PUTN
     kv_set(&out, "coordinator", c->o->id);
@@ -498,6 +499,7 @@ static void observe(struct coord *c)
         .surplus = c->leader ? (int64_t)c->last_res.surplus : c->leader_surplus,
         .epoch = c->leader ? c->last_epoch : (c->leader_epoch > epoch ? c->leader_epoch : epoch),
         .lease_ms = c->fleet.lease_ms,
+        .window_s = c->fleet.stats_window_s,
     };
     obs_update(c->obs, &f, in, n);
     cs_free(in);

@@ -130,6 +130,7 @@ void obs_update(struct obs *o, const struct obs_fleet *f, const struct obs_input
     o->surplus = f->surplus;
     o->epoch = f->epoch;
     o->lease_ms = f->lease_ms;
+    o->window_s = f->window_s;
     o->read_ms = cs_now_ms();
     o->redis_up = true;
 }
@@ -165,10 +166,10 @@ void obs_history_add(struct obs *o, const char *id, const struct kvlist *fields)
     p.connected = (uint64_t)num(fields, "connected");
     p.chargers = (uint64_t)num(fields, "assigned");
     p.errors = (uint64_t)(num(fields, "publish_errors") + num(fields, "connect_failures"));
-    p.ack_p50 = dnum(fields, "ack_p50_ms");
-    p.ack_p99 = dnum(fields, "ack_p99_ms");
-    p.cmd_p50 = dnum(fields, "cmd_p50_ms");
-    p.cmd_p99 = dnum(fields, "cmd_p99_ms");
+    p.ack_p50 = dnum(fields, "ack_win_p50_ms");
+    p.ack_p99 = dnum(fields, "ack_win_p99_ms");
+    p.cmd_p50 = dnum(fields, "cmd_win_p50_ms");
+    p.cmd_p99 = dnum(fields, "cmd_win_p99_ms");
     if (o->hist_n < OBS_HISTORY_MAX) {
         o->hist[(o->hist_head + o->hist_n) % OBS_HISTORY_MAX] = p;
         o->hist_n++;
@@ -256,8 +257,8 @@ static void put_history(const struct obs *o, struct jw *j, size_t points)
     size_t n = o->hist_n < points ? o->hist_n : points;
     size_t first = o->hist_n - n;
     static const char *const cols[] = {"t",          "out_per_s",  "in_per_s",   "connected",
-                                       "chargers",   "errors",     "ack_p50_ms", "ack_p99_ms",
-                                       "cmd_p50_ms", "cmd_p99_ms"};
+                                       "chargers",   "errors",     "ack_win_p50_ms",
+                                       "ack_win_p99_ms", "cmd_win_p50_ms", "cmd_win_p99_ms"};
     jw_key(j, "history");
     jw_obj(j);
     jw_kint(j, "points", (int64_t)n);
@@ -332,6 +333,11 @@ void obs_status_json(const struct obs *o, struct buf *out, size_t history_points
     jw_kdouble(&j, "ack_p99_ms", ms_of(hist_quantile(&s->ack_us, 0.99)), 3);
     jw_kdouble(&j, "cmd_p50_ms", ms_of(hist_quantile(&s->cmd_us, 0.50)), 3);
     jw_kdouble(&j, "cmd_p99_ms", ms_of(hist_quantile(&s->cmd_us, 0.99)), 3);
+    jw_kint(&j, "window_s", o->window_s);
+    jw_kdouble(&j, "ack_win_p50_ms", ms_of(hist_quantile(&s->win[LAT_ACK], 0.50)), 3);
+    jw_kdouble(&j, "ack_win_p99_ms", ms_of(hist_quantile(&s->win[LAT_ACK], 0.99)), 3);
+    jw_kdouble(&j, "cmd_win_p50_ms", ms_of(hist_quantile(&s->win[LAT_CMD], 0.50)), 3);
+    jw_kdouble(&j, "cmd_win_p99_ms", ms_of(hist_quantile(&s->win[LAT_CMD], 0.99)), 3);
     jw_end(&j);
 
     jw_key(&j, "workers");
@@ -357,6 +363,8 @@ void obs_status_json(const struct obs *o, struct buf *out, size_t history_points
         jw_kint(&j, "errors", errors_of(&w->st));
         jw_kdouble(&j, "ack_p50_ms", dnum(&w->stats, "ack_p50_ms"), 3);
         jw_kdouble(&j, "ack_p99_ms", dnum(&w->stats, "ack_p99_ms"), 3);
+        jw_kdouble(&j, "ack_win_p50_ms", dnum(&w->stats, "ack_win_p50_ms"), 3);
+        jw_kdouble(&j, "ack_win_p99_ms", dnum(&w->stats, "ack_win_p99_ms"), 3);
         jw_kint(&j, "rss_kb", (int64_t)w->st.rss_kb);
         jw_kstr(&j, "version", kvs(&w->agent, "version"));
         jw_kint(&j, "stats_ms", w->updated_ms);

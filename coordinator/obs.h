@@ -28,7 +28,7 @@ struct obs_worker {
     double out_per_s, in_per_s; /* between the last two distinct stats writes */
 };
 
-/* One {ns}:ts entry, the fields the dashboard charts. */
+/* One {ns}:ts entry, the fields the dashboard charts (latencies over stats_window_s). */
 struct obs_point {
     int64_t ms;
     uint64_t out, in, connected, chargers, errors;
@@ -45,7 +45,7 @@ struct obs_event {
 struct obs_fleet {
     bool leader;
     const char *leader_id; /* holder of {ns}:coordinator, "" when none; borrowed */
-    int64_t size, capacity, unassigned, surplus, epoch, lease_ms;
+    int64_t size, capacity, unassigned, surplus, epoch, lease_ms, window_s;
 };
 
 /* One live worker as read this round (borrowed for the call). */
@@ -62,7 +62,7 @@ struct obs {
     bool leader;
     char leader_id[128];
     int64_t read_ms;   /* wall clock of the last complete read; 0 = none yet */
-    int64_t size, capacity, unassigned, surplus, epoch, lease_ms;
+    int64_t size, capacity, unassigned, surplus, epoch, lease_ms, window_s;
     struct obs_worker *w;
     size_t nw;
     struct worker_stats sum; /* the live workers' stats added up, histograms merged */

@@ -194,10 +194,17 @@ def table(title, desc, gridpos, target, overrides=()):
 
 
 def latency(kind, title, desc, gridpos):
-    fields = [f"{kind}_p50_ms", f"{kind}_p90_ms", f"{kind}_p99_ms", f"{kind}_max_ms"]
-    return timeseries(title, desc, gridpos, xrange("$namespace:ts"), "ms",
+    """Each point: the percentiles over the stats_window_s before it (the <kind>_win_* fields),
+    so a change shows when it happens instead of fading into the run's since-start figures."""
+    fields = [f"{kind}_win_p50_ms", f"{kind}_win_p90_ms", f"{kind}_win_p99_ms",
+              f"{kind}_win_max_ms"]
+    return timeseries(title, desc + WINDOW_NOTE, gridpos, xrange("$namespace:ts"), "ms",
                       [keep(["$time"] + fields),
-                       rename({f: f.split("_")[1] for f in fields})])
+                       rename({f: f.split("_")[2] for f in fields})])
+
+
+WINDOW_NOTE = (" Each point covers the stats_window_s seconds before it (a fleet setting, "
+               "default 10).")
 
 
 def build():
@@ -254,17 +261,16 @@ def build():
     # ---- latency ----
     panels.append(row("Latency", y))
     y += 1
-    lat_now = ["ack_p50_ms", "ack_p99_ms", "cmd_p50_ms", "cmd_p99_ms", "cfg_p50_ms", "cfg_p99_ms",
-               "conf_p50_ms", "conf_p99_ms"]
+    lat_now = [f"{k}_win_{p}_ms" for k in ("ack", "cmd", "cfg", "conf") for p in ("p50", "p99")]
     panels.append(stat(
-        "Latency now", "Fleet percentiles merged from the workers' histograms ({ns}:stats): "
-        "ack = publish -> PUBACK, cmd = command -> applied, cfg = config write -> applied, "
-        "conf = our CALL -> the platform's CALLRESULT.",
+        "Latency now", "Fleet percentiles over the last stats_window_s seconds, merged from the "
+        "workers' histograms ({ns}:stats): ack = publish -> PUBACK, cmd = command -> applied, "
+        "cfg = config write -> applied, conf = our CALL -> the platform's CALLRESULT.",
         pos(0, y, 24, 4), hmget(stats, lat_now), "ms", decimals=1))
     y += 4
     panels.append(latency(
         "ack", "PUBACK latency (publish -> PUBACK)", "Time from an MQTT publish (QoS 1) to its "
-        "PUBACK: the broker's latency under the load. Percentiles over the workers' lifetime.",
+        "PUBACK: the broker's latency under the load.",
         pos(0, y, 12, 8)))
     panels.append(latency(
         "conf", "Platform latency (CALL -> CALLRESULT)", "Time from a charger's OCPP CALL to the "
@@ -285,11 +291,12 @@ def build():
     panels.append(row("Worker $worker", y, repeat="worker"))
     y += 1
     wk = ["assigned", "connected", "connecting", "offline", "msgs_out", "msgs_in",
-          "publish_errors", "connect_failures", "conn_lost", "cmds", "ack_p99_ms", "cmd_p99_ms",
-          "cfg_p99_ms", "conf_p99_ms", "rss_kb", "loop_lag_ms", "updated_ms"]
+          "publish_errors", "connect_failures", "conn_lost", "cmds", "ack_win_p99_ms",
+          "cmd_win_p99_ms", "cfg_win_p99_ms", "conf_win_p99_ms", "rss_kb", "loop_lag_ms",
+          "updated_ms"]
     panels.append(table(
         "Worker $worker", "The worker's own hash {ns}:stats:{worker} (counters since the worker "
-        "started). updated_ms is its last write: a worker that stopped writing is gone "
+        "started, latency p99 over the last stats_window_s seconds). updated_ms is its last write: a worker that stopped writing is gone "
         "120 s later.",
         pos(0, y, 24, 4), hmget("$namespace:stats:$worker", wk),
         [by_name(f, {"unit": "ms", "decimals": 1}) for f in wk if f.endswith("_ms") and

@@ -148,6 +148,10 @@ static const struct cfg_def fleet_defs[] = {
      "Worker lease: a worker silent this long is considered gone and its chargers move."},
     {"stats_interval_ms", CFG_INT, NUM(fleet_cfg, stats_interval_ms), "1000", 100, 60000, NULL,
      NULL, "ms", 0, CFG_APPLY_NOW, "How often workers write {ns}:stats:{worker} and {ns}:ts:{worker}."},
+    {"stats_window_s", CFG_INT, NUM(fleet_cfg, stats_window_s), "10", 1, 3600, NULL, NULL, "s", 0,
+     CFG_APPLY_NOW,
+     "The window of the recent latency percentiles (`<name>_win_p99_ms` ...) beside the "
+     "since-start ones: what the platform does now, not averaged over the whole run."},
     {"report_tick_ms", CFG_INT, NUM(fleet_cfg, report_tick_ms), "1000", 0, 10000, NULL, NULL,
      "ms", 0, CFG_APPLY_NOW,
      "Periodic reports (Heartbeat, MeterValues) of one worker go out on a common grid of this "

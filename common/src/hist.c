@@ -43,6 +43,20 @@ void hist_merge(struct hist *dst, const struct hist *src)
         dst->max = src->max;
 }
 
+void hist_sub(struct hist *dst, const struct hist *a, const struct hist *b)
+{
+    memset(dst, 0, sizeof(*dst));
+    for (unsigned i = 0; i < HIST_BUCKETS; i++) {
+        dst->b[i] = a->b[i] > b->b[i] ? a->b[i] - b->b[i] : 0;
+        dst->count += dst->b[i];
+        if (dst->b[i])
+            dst->max = bucket_upper(i);
+    }
+    dst->sum = a->sum > b->sum ? a->sum - b->sum : 0;
+    if (dst->max > a->max)
+        dst->max = a->max;
+}
+
 uint64_t hist_quantile(const struct hist *h, double q)
 {
     if (!h->count)

@@ -84,20 +84,28 @@ static const struct {
     size_t offset;
     const char *help;
 } hists[] = {
-    {"ack", offsetof(struct worker_stats, ack_us),
-     "publish -> completion: the broker's PUBACK for QoS 1 (written to the socket for QoS 0)"},
-    {"cmd", offsetof(struct worker_stats, cmd_us),
-     "command `ts` (swarm-cli's send time) -> applied by the worker"},
-    {"conf", offsetof(struct worker_stats, conf_us),
-     "the platform's latency: our CALL -> its CALLRESULT/CALLERROR"},
-    {"cfg", offsetof(struct worker_stats, cfg_us),
-     "a config write by swarm-cli -> in force in the worker"},
+    [LAT_ACK] = {"ack", offsetof(struct worker_stats, ack_us),
+                 "publish -> completion: the broker's PUBACK for QoS 1 (written to the socket "
+                 "for QoS 0)"},
+    [LAT_CMD] = {"cmd", offsetof(struct worker_stats, cmd_us),
+                 "command `ts` (swarm-cli's send time) -> applied by the worker"},
+    [LAT_CONF] = {"conf", offsetof(struct worker_stats, conf_us),
+                  "the platform's latency: our CALL -> its CALLRESULT/CALLERROR"},
+    [LAT_CFG] = {"cfg", offsetof(struct worker_stats, cfg_us),
+                 "a config write by swarm-cli -> in force in the worker"},
 };
+
+_Static_assert(ARRAY_SIZE(hists) == STATS_LAT_N, "one window per latency histogram");
 
 const char *stats_hist_name(size_t i, size_t *n)
 {
     *n = ARRAY_SIZE(hists);
     return i < ARRAY_SIZE(hists) ? hists[i].name : NULL;
+}
+
+struct hist *stats_hist(struct worker_stats *s, size_t i)
+{
+    return (struct hist *)((char *)s + hists[i].offset);
 }
 
 static void put_hist(struct kvlist *out, const char *prefix, const struct hist *h)
@@ -135,8 +143,12 @@ void stats_render(const struct worker_stats *s, struct kvlist *out)
         put_u64(out, k, s->in_by_call[i]);
     }
     put_u64(out, "in.other", s->in_other);
-    for (size_t i = 0; i < ARRAY_SIZE(hists); i++)
+    for (size_t i = 0; i < ARRAY_SIZE(hists); i++) {
+        char k[32];
         put_hist(out, hists[i].name, (const struct hist *)((const char *)s + hists[i].offset));
+        snprintf(k, sizeof(k), "%s_win", hists[i].name);
+        put_hist(out, k, &s->win[i]);
+    }
 }
 
 static void add_u64(uint64_t *dst, const struct kvlist *src, const char *k)
@@ -167,6 +179,10 @@ void stats_add(struct worker_stats *sum, const struct kvlist *src)
         const char *v = kv_get(src, k);
         if (v && hist_parse(&h, v) == CS_OK)
             hist_merge((struct hist *)((char *)sum + hists[i].offset), &h);
+        snprintf(k, sizeof(k), "%s_win_hist", hists[i].name);
+        v = kv_get(src, k);
+        if (v && hist_parse(&h, v) == CS_OK)
+            hist_merge(&sum->win[i], &h);
     }
 }
 
@@ -191,12 +207,20 @@ void stats_doc_markdown(struct buf *b)
     buf_printf(b, "| `updated_ms` | time | when the worker wrote this sample (Unix ms) |\n\n"
                   "The fleet's `{ns}:stats` also has `fleet_size`, `capacity` (chargers the live "
                   "workers can hold), `assigned_total`, `unassigned`, `surplus` (chargers beyond "
-                  "the capacity), `workers`, `epoch` (of the assignment) and `coordinator` (the "
-                  "leader's id, the one text field).\n\n"
+                  "the capacity), `workers`, `epoch` (of the assignment), `stats_window_s` (the "
+                  "window of the `_win_` latencies in force) and `coordinator` (the leader's id, "
+                  "the one text field).\n\n"
                   "## Latencies\n\n"
                   "Each as `<name>_p50_ms`, `_p90_ms`, `_p99_ms`, `_max_ms` (since the worker "
                   "started), `_count` (samples) and `_hist` (the histogram itself, which the "
                   "coordinator merges: fleet percentiles are never averages).\n\n"
+                  "The same six again as `<name>_win_p50_ms` ... `<name>_win_hist` cover only the "
+                  "last `stats_window_s` seconds (a fleet setting, default 10, live): the "
+                  "latency *now*, which a long run's since-start figures hide. Each worker "
+                  "keeps snapshots of its running histogram and subtracts the one that opens "
+                  "the window, so the window's start is exact to `stats_interval_ms` (or to "
+                  "1/32 of the window, when that is longer); `_win_max_ms` is the upper bound "
+                  "of the slowest sample's bucket (about 19%% resolution).\n\n"
                   "| name | measures |\n|---|---|\n");
     for (size_t i = 0; i < ARRAY_SIZE(hists); i++)
         buf_printf(b, "| `%s` | %s |\n", hists[i].name, hists[i].help);

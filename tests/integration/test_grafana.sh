@@ -62,7 +62,7 @@ python3 "$G/check_dashboard.py" -v \
   --positive 'Chargers=connected' --positive 'Messages/s now=sent' \
   --positive 'Messages/s=sent' --positive 'Messages/s=received' \
   --positive 'Messages/s by type=Heartbeat' --positive 'Messages/s by type=MeterValues' \
-  --positive 'Latency now=conf_p50_ms' --positive '$worker: messages/s=sent' \
+  --positive 'Latency now=conf_win_p50_ms' --positive '$worker: messages/s=sent' \
   >"$T/check.txt" 2>&1 || { cat "$T/check.txt"; fail "the dashboard's queries (above)"; }
 cat "$T/check.txt"
 log "ok: every query of every panel returns the numbers it shows"

@@ -68,7 +68,7 @@ for w in "${WORKERS[@]}"; do wait_for "row of $w" 5 shows "^$w "; done
 wait_for "a non-zero message rate" 15 shows 'messages +out ([1-9][0-9]*\.[0-9]|0\.[1-9])/s'
 wait_for "a sparkline" 10 shows 'msgs/s +[▁▂▃▄▅▆▇█]*[▂▃▄▅▆▇█]'
 wait_for "the coordinator id" 10 shows 'coordinator coord '
-wait_for "the PUBACK latency" 10 shows '^latency +PUBACK p50 [0-9.]+ ms +p99 [0-9.]+ ms'
+wait_for "the PUBACK latency of the last 10 s" 20 shows '^latency +last 10 s +PUBACK p50 [0-9.]+ ms +p99 [0-9.]+ ms'
 # An event (a value the workers reject) shows up in the pane once top is subscribed.
 wait_for "the events pane subscribed" 10 shows '\(no events yet\)'
 rcli HSET "$NS:charger:CP-000003" heartbeat_s soon >/dev/null

@@ -164,6 +164,57 @@ static void test_merge(void **state)
     assert_memory_equal(&empty, &h, sizeof(h));
 }
 
+/* a - (an earlier a) = what was added in between, with the max from the buckets left */
+static void test_sub(void **state)
+{
+    (void)state;
+    struct cs_rng rng;
+    cs_rng_seed(&rng, 99);
+    for (int iter = 0; iter < 100; iter++) {
+        struct hist early, late, added, d;
+        memset(&early, 0, sizeof(early));
+        memset(&added, 0, sizeof(added));
+        int n = (int)cs_rng_below(&rng, 300);
+        for (int i = 0; i < n; i++)
+            hist_add(&early, cs_rng_below(&rng, (uint64_t)1 << (1 + cs_rng_below(&rng, 30))));
+        late = early;
+        n = (int)cs_rng_below(&rng, 300);
+        for (int i = 0; i < n; i++) {
+            uint64_t v = cs_rng_below(&rng, (uint64_t)1 << (1 + cs_rng_below(&rng, 20)));
+            hist_add(&late, v);
+            hist_add(&added, v);
+        }
+        hist_sub(&d, &late, &early);
+        assert_memory_equal(d.b, added.b, sizeof(d.b));
+        assert_int_equal(d.count, added.count);
+        assert_int_equal(d.sum, added.sum);
+        assert_true(d.max >= added.max);
+        assert_true(d.max <= late.max);
+        assert_true(added.max < 16 ? d.max == added.max : d.max <= added.max + added.max / 4);
+        static const double qs[] = {0.5, 0.9, 0.99};
+        for (size_t k = 0; k < ARRAY_SIZE(qs); k++) {
+            uint64_t x = hist_quantile(&added, qs[k]), y = hist_quantile(&d, qs[k]);
+            assert_true(x < 16 ? y == x : y >= x && y <= x + x / 4);
+        }
+    }
+    /* nothing added: empty; a "later" state that lost counts (a restarted process) never
+     * wraps below zero */
+    struct hist a, b, d;
+    memset(&a, 0, sizeof(a));
+    hist_add(&a, 100);
+    hist_sub(&d, &a, &a);
+    assert_int_equal(d.count, 0);
+    assert_int_equal(d.max, 0);
+    assert_int_equal(hist_quantile(&d, 0.99), 0);
+    memset(&b, 0, sizeof(b));
+    hist_add(&b, 100);
+    hist_add(&b, 100);
+    hist_add(&b, 7);
+    hist_sub(&d, &a, &b);
+    assert_int_equal(d.count, 0);
+    assert_int_equal(d.sum, 0);
+}
+
 static void test_format_parse(void **state)
 {
     (void)state;
@@ -241,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_quantiles),
         cmocka_unit_test(test_bucket_bounds),
         cmocka_unit_test(test_merge),
+        cmocka_unit_test(test_sub),
         cmocka_unit_test(test_format_parse),
         cmocka_unit_test(test_parse_errors),
     };

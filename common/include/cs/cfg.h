@@ -112,6 +112,7 @@ struct fleet_cfg {
     int ramp_per_s;
     int lease_ms;
     int stats_interval_ms;
+    int stats_window_s;
     int report_tick_ms;
     int seed;
     char stats_detail[256];

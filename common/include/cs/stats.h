@@ -11,6 +11,9 @@
 #include "cs/kv.h"
 #include "cs/ocpp.h"
 
+/* The latency histograms, in the order of stats_hist_name. */
+enum stats_lat { LAT_ACK, LAT_CMD, LAT_CONF, LAT_CFG, STATS_LAT_N };
+
 struct worker_stats {
     /* gauges: chargers by link state */
     uint64_t assigned, connected, connecting, offline, disabled, paused, charging, faulted;
@@ -21,20 +24,21 @@ struct worker_stats {
     uint64_t cmds, cmd_errors, cmd_duplicates, cmds_caught_up, cfg_changes, cfg_rejected;
     /* OCPP */
     uint64_t call_timeouts, answers, answers_unmatched, callerrors_in; /* our CALLs */
-    uint64_t calls_in, callerrors_out, downlink_bad;                  /* the platform's CALLs */
+    uint64_t calls_in, callerrors_out, downlink_bad;                   /* the platform's CALLs */
     uint64_t offline_queued, offline_dropped, calls_dropped;
     uint64_t sessions_started, sessions_stopped, auth_rejected, reboots, boot_retries;
     uint64_t out_by_type[MSG__COUNT];
     uint64_t in_by_call[OCPP_CALLS_IN]; /* the platform's CALLs, by action */
     uint64_t in_other;                  /* ... any other action */
-    uint64_t out_custom, out_answers; /* user-defined messages; answers to the platform */
-    uint64_t garbled, duplicated;     /* chaos */
+    uint64_t out_custom, out_answers;   /* user-defined messages; answers to the platform */
+    uint64_t garbled, duplicated;       /* chaos */
     /* gauges: process */
     uint64_t rss_kb, loop_lag_ms, inbox_depth;
-    struct hist ack_us; /* publish -> completion (QoS1: PUBACK) */
-    struct hist cmd_us; /* command ts -> applied, when the command carried ts */
-    struct hist conf_us; /* our CALL -> the platform's CALLRESULT */
-    struct hist cfg_us;  /* config written (swarm-cli's reload ts) -> applied */
+    struct hist ack_us;           /* publish -> completion (QoS1: PUBACK) */
+    struct hist cmd_us;           /* command ts -> applied, when the command carried ts */
+    struct hist conf_us;          /* our CALL -> the platform's CALLRESULT */
+    struct hist cfg_us;           /* config written (swarm-cli's reload ts) -> applied */
+    struct hist win[STATS_LAT_N]; /* the same four over the last stats_window_s */
 };
 
 enum stats_kind { STAT_GAUGE, STAT_COUNTER };
@@ -59,5 +63,7 @@ struct buf;
 void stats_doc_markdown(struct buf *b);
 /* Names of the latency histograms ("ack", "cmd", "conf", "cfg"). */
 const char *stats_hist_name(size_t i, size_t *n);
+/* The i-th latency histogram of s (since the start), i < STATS_LAT_N. */
+struct hist *stats_hist(struct worker_stats *s, size_t i);
 
 #endif
