@@ -55,6 +55,16 @@ cleanup() {
     while kill -0 -- "-$g" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
     kill -KILL -- "-$g" 2>/dev/null
   done
+  # A background job of ours still running by now ignored SIGTERM (a subscriber whose broker
+  # went away as it was disconnecting retries the connection): `wait` would never return.
+  local j
+  deadline=$((SECONDS + 2))
+  for j in $(jobs -p); do
+    while kill -0 "$j" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+    kill -0 "$j" 2>/dev/null || continue
+    echo "cleanup: killing $(ps -o args= -p "$j" 2>/dev/null), still running after SIGTERM"
+    kill -KILL "$j" 2>/dev/null
+  done
   wait 2>/dev/null
   # Nothing this test started may outlive it.
   local left
