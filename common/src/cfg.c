@@ -383,9 +383,9 @@ static int parse_value(const struct cfg_def *d, void *obj, const char *v, struct
     case CFG_INT: {
         int64_t x;
         if (!cs_parse_i64(v, (int64_t)d->min, (int64_t)d->max, &x))
-            return cs_error_set(err, CS_ERR_RANGE, "%s: '%.40s' is not an integer in %g..%g%s%s",
-                                d->name, v, d->min, d->max, d->unit ? " " : "",
-                                d->unit ? d->unit : "");
+            return cs_error_set(err, CS_ERR_RANGE,
+                                "%s: '%.40s' is not an integer in %.15g..%.15g%s%s", d->name, v,
+                                d->min, d->max, d->unit ? " " : "", d->unit ? d->unit : "");
         if (field)
             *(int *)field = (int)x;
         return CS_OK;
@@ -393,9 +393,9 @@ static int parse_value(const struct cfg_def *d, void *obj, const char *v, struct
     case CFG_DOUBLE: {
         double x;
         if (!cs_parse_double(v, d->min, d->max, &x))
-            return cs_error_set(err, CS_ERR_RANGE, "%s: '%.40s' is not a number in %g..%g%s%s",
-                                d->name, v, d->min, d->max, d->unit ? " " : "",
-                                d->unit ? d->unit : "");
+            return cs_error_set(err, CS_ERR_RANGE,
+                                "%s: '%.40s' is not a number in %.15g..%.15g%s%s", d->name, v,
+                                d->min, d->max, d->unit ? " " : "", d->unit ? d->unit : "");
         if (field)
             *(double *)field = x;
         return CS_OK;
@@ -653,7 +653,7 @@ static void doc_schema(struct buf *out, const struct cfg_schema *s)
         switch (d->type) {
         case CFG_INT:
         case CFG_DOUBLE:
-            snprintf(bounds, sizeof(bounds), "%g..%g", d->min, d->max);
+            snprintf(bounds, sizeof(bounds), "%.15g..%.15g", d->min, d->max);
             break;
         case CFG_BOOL:
             snprintf(bounds, sizeof(bounds), "0/1");

@@ -185,7 +185,7 @@ static const struct {
     {CH, "reconnect_max_ms", "3600000", CS_OK, NULL},
     {FL, "size", "0", CS_OK, NULL},
     {FL, "size", "100000000", CS_OK, NULL},
-    {FL, "size", "100000001", CS_ERR_RANGE, "size: '100000001' is not an integer in 0..1e+08"},
+    {FL, "size", "100000001", CS_ERR_RANGE, "size: '100000001' is not an integer in 0..100000000"},
     {FL, "size", "-1", CS_ERR_RANGE, "not an integer"},
     {FL, "lease_ms", "999", CS_ERR_RANGE, "1000..600000 ms"},
     {FL, "ramp_per_s", "100000", CS_OK, NULL},
