@@ -895,7 +895,11 @@ static bool resolve(void *privdata, enum jt_var var, const char *name, struct jt
     case JT_SEQ: snprintf(t, n, "%u", ch->seq); break;
     case JT_VENDOR: cs_strlcpy(t, cfg(ch)->vendor, n); break;
     case JT_MODEL: cs_strlcpy(t, cfg(ch)->model, n); break;
-    case JT_FIRMWARE: cs_strlcpy(t, cfg(ch)->firmware, n); break;
+    case JT_FIRMWARE:
+        /* Booting into a firmware just installed: its version, even before the override
+         * written to Redis has been read back (the reboot does not wait for that). */
+        cs_strlcpy(t, ch->fw.report_installed ? ch->fw.version : cfg(ch)->firmware, n);
+        break;
     case JT_ARG: {
         const char *v = r->args ? kv_get(r->args, name) : NULL;
         if (!v)
