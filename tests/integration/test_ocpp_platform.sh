@@ -38,7 +38,7 @@ log "CP-000001 CALL/answer sequence: $order"
 
 # A refused idTag: Authorize answered Invalid, no StartTransaction follows.
 cli start CP-000002 id_tag=BAD >/dev/null
-auth_refused() { grep '"dir":"out"' "$T/csms.jsonl" | grep '"charger":"CP-000002"' | grep -q '"Invalid"'; }
+auth_refused() { grep '"dir":"out"' "$T/csms.jsonl" | grep '"charger":"CP-000002"' | grep '"Invalid"' >/dev/null; }
 wait_for "Authorize of BAD answered Invalid" 10 auth_refused
 t_refused=$(now_ms)
 window_until $((t_refused + 1500))
@@ -109,7 +109,7 @@ ask e4 '[2,"e4","RemoteStopTransaction",{}]' '.[0] == 4 and .[2] == "OccurenceCo
 ask e5 '[2,"e5","UnlockConnector",{"connectorId":"one"}]' '.[0] == 4 and .[2] == "TypeConstraintViolation"'
 ask e6 '[2,"e6","Reset"]' '.[0] == 4 and .[2] == "FormationViolation"'
 down CP-000003 'this is not json'
-garbage_answered() { mqtt_lines "$T/all.txt" | grep -q 'chargers/CP-000003/up/UnknownResponse \[4,"-1","FormationViolation"'; }
+garbage_answered() { mqtt_lines "$T/all.txt" | grep 'chargers/CP-000003/up/UnknownResponse \[4,"-1","FormationViolation"' >/dev/null; }
 wait_for "FormationViolation for garbage" 5 garbage_answered
 ask d12 '[2,"d12","TriggerMessage",{"requestedMessage":"Heartbeat"}]' '.[2].status == "Accepted"'
 

@@ -71,7 +71,7 @@ log "window empty again after $(( $(now_ms) - t_slow )) ms; since-start max $(fl
 
 # ---- a wider window, live ----
 cli config set --fleet stats_window_s=60 >/dev/null
-wait_eval "status shows the 60 s window" 10 'cli status | grep -Eq "^latency +last 60 s "'
+wait_eval "status shows the 60 s window" 10 'cli status | grep -E "^latency +last 60 s "'
 base=$(fleet cmd_count)
 t_slow=$(now_ms)
 for _ in $(seq 5); do cmd_at $((t_slow - 3000)); done

@@ -118,7 +118,7 @@ wait_for "$N chargers reconnected with their own certificates" 30 mtls
 wait_for "$N chargers connected" 10 connected_is $N
 for i in 1 $N; do
   id=$(printf 'CP-%06d' "$i")
-  tail -n +"$((mark + 1))" "$T/mosquitto.log" | grep -q "New client connected .* as $id .*u'$id'" ||
+  tail -n +"$((mark + 1))" "$T/mosquitto.log" | grep "New client connected .* as $id .*u'$id'" >/dev/null ||
     fail "$id: the broker did not take $id from its certificate"
 done
 log "mutual TLS: $N chargers, each with the certificate of its own ID"
