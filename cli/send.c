@@ -10,6 +10,7 @@
 #include "cs/buf.h"
 #include "cs/keys.h"
 #include "cs/mem.h"
+#include "cs/reply.h"
 #include "cs/rset.h"
 #include "cs/selector.h"
 #include "cs/util.h"
@@ -178,42 +179,18 @@ bool cli_live_workers(struct cli *c, struct kvlist *out, struct cs_error *err)
 }
 
 struct tally {
-    int replied, with_match;
-    long long matched, done;
-    int nerr;
-    struct buf errors; /* human lines */
+    struct reply_tally n;
+    struct buf errors; /* human lines, the first ERRORS_SHOWN */
     cJSON *replies;    /* array of reply objects */
 };
 
-/* A count from a reply: anything on the reply channel is network input (NaN, huge, negative
- * counts read as 0). */
-static long long reply_count(const cJSON *v)
-{
-    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble > 1e12)
-        return 0;
-    return (long long)v->valuedouble;
-}
+#define ERRORS_SHOWN 20
 
-static void tally_reply(struct tally *t, cJSON *obj)
+static void error_line(void *ctx, int n, const char *worker, const char *msg)
 {
-    const cJSON *w = cJSON_GetObjectItemCaseSensitive(obj, "worker");
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(obj, "matched");
-    const cJSON *d = cJSON_GetObjectItemCaseSensitive(obj, "done");
-    const cJSON *errs = cJSON_GetObjectItemCaseSensitive(obj, "errors");
-    t->replied++;
-    t->matched += reply_count(m);
-    t->with_match += reply_count(m) > 0;
-    t->done += reply_count(d);
-    const cJSON *e;
-    cJSON_ArrayForEach(e, errs)
-    {
-        if (!cJSON_IsString(e))
-            continue;
-        t->nerr++;
-        if (t->nerr <= 20)
-            buf_printf(&t->errors, "  %s: %s\n", cJSON_IsString(w) ? w->valuestring : "?",
-                       e->valuestring);
-    }
+    struct tally *t = ctx;
+    if (n <= ERRORS_SHOWN)
+        buf_printf(&t->errors, "  %s: %s\n", worker, msg);
 }
 
 /* Workers whose assignment intersects the selector's indexes, when the selector is only IDs
@@ -301,11 +278,11 @@ static bool publish(struct cli *c, bool routed, const struct kvlist *owners,
 }
 
 /* Waits for `expect` replies to cmd on sub (until the timeout). False with *err when the
- * subscription fails; running out of time is not a failure (t->replied tells). */
+ * subscription fails; running out of time is not a failure (t->n.replied tells). */
 static bool collect(struct cli *c, struct rds_sync *sub, const struct cmd *cmd, long long expect,
                     int64_t t0, struct tally *t, struct cs_error *err)
 {
-    while (t->replied < expect) {
+    while (t->n.replied < expect) {
         int left = c->timeout_ms - (int)(cs_mono_ms() - t0);
         struct rds_reply *m = NULL;
         if (left <= 0)
@@ -317,16 +294,13 @@ static bool collect(struct cli *c, struct rds_sync *sub, const struct cmd *cmd, 
         const char *kind = rds_reply_str(rds_reply_at(m, 0), NULL);
         size_t len = 0;
         const char *body = rds_reply_str(rds_reply_at(m, 2), &len);
-        if (kind && strcmp(kind, "message") == 0 && body) {
-            cJSON *obj = cJSON_ParseWithLength(body, len);
-            const cJSON *id = obj ? cJSON_GetObjectItemCaseSensitive(obj, "id") : NULL;
-            const cJSON *run = obj ? cJSON_GetObjectItemCaseSensitive(obj, "run") : NULL;
-            /* Runs of a scheduled command come later under the same id: not ours to count. */
-            if (cJSON_IsString(id) && strcmp(id->valuestring, cmd->id) == 0 && !run) {
-                tally_reply(t, obj);
-                cJSON_AddItemToArray(t->replies, obj);
-                obj = NULL;
-            }
+        const char *id;
+        cJSON *obj = kind && strcmp(kind, "message") == 0 && body ? reply_parse(body, len, &id)
+                                                                   : NULL;
+        if (obj && strcmp(id, cmd->id) == 0) {
+            reply_tally_add(&t->n, obj, error_line, t);
+            cJSON_AddItemToArray(t->replies, obj);
+        } else {
             cJSON_Delete(obj);
         }
         rds_reply_free(m);
@@ -346,10 +320,10 @@ static void print_result(struct cli *c, const struct cmd *cmd, const char *to, b
         if (cmd->log_id[0])
             cJSON_AddStringToObject(o, "log", cmd->log_id);
         cJSON_AddNumberToObject(o, "workers_expected", (double)expect);
-        cJSON_AddNumberToObject(o, "workers_replied", t->replied);
-        cJSON_AddNumberToObject(o, "matched", (double)t->matched);
-        cJSON_AddNumberToObject(o, "done", (double)t->done);
-        cJSON_AddNumberToObject(o, "errors", t->nerr);
+        cJSON_AddNumberToObject(o, "workers_replied", t->n.replied);
+        cJSON_AddNumberToObject(o, "matched", (double)t->n.matched);
+        cJSON_AddNumberToObject(o, "done", (double)t->n.done);
+        cJSON_AddNumberToObject(o, "errors", t->n.nerr);
         cJSON_AddNumberToObject(o, "ms", (double)ms);
         cJSON_AddItemToObject(o, "replies", t->replies);
         t->replies = NULL;
@@ -364,25 +338,20 @@ static void print_result(struct cli *c, const struct cmd *cmd, const char *to, b
     else if (expect == 0)
         printf("%s: no live workers are listening on %s\n", cmd->def->name,
                cli_key(c, k, CH_CMD, NULL));
-    else if (cmd_scheduled(cmd) && cmd->every_ms)
-        printf("%s: scheduled on %d worker%s, repeating (stop it: swarm-cli cancel %s), %d "
-               "error%s\n",
-               cmd->def->name, t->replied, t->replied == 1 ? "" : "s", cmd->id, t->nerr,
-               t->nerr == 1 ? "" : "s");
-    else if (cmd_scheduled(cmd))
-        printf("%s: scheduled on %d worker%s, %d error%s\n", cmd->def->name, t->replied,
-               t->replied == 1 ? "" : "s", t->nerr, t->nerr == 1 ? "" : "s");
-    else
-        printf("%s: %lld charger%s on %d worker%s, %lld done, %d error%s, %lld ms\n",
-               cmd->def->name, t->matched, t->matched == 1 ? "" : "s", t->with_match,
-               t->with_match == 1 ? "" : "s", t->done, t->nerr, t->nerr == 1 ? "" : "s",
-               (long long)ms);
-    if (t->replied < expect)
-        printf("  only %d of %lld workers replied within %d ms\n", t->replied, expect,
+    else {
+        struct buf line = BUF_INIT;
+        reply_summary(&t->n, cmd, "swarm-cli cancel", &line);
+        if (!cmd_scheduled(cmd))
+            buf_printf(&line, ", %lld ms", (long long)ms);
+        printf("%s\n", buf_cstr(&line));
+        buf_free(&line);
+    }
+    if (t->n.replied < expect)
+        printf("  only %d of %lld workers replied within %d ms\n", t->n.replied, expect,
                c->timeout_ms);
     fputs(buf_cstr(&t->errors), stdout);
-    if (t->nerr > 20)
-        printf("  ... and %d more errors\n", t->nerr - 20);
+    if (t->n.nerr > ERRORS_SHOWN)
+        printf("  ... and %d more errors\n", t->n.nerr - ERRORS_SHOWN);
 }
 
 /* The reply channel, subscribed: listening starts before anything is logged or published, so
@@ -453,7 +422,7 @@ int cli_send(struct cli *c, struct cmd *cmd, bool quiet)
     if (!publish(c, routed, &owners, &live, &payload, &expect, &err) ||
         !collect(c, sub, cmd, expect, t0, &t, &err))
         goto redis_fail;
-    if (expect == 0 || t.nerr || t.replied < expect)
+    if (expect == 0 || t.n.nerr || t.n.replied < expect)
         rc = EXIT_ERRORS;
     if (c->json || !quiet || rc != EXIT_OK)
         print_result(c, cmd, buf_cstr(&to), routed, expect, &t, cs_mono_ms() - t0);

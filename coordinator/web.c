@@ -27,6 +27,7 @@
 #include "cs/log.h"
 #include "cs/mem.h"
 #include "cs/opts.h"
+#include "cs/reply.h"
 #include "cs/selector.h"
 #include "cs/util.h"
 #include "dashboard_html.h"
@@ -54,9 +55,7 @@ struct pending {
     int64_t t0_ms;
     bool published;
     long long expect;
-    /* the tally, as swarm-cli's */
-    int replied, with_match, nerr;
-    long long matched, done;
+    struct reply_tally n;
     cJSON *replies;     /* array of reply objects */
     cJSON *error_lines; /* array of "worker: message" */
     struct pending *next;
@@ -166,24 +165,14 @@ static struct pending *callback_enter(void *privdata)
 /* The one-line summary swarm-cli prints for the same replies. */
 static void summarise(const struct pending *p, struct buf *s)
 {
-    const char *verb = p->cmd.def->name;
     char ch[CS_KEY_MAX];
     if (p->expect == 0)
-        buf_printf(s, "%s: no live workers are listening on %s", verb,
+        buf_printf(s, "%s: no live workers are listening on %s", p->cmd.def->name,
                    cs_key(ch, p->w->ns, CH_CMD, NULL));
-    else if (cmd_scheduled(&p->cmd) && p->cmd.every_ms)
-        buf_printf(s, "%s: scheduled on %d worker%s, repeating (stop it: cancel %s), %d error%s",
-                   verb, p->replied, p->replied == 1 ? "" : "s", p->cmd.id, p->nerr,
-                   p->nerr == 1 ? "" : "s");
-    else if (cmd_scheduled(&p->cmd))
-        buf_printf(s, "%s: scheduled on %d worker%s, %d error%s", verb, p->replied,
-                   p->replied == 1 ? "" : "s", p->nerr, p->nerr == 1 ? "" : "s");
     else
-        buf_printf(s, "%s: %lld charger%s on %d worker%s, %lld done, %d error%s", verb, p->matched,
-                   p->matched == 1 ? "" : "s", p->with_match, p->with_match == 1 ? "" : "s",
-                   p->done, p->nerr, p->nerr == 1 ? "" : "s");
-    if (p->published && p->replied < p->expect)
-        buf_printf(s, " (only %d of %lld workers replied within %d ms)", p->replied, p->expect,
+        reply_summary(&p->n, &p->cmd, "cancel", s);
+    if (p->published && p->n.replied < p->expect)
+        buf_printf(s, " (only %d of %lld workers replied within %d ms)", p->n.replied, p->expect,
                    WEB_CMD_TIMEOUT_MS);
 }
 
@@ -201,12 +190,12 @@ static void finish(struct pending *p)
     if (p->cmd.log_id[0])
         jw_kstr(&j, "log", p->cmd.log_id);
     jw_kint(&j, "workers_expected", p->expect);
-    jw_kint(&j, "workers_replied", p->replied);
-    jw_kint(&j, "matched", p->matched);
-    jw_kint(&j, "done", p->done);
-    jw_kint(&j, "errors", p->nerr);
+    jw_kint(&j, "workers_replied", p->n.replied);
+    jw_kint(&j, "matched", p->n.matched);
+    jw_kint(&j, "done", p->n.done);
+    jw_kint(&j, "errors", p->n.nerr);
     jw_kint(&j, "ms", cs_mono_ms() - p->t0_ms);
-    jw_kbool(&j, "ok", p->expect > 0 && p->nerr == 0 && p->replied >= p->expect);
+    jw_kbool(&j, "ok", p->expect > 0 && p->n.nerr == 0 && p->n.replied >= p->expect);
     jw_kstr(&j, "summary", buf_cstr(&sum));
     char *txt = cJSON_PrintUnformatted(p->error_lines);
     jw_key(&j, "error_lines");
@@ -234,7 +223,7 @@ static void fail(struct pending *p, int code, const char *reason, const char *ms
 
 static void maybe_finish(struct pending *p)
 {
-    if (p->published && p->replied >= p->expect)
+    if (p->published && p->n.replied >= p->expect)
         finish(p);
 }
 
@@ -302,53 +291,27 @@ static void on_cmd_logged(struct rds *r, const struct rds_reply *reply, void *pr
     publish(p);
 }
 
-/* A count from a reply (network input): NaN, negatives and absurd values count as 0. */
-static long long count_of(const cJSON *v)
+static void error_line(void *ctx, int n, const char *worker, const char *msg)
 {
-    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble > 1e15)
-        return 0;
-    return (long long)v->valuedouble;
-}
-
-static void tally_reply(struct pending *p, cJSON *obj)
-{
-    const cJSON *wk = cJSON_GetObjectItemCaseSensitive(obj, "worker");
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(obj, "matched");
-    const cJSON *d = cJSON_GetObjectItemCaseSensitive(obj, "done");
-    const cJSON *errs = cJSON_GetObjectItemCaseSensitive(obj, "errors");
-    const cJSON *e;
-    p->replied++;
-    p->matched += count_of(m);
-    p->with_match += count_of(m) > 0;
-    p->done += count_of(d);
-    cJSON_ArrayForEach(e, errs)
-    {
-        if (!cJSON_IsString(e))
-            continue;
-        p->nerr++;
-        if (p->nerr <= ERROR_LINES_MAX) {
-            struct buf line = BUF_INIT;
-            buf_printf(&line, "%s: %s", cJSON_IsString(wk) ? wk->valuestring : "?",
-                       e->valuestring);
-            cJSON_AddItemToArray(p->error_lines, cJSON_CreateString(buf_cstr(&line)));
-            buf_free(&line);
-        }
-    }
+    struct pending *p = ctx;
+    if (n > ERROR_LINES_MAX)
+        return;
+    struct buf line = BUF_INIT;
+    buf_printf(&line, "%s: %s", worker, msg);
+    cJSON_AddItemToArray(p->error_lines, cJSON_CreateString(buf_cstr(&line)));
+    buf_free(&line);
 }
 
 static void on_reply(struct web *w, const char *payload, size_t len)
 {
-    cJSON *obj = cJSON_ParseWithLength(payload, len);
-    const cJSON *id = obj ? cJSON_GetObjectItemCaseSensitive(obj, "id") : NULL;
-    /* Runs of a scheduled command come later under the same id: not part of this answer. */
-    struct pending *p = cJSON_IsString(id) && !cJSON_GetObjectItemCaseSensitive(obj, "run")
-                            ? find_id(w, id->valuestring)
-                            : NULL;
+    const char *id;
+    cJSON *obj = reply_parse(payload, len, &id);
+    struct pending *p = obj ? find_id(w, id) : NULL;
     if (!p) {
         cJSON_Delete(obj);
         return;
     }
-    tally_reply(p, obj);
+    reply_tally_add(&p->n, obj, error_line, p);
     if (cJSON_GetArraySize(p->replies) < REPLIES_KEPT_MAX)
         cJSON_AddItemToArray(p->replies, obj);
     else
