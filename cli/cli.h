@@ -88,10 +88,8 @@ struct snap_worker {
     char name[96];
     struct kvlist agent, stats; /* {ns}:agent:{w}, {ns}:stats:{w} */
     double out_rate, in_rate;   /* between the two newest {ns}:ts:{w} samples */
+    bool rated;                 /* ... when there are two (and no restart between them) */
     long long pttl;             /* lease left, ms */
-    /* top: counters at the last stats update it saw, and whether it has a rate yet */
-    long long upd_ms, out, in;
-    bool rated;
 };
 struct snap {
     struct kvlist fleet, fstats; /* {ns}:fleet, {ns}:stats */
@@ -102,6 +100,7 @@ struct snap {
 struct snap_totals {
     long long chargers, connected, connecting, offline, disabled, errors, out, in, rss_kb;
     double out_rate, in_rate;
+    bool rated; /* some worker has a rate */
 };
 /* Fills *s (freed with snap_free, also after a failure). False with *err on a Redis failure:
  * a view made of error replies read as empty data would show a healthy, empty fleet. */

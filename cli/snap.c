@@ -8,6 +8,7 @@
 #include "cs/cfg.h"
 #include "cs/keys.h"
 #include "cs/mem.h"
+#include "cs/stats.h"
 #include "cs/util.h"
 
 long long snap_num(const struct kvlist *kv, const char *k)
@@ -44,23 +45,17 @@ long long snap_errors(const struct kvlist *st)
     return snap_num(st, "publish_errors") + snap_num(st, "connect_failures");
 }
 
-/* Rate of a counter between the two newest entries of a stats stream. */
-static void stream_rates(const struct rds_reply *r, double *out_rate, double *in_rate)
+/* Rates between the two newest entries of a worker's stats stream (XREVRANGE: newest first). */
+static void stream_rates(const struct rds_reply *r, struct snap_worker *w)
 {
-    *out_rate = *in_rate = 0;
-    if (rds_reply_len(r) < 2)
-        return;
-    struct kvlist a = KVLIST_INIT, b = KVLIST_INIT;
-    const struct rds_reply *e0 = rds_reply_at(r, 0), *e1 = rds_reply_at(r, 1);
-    rds_reply_kv(rds_reply_at(e0, 1), &a);
-    rds_reply_kv(rds_reply_at(e1, 1), &b);
-    double dt = (double)(snap_num(&a, "updated_ms") - snap_num(&b, "updated_ms")) / 1000.0;
-    if (dt > 0) {
-        *out_rate = (double)(snap_num(&a, "msgs_out") - snap_num(&b, "msgs_out")) / dt;
-        *in_rate = (double)(snap_num(&a, "msgs_in") - snap_num(&b, "msgs_in")) / dt;
+    struct stats_point p[2];
+    for (size_t i = 0; i < 2; i++) {
+        struct kvlist e = KVLIST_INIT;
+        rds_reply_kv(rds_reply_at(rds_reply_at(r, i), 1), &e);
+        stats_point_of(&e, &p[i]);
+        kv_free(&e);
     }
-    kv_free(&a);
-    kv_free(&b);
+    w->rated = rds_reply_len(r) >= 2 && stats_rates(&p[1], &p[0], &w->out_rate, &w->in_rate);
 }
 
 void snap_free(struct snap *s)
@@ -114,7 +109,7 @@ static bool take_workers(struct cli *c, struct snap *s, struct cs_error *err)
         struct rds_reply **w = rp + i * per;
         rds_reply_kv(w[0], &s->w[i].agent);
         rds_reply_kv(w[1], &s->w[i].stats);
-        stream_rates(w[2], &s->w[i].out_rate, &s->w[i].in_rate);
+        stream_rates(w[2], &s->w[i]);
         s->w[i].pttl = rds_reply_int(w[3]);
     }
     qsort(s->w, s->n, sizeof(*s->w), snap_by_name);
@@ -168,5 +163,6 @@ void snap_sum(const struct snap *s, struct snap_totals *t)
         t->rss_kb += snap_num(st, "rss_kb");
         t->out_rate += s->w[i].out_rate;
         t->in_rate += s->w[i].in_rate;
+        t->rated |= s->w[i].rated;
     }
 }

@@ -188,61 +188,6 @@ static bool pct(const struct kvlist *kv, const char *hist, const char *p, double
     return v && cs_parse_double(v, 0, 1e12, ms);
 }
 
-/* ---- rates (compute) ---------------------------------------------------------------------- */
-
-/* Carries a worker's counters over from the previous snapshot and, when its stats were
- * updated since, takes the rates over that step (stats are written every stats_interval_ms,
- * whatever our refresh interval; a counter that went down means the worker restarted). */
-static void worker_rates(struct snap_worker *w, const struct snap_worker *prev)
-{
-    long long upd = snap_num(&w->stats, "updated_ms");
-    long long out = snap_num(&w->stats, "msgs_out"), in = snap_num(&w->stats, "msgs_in");
-    if (prev) {
-        w->upd_ms = prev->upd_ms;
-        w->out = prev->out;
-        w->in = prev->in;
-        w->out_rate = prev->out_rate;
-        w->in_rate = prev->in_rate;
-        w->rated = prev->rated;
-    }
-    if (upd == w->upd_ms)
-        return;
-    if (prev && w->upd_ms > 0 && upd > w->upd_ms) {
-        double dt = (double)(upd - w->upd_ms) / 1000.0;
-        w->rated = out >= w->out && in >= w->in;
-        w->out_rate = w->rated ? (double)(out - w->out) / dt : 0;
-        w->in_rate = w->rated ? (double)(in - w->in) / dt : 0;
-    }
-    w->upd_ms = upd;
-    w->out = out;
-    w->in = in;
-}
-
-struct top_totals {
-    long long chargers, connected, connecting, offline, disabled, errors, out, in;
-    double out_rate, in_rate;
-    bool rated;
-};
-
-static void totals(const struct snap *s, struct top_totals *t)
-{
-    memset(t, 0, sizeof(*t));
-    for (size_t i = 0; i < s->n; i++) {
-        const struct snap_worker *w = &s->w[i];
-        t->chargers += snap_num(&w->stats, "assigned");
-        t->connected += snap_num(&w->stats, "connected");
-        t->connecting += snap_num(&w->stats, "connecting");
-        t->offline += snap_num(&w->stats, "offline");
-        t->disabled += snap_num(&w->stats, "disabled");
-        t->errors += snap_errors(&w->stats);
-        t->out += snap_num(&w->stats, "msgs_out");
-        t->in += snap_num(&w->stats, "msgs_in");
-        t->out_rate += w->out_rate;
-        t->in_rate += w->in_rate;
-        t->rated |= w->rated;
-    }
-}
-
 /* ---- state -------------------------------------------------------------------------------- */
 
 struct top {
@@ -262,15 +207,11 @@ struct top {
     size_t ev_n;       /* lines in events, the newest last */
 };
 
-static void compute(struct top *t, struct snap *s)
+/* The fleet's messages/s for the sparkline. */
+static void compute(struct top *t, const struct snap *s)
 {
-    struct top_totals tot;
-    for (size_t i = 0; i < s->n; i++) {
-        const struct snap_worker *prev =
-            t->have_snap ? bsearch(&s->w[i], t->snap.w, t->snap.n, sizeof(*s->w), snap_by_name) : NULL;
-        worker_rates(&s->w[i], prev);
-    }
-    totals(s, &tot);
+    struct snap_totals tot;
+    snap_sum(s, &tot);
     if (t->hist_n == TOP_HIST) {
         t->hist_n--;
         memmove(t->hist, t->hist + 1, sizeof(t->hist[0]) * t->hist_n);
@@ -503,7 +444,7 @@ static void render_title(struct top *t, struct screen *sc)
               "   q quit", t->c->common.ns, leader, t->interval, now);
 }
 
-static void render_summary(struct top *t, struct screen *sc, const struct top_totals *tot)
+static void render_summary(struct top *t, struct screen *sc, const struct snap_totals *tot)
 {
     const struct snap *s = &t->snap;
     scr_linef(sc, NULL, false,
@@ -675,8 +616,8 @@ static int event_lines(int rows)
 
 static void render(struct top *t, struct screen *sc, bool clear)
 {
-    struct top_totals tot;
-    totals(&t->snap, &tot);
+    struct snap_totals tot;
+    snap_sum(&t->snap, &tot);
     if (clear)
         buf_puts(&sc->b, "\033[2J");
     render_title(t, sc);

@@ -324,7 +324,7 @@ void metrics_render(const struct obs *o, struct buf *out)
            "when the worker last wrote its stats (unix time, the worker's clock)");
     for (size_t i = 0; i < o->nw; i++)
         sample_d(out, "worker_stats_timestamp_seconds", x.wl[i],
-                 (double)o->w[i].updated_ms / 1000.0);
+                 (double)o->w[i].at.ms / 1000.0);
 
     size_t nf;
     const struct stats_field *f = stats_fields(&nf);

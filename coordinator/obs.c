@@ -60,30 +60,13 @@ static struct obs_worker *find_worker(struct obs *o, const char *name)
 /* Rates from the previous distinct stats write of the same worker. */
 static void worker_rates(struct obs_worker *w, const struct obs_worker *prev)
 {
-    w->updated_ms = num(&w->stats, "updated_ms");
-    if (!prev) {
-        w->prev_updated_ms = w->updated_ms;
-        w->prev_out = w->st.msgs_out;
-        w->prev_in = w->st.msgs_in;
-        return;
-    }
-    if (w->updated_ms == prev->updated_ms) { /* nothing new: keep what was computed */
-        w->prev_updated_ms = prev->prev_updated_ms;
-        w->prev_out = prev->prev_out;
-        w->prev_in = prev->prev_in;
+    stats_point_of(&w->stats, &w->at);
+    if (prev && w->at.ms == prev->at.ms) { /* nothing new: keep what was computed */
         w->out_per_s = prev->out_per_s;
         w->in_per_s = prev->in_per_s;
-        return;
+    } else if (prev) {
+        stats_rates(&prev->at, &w->at, &w->out_per_s, &w->in_per_s);
     }
-    double dt = (double)(w->updated_ms - prev->updated_ms) / 1000.0;
-    /* A restarted worker starts its counters again: no rate across that. */
-    if (dt > 0 && w->st.msgs_out >= prev->st.msgs_out && w->st.msgs_in >= prev->st.msgs_in) {
-        w->out_per_s = (double)(w->st.msgs_out - prev->st.msgs_out) / dt;
-        w->in_per_s = (double)(w->st.msgs_in - prev->st.msgs_in) / dt;
-    }
-    w->prev_updated_ms = prev->updated_ms;
-    w->prev_out = prev->st.msgs_out;
-    w->prev_in = prev->st.msgs_in;
 }
 
 static int by_name(const void *a, const void *b)
@@ -158,11 +141,9 @@ static const struct obs_point *hist_at(const struct obs *o, size_t i)
 void obs_history_add(struct obs *o, const char *id, const struct kvlist *fields)
 {
     struct obs_point p;
-    p.ms = num(fields, "updated_ms");
-    if (!p.ms) /* the entry id is "<ms>-<seq>" */
-        p.ms = strtoll(id, NULL, 10);
-    p.out = (uint64_t)num(fields, "msgs_out");
-    p.in = (uint64_t)num(fields, "msgs_in");
+    stats_point_of(fields, &p.at);
+    if (!p.at.ms) /* the entry id is "<ms>-<seq>" */
+        p.at.ms = strtoll(id, NULL, 10);
     p.connected = (uint64_t)num(fields, "connected");
     p.chargers = (uint64_t)num(fields, "assigned");
     p.errors = (uint64_t)(num(fields, "publish_errors") + num(fields, "connect_failures"));
@@ -267,15 +248,14 @@ static void put_history(const struct obs *o, struct jw *j, size_t points)
         jw_arr(j);
         for (size_t i = first; i < o->hist_n; i++) {
             const struct obs_point *p = hist_at(o, i);
-            const struct obs_point *q = i > 0 ? hist_at(o, i - 1) : NULL;
-            double dt = q ? (double)(p->ms - q->ms) / 1000.0 : 0;
+            double out_s, in_s;
             switch (c) {
-            case 0: jw_int(j, p->ms); break;
+            case 0: jw_int(j, p->at.ms); break;
             case 1:
             case 2:
                 /* Rates between neighbours; none before the first or across a restart. */
-                if (dt > 0 && p->out >= q->out && p->in >= q->in)
-                    jw_double(j, (double)(c == 1 ? p->out - q->out : p->in - q->in) / dt, 2);
+                if (i > 0 && stats_rates(&hist_at(o, i - 1)->at, &p->at, &out_s, &in_s))
+                    jw_double(j, c == 1 ? out_s : in_s, 2);
                 else
                     jw_null(j);
                 break;
@@ -367,7 +347,7 @@ void obs_status_json(const struct obs *o, struct buf *out, size_t history_points
         jw_kdouble(&j, "ack_win_p99_ms", dnum(&w->stats, "ack_win_p99_ms"), 3);
         jw_kint(&j, "rss_kb", (int64_t)w->st.rss_kb);
         jw_kstr(&j, "version", kvs(&w->agent, "version"));
-        jw_kint(&j, "stats_ms", w->updated_ms);
+        jw_kint(&j, "stats_ms", w->at.ms);
         jw_end(&j);
     }
     jw_end(&j);

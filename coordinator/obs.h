@@ -22,16 +22,14 @@ struct obs_worker {
     struct kvlist agent;      /* {ns}:agent:{worker} as last read */
     struct kvlist stats;      /* {ns}:stats:{worker} as last read (may be empty: not yet written) */
     struct worker_stats st;   /* the same, parsed (histograms included) */
-    int64_t updated_ms;       /* the stats' own updated_ms (worker clock) */
-    uint64_t prev_out, prev_in;
-    int64_t prev_updated_ms;
+    struct stats_point at;    /* its counters at its last stats write (worker clock) */
     double out_per_s, in_per_s; /* between the last two distinct stats writes */
 };
 
 /* One {ns}:ts entry, the fields the dashboard charts (latencies over stats_window_s). */
 struct obs_point {
-    int64_t ms;
-    uint64_t out, in, connected, chargers, errors;
+    struct stats_point at; /* time and message counters: the rates */
+    uint64_t connected, chargers, errors;
     double ack_p50, ack_p99, cmd_p50, cmd_p99;
 };
 

@@ -186,6 +186,32 @@ void stats_add(struct worker_stats *sum, const struct kvlist *src)
     }
 }
 
+static uint64_t u64_of(const struct kvlist *kv, const char *k)
+{
+    uint64_t x = 0;
+    add_u64(&x, kv, k);
+    return x;
+}
+
+void stats_point_of(const struct kvlist *rendered, struct stats_point *p)
+{
+    p->ms = (int64_t)u64_of(rendered, "updated_ms");
+    p->out = u64_of(rendered, "msgs_out");
+    p->in = u64_of(rendered, "msgs_in");
+}
+
+bool stats_rates(const struct stats_point *a, const struct stats_point *b, double *out_per_s,
+                 double *in_per_s)
+{
+    double dt = (double)(b->ms - a->ms) / 1000.0;
+    *out_per_s = *in_per_s = 0;
+    if (!(dt > 0) || b->out < a->out || b->in < a->in)
+        return false;
+    *out_per_s = (double)(b->out - a->out) / dt;
+    *in_per_s = (double)(b->in - a->in) / dt;
+    return true;
+}
+
 void stats_doc_markdown(struct buf *b)
 {
     buf_printf(b, "# Stats reference\n\n"

@@ -3,6 +3,7 @@
 #ifndef CS_STATS_H
 #define CS_STATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,6 +59,17 @@ void stats_render(const struct worker_stats *s, struct kvlist *out);
 /* Adds a rendered stats hash (one worker's) into sum: counters and gauges add up, histograms
  * merge (fleet percentiles come from the merged counts, never from averaging). */
 void stats_add(struct worker_stats *sum, const struct kvlist *rendered);
+/* A worker's message counters at one stats write: rates come from two of them. */
+struct stats_point {
+    int64_t ms;       /* updated_ms */
+    uint64_t out, in; /* msgs_out, msgs_in */
+};
+/* From a rendered stats hash or stream entry. */
+void stats_point_of(const struct kvlist *rendered, struct stats_point *p);
+/* Messages out and in per second from a to the later b. False (and 0/s) when there is no rate:
+ * b is not later, or a counter went down (the worker restarted and counts from 0 again). */
+bool stats_rates(const struct stats_point *a, const struct stats_point *b, double *out_per_s,
+                 double *in_per_s);
 /* docs/stats.md: every field with its kind and meaning. */
 struct buf;
 void stats_doc_markdown(struct buf *b);
