@@ -1,6 +1,7 @@
 /* jtmpl.c - JSON templates with placeholders: a small JSON parser that records literal runs
  * and placeholders, and a renderer. Whitespace outside strings is dropped. */
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,72 +247,46 @@ static int parse_word(struct jp *p)
     return perr(p, "unexpected character");
 }
 
-static int parse_object(struct jp *p, int depth)
+/* Copies c to the output and steps over it when it is the next character. */
+static bool take(struct jp *p, char c)
 {
-    emit(p, "{", 1);
+    if (p->pos >= p->len || p->s[p->pos] != c)
+        return false;
+    emit(p, &c, 1);
     p->pos++;
-    skip_ws(p);
-    if (p->pos < p->len && p->s[p->pos] == '}') {
-        emit(p, "}", 1);
-        p->pos++;
-        return CS_OK;
-    }
-    for (;;) {
-        skip_ws(p);
-        if (p->pos >= p->len || p->s[p->pos] != '"')
-            return perr(p, "expected a \"key\"");
-        int rc = parse_string(p, true);
-        if (rc)
-            return rc;
-        skip_ws(p);
-        if (p->pos >= p->len || p->s[p->pos] != ':')
-            return perr(p, "expected ':'");
-        emit(p, ":", 1);
-        p->pos++;
-        rc = parse_value(p, depth + 1);
-        if (rc)
-            return rc;
-        skip_ws(p);
-        if (p->pos < p->len && p->s[p->pos] == ',') {
-            emit(p, ",", 1);
-            p->pos++;
-            continue;
-        }
-        if (p->pos < p->len && p->s[p->pos] == '}') {
-            emit(p, "}", 1);
-            p->pos++;
-            return CS_OK;
-        }
-        return perr(p, "expected ',' or '}'");
-    }
+    return true;
 }
 
-static int parse_array(struct jp *p, int depth)
+/* An object ('{' ... '}': "key": value members) or an array ('[' ... ']': values), from its
+ * opening bracket. */
+static int parse_container(struct jp *p, int depth)
 {
-    emit(p, "[", 1);
-    p->pos++;
+    bool object = p->s[p->pos] == '{';
+    char close = object ? '}' : ']';
+    take(p, p->s[p->pos]);
     skip_ws(p);
-    if (p->pos < p->len && p->s[p->pos] == ']') {
-        emit(p, "]", 1);
-        p->pos++;
+    if (take(p, close))
         return CS_OK;
-    }
     for (;;) {
-        int rc = parse_value(p, depth + 1);
-        if (rc)
+        int rc;
+        if (object) {
+            skip_ws(p);
+            if (p->pos >= p->len || p->s[p->pos] != '"')
+                return perr(p, "expected a \"key\"");
+            if ((rc = parse_string(p, true)) != CS_OK)
+                return rc;
+            skip_ws(p);
+            if (!take(p, ':'))
+                return perr(p, "expected ':'");
+        }
+        if ((rc = parse_value(p, depth + 1)) != CS_OK)
             return rc;
         skip_ws(p);
-        if (p->pos < p->len && p->s[p->pos] == ',') {
-            emit(p, ",", 1);
-            p->pos++;
+        if (take(p, ','))
             continue;
-        }
-        if (p->pos < p->len && p->s[p->pos] == ']') {
-            emit(p, "]", 1);
-            p->pos++;
+        if (take(p, close))
             return CS_OK;
-        }
-        return perr(p, "expected ',' or ']'");
+        return perr(p, object ? "expected ',' or '}'" : "expected ',' or ']'");
     }
 }
 
@@ -327,10 +302,10 @@ static int parse_value(struct jp *p, int depth)
         char n = p->pos + 1 < p->len ? p->s[p->pos + 1] : '\0';
         if (isalpha((unsigned char)n) || n == '_')
             return parse_placeholder(p, false);
-        return parse_object(p, depth);
+        return parse_container(p, depth);
     }
     if (c == '[')
-        return parse_array(p, depth);
+        return parse_container(p, depth);
     if (c == '"')
         return parse_string(p, false);
     if (c == '-' || isdigit((unsigned char)c))
