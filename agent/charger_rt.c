@@ -617,14 +617,30 @@ int crt_topic(struct charger_rt *ch, const char *tmpl, const char *msg, struct b
 
 /* ---- chaos ------------------------------------------------------------------------------------ */
 
-static const char *const garble_kinds[] = {"truncated", "notjson", "wrongtype", "empty", "binary"};
+/* The malformed frames garble sends, by kind: printf formats of a fresh message id, or raw
+ * bytes (len > 0). */
+static const struct {
+    const char *kind, *frame;
+    size_t len;
+} garbles[] = {
+    {"truncated", "[2,\"%s\",\"Heartbeat\",{", 0},
+    {"notjson", "this is not OCPP %s", 0},
+    {"wrongtype", "[\"2\",17,42,[]]", 0},
+    {"empty", "", 0},
+    {"binary", "\x00\xff\xfe\x01[2,", 8},
+};
+
+static int garble_of(const char *kind)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(garbles); i++)
+        if (strcmp(garbles[i].kind, kind) == 0)
+            return (int)i;
+    return -1;
+}
 
 bool crt_garble_kind_valid(const char *kind)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(garble_kinds); i++)
-        if (strcmp(garble_kinds[i], kind) == 0)
-            return true;
-    return false;
+    return garble_of(kind) >= 0;
 }
 
 int crt_garble(struct charger_rt *ch, const char *kind, const char *msg, struct cs_error *err)
@@ -632,18 +648,16 @@ int crt_garble(struct charger_rt *ch, const char *kind, const char *msg, struct 
     if (ch->link != LINK_UP)
         return cs_error_set(err, CS_ERR_STATE, "%s: not connected (%s)", ch->m.id,
                             link_state_name(ch->link));
+    int g = garble_of(kind ? kind : "truncated");
+    if (g < 0)
+        return cs_error_set(err, CS_ERR_INVAL, "garble: unknown kind '%.40s'", kind);
     char uid[37];
     struct buf frame = BUF_INIT, topic = BUF_INIT;
     cs_uuid4(&ch->w->rng, uid);
-    kind = kind ? kind : "truncated";
-    if (strcmp(kind, "truncated") == 0)
-        buf_printf(&frame, "[2,\"%s\",\"Heartbeat\",{", uid);
-    else if (strcmp(kind, "notjson") == 0)
-        buf_printf(&frame, "this is not OCPP %s", uid);
-    else if (strcmp(kind, "wrongtype") == 0)
-        buf_printf(&frame, "[\"2\",%s,42,[]]", "17");
-    else if (strcmp(kind, "binary") == 0)
-        buf_append(&frame, "\x00\xff\xfe\x01[2,", 8);
+    if (garbles[g].len)
+        buf_append(&frame, garbles[g].frame, garbles[g].len);
+    else
+        buf_printf(&frame, garbles[g].frame, uid);
     int rc = crt_topic(ch, crt_cfg(ch)->topic_up, msg ? msg : "Heartbeat", &topic, err);
     if (rc == CS_OK) {
         size_t len = frame.len;
