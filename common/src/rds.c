@@ -154,11 +154,6 @@ void *rds_privdata(const struct rds *r)
     return r->o.privdata;
 }
 
-int rds_pending(const struct rds *r)
-{
-    return r->pending;
-}
-
 static void set_down(struct rds *r)
 {
     bool was_up = r->up;
@@ -570,11 +565,6 @@ int rds_sync_append(struct rds_sync *s, const char *fmt, ...)
     int rc = redisvAppendCommand(s->c, fmt, ap);
     va_end(ap);
     return rc == REDIS_OK ? CS_OK : CS_ERR_IO;
-}
-
-int rds_sync_appendv(struct rds_sync *s, int argc, const char **argv, const size_t *argvlen)
-{
-    return redisAppendCommandArgv(s->c, argc, argv, argvlen) == REDIS_OK ? CS_OK : CS_ERR_IO;
 }
 
 int rds_sync_read(struct rds_sync *s, int timeout_ms, struct rds_reply **out)

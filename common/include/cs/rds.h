@@ -55,8 +55,6 @@ void rds_subscribe(struct rds *r, const char *channel);
 void rds_psubscribe(struct rds *r, const char *pattern);
 /* The privdata given in rds_opts (for callbacks that only get the rds). */
 void *rds_privdata(const struct rds *r);
-/* Commands sent and not yet answered. */
-int rds_pending(const struct rds *r);
 
 enum rds_type rds_reply_type(const struct rds_reply *rp);
 long long rds_reply_int(const struct rds_reply *rp);
@@ -86,7 +84,6 @@ struct rds_reply *rds_sync_cmdv(struct rds_sync *s, int argc, const char **argv,
                                 const size_t *argvlen);
 /* Pipelining: queue with rds_sync_append*, then collect each reply with rds_sync_read. */
 int rds_sync_append(struct rds_sync *s, const char *fmt, ...);
-int rds_sync_appendv(struct rds_sync *s, int argc, const char **argv, const size_t *argvlen);
 /* Waits up to timeout_ms (-1 = forever) for the next reply or pub/sub message.
  * CS_OK with *out set; CS_ERR_STATE on timeout (the connection stays usable); CS_ERR_IO. */
 int rds_sync_read(struct rds_sync *s, int timeout_ms, struct rds_reply **out);
