@@ -335,3 +335,24 @@ host_ns() { echo "${NETNS_P}h$1"; }
 hub() { ip netns exec "$HUB" "$@"; }
 # The hub's side of host I's link goes down (or up): a partition, as a pulled cable.
 netns_link() { ip -n "$HUB" link set "${NETNS_P}v$1" "$2"; }
+# hub_servers NET: redis-server (6379) and mosquitto (1883) in the hub on NET.1, and the
+# harness's rcli and cli redefined to run there; SWARM_REDIS points at that Redis.
+hub_servers() {
+  local net=$1
+  spawn "$T/redis.log" ip netns exec "$HUB" redis-server --port 6379 --bind "$net.1" --dir "$T" \
+    --save "" --appendonly no --daemonize no --protected-mode no
+  server_up "$LAST_PGID" hub redis-cli -h "$net.1" -p 6379 ping || fail "redis-server did not start"
+  cat >"$T/mosquitto.conf" <<CONF
+listener 1883 $net.1
+allow_anonymous true
+max_connections -1
+persistence false
+set_tcp_nodelay true
+CONF
+  spawn "$T/mosquitto.log" ip netns exec "$HUB" mosquitto -c "$T/mosquitto.conf"
+  server_up "$LAST_PGID" hub mosquitto_pub -h "$net.1" -p 1883 -t cs/ping -m x || fail "mosquitto did not start"
+  HUB_NET=$net
+  export SWARM_REDIS=redis://$net.1:6379/0
+  rcli() { hub redis-cli -h "$HUB_NET.1" -p 6379 "$@"; }
+  cli() { hub "$CS_BIN/swarm-cli" "$@"; }
+}

@@ -14,24 +14,10 @@ log "namespaces: hub $HUB ($NET.1) and hosts $(host_ns 1)..3 ($NET.11-13) on a b
 
 # Redis and mosquitto on the bridge address, in the hub. Everything that talks to them runs
 # there too: the harness's rcli and cli are redefined accordingly.
-spawn "$T/redis.log" ip netns exec "$HUB" redis-server --port 6379 --bind 10.77.0.1 --dir "$T" \
-  --save "" --appendonly no --daemonize no --protected-mode no
-server_up "$LAST_PGID" hub redis-cli -h 10.77.0.1 -p 6379 ping || fail "redis-server did not start"
-cat >"$T/mosquitto.conf" <<CONF
-listener 1883 10.77.0.1
-allow_anonymous true
-max_connections -1
-persistence false
-set_tcp_nodelay true
-CONF
-spawn "$T/mosquitto.log" ip netns exec "$HUB" mosquitto -c "$T/mosquitto.conf"
-server_up "$LAST_PGID" hub mosquitto_pub -h 10.77.0.1 -p 1883 -t cs/ping -m x || fail "mosquitto did not start"
+hub_servers "$NET"
 for i in 1 2 3; do
   wait_for "host $i to reach Redis over the bridge" 10 ip netns exec "$(host_ns "$i")" redis-cli -h 10.77.0.1 -p 6379 ping
 done
-export SWARM_REDIS=redis://10.77.0.1:6379/0
-rcli() { hub redis-cli -h 10.77.0.1 -p 6379 "$@"; }
-cli() { hub "$CS_BIN/swarm-cli" "$@"; }
 
 LEASE_MS=2000
 rcli HSET "$NS:cfg" broker tcp://10.77.0.1:1883 >/dev/null

@@ -12,21 +12,7 @@ NET=10.78.$(( $$ % 200 + 1 ))
 N=40
 LEASE_MS=2000
 netns_lab 2 "$NET"
-spawn "$T/redis.log" ip netns exec "$HUB" redis-server --port 6379 --bind "$NET.1" --dir "$T" \
-  --save "" --appendonly no --daemonize no --protected-mode no
-server_up "$LAST_PGID" hub redis-cli -h "$NET.1" ping || fail "redis-server did not start"
-cat >"$T/mosquitto.conf" <<CONF
-listener 1883 $NET.1
-allow_anonymous true
-max_connections -1
-persistence false
-set_tcp_nodelay true
-CONF
-spawn "$T/mosquitto.log" ip netns exec "$HUB" mosquitto -c "$T/mosquitto.conf"
-server_up "$LAST_PGID" hub mosquitto_pub -h "$NET.1" -t cs/ping -m x || fail "mosquitto did not start"
-export SWARM_REDIS=redis://$NET.1:6379/0
-rcli() { hub redis-cli -h "$NET.1" "$@"; }
-cli() { hub "$CS_BIN/swarm-cli" "$@"; }
+hub_servers "$NET"
 rcli HSET "$NS:cfg" broker "tcp://$NET.1:1883" >/dev/null
 rcli HSET "$NS:fleet" size $N lease_ms $LEASE_MS >/dev/null
 spawn "$T/coordinator.log" ip netns exec "$HUB" "$CS_BIN/swarm-coordinator" --tick-ms 200 --id coord
