@@ -246,7 +246,9 @@ int cmd_status(struct cli *c, int argc, char **argv)
                    "       swarm-cli status SEL STATUS [connector=N] [errorCode=CODE]\n\n"
                    "Without arguments: fleet summary and one row per live worker; --json prints\n"
                    "them as one object {\"fleet\": {...}, \"workers\": [...]} (the per-worker\n"
-                   "rows as agents --json has them are a different, smaller document). --watch\n"
+                   "rows as agents --json has them are a different, smaller document). Its\n"
+                   "fleet.latency, like the two latency lines of the summary, has every\n"
+                   "latency over the last stats_window_s and since the start. --watch\n"
                    "refreshes until Ctrl-C; a refresh that fails shows the Redis error and the\n"
                    "next one retries. With a selector: sets the OCPP status of the selected\n"
                    "chargers (the `status` fleet command).\n");
