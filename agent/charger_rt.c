@@ -330,6 +330,20 @@ void crt_set_overrides(struct charger_rt *ch, const struct kvlist *incoming)
         apply_cfg(ch, &old);
 }
 
+int crt_write_override(struct charger_rt *ch, const char *key, const char *value)
+{
+    char hk[CS_KEY_MAX];
+    if (rds_cmd(ch->w->rc, NULL, NULL, "HSET %s %s %s",
+                worker_key(ch->w, hk, K_CHARGER, ch->m.id), key, value) != CS_OK)
+        return CS_ERR_IO;
+    struct kvlist in = KVLIST_INIT;
+    kv_copy(&in, &ch->over);
+    kv_set(&in, key, value);
+    crt_set_overrides(ch, &in);
+    kv_free(&in);
+    return CS_OK;
+}
+
 void crt_layers_changed(struct charger_rt *ch)
 {
     struct charger_cfg old = *crt_cfg(ch);

@@ -135,6 +135,11 @@ const struct charger_cfg *crt_cfg(const struct charger_rt *ch);
 enum ocpp_profile crt_profile(const struct charger_rt *ch);
 /* A fresh snapshot of {ns}:charger:{id}. */
 void crt_set_overrides(struct charger_rt *ch, const struct kvlist *incoming);
+/* The charger changes one of its own settings (ChangeConfiguration, a firmware install): in
+ * force at once, and written to {ns}:charger:{id}, where it is seen, follows the charger to
+ * another worker and reads back like an operator's edit. CS_ERR_IO when Redis cannot take
+ * the write (nothing changes then). */
+int crt_write_override(struct charger_rt *ch, const char *key, const char *value);
 /* The worker's config layers changed. */
 void crt_layers_changed(struct charger_rt *ch);
 /* The worker's base config changed from old_base. */

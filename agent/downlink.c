@@ -105,14 +105,6 @@ static int h_reset(struct charger_rt *ch, const cJSON *req, struct jw *resp, str
 }
 
 
-static void on_config_written(struct rds *r, const struct rds_reply *reply, void *privdata)
-{
-    struct worker *w = rds_privdata(r);
-    struct charger_rt *ch = crt_by_serial(w, (uint64_t)(uintptr_t)privdata);
-    if (ch && rds_reply_ok(reply))
-        crt_reload(ch); /* also where keyspace notifications are off */
-}
-
 static int h_change_config(struct charger_rt *ch, const cJSON *req, struct jw *resp,
                            struct follow *then, const char **code, struct cs_error *err)
 {
@@ -129,10 +121,7 @@ static int h_change_config(struct charger_rt *ch, const cJSON *req, struct jw *r
         log_debug("%s: ChangeConfiguration %s=%s rejected: %s", ch->m.id, key, value, err->msg);
     } else {
         /* Into the charger's overrides: live, visible in Redis, and it follows the charger. */
-        char hk[CS_KEY_MAX];
-        if (rds_cmd(ch->w->rc, on_config_written,
-                    (void *)(uintptr_t)((uint64_t)ch->slot << 32 | ch->serial), "HSET %s %s %s",
-                    worker_key(ch->w, hk, K_CHARGER, ch->m.id), k->cfg, buf_cstr(&v)) != CS_OK)
+        if (crt_write_override(ch, k->cfg, buf_cstr(&v)) != CS_OK)
             status = "Rejected"; /* Redis unreachable: the change could not be kept */
     }
     buf_free(&v);

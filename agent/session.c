@@ -509,14 +509,6 @@ void session_firmware(struct charger_rt *ch, const char *location, int64_t at_ms
     schedule(ch);
 }
 
-static void on_firmware_written(struct rds *r, const struct rds_reply *reply, void *privdata)
-{
-    struct worker *w = rds_privdata(r);
-    struct charger_rt *ch = crt_by_serial(w, (uint64_t)(uintptr_t)privdata);
-    if (ch && rds_reply_ok(reply))
-        crt_reload(ch); /* the new firmware is an override now: the reboot reports it */
-}
-
 static void firmware_step(struct charger_rt *ch)
 {
     struct msg_ctx x;
@@ -524,12 +516,11 @@ static void firmware_step(struct charger_rt *ch)
     if (ch->fw.step == 4) {
         /* Installed: the new version becomes the charger's firmware override, the charger
          * reboots into it and reports Installed once booted (session_on_connected). */
-        char key[CS_KEY_MAX];
         ch->fw.next_ms = 0;
         ch->fw.report_installed = true;
-        rds_cmd(ch->w->rc, on_firmware_written,
-                (void *)(uintptr_t)((uint64_t)ch->slot << 32 | ch->serial), "HSET %s firmware %s",
-                worker_key(ch->w, key, K_CHARGER, ch->m.id), ch->fw.version);
+        if (crt_write_override(ch, "firmware", ch->fw.version) != CS_OK)
+            log_warn("%s: firmware %s not kept (Redis unreachable): it boots %s again",
+                     ch->m.id, ch->fw.version, cfg(ch)->firmware);
         log_info("%s: firmware %s installed; rebooting", ch->m.id, ch->fw.version);
         session_reboot(ch, false, SR_REBOOT);
         return;
@@ -895,11 +886,7 @@ static bool resolve(void *privdata, enum jt_var var, const char *name, struct jt
     case JT_SEQ: snprintf(t, n, "%u", ch->seq); break;
     case JT_VENDOR: cs_strlcpy(t, cfg(ch)->vendor, n); break;
     case JT_MODEL: cs_strlcpy(t, cfg(ch)->model, n); break;
-    case JT_FIRMWARE:
-        /* Booting into a firmware just installed: its version, even before the override
-         * written to Redis has been read back (the reboot does not wait for that). */
-        cs_strlcpy(t, ch->fw.report_installed ? ch->fw.version : cfg(ch)->firmware, n);
-        break;
+    case JT_FIRMWARE: cs_strlcpy(t, cfg(ch)->firmware, n); break;
     case JT_ARG: {
         const char *v = r->args ? kv_get(r->args, name) : NULL;
         if (!v)
