@@ -6,11 +6,11 @@
 #include <event2/event.h>
 
 #include "calls.h"
-#include "charger_rt.h"
 #include "cs/log.h"
 #include "cs/mem.h"
-#include "session.h"
-#include "worker.h"
+#include "cs/ocpp.h"
+#include "ctx.h"
+#include "link.h"
 
 /* How long the first BootNotification after a connect waits for an answer before a charger
  * that has never been answered concludes nobody answers (and sends the rest at once). */
@@ -18,123 +18,195 @@
 #define CALLQ_MIN 256   /* CALLs a charger keeps queued at least ... */
 #define CALLQ_MARGIN 32 /* ... or offline_queue plus this */
 
+static const struct charger_cfg *cfg_of(const struct callq *q)
+{
+    return q->env->cfg(q);
+}
+
+static struct worker_stats *st_of(const struct callq *q)
+{
+    return q->env->x->st;
+}
+
 static void call_free(struct call *c)
 {
     if (!c)
         return;
     cs_free(c->payload);
+    if (c->answer)
+        cJSON_Delete(c->answer);
     cs_free(c);
 }
 
-unsigned calls_queued(const struct charger_rt *ch)
+unsigned calls_queued(const struct callq *q)
 {
-    return ch->cq_len;
+    return q->len;
 }
 
-static unsigned queued_tx(const struct charger_rt *ch)
+/* ---- ended CALLs: their continuations run on the next loop turn -------------------------- */
+
+static void on_done(void *privdata)
+{
+    struct callq *q = privdata;
+    struct call *list = q->done;
+    q->done = q->done_tail = NULL;
+    while (list) {
+        struct call *c = list;
+        list = c->next;
+        c->next = NULL;
+        q->env->on_end(q, c);
+        call_free(c);
+    }
+}
+
+/* Queues c's continuation. A CALL that stays pending (assumed delivered, it still waits to be
+ * counted when it times out) is represented by a copy. */
+static void finish(struct callq *q, struct call *c, enum call_end end, cJSON *answer,
+                   const char *code, bool stays)
+{
+    struct call *d = c;
+    if (stays) {
+        d = cs_malloc(sizeof(*d));
+        *d = *c;
+        d->payload = NULL;
+    } else {
+        cs_free(c->payload);
+        c->payload = NULL;
+    }
+    d->next = NULL;
+    d->end = end;
+    d->answer = answer;
+    cs_strlcpy(d->err_code, code ? code : "", sizeof(d->err_code));
+    if (q->done_tail)
+        q->done_tail->next = d;
+    else
+        q->done = d;
+    q->done_tail = d;
+    defer_add(q->env->x->defer, &q->done_defer, on_done, q);
+}
+
+/* ---- the queue ------------------------------------------------------------------------------ */
+
+static unsigned queued_tx(const struct callq *q)
 {
     unsigned n = 0;
-    for (const struct call *c = ch->cq_head; c; c = c->next)
+    for (const struct call *c = q->head; c; c = c->next)
         n += (c->flags & CALL_TX) != 0;
     return n;
 }
 
-static void unlink_head(struct charger_rt *ch)
+static void unlink_head(struct callq *q)
 {
-    struct call *c = ch->cq_head;
-    ch->cq_head = c->next;
-    if (!ch->cq_head)
-        ch->cq_tail = NULL;
+    struct call *c = q->head;
+    q->head = c->next;
+    if (!q->head)
+        q->tail = NULL;
     c->next = NULL;
-    ch->cq_len--;
+    q->len--;
+}
+
+/* Removes the first queued CALL that `pick` accepts; returns it, or NULL. */
+static struct call *unlink_first(struct callq *q, bool (*pick)(const struct call *c, const void *arg),
+                                 const void *arg)
+{
+    struct call **pp = &q->head, *prev = NULL;
+    while (*pp && !pick(*pp, arg)) {
+        prev = *pp;
+        pp = &(*pp)->next;
+    }
+    struct call *c = *pp;
+    if (!c)
+        return NULL;
+    *pp = c->next;
+    if (q->tail == c)
+        q->tail = prev;
+    c->next = NULL;
+    q->len--;
+    return c;
+}
+
+static bool is_tx(const struct call *c, const void *arg)
+{
+    (void)arg;
+    return (c->flags & CALL_TX) != 0;
+}
+
+static bool unsent_report(const struct call *c, const void *arg)
+{
+    (void)arg;
+    return !c->sent_us && !(c->flags & CALL_TX);
+}
+
+static bool unsent(const struct call *c, const void *arg)
+{
+    (void)arg;
+    return !c->sent_us;
 }
 
 /* Online, a platform that answers slowly (one CALL outstanding at a time) would let reports
  * pile up without end: the queue holds the offline queue's worth plus a margin. */
-static unsigned queue_cap(const struct charger_rt *ch)
+static unsigned queue_cap(const struct callq *q)
 {
-    unsigned oq = (unsigned)crt_cfg(ch)->offline_queue;
+    unsigned oq = (unsigned)cfg_of(q)->offline_queue;
     return oq + CALLQ_MARGIN > CALLQ_MIN ? oq + CALLQ_MARGIN : CALLQ_MIN;
 }
 
-/* Drops the oldest CALL not yet sent, a report before a transaction message. */
-static void drop_oldest_unsent(struct charger_rt *ch)
+static void enqueue(struct callq *q, struct call *c)
 {
-    for (int pass = 0; pass < 2; pass++) {
-        struct call **pp = &ch->cq_head, *prev = NULL;
-        while (*pp && ((*pp)->sent_us || (pass == 0 && ((*pp)->flags & CALL_TX)))) {
-            prev = *pp;
-            pp = &(*pp)->next;
-        }
-        if (!*pp)
-            continue;
-        struct call *old = *pp;
-        *pp = old->next;
-        if (ch->cq_tail == old)
-            ch->cq_tail = prev;
-        ch->cq_len--;
-        call_free(old);
-        ch->w->st.calls_dropped++;
-        return;
-    }
-}
-
-static void enqueue(struct charger_rt *ch, struct call *c)
-{
-    struct worker *w = ch->w;
-    bool online = ch->link == LINK_UP;
+    struct worker_stats *st = st_of(q);
+    bool online = q->link->state == LINK_UP;
     if (!online && !(c->flags & CALL_TX)) {
-        w->st.msgs_dropped++;
+        st->msgs_dropped++;
         call_free(c);
         return;
     }
-    if (!online && queued_tx(ch) >= (unsigned)crt_cfg(ch)->offline_queue) {
+    if (!online && queued_tx(q) >= (unsigned)cfg_of(q)->offline_queue) {
         /* Offline queue full: the oldest transaction message goes. */
-        struct call **pp = &ch->cq_head, *prev = NULL;
-        while (*pp && !((*pp)->flags & CALL_TX)) {
-            prev = *pp;
-            pp = &(*pp)->next;
-        }
-        if (*pp) {
-            struct call *old = *pp;
-            *pp = old->next;
-            if (ch->cq_tail == old)
-                ch->cq_tail = prev;
-            ch->cq_len--;
+        struct call *old = unlink_first(q, is_tx, NULL);
+        if (old) {
             call_free(old);
-            w->st.offline_dropped++;
+            st->offline_dropped++;
         }
-        if (crt_cfg(ch)->offline_queue == 0) {
-            w->st.offline_dropped++;
+        if (cfg_of(q)->offline_queue == 0) {
+            st->offline_dropped++;
             call_free(c);
             return;
         }
     }
     if (!online)
-        w->st.offline_queued++;
-    if (ch->cq_len >= queue_cap(ch))
-        drop_oldest_unsent(ch);
-    if (c->flags & CALL_FRONT) {
-        c->next = ch->cq_head;
-        ch->cq_head = c;
-        if (!ch->cq_tail)
-            ch->cq_tail = c;
-    } else {
-        if (ch->cq_tail)
-            ch->cq_tail->next = c;
-        else
-            ch->cq_head = c;
-        ch->cq_tail = c;
+        st->offline_queued++;
+    if (q->len >= queue_cap(q)) {
+        /* Full: the oldest unsent report goes, else the oldest unsent transaction message. */
+        struct call *old = unlink_first(q, unsent_report, NULL);
+        if (!old)
+            old = unlink_first(q, unsent, NULL);
+        if (old) {
+            call_free(old);
+            st->calls_dropped++;
+        }
     }
-    ch->cq_len++;
-    calls_pump(ch);
+    if (c->flags & CALL_FRONT) {
+        c->next = q->head;
+        q->head = c;
+        if (!q->tail)
+            q->tail = c;
+    } else {
+        if (q->tail)
+            q->tail->next = c;
+        else
+            q->head = c;
+        q->tail = c;
+    }
+    q->len++;
+    calls_pump(q);
 }
 
-int calls_send(struct charger_rt *ch, const struct msg_def *m, const struct msg_ctx *ctx,
+int calls_send(struct callq *q, const struct msg_def *m, const struct msg_ctx *ctx,
                unsigned flags, enum call_cont cont, struct cs_error *err)
 {
     struct buf payload = BUF_INIT;
-    int rc = catalog_build_payload(m, ctx, &payload, err);
+    struct msg_marks marks = {0, 0};
+    int rc = catalog_build_payload_marked(m, ctx, &payload, &marks, err);
     if (rc) {
         buf_free(&payload);
         return rc;
@@ -144,16 +216,17 @@ int calls_send(struct charger_rt *ch, const struct msg_def *m, const struct msg_
     cs_strlcpy(c->action, m->name, sizeof(c->action));
     c->len = payload.len;
     c->payload = buf_detach(&payload);
+    c->marks = marks;
     c->ts_ms = ctx->now_ms;
     c->flags = flags;
     c->cont = cont;
     c->connector = ctx->connector;
     c->tx_id = ctx->tx_id;
-    enqueue(ch, c);
+    enqueue(q, c);
     return CS_OK;
 }
 
-int calls_send_raw(struct charger_rt *ch, const char *action, const char *payload, size_t len,
+int calls_send_raw(struct callq *q, const char *action, const char *payload, size_t len,
                    unsigned flags, struct cs_error *err)
 {
     (void)err;
@@ -164,65 +237,68 @@ int calls_send_raw(struct charger_rt *ch, const char *action, const char *payloa
     c->len = len;
     c->ts_ms = cs_now_ms();
     c->flags = flags;
-    enqueue(ch, c);
+    enqueue(q, c);
     return CS_OK;
 }
 
-/* Replaces "transactionId":<from> by <to> in a serialised payload. */
-static void patch_tx(struct call *c, int32_t from, int32_t to)
+/* The transactionId at c's mark becomes `to`. */
+static void patch_tx(struct call *c, int32_t to)
 {
-    char pat[48], rep[48];
-    int pl = snprintf(pat, sizeof(pat), "\"transactionId\":%d", (int)from);
-    int rl = snprintf(rep, sizeof(rep), "\"transactionId\":%d", (int)to);
-    char *at = c->payload ? strstr(c->payload, pat) : NULL;
-    if (!at || (at[pl] != ',' && at[pl] != '}'))
+    if (!c->marks.tx_len || !c->payload || c->marks.tx_at + c->marks.tx_len > c->len)
         return;
+    char rep[16];
+    int rl = snprintf(rep, sizeof(rep), "%d", (int)to);
     struct buf b = BUF_INIT;
-    buf_append(&b, c->payload, (size_t)(at - c->payload));
+    buf_append(&b, c->payload, c->marks.tx_at);
     buf_append(&b, rep, (size_t)rl);
-    buf_puts(&b, at + pl);
+    buf_append(&b, c->payload + c->marks.tx_at + c->marks.tx_len,
+               c->len - c->marks.tx_at - c->marks.tx_len);
     cs_free(c->payload);
     c->len = b.len;
+    c->marks.tx_len = (size_t)rl;
     c->payload = buf_detach(&b);
 }
 
-void calls_tx_confirmed(struct charger_rt *ch, int32_t local, int32_t confirmed)
+void calls_tx_confirmed(struct callq *q, int32_t local, int32_t confirmed)
 {
-    for (struct call *c = ch->cq_head; c; c = c->next) {
+    for (struct call *c = q->head; c; c = c->next) {
         if (c->tx_id == local) {
-            patch_tx(c, local, confirmed);
+            patch_tx(c, confirmed);
             c->tx_id = confirmed;
         }
     }
 }
 
-void calls_drop_connector(struct charger_rt *ch, int connector, enum msg_id msg)
+struct conn_msg {
+    int connector;
+    enum msg_id msg;
+};
+
+static bool unsent_of(const struct call *c, const void *arg)
 {
-    struct call **pp = &ch->cq_head, *prev = NULL;
-    while (*pp) {
-        struct call *c = *pp;
-        if (c->connector == connector && c->msg == msg && !c->sent_us) {
-            *pp = c->next;
-            if (ch->cq_tail == c)
-                ch->cq_tail = prev;
-            ch->cq_len--;
-            call_free(c);
-            continue;
-        }
-        prev = c;
-        pp = &c->next;
-    }
+    const struct conn_msg *cm = arg;
+    return c->connector == cm->connector && c->msg == cm->msg && !c->sent_us;
 }
 
-static void arm_timeout(struct charger_rt *ch)
+void calls_drop_connector(struct callq *q, int connector, enum msg_id msg)
 {
-    if (ch->npending == 0 && !ch->probe_until_us) {
-        evtimer_del(ch->call_ev);
+    struct conn_msg cm = {connector, msg};
+    struct call *c;
+    while ((c = unlink_first(q, unsent_of, &cm)))
+        call_free(c);
+}
+
+/* ---- sending and answers -------------------------------------------------------------------- */
+
+static void arm_timeout(struct callq *q)
+{
+    if (q->npending == 0 && !q->probe_until_us) {
+        evtimer_del(q->timer);
         return;
     }
-    int64_t due = ch->probe_until_us;
-    for (int i = 0; i < ch->npending; i++) {
-        int64_t d = ch->pending[i]->sent_us + (int64_t)crt_cfg(ch)->call_timeout_s * 1000000;
+    int64_t due = q->probe_until_us;
+    for (int i = 0; i < q->npending; i++) {
+        int64_t d = q->pending[i]->sent_us + (int64_t)cfg_of(q)->call_timeout_s * 1000000;
         if (!due || d < due)
             due = d;
     }
@@ -230,168 +306,188 @@ static void arm_timeout(struct charger_rt *ch)
     if (left < 0)
         left = 0;
     struct timeval tv = {left / 1000000, left % 1000000};
-    evtimer_add(ch->call_ev, &tv);
+    evtimer_add(q->timer, &tv);
 }
 
-static void remove_pending(struct charger_rt *ch, int i)
+static void remove_pending(struct callq *q, int i)
 {
-    ch->pending[i] = ch->pending[--ch->npending];
+    q->pending[i] = q->pending[--q->npending];
 }
 
-/* Frames and publishes one CALL; it then waits in `pending` for its answer. */
-static bool send_one(struct charger_rt *ch, struct call *c)
+/* Frames and sends one CALL; it then waits in `pending` for its answer. */
+static bool send_one(struct callq *q, struct call *c)
 {
-    struct worker *w = ch->w;
-    struct buf frame = BUF_INIT, topic = BUF_INIT;
+    struct agent_ctx *x = q->env->x;
+    struct buf frame = BUF_INIT;
     struct cs_error err;
-    cs_uuid4(&w->rng, c->uid);
-    ocpp_encode_call(crt_profile(ch), c->uid, c->action, c->ts_ms, c->payload, c->len, &frame);
-    int type = c->msg == MSG_CUSTOM ? MSG__COUNT : (int)c->msg;
-    bool ok = crt_topic(ch, crt_cfg(ch)->topic_up, c->action, &topic, &err) == CS_OK;
-    if (ok) {
-        size_t len = frame.len;
-        ok = crt_publish(ch, buf_cstr(&topic), buf_detach(&frame), len, type, &err) == CS_OK;
+    cs_uuid4(&x->rng, c->uid);
+    ocpp_encode_call(ocpp_profile_of(cfg_of(q)->profile), c->uid, c->action, c->ts_ms, c->payload, c->len, &frame);
+    bool ok = link_send(q->link, TR_CALL, c->action, frame.s, frame.len, &err) == CS_OK;
+    if (ok && q->dup_next) {
+        /* Chaos: this message goes out twice, byte for byte (same message id). */
+        q->dup_next = false;
+        if (link_send(q->link, TR_CALL, c->action, frame.s, frame.len, &err) == CS_OK)
+            x->st->duplicated++;
     }
-    if (!ok)
-        log_debug("%s: %s not sent: %s", ch->m.id, c->action, err.msg);
+    if (ok) {
+        if (c->msg == MSG_CUSTOM)
+            x->st->out_custom++;
+        else
+            x->st->out_by_type[c->msg]++;
+    } else {
+        log_debug("%s: %s not sent: %s", q->id, c->action, err.msg);
+    }
     buf_free(&frame);
-    buf_free(&topic);
-    ch->seq++;
+    q->seq++;
     return ok;
 }
 
 /* CALLs sent since the platform answers, still waiting for their answer. (Those sent before
  * it ever answered were taken as delivered and only wait to be counted as timeouts.) */
-static int outstanding(const struct charger_rt *ch)
+static int outstanding(const struct callq *q)
 {
     int n = 0;
-    for (int i = 0; i < ch->npending; i++)
-        n += !ch->pending[i]->cont_done;
+    for (int i = 0; i < q->npending; i++)
+        n += !q->pending[i]->assumed;
     return n;
 }
 
-void calls_pump(struct charger_rt *ch)
+void calls_pump(struct callq *q)
 {
-    while (ch->cq_head && ch->link == LINK_UP) {
-        struct call *c = ch->cq_head;
-        bool strict = ch->platform_answers;
-        if (strict && outstanding(ch) > 0)
+    while (q->head && q->link->state == LINK_UP) {
+        struct call *c = q->head;
+        bool strict = q->platform_answers;
+        if (strict && outstanding(q) > 0)
             return; /* one outstanding CALL at a time */
-        if (strict && !ch->boot_accepted && c->msg != MSG_BOOT_NOTIFICATION)
+        if (strict && !q->accepted && c->msg != MSG_BOOT_NOTIFICATION)
             return; /* nothing but BootNotification before it is Accepted */
-        if (ch->probe_until_us)
+        if (q->probe_until_us)
             return; /* waiting to learn whether this platform answers */
-        unlink_head(ch);
-        if (!send_one(ch, c)) {
+        unlink_head(q);
+        if (!send_one(q, c)) {
             call_free(c);
             continue;
         }
         c->sent_us = cs_mono_us();
-        if (ch->npending == PENDING_MAX) {
+        if (q->npending == PENDING_MAX) {
             /* Bare broker: the oldest unanswered CALL is given up for this one. */
             int oldest = 0;
-            for (int i = 1; i < ch->npending; i++)
-                if (ch->pending[i]->sent_us < ch->pending[oldest]->sent_us)
+            for (int i = 1; i < q->npending; i++)
+                if (q->pending[i]->sent_us < q->pending[oldest]->sent_us)
                     oldest = i;
-            ch->w->st.call_timeouts++;
-            call_free(ch->pending[oldest]);
-            remove_pending(ch, oldest);
+            st_of(q)->call_timeouts++;
+            call_free(q->pending[oldest]);
+            remove_pending(q, oldest);
         }
-        ch->pending[ch->npending++] = c;
+        q->pending[q->npending++] = c;
         if (!strict && c->msg == MSG_BOOT_NOTIFICATION && (c->flags & CALL_FRONT)) {
             /* Boot after a connect: the rest waits for its answer (or the probe's end), so a
              * platform that answers sees OCPP-J order from the first message on. */
-            int64_t probe = (int64_t)crt_cfg(ch)->call_timeout_s * 1000000;
-            ch->probe_until_us = c->sent_us + (probe < PROBE_US ? probe : PROBE_US);
-            arm_timeout(ch);
+            int64_t probe = (int64_t)cfg_of(q)->call_timeout_s * 1000000;
+            q->probe_until_us = c->sent_us + (probe < PROBE_US ? probe : PROBE_US);
+            arm_timeout(q);
             return;
         }
         if (!strict) {
             /* Nobody has answered this charger yet: go on as if accepted. */
-            c->cont_done = true;
-            session_on_answer(ch, c, NULL, NULL, false);
+            c->assumed = true;
+            finish(q, c, CE_ASSUMED, NULL, NULL, true);
         }
-        arm_timeout(ch);
+        arm_timeout(q);
     }
 }
 
-void calls_on_answer(struct charger_rt *ch, int type, const char *uid, const cJSON *payload,
+void calls_on_answer(struct callq *q, int type, const char *uid, cJSON *payload,
                      const char *err_code)
 {
-    struct worker *w = ch->w;
+    struct worker_stats *st = st_of(q);
     int i;
-    for (i = 0; i < ch->npending; i++)
-        if (strcmp(ch->pending[i]->uid, uid) == 0)
+    for (i = 0; i < q->npending; i++)
+        if (strcmp(q->pending[i]->uid, uid) == 0)
             break;
-    if (i == ch->npending) {
-        w->st.answers_unmatched++;
-        log_debug("%s: answer to unknown or expired CALL %s", ch->m.id, uid);
+    if (i == q->npending) {
+        st->answers_unmatched++;
+        log_debug("%s: answer to unknown or expired CALL %s", q->id, uid);
+        if (payload)
+            cJSON_Delete(payload);
         return;
     }
-    struct call *c = ch->pending[i];
-    remove_pending(ch, i);
-    ch->probe_until_us = 0;
-    w->st.answers++;
-    ch->cs.answers++;
-    ch->cs.conf_last_us = (uint32_t)(cs_mono_us() - c->sent_us);
-    hist_add(&w->st.conf_us, (uint64_t)ch->cs.conf_last_us);
-    if (!ch->platform_answers) {
-        ch->platform_answers = true;
-        log_debug("%s: the platform answers: one CALL at a time from now on", ch->m.id);
+    struct call *c = q->pending[i];
+    remove_pending(q, i);
+    q->probe_until_us = 0;
+    st->answers++;
+    q->answers++;
+    q->conf_last_us = (uint32_t)(cs_mono_us() - c->sent_us);
+    hist_add(&st->conf_us, (uint64_t)q->conf_last_us);
+    if (!q->platform_answers) {
+        q->platform_answers = true;
+        log_debug("%s: the platform answers: one CALL at a time from now on", q->id);
     }
     if (type == OCPP_ERROR) {
-        w->st.callerrors_in++;
-        log_debug("%s: %s answered with CALLERROR %s", ch->m.id, c->action, err_code);
+        st->callerrors_in++;
+        log_debug("%s: %s answered with CALLERROR %s", q->id, c->action, err_code);
     }
-    if (!c->cont_done)
-        session_on_answer(ch, c, type == OCPP_RESULT ? payload : NULL,
-                          type == OCPP_ERROR ? err_code : NULL, true);
+    if (!c->assumed)
+        finish(q, c, type == OCPP_RESULT ? CE_RESULT : CE_ERROR,
+               type == OCPP_RESULT ? payload : NULL, type == OCPP_ERROR ? err_code : NULL, false);
     else
-        session_on_late_answer(ch, c, type == OCPP_RESULT ? payload : NULL);
-    call_free(c);
-    arm_timeout(ch);
-    calls_pump(ch);
+        finish(q, c, CE_LATE, type == OCPP_RESULT ? payload : NULL, NULL, false);
+    if (type != OCPP_RESULT && payload)
+        cJSON_Delete(payload);
+    arm_timeout(q);
+    calls_pump(q);
 }
 
-void calls_on_timeout(struct charger_rt *ch)
+static void on_timer(evutil_socket_t fd, short what, void *privdata)
 {
-    int64_t now = cs_mono_us(), limit = (int64_t)crt_cfg(ch)->call_timeout_s * 1000000;
-    if (ch->probe_until_us && now >= ch->probe_until_us) {
+    (void)fd;
+    (void)what;
+    struct callq *q = privdata;
+    int64_t now = cs_mono_us(), limit = (int64_t)cfg_of(q)->call_timeout_s * 1000000;
+    if (q->probe_until_us && now >= q->probe_until_us) {
         /* Nobody answered the boot: go on without answers (it still times out, counted). */
-        ch->probe_until_us = 0;
-        for (int i = 0; i < ch->npending; i++) {
-            struct call *c = ch->pending[i];
-            if (!c->cont_done && !ch->platform_answers) {
-                c->cont_done = true;
-                session_on_answer(ch, c, NULL, NULL, false);
+        q->probe_until_us = 0;
+        for (int i = 0; i < q->npending; i++) {
+            struct call *c = q->pending[i];
+            if (!c->assumed && !q->platform_answers) {
+                c->assumed = true;
+                finish(q, c, CE_ASSUMED, NULL, NULL, true);
             }
         }
     }
-    for (int i = 0; i < ch->npending;) {
-        struct call *c = ch->pending[i];
+    for (int i = 0; i < q->npending;) {
+        struct call *c = q->pending[i];
         if (now - c->sent_us < limit) {
             i++;
             continue;
         }
-        remove_pending(ch, i);
-        ch->w->st.call_timeouts++;
-        ch->cs.call_timeouts++;
-        if (!c->cont_done)
-            session_on_answer(ch, c, NULL, NULL, true);
-        call_free(c);
+        remove_pending(q, i);
+        st_of(q)->call_timeouts++;
+        q->timeouts++;
+        if (!c->assumed)
+            finish(q, c, CE_TIMEOUT, NULL, NULL, false);
+        else
+            call_free(c);
     }
-    arm_timeout(ch);
-    calls_pump(ch);
+    arm_timeout(q);
+    calls_pump(q);
 }
 
-void calls_link_down(struct charger_rt *ch)
+void calls_set_accepted(struct callq *q, bool accepted)
+{
+    q->accepted = accepted;
+    if (accepted)
+        calls_pump(q);
+}
+
+void calls_link_down(struct callq *q)
 {
     /* Unanswered transaction CALLs of a platform that answers go back to the head, in order;
      * against a bare broker a sent CALL counts as delivered. */
     struct call *back = NULL, **tail = &back;
-    for (int i = 0; i < ch->npending; i++) {
-        struct call *c = ch->pending[i];
-        if (ch->platform_answers && (c->flags & CALL_TX) && !c->cont_done) {
+    for (int i = 0; i < q->npending; i++) {
+        struct call *c = q->pending[i];
+        if (q->platform_answers && (c->flags & CALL_TX) && !c->assumed) {
             c->sent_us = 0;
             *tail = c;
             tail = &c->next;
@@ -399,47 +495,56 @@ void calls_link_down(struct charger_rt *ch)
             call_free(c);
         }
     }
-    ch->npending = 0;
-    ch->probe_until_us = 0;
-    evtimer_del(ch->call_ev);
+    q->npending = 0;
+    q->probe_until_us = 0;
+    evtimer_del(q->timer);
     if (back) {
         struct call *last = back;
         unsigned n = 1;
         while (last->next)
             last = last->next, n++;
-        last->next = ch->cq_head;
-        ch->cq_head = back;
-        if (!ch->cq_tail)
-            ch->cq_tail = last;
-        ch->cq_len += n;
+        last->next = q->head;
+        q->head = back;
+        if (!q->tail)
+            q->tail = last;
+        q->len += n;
     }
     /* Keep transaction messages; the rest is stale by the time the link is back. */
-    struct call **pp = &ch->cq_head, *prev = NULL;
-    while (*pp) {
-        struct call *c = *pp;
-        if (!(c->flags & CALL_TX)) {
-            *pp = c->next;
-            if (ch->cq_tail == c)
-                ch->cq_tail = prev;
-            ch->cq_len--;
-            ch->w->st.msgs_dropped++;
-            call_free(c);
-            continue;
-        }
-        prev = c;
-        pp = &c->next;
-    }
-    ch->boot_accepted = false;
-}
-
-void calls_free(struct charger_rt *ch)
-{
-    while (ch->cq_head) {
-        struct call *c = ch->cq_head;
-        unlink_head(ch);
+    struct call *c;
+    while ((c = unlink_first(q, unsent_report, NULL))) {
+        st_of(q)->msgs_dropped++;
         call_free(c);
     }
-    for (int i = 0; i < ch->npending; i++)
-        call_free(ch->pending[i]);
-    ch->npending = 0;
+    q->accepted = false;
+}
+
+void calls_init(struct callq *q, const struct calls_env *env, struct link *link, const char *id)
+{
+    memset(q, 0, sizeof(*q));
+    q->env = env;
+    q->link = link;
+    q->id = id;
+    q->timer = evtimer_new(env->x->base, on_timer, q);
+}
+
+void calls_fini(struct callq *q)
+{
+    defer_cancel(q->env->x->defer, &q->done_defer);
+    while (q->done) {
+        struct call *c = q->done;
+        q->done = c->next;
+        call_free(c);
+    }
+    q->done_tail = NULL;
+    while (q->head) {
+        struct call *c = q->head;
+        unlink_head(q);
+        call_free(c);
+    }
+    for (int i = 0; i < q->npending; i++)
+        call_free(q->pending[i]);
+    q->npending = 0;
+    if (q->timer)
+        event_free(q->timer);
+    q->timer = NULL;
 }

@@ -1,21 +1,23 @@
-/* downlink.c - the platform's CALLs: a table of handlers, each answering with a payload and
- * naming what to do once the answer is out (so the CALLRESULT precedes what it causes). */
+/* downlink.c - the platform's CALLs: a table of handlers indexed by action, each answering with
+ * a payload and naming what to do once the answer is out (so the CALLRESULT precedes what it
+ * causes). [loop] */
 #include <stdio.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
+#include "behaviour.h"
 #include "calls.h"
-#include "charger_rt.h"
+#include "ccfg.h"
+#include "crt.h"
 #include "cs/log.h"
 #include "cs/mem.h"
 #include "cs/rds.h"
 #include "downlink.h"
 #include "session.h"
-#include "worker.h"
 
 enum follow_kind { F_NONE, F_START, F_STOP, F_RESET, F_AVAILABILITY, F_UNLOCK, F_TRIGGER,
-                   F_FIRMWARE };
+                   F_FIRMWARE, F_CONFIG };
 
 /* What happens after the answer went out. */
 struct follow {
@@ -25,6 +27,8 @@ struct follow {
     int32_t tx;
     char id_tag[21];
     char msg[64];
+    char key[64];
+    char value[501];
     char location[256];
     int64_t at_ms;
 };
@@ -58,16 +62,9 @@ static int h_remote_start(struct charger_rt *ch, const cJSON *req, struct jw *re
     (void)code;
     (void)err;
     int conn = get_int(req, "connectorId", -1);
-    bool ok;
-    if (conn < 0) {
+    if (conn < 0)
         conn = session_free_connector(ch);
-        ok = conn > 0;
-    } else {
-        ok = conn_exists(ch, conn, false) && !ch->m.conn[conn].tx_active &&
-             !ch->start[conn].active &&
-             (ch->m.conn[conn].status == ST_AVAILABLE || ch->m.conn[conn].status == ST_PREPARING ||
-              ch->m.conn[conn].status == ST_FINISHING || ch->m.conn[conn].status == ST_RESERVED);
-    }
+    bool ok = session_can_start(ch, conn);
     jw_kstr(resp, "status", ok ? "Accepted" : "Rejected");
     if (ok) {
         then->kind = F_START;
@@ -104,11 +101,9 @@ static int h_reset(struct charger_rt *ch, const cJSON *req, struct jw *resp, str
     return CS_OK;
 }
 
-
 static int h_change_config(struct charger_rt *ch, const cJSON *req, struct jw *resp,
                            struct follow *then, const char **code, struct cs_error *err)
 {
-    (void)then;
     (void)code;
     const char *key = get_str(req, "key"), *value = get_str(req, "value");
     const struct ocpp_key *k = ocpp_key_lookup(key);
@@ -119,10 +114,14 @@ static int h_change_config(struct charger_rt *ch, const cJSON *req, struct jw *r
     } else if (!ocpp_key_to_cfg(k, value, &v, err)) {
         status = "Rejected";
         log_debug("%s: ChangeConfiguration %s=%s rejected: %s", ch->m.id, key, value, err->msg);
+    } else if (!rds_is_up(crt_ctx(ch)->rc) || v.len >= sizeof(then->value)) {
+        status = "Rejected"; /* the change could not be kept */
     } else {
-        /* Into the charger's overrides: live, visible in Redis, and it follows the charger. */
-        if (crt_write_override(ch, k->cfg, buf_cstr(&v)) != CS_OK)
-            status = "Rejected"; /* Redis unreachable: the change could not be kept */
+        /* Into the charger's overrides once the answer is out: live, visible in Redis, and
+         * it follows the charger. */
+        then->kind = F_CONFIG;
+        cs_strlcpy(then->key, k->cfg, sizeof(then->key));
+        cs_strlcpy(then->value, buf_cstr(&v), sizeof(then->value));
     }
     buf_free(&v);
     jw_kstr(resp, "status", status);
@@ -272,52 +271,50 @@ static int h_update_firmware(struct charger_rt *ch, const cJSON *req, struct jw 
     return CS_OK;
 }
 
-static const struct {
-    const char *action;
-    handler_fn *fn;
-} handlers[] = {
-    {"RemoteStartTransaction", h_remote_start},
-    {"RemoteStopTransaction", h_remote_stop},
-    {"Reset", h_reset},
-    {"ChangeConfiguration", h_change_config},
-    {"GetConfiguration", h_get_config},
-    {"ChangeAvailability", h_change_availability},
-    {"UnlockConnector", h_unlock},
-    {"TriggerMessage", h_trigger},
-    {"DataTransfer", h_data_transfer},
-    {"UpdateFirmware", h_update_firmware},
+/* Indexed by enum ocpp_call; NULL: an OCPP 1.6 action these chargers do not take. */
+static handler_fn *const handlers[OCPP_CALLS_IN] = {
+    [OC_REMOTE_START] = h_remote_start,
+    [OC_REMOTE_STOP] = h_remote_stop,
+    [OC_RESET] = h_reset,
+    [OC_CHANGE_CONFIGURATION] = h_change_config,
+    [OC_GET_CONFIGURATION] = h_get_config,
+    [OC_CHANGE_AVAILABILITY] = h_change_availability,
+    [OC_UNLOCK_CONNECTOR] = h_unlock,
+    [OC_TRIGGER_MESSAGE] = h_trigger,
+    [OC_DATA_TRANSFER] = h_data_transfer,
+    [OC_UPDATE_FIRMWARE] = h_update_firmware,
 };
 
-/* OCPP 1.6 actions a charger may receive that these chargers do not implement. */
-static const char *const known_unsupported[] = {
-    "CancelReservation", "ClearCache", "ClearChargingProfile", "GetCompositeSchedule",
-    "GetDiagnostics", "GetLocalListVersion", "ReserveNow", "SendLocalList",
-    "SetChargingProfile",
-};
+bool downlink_supports(int action)
+{
+    return action >= 0 && action < OCPP_CALLS_IN && handlers[action];
+}
 
 const char *downlink_actions(void)
 {
-    return "RemoteStartTransaction, RemoteStopTransaction, Reset, ChangeConfiguration, "
-           "GetConfiguration, ChangeAvailability, UnlockConnector, TriggerMessage, "
-           "DataTransfer, UpdateFirmware";
+    static char names[1024];
+    if (!names[0]) {
+        size_t at = 0;
+        for (int i = 0; i < OCPP_CALLS_IN && at < sizeof(names); i++)
+            if (handlers[i])
+                at += (size_t)snprintf(names + at, sizeof(names) - at, "%s%s", at ? ", " : "",
+                                       ocpp_call_name(i));
+    }
+    return names;
 }
 
 static void respond(struct charger_rt *ch, const char *action, const char *frame, size_t len)
 {
-    struct buf topic = BUF_INIT;
     struct cs_error err;
-    char msg[80];
-    snprintf(msg, sizeof(msg), "%sResponse", action[0] ? action : "Unknown");
-    if (crt_topic(ch, crt_cfg(ch)->topic_reply, msg, &topic, &err) == CS_OK)
-        crt_publish(ch, buf_cstr(&topic), cs_strndup(frame, len), len, -1, &err);
-    buf_free(&topic);
+    if (link_send(&ch->link, TR_ANSWER, action, frame, len, &err) == CS_OK)
+        crt_ctx(ch)->st->out_answers++;
 }
 
 static void send_error(struct charger_rt *ch, const char *uid, const char *action,
                        const char *code, const char *desc)
 {
     struct buf frame = BUF_INIT;
-    ch->w->st.callerrors_out++;
+    crt_ctx(ch)->st->callerrors_out++;
     ocpp_encode_error(crt_profile(ch), uid && *uid ? uid : "-1", code, desc, cs_now_ms(), &frame);
     respond(ch, action, frame.s, frame.len);
     buf_free(&frame);
@@ -326,13 +323,10 @@ static void send_error(struct charger_rt *ch, const char *uid, const char *actio
 static void trigger(struct charger_rt *ch, const char *msg, int conn)
 {
     struct cs_error err;
-    if (strcmp(msg, "StatusNotification") == 0 && conn < 0) {
-        for (int i = 0; i <= ch->m.nconn; i++)
-            session_trigger(ch, msg, i, NULL, &err);
-        return;
-    }
-    if (strcmp(msg, "MeterValues") == 0 && conn < 0) {
-        for (int i = 1; i <= ch->m.nconn; i++)
+    const struct msg_def *m = catalog_lookup(msg);
+    if (m && (m->traits & MT_CONNECTOR) && conn < 0) {
+        /* Every connector; StatusNotification includes the charge point itself (0). */
+        for (int i = m->id == MSG_STATUS_NOTIFICATION ? 0 : 1; i <= ch->m.nconn; i++)
             session_trigger(ch, msg, i, NULL, &err);
         return;
     }
@@ -351,36 +345,32 @@ static void run_follow(struct charger_rt *ch, const struct follow *f)
             log_debug("%s: RemoteStartTransaction: %s", ch->m.id, err.msg);
         break;
     case F_STOP: session_remote_stop(ch, f->tx); break;
-    case F_RESET:
-        session_reboot(ch, f->flag, f->flag ? SR_HARD_RESET : SR_SOFT_RESET);
-        break;
+    case F_RESET: session_reboot(ch, f->flag ? SR_HARD_RESET : SR_SOFT_RESET); break;
     case F_AVAILABILITY: session_availability(ch, f->conn, f->flag, &scheduled, &err); break;
     case F_UNLOCK: session_unlock(ch, f->conn); break;
     case F_TRIGGER: trigger(ch, f->msg, f->conn); break;
-    case F_FIRMWARE: session_firmware(ch, f->location, f->at_ms); break;
+    case F_FIRMWARE: behaviour_firmware(ch, f->location, f->at_ms); break;
+    case F_CONFIG:
+        if (ccfg_write(ch, f->key, f->value) != CS_OK)
+            log_warn("%s: ChangeConfiguration %s not kept: Redis unreachable", ch->m.id, f->key);
+        break;
     }
 }
 
 static void on_call(struct charger_rt *ch, const struct ocpp_frame *f)
 {
-    struct worker *w = ch->w;
+    struct worker_stats *st = crt_ctx(ch)->st;
     struct cs_error err = {0};
     const char *code = NULL;
     int at = ocpp_call_index(f->action);
-    w->st.calls_in++;
+    st->calls_in++;
+    ch->calls_in++;
     if (at >= 0)
-        w->st.in_by_call[at]++;
+        st->in_by_call[at]++;
     else
-        w->st.in_other++;
-    ch->cs.calls_in++;
-    size_t i;
-    for (i = 0; i < ARRAY_SIZE(handlers); i++)
-        if (strcmp(handlers[i].action, f->action) == 0)
-            break;
-    if (i == ARRAY_SIZE(handlers)) {
-        bool known = false;
-        for (size_t k = 0; k < ARRAY_SIZE(known_unsupported); k++)
-            known |= strcmp(known_unsupported[k], f->action) == 0;
+        st->in_other++;
+    if (!downlink_supports(at)) {
+        bool known = at >= 0;
         send_error(ch, f->uid, f->action, known ? OCPP_E_NOT_SUPPORTED : OCPP_E_NOT_IMPLEMENTED,
                    known ? "action not supported by this charger" : "unknown action");
         return;
@@ -391,10 +381,10 @@ static void on_call(struct charger_rt *ch, const struct ocpp_frame *f)
     }
     struct buf payload = BUF_INIT, frame = BUF_INIT;
     struct jw j;
-    struct follow then = {.kind = F_NONE};
+    struct follow *then = cs_calloc(1, sizeof(*then));
     jw_init(&j, &payload);
     jw_obj(&j);
-    int rc = handlers[i].fn(ch, f->payload, &j, &then, &code, &err);
+    int rc = handlers[at](ch, f->payload, &j, then, &code, &err);
     jw_end(&j);
     if (rc) {
         send_error(ch, f->uid, f->action, code ? code : OCPP_E_INTERNAL, err.msg);
@@ -402,27 +392,32 @@ static void on_call(struct charger_rt *ch, const struct ocpp_frame *f)
         ocpp_encode_result(crt_profile(ch), f->uid, f->action, cs_now_ms(), payload.s,
                            payload.len, &frame);
         respond(ch, f->action, frame.s, frame.len);
-        run_follow(ch, &then);
+        run_follow(ch, then);
     }
+    cs_free(then);
     buf_free(&payload);
     buf_free(&frame);
 }
 
-void downlink_on_message(struct charger_rt *ch, const char *payload, size_t len)
+void downlink_on_frame(struct charger_rt *ch, const char *payload, size_t len)
 {
     struct ocpp_frame f;
     struct cs_error err;
     const char *code = NULL;
+    ch->msgs_in++;
     if (ocpp_decode(crt_profile(ch), payload, len, &f, &code, &err) != CS_OK) {
         log_debug("%s: bad downlink message: %s", ch->m.id, err.msg);
-        ch->w->st.downlink_bad++;
+        crt_ctx(ch)->st->downlink_bad++;
         send_error(ch, f.uid, "", code ? code : OCPP_E_FORMATION, err.msg);
         ocpp_frame_free(&f);
         return;
     }
-    if (f.type == OCPP_CALL)
+    if (f.type == OCPP_CALL) {
         on_call(ch, &f);
-    else
-        calls_on_answer(ch, f.type, f.uid, f.payload, f.type == OCPP_ERROR ? f.err_code : NULL);
+    } else {
+        calls_on_answer(&ch->calls, f.type, f.uid, f.payload,
+                        f.type == OCPP_ERROR ? f.err_code : NULL);
+        f.payload = NULL; /* the CALL layer took it */
+    }
     ocpp_frame_free(&f);
 }

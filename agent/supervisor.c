@@ -13,7 +13,9 @@
 
 #include "cs/log.h"
 #include "cs/mem.h"
+#include "cs/util.h"
 #include "supervisor.h"
+#include "worker.h"
 
 struct wslot {
     pid_t pid;        /* 0 = not running */
@@ -89,7 +91,7 @@ int supervisor_run(const struct agent_opts *ao)
 {
     struct wslot *slots = cs_calloc((size_t)ao->workers, sizeof(*slots));
     sigset_t set, orig;
-    bool stopping = false;
+    bool stopping = false, failed = false;
     int64_t deadline = 0;
     int running = 0;
 
@@ -143,6 +145,17 @@ int supervisor_run(const struct agent_opts *ao)
                 }
                 slots[i].pid = 0;
                 running--;
+                if (!stopping && WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_FATAL) {
+                    /* Restarting it would only repeat why it stopped (another agent uses this
+                     * name): the whole agent stops. */
+                    log_error("worker %s.w%d cannot run; stopping the agent", ao->name, i);
+                    stopping = true;
+                    failed = true;
+                    deadline = now + ao->stop_timeout_ms + 3000;
+                    for (int k = 0; k < ao->workers; k++)
+                        if (slots[k].pid > 0)
+                            kill(slots[k].pid, SIGTERM);
+                }
                 if (stopping)
                     break;
                 /* Back off when a worker keeps dying young. */
@@ -177,5 +190,5 @@ int supervisor_run(const struct agent_opts *ao)
     }
     log_info("agent stopped");
     cs_free(slots);
-    return 0;
+    return failed ? 1 : 0;
 }

@@ -217,23 +217,12 @@ static void on_agents(struct rds *r, const struct rds_reply *reply, void *privda
 
 /* ---- the decision ---------------------------------------------------------------------------- */
 
-static void publish_assign(struct coord *c, const char *worker, int64_t epoch, const char *ranges)
+/* The worker reads its ranges from {ns}:assign (written before this): the message only says
+ * "now", so nobody can hand a worker chargers by publishing one. */
+static void poke_worker(struct coord *c, const char *worker)
 {
     char ch[CS_KEY_MAX];
-    struct buf b = BUF_INIT;
-    struct jw j;
-    jw_init(&j, &b);
-    jw_obj(&j);
-    jw_kstr(&j, "cmd", "assign");
-    jw_key(&j, "args");
-    jw_obj(&j);
-    jw_kint(&j, "epoch", epoch);
-    jw_kstr(&j, "ranges", ranges);
-    jw_end(&j);
-    jw_kint(&j, "ts", cs_now_ms());
-    jw_end(&j);
-    rds_cmd(c->r, NULL, NULL, "PUBLISH %s %b", key(c, ch, CH_CMD_W, worker), b.s, b.len);
-    buf_free(&b);
+    rds_cmd(c->r, NULL, NULL, "PUBLISH %s assign", key(c, ch, CH_CTL, worker));
 }
 
 static void report_membership(struct coord *c, struct assign_worker *aw, size_t n)
@@ -415,19 +404,30 @@ static void decide(struct coord *c)
         char ep[24];
         snprintf(ep, sizeof(ep), "%lld", (long long)epoch);
         key(c, ak, K_ASSIGN, NULL);
+        /* One HSET: a worker never reads new ranges under an old epoch or the reverse. */
+        const char **argv = cs_calloc(2 * n + 4, sizeof(*argv));
+        struct buf *ranges = cs_calloc(n ? n : 1, sizeof(*ranges));
+        int argc = 0;
+        argv[argc++] = "HSET";
+        argv[argc++] = ak;
         for (size_t i = 0; i < n; i++) {
-            struct buf b = BUF_INIT;
-            rset_format(&aw[i].next, &b);
-            rds_cmd(c->r, NULL, NULL, "HSET %s %s %s", ak, aw[i].name, buf_cstr(&b));
-            buf_free(&b);
+            rset_format(&aw[i].next, &ranges[i]);
+            argv[argc++] = aw[i].name;
+            argv[argc++] = buf_cstr(&ranges[i]);
         }
-        rds_cmd(c->r, NULL, NULL, "HSET %s %s %s", ak, CS_ASSIGN_EPOCH_FIELD, ep);
+        argv[argc++] = CS_ASSIGN_EPOCH_FIELD;
+        argv[argc++] = ep;
+        rds_cmdv(c->r, NULL, NULL, argc, argv, NULL);
+        for (size_t i = 0; i < n; i++)
+            buf_free(&ranges[i]);
+        cs_free(ranges);
+        cs_free(argv);
         for (size_t i = 0; i < n; i++) {
             const char *cur = kv_get(&c->assign, aw[i].name);
             struct buf b = BUF_INIT;
             rset_format(&aw[i].next, &b);
             if (!cur || strcmp(cur, buf_cstr(&b)) != 0)
-                publish_assign(c, aw[i].name, epoch, buf_cstr(&b));
+                poke_worker(c, aw[i].name);
             buf_free(&b);
         }
         log_info("assignment epoch %lld: %zu workers, %llu assigned, %llu unassigned, %llu moved",

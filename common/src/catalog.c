@@ -16,6 +16,8 @@ struct mw {
     const struct kvlist *over;
     uint64_t used; /* bit i: override i was consumed */
     int top;       /* jw depth of the payload object */
+    size_t start;  /* the payload's first byte in the writer's buffer */
+    struct msg_marks marks;
     struct cs_error *err;
     int rc;
 };
@@ -45,6 +47,20 @@ static void f_int(struct mw *w, const char *key, int64_t val)
     if (o && !cs_parse_i64(o, INT32_MIN, INT32_MAX, &val) && !w->rc)
         w->rc = cs_error_set(w->err, CS_ERR_PARSE, "field %s: '%.40s' is not an integer", key, o);
     jw_kint(&w->jw, key, val);
+}
+
+/* The transactionId the charger chose, marked so a confirmed one can replace it. */
+static void f_tx_id(struct mw *w, int64_t val)
+{
+    if (take_override(w, "transactionId")) {
+        f_int(w, "transactionId", val); /* the operator's value stands: nothing to confirm */
+        return;
+    }
+    jw_key(&w->jw, "transactionId");
+    size_t at = w->jw.b->len;
+    jw_int(&w->jw, val);
+    w->marks.tx_at = at - w->start;
+    w->marks.tx_len = w->jw.b->len - at;
 }
 
 static void f_time(struct mw *w, const char *key, int64_t ms)
@@ -133,7 +149,7 @@ static void build_meter(struct mw *w, const struct msg_ctx *x)
 {
     f_int(w, "connectorId", x->connector);
     if (x->tx_id)
-        f_int(w, "transactionId", x->tx_id);
+        f_tx_id(w, x->tx_id);
     const char *o = take_override(w, "meterValue");
     jw_key(&w->jw, "meterValue");
     if (o) {
@@ -167,7 +183,7 @@ static void build_start_tx(struct mw *w, const struct msg_ctx *x)
 
 static void build_stop_tx(struct mw *w, const struct msg_ctx *x)
 {
-    f_int(w, "transactionId", x->tx_id);
+    f_tx_id(w, x->tx_id);
     if (x->id_tag && *x->id_tag)
         id_tag(w, x);
     f_int(w, "meterStop", (int64_t)x->meter_wh);
@@ -228,17 +244,21 @@ static void build_diagnostics_status(struct mw *w, const struct msg_ctx *x)
 }
 
 static const struct msg_def catalog[] = {
-    [MSG_BOOT_NOTIFICATION] = {"BootNotification", MSG_BOOT_NOTIFICATION, build_boot},
-    [MSG_HEARTBEAT] = {"Heartbeat", MSG_HEARTBEAT, build_heartbeat},
-    [MSG_STATUS_NOTIFICATION] = {"StatusNotification", MSG_STATUS_NOTIFICATION, build_status},
-    [MSG_METER_VALUES] = {"MeterValues", MSG_METER_VALUES, build_meter},
-    [MSG_AUTHORIZE] = {"Authorize", MSG_AUTHORIZE, build_authorize},
-    [MSG_START_TRANSACTION] = {"StartTransaction", MSG_START_TRANSACTION, build_start_tx},
-    [MSG_STOP_TRANSACTION] = {"StopTransaction", MSG_STOP_TRANSACTION, build_stop_tx},
-    [MSG_DATA_TRANSFER] = {"DataTransfer", MSG_DATA_TRANSFER, build_data_transfer},
-    [MSG_FIRMWARE_STATUS] = {"FirmwareStatusNotification", MSG_FIRMWARE_STATUS,
+    [MSG_BOOT_NOTIFICATION] = {"BootNotification", MSG_BOOT_NOTIFICATION, 0, build_boot},
+    [MSG_HEARTBEAT] = {"Heartbeat", MSG_HEARTBEAT, 0, build_heartbeat},
+    [MSG_STATUS_NOTIFICATION] = {"StatusNotification", MSG_STATUS_NOTIFICATION, MT_CONNECTOR,
+                                 build_status},
+    [MSG_METER_VALUES] = {"MeterValues", MSG_METER_VALUES, MT_CONNECTOR | MT_TX_IF_OPEN,
+                          build_meter},
+    [MSG_AUTHORIZE] = {"Authorize", MSG_AUTHORIZE, 0, build_authorize},
+    [MSG_START_TRANSACTION] = {"StartTransaction", MSG_START_TRANSACTION, MT_CONNECTOR | MT_TX,
+                               build_start_tx},
+    [MSG_STOP_TRANSACTION] = {"StopTransaction", MSG_STOP_TRANSACTION, MT_CONNECTOR | MT_TX,
+                              build_stop_tx},
+    [MSG_DATA_TRANSFER] = {"DataTransfer", MSG_DATA_TRANSFER, 0, build_data_transfer},
+    [MSG_FIRMWARE_STATUS] = {"FirmwareStatusNotification", MSG_FIRMWARE_STATUS, 0,
                              build_firmware_status},
-    [MSG_DIAGNOSTICS_STATUS] = {"DiagnosticsStatusNotification", MSG_DIAGNOSTICS_STATUS,
+    [MSG_DIAGNOSTICS_STATUS] = {"DiagnosticsStatusNotification", MSG_DIAGNOSTICS_STATUS, 0,
                                 build_diagnostics_status},
 };
 _Static_assert(ARRAY_SIZE(catalog) == MSG__COUNT, "catalog out of step with enum msg_id");
@@ -269,16 +289,27 @@ bool catalog_name_valid(const char *n)
 
 const char *catalog_names(void)
 {
-    return "BootNotification, Heartbeat, StatusNotification, MeterValues, Authorize, "
-           "StartTransaction, StopTransaction, DataTransfer, FirmwareStatusNotification, "
-           "DiagnosticsStatusNotification";
+    static char names[512];
+    if (!names[0]) {
+        size_t at = 0;
+        for (size_t i = 0; i < ARRAY_SIZE(catalog) && at < sizeof(names); i++)
+            at += (size_t)snprintf(names + at, sizeof(names) - at, "%s%s", i ? ", " : "",
+                                   catalog[i].name);
+    }
+    return names;
 }
 
 int catalog_build_payload(const struct msg_def *m, const struct msg_ctx *ctx, struct buf *out,
                           struct cs_error *err)
 {
+    return catalog_build_payload_marked(m, ctx, out, NULL, err);
+}
+
+int catalog_build_payload_marked(const struct msg_def *m, const struct msg_ctx *ctx,
+                                 struct buf *out, struct msg_marks *marks, struct cs_error *err)
+{
     size_t mark = out->len;
-    struct mw w = {.over = ctx->over, .err = err};
+    struct mw w = {.over = ctx->over, .err = err, .start = mark};
 
     if (ctx->connector < 0 || ctx->connector > ctx->ch->nconn)
         return cs_error_set(err, CS_ERR_RANGE, "%s: connector %d does not exist (0..%d)",
@@ -300,6 +331,8 @@ int catalog_build_payload(const struct msg_def *m, const struct msg_ctx *ctx, st
         out->len = mark;
         if (out->s)
             out->s[mark] = '\0';
+    } else if (marks) {
+        *marks = w.marks;
     }
     return w.rc;
 }

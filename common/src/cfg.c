@@ -15,6 +15,7 @@ enum { CFG_F_TOPIC = 1 << 8 }; /* template used as an MQTT topic: no wildcards *
 #define NUM(st, field) offsetof(struct st, field), 0
 
 static const char *const profiles[] = {"ocpp16j", "json", NULL};
+static const char *const shrink_modes[] = {"stop", "keep", NULL};
 static const char *const takeovers[] = {"stop", "resume", NULL};
 static const char *const measurand_names[] = {"Energy.Active.Import.Register", "Power.Active.Import",
                                               "Current.Import", "Voltage", "SoC", NULL};
@@ -165,6 +166,12 @@ static const struct cfg_def fleet_defs[] = {
      CFG_APPLY_NOW,
      "Selector of chargers that also get per-charger counters in {ns}:stats:charger:{id} "
      "(empty: none)."},
+    {"shrink_tx", CFG_ENUM, F(fleet_cfg, shrink_tx), "stop", 1, 7, shrink_modes, NULL, NULL, 0,
+     CFG_APPLY_NOW,
+     "What a charger leaving the fleet (a smaller `size`) does with its open transactions: "
+     "stop = StopTransaction (reason Local) before it disconnects; keep = it disconnects at "
+     "once and leaves them open. `swarm-cli scale N` writes stop, `scale N --abrupt` keep. A "
+     "charger that only moves to another worker always keeps them."},
 };
 
 const struct cfg_schema cfg_charger_schema = {"charger", charger_defs, ARRAY_SIZE(charger_defs)};

@@ -1,4 +1,5 @@
 /* charger.c - OCPP 1.6 connector model and energy integration. */
+#include <stdio.h>
 #include <string.h>
 
 #include "cs/charger.h"
@@ -33,6 +34,18 @@ static const char *const error_names[] = {
     [OE_WEAK_SIGNAL] = "WeakSignal",
 };
 _Static_assert(ARRAY_SIZE(error_names) == OE__COUNT, "error_names out of step");
+
+const char *ocpp_status_names(void)
+{
+    static char names[160];
+    if (!names[0]) {
+        size_t at = 0;
+        for (int i = 0; i < ST__COUNT && at < sizeof(names); i++)
+            at += (size_t)snprintf(names + at, sizeof(names) - at, "%s%s", i ? ", " : "",
+                                   status_names[i]);
+    }
+    return names;
+}
 
 const char *ocpp_status_name(enum ocpp_status s)
 {

@@ -60,12 +60,6 @@ static const struct cmd_key offline_keys[] = {
     {NULL, NULL},
 };
 
-static const struct cmd_key assign_keys[] = {
-    {"epoch", "assignment epoch; older epochs are ignored"},
-    {"ranges", "index ranges the worker owns from now on, e.g. 1-500,901-950"},
-    {NULL, NULL},
-};
-
 static const struct cmd_key common_keys[] = {
     {"ts", "sender's wall clock in ms since the epoch (swarm-cli sets it; used for latency)"},
     {"at", "run at this time: ISO-8601 (2026-11-28T10:00:00Z) or ms since the epoch"},
@@ -164,10 +158,6 @@ static const struct cmd_def table[] = {
                    "Chaos: the selected chargers drop their connections and reconnect all at "
                    "once, bypassing the ramp (a reconnect storm for the platform).",
                    "storm worker:lab-a.*"},
-    [CMD_ASSIGN] = {"assign", CMD_ASSIGN, CMD_F_INTERNAL, {NULL, NULL}, 0, assign_keys,
-                    "assign epoch=N ranges=R",
-                    "Coordinator to one worker: the index ranges it owns from this epoch on.",
-                    "assign epoch=7 ranges=1-500"},
 };
 _Static_assert(ARRAY_SIZE(table) == CMD__COUNT, "command table out of step with enum cmd_verb");
 
@@ -306,7 +296,7 @@ static int check_arity(struct cmd *c, struct cs_error *err)
         return cs_error_set(err, CS_ERR_PARSE, "%s: at= and in= together", c->def->name);
     if (c->count && !c->every_ms)
         return cs_error_set(err, CS_ERR_PARSE, "%s: count= needs every=", c->def->name);
-    if (cmd_scheduled(c) && (c->def->verb == CMD_CANCEL || c->def->verb == CMD_ASSIGN))
+    if (cmd_scheduled(c) && c->def->verb == CMD_CANCEL)
         return cs_error_set(err, CS_ERR_PARSE, "%s cannot be scheduled", c->def->name);
     if ((c->def->flags & CMD_F_SEL) && !c->select)
         return cs_error_set(err, CS_ERR_ARITY, "%s: missing selector; usage: %s", c->def->name,

@@ -403,23 +403,34 @@ static const struct ocpp_field f_update_firmware[] = {
     {"retryInterval", FT_INT, false, 0, NULL},
     {NULL, 0, false, 0, NULL}};
 
+/* Every action OCPP 1.6 lets the platform send a charge point, by enum ocpp_call. Those
+ * without a field list here are not taken by the chargers yet. */
 static const struct {
     const char *action;
     const struct ocpp_field *fields;
 } call_fields[] = {
-    {"RemoteStartTransaction", f_remote_start},
-    {"RemoteStopTransaction", f_remote_stop},
-    {"Reset", f_reset},
-    {"ChangeConfiguration", f_change_config},
-    {"GetConfiguration", f_get_config},
-    {"ChangeAvailability", f_change_avail},
-    {"UnlockConnector", f_unlock},
-    {"TriggerMessage", f_trigger},
-    {"DataTransfer", f_data_transfer},
-    {"UpdateFirmware", f_update_firmware},
+    [OC_REMOTE_START] = {"RemoteStartTransaction", f_remote_start},
+    [OC_REMOTE_STOP] = {"RemoteStopTransaction", f_remote_stop},
+    [OC_RESET] = {"Reset", f_reset},
+    [OC_CHANGE_CONFIGURATION] = {"ChangeConfiguration", f_change_config},
+    [OC_GET_CONFIGURATION] = {"GetConfiguration", f_get_config},
+    [OC_CHANGE_AVAILABILITY] = {"ChangeAvailability", f_change_avail},
+    [OC_UNLOCK_CONNECTOR] = {"UnlockConnector", f_unlock},
+    [OC_TRIGGER_MESSAGE] = {"TriggerMessage", f_trigger},
+    [OC_DATA_TRANSFER] = {"DataTransfer", f_data_transfer},
+    [OC_UPDATE_FIRMWARE] = {"UpdateFirmware", f_update_firmware},
+    [OC_CANCEL_RESERVATION] = {"CancelReservation", NULL},
+    [OC_CLEAR_CACHE] = {"ClearCache", NULL},
+    [OC_CLEAR_CHARGING_PROFILE] = {"ClearChargingProfile", NULL},
+    [OC_GET_COMPOSITE_SCHEDULE] = {"GetCompositeSchedule", NULL},
+    [OC_GET_DIAGNOSTICS] = {"GetDiagnostics", NULL},
+    [OC_GET_LOCAL_LIST_VERSION] = {"GetLocalListVersion", NULL},
+    [OC_RESERVE_NOW] = {"ReserveNow", NULL},
+    [OC_SEND_LOCAL_LIST] = {"SendLocalList", NULL},
+    [OC_SET_CHARGING_PROFILE] = {"SetChargingProfile", NULL},
 };
 
-_Static_assert(ARRAY_SIZE(call_fields) == OCPP_CALLS_IN, "OCPP_CALLS_IN out of step");
+_Static_assert(ARRAY_SIZE(call_fields) == OCPP_CALLS_IN, "call_fields out of step with enum ocpp_call");
 
 const char *ocpp_call_name(int i)
 {
@@ -440,4 +451,9 @@ const struct ocpp_field *ocpp_call_fields(const char *action)
         if (strcmp(call_fields[i].action, action) == 0)
             return call_fields[i].fields;
     return NULL;
+}
+
+enum ocpp_profile ocpp_profile_of(const char *name)
+{
+    return strcmp(name, "json") == 0 ? PROFILE_JSON : PROFILE_OCPP16J;
 }

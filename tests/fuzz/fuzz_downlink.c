@@ -10,11 +10,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const actions[] = {
-    "RemoteStartTransaction", "RemoteStopTransaction", "Reset", "ChangeConfiguration",
-    "GetConfiguration", "ChangeAvailability", "UnlockConnector", "TriggerMessage",
-    "DataTransfer", "UpdateFirmware"};
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     for (int p = PROFILE_OCPP16J; p <= PROFILE_JSON; p++) {
@@ -25,8 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CS_OK) {
             struct buf b = BUF_INIT;
             if (f.type == OCPP_CALL) {
-                for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
-                    ocpp_check(f.payload, ocpp_call_fields(actions[i]), &code, &err);
+                for (int i = 0; i < OCPP_CALLS_IN; i++)
+                    ocpp_check(f.payload, ocpp_call_fields(ocpp_call_name(i)), &code, &err);
                 char *payload = cJSON_PrintUnformatted(f.payload);
                 ocpp_encode_result((enum ocpp_profile)p, f.uid, f.action, 0, payload,
                                    strlen(payload), &b);

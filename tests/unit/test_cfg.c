@@ -605,6 +605,7 @@ static const struct {
     {FL, "report_tick_ms", "250", CFG_APPLY_NOW},
     {FL, "seed", "7", CFG_APPLY_NOW},
     {FL, "stats_detail", "CP-000001", CFG_APPLY_NOW},
+    {FL, "shrink_tx", "keep", CFG_APPLY_NOW},
 };
 
 static void test_diff(void **state)

@@ -192,9 +192,6 @@ static const struct {
      {"my-1", "ping", NULL, {NULL, NULL}, {{NULL, NULL}}, 0}},
     {"@7 ping", "{\"id\":7,\"cmd\":\"ping\"}",
      {"7", "ping", NULL, {NULL, NULL}, {{NULL, NULL}}, 0}},
-    {"assign epoch=7 ranges=1-500,901-950",
-     "{\"cmd\":\"assign\",\"args\":{\"epoch\":7,\"ranges\":\"1-500,901-950\"}}",
-     {"", "assign", NULL, {NULL, NULL}, {{"epoch", "7"}, {"ranges", "1-500,901-950"}}, 0}},
     /* ts among the args is the sender's clock, not an argument */
     {"trigger * Heartbeat ts=5", "{\"cmd\":\"trigger\",\"select\":\"*\",\"msg\":\"Heartbeat\","
                                  "\"args\":{\"ts\":5}}",
@@ -345,7 +342,8 @@ static const struct {
     {"ping x=1", CS_ERR_UNKNOWN, "ping: unknown argument 'x'"},
     {"reload cfg x=1", CS_ERR_UNKNOWN, "reload: unknown argument 'x'"},
     {"status CP-1 Charging colour=red", CS_ERR_UNKNOWN, "status: unknown argument 'colour'"},
-    {"assign epoch=1 ranges=1-5 extra=1", CS_ERR_UNKNOWN, "assign: unknown argument 'extra'"},
+    /* assignments never travel on the command channel */
+    {"assign epoch=1 ranges=1-5", CS_ERR_UNKNOWN, "unknown verb 'assign'"},
     {"ping extra", CS_ERR_PARSE, "ping: unexpected argument 'extra' at offset 5"},
     {"trigger * Heartbeat extra", CS_ERR_PARSE, "unexpected argument 'extra'"},
     {"reload cfg fleet", CS_ERR_PARSE, "unexpected argument 'fleet'"},

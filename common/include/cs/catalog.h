@@ -46,10 +46,24 @@ struct msg_ctx {
 
 struct mw; /* payload writer, private to catalog.c */
 
+/* What a message is, for the layers that send it. */
+enum msg_traits {
+    MT_CONNECTOR = 1 << 0, /* about one connector: a trigger picks connector 1 by default */
+    MT_TX = 1 << 1,        /* a transaction message: kept while offline, resent if unanswered */
+    MT_TX_IF_OPEN = 1 << 2, /* ... when it carries an open transaction (MeterValues) */
+};
+
 struct msg_def {
     const char *name; /* OCPP action, also the {msg} of topic templates */
     enum msg_id id;
+    unsigned traits; /* enum msg_traits */
     void (*build)(struct mw *w, const struct msg_ctx *ctx);
+};
+
+/* Where the transactionId the charger chose sits in a built payload, so the one the platform
+ * confirms can replace it later (len 0: the payload has none, or an override set it). */
+struct msg_marks {
+    size_t tx_at, tx_len;
 };
 
 const struct msg_def *catalog_get(enum msg_id id);
@@ -61,13 +75,17 @@ bool catalog_name_valid(const char *name);
  * override does not fit its field's type. */
 int catalog_build_payload(const struct msg_def *m, const struct msg_ctx *ctx, struct buf *out,
                           struct cs_error *err);
+/* The same, and where its transactionId went (offsets into out->s, relative to the payload's
+ * start). marks may be NULL. */
+int catalog_build_payload_marked(const struct msg_def *m, const struct msg_ctx *ctx,
+                                 struct buf *out, struct msg_marks *marks, struct cs_error *err);
 /* The OCPP-J CALL frame [2,"uid","Action",{payload}]. */
 int catalog_build_call(const struct msg_def *m, const struct msg_ctx *ctx, const char *uid,
                        struct buf *out, struct cs_error *err);
 /* Names of the statuses a Firmware/DiagnosticsStatusNotification may carry. */
 bool catalog_firmware_status_valid(const char *s);
 bool catalog_diagnostics_status_valid(const char *s);
-/* Comma-separated names of the built-in messages (help and errors). */
+/* Comma-separated names of the built-in messages (help and errors), from the table. */
 const char *catalog_names(void);
 
 #endif

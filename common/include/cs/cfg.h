@@ -116,6 +116,7 @@ struct fleet_cfg {
     int report_tick_ms;
     int seed;
     char stats_detail[256];
+    char shrink_tx[8];
 };
 
 extern const struct cfg_schema cfg_charger_schema;

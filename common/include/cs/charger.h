@@ -129,6 +129,8 @@ struct charger {
 };
 
 const char *ocpp_status_name(enum ocpp_status s);
+/* "Available, Preparing, ..." from the table (help, errors). */
+const char *ocpp_status_names(void);
 bool ocpp_status_parse(const char *name, enum ocpp_status *out);
 const char *ocpp_error_name(enum ocpp_error e);
 bool ocpp_error_parse(const char *name, enum ocpp_error *out);

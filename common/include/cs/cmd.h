@@ -39,7 +39,6 @@ enum cmd_verb {
     CMD_GARBLE,
     CMD_DUP,
     CMD_STORM,
-    CMD_ASSIGN,
     CMD__COUNT
 };
 

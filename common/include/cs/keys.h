@@ -2,6 +2,7 @@
 #ifndef CS_KEYS_H
 #define CS_KEYS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum cs_key {
@@ -26,6 +27,8 @@ enum cs_key {
     CH_CMD_W,      /* channel: one worker's commands (arg: worker) */
     CH_REPLY,      /* channel: replies */
     CH_EVENTS,     /* channel: events */
+    CH_CTL,        /* channel: the coordinator to one worker, "read your assignment" (arg:
+                    * worker); carries no data, so a stranger's message only causes a read */
     K__COUNT
 };
 
@@ -34,6 +37,12 @@ enum cs_key {
 /* Writes the name of key k in namespace ns into out (CS_KEY_MAX bytes); arg fills the
  * {id}/{worker} part where the key has one. Returns out. */
 const char *cs_key(char *out, const char *ns, enum cs_key k, const char *arg);
+/* The same without the namespace ("cfg", "charger:CP-000042"): what `reload KEY` takes. */
+const char *cs_key_rel(char *out, enum cs_key k, const char *arg);
+/* The inverse of cs_key: which key `name` is, given with or without its "ns:" prefix, and the
+ * part that fills its {id}/{worker} into arg (argsz bytes; "" for keys without one). False
+ * when name is none of them (or an argument is empty or does not fit). */
+bool cs_key_parse(const char *ns, const char *name, enum cs_key *k, char *arg, size_t argsz);
 
 /* Field of K_ASSIGN holding the assignment epoch (worker names never start with '_'). */
 #define CS_ASSIGN_EPOCH_FIELD "_epoch"

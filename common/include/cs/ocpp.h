@@ -18,6 +18,9 @@ struct cJSON;
 
 enum ocpp_profile { PROFILE_OCPP16J, PROFILE_JSON };
 
+/* The profile a charger's `profile` key names ("ocpp16j", "json"). */
+enum ocpp_profile ocpp_profile_of(const char *name);
+
 enum ocpp_frame_type { OCPP_CALL = 2, OCPP_RESULT = 3, OCPP_ERROR = 4 };
 
 #define OCPP_UID_MAX 64
@@ -85,8 +88,30 @@ struct ocpp_field {
  * (length, enum) PropertyConstraintViolation. *code is set on failure. Unknown fields pass. */
 int ocpp_check(const struct cJSON *obj, const struct ocpp_field *fields, const char **code,
                struct cs_error *err);
-/* The platform CALLs a charger answers, in a fixed order (stats count them by position). */
-#define OCPP_CALLS_IN 10
+/* The actions OCPP 1.6 lets the platform send a charge point, in a fixed order (stats count
+ * them by position; the agent's handler table is indexed by it). */
+enum ocpp_call {
+    OC_REMOTE_START,
+    OC_REMOTE_STOP,
+    OC_RESET,
+    OC_CHANGE_CONFIGURATION,
+    OC_GET_CONFIGURATION,
+    OC_CHANGE_AVAILABILITY,
+    OC_UNLOCK_CONNECTOR,
+    OC_TRIGGER_MESSAGE,
+    OC_DATA_TRANSFER,
+    OC_UPDATE_FIRMWARE,
+    OC_CANCEL_RESERVATION,
+    OC_CLEAR_CACHE,
+    OC_CLEAR_CHARGING_PROFILE,
+    OC_GET_COMPOSITE_SCHEDULE,
+    OC_GET_DIAGNOSTICS,
+    OC_GET_LOCAL_LIST_VERSION,
+    OC_RESERVE_NOW,
+    OC_SEND_LOCAL_LIST,
+    OC_SET_CHARGING_PROFILE,
+    OCPP_CALLS_IN
+};
 const char *ocpp_call_name(int i);
 int ocpp_call_index(const char *action); /* -1 when not one of them */
 /* Field lists of the CALLs a charger accepts, by action; NULL for unknown actions. */

@@ -1,0 +1,581 @@
+/* livecfg.c - live config from Redis hashes. [loop] */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "cs/jtmpl.h"
+#include "cs/log.h"
+#include "cs/mem.h"
+#include "cs/rds.h"
+#include "cs/selector.h"
+#include "ctx.h"
+#include "livecfg.h"
+
+#define NOTIFY_CHECK_S 10 /* how often the keyspace-notification setting is checked */
+
+struct livecfg {
+    struct agent_ctx *x;
+    int db;
+    struct livecfg_hooks h;
+    void *privdata;
+    struct kvlist fleet_acc, fleet_rej;
+    struct kvlist cfg_acc, cfg_rej;
+    bool fleet_loaded, cfg_loaded;
+    int64_t cfg_written_ms; /* a write of {ns}:cfg not yet read back (stats cfg_us) */
+    struct layer *layers;
+    size_t nlayers;
+    uint64_t layers_gen; /* loads in flight older than this are dropped */
+    struct ucatalog catalog;
+    struct kvlist catalog_rej; /* templates reported as broken, to report once */
+    bool notify_ok;
+    char notify_asked[64];
+    struct event *notify_ev;
+};
+
+/* ---- the table of live keys -------------------------------------------------------------- */
+
+typedef void load_fn(struct livecfg *lc, const char *arg);
+
+static void load_fleet(struct livecfg *lc, const char *arg);
+static void load_cfg(struct livecfg *lc, const char *arg);
+static void load_catalog(struct livecfg *lc, const char *arg);
+static void load_layers(struct livecfg *lc, const char *arg);
+static void load_charger(struct livecfg *lc, const char *arg);
+
+/* Each live key, what (re)loads it; rows with an argument are watched with a pattern. */
+static const struct live_key {
+    enum cs_key key;
+    bool pattern;
+    load_fn *load;
+} live_keys[] = {
+    {K_FLEET, false, load_fleet},     {K_CFG, false, load_cfg},
+    {K_CATALOG, false, load_catalog}, {K_LAYERS, false, load_layers},
+    {K_LAYER, true, load_layers},     {K_CHARGER, true, load_charger},
+};
+
+static const struct live_key *live_key_of(const struct livecfg *lc, const char *name, char *arg,
+                                          size_t argsz)
+{
+    enum cs_key k;
+    if (!cs_key_parse(lc->x->ns, name, &k, arg, argsz))
+        return NULL;
+    for (size_t i = 0; i < ARRAY_SIZE(live_keys); i++)
+        if (live_keys[i].key == k)
+            return &live_keys[i];
+    return NULL;
+}
+
+/* "fleet, cfg, catalog, layers, cfg:layer:NAME or charger:NAME", from the table. */
+static const char *live_key_names(void)
+{
+    static char names[256];
+    if (!names[0]) {
+        struct buf b = BUF_INIT;
+        for (size_t i = 0; i < ARRAY_SIZE(live_keys); i++) {
+            char k[CS_KEY_MAX];
+            cs_key_rel(k, live_keys[i].key, live_keys[i].pattern ? "NAME" : NULL);
+            buf_printf(&b, "%s%s", i == 0 ? "" : i + 1 == ARRAY_SIZE(live_keys) ? " or " : ", ",
+                       k);
+        }
+        cs_strlcpy(names, buf_cstr(&b), sizeof(names));
+        buf_free(&b);
+    }
+    return names;
+}
+
+/* ---- fleet and cfg ------------------------------------------------------------------------ */
+
+static void on_cfg_loaded(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    (void)r;
+    struct livecfg *lc = privdata;
+    struct agent_ctx *x = lc->x;
+    if (!rds_reply_ok(reply))
+        return;
+    struct kvlist in = KVLIST_INIT;
+    struct charger_cfg old = x->base_cfg;
+    rds_reply_kv(reply, &in);
+    struct reject_scope rs = {x, "cfg", false};
+    cfg_layer_accept(&cfg_charger_schema, &lc->cfg_acc, &lc->cfg_rej, &in, ctx_config_rejected,
+                     &rs);
+    kv_free(&in);
+    cfg_defaults(&cfg_charger_schema, &x->base_cfg);
+    cfg_apply_layer(&cfg_charger_schema, &x->base_cfg, &lc->cfg_acc);
+    lc->cfg_loaded = true;
+    if (lc->cfg_written_ms) {
+        /* The sender wrote {ns}:cfg at cfg_written_ms: now it is in force here. */
+        int64_t lag = cs_now_ms() - lc->cfg_written_ms;
+        hist_add(&x->st->cfg_us, lag > 0 ? (uint64_t)lag * 1000 : 0);
+        lc->cfg_written_ms = 0;
+    }
+    if (!cfg_diff(&cfg_charger_schema, &old, &x->base_cfg))
+        return;
+    log_info("fleet config changed");
+    lc->h.chargers_changed(lc->privdata, &old);
+}
+
+static void prepare_layers(struct livecfg *lc)
+{
+    for (size_t i = 0; i < lc->nlayers; i++)
+        if (lc->layers[i].sel)
+            sel_prepare(lc->layers[i].sel, (uint32_t)lc->x->fleet.size,
+                        (uint64_t)lc->x->fleet.seed);
+}
+
+static void on_fleet_loaded(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    (void)r;
+    struct livecfg *lc = privdata;
+    struct agent_ctx *x = lc->x;
+    if (!rds_reply_ok(reply))
+        return;
+    struct kvlist in = KVLIST_INIT;
+    struct fleet_cfg old = x->fleet;
+    rds_reply_kv(reply, &in);
+    struct reject_scope rs = {x, "fleet", false};
+    cfg_layer_accept(&cfg_fleet_schema, &lc->fleet_acc, &lc->fleet_rej, &in, ctx_config_rejected,
+                     &rs);
+    kv_free(&in);
+    cfg_defaults(&cfg_fleet_schema, &x->fleet);
+    cfg_apply_layer(&cfg_fleet_schema, &x->fleet, &lc->fleet_acc);
+    lc->fleet_loaded = true;
+    if (strcmp(old.id_format, x->fleet.id_format) != 0) {
+        struct idfmt f;
+        if (idfmt_parse(&f, x->fleet.id_format, NULL) == CS_OK)
+            x->idf = f;
+    }
+    if (old.size != x->fleet.size || old.seed != x->fleet.seed) {
+        /* random: layer selectors pick from the fleet: pick again. */
+        prepare_layers(lc);
+        lc->h.chargers_changed(lc->privdata, NULL);
+    }
+    lc->h.fleet_changed(lc->privdata, &old);
+}
+
+static void load_fleet(struct livecfg *lc, const char *arg)
+{
+    (void)arg;
+    char k[CS_KEY_MAX];
+    rds_cmd(lc->x->rc, on_fleet_loaded, lc, "HGETALL %s", ctx_key(lc->x, k, K_FLEET, NULL));
+}
+
+static void load_cfg(struct livecfg *lc, const char *arg)
+{
+    (void)arg;
+    char k[CS_KEY_MAX];
+    rds_cmd(lc->x->rc, on_cfg_loaded, lc, "HGETALL %s", ctx_key(lc->x, k, K_CFG, NULL));
+}
+
+static void load_charger(struct livecfg *lc, const char *arg)
+{
+    uint32_t index;
+    if (idfmt_index(&lc->x->idf, arg, &index))
+        lc->h.charger_reload(lc->privdata, index);
+}
+
+/* ---- the catalog ---------------------------------------------------------------------------- */
+
+static void free_catalog(struct ucatalog *c)
+{
+    for (size_t i = 0; i < c->src.n; i++)
+        jtmpl_free(c->tmpl[i]);
+    cs_free(c->tmpl);
+    c->tmpl = NULL;
+    kv_free(&c->src);
+}
+
+static void on_catalog_loaded(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    (void)r;
+    struct livecfg *lc = privdata;
+    struct agent_ctx *x = lc->x;
+    struct ucatalog *cat = &lc->catalog;
+    if (!rds_reply_ok(reply))
+        return;
+    struct kvlist in = KVLIST_INIT, rej = KVLIST_INIT;
+    rds_reply_kv(reply, &in);
+    free_catalog(cat);
+    cat->tmpl = cs_calloc(in.n ? in.n : 1, sizeof(*cat->tmpl));
+    for (size_t i = 0; i < in.n; i++) {
+        struct cs_error err;
+        const char *name = in.v[i].key, *src = in.v[i].val;
+        bool named = catalog_name_valid(name) && !catalog_lookup(name);
+        struct jtmpl *t = named ? jtmpl_compile(src, strlen(src), &err) : NULL;
+        if (catalog_lookup(name))
+            cs_error_set(&err, CS_ERR_STATE, "'%s' is a built-in message", name);
+        else if (!named)
+            cs_error_set(&err, CS_ERR_PARSE, "'%.64s' is not a message name ([A-Za-z0-9_], 1..%d)",
+                         name, CATALOG_NAME_MAX);
+        if (!t) {
+            /* Broken templates stay out; report each distinct one once. */
+            kv_set(&rej, name, src);
+            const char *before = kv_get(&lc->catalog_rej, name);
+            if (ctx_speaks_for_fleet(x) && !(before && strcmp(before, src) == 0)) {
+                struct kvlist f = KVLIST_INIT;
+                kv_set(&f, "message", name);
+                kv_set(&f, "error", err.msg);
+                log_warn("catalog: %s refused: %s", name, err.msg);
+                ctx_event(x, "catalog_rejected", &f);
+                kv_free(&f);
+            }
+            continue;
+        }
+        cat->tmpl[cat->src.n] = t;
+        kv_set(&cat->src, name, src);
+    }
+    kv_free(&lc->catalog_rej);
+    lc->catalog_rej = rej;
+    kv_free(&in);
+}
+
+static void load_catalog(struct livecfg *lc, const char *arg)
+{
+    (void)arg;
+    char k[CS_KEY_MAX];
+    rds_cmd(lc->x->rc, on_catalog_loaded, lc, "HGETALL %s", ctx_key(lc->x, k, K_CATALOG, NULL));
+}
+
+/* ---- config layers ------------------------------------------------------------------------- */
+
+static void free_layer(struct layer *l)
+{
+    cs_free(l->name);
+    sel_free(l->sel);
+    kv_free(&l->acc);
+    kv_free(&l->rej);
+}
+
+static struct layer *find_layer(struct livecfg *lc, const char *name)
+{
+    for (size_t i = 0; i < lc->nlayers; i++)
+        if (strcmp(lc->layers[i].name, name) == 0)
+            return &lc->layers[i];
+    return NULL;
+}
+
+/* One ZRANGE of {ns}:layers, then one HGETALL per layer; committed when all are in. */
+struct layers_load {
+    struct livecfg *lc;
+    uint64_t gen;
+    size_t n, pending;
+    bool failed;
+    char **names;
+    double *orders;
+    struct kvlist *raw;
+    struct layers_req {
+        struct layers_load *ld;
+        size_t i;
+    } *req;
+};
+
+static void layers_load_free(struct layers_load *ld)
+{
+    for (size_t i = 0; i < ld->n; i++) {
+        cs_free(ld->names[i]);
+        kv_free(&ld->raw[i]);
+    }
+    cs_free(ld->names);
+    cs_free(ld->orders);
+    cs_free(ld->raw);
+    cs_free(ld->req);
+    cs_free(ld);
+}
+
+static void publish_layers(struct livecfg *lc)
+{
+    lc->x->layers = lc->layers;
+    lc->x->nlayers = lc->nlayers;
+}
+
+static void commit_layers(struct layers_load *ld)
+{
+    struct livecfg *lc = ld->lc;
+    struct agent_ctx *x = lc->x;
+    if (ld->failed || ld->gen != lc->layers_gen) {
+        layers_load_free(ld);
+        return;
+    }
+    struct layer *next = cs_calloc(ld->n ? ld->n : 1, sizeof(*next));
+    size_t nn = 0;
+    for (size_t i = 0; i < ld->n; i++) {
+        struct layer *l = &next[nn];
+        struct layer *old = find_layer(lc, ld->names[i]);
+        char scope[CS_KEY_MAX];
+        struct cs_error err;
+        const char *text = kv_get(&ld->raw[i], CS_LAYER_SELECT_FIELD);
+        l->name = cs_strdup(ld->names[i]);
+        l->order = ld->orders[i];
+        l->sel = text ? sel_parse(text, &x->idf, &err) : NULL;
+        if (!l->sel) {
+            if (!text)
+                cs_error_set(&err, CS_ERR_NOTFOUND, "layer %s has no %s field", l->name,
+                             CS_LAYER_SELECT_FIELD);
+            if (ctx_speaks_for_fleet(x)) {
+                struct kvlist f = KVLIST_INIT;
+                kv_set(&f, "layer", l->name);
+                kv_set(&f, "error", err.msg);
+                log_warn("config layer %s ignored: %s", l->name, err.msg);
+                ctx_event(x, "layer_rejected", &f);
+                kv_free(&f);
+            }
+            free_layer(l);
+            memset(l, 0, sizeof(*l));
+            continue;
+        }
+        if (old) {
+            kv_copy(&l->acc, &old->acc);
+            kv_copy(&l->rej, &old->rej);
+        }
+        kv_del(&ld->raw[i], CS_LAYER_SELECT_FIELD);
+        snprintf(scope, sizeof(scope), "layer:%s", l->name);
+        struct reject_scope rs = {x, scope, false};
+        cfg_layer_accept(&cfg_charger_schema, &l->acc, &l->rej, &ld->raw[i], ctx_config_rejected,
+                         &rs);
+        nn++;
+    }
+    for (size_t i = 0; i < lc->nlayers; i++)
+        free_layer(&lc->layers[i]);
+    cs_free(lc->layers);
+    lc->layers = next;
+    lc->nlayers = nn;
+    publish_layers(lc);
+    prepare_layers(lc);
+    layers_load_free(ld);
+    lc->h.chargers_changed(lc->privdata, NULL);
+}
+
+static void on_layer_hash(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    (void)r;
+    struct layers_req *q = privdata;
+    struct layers_load *ld = q->ld;
+    if (!rds_reply_ok(reply))
+        ld->failed = true;
+    else
+        rds_reply_kv(reply, &ld->raw[q->i]);
+    if (--ld->pending == 0)
+        commit_layers(ld);
+}
+
+static void on_layers_list(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    struct layers_load *ld = privdata;
+    char k[CS_KEY_MAX];
+    if (!rds_reply_ok(reply)) {
+        layers_load_free(ld);
+        return;
+    }
+    size_t n = rds_reply_len(reply) / 2;
+    ld->n = n;
+    ld->names = cs_calloc(n ? n : 1, sizeof(*ld->names));
+    ld->orders = cs_calloc(n ? n : 1, sizeof(*ld->orders));
+    ld->raw = cs_calloc(n ? n : 1, sizeof(*ld->raw));
+    ld->req = cs_calloc(n ? n : 1, sizeof(*ld->req));
+    for (size_t i = 0; i < n; i++) {
+        const char *name = rds_reply_str(rds_reply_at(reply, 2 * i), NULL);
+        const char *score = rds_reply_str(rds_reply_at(reply, 2 * i + 1), NULL);
+        ld->names[i] = cs_strdup(name ? name : "");
+        if (!score || !cs_parse_double(score, -1e300, 1e300, &ld->orders[i]))
+            ld->orders[i] = 0;
+    }
+    ld->pending = 1;
+    for (size_t i = 0; i < n; i++) {
+        ld->req[i].ld = ld;
+        ld->req[i].i = i;
+        ld->pending++;
+        if (rds_cmd(r, on_layer_hash, &ld->req[i], "HGETALL %s",
+                    ctx_key(ld->lc->x, k, K_LAYER, ld->names[i])) != CS_OK) {
+            ld->pending--;
+            ld->failed = true;
+        }
+    }
+    if (--ld->pending == 0)
+        commit_layers(ld);
+}
+
+static void load_layers(struct livecfg *lc, const char *arg)
+{
+    (void)arg;
+    char k[CS_KEY_MAX];
+    struct layers_load *ld = cs_calloc(1, sizeof(*ld));
+    ld->lc = lc;
+    ld->gen = ++lc->layers_gen;
+    if (rds_cmd(lc->x->rc, on_layers_list, ld, "ZRANGE %s 0 -1 WITHSCORES",
+                ctx_key(lc->x, k, K_LAYERS, NULL)) != CS_OK)
+        layers_load_free(ld);
+}
+
+/* ---- keyspace notifications ---------------------------------------------------------------- */
+
+/* A Redis whose ACL keeps agents from CONFIG SET: the administrator enables the events. */
+static void on_notify_set(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    (void)r;
+    struct livecfg *lc = privdata;
+    if (!reply || rds_reply_type(reply) != RDS_ERROR)
+        return;
+    lc->notify_ok = false;
+    if (ctx_speaks_for_fleet(lc->x))
+        log_warn("cannot enable keyspace notifications (%s): run `CONFIG SET "
+                 "notify-keyspace-events %s` as a Redis administrator; until then config "
+                 "edits apply on `swarm-cli reload`",
+                 rds_reply_str(reply, NULL), lc->notify_asked);
+}
+
+/* Turns on the keyspace notifications live config needs (K + hash + generic + zset), keeping
+ * any flags already set. Where CONFIG is not allowed, `reload` after each write still works. */
+static void on_notify_config(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    (void)r;
+    struct livecfg *lc = privdata;
+    if (!rds_reply_ok(reply) || rds_reply_len(reply) != 2) {
+        if (ctx_speaks_for_fleet(lc->x))
+            log_warn("cannot read notify-keyspace-events (%s); live config needs `reload`",
+                     reply ? rds_reply_str(reply, NULL) : "no reply");
+        return;
+    }
+    const char *cur = rds_reply_str(rds_reply_at(reply, 1), NULL);
+    char want[64];
+    snprintf(want, sizeof(want), "%s", cur ? cur : "");
+    bool all = strchr(want, 'A') != NULL;
+    bool changed = false;
+    for (const char *f = all ? "K" : "Khgz"; *f; f++) {
+        if (!strchr(want, *f) && strlen(want) < sizeof(want) - 1) {
+            size_t n = strlen(want);
+            want[n] = *f;
+            want[n + 1] = '\0';
+            changed = true;
+        }
+    }
+    lc->notify_ok = true;
+    if (changed) {
+        snprintf(lc->notify_asked, sizeof(lc->notify_asked), "%s", want);
+        rds_cmd(lc->x->rc, on_notify_set, lc, "CONFIG SET notify-keyspace-events %s", want);
+    }
+}
+
+static void check_notify(struct livecfg *lc)
+{
+    if (rds_is_up(lc->x->rc))
+        rds_cmd(lc->x->rc, on_notify_config, lc, "CONFIG GET notify-keyspace-events");
+}
+
+static void on_notify_timer(evutil_socket_t fd, short what, void *privdata)
+{
+    (void)fd;
+    (void)what;
+    struct livecfg *lc = privdata;
+    check_notify(lc);
+    ctx_arm(lc->notify_ev, NOTIFY_CHECK_S * 1000);
+}
+
+void livecfg_subscribe(struct livecfg *lc, struct rds *rs)
+{
+    char k[CS_KEY_MAX], ch[CS_KEY_MAX + 64];
+    for (size_t i = 0; i < ARRAY_SIZE(live_keys); i++) {
+        const struct live_key *lk = &live_keys[i];
+        snprintf(ch, sizeof(ch), "__keyspace@%d__:%s", lc->db,
+                 ctx_key(lc->x, k, lk->key, lk->pattern ? "*" : NULL));
+        if (lk->pattern)
+            rds_psubscribe(rs, ch);
+        else
+            rds_subscribe(rs, ch);
+    }
+}
+
+bool livecfg_on_message(struct livecfg *lc, const char *channel)
+{
+    char prefix[64], arg[CS_KEY_MAX];
+    snprintf(prefix, sizeof(prefix), "__keyspace@%d__:", lc->db);
+    if (strncmp(channel, prefix, strlen(prefix)) != 0)
+        return false;
+    const char *key = channel + strlen(prefix);
+    /* Only keys of our namespace: "cfg" alone (no prefix) is somebody else's. */
+    size_t nl = strlen(lc->x->ns);
+    if (strncmp(key, lc->x->ns, nl) != 0 || key[nl] != ':')
+        return true;
+    const struct live_key *lk = live_key_of(lc, key, arg, sizeof(arg));
+    if (lk)
+        lk->load(lc, arg);
+    return true;
+}
+
+void livecfg_load_all(struct livecfg *lc)
+{
+    if (!rds_is_up(lc->x->rc))
+        return;
+    check_notify(lc);
+    for (size_t i = 0; i < ARRAY_SIZE(live_keys); i++)
+        if (!live_keys[i].pattern)
+            live_keys[i].load(lc, NULL);
+    lc->h.charger_reload(lc->privdata, 0);
+}
+
+int livecfg_reload(struct livecfg *lc, const char *key, int64_t written_ms, struct cs_error *err)
+{
+    char arg[CS_KEY_MAX];
+    const struct live_key *lk = NULL;
+    if (key && !(lk = live_key_of(lc, key, arg, sizeof(arg))))
+        return cs_error_set(err, CS_ERR_UNKNOWN, "reload: unknown key '%.60s' (%s)", key,
+                            live_key_names());
+    if (written_ms && (!lk || lk->key == K_CFG))
+        lc->cfg_written_ms = written_ms;
+    if (lk)
+        lk->load(lc, arg);
+    else
+        livecfg_load_all(lc);
+    return CS_OK;
+}
+
+bool livecfg_charger_key(const struct livecfg *lc, const char *key, uint32_t *index)
+{
+    char arg[CS_KEY_MAX];
+    const struct live_key *lk = live_key_of(lc, key, arg, sizeof(arg));
+    return lk && lk->key == K_CHARGER && idfmt_index(&lc->x->idf, arg, index);
+}
+
+bool livecfg_ready(const struct livecfg *lc)
+{
+    return lc->fleet_loaded && lc->cfg_loaded;
+}
+
+struct livecfg *livecfg_new(struct agent_ctx *x, int db, const struct livecfg_hooks *h,
+                            void *privdata)
+{
+    struct livecfg *lc = cs_calloc(1, sizeof(*lc));
+    lc->x = x;
+    lc->db = db;
+    lc->h = *h;
+    lc->privdata = privdata;
+    cfg_defaults(&cfg_charger_schema, &x->base_cfg);
+    cfg_defaults(&cfg_fleet_schema, &x->fleet);
+    idfmt_parse(&x->idf, x->fleet.id_format, NULL);
+    x->catalog = &lc->catalog;
+    publish_layers(lc);
+    lc->notify_ev = evtimer_new(x->base, on_notify_timer, lc);
+    ctx_arm(lc->notify_ev, NOTIFY_CHECK_S * 1000);
+    return lc;
+}
+
+void livecfg_free(struct livecfg *lc)
+{
+    if (!lc)
+        return;
+    kv_free(&lc->fleet_acc);
+    kv_free(&lc->fleet_rej);
+    kv_free(&lc->cfg_acc);
+    kv_free(&lc->cfg_rej);
+    free_catalog(&lc->catalog);
+    kv_free(&lc->catalog_rej);
+    for (size_t i = 0; i < lc->nlayers; i++)
+        free_layer(&lc->layers[i]);
+    cs_free(lc->layers);
+    lc->x->layers = NULL;
+    lc->x->nlayers = 0;
+    lc->x->catalog = NULL;
+    if (lc->notify_ev)
+        event_free(lc->notify_ev);
+    cs_free(lc);
+}

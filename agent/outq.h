@@ -1,0 +1,33 @@
+/* outq.h - a small ring of frames waiting for the network library: a charger keeps a few
+ * (OUTQ_CAP) and drops the oldest beyond, so a stuck connection costs bounded memory. The
+ * queue owns its frames. [loop] */
+#ifndef CS_AGENT_OUTQ_H
+#define CS_AGENT_OUTQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define OUTQ_CAP 32
+
+struct outmsg {
+    char *dst;  /* where it goes (an MQTT topic); may be NULL */
+    char *data; /* the frame */
+    size_t len;
+};
+
+struct outq {
+    struct outmsg q[OUTQ_CAP];
+    unsigned head, n;
+};
+
+/* Appends, taking ownership of dst and data; when full the oldest is dropped first (returns
+ * true then). */
+bool outq_push(struct outq *q, char *dst, char *data, size_t len);
+/* The oldest, or NULL. Borrowed until outq_pop. */
+struct outmsg *outq_peek(struct outq *q);
+/* Frees the oldest. */
+void outq_pop(struct outq *q);
+/* Frees everything; returns how many were dropped. */
+unsigned outq_clear(struct outq *q);
+
+#endif

@@ -1,0 +1,30 @@
+/* verbs.h - what each operator verb does on this worker: one handler per row of the command
+ * table (common/src/cmd.c), indexed by verb. A selector verb runs its action on every charger
+ * the selector matches and counts each outcome in the result. [loop] */
+#ifndef CS_AGENT_VERBS_H
+#define CS_AGENT_VERBS_H
+
+#include <stdbool.h>
+
+struct agent_ctx;
+struct chargers;
+struct cmd;
+struct livecfg;
+struct result;
+struct sched;
+struct sel;
+
+struct verbs_env {
+    struct agent_ctx *x;
+    struct chargers *set;
+    struct livecfg *cfg;
+    struct sched *sched;
+};
+
+/* Runs c (its selector compiled into s, NULL for verbs without one). */
+void verbs_run(const struct verbs_env *v, const struct cmd *c, const struct sel *s,
+               struct result *r);
+/* Every verb of the command table has a handler (checked once at start). */
+bool verbs_complete(void);
+
+#endif

@@ -1,0 +1,206 @@
+/* wstats.c - the stats writer. [loop] */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "ccfg.h"
+#include "chargers.h"
+#include "cs/hwin.h"
+#include "cs/log.h"
+#include "cs/mem.h"
+#include "cs/rds.h"
+#include "cs/selector.h"
+#include "crt.h"
+#include "wstats.h"
+
+#define STATS_TTL_S 120
+#define TS_MAXLEN_STR "3600" /* entries kept in {ns}:ts:{worker}, about an hour at 1/s */
+#define TS_TTL_S "3600"
+
+struct wstats {
+    struct agent_ctx *x;
+    struct chargers *set;
+    struct hwin lat_win[STATS_LAT_N]; /* st.win[i]: the last stats_window_s of each latency */
+    struct sel *detail_sel;           /* fleet stats_detail, compiled */
+    struct event *ev;
+};
+
+static uint64_t rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long size = 0, res = 0;
+    if (!f)
+        return 0;
+    if (fscanf(f, "%lu %lu", &size, &res) != 2)
+        res = 0;
+    fclose(f);
+    return (uint64_t)res * (uint64_t)(sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static void write_stats(struct wstats *w)
+{
+    struct agent_ctx *x = w->x;
+    struct worker_stats *st = x->st;
+    char key[CS_KEY_MAX], ts[CS_KEY_MAX], ttl[16], now[24];
+    struct kvlist kv = KVLIST_INIT;
+    chargers_gauges(w->set, st);
+    st->rss_kb = rss_kb();
+    stats_render(st, &kv);
+    snprintf(now, sizeof(now), "%lld", (long long)cs_now_ms());
+    kv_set(&kv, "updated_ms", now);
+    st->loop_lag_ms = 0;
+
+    size_t n = kv.n;
+    const char **argv = cs_calloc(2 * n + 8, sizeof(*argv));
+    int argc = 0;
+    argv[argc++] = "HSET";
+    argv[argc++] = ctx_key(x, key, K_STATS_W, x->name);
+    for (size_t i = 0; i < n; i++) {
+        argv[argc++] = kv.v[i].key;
+        argv[argc++] = kv.v[i].val;
+    }
+    rds_cmdv(x->rc, NULL, NULL, argc, argv, NULL);
+    snprintf(ttl, sizeof(ttl), "%d", STATS_TTL_S);
+    rds_cmd(x->rc, NULL, NULL, "EXPIRE %s %s", key, ttl);
+
+    /* The time series keeps the numeric fields only. */
+    argc = 0;
+    argv[argc++] = "XADD";
+    argv[argc++] = ctx_key(x, ts, K_TS_W, x->name);
+    argv[argc++] = "MAXLEN";
+    argv[argc++] = "~";
+    argv[argc++] = TS_MAXLEN_STR;
+    argv[argc++] = "*";
+    for (size_t i = 0; i < n; i++) {
+        if (strstr(kv.v[i].key, "_hist"))
+            continue;
+        argv[argc++] = kv.v[i].key;
+        argv[argc++] = kv.v[i].val;
+    }
+    rds_cmdv(x->rc, NULL, NULL, argc, argv, NULL);
+    rds_cmd(x->rc, NULL, NULL, "EXPIRE %s %s", ts, TS_TTL_S);
+    cs_free(argv);
+    kv_free(&kv);
+}
+
+/* The per-charger fields of stats_detail, in one table. */
+#define DETAIL_TEXT 32
+#define DETAIL(fn, ...)                                                                            \
+    static void fn(const struct charger_rt *ch, char *out)                                       \
+    {                                                                                              \
+        (void)ch;                                                                                  \
+        snprintf(out, DETAIL_TEXT, __VA_ARGS__);                                                   \
+    }
+DETAIL(d_msgs_out, "%u", ch->link.sent)
+DETAIL(d_msgs_in, "%u", ch->msgs_in)
+DETAIL(d_connects, "%u", ch->link.connects)
+DETAIL(d_conn_lost, "%u", ch->link.lost)
+DETAIL(d_calls_in, "%u", ch->calls_in)
+DETAIL(d_answers, "%u", ch->calls.answers)
+DETAIL(d_call_timeouts, "%u", ch->calls.timeouts)
+DETAIL(d_conf_last, "%.3f", (double)ch->calls.conf_last_us / 1000.0)
+DETAIL(d_link, "%s", link_state_name(ch->link.state))
+DETAIL(d_status, "%s", ocpp_status_name(ch->m.conn[1].status))
+DETAIL(d_energy, "%.0f", charger_energy_wh(&ch->m))
+DETAIL(d_updated, "%lld", (long long)cs_now_ms())
+#undef DETAIL
+
+static const struct {
+    const char *name;
+    void (*fmt)(const struct charger_rt *ch, char *out);
+} detail_fields[] = {
+    {"msgs_out", d_msgs_out},   {"msgs_in", d_msgs_in},
+    {"connects", d_connects},   {"conn_lost", d_conn_lost},
+    {"calls_in", d_calls_in},   {"answers", d_answers},
+    {"call_timeouts", d_call_timeouts}, {"conf_last_ms", d_conf_last},
+    {"link", d_link},           {"status", d_status},
+    {"energy_wh", d_energy},    {"updated_ms", d_updated},
+};
+
+/* stats_detail: per-charger counters for the chargers its selector picks, so one charger can be
+ * watched without the cost for all. */
+static void write_detail(struct wstats *w)
+{
+    struct agent_ctx *x = w->x;
+    char key[CS_KEY_MAX], ttl[16], v[ARRAY_SIZE(detail_fields)][DETAIL_TEXT];
+    const char *argv[2 + 2 * ARRAY_SIZE(detail_fields)];
+    if (!x->fleet.stats_detail[0]) {
+        sel_free(w->detail_sel);
+        w->detail_sel = NULL;
+        return;
+    }
+    if (!w->detail_sel || strcmp(sel_text(w->detail_sel), x->fleet.stats_detail) != 0) {
+        struct cs_error err;
+        sel_free(w->detail_sel);
+        w->detail_sel = sel_parse(x->fleet.stats_detail, &x->idf, &err);
+        if (!w->detail_sel) {
+            if (ctx_speaks_for_fleet(x))
+                log_warn("stats_detail: %s", err.msg);
+            return;
+        }
+        sel_prepare(w->detail_sel, (uint32_t)x->fleet.size, (uint64_t)x->fleet.seed);
+    }
+    snprintf(ttl, sizeof(ttl), "%d", STATS_TTL_S);
+    for (size_t i = 0; i < chargers_count(w->set); i++) {
+        struct charger_rt *ch = chargers_at(w->set, i);
+        struct sel_subject subj = {ch->m.id, ch->m.index, x->name, ccfg_value, ch};
+        if (ch->releasing || !sel_match(w->detail_sel, &subj))
+            continue;
+        int argc = 0;
+        argv[argc++] = "HSET";
+        argv[argc++] = ctx_key(x, key, K_STATS_C, ch->m.id);
+        for (size_t f = 0; f < ARRAY_SIZE(detail_fields); f++) {
+            detail_fields[f].fmt(ch, v[f]);
+            argv[argc++] = detail_fields[f].name;
+            argv[argc++] = v[f];
+        }
+        rds_cmdv(x->rc, NULL, NULL, argc, argv, NULL);
+        rds_cmd(x->rc, NULL, NULL, "EXPIRE %s %s", key, ttl);
+    }
+}
+
+static void on_stats_timer(evutil_socket_t fd, short what, void *privdata)
+{
+    (void)fd;
+    (void)what;
+    struct wstats *w = privdata;
+    struct agent_ctx *x = w->x;
+    x->st->inbox_depth = 0;
+    /* Stepped every interval, Redis or not, so the windows stay whole. */
+    for (size_t i = 0; i < STATS_LAT_N; i++)
+        hwin_step(&w->lat_win[i], stats_hist(x->st, i), cs_mono_ms(),
+                  (int64_t)x->fleet.stats_window_s * 1000, &x->st->win[i]);
+    if (rds_is_up(x->rc)) {
+        write_stats(w);
+        write_detail(w);
+    }
+    ctx_arm(w->ev, x->fleet.stats_interval_ms);
+}
+
+void wstats_loop_lag(struct wstats *w, int64_t lag_ms)
+{
+    if (lag_ms > 0 && (uint64_t)lag_ms > w->x->st->loop_lag_ms)
+        w->x->st->loop_lag_ms = (uint64_t)lag_ms;
+}
+
+struct wstats *wstats_new(struct agent_ctx *x, struct chargers *set)
+{
+    struct wstats *w = cs_calloc(1, sizeof(*w));
+    w->x = x;
+    w->set = set;
+    w->ev = evtimer_new(x->base, on_stats_timer, w);
+    ctx_arm(w->ev, 1000);
+    return w;
+}
+
+void wstats_free(struct wstats *w)
+{
+    if (!w)
+        return;
+    sel_free(w->detail_sel);
+    if (w->ev)
+        event_free(w->ev);
+    cs_free(w);
+}

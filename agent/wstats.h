@@ -1,0 +1,20 @@
+/* wstats.h - a worker's stats in Redis: every stats_interval_ms the counters, gauges and
+ * latency histograms (since the start and over the last stats_window_s) into
+ * {ns}:stats:{worker} and its time series {ns}:ts:{worker}; per-charger counters for the
+ * chargers the fleet's stats_detail selector picks. [loop] */
+#ifndef CS_AGENT_WSTATS_H
+#define CS_AGENT_WSTATS_H
+
+#include <stdint.h>
+
+struct agent_ctx;
+struct chargers;
+struct wstats;
+
+/* Caller frees with wstats_free. */
+struct wstats *wstats_new(struct agent_ctx *x, struct chargers *set);
+void wstats_free(struct wstats *w);
+/* A loop turn ran late by lag_ms (the worst one of the interval is reported). */
+void wstats_loop_lag(struct wstats *w, int64_t lag_ms);
+
+#endif
