@@ -12,6 +12,7 @@
 #include "cs/mem.h"
 #include "reports.h"
 #include "session.h"
+#include "trigger.h"
 
 #define FIRMWARE_STEP_S 10     /* simulated seconds per firmware step */
 #define FAULT_CLEAR_MEAN_S 300 /* a random fault lasts this long on average (simulated) */
@@ -19,13 +20,6 @@
 static const struct charger_cfg *cfg(const struct charger_rt *ch)
 {
     return crt_cfg(ch);
-}
-
-/* Real milliseconds for a span of simulated seconds. */
-static int64_t real_ms(const struct charger_rt *ch, double sim_s)
-{
-    double ms = sim_s * 1000.0 / cfg(ch)->time_scale;
-    return ms > 1e12 ? (int64_t)1e12 : (int64_t)ms;
 }
 
 /* Exponentially distributed simulated seconds with the given mean. */
@@ -45,7 +39,7 @@ static void on_heartbeat_timer(evutil_socket_t fd, short what, void *privdata)
     struct cs_error err;
     if (ch->link.state != LINK_UP || ch->s.paused)
         return;
-    if (session_trigger(ch, "Heartbeat", 0, NULL, &err))
+    if (trigger_send(ch, "Heartbeat", 0, NULL, &err))
         log_debug("%s", err.msg);
     reports_next_heartbeat(ch);
 }
@@ -103,7 +97,7 @@ static void firmware_step(struct charger_rt *ch)
         return;
     }
     session_report_firmware(ch);
-    fw->next_ms = cs_mono_ms() + (fw->step == 2 ? 500 : real_ms(ch, FIRMWARE_STEP_S));
+    fw->next_ms = cs_mono_ms() + (fw->step == 2 ? 500 : crt_real_ms(ch, FIRMWARE_STEP_S));
 }
 
 /* ---- automatic sessions and faults -------------------------------------------------------- */
@@ -111,13 +105,13 @@ static void firmware_step(struct charger_rt *ch)
 static void plan_arrival(struct charger_rt *ch, int conn)
 {
     double rate = cfg(ch)->sessions_per_h;
-    ch->s.arrival_ms[conn] = rate > 0 ? cs_mono_ms() + real_ms(ch, exp_s(ch, 3600.0 / rate)) : 0;
+    ch->s.arrival_ms[conn] = rate > 0 ? cs_mono_ms() + crt_real_ms(ch, exp_s(ch, 3600.0 / rate)) : 0;
 }
 
 static void plan_fault(struct charger_rt *ch)
 {
     double rate = cfg(ch)->fault_per_h;
-    ch->s.fault_ms = rate > 0 ? cs_mono_ms() + real_ms(ch, exp_s(ch, 3600.0 / rate)) : 0;
+    ch->s.fault_ms = rate > 0 ? cs_mono_ms() + crt_real_ms(ch, exp_s(ch, 3600.0 / rate)) : 0;
 }
 
 static const enum ocpp_error random_faults[] = {
@@ -153,7 +147,7 @@ static void random_fault(struct charger_rt *ch)
         return;
     enum ocpp_error e = random_faults[cs_rng_below(&ch->rng, ARRAY_SIZE(random_faults))];
     if (session_fault(ch, conn, e, NULL, NULL) == CS_OK)
-        ch->s.clear_ms[conn] = cs_mono_ms() + real_ms(ch, exp_s(ch, FAULT_CLEAR_MEAN_S));
+        ch->s.clear_ms[conn] = cs_mono_ms() + crt_real_ms(ch, exp_s(ch, FAULT_CLEAR_MEAN_S));
 }
 
 static void on_behaviour_timer(evutil_socket_t fd, short what, void *privdata)

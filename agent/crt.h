@@ -109,4 +109,11 @@ static inline struct agent_ctx *crt_ctx(const struct charger_rt *ch)
     return ch->env->x;
 }
 
+/* Real milliseconds for a span of simulated seconds (time_scale). */
+static inline int64_t crt_real_ms(const struct charger_rt *ch, double sim_s)
+{
+    double ms = sim_s * 1000.0 / crt_cfg(ch)->time_scale;
+    return ms > 1e12 ? (int64_t)1e12 : (int64_t)ms;
+}
+
 #endif

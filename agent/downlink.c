@@ -15,6 +15,7 @@
 #include "cs/rds.h"
 #include "downlink.h"
 #include "session.h"
+#include "trigger.h"
 
 enum follow_kind { F_NONE, F_START, F_STOP, F_RESET, F_AVAILABILITY, F_UNLOCK, F_TRIGGER,
                    F_FIRMWARE, F_CONFIG };
@@ -327,10 +328,10 @@ static void trigger(struct charger_rt *ch, const char *msg, int conn)
     if (m && (m->traits & MT_CONNECTOR) && conn < 0) {
         /* Every connector; StatusNotification includes the charge point itself (0). */
         for (int i = m->id == MSG_STATUS_NOTIFICATION ? 0 : 1; i <= ch->m.nconn; i++)
-            session_trigger(ch, msg, i, NULL, &err);
+            trigger_send(ch, msg, i, NULL, &err);
         return;
     }
-    if (session_trigger(ch, msg, conn, NULL, &err))
+    if (trigger_send(ch, msg, conn, NULL, &err))
         log_debug("%s: TriggerMessage %s: %s", ch->m.id, msg, err.msg);
 }
 

@@ -10,11 +10,10 @@
 #include "calls.h"
 #include "ccfg.h"
 #include "crt.h"
-#include "cs/jtmpl.h"
 #include "cs/log.h"
 #include "cs/mem.h"
-#include "cs/tmpl.h"
 #include "persist.h"
+#include "emit.h"
 #include "reports.h"
 #include "session.h"
 
@@ -31,68 +30,6 @@ static const struct charger_cfg *cfg(const struct charger_rt *ch)
 static struct worker_stats *st(const struct charger_rt *ch)
 {
     return crt_ctx(ch)->st;
-}
-
-/* Real milliseconds for a span of simulated seconds. */
-static int64_t real_ms(const struct charger_rt *ch, double sim_s)
-{
-    double ms = sim_s * 1000.0 / cfg(ch)->time_scale;
-    return ms > 1e12 ? (int64_t)1e12 : (int64_t)ms;
-}
-
-static void ctx_init(struct charger_rt *ch, int conn, struct msg_ctx *x)
-{
-    int64_t now = cs_now_ms();
-    memset(x, 0, sizeof(*x));
-    charger_integrate(&ch->m, now);
-    x->ch = &ch->m;
-    x->cfg = cfg(ch);
-    x->now_ms = now;
-    x->connector = conn;
-    if (conn > 0 && ch->m.conn[conn].tx_active) {
-        x->tx_id = ch->m.conn[conn].tx.id;
-        x->id_tag = ch->m.conn[conn].tx.id_tag;
-    }
-    x->meter_wh = conn > 0 ? ch->m.conn[conn].meter_wh : charger_energy_wh(&ch->m);
-}
-
-static int emit(struct charger_rt *ch, enum msg_id id, const struct msg_ctx *x, unsigned flags,
-                enum call_cont cont)
-{
-    struct cs_error err;
-    int rc = calls_send(&ch->calls, catalog_get(id), x, flags, cont, &err);
-    if (rc)
-        log_debug("%s: %s", ch->m.id, err.msg);
-    return rc;
-}
-
-static void send_status(struct charger_rt *ch, int conn, const char *info)
-{
-    struct msg_ctx x;
-    struct kvlist over = KVLIST_INIT;
-    ctx_init(ch, conn, &x);
-    if (info && *info) {
-        kv_set(&over, "info", info);
-        x.over = &over;
-    }
-    emit(ch, MSG_STATUS_NOTIFICATION, &x, 0, K_NONE);
-    kv_free(&over);
-}
-
-static void make_id_tag(struct charger_rt *ch, const char *given, char out[21])
-{
-    if (given && *given) {
-        cs_strlcpy(out, given, 21);
-        return;
-    }
-    char idx[16];
-    struct buf b = BUF_INIT;
-    snprintf(idx, sizeof(idx), "%u", ch->m.index);
-    const struct tmpl_var vars[] = {{"id", ch->m.id}, {"index", idx}};
-    if (tmpl_render(cfg(ch)->id_tag, vars, ARRAY_SIZE(vars), &b, NULL) != CS_OK)
-        buf_puts(&b, "UNKNOWN");
-    cs_strlcpy(out, buf_cstr(&b), 21);
-    buf_free(&b);
 }
 
 static bool conn_ok(const struct charger_rt *ch, int conn, bool allow_zero, struct cs_error *err)
@@ -114,12 +51,12 @@ static void stop_tx(struct charger_rt *ch, int conn, enum stop_reason reason)
     if (!k->tx_active)
         return;
     struct msg_ctx x;
-    ctx_init(ch, conn, &x);
+    emit_ctx(ch, conn, &x);
     x.tx_id = k->tx.id;
     x.id_tag = k->tx.id_tag;
     x.meter_wh = charger_tx_end(&ch->m, conn, x.now_ms);
     x.reason = stop_reason_name(reason);
-    emit(ch, MSG_STOP_TRANSACTION, &x, CALL_TX, K_STOP_TX);
+    emit_msg(ch, MSG_STOP_TRANSACTION, &x, CALL_TX, K_STOP_TX);
     ch->s.auto_tx[conn] = false;
     st(ch)->sessions_stopped++;
 }
@@ -137,7 +74,7 @@ static int apply_event(struct charger_rt *ch, int conn, enum conn_event ev, enum
     if (row->act & CA_STOP_TX)
         stop_tx(ch, conn, reason);
     if (ch->m.conn[conn].status != before)
-        send_status(ch, conn, NULL);
+        emit_status(ch, conn, NULL);
     /* ChangeAvailability answered Scheduled: Unavailable as soon as the connector allows it
      * (its current status goes out first). The recursion ends: Unavailable is not pending. */
     if (ch->s.inoperative_pending[conn] && !ch->m.conn[conn].tx_active &&
@@ -162,18 +99,18 @@ static void begin_tx(struct charger_rt *ch, int conn)
         return; /* unplugged, faulted or started meanwhile */
     double kw = rq->kw > 0 && rq->kw < c->max_kw ? rq->kw : c->max_kw;
     double soc0 = 10 + cs_rng_double(&ch->rng) * 50;
-    int64_t end = rq->minutes > 0 ? now + real_ms(ch, rq->minutes * 60) : 0;
+    int64_t end = rq->minutes > 0 ? now + crt_real_ms(ch, rq->minutes * 60) : 0;
     charger_tx_begin(&ch->m, conn, rq->id_tag, kw, rq->kwh * 1000, end, soc0, now);
     ch->s.auto_tx[conn] = rq->auto_session;
     struct msg_ctx x;
-    ctx_init(ch, conn, &x);
+    emit_ctx(ch, conn, &x);
     x.meter_wh = k->tx.meter_start_wh;
-    emit(ch, MSG_START_TRANSACTION, &x, CALL_TX, K_START_TX);
+    emit_msg(ch, MSG_START_TRANSACTION, &x, CALL_TX, K_START_TX);
     if (apply_event(ch, conn, CE_START, SR_OTHER, &err))
         log_debug("%s", err.msg);
-    ctx_init(ch, conn, &x);
+    emit_ctx(ch, conn, &x);
     x.context = "Transaction.Begin";
-    emit(ch, MSG_METER_VALUES, &x, CALL_TX, K_NONE);
+    emit_msg(ch, MSG_METER_VALUES, &x, CALL_TX, K_NONE);
     st(ch)->sessions_started++;
     persist_mark(ch);
     session_replan(ch);
@@ -214,7 +151,7 @@ static int start(struct charger_rt *ch, int conn, const char *id_tag, double kw,
         /* Finishing -> Preparing: a new session with the cable still in (F2). */
         charger_set_status(&ch->m, conn, ST_PREPARING, OE_NO_ERROR, cfg(ch)->max_kw, true,
                            cs_now_ms(), NULL);
-        send_status(ch, conn, NULL);
+        emit_status(ch, conn, NULL);
     } else if (k->status != ST_PREPARING) {
         int rc = apply_event(ch, conn, CE_PLUG, SR_OTHER, err);
         if (rc)
@@ -226,7 +163,7 @@ static int start(struct charger_rt *ch, int conn, const char *id_tag, double kw,
     struct start_req *rq = &ch->s.start[conn];
     memset(rq, 0, sizeof(*rq));
     rq->active = true;
-    make_id_tag(ch, id_tag, rq->id_tag);
+    emit_id_tag(ch, id_tag, rq->id_tag);
     rq->kw = kw;
     rq->kwh = kwh;
     rq->minutes = minutes;
@@ -236,9 +173,9 @@ static int start(struct charger_rt *ch, int conn, const char *id_tag, double kw,
         return CS_OK;
     }
     struct msg_ctx x;
-    ctx_init(ch, conn, &x);
+    emit_ctx(ch, conn, &x);
     x.id_tag = rq->id_tag;
-    emit(ch, MSG_AUTHORIZE, &x, 0, K_AUTHORIZE);
+    emit_msg(ch, MSG_AUTHORIZE, &x, 0, K_AUTHORIZE);
     return CS_OK;
 }
 
@@ -342,7 +279,7 @@ int session_fault(struct charger_rt *ch, int conn, enum ocpp_error code, const c
                                     cs_now_ms(), err);
         if (rc)
             return rc;
-        send_status(ch, 0, info);
+        emit_status(ch, 0, info);
         persist_mark(ch);
         return CS_OK;
     }
@@ -356,7 +293,7 @@ int session_fault(struct charger_rt *ch, int conn, enum ocpp_error code, const c
     }
     ch->s.start[conn].active = false;
     /* The fault is reported first, then the transaction it cut short. */
-    send_status(ch, conn, info);
+    emit_status(ch, conn, info);
     if (row->act & CA_STOP_TX)
         stop_tx(ch, conn, SR_OTHER);
     persist_mark(ch);
@@ -375,7 +312,7 @@ int session_clear(struct charger_rt *ch, int conn, struct cs_error *err)
         if (i == 0) {
             charger_set_status(&ch->m, 0, ST_AVAILABLE, OE_NO_ERROR, cfg(ch)->max_kw, false,
                                cs_now_ms(), NULL);
-            send_status(ch, 0, NULL);
+            emit_status(ch, 0, NULL);
             done++;
             continue;
         }
@@ -404,7 +341,7 @@ int session_status(struct charger_rt *ch, int conn, enum ocpp_status s, enum ocp
         int rc = charger_set_status(&ch->m, i, s, e, cfg(ch)->max_kw, strict, cs_now_ms(), err);
         if (rc)
             return rc;
-        send_status(ch, i, info);
+        emit_status(ch, i, info);
     }
     persist_mark(ch);
     return CS_OK;
@@ -482,7 +419,7 @@ int session_availability(struct charger_rt *ch, int conn, bool operative, bool *
         if (ch->m.conn[0].status != s && ch->m.conn[0].status != ST_FAULTED) {
             charger_set_status(&ch->m, 0, s, OE_NO_ERROR, cfg(ch)->max_kw, false, cs_now_ms(),
                                NULL);
-            send_status(ch, 0, NULL);
+            emit_status(ch, 0, NULL);
         }
     }
     persist_mark(ch);
@@ -592,10 +529,10 @@ void session_on_connected(struct charger_rt *ch)
         }
         calls_set_accepted(&ch->calls, false);
         struct msg_ctx x;
-        ctx_init(ch, 0, &x);
-        emit(ch, MSG_BOOT_NOTIFICATION, &x, CALL_FRONT, K_BOOT);
+        emit_ctx(ch, 0, &x);
+        emit_msg(ch, MSG_BOOT_NOTIFICATION, &x, CALL_FRONT, K_BOOT);
         for (int i = 0; i <= ch->m.nconn; i++)
-            send_status(ch, i, NULL);
+            emit_status(ch, i, NULL);
         ch->s.booted = true;
     } else {
         calls_set_accepted(&ch->calls, true);
@@ -626,16 +563,16 @@ void session_on_connected(struct charger_rt *ch)
 void session_retry_boot(struct charger_rt *ch)
 {
     struct msg_ctx x;
-    ctx_init(ch, 0, &x);
-    emit(ch, MSG_BOOT_NOTIFICATION, &x, CALL_FRONT, K_BOOT);
+    emit_ctx(ch, 0, &x);
+    emit_msg(ch, MSG_BOOT_NOTIFICATION, &x, CALL_FRONT, K_BOOT);
 }
 
 void session_report_firmware(struct charger_rt *ch)
 {
     struct msg_ctx x;
-    ctx_init(ch, 0, &x);
+    emit_ctx(ch, 0, &x);
     x.status = session_firmware_step_name(ch->s.fw.step);
-    emit(ch, MSG_FIRMWARE_STATUS, &x, 0, K_NONE);
+    emit_msg(ch, MSG_FIRMWARE_STATUS, &x, 0, K_NONE);
 }
 
 static const char *id_tag_status(const cJSON *payload)
@@ -736,104 +673,11 @@ void session_meter_tick(struct charger_rt *ch)
         struct msg_ctx x;
         if (ch->link.state != LINK_UP && !ch->m.conn[i].tx_active)
             continue; /* only a transaction's readings are kept while offline */
-        ctx_init(ch, i, &x);
-        emit(ch, MSG_METER_VALUES, &x, ch->m.conn[i].tx_active ? CALL_TX : 0, K_NONE);
+        emit_ctx(ch, i, &x);
+        emit_msg(ch, MSG_METER_VALUES, &x, ch->m.conn[i].tx_active ? CALL_TX : 0, K_NONE);
     }
     session_end_due(ch);
     persist_mark(ch);
-}
-
-struct resolve_ctx {
-    struct charger_rt *ch;
-    int conn;
-    const struct kvlist *args;
-};
-
-static bool resolve(void *privdata, enum jt_var var, const char *name, struct jt_value *out)
-{
-    struct resolve_ctx *r = privdata;
-    struct charger_rt *ch = r->ch;
-    const struct connector *k = &ch->m.conn[r->conn];
-    char *t = out->text;
-    size_t n = sizeof(out->text);
-    switch (var) {
-    case JT_ID: cs_strlcpy(t, ch->m.id, n); break;
-    case JT_INDEX: snprintf(t, n, "%u", ch->m.index); break;
-    case JT_TS: cs_fmt_iso8601(t, n, cs_now_ms()); break;
-    case JT_METER_WH: snprintf(t, n, "%.0f", k->meter_wh); break;
-    case JT_POWER_W: snprintf(t, n, "%.0f", k->power_w); break;
-    case JT_SOC: snprintf(t, n, "%.0f", charger_soc(&ch->m, r->conn, cfg(ch)->battery_kwh)); break;
-    case JT_STATUS: cs_strlcpy(t, ocpp_status_name(k->status), n); break;
-    case JT_CONNECTOR: snprintf(t, n, "%d", r->conn); break;
-    case JT_TX_ID: snprintf(t, n, "%d", k->tx_active ? (int)k->tx.id : 0); break;
-    case JT_SEQ: snprintf(t, n, "%u", ch->calls.seq); break;
-    case JT_VENDOR: cs_strlcpy(t, cfg(ch)->vendor, n); break;
-    case JT_MODEL: cs_strlcpy(t, cfg(ch)->model, n); break;
-    case JT_FIRMWARE: cs_strlcpy(t, cfg(ch)->firmware, n); break;
-    case JT_ARG: {
-        const char *v = r->args ? kv_get(r->args, name) : NULL;
-        if (!v)
-            return false;
-        cs_strlcpy(t, v, n);
-        break;
-    }
-    case JT_RAND:
-    case JT__COUNT: break;
-    }
-    return true;
-}
-
-static int trigger_custom(struct charger_rt *ch, const char *msg, int conn,
-                          const struct kvlist *args, struct cs_error *err)
-{
-    const struct jtmpl *t = ctx_catalog_get(crt_ctx(ch), msg);
-    if (!t)
-        return cs_error_set(err, CS_ERR_UNKNOWN,
-                            "unknown message '%.40s' (built-in: %s; or one of {ns}:catalog)", msg,
-                            catalog_names());
-    struct resolve_ctx r = {ch, conn < 0 ? 1 : conn, args};
-    if (r.conn > ch->m.nconn)
-        return cs_error_set(err, CS_ERR_RANGE, "%s: connector %d does not exist", ch->m.id,
-                            r.conn);
-    struct buf payload = BUF_INIT;
-    charger_integrate(&ch->m, cs_now_ms());
-    int rc = jtmpl_render(t, resolve, &r, &ch->rng, &payload, err);
-    if (rc == CS_OK)
-        rc = calls_send_raw(&ch->calls, msg, payload.s, payload.len, 0, err);
-    buf_free(&payload);
-    return rc;
-}
-
-int session_trigger(struct charger_rt *ch, const char *msg, int conn, const struct kvlist *args,
-                    struct cs_error *err)
-{
-    if (ch->link.state != LINK_UP)
-        return cs_error_set(err, CS_ERR_STATE, "%s: not connected (%s)", ch->m.id,
-                            link_state_name(ch->link.state));
-    const struct msg_def *m = catalog_lookup(msg);
-    if (!m)
-        return trigger_custom(ch, msg, conn, args, err);
-    bool per_conn = m->traits & MT_CONNECTOR;
-    if (conn < 0 || !per_conn)
-        conn = per_conn ? 1 : 0;
-    if (conn > ch->m.nconn)
-        return cs_error_set(err, CS_ERR_RANGE, "%s: connector %d does not exist (0..%d)",
-                            ch->m.id, conn, ch->m.nconn);
-    struct msg_ctx x;
-    char tag[21];
-    ctx_init(ch, conn, &x);
-    x.over = args;
-    if (m->id == MSG_METER_VALUES)
-        x.context = "Trigger";
-    if (!x.id_tag) {
-        make_id_tag(ch, NULL, tag);
-        x.id_tag = tag;
-    }
-    if (m->id == MSG_FIRMWARE_STATUS)
-        x.status = session_firmware_step_name(ch->s.fw.step);
-    unsigned flags =
-        (m->traits & MT_TX) || ((m->traits & MT_TX_IF_OPEN) && x.tx_id) ? CALL_TX : 0;
-    return calls_send(&ch->calls, m, &x, flags, K_NONE, err);
 }
 
 void session_init(struct charger_rt *ch)

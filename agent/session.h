@@ -30,9 +30,7 @@ void session_on_end(struct callq *q, const struct call *c);
 void session_replan(struct charger_rt *ch);
 
 /* Fleet verbs. conn < 0 picks the connector(s) the verb documents. A verb with nothing to do
- * on this charger fails with CS_ERR_STATE. */
-int session_trigger(struct charger_rt *ch, const char *msg, int conn, const struct kvlist *args,
-                    struct cs_error *err);
+ * on this charger fails with CS_ERR_NOOP. */
 int session_status(struct charger_rt *ch, int conn, enum ocpp_status st, enum ocpp_error e,
                    const char *info, struct cs_error *err);
 int session_start(struct charger_rt *ch, int conn, const char *id_tag, double kw, double kwh,

@@ -13,6 +13,7 @@
 #include "result.h"
 #include "sched.h"
 #include "session.h"
+#include "trigger.h"
 #include "verbs.h"
 
 #define INFO_MAX 50 /* OCPP's CiString50 (StatusNotification.info) */
@@ -98,7 +99,7 @@ static int act_trigger(struct charger_rt *ch, const struct cmd *c, void *arg, st
 {
     (void)c;
     struct trigger_arg *t = arg;
-    return session_trigger(ch, t->msg, t->connector, &t->over, err);
+    return trigger_send(ch, t->msg, t->connector, &t->over, err);
 }
 
 static void h_trigger(const struct verbs_env *v, const struct cmd *c, const struct sel *s,
