@@ -81,8 +81,8 @@ void ramp_kick(struct ramp *r)
 {
     int64_t now = cs_mono_us();
     double burst = r->rate / 20 > 1 ? r->rate / 20 : 1; /* at most 50 ms worth at once */
-    if (r->last_us)
-        r->tokens += r->rate * (double)(now - r->last_us) / 1e6;
+    /* The bucket starts full: the first burst goes at once. */
+    r->tokens = r->last_us ? r->tokens + r->rate * (double)(now - r->last_us) / 1e6 : burst;
     if (r->tokens > burst)
         r->tokens = burst;
     r->last_us = now;
