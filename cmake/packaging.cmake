@@ -30,7 +30,7 @@ set(_cs_pkg ${PROJECT_SOURCE_DIR}/packaging)
 install(FILES ${_cs_pkg}/config/swarm-agent.conf ${_cs_pkg}/config/swarm-coordinator.conf
               ${_cs_pkg}/config/swarm-cli.conf
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
-file(GLOB _cs_docs ${PROJECT_SOURCE_DIR}/docs/*.md)
+file(GLOB _cs_docs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${_cs_docs} DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 # Debian wants a changelog and a copyright file in every package's doc directory.
