@@ -141,9 +141,12 @@ static const struct cmd_def table[] = {
                     "catalog or charger:ID.",
                     "reload charger:CP-000042"},
     [CMD_PING] = {"ping", CMD_PING, 0, {NULL, NULL}, 0, no_keys, "ping",
-                  "Every worker answers with the number of chargers it holds.", "ping"},
+                  "Every worker answers with the number of chargers it holds and how many of "
+                  "them are connected.",
+                  "ping"},
     [CMD_CANCEL] = {"cancel", CMD_CANCEL, 0, {"cmd_id", NULL}, 1, no_keys, "cancel ID",
-                    "Cancel the scheduled or repeating command with this id on every worker.",
+                    "Cancel the scheduled or repeating commands with this id on every worker; "
+                    "ID may be a glob (`cancel 'storm-*'`, `cancel '*'` for all).",
                     "cancel hb-storm"},
     [CMD_GARBLE] = {"garble", CMD_GARBLE, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0, garble_keys,
                     "garble SEL [kind=K] [msg=M]",
