@@ -137,12 +137,6 @@ static bool unsent_report(const struct call *c, const void *arg)
     return !c->sent_us && !(c->flags & CALL_TX);
 }
 
-static bool unsent(const struct call *c, const void *arg)
-{
-    (void)arg;
-    return !c->sent_us;
-}
-
 /* Online, a platform that answers slowly (one CALL outstanding at a time) would let reports
  * pile up without end: the queue holds the offline queue's worth plus a margin. */
 static unsigned queue_cap(const struct callq *q)
@@ -151,14 +145,18 @@ static unsigned queue_cap(const struct callq *q)
     return oq + CALLQ_MARGIN > CALLQ_MIN ? oq + CALLQ_MARGIN : CALLQ_MIN;
 }
 
-static void enqueue(struct callq *q, struct call *c)
+/* Queues c and sends what may go. The outcome for c itself: CS_OK when it is sent or waits its
+ * turn; an error (err filled) when it was dropped: offline and not a transaction message, no
+ * room in the queue, or refused by the link (its send queue is full). */
+static int enqueue(struct callq *q, struct call *c, struct cs_error *err)
 {
     struct worker_stats *st = st_of(q);
     bool online = q->link->state == LINK_UP;
     if (!online && !(c->flags & CALL_TX)) {
         st->msgs_dropped++;
         call_free(c);
-        return;
+        return cs_error_set(err, CS_ERR_STATE, "%s: not connected (%s)", q->id,
+                            link_state_name(q->link->state));
     }
     if (!online && queued_tx(q) >= (unsigned)cfg_of(q)->offline_queue) {
         /* Offline queue full: the oldest transaction message goes. */
@@ -170,20 +168,22 @@ static void enqueue(struct callq *q, struct call *c)
         if (cfg_of(q)->offline_queue == 0) {
             st->offline_dropped++;
             call_free(c);
-            return;
+            return cs_error_set(err, CS_ERR_STATE, "%s: offline, and offline_queue is 0", q->id);
         }
     }
     if (!online)
         st->offline_queued++;
     if (q->len >= queue_cap(q)) {
-        /* Full: the oldest unsent report goes, else the oldest unsent transaction message. */
-        struct call *old = unlink_first(q, unsent_report, NULL);
-        if (!old)
-            old = unlink_first(q, unsent, NULL);
-        if (old) {
-            call_free(old);
-            st->calls_dropped++;
+        /* Full: a transaction message makes room by dropping the oldest unsent report; a report
+         * finds no room and is refused (its sender hears of it). */
+        struct call *old = (c->flags & CALL_TX) ? unlink_first(q, unsent_report, NULL) : NULL;
+        st->calls_dropped++;
+        if (!old) {
+            call_free(c);
+            return cs_error_set(err, CS_ERR_TOO_BIG, "%s: CALL queue full (%u waiting)", q->id,
+                                q->len);
         }
+        call_free(old);
     }
     if (c->flags & CALL_FRONT) {
         c->next = q->head;
@@ -198,7 +198,13 @@ static void enqueue(struct callq *q, struct call *c)
         q->tail = c;
     }
     q->len++;
+    q->fresh = c;
+    q->fresh_rc = CS_OK;
     calls_pump(q);
+    q->fresh = NULL;
+    if (q->fresh_rc != CS_OK)
+        return cs_error_set(err, q->fresh_rc, "%s", q->fresh_err);
+    return CS_OK;
 }
 
 int calls_send(struct callq *q, const struct msg_def *m, const struct msg_ctx *ctx,
@@ -222,14 +228,12 @@ int calls_send(struct callq *q, const struct msg_def *m, const struct msg_ctx *c
     c->cont = cont;
     c->connector = ctx->connector;
     c->tx_id = ctx->tx_id;
-    enqueue(q, c);
-    return CS_OK;
+    return enqueue(q, c, err);
 }
 
 int calls_send_raw(struct callq *q, const char *action, const char *payload, size_t len,
                    unsigned flags, struct cs_error *err)
 {
-    (void)err;
     struct call *c = cs_calloc(1, sizeof(*c));
     c->msg = MSG_CUSTOM;
     cs_strlcpy(c->action, action, sizeof(c->action));
@@ -237,8 +241,7 @@ int calls_send_raw(struct callq *q, const char *action, const char *payload, siz
     c->len = len;
     c->ts_ms = cs_now_ms();
     c->flags = flags;
-    enqueue(q, c);
-    return CS_OK;
+    return enqueue(q, c, err);
 }
 
 /* The transactionId at c's mark becomes `to`. */
@@ -321,25 +324,30 @@ static bool send_one(struct callq *q, struct call *c)
     struct buf frame = BUF_INIT;
     struct cs_error err;
     cs_uuid4(&x->rng, c->uid);
-    ocpp_encode_call(ocpp_profile_of(cfg_of(q)->profile), c->uid, c->action, c->ts_ms, c->payload, c->len, &frame);
-    bool ok = link_send(q->link, TR_CALL, c->action, frame.s, frame.len, &err) == CS_OK;
-    if (ok && q->dup_next) {
+    ocpp_encode_call(ocpp_profile_of(cfg_of(q)->profile), c->uid, c->action, c->ts_ms,
+                     c->payload, c->len, &frame);
+    int rc = link_send(q->link, TR_CALL, c->action, frame.s, frame.len, &err);
+    if (rc == CS_OK && q->dup_next) {
         /* Chaos: this message goes out twice, byte for byte (same message id). */
         q->dup_next = false;
         if (link_send(q->link, TR_CALL, c->action, frame.s, frame.len, &err) == CS_OK)
             x->st->duplicated++;
     }
-    if (ok) {
+    if (rc == CS_OK) {
         if (c->msg == MSG_CUSTOM)
             x->st->out_custom++;
         else
             x->st->out_by_type[c->msg]++;
     } else {
         log_debug("%s: %s not sent: %s", q->id, c->action, err.msg);
+        if (c == q->fresh) {
+            q->fresh_rc = rc;
+            cs_strlcpy(q->fresh_err, err.msg, sizeof(q->fresh_err));
+        }
     }
     buf_free(&frame);
     q->seq++;
-    return ok;
+    return rc == CS_OK;
 }
 
 /* CALLs sent since the platform answers, still waiting for their answer. (Those sent before

@@ -93,6 +93,9 @@ struct callq {
     int64_t probe_until_us; /* after a connect: hold CALLs behind BootNotification until then */
     bool accepted;          /* the gate: BootNotification was accepted */
     bool dup_next;          /* chaos: the next CALL goes out twice */
+    struct call *fresh;     /* the CALL being queued now, while the queue is pumped */
+    int fresh_rc;           /* ... and why it could not be sent */
+    char fresh_err[160];
     uint32_t seq;           /* CALLs made, for the {seq} placeholder */
     uint32_t answers, timeouts, conf_last_us; /* per-charger counters (stats_detail) */
     struct event *timer;
@@ -102,7 +105,9 @@ void calls_init(struct callq *q, const struct calls_env *env, struct link *link,
 /* Frees every queued, pending and ended CALL (no continuation runs). */
 void calls_fini(struct callq *q);
 
-/* Builds the payload of m now and queues the CALL. */
+/* Builds the payload of m now and queues the CALL. CS_OK when it went out or waits its turn;
+ * an error when it was dropped (offline and not a transaction message, the queue full, the
+ * link's send queue full). */
 int calls_send(struct callq *q, const struct msg_def *m, const struct msg_ctx *ctx,
                unsigned flags, enum call_cont cont, struct cs_error *err);
 /* Queues a CALL whose payload is already serialised (user-defined messages). */

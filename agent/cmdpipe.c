@@ -28,6 +28,8 @@ struct cmdpipe {
     bool log_catching_up;
     struct kvlist deferred;  /* commands heard while replies could not be sent */
     bool stopping;
+    const struct cmd *running; /* the command verbs_run is running, for hold() */
+    int64_t running_t0, running_lag;
 };
 
 static void send_reply(struct cmdpipe *p, const char *id, const char *verb, struct result *r,
@@ -52,6 +54,38 @@ static int64_t plausible_lag(int64_t ts_ms)
     return lag > 0 ? lag : 0;
 }
 
+/* A reply that waits for what the verb started. */
+struct held {
+    struct result_hold h; /* first */
+    struct cmdpipe *p;
+    char id[CMD_ID_MAX + 1];
+    const char *verb; /* a row of the command table */
+    int64_t t0_us, lag_ms;
+};
+
+static void finish_held(struct result_hold *rh)
+{
+    struct held *hd = (struct held *)rh;
+    send_reply(hd->p, hd->id, hd->verb, &rh->r, hd->t0_us, hd->lag_ms);
+    result_free(&rh->r);
+    cs_free(hd);
+}
+
+/* The command being run (p->running) leaves its reply to the verb. */
+static struct result_hold *hold(void *privdata, struct result *r)
+{
+    struct cmdpipe *p = privdata;
+    struct held *hd = cs_calloc(1, sizeof(*hd));
+    hd->p = p;
+    cs_strlcpy(hd->id, p->running->id, sizeof(hd->id));
+    hd->verb = p->running->def->name;
+    hd->t0_us = p->running_t0;
+    hd->lag_ms = p->running_lag;
+    hd->h.finish = finish_held;
+    result_move(r, &hd->h);
+    return &hd->h;
+}
+
 static void execute(struct cmdpipe *p, struct cmd *c, int64_t t0, int64_t run)
 {
     struct agent_ctx *x = p->x;
@@ -71,12 +105,17 @@ static void execute(struct cmdpipe *p, struct cmd *c, int64_t t0, int64_t run)
         }
         sel_prepare(s, (uint32_t)x->fleet.size, (uint64_t)x->fleet.seed);
     }
+    p->running = c;
+    p->running_t0 = t0;
+    p->running_lag = lag;
     verbs_run(&p->v, c, s, &r);
+    p->running = NULL;
     if (r.refused || r.failed)
         x->st->cmd_errors++;
     if (lag >= 0)
         hist_add(&x->st->cmd_us, (uint64_t)lag * 1000);
-    send_reply(p, c->id, c->def->name, &r, t0, lag);
+    if (!r.held)
+        send_reply(p, c->id, c->def->name, &r, t0, lag);
 out:
     sel_free(s);
     result_free(&r);
@@ -287,7 +326,7 @@ struct cmdpipe *cmdpipe_new(struct agent_ctx *x, struct chargers *set, struct li
 {
     struct cmdpipe *p = cs_calloc(1, sizeof(*p));
     p->x = x;
-    p->v = (struct verbs_env){x, set, cfg, sched_new(x, on_sched_run, p)};
+    p->v = (struct verbs_env){x, set, cfg, sched_new(x, on_sched_run, p), hold, p};
     return p;
 }
 

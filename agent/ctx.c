@@ -28,6 +28,17 @@ bool ctx_speaks_for_fleet(const struct agent_ctx *x)
     return x->slot == 0;
 }
 
+void ctx_key_unreadable(struct agent_ctx *x, const char *key, const char *why,
+                        const char *consequence)
+{
+    struct kvlist f = KVLIST_INIT;
+    log_error("%s: %s; %s", key, why, consequence);
+    kv_set(&f, "key", key);
+    kv_set(&f, "error", why);
+    ctx_event(x, "key_unreadable", &f);
+    kv_free(&f);
+}
+
 void ctx_config_rejected(void *privdata, const char *key, const char *val, const char *why)
 {
     const struct reject_scope *rs = privdata;

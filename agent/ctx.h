@@ -65,6 +65,11 @@ void ctx_event(struct agent_ctx *x, const char *type, const struct kvlist *field
  * first worker of each agent speaks for all of them. */
 bool ctx_speaks_for_fleet(const struct agent_ctx *x);
 
+/* A key of ours Redis will not give us (a wrong type, an ACL): a log line and a key_unreadable
+ * event naming it. The caller says each distinct problem once. */
+void ctx_key_unreadable(struct agent_ctx *x, const char *key, const char *why,
+                        const char *consequence);
+
 /* Whose config a rejected value belongs to: privdata of ctx_config_rejected. */
 struct reject_scope {
     struct agent_ctx *x;

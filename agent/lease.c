@@ -34,6 +34,8 @@ struct lease {
     int64_t epoch;
     struct rset assigned; /* what the coordinator granted */
     bool assign_loaded;
+    char problem[200]; /* the last unreadable-key problem reported (reported once) */
+    bool reg_ok;       /* the last registration write was taken */
     struct event *ev;
 };
 
@@ -136,6 +138,20 @@ static void take_assignment(struct lease *l, const struct rds_reply *reply)
 
 /* ---- the lease ------------------------------------------------------------------------------ */
 
+/* Redis answers, but not as it should: a key of ours holds the wrong type (or an ACL refuses
+ * us). Said once per distinct problem; the worker goes on with what it had. */
+static void key_problem(struct lease *l, enum cs_key k, const char *arg, const struct rds_reply *reply,
+                        const char *consequence)
+{
+    char key[CS_KEY_MAX], text[200];
+    const char *why = rds_reply_str(reply, NULL);
+    snprintf(text, sizeof(text), "%s: %s", ctx_key(l->x, key, k, arg), why ? why : "error");
+    if (strcmp(text, l->problem) == 0)
+        return;
+    cs_strlcpy(l->problem, text, sizeof(l->problem));
+    ctx_key_unreadable(l->x, key, why ? why : "error", consequence);
+}
+
 /* The lease lapsed and nobody told us whose chargers these are now. While Redis itself is down
  * (it closed on us, it refuses connects) nobody can reassign them and they keep running; when
  * Redis has gone silent (a partition, a hung server) the coordinator may already have given them
@@ -217,10 +233,41 @@ static void on_assign_read(struct rds *r, const struct rds_reply *reply, void *p
     (void)r;
     struct lease *l = privdata;
     l->reading = false;
+    if (reply && !rds_reply_ok(reply))
+        key_problem(l, K_ASSIGN, NULL, reply, "the assignment is kept as it was");
     if (!rds_reply_ok(reply) || rds_reply_len(reply) != 2)
         return;
     take_assignment(l, reply);
     chargers_kick(l->set);
+}
+
+/* The registration itself was refused (the key holds another type, an ACL): no lease. */
+static void on_registration(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    (void)r;
+    struct lease *l = privdata;
+    l->reg_ok = rds_reply_ok(reply);
+    if (!reply || l->reg_ok)
+        return;
+    const char *why = rds_reply_str(reply, NULL);
+    if (why && strncmp(why, "WRONGTYPE", 9) == 0) {
+        /* The registration key is this worker's own: whatever sits there goes. */
+        char key[CS_KEY_MAX];
+        key_problem(l, K_AGENT, l->x->name, reply, "replacing it with this worker's registration");
+        rds_cmd(l->x->rc, NULL, NULL, "DEL %s", ctx_key(l->x, key, K_AGENT, l->x->name));
+        return;
+    }
+    key_problem(l, K_AGENT, l->x->name, reply, "this worker cannot register");
+}
+
+/* The refresh sent at `sent` is confirmed: the lease holds from then. */
+static void confirmed(struct lease *l, int64_t sent)
+{
+    if (!l->ok_ms) {
+        log_info("registered; lease %d ms", l->x->fleet.lease_ms);
+        l->h.registered(l->privdata);
+    }
+    l->ok_ms = sent;
 }
 
 static void on_lease_read(struct rds *r, const struct rds_reply *reply, void *privdata)
@@ -229,15 +276,19 @@ static void on_lease_read(struct rds *r, const struct rds_reply *reply, void *pr
     struct lease *l = privdata;
     int64_t sent = l->sent_ms;
     l->inflight = false;
-    if (!rds_reply_ok(reply) || rds_reply_len(reply) != 2)
-        return;
-    /* The lease was written before this read: it holds from when it was sent. */
-    if (!l->ok_ms) {
-        log_info("registered; lease %d ms", l->x->fleet.lease_ms);
-        l->h.registered(l->privdata);
+    if (!reply || !l->reg_ok)
+        return; /* no answer, or no registration: the lease stays unconfirmed */
+    if (!rds_reply_ok(reply) || rds_reply_len(reply) != 2) {
+        /* Redis answers, the registration was written, but the assignment cannot be read: the
+         * lease holds and the chargers stay as they are rather than go offline over a key of
+         * the wrong type. */
+        if (!rds_reply_ok(reply))
+            key_problem(l, K_ASSIGN, NULL, reply, "the assignment is kept as it was");
+        confirmed(l, sent);
+    } else {
+        confirmed(l, sent);
+        take_assignment(l, reply);
     }
-    l->ok_ms = sent;
-    take_assignment(l, reply);
     /* Only now, with what is ours known again, may parked chargers come back. */
     if (l->parked)
         unpark(l);
@@ -275,7 +326,7 @@ void lease_refresh(struct lease *l)
                           "instance",   l->instance};
     int64_t sent = cs_mono_ms();
     rds_cmd(x->rc, on_owner_read, l, "HMGET %s instance started_ms host pid", key);
-    if (rds_cmdv(x->rc, NULL, NULL, ARRAY_SIZE(argv), argv, NULL) == CS_OK) {
+    if (rds_cmdv(x->rc, on_registration, l, ARRAY_SIZE(argv), argv, NULL) == CS_OK) {
         l->sent_ms = sent;
         rds_cmd(x->rc, NULL, NULL, "PEXPIRE %s %s", key, lease);
         rds_cmd(x->rc, NULL, NULL, "ZADD %s %s %s", ctx_key(x, idx, K_AGENTS, NULL), now, x->name);

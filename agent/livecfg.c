@@ -11,9 +11,9 @@
 #include "cs/rds.h"
 #include "cs/selector.h"
 #include "ctx.h"
+#include "ksnotify.h"
 #include "livecfg.h"
 
-#define NOTIFY_CHECK_S 10 /* how often the keyspace-notification setting is checked */
 
 struct livecfg {
     struct agent_ctx *x;
@@ -29,20 +29,34 @@ struct livecfg {
     uint64_t layers_gen; /* loads in flight older than this are dropped */
     struct ucatalog catalog;
     struct kvlist catalog_rej; /* templates reported as broken, to report once */
-    bool notify_ok;
-    char notify_asked[64];
-    struct event *notify_ev;
+    struct kvlist problems;    /* keys Redis would not give us: key -> why (reported once) */
+    struct ksnotify *notify;
 };
 
 /* ---- the table of live keys -------------------------------------------------------------- */
 
-typedef void load_fn(struct livecfg *lc, const char *arg);
+/* A reload that waits for its loads: the reply of `reload` says what could not be read. */
+struct batch {
+    int pending;
+    struct kvlist errors; /* key -> why */
+    livecfg_done_fn *done;
+    void *privdata;
+};
 
-static void load_fleet(struct livecfg *lc, const char *arg);
-static void load_cfg(struct livecfg *lc, const char *arg);
-static void load_catalog(struct livecfg *lc, const char *arg);
-static void load_layers(struct livecfg *lc, const char *arg);
-static void load_charger(struct livecfg *lc, const char *arg);
+/* One HGETALL in flight (the batch may be NULL: a keyspace notification). */
+struct load {
+    struct livecfg *lc;
+    struct batch *b;
+    char key[CS_KEY_MAX];
+};
+
+typedef void load_fn(struct livecfg *lc, const char *arg, struct batch *b);
+
+static void load_fleet(struct livecfg *lc, const char *arg, struct batch *b);
+static void load_cfg(struct livecfg *lc, const char *arg, struct batch *b);
+static void load_catalog(struct livecfg *lc, const char *arg, struct batch *b);
+static void load_layers(struct livecfg *lc, const char *arg, struct batch *b);
+static void load_charger(struct livecfg *lc, const char *arg, struct batch *b);
 
 /* Each live key, what (re)loads it; rows with an argument are watched with a pattern. */
 static const struct live_key {
@@ -85,18 +99,91 @@ static const char *live_key_names(void)
     return names;
 }
 
+static void batch_take(struct batch *b)
+{
+    if (b)
+        b->pending++;
+}
+
+static void batch_done(struct batch *b)
+{
+    if (!b || --b->pending > 0)
+        return;
+    b->done(b->privdata, &b->errors);
+    kv_free(&b->errors);
+    cs_free(b);
+}
+
+/* A live key Redis will not give us (a wrong type, an ACL): said once per distinct problem,
+ * as a log line and an event naming the key; what was loaded before stays in force. */
+static void load_failed(struct livecfg *lc, struct batch *b, const char *key,
+                        const struct rds_reply *reply)
+{
+    const char *why = reply ? rds_reply_str(reply, NULL) : NULL;
+    if (!why)
+        why = reply ? "unexpected reply" : "connection lost";
+    if (b)
+        kv_set(&b->errors, key, why);
+    if (!reply)
+        return; /* no answer: read again when Redis is back */
+    const char *before = kv_get(&lc->problems, key);
+    if (before && strcmp(before, why) == 0)
+        return;
+    kv_set(&lc->problems, key, why);
+    if (ctx_speaks_for_fleet(lc->x) || strstr(key, ":charger:"))
+        ctx_key_unreadable(lc->x, key, why, "the values read before stay in force");
+}
+
+static void load_ok(struct livecfg *lc, const char *key)
+{
+    kv_del(&lc->problems, key);
+}
+
+static void hgetall(struct livecfg *lc, struct batch *b, enum cs_key k, const char *arg,
+                    rds_reply_fn *fn)
+{
+    struct load *ld = cs_calloc(1, sizeof(*ld));
+    ld->lc = lc;
+    ld->b = b;
+    ctx_key(lc->x, ld->key, k, arg);
+    batch_take(b);
+    if (rds_cmd(lc->x->rc, fn, ld, "HGETALL %s", ld->key) != CS_OK) {
+        load_failed(lc, b, ld->key, NULL);
+        batch_done(b);
+        cs_free(ld);
+    }
+}
+
+/* The reply of a load: the hash as kv pairs, or false (the problem reported). Frees ld; the
+ * caller calls batch_done(b) after using it. */
+static bool load_reply(struct load *ld, const struct rds_reply *reply, struct kvlist *out)
+{
+    if (rds_reply_ok(reply) && rds_reply_type(reply) == RDS_ARRAY) {
+        load_ok(ld->lc, ld->key);
+        rds_reply_kv(reply, out);
+        return true;
+    }
+    load_failed(ld->lc, ld->b, ld->key, reply);
+    return false;
+}
+
 /* ---- fleet and cfg ------------------------------------------------------------------------ */
 
 static void on_cfg_loaded(struct rds *r, const struct rds_reply *reply, void *privdata)
 {
     (void)r;
-    struct livecfg *lc = privdata;
+    struct load *ld = privdata;
+    struct livecfg *lc = ld->lc;
+    struct batch *b = ld->b;
     struct agent_ctx *x = lc->x;
-    if (!rds_reply_ok(reply))
-        return;
     struct kvlist in = KVLIST_INIT;
+    bool ok = load_reply(ld, reply, &in);
+    cs_free(ld);
+    if (!ok) {
+        batch_done(b);
+        return;
+    }
     struct charger_cfg old = x->base_cfg;
-    rds_reply_kv(reply, &in);
     struct reject_scope rs = {x, "cfg", false};
     cfg_layer_accept(&cfg_charger_schema, &lc->cfg_acc, &lc->cfg_rej, &in, ctx_config_rejected,
                      &rs);
@@ -110,10 +197,11 @@ static void on_cfg_loaded(struct rds *r, const struct rds_reply *reply, void *pr
         hist_add(&x->st->cfg_us, lag > 0 ? (uint64_t)lag * 1000 : 0);
         lc->cfg_written_ms = 0;
     }
-    if (!cfg_diff(&cfg_charger_schema, &old, &x->base_cfg))
-        return;
-    log_info("fleet config changed");
-    lc->h.chargers_changed(lc->privdata, &old);
+    if (cfg_diff(&cfg_charger_schema, &old, &x->base_cfg)) {
+        log_info("fleet config changed");
+        lc->h.chargers_changed(lc->privdata, &old);
+    }
+    batch_done(b);
 }
 
 static void prepare_layers(struct livecfg *lc)
@@ -127,13 +215,18 @@ static void prepare_layers(struct livecfg *lc)
 static void on_fleet_loaded(struct rds *r, const struct rds_reply *reply, void *privdata)
 {
     (void)r;
-    struct livecfg *lc = privdata;
+    struct load *ld = privdata;
+    struct livecfg *lc = ld->lc;
+    struct batch *b = ld->b;
     struct agent_ctx *x = lc->x;
-    if (!rds_reply_ok(reply))
-        return;
     struct kvlist in = KVLIST_INIT;
+    bool ok = load_reply(ld, reply, &in);
+    cs_free(ld);
+    if (!ok) {
+        batch_done(b);
+        return;
+    }
     struct fleet_cfg old = x->fleet;
-    rds_reply_kv(reply, &in);
     struct reject_scope rs = {x, "fleet", false};
     cfg_layer_accept(&cfg_fleet_schema, &lc->fleet_acc, &lc->fleet_rej, &in, ctx_config_rejected,
                      &rs);
@@ -152,24 +245,25 @@ static void on_fleet_loaded(struct rds *r, const struct rds_reply *reply, void *
         lc->h.chargers_changed(lc->privdata, NULL);
     }
     lc->h.fleet_changed(lc->privdata, &old);
+    batch_done(b);
 }
 
-static void load_fleet(struct livecfg *lc, const char *arg)
+static void load_fleet(struct livecfg *lc, const char *arg, struct batch *b)
 {
     (void)arg;
-    char k[CS_KEY_MAX];
-    rds_cmd(lc->x->rc, on_fleet_loaded, lc, "HGETALL %s", ctx_key(lc->x, k, K_FLEET, NULL));
+    hgetall(lc, b, K_FLEET, NULL, on_fleet_loaded);
 }
 
-static void load_cfg(struct livecfg *lc, const char *arg)
+static void load_cfg(struct livecfg *lc, const char *arg, struct batch *b)
 {
     (void)arg;
-    char k[CS_KEY_MAX];
-    rds_cmd(lc->x->rc, on_cfg_loaded, lc, "HGETALL %s", ctx_key(lc->x, k, K_CFG, NULL));
+    hgetall(lc, b, K_CFG, NULL, on_cfg_loaded);
 }
 
-static void load_charger(struct livecfg *lc, const char *arg)
+/* A charger's own hash is read by its owner (chargers.c); a reload does not wait for it. */
+static void load_charger(struct livecfg *lc, const char *arg, struct batch *b)
 {
+    (void)b;
     uint32_t index;
     if (idfmt_index(&lc->x->idf, arg, &index))
         lc->h.charger_reload(lc->privdata, index);
@@ -189,13 +283,18 @@ static void free_catalog(struct ucatalog *c)
 static void on_catalog_loaded(struct rds *r, const struct rds_reply *reply, void *privdata)
 {
     (void)r;
-    struct livecfg *lc = privdata;
+    struct load *ld = privdata;
+    struct livecfg *lc = ld->lc;
+    struct batch *b = ld->b;
     struct agent_ctx *x = lc->x;
     struct ucatalog *cat = &lc->catalog;
-    if (!rds_reply_ok(reply))
-        return;
     struct kvlist in = KVLIST_INIT, rej = KVLIST_INIT;
-    rds_reply_kv(reply, &in);
+    bool ok = load_reply(ld, reply, &in);
+    cs_free(ld);
+    if (!ok) {
+        batch_done(b);
+        return;
+    }
     free_catalog(cat);
     cat->tmpl = cs_calloc(in.n ? in.n : 1, sizeof(*cat->tmpl));
     for (size_t i = 0; i < in.n; i++) {
@@ -228,13 +327,13 @@ static void on_catalog_loaded(struct rds *r, const struct rds_reply *reply, void
     kv_free(&lc->catalog_rej);
     lc->catalog_rej = rej;
     kv_free(&in);
+    batch_done(b);
 }
 
-static void load_catalog(struct livecfg *lc, const char *arg)
+static void load_catalog(struct livecfg *lc, const char *arg, struct batch *b)
 {
     (void)arg;
-    char k[CS_KEY_MAX];
-    rds_cmd(lc->x->rc, on_catalog_loaded, lc, "HGETALL %s", ctx_key(lc->x, k, K_CATALOG, NULL));
+    hgetall(lc, b, K_CATALOG, NULL, on_catalog_loaded);
 }
 
 /* ---- config layers ------------------------------------------------------------------------- */
@@ -258,6 +357,7 @@ static struct layer *find_layer(struct livecfg *lc, const char *name)
 /* One ZRANGE of {ns}:layers, then one HGETALL per layer; committed when all are in. */
 struct layers_load {
     struct livecfg *lc;
+    struct batch *b;
     uint64_t gen;
     size_t n, pending;
     bool failed;
@@ -272,6 +372,7 @@ struct layers_load {
 
 static void layers_load_free(struct layers_load *ld)
 {
+    batch_done(ld->b);
     for (size_t i = 0; i < ld->n; i++) {
         cs_free(ld->names[i]);
         kv_free(&ld->raw[i]);
@@ -351,10 +452,15 @@ static void on_layer_hash(struct rds *r, const struct rds_reply *reply, void *pr
     (void)r;
     struct layers_req *q = privdata;
     struct layers_load *ld = q->ld;
-    if (!rds_reply_ok(reply))
+    char key[CS_KEY_MAX];
+    ctx_key(ld->lc->x, key, K_LAYER, ld->names[q->i]);
+    if (!rds_reply_ok(reply) || rds_reply_type(reply) != RDS_ARRAY) {
         ld->failed = true;
-    else
+        load_failed(ld->lc, ld->b, key, reply);
+    } else {
+        load_ok(ld->lc, key);
         rds_reply_kv(reply, &ld->raw[q->i]);
+    }
     if (--ld->pending == 0)
         commit_layers(ld);
 }
@@ -363,10 +469,13 @@ static void on_layers_list(struct rds *r, const struct rds_reply *reply, void *p
 {
     struct layers_load *ld = privdata;
     char k[CS_KEY_MAX];
-    if (!rds_reply_ok(reply)) {
+    ctx_key(ld->lc->x, k, K_LAYERS, NULL);
+    if (!rds_reply_ok(reply) || rds_reply_type(reply) != RDS_ARRAY) {
+        load_failed(ld->lc, ld->b, k, reply);
         layers_load_free(ld);
         return;
     }
+    load_ok(ld->lc, k);
     size_t n = rds_reply_len(reply) / 2;
     ld->n = n;
     ld->names = cs_calloc(n ? n : 1, sizeof(*ld->names));
@@ -395,12 +504,14 @@ static void on_layers_list(struct rds *r, const struct rds_reply *reply, void *p
         commit_layers(ld);
 }
 
-static void load_layers(struct livecfg *lc, const char *arg)
+static void load_layers(struct livecfg *lc, const char *arg, struct batch *b)
 {
     (void)arg;
     char k[CS_KEY_MAX];
     struct layers_load *ld = cs_calloc(1, sizeof(*ld));
     ld->lc = lc;
+    ld->b = b;
+    batch_take(b);
     ld->gen = ++lc->layers_gen;
     if (rds_cmd(lc->x->rc, on_layers_list, ld, "ZRANGE %s 0 -1 WITHSCORES",
                 ctx_key(lc->x, k, K_LAYERS, NULL)) != CS_OK)
@@ -409,66 +520,14 @@ static void load_layers(struct livecfg *lc, const char *arg)
 
 /* ---- keyspace notifications ---------------------------------------------------------------- */
 
-/* A Redis whose ACL keeps agents from CONFIG SET: the administrator enables the events. */
-static void on_notify_set(struct rds *r, const struct rds_reply *reply, void *privdata)
-{
-    (void)r;
-    struct livecfg *lc = privdata;
-    if (!reply || rds_reply_type(reply) != RDS_ERROR)
-        return;
-    lc->notify_ok = false;
-    if (ctx_speaks_for_fleet(lc->x))
-        log_warn("cannot enable keyspace notifications (%s): run `CONFIG SET "
-                 "notify-keyspace-events %s` as a Redis administrator; until then config "
-                 "edits apply on `swarm-cli reload`",
-                 rds_reply_str(reply, NULL), lc->notify_asked);
-}
+static void load_all(struct livecfg *lc, struct batch *b);
 
-/* Turns on the keyspace notifications live config needs (K + hash + generic + zset), keeping
- * any flags already set. Where CONFIG is not allowed, `reload` after each write still works. */
-static void on_notify_config(struct rds *r, const struct rds_reply *reply, void *privdata)
+/* Edits made while the notifications were off went unheard. */
+static void on_notify_restored(void *privdata)
 {
-    (void)r;
     struct livecfg *lc = privdata;
-    if (!rds_reply_ok(reply) || rds_reply_len(reply) != 2) {
-        if (ctx_speaks_for_fleet(lc->x))
-            log_warn("cannot read notify-keyspace-events (%s); live config needs `reload`",
-                     reply ? rds_reply_str(reply, NULL) : "no reply");
-        return;
-    }
-    const char *cur = rds_reply_str(rds_reply_at(reply, 1), NULL);
-    char want[64];
-    snprintf(want, sizeof(want), "%s", cur ? cur : "");
-    bool all = strchr(want, 'A') != NULL;
-    bool changed = false;
-    for (const char *f = all ? "K" : "Khgz"; *f; f++) {
-        if (!strchr(want, *f) && strlen(want) < sizeof(want) - 1) {
-            size_t n = strlen(want);
-            want[n] = *f;
-            want[n + 1] = '\0';
-            changed = true;
-        }
-    }
-    lc->notify_ok = true;
-    if (changed) {
-        snprintf(lc->notify_asked, sizeof(lc->notify_asked), "%s", want);
-        rds_cmd(lc->x->rc, on_notify_set, lc, "CONFIG SET notify-keyspace-events %s", want);
-    }
-}
-
-static void check_notify(struct livecfg *lc)
-{
     if (rds_is_up(lc->x->rc))
-        rds_cmd(lc->x->rc, on_notify_config, lc, "CONFIG GET notify-keyspace-events");
-}
-
-static void on_notify_timer(evutil_socket_t fd, short what, void *privdata)
-{
-    (void)fd;
-    (void)what;
-    struct livecfg *lc = privdata;
-    check_notify(lc);
-    ctx_arm(lc->notify_ev, NOTIFY_CHECK_S * 1000);
+        load_all(lc, NULL);
 }
 
 void livecfg_subscribe(struct livecfg *lc, struct rds *rs)
@@ -498,22 +557,27 @@ bool livecfg_on_message(struct livecfg *lc, const char *channel)
         return true;
     const struct live_key *lk = live_key_of(lc, key, arg, sizeof(arg));
     if (lk)
-        lk->load(lc, arg);
+        lk->load(lc, arg, NULL);
     return true;
+}
+
+static void load_all(struct livecfg *lc, struct batch *b)
+{
+    ksnotify_check(lc->notify);
+    for (size_t i = 0; i < ARRAY_SIZE(live_keys); i++)
+        if (!live_keys[i].pattern)
+            live_keys[i].load(lc, NULL, b);
+    lc->h.charger_reload(lc->privdata, 0);
 }
 
 void livecfg_load_all(struct livecfg *lc)
 {
-    if (!rds_is_up(lc->x->rc))
-        return;
-    check_notify(lc);
-    for (size_t i = 0; i < ARRAY_SIZE(live_keys); i++)
-        if (!live_keys[i].pattern)
-            live_keys[i].load(lc, NULL);
-    lc->h.charger_reload(lc->privdata, 0);
+    if (rds_is_up(lc->x->rc))
+        load_all(lc, NULL);
 }
 
-int livecfg_reload(struct livecfg *lc, const char *key, int64_t written_ms, struct cs_error *err)
+int livecfg_reload(struct livecfg *lc, const char *key, int64_t written_ms, livecfg_done_fn *done,
+                   void *privdata, struct cs_error *err)
 {
     char arg[CS_KEY_MAX];
     const struct live_key *lk = NULL;
@@ -522,11 +586,26 @@ int livecfg_reload(struct livecfg *lc, const char *key, int64_t written_ms, stru
                             live_key_names());
     if (written_ms && (!lk || lk->key == K_CFG))
         lc->cfg_written_ms = written_ms;
+    /* The batch holds one count of its own until everything is issued. */
+    struct batch *b = cs_calloc(1, sizeof(*b));
+    b->done = done;
+    b->privdata = privdata;
+    b->pending = 1;
     if (lk)
-        lk->load(lc, arg);
+        lk->load(lc, arg, b);
     else
-        livecfg_load_all(lc);
+        load_all(lc, b);
+    batch_done(b);
     return CS_OK;
+}
+
+bool livecfg_key_valid(const struct livecfg *lc, const char *key, struct cs_error *err)
+{
+    char arg[CS_KEY_MAX];
+    if (!key || live_key_of(lc, key, arg, sizeof(arg)))
+        return true;
+    cs_error_set(err, CS_ERR_UNKNOWN, "reload: unknown key '%.60s' (%s)", key, live_key_names());
+    return false;
 }
 
 bool livecfg_charger_key(const struct livecfg *lc, const char *key, uint32_t *index)
@@ -554,8 +633,7 @@ struct livecfg *livecfg_new(struct agent_ctx *x, int db, const struct livecfg_ho
     idfmt_parse(&x->idf, x->fleet.id_format, NULL);
     x->catalog = &lc->catalog;
     publish_layers(lc);
-    lc->notify_ev = evtimer_new(x->base, on_notify_timer, lc);
-    ctx_arm(lc->notify_ev, NOTIFY_CHECK_S * 1000);
+    lc->notify = ksnotify_new(x, on_notify_restored, lc);
     return lc;
 }
 
@@ -569,13 +647,13 @@ void livecfg_free(struct livecfg *lc)
     kv_free(&lc->cfg_rej);
     free_catalog(&lc->catalog);
     kv_free(&lc->catalog_rej);
+    kv_free(&lc->problems);
     for (size_t i = 0; i < lc->nlayers; i++)
         free_layer(&lc->layers[i]);
     cs_free(lc->layers);
     lc->x->layers = NULL;
     lc->x->nlayers = 0;
     lc->x->catalog = NULL;
-    if (lc->notify_ev)
-        event_free(lc->notify_ev);
+    ksnotify_free(lc->notify);
     cs_free(lc);
 }

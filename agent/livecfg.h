@@ -11,6 +11,7 @@
 
 #include "cs/cfg.h"
 #include "cs/err.h"
+#include "cs/kv.h"
 
 struct agent_ctx;
 struct livecfg;
@@ -35,10 +36,18 @@ void livecfg_subscribe(struct livecfg *lc, struct rds *rs);
 bool livecfg_on_message(struct livecfg *lc, const char *channel);
 /* Everything again (after a reconnect, on SIGHUP); turns keyspace notifications on. */
 void livecfg_load_all(struct livecfg *lc);
+/* [loop] A reload's loads are all in: errors maps each key that could not be read to why
+ * (borrowed for the call; empty when all went well). */
+typedef void livecfg_done_fn(void *privdata, const struct kvlist *errors);
+
 /* The `reload [KEY]` verb: KEY with or without the namespace; NULL for everything. written_ms:
- * when the sender wrote it (config-apply latency), 0 if unknown. CS_ERR_UNKNOWN when KEY is
- * not a live key (err names the ones that are). */
-int livecfg_reload(struct livecfg *lc, const char *key, int64_t written_ms, struct cs_error *err);
+ * when the sender wrote it (config-apply latency), 0 if unknown. done runs once every load it
+ * issued is in (never inside this call... unless nothing could be issued). CS_ERR_UNKNOWN
+ * when KEY is not a live key (err names the ones that are; done does not run). */
+int livecfg_reload(struct livecfg *lc, const char *key, int64_t written_ms, livecfg_done_fn *done,
+                   void *privdata, struct cs_error *err);
+/* Whether `reload KEY` takes KEY (NULL: everything); err names the keys it takes. */
+bool livecfg_key_valid(const struct livecfg *lc, const char *key, struct cs_error *err);
 /* Whether KEY names one charger's hash ({ns}:charger:ID), and its index. */
 bool livecfg_charger_key(const struct livecfg *lc, const char *key, uint32_t *index);
 /* Whether fleet and cfg have been read at least once. */

@@ -6,17 +6,17 @@
 
 bool outq_push(struct outq *q, char *dst, char *data, size_t len)
 {
-    bool dropped = false;
     if (q->n == OUTQ_CAP) {
-        outq_pop(q);
-        dropped = true;
+        cs_free(dst);
+        cs_free(data);
+        return false;
     }
     struct outmsg *m = &q->q[(q->head + q->n) % OUTQ_CAP];
     m->dst = dst;
     m->data = data;
     m->len = len;
     q->n++;
-    return dropped;
+    return true;
 }
 
 struct outmsg *outq_peek(struct outq *q)

@@ -1,6 +1,6 @@
-/* outq.h - a small ring of frames waiting for the network library: a charger keeps a few
- * (OUTQ_CAP) and drops the oldest beyond, so a stuck connection costs bounded memory. The
- * queue owns its frames. [loop] */
+/* outq.h - a small ring of frames waiting for the network library: a connection keeps a few
+ * (OUTQ_CAP) and refuses more, so a stuck connection costs bounded memory and whoever sent the
+ * frame that did not fit hears of it. The queue owns its frames. [loop] */
 #ifndef CS_AGENT_OUTQ_H
 #define CS_AGENT_OUTQ_H
 
@@ -20,8 +20,7 @@ struct outq {
     unsigned head, n;
 };
 
-/* Appends, taking ownership of dst and data; when full the oldest is dropped first (returns
- * true then). */
+/* Appends, taking ownership of dst and data; false (and both freed) when full. */
 bool outq_push(struct outq *q, char *dst, char *data, size_t len);
 /* The oldest, or NULL. Borrowed until outq_pop. */
 struct outmsg *outq_peek(struct outq *q);

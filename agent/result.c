@@ -92,3 +92,11 @@ void result_render(struct result *r, const char *id, const char *worker, const c
         jw_kint(&j, "lag_ms", lag_ms);
     jw_end(&j);
 }
+
+void result_move(struct result *r, struct result_hold *h)
+{
+    h->r = *r;
+    h->r.j.b = &h->r.ex; /* the writer points into the result it belongs to */
+    result_init(r);
+    r->held = true;
+}

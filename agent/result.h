@@ -23,7 +23,18 @@ struct result {
     struct buf extra;     /* more members of the reply, already JSON: "k":v,"k2":v2 */
     int64_t run;          /* a run of a scheduled command: which one */
     int64_t scheduled_ms; /* a command just scheduled: its first run */
+    bool held;            /* moved into a result_hold: the reply comes later */
 };
+
+/* A reply that waits for something the verb started (a reload's reads): the command pipeline
+ * moves the result here; the verb completes it and calls finish, which sends and frees. */
+struct result_hold {
+    struct result r;
+    void (*finish)(struct result_hold *h);
+};
+
+/* Moves r into h (r is left empty and marked held). */
+void result_move(struct result *r, struct result_hold *h);
 
 void result_init(struct result *r);
 void result_free(struct result *r);

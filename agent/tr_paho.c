@@ -478,8 +478,11 @@ static int paho_send(struct tr_conn *c, enum tr_kind kind, const char *action, c
         msg = resp;
     }
     char *topic = render_topic(kind == TR_CALL ? c->topic_up : c->topic_reply, msg);
-    if (outq_push(&c->q, topic, cs_strndup(frame, len), len))
+    if (!outq_push(&c->q, topic, cs_strndup(frame, len), len)) {
         c->p->st.msgs_dropped[0]++;
+        return cs_error_set(err, CS_ERR_TOO_BIG, "send queue full (%d frames waiting)",
+                            OUTQ_CAP);
+    }
     pump(c, false);
     return CS_OK;
 }

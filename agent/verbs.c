@@ -242,6 +242,18 @@ static void h_pause(const struct verbs_env *v, const struct cmd *c, const struct
     for_selected(v, c, s, r, act_pause, &on);
 }
 
+/* The reads a reload started are in: the reply says which keys could not be read. */
+static void on_reloaded(void *privdata, const struct kvlist *errors)
+{
+    struct result_hold *h = privdata;
+    for (size_t i = 0; i < errors->n; i++) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "reload: %.120s: %.150s", errors->v[i].key, errors->v[i].val);
+        result_refuse(&h->r, msg);
+    }
+    h->finish(h);
+}
+
 static void h_reload(const struct verbs_env *v, const struct cmd *c, const struct sel *s,
                      struct result *r)
 {
@@ -249,7 +261,7 @@ static void h_reload(const struct verbs_env *v, const struct cmd *c, const struc
     const char *key = cmd_pos(c, "key");
     struct cs_error err;
     uint32_t index;
-    if (livecfg_reload(v->cfg, key, c->ts_ms, &err) != CS_OK) {
+    if (!livecfg_key_valid(v->cfg, key, &err)) {
         result_refuse(r, err.msg);
         return;
     }
@@ -257,6 +269,8 @@ static void h_reload(const struct verbs_env *v, const struct cmd *c, const struc
     bool one = key && livecfg_charger_key(v->cfg, key, &index);
     uint64_t n = one ? chargers_find(v->set, index) != NULL : chargers_count(v->set);
     r->matched = r->done = n;
+    struct result_hold *h = v->hold(v->hold_privdata, r);
+    livecfg_reload(v->cfg, key, c->ts_ms, on_reloaded, h, &err);
 }
 
 static void h_ping(const struct verbs_env *v, const struct cmd *c, const struct sel *s,

@@ -14,11 +14,17 @@ struct result;
 struct sched;
 struct sel;
 
+struct result_hold;
+
 struct verbs_env {
     struct agent_ctx *x;
     struct chargers *set;
     struct livecfg *cfg;
     struct sched *sched;
+    /* The reply of the command being run waits (the pipeline moves r into the hold it returns;
+     * the verb calls its finish later). */
+    struct result_hold *(*hold)(void *privdata, struct result *r);
+    void *hold_privdata;
 };
 
 /* Runs c (its selector compiled into s, NULL for verbs without one). */

@@ -318,14 +318,16 @@ static int setup(struct worker *w)
 static void teardown(struct worker *w)
 {
     struct agent_ctx *x = &w->x;
-    /* From the top down: nothing below is freed while something above still holds it. */
+    /* Redis first: its pending callbacks run (with no reply) while everything they reach is
+     * still there. Then from the top down. */
+    rds_free(w->rs);
+    rds_free(x->rc);
+    w->rs = x->rc = NULL;
     wstats_free(w->stats);
     cmdpipe_free(w->cmds);
     lease_free(w->lease);
     chargers_free(w->set);
     livecfg_free(w->cfg);
-    rds_free(w->rs);
-    rds_free(x->rc);
     if (w->mqtt)
         w->mqtt->destroy(w->mqtt);
     defer_free(x->defer);

@@ -126,12 +126,12 @@ long long rds_reply_num(const struct rds_reply *rp, long long def)
 
 bool rds_is_up(const struct rds *r)
 {
-    return r->up;
+    return r && r->up;
 }
 
 bool rds_server_down(const struct rds *r)
 {
-    return !r->up && r->server_down;
+    return r && !r->up && r->server_down;
 }
 
 /* What an error says about the far end: a refusal or a close comes from a host we reach whose
@@ -235,7 +235,8 @@ static void on_reset(evutil_socket_t fd, short what, void *privdata)
 
 void rds_reconnect(struct rds *r)
 {
-    reset_soon(r);
+    if (r)
+        reset_soon(r);
 }
 
 static void on_pubsub(redisAsyncContext *ac, void *reply, void *privdata)
@@ -425,7 +426,7 @@ static struct pending *new_pending(struct rds *r, rds_reply_fn *fn, void *privda
 
 int rds_cmd(struct rds *r, rds_reply_fn *fn, void *privdata, const char *fmt, ...)
 {
-    if (!r->up || !r->ac || r->freeing)
+    if (!r || !r->up || !r->ac || r->freeing)
         return CS_ERR_IO;
     struct pending *p = new_pending(r, fn, privdata);
     va_list ap;
@@ -443,7 +444,7 @@ int rds_cmd(struct rds *r, rds_reply_fn *fn, void *privdata, const char *fmt, ..
 int rds_cmdv(struct rds *r, rds_reply_fn *fn, void *privdata, int argc, const char **argv,
              const size_t *argvlen)
 {
-    if (!r->up || !r->ac || r->freeing)
+    if (!r || !r->up || !r->ac || r->freeing)
         return CS_ERR_IO;
     struct pending *p = new_pending(r, fn, privdata);
     if (redisAsyncCommandArgv(r->ac, on_reply, p, argc, argv, argvlen) != REDIS_OK) {

@@ -47,6 +47,7 @@ struct fake_tr {
     struct fake_ev q[FAKE_MAX];
     int nq;
     bool refuse_open;
+    int limit; /* > 0: frames accepted before the send queue is "full" */
 };
 
 static struct tr_conn *fake_open(struct transport *t, const struct tr_opts *o, tr_event_fn *fn,
@@ -73,6 +74,8 @@ static int fake_send(struct tr_conn *c, enum tr_kind kind, const char *action, c
     struct fake_tr *f = c->t;
     if (!c->up || f->nsent == FAKE_MAX)
         return cs_error_set(err, CS_ERR_STATE, "not up");
+    if (f->limit && f->nsent >= f->limit)
+        return cs_error_set(err, CS_ERR_TOO_BIG, "send queue full");
     struct fake_frame *s = &f->sent[f->nsent++];
     s->kind = kind;
     snprintf(s->action, sizeof(s->action), "%s", action);

@@ -115,11 +115,17 @@ static void up(struct env *e)
     assert_int_equal(e->l.state, LINK_UP);
 }
 
-static void send_msg(struct env *e, enum msg_id id, int32_t tx, unsigned flags, enum call_cont k)
+static int try_send(struct env *e, enum msg_id id, int32_t tx, unsigned flags, enum call_cont k)
 {
     struct msg_ctx x = {.ch = &e->m, .cfg = &e->cfg, .now_ms = 1, .connector = 1, .tx_id = tx,
                         .meter_wh = 10};
-    assert_int_equal(calls_send(&e->q, catalog_get(id), &x, flags, k, NULL), CS_OK);
+    struct cs_error err;
+    return calls_send(&e->q, catalog_get(id), &x, flags, k, &err);
+}
+
+static void send_msg(struct env *e, enum msg_id id, int32_t tx, unsigned flags, enum call_cont k)
+{
+    assert_int_equal(try_send(e, id, tx, flags, k), CS_OK);
 }
 
 /* The uid of the i-th frame sent. */
@@ -193,7 +199,7 @@ static void test_bare_broker(void **state)
 static void test_offline_queue(void **state)
 {
     struct env *e = *state;
-    send_msg(e, MSG_HEARTBEAT, 0, 0, K_NONE);
+    assert_int_equal(try_send(e, MSG_HEARTBEAT, 0, 0, K_NONE), CS_ERR_STATE);
     assert_int_equal(calls_queued(&e->q), 0);
     assert_int_equal(e->w.st.msgs_dropped, 1);
     for (int i = 0; i < 4; i++)
@@ -257,6 +263,24 @@ static void test_dup(void **state)
     assert_int_equal(e->w.st.duplicated, 1);
 }
 
+/* The link refuses a frame (its send queue is full): the CALL being sent fails, and the
+ * sender hears of it instead of a silent drop. */
+static void test_send_queue_full(void **state)
+{
+    struct env *e = *state;
+    up(e);
+    e->tr.limit = 3;
+    int ok = 0, full = 0;
+    for (int i = 0; i < 10; i++) {
+        int rc = try_send(e, MSG_HEARTBEAT, 0, 0, K_NONE);
+        ok += rc == CS_OK;
+        full += rc == CS_ERR_TOO_BIG;
+    }
+    assert_int_equal(ok, 3);
+    assert_int_equal(full, 7);
+    assert_int_equal(e->w.st.out_by_type[MSG_HEARTBEAT], 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -266,6 +290,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_link_down_keeps_tx, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unmatched_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_send_queue_full, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -46,7 +46,8 @@ bool rds_server_down(const struct rds *r);
 /* Drops the connection and reconnects (after backoff). */
 void rds_reconnect(struct rds *r);
 
-/* Queue a command. Returns CS_ERR_IO (callback not called) when the connection is down. */
+/* Queue a command. Returns CS_ERR_IO (callback not called) when the connection is down (or r is
+ * NULL: already freed). */
 int rds_cmd(struct rds *r, rds_reply_fn *fn, void *privdata, const char *fmt, ...);
 int rds_cmdv(struct rds *r, rds_reply_fn *fn, void *privdata, int argc, const char **argv,
              const size_t *argvlen);
