@@ -9,8 +9,6 @@
 #include "cs/selector.h"
 #include "crt.h"
 
-#define LAYERS_MAX 64 /* layers a charger can match (a bit mask) */
-
 /* where: in a layer selector reads config without the layers (base + the charger's own
  * overrides), so layers cannot select each other in circles. */
 static bool pre_layer_value(void *privdata, const char *key, struct buf *out)

@@ -5,6 +5,7 @@
 #include "chargers.h"
 #include "cs/mem.h"
 #include "cs/rds.h"
+#include "persist.h"
 #include "ramp.h"
 
 struct chargers {
@@ -271,4 +272,28 @@ void chargers_free(struct chargers *s)
     cs_free(s->slots);
     cs_free(s->by_index);
     cs_free(s);
+}
+
+void chargers_write_back(struct chargers *s)
+{
+    char key[CS_KEY_MAX];
+    for (size_t i = 0; i < s->n; i++) {
+        struct charger_rt *ch = s->by_index[i];
+        if (ch->releasing || ch->link.state == LINK_LOADING)
+            continue;
+        const struct kvlist *over = &ch->cfg.over;
+        if (over->n) {
+            const char **argv = cs_calloc(2 * over->n + 2, sizeof(*argv));
+            int argc = 0;
+            argv[argc++] = "HSET";
+            argv[argc++] = ctx_key(s->x, key, K_CHARGER, ch->m.id);
+            for (size_t f = 0; f < over->n; f++) {
+                argv[argc++] = over->v[f].key;
+                argv[argc++] = over->v[f].val;
+            }
+            rds_cmdv(s->x->rc, NULL, NULL, argc, argv, NULL);
+            cs_free(argv);
+        }
+        persist_mark(ch);
+    }
 }

@@ -48,6 +48,8 @@ void chargers_held(const struct chargers *s, struct rset *out);
 void chargers_set_rate(struct chargers *s, double per_s);
 /* The gate may have opened. */
 void chargers_kick(struct chargers *s);
+/* Redis lost its data: every charger writes back its own overrides and saved state. */
+void chargers_write_back(struct chargers *s);
 /* Counts chargers by link state, statuses and queues into the gauges of st. */
 void chargers_gauges(const struct chargers *s, struct worker_stats *st);
 

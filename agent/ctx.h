@@ -23,7 +23,8 @@ struct sel;
 struct defer;
 
 /* A config layer ({ns}:cfg:layer:{name}): the fields it sets on the chargers its selector
- * matches. Owned by livecfg.c. */
+ * matches. Owned by livecfg.c; at most LAYERS_MAX are in force. */
+#define LAYERS_MAX 64
 struct layer {
     char *name;
     double order;
@@ -31,10 +32,11 @@ struct layer {
     struct kvlist acc, rej; /* accepted fields, rejected ones (reported once) */
 };
 
-/* User-defined messages ({ns}:catalog), compiled. Owned by livecfg.c. */
+/* User-defined messages ({ns}:catalog), compiled (ucatalog.c). Owned by livecfg.c. */
 struct ucatalog {
-    struct kvlist src;     /* name -> template source as last loaded */
-    struct jtmpl **tmpl;   /* parallel to src */
+    struct kvlist src;   /* name -> template source as last loaded */
+    struct jtmpl **tmpl; /* parallel to src */
+    struct kvlist rej;   /* refused ones, reported once */
 };
 
 struct agent_ctx {

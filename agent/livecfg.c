@@ -5,13 +5,13 @@
 
 #include <event2/event.h>
 
-#include "cs/jtmpl.h"
 #include "cs/log.h"
 #include "cs/mem.h"
 #include "cs/rds.h"
 #include "cs/selector.h"
 #include "ctx.h"
 #include "ksnotify.h"
+#include "ucatalog.h"
 #include "livecfg.h"
 
 
@@ -28,7 +28,6 @@ struct livecfg {
     size_t nlayers;
     uint64_t layers_gen; /* loads in flight older than this are dropped */
     struct ucatalog catalog;
-    struct kvlist catalog_rej; /* templates reported as broken, to report once */
     struct kvlist problems;    /* keys Redis would not give us: key -> why (reported once) */
     struct ksnotify *notify;
 };
@@ -271,61 +270,16 @@ static void load_charger(struct livecfg *lc, const char *arg, struct batch *b)
 
 /* ---- the catalog ---------------------------------------------------------------------------- */
 
-static void free_catalog(struct ucatalog *c)
-{
-    for (size_t i = 0; i < c->src.n; i++)
-        jtmpl_free(c->tmpl[i]);
-    cs_free(c->tmpl);
-    c->tmpl = NULL;
-    kv_free(&c->src);
-}
-
 static void on_catalog_loaded(struct rds *r, const struct rds_reply *reply, void *privdata)
 {
     (void)r;
     struct load *ld = privdata;
     struct livecfg *lc = ld->lc;
     struct batch *b = ld->b;
-    struct agent_ctx *x = lc->x;
-    struct ucatalog *cat = &lc->catalog;
-    struct kvlist in = KVLIST_INIT, rej = KVLIST_INIT;
-    bool ok = load_reply(ld, reply, &in);
+    struct kvlist in = KVLIST_INIT;
+    if (load_reply(ld, reply, &in))
+        ucatalog_set(&lc->catalog, &in, lc->x);
     cs_free(ld);
-    if (!ok) {
-        batch_done(b);
-        return;
-    }
-    free_catalog(cat);
-    cat->tmpl = cs_calloc(in.n ? in.n : 1, sizeof(*cat->tmpl));
-    for (size_t i = 0; i < in.n; i++) {
-        struct cs_error err;
-        const char *name = in.v[i].key, *src = in.v[i].val;
-        bool named = catalog_name_valid(name) && !catalog_lookup(name);
-        struct jtmpl *t = named ? jtmpl_compile(src, strlen(src), &err) : NULL;
-        if (catalog_lookup(name))
-            cs_error_set(&err, CS_ERR_STATE, "'%s' is a built-in message", name);
-        else if (!named)
-            cs_error_set(&err, CS_ERR_PARSE, "'%.64s' is not a message name ([A-Za-z0-9_], 1..%d)",
-                         name, CATALOG_NAME_MAX);
-        if (!t) {
-            /* Broken templates stay out; report each distinct one once. */
-            kv_set(&rej, name, src);
-            const char *before = kv_get(&lc->catalog_rej, name);
-            if (ctx_speaks_for_fleet(x) && !(before && strcmp(before, src) == 0)) {
-                struct kvlist f = KVLIST_INIT;
-                kv_set(&f, "message", name);
-                kv_set(&f, "error", err.msg);
-                log_warn("catalog: %s refused: %s", name, err.msg);
-                ctx_event(x, "catalog_rejected", &f);
-                kv_free(&f);
-            }
-            continue;
-        }
-        cat->tmpl[cat->src.n] = t;
-        kv_set(&cat->src, name, src);
-    }
-    kv_free(&lc->catalog_rej);
-    lc->catalog_rej = rej;
     kv_free(&in);
     batch_done(b);
 }
@@ -408,9 +362,11 @@ static void commit_layers(struct layers_load *ld)
         const char *text = kv_get(&ld->raw[i], CS_LAYER_SELECT_FIELD);
         l->name = cs_strdup(ld->names[i]);
         l->order = ld->orders[i];
-        l->sel = text ? sel_parse(text, &x->idf, &err) : NULL;
+        l->sel = text && nn < LAYERS_MAX ? sel_parse(text, &x->idf, &err) : NULL;
         if (!l->sel) {
-            if (!text)
+            if (nn >= LAYERS_MAX)
+                cs_error_set(&err, CS_ERR_TOO_BIG, "more than %d layers", LAYERS_MAX);
+            else if (!text)
                 cs_error_set(&err, CS_ERR_NOTFOUND, "layer %s has no %s field", l->name,
                              CS_LAYER_SELECT_FIELD);
             if (ctx_speaks_for_fleet(x)) {
@@ -615,6 +571,63 @@ bool livecfg_charger_key(const struct livecfg *lc, const char *key, uint32_t *in
     return lk && lk->key == K_CHARGER && idfmt_index(&lc->x->idf, arg, index);
 }
 
+/* ---- writing back what Redis lost ------------------------------------------------------------ */
+
+static void on_written_back(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    (void)r;
+    struct livecfg *lc = privdata;
+    if (reply && !rds_reply_ok(reply) && ctx_speaks_for_fleet(lc->x))
+        log_error("writing back the fleet's settings: %s; they stay in force in the running "
+                  "workers (write them again with swarm-cli)",
+                  rds_reply_str(reply, NULL));
+}
+
+/* HSET key with the pairs of kv (and one more field first when field is given). */
+static void hset_kv(struct livecfg *lc, const char *key, const char *field, const char *value,
+                    const struct kvlist *kv)
+{
+    if (!kv->n && !field)
+        return;
+    const char **argv = cs_calloc(2 * kv->n + 4, sizeof(*argv));
+    int argc = 0;
+    argv[argc++] = "HSET";
+    argv[argc++] = key;
+    if (field) {
+        argv[argc++] = field;
+        argv[argc++] = value;
+    }
+    for (size_t i = 0; i < kv->n; i++) {
+        argv[argc++] = kv->v[i].key;
+        argv[argc++] = kv->v[i].val;
+    }
+    rds_cmdv(lc->x->rc, on_written_back, lc, argc, argv, NULL);
+    cs_free(argv);
+}
+
+void livecfg_write_back(struct livecfg *lc)
+{
+    char k[CS_KEY_MAX], order[32];
+    struct agent_ctx *x = lc->x;
+    ksnotify_check(lc->notify); /* a fresh Redis has them off */
+    hset_kv(lc, ctx_key(x, k, K_FLEET, NULL), NULL, NULL, &lc->fleet_acc);
+    hset_kv(lc, ctx_key(x, k, K_CFG, NULL), NULL, NULL, &lc->cfg_acc);
+    hset_kv(lc, ctx_key(x, k, K_CATALOG, NULL), NULL, NULL, &lc->catalog.src);
+    for (size_t i = 0; i < lc->nlayers; i++) {
+        const struct layer *l = &lc->layers[i];
+        snprintf(order, sizeof(order), "%.17g", l->order);
+        rds_cmd(x->rc, on_written_back, lc, "ZADD %s %s %s", ctx_key(x, k, K_LAYERS, NULL), order,
+                l->name);
+        hset_kv(lc, ctx_key(x, k, K_LAYER, l->name), CS_LAYER_SELECT_FIELD, sel_text(l->sel),
+                &l->acc);
+    }
+}
+
+bool livecfg_has_data(const struct livecfg *lc)
+{
+    return lc->fleet_acc.n > 0;
+}
+
 bool livecfg_ready(const struct livecfg *lc)
 {
     return lc->fleet_loaded && lc->cfg_loaded;
@@ -645,8 +658,7 @@ void livecfg_free(struct livecfg *lc)
     kv_free(&lc->fleet_rej);
     kv_free(&lc->cfg_acc);
     kv_free(&lc->cfg_rej);
-    free_catalog(&lc->catalog);
-    kv_free(&lc->catalog_rej);
+    ucatalog_free(&lc->catalog);
     kv_free(&lc->problems);
     for (size_t i = 0; i < lc->nlayers; i++)
         free_layer(&lc->layers[i]);

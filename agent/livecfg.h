@@ -50,6 +50,11 @@ int livecfg_reload(struct livecfg *lc, const char *key, int64_t written_ms, live
 bool livecfg_key_valid(const struct livecfg *lc, const char *key, struct cs_error *err);
 /* Whether KEY names one charger's hash ({ns}:charger:ID), and its index. */
 bool livecfg_charger_key(const struct livecfg *lc, const char *key, uint32_t *index);
+/* Redis lost its data: writes back the fleet settings, the base config, the layers and the
+ * catalog as this worker has them in force (what was refused stays out). */
+void livecfg_write_back(struct livecfg *lc);
+/* Whether the fleet hash this worker read had fields. */
+bool livecfg_has_data(const struct livecfg *lc);
 /* Whether fleet and cfg have been read at least once. */
 bool livecfg_ready(const struct livecfg *lc);
 

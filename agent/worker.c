@@ -18,6 +18,7 @@
 #include "ctx.h"
 #include "defer.h"
 #include "lease.h"
+#include "restore.h"
 #include "livecfg.h"
 #include "transport.h"
 #include "verbs.h"
@@ -40,6 +41,7 @@ struct worker {
     struct lease *lease;
     struct cmdpipe *cmds;
     struct wstats *stats;
+    struct restore *restore;
     int64_t tick_expect_us;
     int64_t stall_reported_ms;
     struct event *stop_ev, *lag_ev, *sigterm_ev, *sigint_ev, *sighup_ev;
@@ -153,14 +155,43 @@ static void subscribe_all(struct worker *w)
     livecfg_subscribe(w->cfg, w->rs);
 }
 
+/* Which Redis is this: if it lost its data, what this worker knew goes back first and stays
+ * in force (reading the empty hashes would mean defaults and an empty fleet); otherwise
+ * everything is read again. */
+static void on_redis_checked(void *privdata, bool lost)
+{
+    struct worker *w = privdata;
+    if (!rds_is_up(w->x.rc))
+        return;
+    if (lost) {
+        char n[24];
+        struct kvlist f = KVLIST_INIT;
+        livecfg_write_back(w->cfg);
+        chargers_write_back(w->set);
+        snprintf(n, sizeof(n), "%zu", chargers_count(w->set));
+        kv_set(&f, "chargers", n);
+        ctx_event(&w->x, "redis_data_restored", &f);
+        kv_free(&f);
+    } else {
+        livecfg_load_all(w->cfg);
+    }
+    lease_refresh(w->lease);
+    cmdpipe_resync(w->cmds);
+}
+
 /* Anything may have changed while Redis was away (or on SIGHUP). */
 static void resync(struct worker *w)
 {
+    char marker[CS_KEY_MAX];
+    const char *m = NULL;
     if (!rds_is_up(w->x.rc))
         return;
-    livecfg_load_all(w->cfg);
-    lease_refresh(w->lease);
-    cmdpipe_resync(w->cmds);
+    for (size_t i = 0; i < chargers_count(w->set) && !m; i++) {
+        const struct charger_rt *ch = chargers_at(w->set, i);
+        if (ch->loaded_state && !ch->releasing)
+            m = ctx_key(&w->x, marker, K_STATE, ch->m.id);
+    }
+    restore_check(w->restore, livecfg_has_data(w->cfg), m);
 }
 
 static void on_redis_state(struct rds *r, bool up, void *privdata)
@@ -300,6 +331,7 @@ static int setup(struct worker *w)
     w->lease = lease_new(x, w->set, (uint32_t)ao->max_chargers, &eh, w);
     w->cmds = cmdpipe_new(x, w->set, w->cfg);
     w->stats = wstats_new(x, w->set);
+    w->restore = restore_new(x, on_redis_checked, w);
     subscribe_all(w);
 
     w->stop_ev = evtimer_new(x->base, on_stop_ready, w);
@@ -323,6 +355,7 @@ static void teardown(struct worker *w)
     rds_free(w->rs);
     rds_free(x->rc);
     w->rs = x->rc = NULL;
+    restore_free(w->restore);
     wstats_free(w->stats);
     cmdpipe_free(w->cmds);
     lease_free(w->lease);

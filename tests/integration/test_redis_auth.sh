@@ -15,8 +15,8 @@ acl swarm-agent on '>agent-pw' resetkeys '%R~swarm:*' '~swarm:agent:*' '~swarm:a
   '~swarm:state:*' '~swarm:stats:*' '~swarm:ts:*' '~swarm:charger:*' \
   resetchannels '&swarm:*' '&__keyspace@0__:swarm:*' '&__keyspace@0__:swarm:charger:*' \
   '&__keyspace@0__:swarm:cfg:layer:*' \
-  -@all +@connection +client\|setname +config\|get +hgetall +hmget +hget +hset +hdel +del \
-  +expire +pexpire +zadd +zrem +zrange +publish +xadd +xrange +xrevrange \
+  -@all +@connection +client\|setname +config\|get +info +hgetall +hmget +hget +hset +hdel \
+  +del +expire +pexpire +zadd +zrem +zrange +exists +publish +xadd +xrange +xrevrange \
   +subscribe +psubscribe +unsubscribe +punsubscribe
 acl swarm-coordinator on '>coord-pw' resetkeys '%R~swarm:*' '~swarm:coordinator' '~swarm:assign' \
   '~swarm:agents' '~swarm:stats' '~swarm:ts' resetchannels '&swarm:*' \
