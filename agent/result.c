@@ -36,6 +36,15 @@ static void example(struct result *r, const char *msg)
     }
 }
 
+void result_extra_json(struct result *r, const char *key, const char *json, size_t len)
+{
+    struct jw j;
+    jw_init(&j, &r->extra);
+    j.first[0] = r->extra.len == 0;
+    jw_key(&j, key);
+    jw_raw(&j, json, len);
+}
+
 void result_charger(struct result *r, int rc, const char *msg)
 {
     r->matched++;

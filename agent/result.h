@@ -45,6 +45,8 @@ void result_charger(struct result *r, int rc, const char *msg);
 void result_refuse(struct result *r, const char *msg);
 /* A number of the verb's own in the reply (ping: "connected"). */
 void result_extra(struct result *r, const char *key, int64_t value);
+/* A value of the verb's own, already JSON (schedules: the list). */
+void result_extra_json(struct result *r, const char *key, const char *json, size_t len);
 /* The reply object. lag_ms < 0: none. */
 void result_render(struct result *r, const char *id, const char *worker, const char *verb,
                    double ms, int64_t lag_ms, struct buf *out);

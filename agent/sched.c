@@ -1,5 +1,6 @@
 /* sched.c - scheduled commands. [loop] */
 #include <fnmatch.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/event.h>
@@ -18,6 +19,7 @@ struct job {
     int64_t every_ms;
     int64_t remaining; /* runs left; -1 = until cancelled */
     int64_t runs;
+    char verb[16];
     struct event *ev;
 };
 
@@ -27,10 +29,12 @@ struct sched {
     void *privdata;
     struct job *jobs;
     size_t n;
+    size_t bytes; /* of the commands' texts */
 };
 
 static void job_free(struct job *j)
 {
+    j->s->bytes -= strlen(j->text);
     event_free(j->ev);
     cs_free(j->text);
     cs_free(j);
@@ -84,10 +88,24 @@ static void on_job_timer(evutil_socket_t fd, short what, void *privdata)
 
 int sched_add(struct sched *s, struct cmd *c, int64_t *first_ms, struct cs_error *err)
 {
-    (void)err;
-    struct job *j = cs_calloc(1, sizeof(*j));
     struct buf text = BUF_INIT;
+    if (s->n >= SCHED_MAX)
+        return cs_error_set(err, CS_ERR_TOO_BIG,
+                            "%s: this worker holds %zu scheduled commands, at most %d (`schedules` "
+                            "lists them, `cancel ID` drops them)",
+                            c->def->name, s->n, SCHED_MAX);
     int64_t now = cs_now_ms();
+    struct cmd run = *c;
+    run.at_ms = run.in_ms = run.every_ms = run.count = 0;
+    run.log_id[0] = '\0';
+    cmd_to_json(&run, &text);
+    if (s->bytes + text.len > SCHED_BYTES_MAX) {
+        buf_free(&text);
+        return cs_error_set(err, CS_ERR_TOO_BIG,
+                            "%s: scheduled commands would hold more than %d bytes on this worker",
+                            c->def->name, SCHED_BYTES_MAX);
+    }
+    struct job *j = cs_calloc(1, sizeof(*j));
     j->s = s;
     cs_strlcpy(j->id, c->id, sizeof(j->id));
     j->next_ms = c->at_ms ? c->at_ms : now + c->in_ms + (c->in_ms ? 0 : c->every_ms);
@@ -97,7 +115,8 @@ int sched_add(struct sched *s, struct cmd *c, int64_t *first_ms, struct cs_error
         j->next_ms = next_after(j->next_ms, j->every_ms, now);
     c->at_ms = c->in_ms = c->every_ms = c->count = 0;
     c->log_id[0] = '\0';
-    cmd_to_json(c, &text);
+    cs_strlcpy(j->verb, c->def->name, sizeof(j->verb));
+    s->bytes += text.len;
     j->text = buf_detach(&text);
     j->ev = evtimer_new(s->x->base, on_job_timer, j);
     j->next = s->jobs;
@@ -123,6 +142,37 @@ size_t sched_cancel(struct sched *s, const char *pattern)
         }
     }
     return n;
+}
+
+static int by_next(const void *a, const void *b)
+{
+    const struct job *x = *(struct job *const *)a, *y = *(struct job *const *)b;
+    return x->next_ms < y->next_ms ? -1 : x->next_ms > y->next_ms;
+}
+
+void sched_list(const struct sched *s, size_t max, struct buf *out)
+{
+    struct jw j;
+    const struct job **v = cs_calloc(s->n ? s->n : 1, sizeof(*v));
+    size_t n = 0;
+    for (const struct job *x = s->jobs; x; x = x->next)
+        v[n++] = x;
+    qsort(v, n, sizeof(*v), by_next);
+    jw_init(&j, out);
+    jw_arr(&j);
+    for (size_t i = 0; i < n && i < max; i++) {
+        char at[32];
+        jw_obj(&j);
+        jw_kstr(&j, "id", v[i]->id);
+        jw_kstr(&j, "cmd", v[i]->verb);
+        jw_kstr(&j, "next", cs_fmt_iso8601(at, sizeof(at), v[i]->next_ms));
+        jw_kint(&j, "every_ms", v[i]->every_ms);
+        jw_kint(&j, "runs", v[i]->runs);
+        jw_kint(&j, "left", v[i]->remaining);
+        jw_end(&j);
+    }
+    jw_end(&j);
+    cs_free(v);
 }
 
 size_t sched_count(const struct sched *s)

@@ -292,6 +292,20 @@ static void h_cancel(const struct verbs_env *v, const struct cmd *c, const struc
     r->matched = r->done = sched_cancel(v->sched, cmd_pos(c, "cmd_id"));
 }
 
+#define SCHEDULES_LISTED 100 /* per worker, in one reply */
+
+static void h_schedules(const struct verbs_env *v, const struct cmd *c, const struct sel *s,
+                        struct result *r)
+{
+    (void)c;
+    (void)s;
+    struct buf list = BUF_INIT;
+    sched_list(v->sched, SCHEDULES_LISTED, &list);
+    r->matched = r->done = sched_count(v->sched);
+    result_extra_json(r, "schedules", list.s, list.len);
+    buf_free(&list);
+}
+
 /* ---- chaos ------------------------------------------------------------------------------------- */
 
 struct chaos_arg {
@@ -338,8 +352,8 @@ static handler_fn *const handlers[] = {
     [CMD_CLEAR] = h_session,   [CMD_REBOOT] = h_session, [CMD_OFFLINE] = h_session,
     [CMD_ONLINE] = h_session,  [CMD_STATUS] = h_status,  [CMD_PAUSE] = h_pause,
     [CMD_RESUME] = h_pause,    [CMD_RELOAD] = h_reload,  [CMD_PING] = h_ping,
-    [CMD_CANCEL] = h_cancel,   [CMD_GARBLE] = h_chaos,   [CMD_DUP] = h_chaos,
-    [CMD_STORM] = h_chaos,
+    [CMD_CANCEL] = h_cancel,   [CMD_SCHEDULES] = h_schedules, [CMD_GARBLE] = h_chaos,
+    [CMD_DUP] = h_chaos,       [CMD_STORM] = h_chaos,
 };
 _Static_assert(ARRAY_SIZE(handlers) == CMD__COUNT, "a verb has no handler");
 

@@ -148,6 +148,10 @@ static const struct cmd_def table[] = {
                     "Cancel the scheduled or repeating commands with this id on every worker; "
                     "ID may be a glob (`cancel 'storm-*'`, `cancel '*'` for all).",
                     "cancel hb-storm"},
+    [CMD_SCHEDULES] = {"schedules", CMD_SCHEDULES, 0, {NULL, NULL}, 0, no_keys, "schedules",
+                       "List the scheduled and repeating commands every worker holds: id, "
+                       "verb, next run, period, runs done and left (at most 1000 per worker).",
+                       "schedules"},
     [CMD_GARBLE] = {"garble", CMD_GARBLE, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0, garble_keys,
                     "garble SEL [kind=K] [msg=M]",
                     "Chaos: the selected chargers publish a malformed frame, to test the "
@@ -299,7 +303,7 @@ static int check_arity(struct cmd *c, struct cs_error *err)
         return cs_error_set(err, CS_ERR_PARSE, "%s: at= and in= together", c->def->name);
     if (c->count && !c->every_ms)
         return cs_error_set(err, CS_ERR_PARSE, "%s: count= needs every=", c->def->name);
-    if (cmd_scheduled(c) && c->def->verb == CMD_CANCEL)
+    if (cmd_scheduled(c) && (c->def->verb == CMD_CANCEL || c->def->verb == CMD_SCHEDULES))
         return cs_error_set(err, CS_ERR_PARSE, "%s cannot be scheduled", c->def->name);
     if ((c->def->flags & CMD_F_SEL) && !c->select)
         return cs_error_set(err, CS_ERR_ARITY, "%s: missing selector; usage: %s", c->def->name,

@@ -86,6 +86,39 @@ static void test_cancel(void **state)
     fake_worker_free(&w);
 }
 
+/* A worker holds at most SCHED_MAX scheduled commands; `schedules` lists them soonest first. */
+static void test_bounds_and_list(void **state)
+{
+    (void)state;
+    struct fake_worker w;
+    struct runs r = {0};
+    int64_t first;
+    char line[96];
+    fake_worker_init(&w);
+    struct sched *s = sched_new(&w.x, on_run, &r);
+    for (int i = 0; i < SCHED_MAX; i++) {
+        snprintf(line, sizeof(line), "@j%d ping in=%dh", i, 1 + i % 50);
+        assert_int_equal(add(s, line, &first), CS_OK);
+    }
+    assert_int_equal(add(s, "@one-more ping in=1h", &first), CS_ERR_TOO_BIG);
+    assert_int_equal(sched_count(s), SCHED_MAX);
+    struct buf b = BUF_INIT;
+    sched_list(s, 5, &b);
+    cJSON *list = cJSON_Parse(buf_cstr(&b));
+    assert_int_equal(cJSON_GetArraySize(list), 5);
+    const char *next0 = cJSON_GetObjectItem(cJSON_GetArrayItem(list, 0), "next")->valuestring;
+    const char *next4 = cJSON_GetObjectItem(cJSON_GetArrayItem(list, 4), "next")->valuestring;
+    assert_true(strcmp(next0, next4) <= 0);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 0), "cmd")->valuestring,
+                        "ping");
+    cJSON_Delete(list);
+    buf_free(&b);
+    assert_int_equal(sched_cancel(s, "*"), SCHED_MAX);
+    assert_int_equal(add(s, "@again ping in=1h", &first), CS_OK);
+    sched_free(s);
+    fake_worker_free(&w);
+}
+
 /* The reply: counts are the figures, texts only examples; a refusal says so. */
 static void test_reply(void **state)
 {
@@ -131,6 +164,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_past_start),
         cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_bounds_and_list),
         cmocka_unit_test(test_reply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,6 +36,7 @@ enum cmd_verb {
     CMD_RELOAD,
     CMD_PING,
     CMD_CANCEL,
+    CMD_SCHEDULES,
     CMD_GARBLE,
     CMD_DUP,
     CMD_STORM,
