@@ -213,8 +213,12 @@ static void on_transport(void *owner, const struct tr_event *ev)
             break;
         case TR_DOWN_CLOSED:
             l->state = LINK_IDLE;
-            if (!l->released)
+            if (l->storm && !l->released) {
+                l->storm = false;
+                connect_now(l); /* a storm: straight back, past the ramp */
+            } else if (!l->released) {
                 link_want(l); /* back through the ramp (disabled: stays down) */
+            }
             l->env->on_event(l, LINK_EV_CLOSED, NULL, 0);
             break;
         }
@@ -361,11 +365,18 @@ int link_storm(struct link *l, bool *was_up, struct cs_error *err)
 {
     *was_up = false;
     if (l->state != LINK_UP && l->state != LINK_BACKOFF && l->state != LINK_QUEUED)
-        return cs_error_set(err, CS_ERR_STATE, "%s: not connected (%s)", l->id,
+        return cs_error_set(err, CS_ERR_NOOP, "%s: not connected (%s)", l->id,
                             link_state_name(l->state));
-    *was_up = link_drop(l, false);
     l->attempt = 0;
-    connect_now(l); /* no ramp token: everyone selected at once */
+    if (l->state == LINK_UP) {
+        /* The old session ends before the new one starts (no client ID twice at the broker):
+         * the reconnect follows its close, without a ramp token. */
+        l->storm = true;
+        *was_up = link_close(l, 0);
+        return CS_OK;
+    }
+    link_drop(l, false);
+    connect_now(l); /* everyone selected at once */
     return CS_OK;
 }
 

@@ -65,6 +65,7 @@ struct link {
     int attempt;    /* consecutive failed connects */
     bool parked;    /* dropped with the lease: reconnects once ownership is confirmed */
     bool released;  /* leaving the worker: never reconnects */
+    bool storm;     /* closing for a storm: reconnects past the ramp once closed */
     uint32_t connects, lost, sent; /* per-charger counters (stats_detail) */
 };
 
@@ -96,7 +97,7 @@ void link_unpark(struct link *l);
 bool link_offline(struct link *l);
 /* Back now: from offline, idle or backoff, through the ramp. */
 void link_online(struct link *l);
-/* Chaos: reconnect without waiting for a ramp token. CS_ERR_STATE when not connected. */
+/* Chaos: reconnect without waiting for a ramp token. CS_ERR_NOOP when not connected. */
 int link_storm(struct link *l, bool *was_up, struct cs_error *err);
 /* Leaving the worker: never reconnects again. True while a graceful close is under way
  * (LINK_EV_CLOSED follows); false when nothing is left to wait for. */

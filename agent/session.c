@@ -140,12 +140,12 @@ static int start(struct charger_rt *ch, int conn, const char *id_tag, double kw,
     if (conn < 0)
         conn = session_free_connector(ch);
     if (conn < 0)
-        return cs_error_set(err, CS_ERR_STATE, "%s: no free connector", ch->m.id);
+        return cs_error_set(err, CS_ERR_NOOP, "%s: no free connector", ch->m.id);
     if (!conn_ok(ch, conn, false, err))
         return CS_ERR_RANGE;
     struct connector *k = &ch->m.conn[conn];
     if (k->tx_active || ch->s.start[conn].active)
-        return cs_error_set(err, CS_ERR_STATE, "%s: connector %d already has a session",
+        return cs_error_set(err, CS_ERR_NOOP, "%s: connector %d already has a session",
                             ch->m.id, conn);
     if (k->status == ST_FINISHING) {
         /* Finishing -> Preparing: a new session with the cable still in (F2). */
@@ -202,7 +202,7 @@ int session_stop(struct charger_rt *ch, int conn, enum stop_reason reason, struc
             stopped++;
     }
     if (!stopped)
-        return cs_error_set(err, CS_ERR_STATE, "%s: no open transaction%s", ch->m.id,
+        return cs_error_set(err, CS_ERR_NOOP, "%s: no open transaction%s", ch->m.id,
                             conn < 0 ? "" : " on that connector");
     persist_mark(ch);
     session_replan(ch);
@@ -234,7 +234,7 @@ int session_plug(struct charger_rt *ch, int conn, struct cs_error *err)
                                            ch->m.conn[i].status == ST_RESERVED))
                 conn = i;
         if (conn < 0)
-            return cs_error_set(err, CS_ERR_STATE, "%s: no Available connector to plug into",
+            return cs_error_set(err, CS_ERR_NOOP, "%s: no Available connector to plug into",
                                 ch->m.id);
     }
     if (!conn_ok(ch, conn, false, err))
@@ -258,7 +258,7 @@ int session_unplug(struct charger_rt *ch, int conn, struct cs_error *err)
             done++;
     }
     if (!done)
-        return cs_error_set(err, CS_ERR_STATE, "%s: nothing plugged in%s", ch->m.id,
+        return cs_error_set(err, CS_ERR_NOOP, "%s: nothing plugged in%s", ch->m.id,
                             conn < 0 ? "" : " on that connector");
     persist_mark(ch);
     session_replan(ch);
@@ -320,7 +320,7 @@ int session_clear(struct charger_rt *ch, int conn, struct cs_error *err)
             done++;
     }
     if (!done)
-        return cs_error_set(err, CS_ERR_STATE, "%s: nothing is Faulted%s", ch->m.id,
+        return cs_error_set(err, CS_ERR_NOOP, "%s: nothing is Faulted%s", ch->m.id,
                             conn < 0 ? "" : " on that connector");
     persist_mark(ch);
     return CS_OK;
@@ -373,7 +373,7 @@ void session_reboot(struct charger_rt *ch, enum stop_reason reason)
 int session_offline(struct charger_rt *ch, int seconds, struct cs_error *err)
 {
     if (ch->link.state == LINK_OFFLINE)
-        return cs_error_set(err, CS_ERR_STATE, "%s: already offline", ch->m.id);
+        return cs_error_set(err, CS_ERR_NOOP, "%s: already offline", ch->m.id);
     if (link_offline(&ch->link))
         session_link_down(ch);
     ch->s.online_ms = seconds > 0 ? cs_mono_ms() + (int64_t)seconds * 1000 : 0;
@@ -385,7 +385,7 @@ int session_offline(struct charger_rt *ch, int seconds, struct cs_error *err)
 int session_online(struct charger_rt *ch, struct cs_error *err)
 {
     if (ch->link.state != LINK_OFFLINE)
-        return cs_error_set(err, CS_ERR_STATE, "%s: not offline", ch->m.id);
+        return cs_error_set(err, CS_ERR_NOOP, "%s: not offline", ch->m.id);
     ch->s.online_ms = 0;
     link_online(&ch->link);
     return CS_OK;
