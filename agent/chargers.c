@@ -3,6 +3,7 @@
 
 #include "charger_rt.h"
 #include "chargers.h"
+#include "holder.h"
 #include "cs/mem.h"
 #include "cs/rds.h"
 #include "persist.h"
@@ -296,4 +297,76 @@ void chargers_write_back(struct chargers *s)
         }
         persist_mark(ch);
     }
+}
+
+/* ---- as a holder (holder.h) ---------------------------------------------------------------- */
+
+static size_t h_count(void *h)
+{
+    return chargers_count(h);
+}
+
+static void h_held(void *h, struct rset *out)
+{
+    chargers_held(h, out);
+}
+
+static bool h_add(void *h, uint32_t index)
+{
+    return chargers_add(h, index) != NULL;
+}
+
+static void h_release_outside(void *h, const struct rset *keep, holder_ends_tx_fn *ends_tx,
+                              void *privdata)
+{
+    struct chargers *s = h;
+    for (size_t i = 0; i < s->n; i++) {
+        struct charger_rt *ch = s->by_index[i];
+        if (ch->releasing || (keep && rset_contains(keep, ch->m.index)))
+            continue;
+        chargers_release(s, ch, ends_tx && ends_tx(privdata, ch->m.index));
+    }
+}
+
+static size_t h_park(void *h)
+{
+    struct chargers *s = h;
+    size_t n = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        crt_park(s->by_index[i]);
+        n += s->by_index[i]->link.parked;
+    }
+    return n;
+}
+
+static size_t h_unpark(void *h)
+{
+    struct chargers *s = h;
+    size_t n = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        n += s->by_index[i]->link.parked;
+        crt_unpark(s->by_index[i]);
+    }
+    return n;
+}
+
+static void h_kick(void *h)
+{
+    chargers_kick(h);
+}
+
+static void h_retry_loading(void *h)
+{
+    struct chargers *s = h;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->by_index[i]->link.state == LINK_LOADING)
+            chargers_reload(s, s->by_index[i]);
+}
+
+static const struct holder_ops holder_ops = {h_count, h_held, h_add, h_release_outside,
+                                             h_park, h_unpark, h_kick, h_retry_loading};
+
+struct holder chargers_holder(struct chargers *s)
+{
+    return (struct holder){&holder_ops, s};
 }

@@ -11,6 +11,7 @@
 
 #include "cs/rset.h"
 #include "cs/stats.h"
+#include "holder.h"
 
 struct agent_ctx;
 struct charger_rt;
@@ -48,6 +49,8 @@ void chargers_held(const struct chargers *s, struct rset *out);
 void chargers_set_rate(struct chargers *s, double per_s);
 /* The gate may have opened. */
 void chargers_kick(struct chargers *s);
+/* The set as a holder (holder.h), for the lease. */
+struct holder chargers_holder(struct chargers *s);
 /* Redis lost its data: every charger writes back its own overrides and saved state. */
 void chargers_write_back(struct chargers *s);
 /* Counts chargers by link state, statuses and queues into the gauges of st. */

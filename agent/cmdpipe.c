@@ -108,7 +108,7 @@ static void execute(struct cmdpipe *p, struct cmd *c, int64_t t0, int64_t run)
     p->running = c;
     p->running_t0 = t0;
     p->running_lag = lag;
-    verbs_run(&p->v, c, s, &r);
+    p->v.run(&p->v, c, s, &r);
     p->running = NULL;
     if (r.refused || r.failed)
         x->st->cmd_errors++;
@@ -322,11 +322,13 @@ void cmdpipe_stop(struct cmdpipe *p)
     sched_cancel(p->v.sched, "*");
 }
 
-struct cmdpipe *cmdpipe_new(struct agent_ctx *x, struct chargers *set, struct livecfg *cfg)
+struct cmdpipe *cmdpipe_new(struct agent_ctx *x, struct chargers *set, struct livecfg *cfg,
+                            verbs_run_fn *run, void *run_privdata)
 {
     struct cmdpipe *p = cs_calloc(1, sizeof(*p));
     p->x = x;
-    p->v = (struct verbs_env){x, set, cfg, sched_new(x, on_sched_run, p), hold, p};
+    p->v = (struct verbs_env){x,   set, cfg, sched_new(x, on_sched_run, p), hold, p,
+                              run ? run : verbs_run, run_privdata};
     return p;
 }
 

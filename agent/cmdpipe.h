@@ -8,13 +8,17 @@
 
 #include <stddef.h>
 
+#include "verbs.h"
+
 struct agent_ctx;
 struct chargers;
 struct cmdpipe;
 struct livecfg;
 
-/* Caller frees with cmdpipe_free. */
-struct cmdpipe *cmdpipe_new(struct agent_ctx *x, struct chargers *set, struct livecfg *cfg);
+/* Caller frees with cmdpipe_free. run: how a command runs on this worker (NULL: verbs_run on
+ * the chargers of set); run_privdata goes into the verbs_env it gets. */
+struct cmdpipe *cmdpipe_new(struct agent_ctx *x, struct chargers *set, struct livecfg *cfg,
+                            verbs_run_fn *run, void *run_privdata);
 void cmdpipe_free(struct cmdpipe *p);
 /* A command payload from the command channels. */
 void cmdpipe_on_message(struct cmdpipe *p, const char *payload, size_t len);

@@ -5,14 +5,13 @@
 
 #include <event2/event.h>
 
-#include "charger_rt.h"
-#include "chargers.h"
 #include "cs/buf.h"
 #include "cs/log.h"
 #include "cs/mem.h"
 #include "cs/rds.h"
 #include "cs/rset.h"
 #include "ctx.h"
+#include "holder.h"
 #include "lease.h"
 
 #define LEASE_REPLY_WAIT_MS 2000 /* a lapsed lease's refresh may take this long to confirm */
@@ -20,7 +19,7 @@
 
 struct lease {
     struct agent_ctx *x;
-    struct chargers *set;
+    struct holder hd;
     uint32_t capacity;
     struct lease_hooks h;
     void *privdata;
@@ -53,8 +52,9 @@ bool lease_parked(const struct lease *l)
 
 /* Whether a charger that leaves ends its transactions: it leaves the fleet (a smaller size)
  * and the fleet says so; a charger that only moves to another worker keeps them. */
-static bool ends_tx(const struct lease *l, uint32_t index)
+static bool ends_tx(void *privdata, uint32_t index)
 {
+    const struct lease *l = privdata;
     const struct fleet_cfg *f = &l->x->fleet;
     return index > (uint32_t)f->size && strcmp(f->shrink_tx, "stop") == 0;
 }
@@ -73,18 +73,14 @@ static void apply_assignment(struct lease *l, int64_t epoch, const struct rset *
     l->assign_loaded = true;
     if (l->stopping)
         return;
-    /* Releases take effect on a later turn: the set does not change under this walk. */
-    for (size_t i = 0; i < chargers_count(l->set); i++) {
-        struct charger_rt *ch = chargers_at(l->set, i);
-        if (!ch->releasing && !rset_contains(ranges, ch->m.index))
-            chargers_release(l->set, ch, ends_tx(l, ch->m.index));
-    }
-    chargers_held(l->set, &held);
+    /* Releases take effect on a later turn: what is held does not change under this walk. */
+    l->hd.ops->release_outside(l->hd.h, ranges, ends_tx, l);
+    l->hd.ops->held(l->hd.h, &held);
     rset_subtract(&add, ranges, &held);
     uint64_t want = rset_count(&add), added = 0;
     for (size_t r = 0; r < add.n; r++) {
         for (uint64_t i = add.r[r].lo; i <= add.r[r].hi; i++) {
-            if (!chargers_add(l->set, (uint32_t)i))
+            if (!l->hd.ops->add(l->hd.h, (uint32_t)i))
                 goto full;
             added++;
         }
@@ -166,14 +162,9 @@ void lease_check(struct lease *l)
         return;
     if (l->inflight && now - l->sent_ms < LEASE_REPLY_WAIT_MS)
         return; /* Redis is back and our refresh is on its way */
-    size_t dropped = 0;
     l->parked = true;
     l->x->st->lease_lost++;
-    for (size_t i = 0; i < chargers_count(l->set); i++) {
-        struct charger_rt *ch = chargers_at(l->set, i);
-        crt_park(ch);
-        dropped += ch->link.parked;
-    }
+    size_t dropped = l->hd.ops->park(l->hd.h);
     log_warn("lease lapsed %lld ms ago and Redis does not answer: dropped %zu chargers until the "
              "lease is confirmed",
              (long long)(now - l->ok_ms), dropped);
@@ -184,13 +175,8 @@ void lease_check(struct lease *l)
 
 static void unpark(struct lease *l)
 {
-    size_t back = 0;
     l->parked = false;
-    for (size_t i = 0; i < chargers_count(l->set); i++) {
-        struct charger_rt *ch = chargers_at(l->set, i);
-        back += ch->link.parked;
-        crt_unpark(ch);
-    }
+    size_t back = l->hd.ops->unpark(l->hd.h);
     log_info("lease confirmed again: %zu chargers are still ours and reconnect", back);
     char nb[24];
     snprintf(nb, sizeof(nb), "%zu", back);
@@ -238,7 +224,7 @@ static void on_assign_read(struct rds *r, const struct rds_reply *reply, void *p
     if (!rds_reply_ok(reply) || rds_reply_len(reply) != 2)
         return;
     take_assignment(l, reply);
-    chargers_kick(l->set);
+    l->hd.ops->kick(l->hd.h);
 }
 
 /* The registration itself was refused (the key holds another type, an ACL): no lease. */
@@ -292,7 +278,7 @@ static void on_lease_read(struct rds *r, const struct rds_reply *reply, void *pr
     /* Only now, with what is ours known again, may parked chargers come back. */
     if (l->parked)
         unpark(l);
-    chargers_kick(l->set);
+    l->hd.ops->kick(l->hd.h);
 }
 
 void lease_refresh(struct lease *l)
@@ -311,11 +297,11 @@ void lease_refresh(struct lease *l)
     snprintf(cap, sizeof(cap), "%u", l->capacity);
     snprintf(started, sizeof(started), "%lld", (long long)x->started_ms);
     snprintf(epoch, sizeof(epoch), "%lld", (long long)l->epoch);
-    snprintf(nch, sizeof(nch), "%zu", chargers_count(l->set));
+    snprintf(nch, sizeof(nch), "%zu", l->hd.ops->count(l->hd.h));
     snprintf(conn, sizeof(conn), "%llu", (unsigned long long)x->st->connected);
     snprintf(now, sizeof(now), "%lld", (long long)cs_now_ms());
     snprintf(lease, sizeof(lease), "%d", x->fleet.lease_ms);
-    chargers_held(l->set, &hs);
+    l->hd.ops->held(l->hd.h, &hs);
     rset_format(&hs, &held);
     rset_free(&hs);
     ctx_key(x, key, K_AGENT, x->name);
@@ -336,11 +322,7 @@ void lease_refresh(struct lease *l)
     }
     buf_free(&held);
     /* Chargers whose config or state could not be read yet try again. */
-    for (size_t i = 0; i < chargers_count(l->set); i++) {
-        struct charger_rt *ch = chargers_at(l->set, i);
-        if (ch->link.state == LINK_LOADING)
-            chargers_reload(l->set, ch);
-    }
+    l->hd.ops->retry_loading(l->hd.h);
 }
 
 void lease_poke(struct lease *l)
@@ -377,14 +359,10 @@ void lease_fleet_changed(struct lease *l, const struct fleet_cfg *old)
         lease_refresh(l);
         arm(l);
     }
-    if (strcmp(old->id_format, x->fleet.id_format) != 0 && chargers_count(l->set)) {
+    if (strcmp(old->id_format, x->fleet.id_format) != 0 && l->hd.ops->count(l->hd.h)) {
         /* Every ID changes: hand the chargers back and take them again once they are gone. */
         log_info("id_format is now %s: restarting this worker's chargers", x->fleet.id_format);
-        for (size_t i = 0; i < chargers_count(l->set); i++) {
-            struct charger_rt *ch = chargers_at(l->set, i);
-            if (!ch->releasing)
-                chargers_release(l->set, ch, false);
-        }
+        l->hd.ops->release_outside(l->hd.h, NULL, NULL, NULL);
     }
 }
 
@@ -392,19 +370,15 @@ void lease_stop(struct lease *l)
 {
     l->stopping = true;
     evtimer_del(l->ev);
-    for (size_t i = 0; i < chargers_count(l->set); i++) {
-        struct charger_rt *ch = chargers_at(l->set, i);
-        if (!ch->releasing)
-            chargers_release(l->set, ch, false);
-    }
+    l->hd.ops->release_outside(l->hd.h, NULL, NULL, NULL);
 }
 
-struct lease *lease_new(struct agent_ctx *x, struct chargers *set, uint32_t capacity,
+struct lease *lease_new(struct agent_ctx *x, const struct holder *hd, uint32_t capacity,
                         const struct lease_hooks *h, void *privdata)
 {
     struct lease *l = cs_calloc(1, sizeof(*l));
     l->x = x;
-    l->set = set;
+    l->hd = *hd;
     l->capacity = capacity;
     l->h = *h;
     l->privdata = privdata;

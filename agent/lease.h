@@ -3,7 +3,8 @@
  * read back with every refresh and whenever the coordinator says it changed), and what happens
  * when the lease is in doubt: while Redis is silent and the lease has lapsed, the chargers are
  * dropped (parked) so that none reconnects under an ID another worker may hold; they come back
- * once the lease is confirmed. Assignments are applied to the charger set here. [loop] */
+ * once the lease is confirmed. Assignments are applied here to what the worker holds
+ * (holder.h). [loop] */
 #ifndef CS_AGENT_LEASE_H
 #define CS_AGENT_LEASE_H
 
@@ -13,7 +14,7 @@
 #include "cs/cfg.h"
 
 struct agent_ctx;
-struct chargers;
+struct holder;
 struct lease;
 
 struct lease_hooks {
@@ -23,8 +24,9 @@ struct lease_hooks {
     void (*duplicate)(void *privdata, const char *other);
 };
 
-/* Caller frees with lease_free. capacity: most chargers this worker can run. */
-struct lease *lease_new(struct agent_ctx *x, struct chargers *set, uint32_t capacity,
+/* Caller frees with lease_free. hd: what the worker holds (copied); capacity: most chargers
+ * it can run. */
+struct lease *lease_new(struct agent_ctx *x, const struct holder *hd, uint32_t capacity,
                         const struct lease_hooks *h, void *privdata);
 void lease_free(struct lease *l);
 /* Refreshes now (after a reconnect, on SIGHUP). */

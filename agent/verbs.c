@@ -254,23 +254,29 @@ static void on_reloaded(void *privdata, const struct kvlist *errors)
     h->finish(h);
 }
 
+void verbs_reload(const struct verbs_env *v, const struct cmd *c, struct result *r,
+                  uint64_t concerned)
+{
+    const char *key = cmd_pos(c, "key");
+    struct cs_error err;
+    if (!livecfg_key_valid(v->cfg, key, &err)) {
+        result_refuse(r, err.msg);
+        return;
+    }
+    r->matched = r->done = concerned;
+    struct result_hold *h = v->hold(v->hold_privdata, r);
+    livecfg_reload(v->cfg, key, c->ts_ms, on_reloaded, h, &err);
+}
+
 static void h_reload(const struct verbs_env *v, const struct cmd *c, const struct sel *s,
                      struct result *r)
 {
     (void)s;
     const char *key = cmd_pos(c, "key");
-    struct cs_error err;
     uint32_t index;
-    if (!livecfg_key_valid(v->cfg, key, &err)) {
-        result_refuse(r, err.msg);
-        return;
-    }
     /* Counted as the chargers it concerns: all of them, or the one whose hash it names. */
     bool one = key && livecfg_charger_key(v->cfg, key, &index);
-    uint64_t n = one ? chargers_find(v->set, index) != NULL : chargers_count(v->set);
-    r->matched = r->done = n;
-    struct result_hold *h = v->hold(v->hold_privdata, r);
-    livecfg_reload(v->cfg, key, c->ts_ms, on_reloaded, h, &err);
+    verbs_reload(v, c, r, one ? chargers_find(v->set, index) != NULL : chargers_count(v->set));
 }
 
 static void h_ping(const struct verbs_env *v, const struct cmd *c, const struct sel *s,

@@ -15,6 +15,11 @@ struct sched;
 struct sel;
 
 struct result_hold;
+struct verbs_env;
+
+/* Runs a command on this worker (verbs_run, or a stand-in's). */
+typedef void verbs_run_fn(const struct verbs_env *v, const struct cmd *c, const struct sel *s,
+                          struct result *r);
 
 struct verbs_env {
     struct agent_ctx *x;
@@ -25,11 +30,16 @@ struct verbs_env {
      * the verb calls its finish later). */
     struct result_hold *(*hold)(void *privdata, struct result *r);
     void *hold_privdata;
+    verbs_run_fn *run;
+    void *run_privdata; /* a stand-in's own */
 };
 
-/* Runs c (its selector compiled into s, NULL for verbs without one). */
+/* Runs c (its selector compiled into s, NULL for verbs without one). A verbs_run_fn. */
 void verbs_run(const struct verbs_env *v, const struct cmd *c, const struct sel *s,
                struct result *r);
+/* reload, as verbs_run runs it (a stand-in shares it): the reply waits for the reads. */
+void verbs_reload(const struct verbs_env *v, const struct cmd *c, struct result *r,
+                  uint64_t concerned);
 /* Every verb of the command table has a handler (checked once at start). */
 bool verbs_complete(void);
 

@@ -128,6 +128,11 @@ static void on_chargers_gone(void *privdata)
         event_active(w->stop_ev, 0, 0);
 }
 
+static void gauges(void *privdata, struct worker_stats *st)
+{
+    chargers_gauges(privdata, st);
+}
+
 /* ---- pub/sub ------------------------------------------------------------------------------ */
 
 static void on_pubsub_message(struct rds *r, const char *pattern, const char *channel,
@@ -328,9 +333,10 @@ static int setup(struct worker *w)
     w->set = chargers_new(x, w->mqtt, (uint32_t)ao->max_chargers, chargers_may_connect,
                           on_chargers_gone, w);
     chargers_set_rate(w->set, x->fleet.ramp_per_s);
-    w->lease = lease_new(x, w->set, (uint32_t)ao->max_chargers, &eh, w);
-    w->cmds = cmdpipe_new(x, w->set, w->cfg);
-    w->stats = wstats_new(x, w->set);
+    struct holder hd = chargers_holder(w->set);
+    w->lease = lease_new(x, &hd, (uint32_t)ao->max_chargers, &eh, w);
+    w->cmds = cmdpipe_new(x, w->set, w->cfg, NULL, NULL);
+    w->stats = wstats_new(x, gauges, w->set, w->set);
     w->restore = restore_new(x, on_redis_checked, w);
     subscribe_all(w);
 

@@ -21,7 +21,9 @@
 
 struct wstats {
     struct agent_ctx *x;
-    struct chargers *set;
+    struct chargers *set; /* NULL: no per-charger detail */
+    wstats_gauges_fn *gauges;
+    void *privdata;
     struct hwin lat_win[STATS_LAT_N]; /* st.win[i]: the last stats_window_s of each latency */
     struct sel *detail_sel;           /* fleet stats_detail, compiled */
     struct event *ev;
@@ -45,7 +47,7 @@ static void write_stats(struct wstats *w)
     struct worker_stats *st = x->st;
     char key[CS_KEY_MAX], ts[CS_KEY_MAX], ttl[16], now[24];
     struct kvlist kv = KVLIST_INIT;
-    chargers_gauges(w->set, st);
+    w->gauges(w->privdata, st);
     st->rss_kb = rss_kb();
     stats_render(st, &kv);
     snprintf(now, sizeof(now), "%lld", (long long)cs_now_ms());
@@ -126,7 +128,7 @@ static void write_detail(struct wstats *w)
     struct agent_ctx *x = w->x;
     char key[CS_KEY_MAX], ttl[16], v[ARRAY_SIZE(detail_fields)][DETAIL_TEXT];
     const char *argv[2 + 2 * ARRAY_SIZE(detail_fields)];
-    if (!x->fleet.stats_detail[0]) {
+    if (!x->fleet.stats_detail[0] || !w->set) {
         sel_free(w->detail_sel);
         w->detail_sel = NULL;
         return;
@@ -185,11 +187,14 @@ void wstats_loop_lag(struct wstats *w, int64_t lag_ms)
         w->x->st->loop_lag_ms = (uint64_t)lag_ms;
 }
 
-struct wstats *wstats_new(struct agent_ctx *x, struct chargers *set)
+struct wstats *wstats_new(struct agent_ctx *x, wstats_gauges_fn *gauges, void *privdata,
+                          struct chargers *set)
 {
     struct wstats *w = cs_calloc(1, sizeof(*w));
     w->x = x;
     w->set = set;
+    w->gauges = gauges;
+    w->privdata = privdata;
     w->ev = evtimer_new(x->base, on_stats_timer, w);
     ctx_arm(w->ev, 1000);
     return w;

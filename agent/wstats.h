@@ -11,8 +11,14 @@ struct agent_ctx;
 struct chargers;
 struct wstats;
 
-/* Caller frees with wstats_free. */
-struct wstats *wstats_new(struct agent_ctx *x, struct chargers *set);
+struct worker_stats;
+/* [loop] Fills the gauges (chargers by state...) of st before a write. */
+typedef void wstats_gauges_fn(void *privdata, struct worker_stats *st);
+
+/* Caller frees with wstats_free. set: the chargers whose stats_detail counters are written
+ * (NULL: none). */
+struct wstats *wstats_new(struct agent_ctx *x, wstats_gauges_fn *gauges, void *privdata,
+                          struct chargers *set);
 void wstats_free(struct wstats *w);
 /* A loop turn ran late by lag_ms (the worst one of the interval is reported). */
 void wstats_loop_lag(struct wstats *w, int64_t lag_ms);
