@@ -369,6 +369,9 @@ static const struct {
     {CH, "battery_kwh", "500", CS_OK, NULL},
     {CH, "battery_kwh", "0.5", CS_ERR_RANGE, "battery_kwh: '0.5' is not a number in 1..500 kWh"},
     {CH, "battery_kwh", "501", CS_ERR_RANGE, "1..500 kWh"},
+    {CH, "battery_kwh", "0x10", CS_ERR_RANGE, "battery_kwh: '0x10' is not a number"}, /* decimal only */
+    {CH, "battery_kwh", "0x1p4", CS_ERR_RANGE, "not a number"},
+    {CH, "max_kw", "INF", CS_ERR_RANGE, "not a number"},
     {CH, "fault_per_h", "0", CS_OK, NULL},
     {CH, "fault_per_h", "3600", CS_OK, NULL},
     {CH, "fault_per_h", "-1", CS_ERR_RANGE, "fault_per_h: '-1' is not a number in 0..3600 1/h"},
