@@ -197,14 +197,11 @@ static void finish(struct pending *p)
     jw_kint(&j, "ms", cs_mono_ms() - p->t0_ms);
     jw_kbool(&j, "ok", p->expect > 0 && p->n.nerr == 0 && p->n.replied >= p->expect);
     jw_kstr(&j, "summary", buf_cstr(&sum));
-    char *txt = cJSON_PrintUnformatted(p->error_lines);
+    /* Replies are anyone's PUBLISH: written back through the writer, never as they came. */
     jw_key(&j, "error_lines");
-    jw_raw(&j, txt ? txt : "[]", txt ? strlen(txt) : 2);
-    cJSON_free(txt);
-    txt = cJSON_PrintUnformatted(p->replies);
+    jw_cjson(&j, p->error_lines);
     jw_key(&j, "replies");
-    jw_raw(&j, txt ? txt : "[]", txt ? strlen(txt) : 2);
-    cJSON_free(txt);
+    jw_cjson(&j, p->replies);
     jw_end(&j);
     log_info("web command %s (%s): %s", p->cmd.id, p->cmd.def->name, buf_cstr(&sum));
     send_json(p->req, 200, "OK", &b);

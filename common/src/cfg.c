@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cs/buf.h"
 #include "cs/cfg.h"
 #include "cs/ids.h"
 #include "cs/mem.h"
@@ -218,7 +219,8 @@ static int check_template(const struct cfg_def *d, const char *v, struct cs_erro
                                         d->name, (size_t)(p - v), d->vars);
                 return cs_error_set(err, CS_ERR_UNKNOWN,
                                     "%s: unknown placeholder '%.*s' (allowed: %s)", d->name,
-                                    (int)(end - p + 1 > 40 ? 40 : end - p + 1), p, d->vars);
+                                    (int)cs_utf8_clip(p, (size_t)(end - p + 1 > 40 ? 40 : end - p + 1)),
+                                    p, d->vars);
             }
             p = end;
         }
@@ -274,30 +276,34 @@ static int check_uri(const char *name, const char *u, struct cs_error *err)
         if (strncmp(u, schemes[i], strlen(schemes[i])) == 0)
             rest = u + strlen(schemes[i]);
     if (!rest)
-        return cs_error_set(err, CS_ERR_PARSE, "%s: '%.60s' must start with tcp://, mqtt://, ssl:// or mqtts://",
-                            name, u);
+        return cs_error_set(err, CS_ERR_PARSE, "%s: '%.*s' must start with tcp://, mqtt://, ssl:// or mqtts://",
+                            name, CS_UTF8_CLIP(u, 60));
     const char *host = rest, *colon;
     if (*host == '[') {
         const char *rb = strchr(host, ']');
         if (!rb)
-            return cs_error_set(err, CS_ERR_PARSE, "%s: '%.60s': unterminated [IPv6]", name, u);
+            return cs_error_set(err, CS_ERR_PARSE, "%s: '%.*s': unterminated [IPv6]", name,
+                                CS_UTF8_CLIP(u, 60));
         colon = rb[1] == ':' ? rb + 1 : (rb[1] ? rb + 1 : NULL);
         if (colon && *colon != ':')
-            return cs_error_set(err, CS_ERR_PARSE, "%s: '%.60s': junk after ]", name, u);
+            return cs_error_set(err, CS_ERR_PARSE, "%s: '%.*s': junk after ]", name,
+                                CS_UTF8_CLIP(u, 60));
     } else {
         colon = strchr(host, ':');
         size_t hl = colon ? (size_t)(colon - host) : strlen(host);
         if (hl == 0)
-            return cs_error_set(err, CS_ERR_PARSE, "%s: '%.60s': missing host", name, u);
+            return cs_error_set(err, CS_ERR_PARSE, "%s: '%.*s': missing host", name,
+                                CS_UTF8_CLIP(u, 60));
         for (size_t i = 0; i < hl; i++)
             if (!(isalnum((unsigned char)host[i]) || host[i] == '.' || host[i] == '-'))
-                return cs_error_set(err, CS_ERR_PARSE, "%s: '%.60s': bad host character '%c'",
-                                    name, u, host[i]);
+                return cs_error_set(err, CS_ERR_PARSE, "%s: '%.*s': bad host character '%c'",
+                                    name, CS_UTF8_CLIP(u, 60), host[i]);
     }
     if (colon) {
         int64_t port;
         if (!cs_parse_i64(colon + 1, 1, 65535, &port))
-            return cs_error_set(err, CS_ERR_RANGE, "%s: '%.60s': port must be 1..65535", name, u);
+            return cs_error_set(err, CS_ERR_RANGE, "%s: '%.*s': port must be 1..65535", name,
+                                CS_UTF8_CLIP(u, 60));
     }
     return CS_OK;
 }
@@ -384,7 +390,8 @@ static int parse_value(const struct cfg_def *d, void *obj, const char *v, struct
         int64_t x;
         if (!cs_parse_i64(v, (int64_t)d->min, (int64_t)d->max, &x))
             return cs_error_set(err, CS_ERR_RANGE,
-                                "%s: '%.40s' is not an integer in %.15g..%.15g%s%s", d->name, v,
+                                "%s: '%.*s' is not an integer in %.15g..%.15g%s%s", d->name,
+                                CS_UTF8_CLIP(v, 40),
                                 d->min, d->max, d->unit ? " " : "", d->unit ? d->unit : "");
         if (field)
             *(int *)field = (int)x;
@@ -394,7 +401,8 @@ static int parse_value(const struct cfg_def *d, void *obj, const char *v, struct
         double x;
         if (!cs_parse_double(v, d->min, d->max, &x))
             return cs_error_set(err, CS_ERR_RANGE,
-                                "%s: '%.40s' is not a number in %.15g..%.15g%s%s", d->name, v,
+                                "%s: '%.*s' is not a number in %.15g..%.15g%s%s", d->name,
+                                CS_UTF8_CLIP(v, 40),
                                 d->min, d->max, d->unit ? " " : "", d->unit ? d->unit : "");
         if (field)
             *(double *)field = x;
@@ -403,8 +411,8 @@ static int parse_value(const struct cfg_def *d, void *obj, const char *v, struct
     case CFG_BOOL: {
         bool b;
         if (!cs_parse_bool(v, &b))
-            return cs_error_set(err, CS_ERR_PARSE, "%s: '%.40s' is not a boolean (1/0, true/false)",
-                                d->name, v);
+            return cs_error_set(err, CS_ERR_PARSE, "%s: '%.*s' is not a boolean (1/0, true/false)",
+                                d->name, CS_UTF8_CLIP(v, 40));
         if (field)
             *(bool *)field = b;
         return CS_OK;
@@ -413,8 +421,8 @@ static int parse_value(const struct cfg_def *d, void *obj, const char *v, struct
         for (const char *const *c = d->choices; *c; c++)
             if (strcmp(*c, v) == 0)
                 goto store_string;
-        return cs_error_set(err, CS_ERR_UNKNOWN, "%s: '%.40s' is not one of the allowed values",
-                            d->name, v);
+        return cs_error_set(err, CS_ERR_UNKNOWN, "%s: '%.*s' is not one of the allowed values",
+                            d->name, CS_UTF8_CLIP(v, 40));
     case CFG_STR:
         for (size_t i = 0; i < len; i++)
             if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
@@ -467,7 +475,8 @@ int cfg_check(const struct cfg_schema *s, const char *key, const char *val, stru
 {
     const struct cfg_def *d = cfg_lookup(s, key);
     if (!d)
-        return cs_error_set(err, CS_ERR_UNKNOWN, "unknown %s config key '%.60s'", s->name, key);
+        return cs_error_set(err, CS_ERR_UNKNOWN, "unknown %s config key '%.*s'", s->name,
+                            CS_UTF8_CLIP(key, 60));
     return parse_value(d, NULL, val, err);
 }
 
@@ -476,7 +485,8 @@ int cfg_set(const struct cfg_schema *s, void *obj, const char *key, const char *
 {
     const struct cfg_def *d = cfg_lookup(s, key);
     if (!d)
-        return cs_error_set(err, CS_ERR_UNKNOWN, "unknown %s config key '%.60s'", s->name, key);
+        return cs_error_set(err, CS_ERR_UNKNOWN, "unknown %s config key '%.*s'", s->name,
+                            CS_UTF8_CLIP(key, 60));
     return parse_value(d, obj, val, err);
 }
 
@@ -619,7 +629,8 @@ bool ocpp_key_to_cfg(const struct ocpp_key *k, const char *value, struct buf *ou
     bool b;
     if (d->type == CFG_BOOL) {
         if (!cs_parse_bool(value, &b)) {
-            cs_error_set(err, CS_ERR_PARSE, "%s: '%.40s' is not true or false", k->name, value);
+            cs_error_set(err, CS_ERR_PARSE, "%s: '%.*s' is not true or false", k->name,
+                         CS_UTF8_CLIP(value, 40));
             return false;
         }
         buf_puts(out, b ? "1" : "0");

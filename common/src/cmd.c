@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "cs/buf.h"
 #include "cs/cmd.h"
 #include "cs/mem.h"
 #include "cs/ocpp.h"
@@ -243,7 +244,7 @@ static int add_arg(struct cmd *c, const char *k, size_t kl, const char *v, size_
     char key[80];
     if (!key_valid(k, kl))
         return cs_error_set(err, CS_ERR_PARSE, "%s: bad key '%.*s'", c->def->name,
-                            (int)(kl > 40 ? 40 : kl), k);
+                            (int)cs_utf8_clip(k, kl > 40 ? 40 : kl), k);
     memcpy(key, k, kl);
     key[kl] = '\0';
     if (vl > CMD_VALUE_MAX)
@@ -383,8 +384,8 @@ static int parse_line(const char *s, size_t len, struct cmd *c, struct cs_error 
         goto out;
     if (i < ntok && tok[i].text[0] == '@') {
         if (!cmd_id_valid(tok[i].text + 1)) {
-            rc = cs_error_set(err, CS_ERR_PARSE, "bad command id '%.70s' ([A-Za-z0-9_.:-]{1,64})",
-                              tok[i].text);
+            rc = cs_error_set(err, CS_ERR_PARSE, "bad command id '%.*s' ([A-Za-z0-9_.:-]{1,64})",
+                              CS_UTF8_CLIP(tok[i].text, 70));
             goto out;
         }
         cs_strlcpy(c->id, tok[i].text + 1, sizeof(c->id));
@@ -396,7 +397,7 @@ static int parse_line(const char *s, size_t len, struct cmd *c, struct cs_error 
     }
     c->def = cmd_lookup(tok[i].text);
     if (!c->def) {
-        rc = cs_error_set(err, CS_ERR_UNKNOWN, "unknown verb '%.40s'", tok[i].text);
+        rc = cs_error_set(err, CS_ERR_UNKNOWN, "unknown verb '%.*s'", CS_UTF8_CLIP(tok[i].text, 40));
         goto out;
     }
     i++;
@@ -411,8 +412,8 @@ static int parse_line(const char *s, size_t len, struct cmd *c, struct cs_error 
     for (; i < ntok; i++) {
         if (tok[i].eq < 0) {
             rc = cs_error_set(err, CS_ERR_PARSE,
-                              "%s: unexpected argument '%.40s' at offset %zu (expected key=value)",
-                              c->def->name, tok[i].text, tok[i].off);
+                              "%s: unexpected argument '%.*s' at offset %zu (expected key=value)",
+                              c->def->name, CS_UTF8_CLIP(tok[i].text, 40), tok[i].off);
             goto out;
         }
         size_t kl = (size_t)tok[i].eq;
@@ -491,7 +492,8 @@ static int parse_json(const char *s, size_t len, struct cmd *c, struct cs_error 
     }
     c->def = cmd_lookup(verb->valuestring);
     if (!c->def) {
-        rc = cs_error_set(err, CS_ERR_UNKNOWN, "unknown verb '%.40s'", verb->valuestring);
+        rc = cs_error_set(err, CS_ERR_UNKNOWN, "unknown verb '%.*s'",
+                            CS_UTF8_CLIP(verb->valuestring, 40));
         goto out;
     }
     const cJSON *it;
@@ -552,8 +554,8 @@ static int parse_json(const char *s, size_t len, struct cmd *c, struct cs_error 
             {
                 buf_reset(&tmp);
                 if (!scalar_text(a, &tmp)) {
-                    rc = cs_error_set(err, CS_ERR_PARSE, "%s: argument '%.40s' must be a scalar",
-                                      c->def->name, a->string);
+                    rc = cs_error_set(err, CS_ERR_PARSE, "%s: argument '%.*s' must be a scalar",
+                                      c->def->name, CS_UTF8_CLIP(a->string, 40));
                     goto out;
                 }
                 rc = add_arg(c, a->string, strlen(a->string), buf_cstr(&tmp), tmp.len, err);
@@ -567,7 +569,8 @@ static int parse_json(const char *s, size_t len, struct cmd *c, struct cs_error 
             if (strcmp(c->def->pos[i], k) == 0)
                 p = i;
         if (p < 0) {
-            rc = cs_error_set(err, CS_ERR_UNKNOWN, "%s: unknown field \"%.40s\"", c->def->name, k);
+            rc = cs_error_set(err, CS_ERR_UNKNOWN, "%s: unknown field \"%.*s\"", c->def->name,
+                              CS_UTF8_CLIP(k, 40));
             goto out;
         }
         buf_reset(&tmp);

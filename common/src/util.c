@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cs/buf.h"
 #include "cs/util.h"
 
 int64_t cs_now_ms(void)
@@ -229,8 +230,9 @@ bool cs_strlcpy(char *dst, const char *src, size_t n)
         return false;
     size_t len = strlen(src);
     if (len >= n) {
-        memcpy(dst, src, n - 1);
-        dst[n - 1] = '\0';
+        size_t keep = cs_utf8_trim(src, n - 1); /* never half a character */
+        memcpy(dst, src, keep);
+        dst[keep] = '\0';
         return false;
     }
     memcpy(dst, src, len + 1);

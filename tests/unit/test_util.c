@@ -115,12 +115,28 @@ static void test_parse_duration(void **state)
     }
 }
 
+static void test_strlcpy(void **state)
+{
+    (void)state;
+    char out[6];
+    assert_true(cs_strlcpy(out, "abcde", sizeof(out)));
+    assert_string_equal(out, "abcde");
+    assert_false(cs_strlcpy(out, "abcdef", sizeof(out)));
+    assert_string_equal(out, "abcde");
+    /* "abcd" + é (2 bytes) does not fit in 5: the é goes whole */
+    assert_false(cs_strlcpy(out, "abcd\xc3\xa9", sizeof(out)));
+    assert_string_equal(out, "abcd");
+    assert_false(cs_strlcpy(out, "a\xe2\x82\xac\xe2\x82\xac", sizeof(out)));
+    assert_string_equal(out, "a\xe2\x82\xac");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_double),
         cmocka_unit_test(test_parse_i64),
         cmocka_unit_test(test_parse_duration),
+        cmocka_unit_test(test_strlcpy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -40,7 +40,8 @@ bool cs_parse_bool(const char *s, bool *out);
 /* "250ms", "30s", "5m", "2h", or a bare number of seconds (decimal); result in ms. */
 bool cs_parse_duration_ms(const char *s, int64_t *out);
 
-/* Copy with truncation; always NUL-terminates when n > 0. Returns true if it fit. */
+/* Copy with truncation (never in the middle of a UTF-8 character); always NUL-terminates when
+ * n > 0. Returns true if it fit. */
 bool cs_strlcpy(char *dst, const char *src, size_t n);
 
 /* Hash of a string (FNV-1a 64). */
