@@ -453,11 +453,31 @@ static bool scalar_text(const cJSON *v, struct buf *out)
     return false;
 }
 
+/* A NUL would cut a string short once parsed (cJSON's strings end at the first NUL), so the
+ * command would run with other text than was sent: raw NUL bytes and \u0000 escapes are
+ * refused. Backslashes only occur inside strings in valid JSON, so each one starts an escape. */
+static int check_no_nul(const char *s, size_t len, struct cs_error *err)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '\0')
+            return cs_error_set(err, CS_ERR_PARSE, "NUL byte at offset %zu", i);
+        if (s[i] != '\\' || i + 1 >= len)
+            continue;
+        if (len - i >= 6 && memcmp(s + i + 1, "u0000", 5) == 0)
+            return cs_error_set(err, CS_ERR_PARSE,
+                                "\\u0000 (NUL) at offset %zu: not allowed in a command", i);
+        i++; /* the escaped character */
+    }
+    return CS_OK;
+}
+
 static int parse_json(const char *s, size_t len, struct cmd *c, struct cs_error *err)
 {
-    int rc = CS_OK;
+    int rc = check_no_nul(s, len, err);
     struct buf tmp = BUF_INIT;
     const char *end = NULL;
+    if (rc)
+        return rc;
     cJSON *root = cJSON_ParseWithLengthOpts(s, len, &end, false);
     if (!root) {
         const char *at = cJSON_GetErrorPtr();
