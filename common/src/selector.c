@@ -178,6 +178,12 @@ static int parse_elem(struct sel *s, const char *p, size_t n, size_t off,
         if (la == 0 || lb == 0)
             return cs_error_set(err, CS_ERR_PARSE, "selector: range needs two IDs, A..B (offset %zu)",
                                 off);
+        /* A..B..C or A...B: not one range; refused rather than read as A..(B..C). */
+        for (size_t i = 0; i < lb; i++)
+            if (dots[2 + i] == '.' && (i == 0 || (i + 1 < lb && dots[3 + i] == '.')))
+                return cs_error_set(err, CS_ERR_PARSE,
+                                    "selector: a range is A..B with one '..' (offset %zu)",
+                                    off + la + 2 + i);
         int rc = check_chars(p, la, off, false, err);
         if (!rc)
             rc = check_chars(dots + 2, lb, off + la + 2, false, err);

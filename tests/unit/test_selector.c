@@ -285,6 +285,11 @@ static const struct {
     {"CP-000010..CP-000001", FMT6, CS_ERR_RANGE, "range end comes before its start"},
     {"CP-1,CP-9..CP-10", NULL, CS_ERR_RANGE, "before its start (offset 5)"},
     {"B..A", NULL, CS_ERR_RANGE, "before its start"},
+    {"CP-000001..CP-000005..CP-000009", FMT6, CS_ERR_PARSE, "a range is A..B with one '..' (offset 20)"},
+    {"CP-000001..CP-000005..CP-000009", NULL, CS_ERR_PARSE, "with one '..'"},
+    {"A..B..", NULL, CS_ERR_PARSE, "with one '..'"},
+    {"CP-000001...CP-000009", FMT6, CS_ERR_PARSE, "with one '..' (offset 11)"},
+    {"CP-1,A..B..C", NULL, CS_ERR_PARSE, "with one '..' (offset 9)"},
 };
 
 static void test_errors(void **state)
