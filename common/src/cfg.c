@@ -10,7 +10,10 @@
 #include "cs/mem.h"
 #include "cs/util.h"
 
-enum { CFG_F_TOPIC = 1 << 8 }; /* template used as an MQTT topic: no wildcards */
+enum {
+    CFG_F_TOPIC = 1 << 8,  /* template used as an MQTT topic: no wildcards */
+    CFG_F_UNIQUE = 1 << 9, /* template must differ per charger: {id} or {index} in it */
+};
 
 #define F(st, field) offsetof(struct st, field), sizeof(((struct st *)0)->field)
 #define NUM(st, field) offsetof(struct st, field), 0
@@ -28,7 +31,9 @@ static const struct cfg_def charger_defs[] = {
      "charger N uses entry N mod count. "
      "Numeric addresses avoid a blocking name lookup in the MQTT library."},
     {"client_id", CFG_TEMPLATE, F(charger_cfg, client_id), "{id}", 1, 95, NULL, "id,index,worker",
-     NULL, 0, CFG_APPLY_RECONNECT, "MQTT client ID template."},
+     NULL, CFG_F_UNIQUE, CFG_APPLY_RECONNECT,
+     "MQTT client ID template; must contain {id} or {index} (a broker disconnects a client "
+     "when another connects with the same ID)."},
     {"username", CFG_TEMPLATE, F(charger_cfg, username), "", 0, 95, NULL, "id,index", NULL, 0,
      CFG_APPLY_RECONNECT, "MQTT user name template (empty: none)."},
     {"password", CFG_TEMPLATE, F(charger_cfg, password), "", 0, 95, NULL, "id,index", NULL,
@@ -226,6 +231,12 @@ static int check_template(const struct cfg_def *d, const char *v, struct cs_erro
         }
     }
     return CS_OK;
+}
+
+/* A template that differs per charger: it names {id} or {index}. */
+static bool names_charger(const char *v)
+{
+    return strstr(v, "{id}") || strstr(v, "{index}");
 }
 
 int cfg_broker_count(const char *list)
@@ -458,6 +469,11 @@ store_string:
     if (len < (size_t)d->min || len > (size_t)d->max || len >= d->size)
         return cs_error_set(err, CS_ERR_RANGE, "%s: length %zu outside %g..%g", d->name, len,
                             d->min, d->max);
+    if ((d->flags & CFG_F_UNIQUE) && !names_charger(v))
+        return cs_error_set(err, CS_ERR_PARSE,
+                            "%s: needs {id} or {index}: without them every charger has the same "
+                            "MQTT client ID and the broker keeps disconnecting one for another",
+                            d->name);
     if (field)
         memcpy(field, v, len + 1);
     return CS_OK;

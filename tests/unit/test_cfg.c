@@ -226,7 +226,12 @@ static const struct {
     /* templates */
     {CH, "client_id", "{id}", CS_OK, NULL},
     {CH, "client_id", "cs-{worker}-{index}-{id}", CS_OK, NULL},
-    {CH, "client_id", "a+b#c", CS_OK, NULL}, /* not a topic: wildcards are plain characters */
+    {CH, "client_id", "a+b#c{id}", CS_OK, NULL}, /* not a topic: wildcards are plain characters */
+    {CH, "client_id", "cs-{index}", CS_OK, NULL},
+    /* the same ID for every charger: endless takeovers at the broker */
+    {CH, "client_id", "fixed", CS_ERR_PARSE, "client_id: needs {id} or {index}"},
+    {CH, "client_id", "cs-{worker}", CS_ERR_PARSE, "needs {id} or {index}"},
+    {CH, "client_id", "{i}{d}", CS_ERR_UNKNOWN, "unknown placeholder '{i}'"},
     {CH, "client_id", "", CS_ERR_RANGE, "length 0 outside 1..95"},
     {CH, "client_id", "{msg}", CS_ERR_UNKNOWN,
      "client_id: unknown placeholder '{msg}' (allowed: id,index,worker)"},
@@ -234,7 +239,7 @@ static const struct {
     {CH, "client_id", "{ID}", CS_ERR_UNKNOWN, "unknown placeholder '{ID}'"},
     {CH, "client_id", "x{id", CS_ERR_PARSE, "client_id: unterminated '{' at offset 1"},
     {CH, "client_id", "id}", CS_ERR_PARSE, "client_id: unmatched '}' at offset 2"},
-    {CH, "client_id", "a\tb", CS_ERR_PARSE, "control character at offset 1"},
+    {CH, "client_id", "a\tb{id}", CS_ERR_PARSE, "control character at offset 1"},
     {CH, "username", "", CS_OK, NULL},
     {CH, "username", "{id}", CS_OK, NULL},
     {CH, "username", "{worker}", CS_ERR_UNKNOWN, "allowed: id,index"},
@@ -455,9 +460,13 @@ static void test_text_lengths(void **state)
                 continue;
             size_t max = (size_t)d->max;
             char *v = repeat('a', max);
+            if (d->type == CFG_TEMPLATE)
+                memcpy(v, "{id}", 4); /* client_id must name the charger */
             check_bound(s, d->name, v, CS_OK, NULL);
             cs_free(v);
             v = repeat('a', max + 1);
+            if (d->type == CFG_TEMPLATE)
+                memcpy(v, "{id}", 4);
             check_bound(s, d->name, v, CS_ERR_RANGE, "outside");
             cs_free(v);
             if (d->min > 0)
