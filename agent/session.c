@@ -262,7 +262,7 @@ int session_stop(struct charger_rt *ch, int conn, enum stop_reason reason, struc
             stopped++;
     }
     if (!stopped)
-        return cs_error_set(err, CS_ERR_STATE, "%s: no open transaction%s", ch->m.id,
+        return cs_error_set(err, CS_ERR_NOOP, "%s: no open transaction%s", ch->m.id,
                             conn < 0 ? "" : " on that connector");
     crt_save_state(ch);
     schedule(ch);
@@ -307,7 +307,7 @@ int session_unplug(struct charger_rt *ch, int conn, struct cs_error *err)
             done++;
     }
     if (!done)
-        return cs_error_set(err, CS_ERR_STATE, "%s: nothing plugged in%s", ch->m.id,
+        return cs_error_set(err, CS_ERR_NOOP, "%s: nothing plugged in%s", ch->m.id,
                             conn < 0 ? "" : " on that connector");
     crt_save_state(ch);
     schedule(ch);
@@ -369,7 +369,7 @@ int session_clear(struct charger_rt *ch, int conn, struct cs_error *err)
             done++;
     }
     if (!done)
-        return cs_error_set(err, CS_ERR_STATE, "%s: nothing is Faulted%s", ch->m.id,
+        return cs_error_set(err, CS_ERR_NOOP, "%s: nothing is Faulted%s", ch->m.id,
                             conn < 0 ? "" : " on that connector");
     crt_save_state(ch);
     return CS_OK;
@@ -415,7 +415,7 @@ void session_reboot(struct charger_rt *ch, bool hard, enum stop_reason reason)
 int session_offline(struct charger_rt *ch, int seconds, struct cs_error *err)
 {
     if (ch->link == LINK_OFFLINE)
-        return cs_error_set(err, CS_ERR_STATE, "%s: already offline", ch->m.id);
+        return cs_error_set(err, CS_ERR_NOOP, "%s: already offline", ch->m.id);
     crt_drop_link(ch, false, false);
     ch->link = LINK_OFFLINE;
     ch->online_ms = seconds > 0 ? cs_mono_ms() + (int64_t)seconds * 1000 : 0;
@@ -427,7 +427,7 @@ int session_offline(struct charger_rt *ch, int seconds, struct cs_error *err)
 int session_online(struct charger_rt *ch, struct cs_error *err)
 {
     if (ch->link != LINK_OFFLINE)
-        return cs_error_set(err, CS_ERR_STATE, "%s: not offline", ch->m.id);
+        return cs_error_set(err, CS_ERR_NOOP, "%s: not offline", ch->m.id);
     ch->online_ms = 0;
     crt_connect_soon(ch);
     return CS_OK;

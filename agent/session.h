@@ -33,7 +33,9 @@ void session_config_changed(struct charger_rt *ch, const struct charger_cfg *old
 /* The MeterValues period elapsed. */
 void session_meter_tick(struct charger_rt *ch);
 
-/* Fleet verbs. conn < 0 picks the connector(s) the verb documents. */
+/* Fleet verbs. conn < 0 picks the connector(s) the verb documents. CS_ERR_NOOP: the charger had
+ * nothing to do (stop without a transaction, clear with nothing Faulted, online when online...),
+ * which the reply counts as skipped, not failed. */
 int session_trigger(struct charger_rt *ch, const char *msg, int conn, const struct kvlist *args,
                     struct cs_error *err);
 int session_status(struct charger_rt *ch, int conn, enum ocpp_status st, enum ocpp_error e,

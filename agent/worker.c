@@ -638,12 +638,13 @@ static void on_lease_timer(evutil_socket_t fd, short what, void *privdata)
 /* ---- commands ------------------------------------------------------------------------------- */
 
 struct result {
-    uint64_t matched, done;
+    uint64_t matched, done, skipped, failed; /* matched = done + skipped + failed */
+    uint64_t connected;   /* ping: chargers of this worker connected (has_connected) */
+    bool has_connected;
     int64_t run;          /* scheduled commands: which run this is */
     int64_t scheduled_ms; /* the first run of a command just scheduled */
     int nerr;
-    uint64_t more_err;
-    struct buf errs; /* JSON array items */
+    struct buf errs; /* JSON array items: examples, the counts are in the fields above */
     struct jw j;
 };
 
@@ -657,12 +658,9 @@ static void res_init(struct result *r)
 
 static void res_error(struct result *r, const char *msg)
 {
-    if (r->nerr < MAX_REPLY_ERRORS) {
+    if (r->nerr < MAX_REPLY_ERRORS)
         jw_str(&r->j, msg);
-        r->nerr++;
-    } else {
-        r->more_err++;
-    }
+    r->nerr++;
 }
 
 static void send_reply(struct worker *w, const char *id, const char *verb, struct result *r,
@@ -671,11 +669,6 @@ static void send_reply(struct worker *w, const char *id, const char *verb, struc
     char ch[CS_KEY_MAX];
     struct buf b = BUF_INIT;
     struct jw j;
-    if (r->more_err) {
-        char more[64];
-        snprintf(more, sizeof(more), "... and %llu more", (unsigned long long)r->more_err);
-        jw_str(&r->j, more);
-    }
     jw_end(&r->j);
     jw_init(&j, &b);
     jw_obj(&j);
@@ -688,6 +681,10 @@ static void send_reply(struct worker *w, const char *id, const char *verb, struc
     jw_kstr(&j, "cmd", verb ? verb : "");
     jw_kint(&j, "matched", (int64_t)r->matched);
     jw_kint(&j, "done", (int64_t)r->done);
+    jw_kint(&j, "skipped", (int64_t)r->skipped);
+    jw_kint(&j, "failed", (int64_t)r->failed);
+    if (r->has_connected)
+        jw_kint(&j, "connected", (int64_t)r->connected);
     jw_key(&j, "errors");
     jw_raw(&j, r->errs.s, r->errs.len);
     if (r->run)
@@ -734,10 +731,15 @@ static void for_selected(struct worker *w, const struct cmd *c, const struct sel
             continue;
         r->matched++;
         struct cs_error err;
-        if (fn(ch, c, arg, &err) == CS_OK)
+        int rc = fn(ch, c, arg, &err);
+        if (rc == CS_OK) {
             r->done++;
-        else
+        } else if (rc == CS_ERR_NOOP) {
+            r->skipped++; /* nothing to do for this one: not an error */
+        } else {
+            r->failed++;
             res_error(r, err.msg);
+        }
     }
 }
 
@@ -977,8 +979,9 @@ static void h_ping(struct worker *w, const struct cmd *c, const struct sel *s, s
     (void)c;
     (void)s;
     crt_gauges(w);
-    r->matched = w->n;
-    r->done = w->st.connected;
+    r->matched = r->done = w->n; /* every charger it holds answered for */
+    r->connected = w->st.connected;
+    r->has_connected = true;
 }
 
 static void h_assign(struct worker *w, const struct cmd *c, const struct sel *s, struct result *r)

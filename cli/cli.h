@@ -83,6 +83,13 @@ void cli_join_args(struct buf *b, int argc, char **argv);
  * with kv_free). False with *err on a Redis failure. */
 bool cli_live_workers(struct cli *c, struct kvlist *out, struct cs_error *err);
 
+/* ---- out.c: printing what came from outside ---- */
+struct cJSON;
+/* Prints a JSON value and a newline on stdout, through the project's writer (valid UTF-8). */
+void cli_print_json(const struct cJSON *v);
+/* s for the terminal, control characters as \xNN. Borrowed: valid until 8 more calls. */
+const char *cli_safe(const char *s);
+
 /* ---- snap.c: one reading of the fleet for status, agents and top ---- */
 struct snap_worker {
     char name[96];

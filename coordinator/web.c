@@ -172,8 +172,8 @@ static void summarise(const struct pending *p, struct buf *s)
     else
         reply_summary(&p->n, &p->cmd, "cancel", s);
     if (p->published && p->n.replied < p->expect)
-        buf_printf(s, " (only %d of %lld workers replied within %d ms)", p->n.replied, p->expect,
-                   WEB_CMD_TIMEOUT_MS);
+        buf_printf(s, " (only %d of %lld worker%s replied within %d ms)", p->n.replied,
+                   p->expect, cs_plural(p->expect), WEB_CMD_TIMEOUT_MS);
 }
 
 /* Sends the result and forgets the command. */
@@ -193,9 +193,13 @@ static void finish(struct pending *p)
     jw_kint(&j, "workers_replied", p->n.replied);
     jw_kint(&j, "matched", p->n.matched);
     jw_kint(&j, "done", p->n.done);
+    jw_kint(&j, "skipped", p->n.skipped);
+    jw_kint(&j, "failed", p->n.failed);
     jw_kint(&j, "errors", p->n.nerr);
+    jw_kbool(&j, "nothing_matched", reply_nothing_matched(&p->n, &p->cmd));
     jw_kint(&j, "ms", cs_mono_ms() - p->t0_ms);
-    jw_kbool(&j, "ok", p->expect > 0 && p->n.nerr == 0 && p->n.replied >= p->expect);
+    jw_kbool(&j, "ok", p->expect > 0 && p->n.nerr == 0 && p->n.replied >= p->expect &&
+                           !reply_nothing_matched(&p->n, &p->cmd));
     jw_kstr(&j, "summary", buf_cstr(&sum));
     /* Replies are anyone's PUBLISH: written back through the writer, never as they came. */
     jw_key(&j, "error_lines");

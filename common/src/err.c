@@ -19,6 +19,7 @@ const char *cs_strerror(int code)
     case CS_ERR_STATE: return "not allowed in this state";
     case CS_ERR_INVAL: return "invalid argument";
     case CS_ERR_NOTFOUND: return "not found";
+    case CS_ERR_NOOP: return "nothing to do";
     }
     return "unknown error";
 }

@@ -239,6 +239,11 @@ bool cs_strlcpy(char *dst, const char *src, size_t n)
     return true;
 }
 
+const char *cs_plural(long long n)
+{
+    return n == 1 ? "" : "s";
+}
+
 uint64_t cs_hash64(const char *s, size_t n)
 {
     uint64_t h = 0xcbf29ce484222325ULL;

@@ -44,6 +44,9 @@ bool cs_parse_duration_ms(const char *s, int64_t *out);
  * n > 0. Returns true if it fit. */
 bool cs_strlcpy(char *dst, const char *src, size_t n);
 
+/* "s" unless n is 1: printf("%lld worker%s", n, cs_plural(n)). */
+const char *cs_plural(long long n);
+
 /* Hash of a string (FNV-1a 64). */
 uint64_t cs_hash64(const char *s, size_t n);
 
