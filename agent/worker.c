@@ -843,6 +843,10 @@ static void h_status(struct worker *w, const struct cmd *c, const struct sel *s,
     }
     if (!parse_connector(c, &a.connector, r))
         return;
+    if (a.info && strlen(a.info) > 50) {
+        res_error(r, "status: info is at most 50 characters (OCPP)");
+        return;
+    }
     for_selected(w, c, s, r, act_status, &a);
 }
 
