@@ -273,7 +273,8 @@ static void prepare_layers(struct worker *w)
 {
     for (size_t i = 0; i < w->nlayers; i++)
         if (w->layers[i].sel)
-            sel_prepare(w->layers[i].sel, (uint32_t)w->fleet.size, (uint64_t)w->fleet.seed);
+            sel_prepare(w->layers[i].sel, (uint32_t)w->fleet.size,
+                        sel_layer_seed(w->layers[i].name));
 }
 
 static void commit_layers(struct layers_load *ld)
@@ -1217,7 +1218,9 @@ static void execute(struct worker *w, struct cmd *c, int64_t t0, int64_t run)
             send_reply(w, c->id, c->def->name, &r, t0, c->ts_ms);
             goto out;
         }
-        sel_prepare(s, (uint32_t)w->fleet.size, (uint64_t)w->fleet.seed);
+        /* Fleet seed 0: a new sample per command, the same on every worker. */
+        sel_prepare(s, (uint32_t)w->fleet.size,
+                    w->fleet.seed ? (uint64_t)w->fleet.seed : cmd_seed(c));
     }
     handlers[c->def->verb](w, c, s, &r);
     if (r.nerr)

@@ -253,7 +253,7 @@ static bool charger_view(struct cli *c, const struct target *t, const struct kvl
         struct sel *s = sel_parse(v->layers[i].select, &c->idf, NULL);
         if (!s)
             continue;
-        sel_prepare(s, (uint32_t)c->fleet.size, (uint64_t)c->fleet.seed);
+        sel_prepare(s, (uint32_t)c->fleet.size, sel_layer_seed(v->layers[i].name));
         struct sel_subject subj = {t->charger, index, owner && *owner ? owner : NULL, pre_value,
                                    &pre};
         v->hit[i] = sel_match(s, &subj);

@@ -53,13 +53,15 @@ static void usage(FILE *out)
         if (!(t[i].flags & CMD_F_INTERNAL))
             fprintf(out, "  %-46s %s\n", t[i].usage, t[i].summary);
     fprintf(out,
-            "\nSEL is a selector: *, CP-000042, CP-000001..CP-000500, CP-00004?, worker:NAME, or a\n"
+            "\nSEL is a selector: *, CP-000042, CP-000001..CP-000500, CP-00004?, worker:NAME,\n"
+            "where:KEY=VALUE (config match), random:N or random:P%% (a sample, :seed=S), or a\n"
             "comma-separated union (docs/commands.md).\n\n"
             "Options:\n"
             "  --json              machine-readable output\n"
             "  --timeout MS        how long to wait for replies (default 5000)\n"
             "%s\n"
-            "Exit status: 0 ok, 1 error replies or missing replies from workers, 2 usage,\n"
+            "Exit status: 0 ok, 1 error replies, missing replies from workers, or a command\n"
+            "that matched nothing, 2 usage,\n"
             "3 Redis unreachable or answering an error (NOAUTH, NOPERM...): the message on stderr.\n",
             cs_opts_help());
 }

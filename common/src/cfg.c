@@ -166,7 +166,10 @@ static const struct cfg_def fleet_defs[] = {
      "within the period to this precision. 0: every report at its own moment."},
     {"seed", CFG_INT, NUM(fleet_cfg, seed), "0", 0, 2147483647, NULL, NULL, NULL, 0, CFG_APPLY_NOW,
      "Seed of the chargers' random behaviour (arrivals, energy, faults); 0 = a new one per run. "
-     "A fixed seed replays the same sessions."},
+     "A fixed seed replays the same sessions. Also the seed of random: selectors in commands "
+     "that name none: 0 = a new sample per command (every worker picks the same one), fixed = "
+     "the same sample every time. Config layers keep their sample (seeded by the layer's "
+     "name)."},
     {"stats_detail", CFG_STR, F(fleet_cfg, stats_detail), "", 0, 255, NULL, NULL, NULL, 0,
      CFG_APPLY_NOW,
      "Selector of chargers that also get per-charger counters in {ns}:stats:charger:{id} "

@@ -707,6 +707,17 @@ void cmd_to_json(const struct cmd *c, struct buf *out)
     jw_end(&w);
 }
 
+uint64_t cmd_seed(const struct cmd *c)
+{
+    struct cmd copy = *c;
+    struct buf b = BUF_INIT;
+    copy.log_id[0] = '\0'; /* a command read back from {ns}:cmdlog is the same command */
+    cmd_to_json(&copy, &b);
+    uint64_t h = cs_hash64(b.s, b.len);
+    buf_free(&b);
+    return h;
+}
+
 static void doc_keys(struct buf *out, const struct cmd_key *keys)
 {
     for (; keys && keys->name; keys++)
@@ -763,20 +774,41 @@ void cmd_doc_markdown(struct buf *out)
              "| `CP-00004?`, `CP-01*`, `CP-0000[1-3]?` | shell-style globs on the ID |\n"
              "| `worker:NAME` | every charger held by a worker (NAME may be a glob: "
              "`worker:host-a.*`) |\n"
+             "| `where:KEY=VALUE` | chargers whose config KEY (a charger key of "
+             "[config.md](config.md)) has VALUE (a glob: `where:firmware=2.*`); in a command the "
+             "effective config, in a config layer's selector the config without layers |\n"
+             "| `random:N`, `random:P%`, `random:N:seed=S` | N chargers of the fleet exactly, or "
+             "each charger with probability P% |\n"
              "| `A,B,C` | the union of the elements |\n\n"
-             "IDs use the characters `[A-Za-z0-9_.-]`; anything else in a selector is an error. "
-             "`where:` and `random:` selectors are reserved and refused by this version.\n\n"
+             "IDs use the characters `[A-Za-z0-9_.-]`; anything else in a selector is an error, as "
+             "is a range with more than one `..`.\n\n"
+             "`random:` picks the same chargers on every worker without them talking to each "
+             "other. Its seed: `:seed=S` when given; else, in a command, the fleet's `seed` "
+             "([config.md](config.md)) when it is not 0, and otherwise one drawn from the command "
+             "itself (its id, `ts` and text), so each command gets a new sample (a plain "
+             "`redis-cli PUBLISH` of the same text without `@id` picks the same one again); in "
+             "a config layer, the layer's name, so the layer keeps its sample. `random:N` takes "
+             "the first N of a keyed permutation of the fleet's indexes: it picks again when the "
+             "fleet size changes. `random:P%` decides for each index on its own: a charger stays "
+             "in or out when the fleet grows or shrinks. Either costs the same whatever the fleet "
+             "size.\n\n"
              "## Replies\n\n"
              "Every live worker answers each command on `{ns}:reply` with one JSON object, "
              "`matched` = 0 when it holds none of the selected chargers:\n\n"
              "```json\n"
              "{\"id\":\"c1\",\"worker\":\"host-a.w0\",\"cmd\":\"trigger\",\"matched\":5,"
-             "\"done\":5,\"errors\":[],\"ms\":0.41,\"lag_ms\":2}\n"
+             "\"done\":5,\"skipped\":0,\"failed\":0,\"errors\":[],\"ms\":0.41,\"lag_ms\":2}\n"
              "```\n\n"
              "- `id`: the command id (`@id` or `\"id\"`); `null` when the sender gave none.\n"
-             "- `matched`: chargers of this worker the selector matched; `done`: chargers the "
-             "action completed for.\n"
-             "- `errors`: messages naming what went wrong (at most 10, then a count).\n"
+             "- `matched`: chargers of this worker the selector matched, `matched` = `done` + "
+             "`skipped` + `failed`: `done` the action completed, `skipped` the charger had "
+             "nothing to do (`clear` with nothing Faulted, `online` when online, `stop` without "
+             "a transaction; not an error), `failed` a real error.\n"
+             "- `errors`: at most 10 example messages naming what went wrong (the count is "
+             "`failed`); a worker that refuses the command as a whole (a bad argument) has "
+             "`failed` 0 and says why here.\n"
+             "- `ping` answers with `matched` = `done` = the chargers the worker holds and "
+             "`connected`: those connected now.\n"
              "- `ms`: time the worker spent; `lag_ms`: from the command's `ts` to the worker "
              "applying it (only when `ts` was given).\n"
              "- a scheduled command (`at=`, `in=`, `every=`) is answered at once with "
@@ -784,6 +816,12 @@ void cmd_doc_markdown(struct buf *out)
              "its number.\n\n"
              "A command that does not parse gets one error reply per worker naming the problem "
              "(`\"errors\":[\"trigger: missing msg; usage: ...\"]`) and changes nothing.\n\n"
+             "swarm-cli prints one line over all replies (`clear: 1000 chargers on 2 workers, "
+             "3 done, 997 skipped (nothing to do), 0 errors, 12 ms`) and exits 1 when a worker "
+             "reported errors, a live worker did not answer in time, or the command matched "
+             "nothing (a selector no charger fits, `cancel` of an id nothing is scheduled "
+             "under); it then names the fleet's size and IDs, or, for an empty fleet, how to "
+             "size it.\n\n"
              "`redis-cli PUBLISH` is fire-and-forget (Redis pub/sub is at-most-once: a worker "
              "that is disconnected at that moment misses it); the replies show who acted.\n\n"
              "## Examples with redis-cli\n\n"
