@@ -608,25 +608,43 @@ int cmd_config(struct cli *c, int argc, char **argv)
     return EXIT_USAGE;
 }
 
-/* Connected and assigned chargers over the live workers. False with *err on a Redis failure
- * (counted as no progress, --wait would end in a misleading "no progress"). */
-static bool connected_now(struct cli *c, long long *conn, long long *assigned, struct cs_error *err)
+/* What --wait watches: over the live workers, connected and assigned chargers (from their
+ * stats), capacity (from their agent hashes) and failed connect attempts so far. */
+struct progress {
+    long long conn, assigned, capacity, connect_failures;
+    size_t workers;
+};
+
+/* False with *err on a Redis failure (counted as no progress, --wait would end in a misleading
+ * "no progress"). */
+static bool progress_now(struct cli *c, struct progress *p, struct cs_error *err)
 {
-    static const unsigned want[] = {CLI_ARRAY};
+    static const unsigned want[] = {CLI_ARRAY, CLI_STR};
     char k[CS_KEY_MAX];
     struct kvlist live = KVLIST_INIT;
     size_t asked = 0;
-    *conn = *assigned = 0;
+    memset(p, 0, sizeof(*p));
     if (!cli_live_workers(c, &live, err))
         return false;
-    for (size_t i = 0; i < live.n; i++)
-        asked += rds_sync_append(c->r, "HMGET %s connected assigned",
-                                 cli_key(c, k, K_STATS_W, live.v[i].key)) == CS_OK;
+    for (size_t i = 0; i < live.n; i++) {
+        if (rds_sync_append(c->r, "HMGET %s connected assigned connect_failures",
+                            cli_key(c, k, K_STATS_W, live.v[i].key)) != CS_OK)
+            break;
+        if (rds_sync_append(c->r, "HGET %s capacity", cli_key(c, k, K_AGENT, live.v[i].key)) !=
+            CS_OK) {
+            asked++; /* the first of the pair is on its way: read it, then stop */
+            break;
+        }
+        asked += 2;
+    }
     struct rds_reply **r = cs_calloc(asked ? asked : 1, sizeof(*r));
     bool ok = cli_read_all(c->r, r, asked, want, ARRAY_SIZE(want), err);
-    for (size_t i = 0; ok && i < asked; i++) {
-        *conn += rds_reply_num(rds_reply_at(r[i], 0), 0);
-        *assigned += rds_reply_num(rds_reply_at(r[i], 1), 0);
+    for (size_t i = 0; ok && i + 1 < asked; i += 2) {
+        p->conn += rds_reply_num(rds_reply_at(r[i], 0), 0);
+        p->assigned += rds_reply_num(rds_reply_at(r[i], 1), 0);
+        p->connect_failures += rds_reply_num(rds_reply_at(r[i], 2), 0);
+        p->capacity += rds_reply_num(r[i + 1], 0);
+        p->workers++;
     }
     cli_free_all(r, asked);
     cs_free(r);
@@ -634,30 +652,91 @@ static bool connected_now(struct cli *c, long long *conn, long long *assigned, s
     return ok;
 }
 
+/* Why --wait gave up: the first cause that explains it. */
+static void explain_stall(struct cli *c, const struct progress *p, long long size,
+                          long long failures_before)
+{
+    char k[CS_KEY_MAX];
+    struct cs_error err;
+    if (p->workers == 0) {
+        printf("scale: nothing registered: no live worker holds chargers (start swarm-agent; "
+               "swarm-cli agents lists the live ones)\n");
+        return;
+    }
+    if (p->capacity < size) {
+        printf("scale: capacity too small: the %zu live worker%s hold at most %lld charger%s, "
+               "%lld short of %lld (start more workers or agents, or raise --max-chargers)\n",
+               p->workers, cs_plural((long long)p->workers), p->capacity, cs_plural(p->capacity),
+               size - p->capacity, size);
+        return;
+    }
+    if (p->connect_failures > failures_before) {
+        printf("scale: the broker refuses connects: %lld failed attempt%s during the wait "
+               "(check broker=, the credentials and TLS settings; swarm-cli config get broker)\n",
+               p->connect_failures - failures_before,
+               cs_plural(p->connect_failures - failures_before));
+        return;
+    }
+    if (p->assigned != size) {
+        struct rds_reply *r =
+            cli_cmd(c->r, CLI_STR, &err, "GET %s", cli_key(c, k, K_COORDINATOR, NULL));
+        const char *leader = r ? rds_reply_str(r, NULL) : NULL;
+        printf("scale: %lld of %lld chargers assigned to workers; %s\n", p->assigned, size,
+               leader ? "the coordinator has not finished moving them (swarm-cli agents)"
+                      : "no coordinator leads the fleet (start swarm-coordinator)");
+        rds_reply_free(r);
+        return;
+    }
+    printf("scale: %lld of %lld connected and no progress (swarm-cli status, swarm-cli watch)\n",
+           p->conn < size ? p->conn : size, size);
+}
+
+static void scale_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: swarm-cli scale N [--wait] [--timeout MS]\n\n"
+            "Sets the fleet size ({ns}:fleet size, 0..%d). The coordinator assigns the new\n"
+            "chargers to workers, which connect them at ramp_per_s each; a smaller size drops\n"
+            "the highest indexes and moves no other charger. --wait shows progress until\n"
+            "exactly N are connected, or gives up when --timeout MS (default 5000, anywhere on\n"
+            "the line) pass without progress, saying why: no live worker, capacity too small,\n"
+            "the broker refusing connects, chargers not assigned yet. Exit status 0 when all\n"
+            "are connected (or without --wait), 1 when --wait gave up.\n",
+            CS_FLEET_MAX);
+}
+
 int cmd_scale(struct cli *c, int argc, char **argv)
 {
     char k[CS_KEY_MAX], n[24];
-    int64_t size;
+    int64_t size = -1;
     bool wait = false;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--wait") == 0)
+        if (strcmp(argv[i], "--wait") == 0) {
             wait = true;
-        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("Usage: swarm-cli scale N [--wait]\n\nSets the fleet size ({ns}:fleet size). "
-                   "The coordinator assigns the new chargers\nto workers, which connect them at "
-                   "ramp_per_s each. --wait shows progress until\nall are connected (or "
-                   "--timeout ms pass without progress).\n");
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            scale_usage(stdout);
             return EXIT_OK;
+        } else if (size < 0 && cs_parse_i64(argv[i], 0, CS_FLEET_MAX, &size)) {
+            continue;
+        } else {
+            fprintf(stderr, "swarm-cli scale: unexpected '%s'\n", argv[i]);
+            scale_usage(stderr);
+            return EXIT_USAGE;
         }
     }
-    if (argc < 2 || !cs_parse_i64(argv[1], 0, CS_FLEET_MAX, &size)) {
-        fprintf(stderr, "Usage: swarm-cli scale N [--wait]   (0 <= N <= %d)\n", CS_FLEET_MAX);
+    if (size < 0) {
+        scale_usage(stderr);
         return EXIT_USAGE;
     }
     if (!cli_connect(c))
         return EXIT_REDIS;
     snprintf(n, sizeof(n), "%lld", (long long)size);
     struct cs_error err;
+    struct progress p;
+    /* The failed connects so far: the wait counts only its own. */
+    if (wait && !progress_now(c, &p, &err))
+        return cli_redis_fail(&err);
+    long long failures_before = wait ? p.connect_failures : 0;
     struct rds_reply *r =
         cli_cmd(c->r, CLI_INT, &err, "HSET %s size %s", cli_key(c, k, K_FLEET, NULL), n);
     if (!r)
@@ -666,27 +745,33 @@ int cmd_scale(struct cli *c, int argc, char **argv)
     printf("fleet size set to %lld\n", (long long)size);
     if (!wait)
         return EXIT_OK;
-    long long last = -1, conn, assigned;
+    long long last_conn = -1, last_assigned = -1;
     int64_t last_change = cs_mono_ms(), t0 = cs_mono_ms();
     for (;;) {
-        if (!connected_now(c, &conn, &assigned, &err))
+        if (!progress_now(c, &p, &err))
             return cli_redis_fail(&err);
-        if (conn != last) {
+        if (p.conn != last_conn || p.assigned != last_assigned) {
             double s = (double)(cs_mono_ms() - t0) / 1000.0;
-            printf("scale: %lld/%lld connected (%lld assigned), %.1f s\n", conn, (long long)size,
-                   assigned, s);
+            if (p.conn > size) /* shrinking: those beyond the new size are still closing */
+                printf("scale: %lld connected, %lld more than the new size %lld (chargers "
+                       "beyond it still disconnecting), %.1f s\n",
+                       p.conn, p.conn - size, (long long)size, s);
+            else
+                printf("scale: %lld/%lld connected (%lld assigned), %.1f s\n", p.conn,
+                       (long long)size, p.assigned, s);
             fflush(stdout);
-            last = conn;
+            last_conn = p.conn;
+            last_assigned = p.assigned;
             last_change = cs_mono_ms();
         }
-        if (conn == size && assigned == size)
+        if (p.conn == size && p.assigned == size)
             return EXIT_OK;
         if (cs_mono_ms() - last_change > c->timeout_ms) {
-            printf("scale: no progress for %d ms; %lld of %lld connected\n", c->timeout_ms, conn,
-                   (long long)size);
+            printf("scale: gave up after %d ms without progress\n", c->timeout_ms);
+            explain_stall(c, &p, size, failures_before);
             return EXIT_ERRORS;
         }
-        struct timespec ts = {0, 500 * 1000000L};
+        struct timespec ts = {0, 250 * 1000000L};
         nanosleep(&ts, NULL);
     }
 }

@@ -30,7 +30,7 @@ static const struct subcmd subcmds[] = {
     {"watch", cmd_watch, "watch [--json]", "print replies and events as they arrive"},
     {"config", cmd_config, "config get|set|unset [--charger ID | --fleet] ...",
      "read or change live config (validated before writing)"},
-    {"scale", cmd_scale, "scale N [--wait]", "set the fleet size"},
+    {"scale", cmd_scale, "scale N [--wait]", "set the fleet size (--wait: until connected)"},
     {"catalog", cmd_catalog, "catalog load FILE | list | show NAME | delete NAME",
      "user-defined message types (JSON templates)"},
     {"send", cmd_send, "send 'COMMAND LINE'", "publish any command line and wait for replies"},
@@ -58,7 +58,9 @@ static void usage(FILE *out)
             "comma-separated union (docs/commands.md).\n\n"
             "Options:\n"
             "  --json              machine-readable output\n"
-            "  --timeout MS        how long to wait for replies (default 5000)\n"
+            "  --timeout MS        how long to wait for replies, or for progress with\n"
+            "                      scale --wait (default 5000)\n"
+            "--json and --timeout may also follow the command word.\n"
             "%s\n"
             "Exit status: 0 ok, 1 error replies, missing replies from workers, or a command\n"
             "that matched nothing, 2 usage,\n"
@@ -136,6 +138,42 @@ static int apply_opt(void *ctx, int opt, const char *arg, struct cs_error *err)
     return cs_error_set(err, CS_ERR_INVAL, "unknown option");
 }
 
+/* --json and --timeout MS also work after the command word (`scale 600 --wait --timeout 3000`,
+ * `watch --json`): taken out of the command's arguments wherever they sit, up to a "--". */
+static int hoist_global_opts(struct cli *c, int *argc, char **argv)
+{
+    struct cs_error err;
+    int out = 1;
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i], *val = NULL;
+        if (strcmp(a, "--") == 0) {
+            while (i < *argc)
+                argv[out++] = argv[i++];
+            break;
+        }
+        if (strcmp(a, "--json") == 0) {
+            c->json = true;
+            continue;
+        }
+        if (strcmp(a, "--timeout") == 0 && i + 1 < *argc)
+            val = argv[++i];
+        else if (strncmp(a, "--timeout=", 10) == 0)
+            val = a + 10;
+        else if (strcmp(a, "--timeout") == 0)
+            val = "";
+        if (val) {
+            if (apply_opt(c, OPT_TIMEOUT, val, &err) != CS_OK) {
+                fprintf(stderr, "swarm-cli: %s\n", err.msg);
+                return CS_ERR_RANGE;
+            }
+            continue;
+        }
+        argv[out++] = argv[i];
+    }
+    *argc = out;
+    return CS_OK;
+}
+
 int main(int argc, char **argv)
 {
     struct cli c;
@@ -164,6 +202,8 @@ int main(int argc, char **argv)
     cs_log_init("swarm-cli", c.common.log_level);
     int sub_argc = argc - optind_;
     char **sub_argv = argv + optind_;
+    if (hoist_global_opts(&c, &sub_argc, sub_argv) != CS_OK)
+        return EXIT_USAGE;
     const char *name = sub_argv[0];
     int rc = -1;
     for (size_t i = 0; i < ARRAY_SIZE(subcmds); i++)

@@ -370,6 +370,10 @@ static void decide(struct coord *c)
         if (!cur || rset_parse(&w->cur, cur, NULL) != CS_OK)
             rset_copy(&w->cur, &a->held); /* adopt what it runs when Redis has no record */
         rset_copy(&w->held, &a->held);
+        /* Just joined: no grant recorded yet and nothing running (a worker that still runs
+         * chargers after {ns}:assign was lost is no newcomer). The others make room for it;
+         * no other step moves what a worker keeps. */
+        w->fresh = !cur && rset_empty(&a->held);
     }
     /* A worker whose grant another worker also claims keeps only what nobody else was given
      * first: adopted ranges must not overlap. */
@@ -430,8 +434,8 @@ static void decide(struct coord *c)
                 publish_assign(c, aw[i].name, epoch, buf_cstr(&b));
             buf_free(&b);
         }
-        log_info("assignment epoch %lld: %zu workers, %llu assigned, %llu unassigned, %llu moved",
-                 (long long)epoch, n, (unsigned long long)res.assigned,
+        log_info("assignment epoch %lld: %zu worker%s, %llu assigned, %llu unassigned, %llu moved",
+                 (long long)epoch, n, cs_plural((long long)n), (unsigned long long)res.assigned,
                  (unsigned long long)res.unassigned, (unsigned long long)res.moved);
     }
     c->last_res = res;
