@@ -119,6 +119,14 @@ long long snap_num(const struct kvlist *kv, const char *k);   /* 0 when absent *
 double snap_dnum(const struct kvlist *kv, const char *k);     /* 0 when absent */
 long long snap_errors(const struct kvlist *stats);            /* publish + connect failures */
 int snap_window_s(const struct snap *s); /* the fleet's stats_window_s (its default when unset) */
+/* A value of {ns}:fleet the workers and the coordinator reject (value NULL when none). */
+struct snap_rejected {
+    const char *value; /* borrowed from the snap */
+    char why[256];
+};
+/* The fleet size in force (the coordinator's, else the hash's when valid, else 0), never a
+ * rejected value; *rej (may be NULL) says whether the hash holds one. */
+long long snap_fleet_size(const struct snap *s, struct snap_rejected *rej);
 
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_agents(struct cli *c, int argc, char **argv);

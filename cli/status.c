@@ -49,8 +49,13 @@ static void print_json(const struct snap *s)
 {
     struct snap_totals t;
     snap_sum(s, &t);
+    struct snap_rejected rej;
     cJSON *o = cJSON_CreateObject(), *f = cJSON_AddObjectToObject(o, "fleet");
-    cJSON_AddNumberToObject(f, "size", (double)snap_num(&s->fleet, "size"));
+    cJSON_AddNumberToObject(f, "size", (double)snap_fleet_size(s, &rej));
+    if (rej.value) {
+        cJSON_AddStringToObject(f, "size_rejected", rej.value);
+        cJSON_AddStringToObject(f, "size_error", rej.why);
+    }
     cJSON_AddNumberToObject(f, "capacity", (double)snap_num(&s->fstats, "capacity"));
     cJSON_AddNumberToObject(f, "unassigned", (double)snap_num(&s->fstats, "unassigned"));
     cJSON_AddNumberToObject(f, "epoch", (double)snap_num(&s->fstats, "epoch"));
@@ -92,10 +97,7 @@ static void print_json(const struct snap *s)
         cJSON_AddNumberToObject(w, "rss_kb", (double)snap_num(st, "rss_kb"));
         cJSON_AddItemToArray(arr, w);
     }
-    char *txt = cJSON_PrintUnformatted(o);
-    printf("%s\n", txt);
-    fflush(stdout);
-    cJSON_free(txt);
+    cli_print_json(o);
     cJSON_Delete(o);
 }
 
@@ -128,20 +130,27 @@ static void print_latency(const struct snap *s, const char *head, const char *sp
     printf("\n");
 }
 
-static void print_human(const struct snap *s)
+static void print_human(struct cli *c, const struct snap *s)
 {
+    char fk[CS_KEY_MAX];
     struct snap_totals t;
     snap_sum(s, &t);
-    long long size = snap_num(&s->fleet, "size");
-    printf("fleet       %lld chargers, %lld running on %zu workers, capacity %lld, unassigned %lld\n",
-           size, t.chargers, s->n, snap_num(&s->fstats, "capacity"), snap_num(&s->fstats, "unassigned"));
+    struct snap_rejected rej;
+    long long size = snap_fleet_size(s, &rej);
+    printf("fleet       %lld charger%s, %lld running on %zu worker%s, capacity %lld, unassigned "
+           "%lld\n",
+           size, cs_plural(size), t.chargers, s->n, cs_plural((long long)s->n),
+           snap_num(&s->fstats, "capacity"), snap_num(&s->fstats, "unassigned"));
+    if (rej.value)
+        printf("warning: %s holds size '%s', rejected (%s): %lld stays in force\n",
+               cli_key(c, fk, K_FLEET, NULL), cli_safe(rej.value), cli_safe(rej.why), size);
     printf("connected   %lld  connecting %lld  offline %lld  disabled %lld\n", t.connected,
            t.connecting, t.offline, t.disabled);
     printf("messages    out %.1f/s (%lld total)  in %.1f/s (%lld total)  errors %lld\n",
            t.out_rate, t.out, t.in_rate, t.in, t.errors);
     print_latency(s, "latency", "last", "_win");
     print_latency(s, "", "since start", "");
-    printf("coordinator %s   epoch %lld\n\n", s->leader[0] ? s->leader : "(none)",
+    printf("coordinator %s   epoch %lld\n\n", s->leader[0] ? cli_safe(s->leader) : "(none)",
            snap_num(&s->fstats, "epoch"));
     if (size > 0 && snap_num(&s->fstats, "capacity") < size && s->n)
         printf("warning: fleet exceeds the live capacity; start more workers or agents\n\n");
@@ -149,7 +158,7 @@ static void print_human(const struct snap *s)
            "CONNECTING", "OFFLINE", "OUT/S", "IN/S", "ERRORS", "RSS MiB");
     for (size_t i = 0; i < s->n; i++) {
         const struct kvlist *st = &s->w[i].stats;
-        printf("%-24s %8lld %9lld %10lld %8lld %9.1f %8.1f %7lld %8.1f\n", s->w[i].name,
+        printf("%-24s %8lld %9lld %10lld %8lld %9.1f %8.1f %7lld %8.1f\n", cli_safe(s->w[i].name),
                snap_num(st, "assigned"), snap_num(st, "connected"), snap_num(st, "connecting"),
                snap_num(st, "offline"), s->w[i].out_rate, s->w[i].in_rate, snap_errors(st),
                (double)snap_num(st, "rss_kb") / 1024.0);
@@ -172,7 +181,7 @@ static int status_once(struct cli *c)
     else if (c->json)
         print_json(&s);
     else
-        print_human(&s);
+        print_human(c, &s);
     snap_free(&s);
     return rc;
 }
@@ -200,7 +209,7 @@ static int status_watch(struct cli *c, double interval)
         if (ok && c->json)
             print_json(&s);
         else if (ok)
-            print_human(&s);
+            print_human(c, &s);
         snap_free(&s);
         if (!ok && !interrupted) { /* (Ctrl-C cuts a read short: not worth a line) */
             fflush(stdout);
@@ -290,10 +299,7 @@ static void print_agents_json(const struct snap *s)
         cJSON_AddStringToObject(w, "held", str_or_empty(kv_get(ag, "held")));
         cJSON_AddItemToArray(arr, w);
     }
-    char *txt = cJSON_PrintUnformatted(arr);
-    printf("%s\n", txt);
-    fflush(stdout);
-    cJSON_free(txt);
+    cli_print_json(arr);
     cJSON_Delete(arr);
 }
 
@@ -303,10 +309,10 @@ static void print_agents_human(const struct snap *s)
            "CONNECTED", "LEASE MS", "HELD");
     for (size_t i = 0; i < s->n; i++) {
         const struct kvlist *ag = &s->w[i].agent;
-        printf("%-24s %-16s %7lld %8lld %8lld %9lld %9lld  %s\n", s->w[i].name,
-               str_or_empty(kv_get(ag, "host")), snap_num(ag, "pid"), snap_num(ag, "capacity"),
+        printf("%-24s %-16s %7lld %8lld %8lld %9lld %9lld  %s\n", cli_safe(s->w[i].name),
+               cli_safe(kv_get(ag, "host")), snap_num(ag, "pid"), snap_num(ag, "capacity"),
                snap_num(ag, "chargers"), snap_num(&s->w[i].stats, "connected"), s->w[i].pttl,
-               str_or_empty(kv_get(ag, "held")));
+               cli_safe(kv_get(ag, "held")));
     }
 }
 

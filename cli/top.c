@@ -450,7 +450,7 @@ static void render_summary(struct top *t, struct screen *sc, const struct snap_t
     scr_linef(sc, NULL, false,
               "fleet     size %lld   %lld running on %zu worker%s   unassigned %lld   "
               "connected %lld  connecting %lld  offline %lld  disabled %lld",
-              snap_num(&s->fleet, "size"), tot->chargers, s->n, s->n == 1 ? "" : "s",
+              snap_fleet_size(s, NULL), tot->chargers, s->n, s->n == 1 ? "" : "s",
               snap_num(&s->fstats, "unassigned"), tot->connected, tot->connecting, tot->offline,
               tot->disabled);
     if (tot->rated)
@@ -508,7 +508,7 @@ static void render_latency(struct top *t, struct screen *sc)
 static void render_status(struct top *t, struct screen *sc)
 {
     char when[16];
-    long long size = snap_num(&t->snap.fleet, "size"), cap = snap_num(&t->snap.fstats, "capacity");
+    long long size = snap_fleet_size(&t->snap, NULL), cap = snap_num(&t->snap.fstats, "capacity");
     if (t->err[0] && t->have_snap) {
         hms(when, sizeof(when), t->snap_ms);
         scr_linef(sc, A_ERR, false, "Redis: %s (retrying every %.1fs; data from %s)", t->err,
