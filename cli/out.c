@@ -23,13 +23,28 @@ void cli_print_json(const cJSON *v)
 
 #define SAFE_RING 8
 
-const char *cli_safe(const char *s)
+static const char *safe(const char *s, bool keep_lines)
 {
     static struct buf ring[SAFE_RING];
     static unsigned next;
     struct buf *b = &ring[next++ % SAFE_RING];
     buf_reset(b);
-    if (s)
-        buf_term_str(b, s, strlen(s));
+    while (s && *s) {
+        size_t n = keep_lines ? strcspn(s, "\n\t") : strlen(s);
+        buf_term_str(b, s, n);
+        s += n;
+        if (*s)
+            buf_putc(b, *s++); /* a kept line break or tab */
+    }
     return buf_cstr(b);
+}
+
+const char *cli_safe(const char *s)
+{
+    return safe(s, false);
+}
+
+const char *cli_safe_text(const char *s)
+{
+    return safe(s, true);
 }

@@ -189,8 +189,8 @@ struct tally {
 static void error_line(void *ctx, int n, const char *worker, const char *msg)
 {
     struct tally *t = ctx;
-    if (n <= ERRORS_SHOWN)
-        buf_printf(&t->errors, "  %s: %s\n", worker, msg);
+    if (n <= ERRORS_SHOWN) /* from the network: escaped for the terminal */
+        buf_printf(&t->errors, "  %s: %s\n", cli_safe(worker), cli_safe(msg));
 }
 
 /* Workers whose assignment intersects the selector's indexes, when the selector is only IDs

@@ -352,13 +352,43 @@ int cmd_agents(struct cli *c, int argc, char **argv)
     return rc;
 }
 
+/* watch --json: one object per line, {"channel": ..., "message": ...}; the message as the
+ * JSON it is when it parses as an object, else as a string (anyone can PUBLISH anything). */
+static void watch_json(const char *ch, const char *body, size_t len)
+{
+    struct buf b = BUF_INIT;
+    struct jw j;
+    cJSON *v = cJSON_ParseWithLength(body, len);
+    jw_init(&j, &b);
+    jw_obj(&j);
+    jw_kstr(&j, "channel", ch);
+    jw_key(&j, "message");
+    if (cJSON_IsObject(v))
+        jw_cjson(&j, v);
+    else
+        jw_strn(&j, body, len);
+    jw_end(&j);
+    buf_putc(&b, '\n');
+    fwrite(b.s, 1, b.len, stdout);
+    buf_free(&b);
+    cJSON_Delete(v);
+}
+
 int cmd_watch(struct cli *c, int argc, char **argv)
 {
     char rk[CS_KEY_MAX], ek[CS_KEY_MAX];
-    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        printf("Usage: swarm-cli watch\n\nPrints replies and events as they arrive, until "
-               "Ctrl-C.\n");
-        return EXIT_OK;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("Usage: swarm-cli watch [--json]\n\n"
+                   "Prints replies ({ns}:reply) and events ({ns}:events) as they arrive, until\n"
+                   "Ctrl-C: a time, the kind and the message, control characters escaped.\n"
+                   "--json: one object a line, {\"channel\": NAME, \"message\": the reply or\n"
+                   "event (a string when it is not a JSON object)}.\n");
+            return EXIT_OK;
+        }
+        fprintf(stderr, "swarm-cli watch: unexpected argument '%s' (swarm-cli watch --help)\n",
+                argv[i]);
+        return EXIT_USAGE;
     }
     struct cs_error err;
     if (!cli_connect(c))
@@ -378,14 +408,15 @@ int cmd_watch(struct cli *c, int argc, char **argv)
             return cli_redis_fail(&err);
         const char *kind = rds_reply_str(rds_reply_at(m, 0), NULL);
         const char *ch = rds_reply_str(rds_reply_at(m, 1), NULL);
-        const char *body = rds_reply_str(rds_reply_at(m, 2), NULL);
+        size_t len = 0;
+        const char *body = rds_reply_str(rds_reply_at(m, 2), &len);
         if (kind && strcmp(kind, "message") == 0 && ch && body) {
             char ts[32];
             if (c->json)
-                printf("{\"channel\":\"%s\",\"message\":%s}\n", ch, body);
+                watch_json(ch, body, len);
             else
                 printf("%s %-14s %s\n", cs_fmt_iso8601(ts, sizeof(ts), cs_now_ms()),
-                       strcmp(ch, rk) == 0 ? "reply" : "event", body);
+                       strcmp(ch, rk) == 0 ? "reply" : "event", cli_safe(body));
             fflush(stdout);
         }
         rds_reply_free(m);

@@ -376,7 +376,7 @@ static size_t utf8_len(const unsigned char *s)
     return n;
 }
 
-/* Appends text clipped to `width` columns; control characters and, outside UTF-8, every
+/* Appends text clipped to `width` columns; control characters (C0, DEL, C1) and, outside UTF-8, every
  * non-ASCII byte print as '?' (worker names, hosts and events come from Redis). Returns the
  * columns used (one per character: no double-width ones are expected). */
 static int put_clipped(struct screen *sc, const char *text, int width)
@@ -385,6 +385,8 @@ static int put_clipped(struct screen *sc, const char *text, int width)
     int used = 0;
     while (*p && used < width) {
         size_t n = *p >= 0x80 && sc->utf8 ? utf8_len(p) : 0;
+        if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)
+            n = 0; /* a C1 control (U+0080..U+009F): '?' too */
         if (n) {
             buf_append(&sc->b, p, n);
             p += n;

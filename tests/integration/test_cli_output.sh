@@ -22,3 +22,57 @@ done
 connected_is 10 || fail "a rejected size changed the fleet"
 rcli HSET "$NS:fleet" size 10 >/dev/null
 log "rejected fleet sizes (-5, 1e9): status shows 10 in force and flags the hash"
+
+# --- config get: the value in force, and the rejected value beside it -----------------------------
+cli config set heartbeat_s=30 >/dev/null
+rcli HSET "$NS:cfg" heartbeat_s 0 >/dev/null   # rejected by the workers: 30 stays in force
+out=$(cli --json config get --charger CP-000001 heartbeat_s)
+echo "$out" | jq -e '.heartbeat_s | .value == "30" and .from == "cfg" and .rejected == "0" and
+  .accepted_before and .new_worker_value == "60" and .new_worker_from == "default"' >/dev/null ||
+  fail "config get --charger: $out"
+cli config get heartbeat_s >"$T/get.txt"
+grep -q "^heartbeat_s  *30  *cfg (accepted before)" "$T/get.txt" || fail "config get: $(cat "$T/get.txt")"
+grep -q "holds '0', rejected" "$T/get.txt" || fail "config get does not say what the hash holds: $(cat "$T/get.txt")"
+log "config get: 30 in force, '0' rejected in the hash, 60 for a worker started since"
+
+# --- control characters from Redis never reach the terminal raw --------------------------------
+esc=$'\e]0;pwned\a\e[2J'
+rcli HSET "$NS:cfg" vendor "$esc" >/dev/null
+rcli HSET "$NS:cfg" "x$esc" 1 >/dev/null
+cli config get >"$T/esc.txt"
+if grep -q $'\e' "$T/esc.txt" || grep -q $'\a' "$T/esc.txt"; then
+  fail "config get printed raw control characters: $(cat -v "$T/esc.txt" | grep -i pwned)"
+fi
+grep -qF '\x1b]0;pwned\x07' "$T/esc.txt" || fail "the escaped value is not shown: $(cat -v "$T/esc.txt")"
+rcli HDEL "$NS:cfg" vendor "x$esc" >/dev/null
+rcli HSET "$NS:catalog" "$esc" '{"a":1}' >/dev/null
+cli --json catalog list | jq -e 'length == 1' >/dev/null || fail "catalog list --json is not JSON"
+cli catalog list >"$T/cat.txt"
+! grep -q $'\e' "$T/cat.txt" || fail "catalog list printed raw control characters"
+rcli DEL "$NS:catalog" >/dev/null
+
+# watch --json prints JSON lines; the human form escapes
+cli watch --json >"$T/watch.jsonl" &
+PIDS+=("$!")
+cli watch >"$T/watch.txt" &
+PIDS+=("$!")
+wait_eval "both watches subscribed" 5 '[ "$(rcli PUBSUB NUMSUB "$NS:events" | tail -1)" -ge 2 ]'
+rcli PUBLISH "$NS:events" "$(printf '{"type":"probe","text":"\\u001b[31m","raw":"\xff"}')" >/dev/null
+rcli PUBLISH "$NS:events" "not json $esc" >/dev/null
+cli ping >/dev/null
+wait_eval "watch --json saw the events and the ping replies" 5 '[ "$(wc -l <"$T/watch.jsonl")" -ge 3 ]'
+while read -r line; do echo "$line" | jq -e '.channel and (.message != null)' >/dev/null || fail "watch --json: $line"; done <"$T/watch.jsonl"
+iconv -f UTF-8 -t UTF-8 "$T/watch.jsonl" >/dev/null || fail "watch --json is not valid UTF-8"
+jq -r 'select(.message | type == "object") | .message.type' "$T/watch.jsonl" | grep -qx probe || fail "watch --json lost the event object"
+wait_eval "watch printed the events" 5 '[ "$(grep -c event "$T/watch.txt")" -ge 2 ]'
+! grep -q $'\e' "$T/watch.txt" || fail "watch printed raw control characters"
+log "control characters from Redis escaped (config get, catalog list, watch); watch --json: JSON lines"
+
+# --- catalog load: why a file cannot be opened ---------------------------------------------------
+set +e
+cli catalog load "$T/no-such-file.json" 2>"$T/cat.err"
+rc=$?
+set -e
+[ $rc -eq 2 ] || fail "catalog load of a missing file exited $rc"
+grep -q "cannot open .*no-such-file.json: No such file or directory" "$T/cat.err" || fail "$(cat "$T/cat.err")"
+log "ok"
