@@ -27,22 +27,27 @@ const char *cfglog_rel(struct cli *c, const char *key)
     return strncmp(key, c->common.ns, nl) == 0 && key[nl] == ':' ? key + nl + 1 : key;
 }
 
-/* Appends the entry; a failure is reported, the write itself stands. */
-static void append(struct cli *c, struct jw *j, struct buf *b)
+/* Appends an entry with this write; a failure is reported, the write itself stands. */
+static void record(struct cli *c, const char *json, size_t len)
 {
     char k[CS_KEY_MAX], id[32];
     struct cs_error err;
     struct cs_rng rng;
-    jw_end(j);
     cs_rng_seed(&rng, cs_seed_entropy());
     snprintf(id, sizeof(id), "cfg-%08llx", (unsigned long long)(cs_rng_next(&rng) & 0xffffffffULL));
     struct rds_reply *r =
         cli_cmd(c->r, CLI_T(RDS_STRING), &err, "XADD %s MAXLEN ~ %d * id %s write %b to -",
-                cli_key(c, k, K_CMDLOG, NULL), CS_CMDLOG_MAX, id, b->s, b->len);
+                cli_key(c, k, K_CMDLOG, NULL), CS_CMDLOG_MAX, id, json, len);
     if (!r)
         fprintf(stderr, "swarm-cli: the write is not recorded in %s (%s): replay will not repeat it\n",
                 k, err.msg);
     rds_reply_free(r);
+}
+
+static void append(struct cli *c, struct jw *j, struct buf *b)
+{
+    jw_end(j);
+    record(c, b->s, b->len);
     buf_free(b);
 }
 
@@ -218,8 +223,10 @@ int cfglog_apply(struct cli *c, const char *json, char *reload, size_t reload_le
         rc = cs_error_set(err, CS_ERR_PARSE, "a config write '%.*s' to '%.*s' that swarm-cli "
                           "does not make", CS_UTF8_CLIP(op->valuestring, 16), CS_UTF8_CLIP(rel, 80));
     }
-    if (rc == CS_OK)
+    if (rc == CS_OK) {
         cs_strlcpy(reload, reload_of(rel), reload_len);
+        record(c, json, strlen(json)); /* written again: recorded again */
+    }
 out:
     rds_reply_free(r);
     cJSON_Delete(w);
