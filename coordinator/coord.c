@@ -32,6 +32,14 @@ static const char *const LOCK_LUA =
     "if not v then redis.call('set', KEYS[1], ARGV[1], 'px', ARGV[2]) return 1 end "
     "return 0";
 
+/* Claims this coordinator's id for this instance (ARGV[1] = a random token): sets
+ * "token ms" with a TTL when the key is free or ours; otherwise returns what another instance
+ * with the same id wrote there. */
+static const char *const ID_LUA =
+    "local v = redis.call('get', KEYS[1]) "
+    "if v and string.match(v, '^%S+') ~= ARGV[1] then return v end "
+    "redis.call('set', KEYS[1], ARGV[1] .. ' ' .. ARGV[3], 'px', ARGV[2]) return 'ok'";
+
 struct agent {
     char *name;
     bool live;
@@ -48,6 +56,13 @@ struct coord {
     const char *ns;
     struct rds *r;
     bool leader;
+    /* the id in use: no lock is taken before it is ours (two coordinators with one id would
+     * both renew one lock, both leading) */
+    char token[24];
+    bool id_ok;
+    char id_other[64];     /* what the other instance last wrote to the id key */
+    int64_t id_other_ms;   /* when we first saw that value (monotonic) */
+    bool duplicate;        /* another live instance uses the id: exit */
     int64_t up_since_ms;  /* monotonic: Redis (re)connected */
     bool reconnected;     /* Redis came back after a loss: workers are re-registering */
     struct fleet_cfg fleet;
@@ -641,15 +656,65 @@ static void on_lock(struct rds *r, const struct rds_reply *reply, void *privdata
         read_state(c);
 }
 
+/* [loop] The id key: ours ("ok"), or what another instance wrote. A value that changes while we
+ * watch is a live duplicate (it refreshes every tick); one that stays expires within its TTL
+ * (a crashed instance of ours) and is taken then. */
+static void on_id(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    (void)privdata;
+    struct coord *c = rds_privdata(r);
+    const char *v = rds_reply_ok(reply) ? rds_reply_str(reply, NULL) : NULL;
+    if (!v)
+        return;
+    if (strcmp(v, "ok") == 0) {
+        if (!c->id_ok && c->id_other[0])
+            log_info("coordinator id %s is free again: taking it", c->o->id);
+        c->id_ok = true;
+        c->id_other[0] = '\0';
+        return;
+    }
+    c->id_ok = false;
+    if (c->leader) {
+        c->leader = false; /* the lock is the id's: another instance renews it too */
+        if (c->obs)
+            obs_set_state(c->obs, false, true);
+    }
+    if (!c->id_other[0]) {
+        cs_strlcpy(c->id_other, v, sizeof(c->id_other));
+        c->id_other_ms = cs_mono_ms();
+        log_warn("coordinator id %s is in use by another instance (%.*s): checking whether it "
+                 "runs", c->o->id, CS_UTF8_CLIP(v, 60));
+        return;
+    }
+    if (strcmp(c->id_other, v) == 0)
+        return; /* not refreshed (yet): wait for it to expire */
+    struct kvlist f = KVLIST_INIT;
+    kv_set(&f, "id", c->o->id);
+    event_pub(c, "coordinator_duplicate_id", &f);
+    kv_free(&f);
+    char ik[CS_KEY_MAX];
+    log_error("another swarm-coordinator is running with --id %s (it refreshes %s): two "
+              "coordinators with one id would both lead; give each its own --id. Exiting.",
+              c->o->id, key(c, ik, K_COORD_ID, c->o->id));
+    c->duplicate = true;
+    struct timeval flush = {0, 200 * 1000}; /* the event and the log line go out first */
+    event_base_loopexit(c->base, &flush);
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *privdata)
 {
     (void)fd;
     (void)what;
     struct coord *c = privdata;
-    char k[CS_KEY_MAX], ttl[16];
-    if (!rds_is_up(c->r))
+    char k[CS_KEY_MAX], ik[CS_KEY_MAX], ttl[16], now[24];
+    if (!rds_is_up(c->r) || c->duplicate)
         return;
     snprintf(ttl, sizeof(ttl), "%d", c->o->lock_ttl_ms);
+    snprintf(now, sizeof(now), "%lld", (long long)cs_now_ms());
+    rds_cmd(c->r, on_id, NULL, "EVAL %s 1 %s %s %s %s", ID_LUA,
+            key(c, ik, K_COORD_ID, c->o->id), c->token, ttl, now);
+    if (!c->id_ok)
+        return; /* the lock only once the id is ours */
     key(c, k, K_COORDINATOR, NULL);
     rds_cmd(c->r, on_lock, NULL, "EVAL %s 1 %s %s %s", LOCK_LUA, k, c->o->id, ttl);
 }
@@ -688,8 +753,11 @@ int coord_run(const struct coord_opts *o)
 {
     struct coord *c = cs_calloc(1, sizeof(*c));
     int rc = 0;
+    struct cs_rng rng;
     c->o = o;
     c->ns = o->common.ns;
+    cs_rng_seed(&rng, cs_seed_entropy());
+    snprintf(c->token, sizeof(c->token), "%016llx", (unsigned long long)cs_rng_next(&rng));
     cfg_defaults(&cfg_fleet_schema, &c->fleet);
     signal(SIGPIPE, SIG_IGN);
     c->base = event_base_new();
@@ -726,13 +794,29 @@ int coord_run(const struct coord_opts *o)
              o->common.url.port, c->ns);
     event_base_dispatch(c->base);
 
-    /* Hand the lock over at once instead of letting it expire. */
+    if (c->duplicate)
+        rc = 1;
+    /* Hand the lock over at once instead of letting it expire; the id too (when it is ours),
+     * so a restart with the same id need not wait for it. */
+    bool flush = false;
     if (c->leader && rds_is_up(c->r)) {
         char k[CS_KEY_MAX];
-        rds_cmd(c->r, NULL, NULL, "EVAL %s 1 %s %s", 
+        rds_cmd(c->r, NULL, NULL, "EVAL %s 1 %s %s",
                 "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) "
                 "else return 0 end",
                 key(c, k, K_COORDINATOR, NULL), o->id);
+        flush = true;
+    }
+    if (c->id_ok && !c->duplicate && rds_is_up(c->r)) {
+        char ik[CS_KEY_MAX];
+        rds_cmd(c->r, NULL, NULL, "EVAL %s 1 %s %s",
+                "local v = redis.call('get', KEYS[1]) "
+                "if v and string.match(v, '^%S+') == ARGV[1] then return redis.call('del', KEYS[1]) "
+                "else return 0 end",
+                key(c, ik, K_COORD_ID, o->id), c->token);
+        flush = true;
+    }
+    if (flush) {
         struct timeval t = {0, 300 * 1000};
         event_base_loopexit(c->base, &t);
         event_base_dispatch(c->base);
