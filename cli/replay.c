@@ -275,6 +275,12 @@ int cmd_replay(struct cli *c, int argc, char **argv)
 int cmd_completion(struct cli *c, int argc, char **argv)
 {
     (void)c;
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        printf("Usage: swarm-cli completion bash\n\n"
+               "Prints a bash completion script generated from the command and config tables:\n"
+               "  eval \"$(swarm-cli completion bash)\"\n");
+        return EXIT_OK;
+    }
     if (argc != 2 || strcmp(argv[1], "bash") != 0) {
         fprintf(stderr, "Usage: swarm-cli completion bash   (eval \"$(swarm-cli completion bash)\")\n");
         return EXIT_USAGE;

@@ -252,15 +252,17 @@ int cmd_status(struct cli *c, int argc, char **argv)
         case OPT_JSON: c->json = true; break;
         case 'h':
             printf("Usage: swarm-cli status [--watch [--interval S]] [--json]\n"
-                   "       swarm-cli status SEL STATUS [connector=N] [errorCode=CODE]\n\n"
-                   "Without arguments: fleet summary and one row per live worker; --json prints\n"
+                   "       swarm-cli %s\n\n", cmd_lookup("status")->usage);
+            printf("Without arguments: fleet summary and one row per live worker; --json prints\n"
                    "them as one object {\"fleet\": {...}, \"workers\": [...]} (the per-worker\n"
                    "rows as agents --json has them are a different, smaller document). Its\n"
                    "fleet.latency, like the two latency lines of the summary, has every\n"
                    "latency over the last stats_window_s and since the start. --watch\n"
                    "refreshes until Ctrl-C; a refresh that fails shows the Redis error and the\n"
-                   "next one retries. With a selector: sets the OCPP status of the selected\n"
-                   "chargers (the `status` fleet command).\n");
+                   "next one retries. The fleet size shown is the one in force; a value of\n"
+                   "{ns}:fleet size the workers reject is flagged. With a selector: sets the\n"
+                   "OCPP status of the selected chargers (the `status` fleet command; info= is\n"
+                   "at most 50 characters).\n");
             return EXIT_OK;
         default: return EXIT_USAGE;
         }

@@ -75,4 +75,18 @@ rc=$?
 set -e
 [ $rc -eq 2 ] || fail "catalog load of a missing file exited $rc"
 grep -q "cannot open .*no-such-file.json: No such file or directory" "$T/cat.err" || fail "$(cat "$T/cat.err")"
+
+# --- every command's --help exits 0 with a usage -------------------------------------------------
+for sub in status top agents watch config scale catalog send replay completion docs \
+    trigger start stop plug unplug fault clear reboot offline online pause resume reload ping \
+    cancel garble dup storm; do
+  cli "$sub" --help >"$T/help.txt" 2>&1 || fail "swarm-cli $sub --help exited $?: $(head -3 "$T/help.txt")"
+  grep -q "Usage" "$T/help.txt" || fail "swarm-cli $sub --help: $(head -3 "$T/help.txt")"
+done
+cli status --help | grep -q "info=TEXT" || fail "status --help omits info="
+cli --help | grep -q "random:N" || fail "swarm-cli --help omits the random: selector"
+# --print-config names flags as flags, switches included
+cli --json --timeout 300 --print-config >"$T/pc.txt"
+grep -qE '^json +on +flag' "$T/pc.txt" || fail "--print-config: $(cat "$T/pc.txt")"
+grep -qE '^timeout +300 +flag' "$T/pc.txt" || fail "--print-config: $(cat "$T/pc.txt")"
 log "ok"
