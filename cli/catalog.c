@@ -26,7 +26,9 @@ static void usage(FILE *out)
             "placeholders: {id} {index} {ts} {meter_wh} {power_w} {soc} {status} {connector}\n"
             "{tx_id} {seq} {vendor} {model} {firmware} {rand:LO:HI} {arg.NAME|default}. Inside a\n"
             "string they are interpolated (\"{{\" is a literal brace). Then:\n"
-            "  swarm-cli trigger 'CP-0000*' Name NAME=value ...\n");
+            "  swarm-cli trigger 'CP-0000*' Name NAME=value ...\n"
+            "A sample: examples/messages.json (installed in /usr/share/doc/chargeswarm/examples/);\n"
+            "docs/charger.md.\n");
 }
 
 struct loaded {

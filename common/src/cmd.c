@@ -139,7 +139,7 @@ static const struct cmd_def table[] = {
                    "pause SEL",
                    "Stop the periodic reports (Heartbeat, MeterValues) of the selected chargers; "
                    "they stay connected and still answer.",
-                   "pause CP-01*"},
+                   "pause CP-0001*"},
     [CMD_RESUME] = {"resume", CMD_RESUME, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0, no_keys,
                     "resume SEL", "Restart the periodic reports of paused chargers.",
                     "resume *"},

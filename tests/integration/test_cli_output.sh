@@ -89,4 +89,16 @@ cli --help | grep -q "random:N" || fail "swarm-cli --help omits the random: sele
 cli --json --timeout 300 --print-config >"$T/pc.txt"
 grep -qE '^json +on +flag' "$T/pc.txt" || fail "--print-config: $(cat "$T/pc.txt")"
 grep -qE '^timeout +300 +flag' "$T/pc.txt" || fail "--print-config: $(cat "$T/pc.txt")"
+
+# --- the sample catalog of the README loads and sends ------------------------------------------
+root=$(cd "$(dirname "$0")/../.." && pwd)
+mqtt_sub 'chargers/CP-000002/up/+' "$T/up.txt"
+cli catalog load "$root/examples/messages.json" >"$T/load.txt" || fail "examples/messages.json: $(cat "$T/load.txt")"
+cli trigger CP-000002 VendorAlarm level=3 >/dev/null || fail "trigger VendorAlarm"
+cli trigger CP-000002 TemperatureReport >/dev/null || fail "trigger TemperatureReport"
+wait_for "VendorAlarm" 5 has_frame "$T/up.txt" chargers/CP-000002/up/VendorAlarm '"VendorAlarm"'
+wait_for "TemperatureReport" 5 has_frame "$T/up.txt" chargers/CP-000002/up/TemperatureReport '"TemperatureReport"'
+frame_of "$T/up.txt" chargers/CP-000002/up/VendorAlarm | jq -e '.[3].level == 3 and .[3].charger == "CP-000002"' >/dev/null ||
+  fail "VendorAlarm: $(frame_of "$T/up.txt" chargers/CP-000002/up/VendorAlarm)"
+log "examples/messages.json loads; its messages go out"
 log "ok"
