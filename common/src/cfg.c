@@ -27,8 +27,8 @@ static const struct cfg_def charger_defs[] = {
     /* MQTT */
     {"broker", CFG_BROKERS, F(charger_cfg, broker), "tcp://127.0.0.1:1883", 1, 511, NULL, NULL,
      NULL, 0, CFG_APPLY_RECONNECT,
-     "MQTT broker URI list (tcp://host:port, or ssl://host:port for TLS; comma separated); "
-     "charger N uses entry N mod count. "
+     "MQTT broker URI list, comma separated: SCHEME://host[:port] with a scheme of the bounds "
+     "column, [v6] addresses in brackets; charger N uses entry N mod count. "
      "Numeric addresses avoid a blocking name lookup in the MQTT library."},
     {"client_id", CFG_TEMPLATE, F(charger_cfg, client_id), "{id}", 1, 95, NULL, "id,index,worker",
      NULL, CFG_F_UNIQUE, CFG_APPLY_RECONNECT,
@@ -282,13 +282,25 @@ bool cfg_broker_pick(const char *list, int i, char *out, size_t outlen)
     return false;
 }
 
+/* The broker URI schemes accepted (the agent hands mqtt:// and mqtts:// to paho as tcp:// and
+ * ssl://), with the port paho uses when the URI names none; docs/config.md lists them. */
+static const struct {
+    const char *prefix;
+    bool tls;
+    int port;
+} schemes[] = {
+    {"tcp://", false, 1883},
+    {"mqtt://", false, 1883},
+    {"ssl://", true, 8883},
+    {"mqtts://", true, 8883},
+};
+
 static int check_uri(const char *name, const char *u, struct cs_error *err)
 {
-    static const char *const schemes[] = {"tcp://", "mqtt://", "ssl://", "mqtts://"};
     const char *rest = NULL;
     for (size_t i = 0; i < ARRAY_SIZE(schemes); i++)
-        if (strncmp(u, schemes[i], strlen(schemes[i])) == 0)
-            rest = u + strlen(schemes[i]);
+        if (strncmp(u, schemes[i].prefix, strlen(schemes[i].prefix)) == 0)
+            rest = u + strlen(schemes[i].prefix);
     if (!rest)
         return cs_error_set(err, CS_ERR_PARSE, "%s: '%.*s' must start with tcp://, mqtt://, ssl:// or mqtts://",
                             name, CS_UTF8_CLIP(u, 60));
@@ -695,6 +707,14 @@ static void doc_schema(struct buf *out, const struct cfg_schema *s)
             for (const char *const *ch = d->choices; *ch && o < sizeof(bounds) - 1; ch++)
                 o += (size_t)snprintf(bounds + o, sizeof(bounds) - o, "%s%s",
                                       ch == d->choices ? "" : " \\| ", *ch);
+            break;
+        }
+        case CFG_BROKERS: {
+            size_t o = (size_t)snprintf(bounds, sizeof(bounds), "%g..%g chars;", d->min, d->max);
+            for (size_t k = 0; k < ARRAY_SIZE(schemes) && o < sizeof(bounds); k++)
+                o += (size_t)snprintf(bounds + o, sizeof(bounds) - o, " %s (%s%d)",
+                                      schemes[k].prefix, schemes[k].tls ? "TLS, " : "",
+                                      schemes[k].port);
             break;
         }
         case CFG_TEMPLATE: {

@@ -1100,6 +1100,19 @@ static void test_doc_markdown(void **state)
         for (size_t i = 0; i < schemas[k]->n; i++)
             for (const char *const *ch = schemas[k]->defs[i].choices; ch && *ch; ch++)
                 assert_non_null(strstr(md, *ch));
+    /* the broker row names every scheme the validator takes (mqtt:// and mqtts:// were left
+     * out of a hand-written list) */
+    static const char *const uris[] = {"tcp://h:1", "mqtt://h:1", "ssl://h:1", "mqtts://h:1"};
+    const char *row = strstr(md, "| `broker` |");
+    const char *row_end = row ? strchr(row, '\n') : NULL;
+    assert_non_null(row_end);
+    for (size_t i = 0; i < ARRAY_SIZE(uris); i++) {
+        char scheme[16];
+        assert_int_equal(cfg_check(CH, "broker", uris[i], NULL), CS_OK);
+        snprintf(scheme, sizeof(scheme), "%.*s", (int)(strstr(uris[i], "//") - uris[i] + 2), uris[i]);
+        const char *at = strstr(row, scheme);
+        assert_true(at && at < row_end);
+    }
     /* every table row has its 7 cells: no help text breaks the table with a bare '|' */
     size_t rows = 0;
     for (const char *line = md; *line;) {
