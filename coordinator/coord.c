@@ -80,6 +80,7 @@ struct coord {
     int64_t ts_oldest_ms, ts_added_ms; /* last {ns}:ts entry: its stalest worker sample, when */
 
     /* what was reported, to emit events on changes only */
+    bool nagle[STATS_LAT_N]; /* a window latency clustered near 40 ms */
     struct kvlist known; /* live worker -> "1" */
     uint64_t last_unassigned;
     bool reported_once;
@@ -277,6 +278,41 @@ static void report_membership(struct coord *c, struct assign_worker *aw, size_t 
     kv_free(&f);
 }
 
+/* The publish acknowledgements and the platform's answers over the window: when either
+ * clusters near 40 ms, Nagle's algorithm on some hop is the likely cause (a sender without
+ * TCP_NODELAY meeting a delayed ACK), not the platform's work: say so once, and again when it
+ * has cleared and comes back. */
+static void check_nagle(struct coord *c, const struct worker_stats *sum)
+{
+    static const enum stats_lat watched[] = {LAT_ACK, LAT_CONF};
+    for (size_t i = 0; i < ARRAY_SIZE(watched); i++) {
+        enum stats_lat l = watched[i];
+        size_t n;
+        const char *name = stats_hist_name(l, &n);
+        bool now = stats_latency_nagle(&sum->win[l]);
+        if (now == c->nagle[l])
+            continue;
+        c->nagle[l] = now;
+        if (!now) {
+            log_info("%s latency no longer clusters near 40 ms", name);
+            continue;
+        }
+        char p50[32];
+        struct kvlist f = KVLIST_INIT;
+        snprintf(p50, sizeof(p50), "%.1f", (double)hist_quantile(&sum->win[l], 0.5) / 1000.0);
+        kv_set(&f, "latency", name);
+        kv_set(&f, "p50_ms", p50);
+        kv_set(&f, "hint", "Nagle's algorithm on a hop without TCP_NODELAY (docs/performance.md)");
+        log_warn("%s latency clusters near 40 ms (p50 %s ms over the window): that is Nagle's "
+                 "algorithm meeting a delayed ACK on one hop (a broker or MQTT client writing two "
+                 "small packets in a row without TCP_NODELAY; mosquitto: set_tcp_nodelay true), "
+                 "not the platform's work; see docs/performance.md",
+                 name, p50);
+        event_pub(c, "latency_nagle", &f);
+        kv_free(&f);
+    }
+}
+
 static void write_fleet_stats(struct coord *c, const struct assign_result *res, uint64_t capacity,
                               size_t workers, int64_t epoch)
 {
@@ -296,6 +332,7 @@ static void write_fleet_stats(struct coord *c, const struct assign_result *res, 
         if (u && cs_parse_i64(u, 0, INT64_MAX, &t) && t < oldest)
             oldest = t;
     }
+    check_nagle(c, &sum);
     stats_render(&sum, &out);
 #define PUTN(name, fmt, v)                                                                         \
     do {                                                                                           \
