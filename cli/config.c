@@ -764,10 +764,10 @@ static void explain_stall(struct cli *c, const struct progress *p, long long siz
         return;
     }
     if (p->capacity < size) {
-        printf("scale: capacity too small: the %zu live worker%s hold at most %lld charger%s, "
+        printf("scale: capacity too small: the %zu live worker%s hold%s at most %lld charger%s, "
                "%lld short of %lld (start more workers or agents, or raise --max-chargers)\n",
-               p->workers, cs_plural((long long)p->workers), p->capacity, cs_plural(p->capacity),
-               size - p->capacity, size);
+               p->workers, cs_plural((long long)p->workers), p->workers == 1 ? "s" : "",
+               p->capacity, cs_plural(p->capacity), size - p->capacity, size);
         return;
     }
     if (p->connect_failures > failures_before) {

@@ -76,6 +76,35 @@ set -e
 [ $rc -eq 2 ] || fail "catalog load of a missing file exited $rc"
 grep -q "cannot open .*no-such-file.json: No such file or directory" "$T/cat.err" || fail "$(cat "$T/cat.err")"
 
+# --- scale --wait: the timeout wherever it sits, and why it gave up -----------------------------
+set +e
+cli scale 100 --wait --timeout 1500 >"$T/scale1.txt"
+rc=$?
+set -e
+[ $rc -eq 1 ] || fail "scale beyond the capacity --wait exited $rc: $(cat "$T/scale1.txt")"
+grep -q "capacity too small: the 1 live worker holds at most 20 chargers, 80 short of 100" "$T/scale1.txt" ||
+  fail "scale --wait: $(cat "$T/scale1.txt")"
+! grep -qE "scale: [0-9]+/100 connected.*, [5-9][0-9]*\.[0-9] s" "$T/scale1.txt" || fail "--timeout 1500 not honoured: $(cat "$T/scale1.txt")"
+cli scale 10 --wait --timeout 10000 >/dev/null || fail "scale back to 10"
+set +e
+cli --namespace empty scale 5 --wait --timeout 1000 >"$T/scale2.txt"
+rc=$?
+set -e
+[ $rc -eq 1 ] && grep -q "nothing registered: no live worker" "$T/scale2.txt" || fail "scale in an empty namespace: rc $rc $(cat "$T/scale2.txt")"
+# a namespace whose broker refuses every connect
+closed=$(free_port)
+rcli HSET nb:cfg broker "tcp://127.0.0.1:$closed" reconnect_min_ms 100 reconnect_max_ms 200 >/dev/null
+spawn "$T/coordinator-nb.log" "$CS_BIN/swarm-coordinator" --namespace nb --tick-ms 200 --id coord-nb
+spawn "$T/agent-nb.log" "$CS_BIN/swarm-agent" --namespace nb --name nb --workers 1 --max-chargers 10
+wait_eval "the nb worker registered" 10 '[ "$(cli --namespace nb --json agents | jq length)" = 1 ]'
+set +e
+cli --namespace nb scale 5 --wait --timeout 3000 >"$T/scale3.txt"
+rc=$?
+set -e
+[ $rc -eq 1 ] && grep -q "the broker refuses connects: [0-9]* failed attempt" "$T/scale3.txt" ||
+  fail "scale against a closed broker: rc $rc $(cat "$T/scale3.txt")"
+log "scale --wait gives up after --timeout (after the subcommand) naming why: capacity, no worker, broker"
+
 # --- every command's --help exits 0 with a usage -------------------------------------------------
 for sub in status top agents watch config scale catalog send replay completion docs \
     trigger start stop plug unplug fault clear reboot offline online pause resume reload ping \
