@@ -701,6 +701,18 @@ static void on_id(struct rds *r, const struct rds_reply *reply, void *privdata)
     (void)privdata;
     struct coord *c = rds_privdata(r);
     const char *v = rds_reply_ok(reply) ? rds_reply_str(reply, NULL) : NULL;
+    if (reply && rds_reply_type(reply) == RDS_ERROR) {
+        /* An ACL written before the id key existed: lead anyway (as before), without the
+         * duplicate check, and say so once. */
+        char ik[CS_KEY_MAX];
+        if (!c->id_ok)
+            log_warn("cannot claim %s (%s): a second coordinator with --id %s would not be "
+                     "detected; grant the coordinator's Redis user that key "
+                     "(docs/security.md)",
+                     key(c, ik, K_COORD_ID, c->o->id), rds_reply_str(reply, NULL), c->o->id);
+        c->id_ok = true;
+        return;
+    }
     if (!v)
         return;
     if (strcmp(v, "ok") == 0) {
