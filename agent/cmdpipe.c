@@ -103,7 +103,9 @@ static void execute(struct cmdpipe *p, struct cmd *c, int64_t t0, int64_t run)
             send_reply(p, c->id, c->def->name, &r, t0, lag);
             goto out;
         }
-        sel_prepare(s, (uint32_t)x->fleet.size, (uint64_t)x->fleet.seed);
+        /* Fleet seed 0: a new sample per command, the same on every worker. */
+        sel_prepare(s, (uint32_t)x->fleet.size,
+                    x->fleet.seed ? (uint64_t)x->fleet.seed : cmd_seed(c));
     }
     p->running = c;
     p->running_t0 = t0;

@@ -208,7 +208,7 @@ static void prepare_layers(struct livecfg *lc)
     for (size_t i = 0; i < lc->nlayers; i++)
         if (lc->layers[i].sel)
             sel_prepare(lc->layers[i].sel, (uint32_t)lc->x->fleet.size,
-                        (uint64_t)lc->x->fleet.seed);
+                        sel_layer_seed(lc->layers[i].name));
 }
 
 static void on_fleet_loaded(struct rds *r, const struct rds_reply *reply, void *privdata)

@@ -1,9 +1,12 @@
 /* catalog.c - swarm-cli catalog: user-defined message types in {ns}:catalog. A file is checked
  * completely (every template compiles) before anything is written. */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "cli.h"
 #include "cs/catalog.h"
@@ -23,7 +26,9 @@ static void usage(FILE *out)
             "placeholders: {id} {index} {ts} {meter_wh} {power_w} {soc} {status} {connector}\n"
             "{tx_id} {seq} {vendor} {model} {firmware} {rand:LO:HI} {arg.NAME|default}. Inside a\n"
             "string they are interpolated (\"{{\" is a literal brace). Then:\n"
-            "  swarm-cli trigger 'CP-0000*' Name NAME=value ...\n");
+            "  swarm-cli trigger 'CP-0000*' Name NAME=value ...\n"
+            "A sample: examples/messages.json (installed in /usr/share/doc/chargeswarm/examples/);\n"
+            "docs/charger.md.\n");
 }
 
 struct loaded {
@@ -85,7 +90,7 @@ static int load(struct cli *c, const char *file)
 {
     FILE *f = fopen(file, "rb");
     if (!f) {
-        fprintf(stderr, "swarm-cli catalog: cannot open %s\n", file);
+        fprintf(stderr, "swarm-cli catalog: cannot open %s: %s\n", file, strerror(errno));
         return EXIT_USAGE;
     }
     struct buf b = BUF_INIT;
@@ -123,6 +128,8 @@ static int load(struct cli *c, const char *file)
             av[ac++] = l.ok.v[i].val;
         }
         struct rds_reply *r = cli_cmdv(c->r, CLI_INT, &err, ac, av);
+        if (r)
+            cfglog_hset(c, "catalog", ac - 2, av + 2);
         cs_free(av);
         if (!r)
             rc = cli_redis_fail(&err);
@@ -149,21 +156,27 @@ static int list(struct cli *c, const char *k)
     struct kvlist all = KVLIST_INIT;
     rds_reply_kv(r, &all);
     rds_reply_free(r);
-    if (c->json)
-        printf("[");
+    cJSON *arr = c->json ? cJSON_CreateArray() : NULL;
     for (size_t i = 0; i < all.n; i++) {
         struct jtmpl *t = jtmpl_compile(all.v[i].val, strlen(all.v[i].val), &err);
-        if (c->json)
-            printf("%s{\"name\":\"%s\",\"bytes\":%zu,\"ok\":%s}", i ? "," : "", all.v[i].key,
-                   strlen(all.v[i].val), t ? "true" : "false");
-        else
-            printf("%-32s %6zu bytes  %s\n", all.v[i].key, strlen(all.v[i].val),
-                   t ? "ok" : err.msg);
+        if (arr) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "name", all.v[i].key);
+            cJSON_AddNumberToObject(o, "bytes", (double)strlen(all.v[i].val));
+            cJSON_AddBoolToObject(o, "ok", t != NULL);
+            if (!t)
+                cJSON_AddStringToObject(o, "error", err.msg);
+            cJSON_AddItemToArray(arr, o);
+        } else {
+            printf("%-32s %6zu bytes  %s\n", cli_safe(all.v[i].key), strlen(all.v[i].val),
+                   t ? "ok" : cli_safe(err.msg));
+        }
         jtmpl_free(t);
     }
-    if (c->json)
-        printf("]\n");
-    else if (all.n == 0)
+    if (arr) {
+        cli_print_json(arr);
+        cJSON_Delete(arr);
+    } else if (all.n == 0)
         printf("(no user-defined messages)\n");
     kv_free(&all);
     return EXIT_OK;
@@ -178,9 +191,9 @@ static int show(struct cli *c, const char *k, const char *name)
     const char *s = rds_reply_str(r, NULL);
     int rc = EXIT_OK;
     if (s) {
-        printf("%s\n", s);
+        printf("%s\n", cli_safe_text(s));
     } else {
-        fprintf(stderr, "swarm-cli catalog: no message '%s'\n", name);
+        fprintf(stderr, "swarm-cli catalog: no message '%s'\n", cli_safe(name));
         rc = EXIT_ERRORS;
     }
     rds_reply_free(r);
@@ -199,6 +212,7 @@ static int remove_msgs(struct cli *c, const char *k, int argc, char **argv)
     cs_free(av);
     if (!r)
         return cli_redis_fail(&err);
+    cfglog_hdel(c, "catalog", argc, argv);
     printf("removed %lld message%s\n", rds_reply_int(r), rds_reply_int(r) == 1 ? "" : "s");
     rds_reply_free(r);
     return cli_reload(c, "catalog");

@@ -83,6 +83,34 @@ void cli_join_args(struct buf *b, int argc, char **argv);
  * with kv_free). False with *err on a Redis failure. */
 bool cli_live_workers(struct cli *c, struct kvlist *out, struct cs_error *err);
 
+/* ---- cfglog.c: config writes recorded in {ns}:cmdlog (for replay and config get) ---- */
+/* key without "{ns}:" (borrowed: points into key). */
+const char *cfglog_rel(struct cli *c, const char *key);
+/* Records a write that succeeded: HSET of n words key,value,... / HDEL / DEL / ZADD (score) or
+ * ZREM (score NULL) on {ns}:REL. A failure to record is reported on stderr. */
+void cfglog_hset(struct cli *c, const char *rel, int n, const char *const *kv);
+void cfglog_hdel(struct cli *c, const char *rel, int n, char *const *fields);
+void cfglog_del(struct cli *c, const char *rel);
+void cfglog_zset(struct cli *c, const char *rel, const char *member, const char *score);
+/* Writes a recorded write again, each value checked as when it was written; *reload gets the
+ * reload argument that makes workers read it. CS_ERR_IO (Redis) or a parse/range error. */
+int cfglog_apply(struct cli *c, const char *json, char *reload, size_t reload_len,
+                 struct cs_error *err);
+/* The newest value of field in {ns}:REL that swarm-cli wrote and that passes the schema (the
+ * last one the workers accepted through it), from the command log; *out NULL when none (caller
+ * frees *out with cs_free). CS_ERR_IO on a Redis failure. */
+int cfglog_last_value(struct cli *c, const char *rel, const char *field,
+                      const struct cfg_schema *schema, char **out, struct cs_error *err);
+
+/* ---- out.c: printing what came from outside ---- */
+struct cJSON;
+/* Prints a JSON value and a newline on stdout, through the project's writer (valid UTF-8). */
+void cli_print_json(const struct cJSON *v);
+/* s for the terminal, control characters as \xNN. Borrowed: valid until 8 more calls. */
+const char *cli_safe(const char *s);
+/* The same, keeping line breaks and tabs (multi-line text such as a template). */
+const char *cli_safe_text(const char *s);
+
 /* ---- snap.c: one reading of the fleet for status, agents and top ---- */
 struct snap_worker {
     char name[96];
@@ -112,6 +140,14 @@ long long snap_num(const struct kvlist *kv, const char *k);   /* 0 when absent *
 double snap_dnum(const struct kvlist *kv, const char *k);     /* 0 when absent */
 long long snap_errors(const struct kvlist *stats);            /* publish + connect failures */
 int snap_window_s(const struct snap *s); /* the fleet's stats_window_s (its default when unset) */
+/* A value of {ns}:fleet the workers and the coordinator reject (value NULL when none). */
+struct snap_rejected {
+    const char *value; /* borrowed from the snap */
+    char why[256];
+};
+/* The fleet size in force (the coordinator's, else the hash's when valid, else 0), never a
+ * rejected value; *rej (may be NULL) says whether the hash holds one. */
+long long snap_fleet_size(const struct snap *s, struct snap_rejected *rej);
 
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_agents(struct cli *c, int argc, char **argv);

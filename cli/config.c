@@ -253,7 +253,7 @@ static bool charger_view(struct cli *c, const struct target *t, const struct kvl
         struct sel *s = sel_parse(v->layers[i].select, &c->idf, NULL);
         if (!s)
             continue;
-        sel_prepare(s, (uint32_t)c->fleet.size, (uint64_t)c->fleet.seed);
+        sel_prepare(s, (uint32_t)c->fleet.size, sel_layer_seed(v->layers[i].name));
         struct sel_subject subj = {t->charger, index, owner && *owner ? owner : NULL, pre_value,
                                    &pre};
         v->hit[i] = sel_match(s, &subj);
@@ -264,13 +264,71 @@ static bool charger_view(struct cli *c, const struct target *t, const struct kvl
     return true;
 }
 
-static void print_config(struct cli *c, const struct target *t, const struct kvlist *own,
-                         const struct charger_view *cv, int argc, char **argv)
+/* One key as shown: the value in force and its source; and, when a hash on the way holds a
+ * value the workers reject, that value, why, and what a worker started since runs instead. */
+struct shown {
+    char *value; /* owned */
+    char from[96];
+    char *rejected; /* owned; NULL: nothing rejected on the way */
+    char rejected_in[CS_KEY_MAX];
+    char why[256];
+    bool earlier;     /* value is the one accepted before the rejected one (from the log) */
+    char *fresh;      /* owned: what a worker that never accepted it runs (when earlier) */
+    char fresh_from[96];
+};
+
+static void shown_free(struct shown *v)
 {
-    const struct layer_view *layers = cv->layers;
-    const struct kvlist *fleet = &cv->fleet;
-    const bool *hit = cv->hit;
-    size_t nl = cv->nl;
+    cs_free(v->value);
+    cs_free(v->rejected);
+    cs_free(v->fresh);
+}
+
+/* A source of a key's value, in precedence order. */
+struct source {
+    const struct kvlist *hash; /* NULL: the built-in default */
+    char key[CS_KEY_MAX];      /* the hash */
+    char name[96];             /* "charger", "layer:NAME", "cfg", "fleet", "default" */
+};
+
+/* Walks the sources as a worker does: the first valid value wins; a rejected one leaves the
+ * value accepted before it in force on workers that saw it (the log's last good write), and
+ * the next source on a worker started since. False with *err on a Redis failure. */
+static bool resolve(struct cli *c, const struct cfg_def *d, const struct cfg_schema *schema,
+                    const struct source *src, size_t n, struct shown *v, struct cs_error *err)
+{
+    memset(v, 0, sizeof(*v));
+    for (size_t i = 0; i < n; i++) {
+        const char *raw = src[i].hash ? kv_get(src[i].hash, d->name) : d->def;
+        struct cs_error why;
+        if (!raw)
+            continue;
+        if (!src[i].hash || cfg_check(schema, d->name, raw, &why) == CS_OK) {
+            char **slot = v->earlier ? &v->fresh : &v->value;
+            *slot = cs_strdup(raw);
+            snprintf(v->earlier ? v->fresh_from : v->from, sizeof(v->from), "%s", src[i].name);
+            return true;
+        }
+        if (v->rejected) /* the first rejection is the one shown; a lower one goes on */
+            continue;
+        v->rejected = cs_strdup(raw);
+        cs_strlcpy(v->rejected_in, src[i].key, sizeof(v->rejected_in));
+        cs_strlcpy(v->why, why.msg, sizeof(v->why));
+        char *prev = NULL;
+        if (cfglog_last_value(c, cfglog_rel(c, src[i].key), d->name, schema, &prev, err) != CS_OK)
+            return false;
+        if (prev) {
+            v->value = prev;
+            v->earlier = true;
+            snprintf(v->from, sizeof(v->from), "%s", src[i].name);
+        }
+    }
+    return true;
+}
+
+static void print_config(struct cli *c, const struct target *t, const struct shown *v, int argc,
+                         char **argv, const struct kvlist *own)
+{
     cJSON *jo = c->json ? cJSON_CreateObject() : NULL;
     if (!c->json)
         printf("%-20s %-40s %s\n", "KEY", "VALUE", "FROM");
@@ -279,58 +337,86 @@ static void print_config(struct cli *c, const struct target *t, const struct kvl
         bool wanted = argc == 0;
         for (int a = 0; a < argc; a++)
             wanted |= strcmp(argv[a], d->name) == 0;
-        if (!wanted)
-            continue;
-        char from[96];
-        const char *v = kv_get(own, d->name);
-        snprintf(from, sizeof(from), "%s",
-                 t->scope == SCOPE_CHARGER ? "charger"
-                 : t->scope == SCOPE_FLEET ? "fleet"
-                 : t->scope == SCOPE_LAYER ? "layer"
-                                           : "cfg");
-        struct cs_error err;
-        if (v && cfg_check(t->schema, d->name, v, &err) != CS_OK) {
-            if (!c->json)
-                printf("%-20s %-40s %s (rejected: %s)\n", d->name, v, from, err.msg);
-            v = NULL;
-        }
-        for (size_t l = nl; !v && l-- > 0;) {
-            const char *lv = hit[l] ? kv_get(&layers[l].fields, d->name) : NULL;
-            if (lv && cfg_check(t->schema, d->name, lv, NULL) == CS_OK) {
-                v = lv;
-                snprintf(from, sizeof(from), "layer:%s", layers[l].name);
-            }
-        }
-        if (!v && t->scope == SCOPE_CHARGER) {
-            v = kv_get(fleet, d->name);
-            snprintf(from, sizeof(from), "cfg");
-            if (v && cfg_check(t->schema, d->name, v, NULL) != CS_OK)
-                v = NULL;
-        }
-        if (!v && t->scope == SCOPE_LAYER)
+        if (!wanted || (!v[i].value && !v[i].rejected))
             continue; /* a layer lists only what it sets */
-        if (!v) {
-            v = d->def;
-            snprintf(from, sizeof(from), "default");
-        }
-        const char *shown = (d->flags & CFG_F_SECRET) && *v ? "***" : v;
+        bool secret = (d->flags & CFG_F_SECRET) != 0;
+        const char *shown = !v[i].value ? "-" : secret && *v[i].value ? "***" : v[i].value;
+        const char *bad = v[i].rejected && secret ? "***" : v[i].rejected;
+        const char *fresh = v[i].fresh && secret && *v[i].fresh ? "***" : v[i].fresh;
         if (jo) {
             cJSON *e = cJSON_AddObjectToObject(jo, d->name);
-            cJSON_AddStringToObject(e, "value", shown);
-            cJSON_AddStringToObject(e, "from", from);
-        } else {
-            printf("%-20s %-40s %s\n", d->name, shown, from);
+            if (v[i].value)
+                cJSON_AddStringToObject(e, "value", shown);
+            else
+                cJSON_AddNullToObject(e, "value");
+            cJSON_AddStringToObject(e, "from", v[i].from);
+            if (bad) {
+                cJSON_AddStringToObject(e, "rejected", bad);
+                cJSON_AddStringToObject(e, "rejected_in", v[i].rejected_in);
+                cJSON_AddStringToObject(e, "error", v[i].why);
+                cJSON_AddBoolToObject(e, "accepted_before", v[i].earlier);
+                if (fresh) {
+                    cJSON_AddStringToObject(e, "new_worker_value", fresh);
+                    cJSON_AddStringToObject(e, "new_worker_from", v[i].fresh_from);
+                }
+            }
+            continue;
         }
+        printf("%-20s %-40s %s%s\n", d->name, cli_safe(shown), v[i].from,
+               v[i].earlier ? " (accepted before)" : "");
+        if (!bad)
+            continue;
+        printf("%-20s   ! %s holds '%s', rejected: %s\n", "", cli_safe(v[i].rejected_in),
+               cli_safe(bad), cli_safe(v[i].why));
+        if (v[i].earlier && fresh)
+            printf("%-20s     in force where it was accepted before; a worker started since runs "
+                   "%s (%s)\n", "", cli_safe(fresh), v[i].fresh_from);
+        else if (!v[i].earlier)
+            printf("%-20s     workers keep a value they accepted before it (not recorded in the "
+                   "command log); a worker started since runs the value above\n", "");
     }
     if (jo) {
-        char *s = cJSON_PrintUnformatted(jo);
-        printf("%s\n", s);
-        cJSON_free(s);
+        cli_print_json(jo);
         cJSON_Delete(jo);
     }
     for (size_t i = 0; i < own->n && !c->json; i++)
         if (own->v[i].key[0] != '_' && !cfg_lookup(t->schema, own->v[i].key))
-            printf("%-20s %-40s ignored: unknown key\n", own->v[i].key, own->v[i].val);
+            printf("%-20s %-40s ignored: unknown key\n", cli_safe(own->v[i].key),
+                   cli_safe(own->v[i].val));
+}
+
+/* Every key of the scope resolved into v[] (schema order). False with *err on Redis failure. */
+static bool resolve_all(struct cli *c, const struct target *t, const struct kvlist *own,
+                        const struct charger_view *cv, struct shown *v, struct cs_error *err)
+{
+    struct source *src = cs_calloc(cv->nl + 3, sizeof(*src));
+    size_t n = 0;
+    bool ok = true;
+    src[n].hash = own;
+    cs_strlcpy(src[n].key, t->key, sizeof(src[n].key));
+    snprintf(src[n++].name, sizeof(src[0].name), "%s",
+             t->scope == SCOPE_CHARGER ? "charger"
+             : t->scope == SCOPE_FLEET ? "fleet"
+             : t->scope == SCOPE_LAYER ? "layer"
+                                       : "cfg");
+    if (t->scope == SCOPE_CHARGER) {
+        for (size_t l = cv->nl; l-- > 0;) {
+            if (!cv->hit[l])
+                continue;
+            src[n].hash = &cv->layers[l].fields;
+            cli_key(c, src[n].key, K_LAYER, cv->layers[l].name);
+            snprintf(src[n++].name, sizeof(src[0].name), "layer:%s", cv->layers[l].name);
+        }
+        src[n].hash = &cv->fleet;
+        cli_key(c, src[n].key, K_CFG, NULL);
+        snprintf(src[n++].name, sizeof(src[0].name), "cfg");
+    }
+    if (t->scope != SCOPE_LAYER)
+        snprintf(src[n++].name, sizeof(src[0].name), "default"); /* hash NULL */
+    for (size_t i = 0; ok && i < t->schema->n; i++)
+        ok = resolve(c, &t->schema->defs[i], t->schema, src, n, &v[i], err);
+    cs_free(src);
+    return ok;
 }
 
 static int config_get(struct cli *c, struct target *t, int argc, char **argv)
@@ -353,8 +439,16 @@ static int config_get(struct cli *c, struct target *t, int argc, char **argv)
         rc = EXIT_REDIS;
     else if (t->scope == SCOPE_CHARGER && !charger_view(c, t, &own, &v, &err))
         rc = cli_redis_fail(&err);
-    else
-        print_config(c, t, &own, &v, argc, argv);
+    else {
+        struct shown *sv = cs_calloc(t->schema->n, sizeof(*sv));
+        if (resolve_all(c, t, &own, &v, sv, &err))
+            print_config(c, t, sv, argc, argv, &own);
+        else
+            rc = cli_redis_fail(&err);
+        for (size_t i = 0; i < t->schema->n; i++)
+            shown_free(&sv[i]);
+        cs_free(sv);
+    }
     kv_free(&own);
     charger_view_free(&v);
     return rc;
@@ -375,6 +469,8 @@ static bool add_layer(struct cli *c, const char *layer, struct cs_error *err)
     snprintf(score, sizeof(score), "%g", top + 1);
     r = cli_cmd(c->r, CLI_INT, err, "ZADD %s NX %s %s", k, score, layer);
     bool ok = r != NULL;
+    if (ok && rds_reply_int(r) == 1)
+        cfglog_zset(c, "layers", layer, score);
     rds_reply_free(r);
     return ok;
 }
@@ -442,6 +538,8 @@ static int config_set(struct cli *c, struct target *t, int argc, char **argv)
         goto out;
     }
     struct rds_reply *r = cli_cmdv(c->r, CLI_INT, &err, n, av);
+    if (r) /* recorded for replay and config get, layer entry after its hash */
+        cfglog_hset(c, cfglog_rel(c, t->key), n - 2, av + 2);
     if (!r || (t->scope == SCOPE_LAYER && !add_layer(c, t->layer, &err))) {
         rds_reply_free(r);
         rc = cli_redis_fail(&err);
@@ -473,6 +571,7 @@ static int config_unset(struct cli *c, struct target *t, int argc, char **argv)
     cs_free(av);
     if (!r)
         return cli_redis_fail(&err);
+    cfglog_hdel(c, cfglog_rel(c, t->key), argc, argv);
     if (!c->json)
         printf("removed %lld key%s from %s\n", rds_reply_int(r), rds_reply_int(r) == 1 ? "" : "s",
                t->key);
@@ -500,16 +599,14 @@ static int config_layers(struct cli *c)
                 cJSON_AddStringToObject(f, l[i].fields.v[k].key, l[i].fields.v[k].val);
             cJSON_AddItemToArray(arr, o);
         }
-        char *s = cJSON_PrintUnformatted(arr);
-        printf("%s\n", s);
-        cJSON_free(s);
+        cli_print_json(arr);
         cJSON_Delete(arr);
     } else {
         printf("%-6s %-20s %-32s %s\n", "ORDER", "LAYER", "SELECT", "SETS");
         for (size_t i = 0; i < n; i++) {
-            printf("%-6g %-20s %-32s", l[i].order, l[i].name, l[i].select);
+            printf("%-6g %-20s %-32s", l[i].order, cli_safe(l[i].name), cli_safe(l[i].select));
             for (size_t k = 0; k < l[i].fields.n; k++)
-                printf(" %s=%s", l[i].fields.v[k].key, l[i].fields.v[k].val);
+                printf(" %s=%s", cli_safe(l[i].fields.v[k].key), cli_safe(l[i].fields.v[k].val));
             printf("\n");
         }
         if (n == 0)
@@ -531,9 +628,11 @@ static int config_layer(struct cli *c, int argc, char **argv)
             if (!r)
                 return cli_redis_fail(&err);
             rds_reply_free(r);
+            cfglog_del(c, cfglog_rel(c, lk));
             r = cli_cmd(c->r, CLI_INT, &err, "ZREM %s %s", cli_key(c, k, K_LAYERS, NULL), argv[i]);
             if (!r)
                 return cli_redis_fail(&err);
+            cfglog_zset(c, "layers", argv[i], NULL);
             if (rds_reply_int(r) != 1)
                 fprintf(stderr, "swarm-cli config layer rm: no layer %s\n", argv[i]);
             else
@@ -558,6 +657,7 @@ static int config_layer(struct cli *c, int argc, char **argv)
             fprintf(stderr, "swarm-cli config layer order: no layer %s\n", argv[1]);
             return EXIT_USAGE;
         }
+        cfglog_zset(c, "layers", argv[1], argv[2]);
         printf("layer %s: order %s%s\n", argv[1], argv[2], changed ? "" : " (unchanged)");
         return cli_reload(c, "layers");
     }
@@ -608,25 +708,43 @@ int cmd_config(struct cli *c, int argc, char **argv)
     return EXIT_USAGE;
 }
 
-/* Connected and assigned chargers over the live workers. False with *err on a Redis failure
- * (counted as no progress, --wait would end in a misleading "no progress"). */
-static bool connected_now(struct cli *c, long long *conn, long long *assigned, struct cs_error *err)
+/* What --wait watches: over the live workers, connected and assigned chargers (from their
+ * stats), capacity (from their agent hashes) and failed connect attempts so far. */
+struct progress {
+    long long conn, assigned, capacity, connect_failures;
+    size_t workers;
+};
+
+/* False with *err on a Redis failure (counted as no progress, --wait would end in a misleading
+ * "no progress"). */
+static bool progress_now(struct cli *c, struct progress *p, struct cs_error *err)
 {
-    static const unsigned want[] = {CLI_ARRAY};
+    static const unsigned want[] = {CLI_ARRAY, CLI_STR};
     char k[CS_KEY_MAX];
     struct kvlist live = KVLIST_INIT;
     size_t asked = 0;
-    *conn = *assigned = 0;
+    memset(p, 0, sizeof(*p));
     if (!cli_live_workers(c, &live, err))
         return false;
-    for (size_t i = 0; i < live.n; i++)
-        asked += rds_sync_append(c->r, "HMGET %s connected assigned",
-                                 cli_key(c, k, K_STATS_W, live.v[i].key)) == CS_OK;
+    for (size_t i = 0; i < live.n; i++) {
+        if (rds_sync_append(c->r, "HMGET %s connected assigned connect_failures",
+                            cli_key(c, k, K_STATS_W, live.v[i].key)) != CS_OK)
+            break;
+        if (rds_sync_append(c->r, "HGET %s capacity", cli_key(c, k, K_AGENT, live.v[i].key)) !=
+            CS_OK) {
+            asked++; /* the first of the pair is on its way: read it, then stop */
+            break;
+        }
+        asked += 2;
+    }
     struct rds_reply **r = cs_calloc(asked ? asked : 1, sizeof(*r));
     bool ok = cli_read_all(c->r, r, asked, want, ARRAY_SIZE(want), err);
-    for (size_t i = 0; ok && i < asked; i++) {
-        *conn += rds_reply_num(rds_reply_at(r[i], 0), 0);
-        *assigned += rds_reply_num(rds_reply_at(r[i], 1), 0);
+    for (size_t i = 0; ok && i + 1 < asked; i += 2) {
+        p->conn += rds_reply_num(rds_reply_at(r[i], 0), 0);
+        p->assigned += rds_reply_num(rds_reply_at(r[i], 1), 0);
+        p->connect_failures += rds_reply_num(rds_reply_at(r[i], 2), 0);
+        p->capacity += rds_reply_num(r[i + 1], 0);
+        p->workers++;
     }
     cli_free_all(r, asked);
     cs_free(r);
@@ -634,59 +752,128 @@ static bool connected_now(struct cli *c, long long *conn, long long *assigned, s
     return ok;
 }
 
+/* Why --wait gave up: the first cause that explains it. */
+static void explain_stall(struct cli *c, const struct progress *p, long long size,
+                          long long failures_before)
+{
+    char k[CS_KEY_MAX];
+    struct cs_error err;
+    if (p->workers == 0) {
+        printf("scale: nothing registered: no live worker holds chargers (start swarm-agent; "
+               "swarm-cli agents lists the live ones)\n");
+        return;
+    }
+    if (p->capacity < size) {
+        printf("scale: capacity too small: the %zu live worker%s hold%s at most %lld charger%s, "
+               "%lld short of %lld (start more workers or agents, or raise --max-chargers)\n",
+               p->workers, cs_plural((long long)p->workers), p->workers == 1 ? "s" : "",
+               p->capacity, cs_plural(p->capacity), size - p->capacity, size);
+        return;
+    }
+    if (p->connect_failures > failures_before) {
+        printf("scale: the broker refuses connects: %lld failed attempt%s during the wait "
+               "(check broker=, the credentials and TLS settings; swarm-cli config get broker)\n",
+               p->connect_failures - failures_before,
+               cs_plural(p->connect_failures - failures_before));
+        return;
+    }
+    if (p->assigned != size) {
+        struct rds_reply *r =
+            cli_cmd(c->r, CLI_STR, &err, "GET %s", cli_key(c, k, K_COORDINATOR, NULL));
+        const char *leader = r ? rds_reply_str(r, NULL) : NULL;
+        printf("scale: %lld of %lld chargers assigned to workers; %s\n", p->assigned, size,
+               leader ? "the coordinator has not finished moving them (swarm-cli agents)"
+                      : "no coordinator leads the fleet (start swarm-coordinator)");
+        rds_reply_free(r);
+        return;
+    }
+    printf("scale: %lld of %lld connected and no progress (swarm-cli status, swarm-cli watch)\n",
+           p->conn < size ? p->conn : size, size);
+}
+
+static void scale_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: swarm-cli scale N [--wait] [--timeout MS]\n\n"
+            "Sets the fleet size ({ns}:fleet size, 0..%d). The coordinator assigns the new\n"
+            "chargers to workers, which connect them at ramp_per_s each; a smaller size drops\n"
+            "the highest indexes and moves no other charger. --wait shows progress until\n"
+            "exactly N are connected, or gives up when --timeout MS (default 5000, anywhere on\n"
+            "the line) pass without progress, saying why: no live worker, capacity too small,\n"
+            "the broker refusing connects, chargers not assigned yet. Exit status 0 when all\n"
+            "are connected (or without --wait), 1 when --wait gave up.\n",
+            CS_FLEET_MAX);
+}
+
 int cmd_scale(struct cli *c, int argc, char **argv)
 {
     char k[CS_KEY_MAX], n[24];
-    int64_t size;
+    int64_t size = -1;
     bool wait = false;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--wait") == 0)
+        if (strcmp(argv[i], "--wait") == 0) {
             wait = true;
-        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("Usage: swarm-cli scale N [--wait]\n\nSets the fleet size ({ns}:fleet size). "
-                   "The coordinator assigns the new chargers\nto workers, which connect them at "
-                   "ramp_per_s each. --wait shows progress until\nall are connected (or "
-                   "--timeout ms pass without progress).\n");
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            scale_usage(stdout);
             return EXIT_OK;
+        } else if (size < 0 && cs_parse_i64(argv[i], 0, CS_FLEET_MAX, &size)) {
+            continue;
+        } else {
+            fprintf(stderr, "swarm-cli scale: unexpected '%s'\n", argv[i]);
+            scale_usage(stderr);
+            return EXIT_USAGE;
         }
     }
-    if (argc < 2 || !cs_parse_i64(argv[1], 0, CS_FLEET_MAX, &size)) {
-        fprintf(stderr, "Usage: swarm-cli scale N [--wait]   (0 <= N <= %d)\n", CS_FLEET_MAX);
+    if (size < 0) {
+        scale_usage(stderr);
         return EXIT_USAGE;
     }
     if (!cli_connect(c))
         return EXIT_REDIS;
     snprintf(n, sizeof(n), "%lld", (long long)size);
     struct cs_error err;
+    struct progress p;
+    /* The failed connects so far: the wait counts only its own. */
+    if (wait && !progress_now(c, &p, &err))
+        return cli_redis_fail(&err);
+    long long failures_before = wait ? p.connect_failures : 0;
     struct rds_reply *r =
         cli_cmd(c->r, CLI_INT, &err, "HSET %s size %s", cli_key(c, k, K_FLEET, NULL), n);
     if (!r)
         return cli_redis_fail(&err);
     rds_reply_free(r);
+    const char *const w[] = {"size", n};
+    cfglog_hset(c, "fleet", 2, w);
     printf("fleet size set to %lld\n", (long long)size);
     if (!wait)
         return EXIT_OK;
-    long long last = -1, conn, assigned;
+    long long last_conn = -1, last_assigned = -1;
     int64_t last_change = cs_mono_ms(), t0 = cs_mono_ms();
     for (;;) {
-        if (!connected_now(c, &conn, &assigned, &err))
+        if (!progress_now(c, &p, &err))
             return cli_redis_fail(&err);
-        if (conn != last) {
+        if (p.conn != last_conn || p.assigned != last_assigned) {
             double s = (double)(cs_mono_ms() - t0) / 1000.0;
-            printf("scale: %lld/%lld connected (%lld assigned), %.1f s\n", conn, (long long)size,
-                   assigned, s);
+            if (p.conn > size) /* shrinking: those beyond the new size are still closing */
+                printf("scale: %lld connected, %lld more than the new size %lld (chargers "
+                       "beyond it still disconnecting), %.1f s\n",
+                       p.conn, p.conn - size, (long long)size, s);
+            else
+                printf("scale: %lld/%lld connected (%lld assigned), %.1f s\n", p.conn,
+                       (long long)size, p.assigned, s);
             fflush(stdout);
-            last = conn;
+            last_conn = p.conn;
+            last_assigned = p.assigned;
             last_change = cs_mono_ms();
         }
-        if (conn == size && assigned == size)
+        if (p.conn == size && p.assigned == size)
             return EXIT_OK;
         if (cs_mono_ms() - last_change > c->timeout_ms) {
-            printf("scale: no progress for %d ms; %lld of %lld connected\n", c->timeout_ms, conn,
-                   (long long)size);
+            printf("scale: gave up after %d ms without progress\n", c->timeout_ms);
+            explain_stall(c, &p, size, failures_before);
             return EXIT_ERRORS;
         }
-        struct timespec ts = {0, 500 * 1000000L};
+        struct timespec ts = {0, 250 * 1000000L};
         nanosleep(&ts, NULL);
     }
 }

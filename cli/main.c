@@ -30,7 +30,7 @@ static const struct subcmd subcmds[] = {
     {"watch", cmd_watch, "watch [--json]", "print replies and events as they arrive"},
     {"config", cmd_config, "config get|set|unset [--charger ID | --fleet] ...",
      "read or change live config (validated before writing)"},
-    {"scale", cmd_scale, "scale N [--wait]", "set the fleet size"},
+    {"scale", cmd_scale, "scale N [--wait]", "set the fleet size (--wait: until connected)"},
     {"catalog", cmd_catalog, "catalog load FILE | list | show NAME | delete NAME",
      "user-defined message types (JSON templates)"},
     {"send", cmd_send, "send 'COMMAND LINE'", "publish any command line and wait for replies"},
@@ -40,6 +40,17 @@ static const struct subcmd subcmds[] = {
     {"docs", cmd_docs, "docs commands|config|stats", "print the generated reference (Markdown)"},
 };
 
+/* One "  USAGE   summary" row. A usage too long for its column puts the summary on the next
+ * line, indented: help2man (the man page) reads a row as a term and its text only when two
+ * blanks at least part them, and ran the long rows into one paragraph. */
+static void usage_row(FILE *out, const char *use, const char *summary)
+{
+    if (strlen(use) <= 44)
+        fprintf(out, "  %-44s  %s\n", use, summary);
+    else
+        fprintf(out, "  %s\n  %-44s  %s\n", use, "", summary);
+}
+
 static void usage(FILE *out)
 {
     size_t n;
@@ -47,25 +58,42 @@ static void usage(FILE *out)
     fprintf(out, "Usage: swarm-cli [options] COMMAND [ARGS...]\n\n"
                  "Steers a running chargeswarm fleet through Redis.\n\nCommands:\n");
     for (size_t i = 0; i < ARRAY_SIZE(subcmds); i++)
-        fprintf(out, "  %-46s %s\n", subcmds[i].usage, subcmds[i].summary);
+        usage_row(out, subcmds[i].usage, subcmds[i].summary);
     fprintf(out, "\nFleet commands (published on {ns}:cmd; every worker replies):\n");
     for (size_t i = 0; i < n; i++)
         if (!(t[i].flags & CMD_F_INTERNAL))
-            fprintf(out, "  %-46s %s\n", t[i].usage, t[i].summary);
+            usage_row(out, t[i].usage, t[i].summary);
     fprintf(out,
-            "\nSEL is a selector: *, CP-000042, CP-000001..CP-000500, CP-00004?, worker:NAME, or a\n"
+            "\nSEL is a selector: *, CP-000042, CP-000001..CP-000500, CP-00004?, worker:NAME,\n"
+            "where:KEY=VALUE (config match), random:N or random:P%% (a sample, :seed=S), or a\n"
             "comma-separated union (docs/commands.md).\n\n"
             "Options:\n"
             "  --json              machine-readable output\n"
-            "  --timeout MS        how long to wait for replies (default 5000)\n"
+            "  --timeout MS        how long to wait for replies, or for progress with\n"
+            "                      scale --wait (default 5000)\n"
+            "--json and --timeout may also follow the command word.\n"
             "%s\n"
-            "Exit status: 0 ok, 1 error replies or missing replies from workers, 2 usage,\n"
-            "3 Redis unreachable or answering an error (NOAUTH, NOPERM...): the message on stderr.\n",
+            "Exit status: 0 ok; 1 error replies, missing replies from workers, or a command\n"
+            "that matched nothing; 2 usage; 3 Redis unreachable or answering an error (NOAUTH,\n"
+            "NOPERM...): the message on stderr.\n",
             cs_opts_help());
+}
+
+static bool wants_help(int argc, char **argv)
+{
+    return argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
 }
 
 static int cmd_send(struct cli *c, int argc, char **argv)
 {
+    if (wants_help(argc, argv)) {
+        printf("Usage: swarm-cli send 'COMMAND LINE'\n\n"
+               "Publishes any command line, in the line form ([@id] VERB [SELECTOR] ...) or the\n"
+               "JSON form, logs it in {ns}:cmdlog, waits for every live worker's reply and prints\n"
+               "one summary, like the verb subcommands do. The words may also be given apart:\n"
+               "swarm-cli send trigger '*' Heartbeat. Reference: swarm-cli docs commands.\n");
+        return EXIT_OK;
+    }
     if (argc < 2) {
         fprintf(stderr, "Usage: swarm-cli send 'COMMAND LINE'\n");
         return EXIT_USAGE;
@@ -94,6 +122,13 @@ static int cmd_docs(struct cli *c, int argc, char **argv)
 {
     (void)c;
     struct buf b = BUF_INIT;
+    if (wants_help(argc, argv)) {
+        printf("Usage: swarm-cli docs commands|config|stats\n\n"
+               "Prints a reference generated from the program's own tables, in Markdown: the\n"
+               "command verbs and selectors (docs/commands.md), the config keys\n"
+               "(docs/config.md), the stats fields (docs/stats.md).\n");
+        return EXIT_OK;
+    }
     if (argc == 2 && strcmp(argv[1], "commands") == 0) {
         cmd_doc_markdown(&b);
     } else if (argc == 2 && strcmp(argv[1], "config") == 0) {
@@ -134,6 +169,42 @@ static int apply_opt(void *ctx, int opt, const char *arg, struct cs_error *err)
     return cs_error_set(err, CS_ERR_INVAL, "unknown option");
 }
 
+/* --json and --timeout MS also work after the command word (`scale 600 --wait --timeout 3000`,
+ * `watch --json`): taken out of the command's arguments wherever they sit, up to a "--". */
+static int hoist_global_opts(struct cli *c, int *argc, char **argv)
+{
+    struct cs_error err;
+    int out = 1;
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i], *val = NULL;
+        if (strcmp(a, "--") == 0) {
+            while (i < *argc)
+                argv[out++] = argv[i++];
+            break;
+        }
+        if (strcmp(a, "--json") == 0) {
+            c->json = true;
+            continue;
+        }
+        if (strcmp(a, "--timeout") == 0 && i + 1 < *argc)
+            val = argv[++i];
+        else if (strncmp(a, "--timeout=", 10) == 0)
+            val = a + 10;
+        else if (strcmp(a, "--timeout") == 0)
+            val = "";
+        if (val) {
+            if (apply_opt(c, OPT_TIMEOUT, val, &err) != CS_OK) {
+                fprintf(stderr, "swarm-cli: %s\n", err.msg);
+                return CS_ERR_RANGE;
+            }
+            continue;
+        }
+        argv[out++] = argv[i];
+    }
+    *argc = out;
+    return CS_OK;
+}
+
 int main(int argc, char **argv)
 {
     struct cli c;
@@ -162,6 +233,8 @@ int main(int argc, char **argv)
     cs_log_init("swarm-cli", c.common.log_level);
     int sub_argc = argc - optind_;
     char **sub_argv = argv + optind_;
+    if (hoist_global_opts(&c, &sub_argc, sub_argv) != CS_OK)
+        return EXIT_USAGE;
     const char *name = sub_argv[0];
     int rc = -1;
     for (size_t i = 0; i < ARRAY_SIZE(subcmds); i++)

@@ -29,10 +29,114 @@ static void replay_usage(FILE *out)
     fprintf(out,
             "Usage: swarm-cli replay --from TIME [--to TIME] [--speed X] [--dry-run]\n"
             "\n"
-            "Sends again the commands swarm-cli logged in {ns}:cmdlog between --from and --to\n"
-            "(default: now), with their original spacing divided by --speed (default 1).\n"
-            "TIME: ISO-8601 (2026-11-28T10:00:00Z), ms since the epoch, or -DURATION ago\n"
-            "(-15m). Each replayed command gets a new id and is logged again.\n");
+            "Does again what swarm-cli recorded in {ns}:cmdlog between --from and --to (default:\n"
+            "now), with the original spacing divided by --speed (default 1): the commands, and\n"
+            "the config writes of config set/unset, config layer, scale and catalog (each value\n"
+            "checked again, then the workers told to reload). TIME: ISO-8601\n"
+            "(2026-11-28T10:00:00Z), ms since the epoch, or -DURATION ago (-15m).\n"
+            "\n"
+            "Each command gets a new id (rN-ID) and is logged again; at= becomes the same delay\n"
+            "from its point in the replay; every= with count= repeats as recorded; cancel ID\n"
+            "cancels the replayed copy of ID. Not replayed, and said so: a repeating command\n"
+            "without count= (it would run until cancelled; its cancel may lie outside the\n"
+            "window), the cancel of a command the replay did not send, internal commands, and\n"
+            "what redis-cli did directly (plain PUBLISH, HSET: not in the log). Exit status 0,\n"
+            "1 when a replayed command reported errors or matched nothing, 3 on a Redis failure.\n");
+}
+
+/* One entry of the window: a command (JSON form) or a config write. */
+struct entry {
+    int64_t ms;
+    bool write;
+    char *text; /* owned */
+};
+
+/* Reads the window first: what replay sends is logged too and must not come back. */
+static int read_window(struct cli *c, int64_t from, int64_t to, struct entry **out, size_t *n)
+{
+    char k[CS_KEY_MAX], start[48], end[32];
+    size_t cap = 0;
+    *out = NULL;
+    *n = 0;
+    snprintf(start, sizeof(start), "%lld", (long long)from);
+    snprintf(end, sizeof(end), "%lld", (long long)to);
+    cli_key(c, k, K_CMDLOG, NULL);
+    for (;;) {
+        struct cs_error err;
+        struct rds_reply *r =
+            cli_cmd(c->r, CLI_ARRAY, &err, "XRANGE %s %s %s COUNT 1000", k, start, end);
+        if (!r)
+            return cli_redis_fail(&err);
+        size_t got = rds_reply_len(r);
+        const char *last = NULL;
+        for (size_t i = 0; i < got; i++) {
+            const struct rds_reply *e = rds_reply_at(r, i);
+            struct kvlist f = KVLIST_INIT;
+            last = rds_reply_str(rds_reply_at(e, 0), NULL);
+            rds_reply_kv(rds_reply_at(e, 1), &f);
+            const char *cmd = kv_get(&f, "cmd"), *write = kv_get(&f, "write");
+            if ((cmd || write) && last) {
+                if (*n == cap) {
+                    cap = cap ? 2 * cap : 64;
+                    *out = cs_realloc(*out, cap * sizeof(**out));
+                }
+                (*out)[*n].ms = (int64_t)strtoull(last, NULL, 10);
+                (*out)[*n].write = !cmd;
+                (*out)[*n].text = cs_strdup(cmd ? cmd : write);
+                (*n)++;
+            }
+            kv_free(&f);
+        }
+        if (got < 1000 || !last) {
+            rds_reply_free(r);
+            return EXIT_OK;
+        }
+        snprintf(start, sizeof(start), "(%s", last);
+        rds_reply_free(r);
+    }
+}
+
+/* The id a command got in this replay, by its recorded id ("" when it was not replayed). */
+static const char *replayed_id(const struct kvlist *ids, const char *orig)
+{
+    const char *v = orig[0] ? kv_get(ids, orig) : NULL;
+    return v ? v : "";
+}
+
+/* Turns a recorded command into what the replay sends, or says why it is not sent (*why).
+ * `at` is when it was recorded; `speed` scales a recorded at= into the replay's time. */
+static bool prepare(struct cmd *cmd, int64_t at, double speed, const struct kvlist *ids, size_t i,
+                    char *why, size_t why_len)
+{
+    if (cmd->def->flags & CMD_F_INTERNAL) {
+        snprintf(why, why_len, "internal command");
+        return false;
+    }
+    if (cmd->every_ms && !cmd->count) {
+        snprintf(why, why_len, "repeats until cancelled (every= without count=): not re-armed; "
+                               "send it again if you want it");
+        return false;
+    }
+    if (cmd->def->verb == CMD_CANCEL) {
+        const char *to = replayed_id(ids, cmd_pos(cmd, "cmd_id"));
+        if (!to[0]) {
+            snprintf(why, why_len, "cancels %s, which this replay did not send",
+                     cmd_pos(cmd, "cmd_id"));
+            return false;
+        }
+        cs_free(cmd->pos[0]);
+        cmd->pos[0] = cs_strdup(to);
+    }
+    if (cmd->at_ms) { /* an absolute time from then: the same delay from now */
+        int64_t delay = cmd->at_ms > at ? (int64_t)((double)(cmd->at_ms - at) / speed) : 0;
+        cmd->at_ms = 0;
+        cmd->in_ms = delay;
+    }
+    char id[CMD_ID_MAX + 32];
+    snprintf(id, sizeof(id), "r%zu-%.50s", i, cmd->id[0] ? cmd->id : "x");
+    cs_strlcpy(cmd->id, id, sizeof(cmd->id));
+    cmd->log_id[0] = '\0';
+    return true;
 }
 
 int cmd_replay(struct cli *c, int argc, char **argv)
@@ -78,87 +182,91 @@ int cmd_replay(struct cli *c, int argc, char **argv)
         replay_usage(stderr);
         return EXIT_USAGE;
     }
-    if (!cli_connect(c))
+    if (!cli_connect(c) || !cli_load_fleet(c))
         return EXIT_REDIS;
 
-    /* Read the window first: what we send is logged too and must not be replayed again. */
-    char k[CS_KEY_MAX], start[32], end[32];
-    snprintf(start, sizeof(start), "%lld", (long long)from);
-    snprintf(end, sizeof(end), "%lld", (long long)to);
-    struct buf list = BUF_INIT; /* NUL-separated "ms\tjson" records */
-    size_t n = 0;
-    cli_key(c, k, K_CMDLOG, NULL);
-    for (;;) {
-        struct cs_error err;
-        struct rds_reply *r =
-            cli_cmd(c->r, CLI_ARRAY, &err, "XRANGE %s %s %s COUNT 1000", k, start, end);
-        if (!r) {
-            buf_free(&list);
-            return cli_redis_fail(&err);
-        }
-        size_t got = rds_reply_len(r);
-        const char *last = NULL;
-        for (size_t i = 0; i < got; i++) {
-            const struct rds_reply *e = rds_reply_at(r, i);
-            struct kvlist f = KVLIST_INIT;
-            last = rds_reply_str(rds_reply_at(e, 0), NULL);
-            rds_reply_kv(rds_reply_at(e, 1), &f);
-            const char *cmd = kv_get(&f, "cmd");
-            if (cmd && last) {
-                buf_printf(&list, "%llu\t%s", strtoull(last, NULL, 10), cmd);
-                buf_putc(&list, '\0');
-                n++;
-            }
-            kv_free(&f);
-        }
-        if (got < 1000 || !last) {
-            rds_reply_free(r);
-            break;
-        }
-        snprintf(start, sizeof(start), "(%s", last);
-        rds_reply_free(r);
-    }
-    printf("replay: %zu command%s from %s%s\n", n, n == 1 ? "" : "s", k,
-           dry ? " (dry run)" : "");
-    int rc = EXIT_OK;
-    int64_t first = -1, t0 = cs_mono_ms();
-    size_t i = 0;
-    for (const char *p = list.s; p && p < list.s + list.len; p += strlen(p) + 1, i++) {
-        int64_t at = strtoll(p, NULL, 10);
-        const char *json = strchr(p, '\t') + 1;
-        struct cmd cmd;
-        struct cs_error err;
-        if (cmd_parse(json, strlen(json), &cmd, &err) != CS_OK || cmd.def->flags & CMD_F_INTERNAL) {
-            cmd_free(&cmd);
-            continue;
-        }
-        if (first < 0)
-            first = at;
-        int64_t due = t0 + (int64_t)((double)(at - first) / speed);
+    char k[CS_KEY_MAX];
+    struct entry *e;
+    size_t n;
+    int rc = read_window(c, from, to, &e, &n);
+    if (rc)
+        return rc;
+    size_t writes = 0;
+    for (size_t i = 0; i < n; i++)
+        writes += e[i].write;
+    printf("replay: %zu command%s and %zu config write%s from %s%s\n", n - writes,
+           cs_plural((long long)(n - writes)), writes, cs_plural((long long)writes),
+           cli_key(c, k, K_CMDLOG, NULL), dry ? " (dry run)" : "");
+    struct kvlist ids = KVLIST_INIT; /* recorded id -> replayed id */
+    size_t sent = 0, applied = 0, skipped = 0;
+    int64_t t0 = cs_mono_ms();
+    for (size_t i = 0; i < n && rc != EXIT_REDIS; i++) {
+        int64_t due = t0 + (int64_t)((double)(e[i].ms - e[0].ms) / speed);
         int64_t wait = due - cs_mono_ms();
+        double rel_s = (double)(e[i].ms - e[0].ms) / 1000.0;
         if (wait > 0 && !dry) {
             struct timespec ts = {wait / 1000, (wait % 1000) * 1000000L};
             nanosleep(&ts, NULL);
         }
-        char id[CMD_ID_MAX + 1];
-        snprintf(id, sizeof(id), "r%zu-%.50s", i, cmd.id[0] ? cmd.id : "x");
-        memcpy(cmd.id, id, sizeof(cmd.id));
-        cmd.log_id[0] = '\0';
+        struct cs_error err;
+        if (e[i].write) {
+            char reload[CS_KEY_MAX];
+            printf("[%zu/%zu] +%.1fs write %s\n", i + 1, n, rel_s, cli_safe(e[i].text));
+            if (dry)
+                continue;
+            int w = cfglog_apply(c, e[i].text, reload, sizeof(reload), &err);
+            if (w == CS_ERR_IO) {
+                rc = cli_redis_fail(&err);
+            } else if (w != CS_OK) {
+                printf("  not written: %s\n", cli_safe(err.msg));
+                rc = EXIT_ERRORS;
+            } else {
+                applied++;
+                int r = cli_reload(c, reload);
+                if (r == EXIT_REDIS)
+                    rc = r;
+            }
+            continue;
+        }
+        struct cmd cmd;
+        char why[160];
+        if (cmd_parse(e[i].text, strlen(e[i].text), &cmd, &err) != CS_OK) {
+            printf("[%zu/%zu] +%.1fs skipped, does not parse: %s\n", i + 1, n, rel_s,
+                   cli_safe(err.msg));
+            skipped++;
+            continue;
+        }
+        char orig[CMD_ID_MAX + 1];
+        memcpy(orig, cmd.id, sizeof(orig));
+        if (!prepare(&cmd, e[i].ms, speed, &ids, i, why, sizeof(why))) {
+            printf("[%zu/%zu] +%.1fs skipped %s: %s\n", i + 1, n, rel_s, cmd.def->name,
+                   cli_safe(why));
+            skipped++;
+            cmd_free(&cmd);
+            continue;
+        }
+        if (orig[0])
+            kv_set(&ids, orig, cmd.id);
         struct buf line = BUF_INIT;
         cmd_to_json(&cmd, &line);
-        printf("[%zu/%zu] +%.1fs %s\n", i + 1, n, (double)(at - first) / 1000.0, line.s);
+        printf("[%zu/%zu] +%.1fs %s\n", i + 1, n, rel_s, line.s);
         fflush(stdout);
         buf_free(&line);
-        int sent = dry ? EXIT_OK : cli_send(c, &cmd, false);
+        int r = dry ? EXIT_OK : cli_send(c, &cmd, false);
         cmd_free(&cmd);
-        if (sent == EXIT_REDIS) {
+        sent += !dry;
+        if (r == EXIT_REDIS)
             rc = EXIT_REDIS; /* said why; the rest would fail alike */
-            break;
-        }
-        if (sent != EXIT_OK)
+        else if (r != EXIT_OK)
             rc = EXIT_ERRORS;
     }
-    buf_free(&list);
+    if (!dry)
+        printf("replay: %zu command%s sent, %zu config write%s applied, %zu skipped\n", sent,
+               cs_plural((long long)sent), applied, cs_plural((long long)applied), skipped);
+    for (size_t i = 0; i < n; i++)
+        cs_free(e[i].text);
+    cs_free(e);
+    kv_free(&ids);
     return rc;
 }
 
@@ -167,6 +275,12 @@ int cmd_replay(struct cli *c, int argc, char **argv)
 int cmd_completion(struct cli *c, int argc, char **argv)
 {
     (void)c;
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        printf("Usage: swarm-cli completion bash\n\n"
+               "Prints a bash completion script generated from the command and config tables:\n"
+               "  eval \"$(swarm-cli completion bash)\"\n");
+        return EXIT_OK;
+    }
     if (argc != 2 || strcmp(argv[1], "bash") != 0) {
         fprintf(stderr, "Usage: swarm-cli completion bash   (eval \"$(swarm-cli completion bash)\")\n");
         return EXIT_USAGE;

@@ -189,8 +189,8 @@ struct tally {
 static void error_line(void *ctx, int n, const char *worker, const char *msg)
 {
     struct tally *t = ctx;
-    if (n <= ERRORS_SHOWN)
-        buf_printf(&t->errors, "  %s: %s\n", worker, msg);
+    if (n <= ERRORS_SHOWN) /* from the network: escaped for the terminal */
+        buf_printf(&t->errors, "  %s: %s\n", cli_safe(worker), cli_safe(msg));
 }
 
 /* Workers whose assignment intersects the selector's indexes, when the selector is only IDs
@@ -323,13 +323,16 @@ static void print_result(struct cli *c, const struct cmd *cmd, const char *to, b
         cJSON_AddNumberToObject(o, "workers_replied", t->n.replied);
         cJSON_AddNumberToObject(o, "matched", (double)t->n.matched);
         cJSON_AddNumberToObject(o, "done", (double)t->n.done);
-        cJSON_AddNumberToObject(o, "errors", t->n.nerr);
+        cJSON_AddNumberToObject(o, "skipped", (double)t->n.skipped);
+        cJSON_AddNumberToObject(o, "failed", (double)t->n.failed);
+        cJSON_AddNumberToObject(o, "errors", (double)t->n.nerr);
+        if (cmd->def->verb == CMD_PING)
+            cJSON_AddNumberToObject(o, "connected", (double)t->n.connected);
+        cJSON_AddBoolToObject(o, "nothing_matched", reply_nothing_matched(&t->n, cmd));
         cJSON_AddNumberToObject(o, "ms", (double)ms);
         cJSON_AddItemToObject(o, "replies", t->replies);
         t->replies = NULL;
-        char *s = cJSON_PrintUnformatted(o);
-        printf("%s\n", s);
-        cJSON_free(s);
+        cli_print_json(o);
         cJSON_Delete(o);
         return;
     }
@@ -347,11 +350,23 @@ static void print_result(struct cli *c, const struct cmd *cmd, const char *to, b
         buf_free(&line);
     }
     if (t->n.replied < expect)
-        printf("  only %d of %lld workers replied within %d ms\n", t->n.replied, expect,
-               c->timeout_ms);
+        printf("  only %d of %lld worker%s replied within %d ms\n", t->n.replied, expect,
+               cs_plural(expect), c->timeout_ms);
+    if (reply_nothing_matched(&t->n, cmd) && cmd->select && c->fleet.size == 0)
+        printf("  the fleet is empty (size 0 in %s): swarm-cli scale N sets its size\n",
+               cli_key(c, k, K_FLEET, NULL));
+    else if (reply_nothing_matched(&t->n, cmd) && cmd->select) {
+        char first[CS_ID_MAX + 1], last[CS_ID_MAX + 1];
+        idfmt_format(&c->idf, 1, first, sizeof(first));
+        idfmt_format(&c->idf, (uint32_t)c->fleet.size, last, sizeof(last));
+        printf("  the fleet has %d charger%s, %s..%s (docs/commands.md: selectors)\n",
+               c->fleet.size, cs_plural(c->fleet.size), first, last);
+    }
     fputs(buf_cstr(&t->errors), stdout);
-    if (t->n.nerr > ERRORS_SHOWN)
-        printf("  ... and %d more errors\n", t->n.nerr - ERRORS_SHOWN);
+    int shown = t->n.lines < ERRORS_SHOWN ? t->n.lines : ERRORS_SHOWN;
+    if (t->n.nerr > shown)
+        printf("  ... %lld error%s in all (the replies carry up to 10 examples each)\n",
+               t->n.nerr, cs_plural(t->n.nerr));
 }
 
 /* The reply channel, subscribed: listening starts before anything is logged or published, so
@@ -422,7 +437,7 @@ int cli_send(struct cli *c, struct cmd *cmd, bool quiet)
     if (!publish(c, routed, &owners, &live, &payload, &expect, &err) ||
         !collect(c, sub, cmd, expect, t0, &t, &err))
         goto redis_fail;
-    if (expect == 0 || t.n.nerr || t.n.replied < expect)
+    if (expect == 0 || t.n.nerr || t.n.replied < expect || reply_nothing_matched(&t.n, cmd))
         rc = EXIT_ERRORS;
     if (c->json || !quiet || rc != EXIT_OK)
         print_result(c, cmd, buf_cstr(&to), routed, expect, &t, cs_mono_ms() - t0);

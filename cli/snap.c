@@ -33,6 +33,30 @@ int snap_window_s(const struct snap *s)
     return f.stats_window_s;
 }
 
+long long snap_fleet_size(const struct snap *s, struct snap_rejected *rej)
+{
+    const char *raw = kv_get(&s->fleet, "size");
+    struct cs_error err;
+    if (rej) {
+        memset(rej, 0, sizeof(*rej));
+        if (raw && cfg_check(&cfg_fleet_schema, "size", raw, &err) != CS_OK) {
+            rej->value = raw;
+            cs_strlcpy(rej->why, err.msg, sizeof(rej->why));
+        }
+    }
+    /* What the coordinator runs, as it wrote it with the fleet stats; before that, what the
+     * hash holds when it passes the schema, else the default: never a rejected value. */
+    const char *in_force = kv_get(&s->fstats, "fleet_size");
+    int64_t v;
+    if (in_force && cs_parse_i64(in_force, 0, CS_FLEET_MAX, &v))
+        return v;
+    struct fleet_cfg f;
+    cfg_defaults(&cfg_fleet_schema, &f);
+    if (raw)
+        (void)cfg_set(&cfg_fleet_schema, &f, "size", raw, NULL);
+    return f.size;
+}
+
 double snap_dnum(const struct kvlist *kv, const char *k)
 {
     const char *v = kv_get(kv, k);

@@ -49,8 +49,13 @@ static void print_json(const struct snap *s)
 {
     struct snap_totals t;
     snap_sum(s, &t);
+    struct snap_rejected rej;
     cJSON *o = cJSON_CreateObject(), *f = cJSON_AddObjectToObject(o, "fleet");
-    cJSON_AddNumberToObject(f, "size", (double)snap_num(&s->fleet, "size"));
+    cJSON_AddNumberToObject(f, "size", (double)snap_fleet_size(s, &rej));
+    if (rej.value) {
+        cJSON_AddStringToObject(f, "size_rejected", rej.value);
+        cJSON_AddStringToObject(f, "size_error", rej.why);
+    }
     cJSON_AddNumberToObject(f, "capacity", (double)snap_num(&s->fstats, "capacity"));
     cJSON_AddNumberToObject(f, "unassigned", (double)snap_num(&s->fstats, "unassigned"));
     cJSON_AddNumberToObject(f, "epoch", (double)snap_num(&s->fstats, "epoch"));
@@ -92,10 +97,7 @@ static void print_json(const struct snap *s)
         cJSON_AddNumberToObject(w, "rss_kb", (double)snap_num(st, "rss_kb"));
         cJSON_AddItemToArray(arr, w);
     }
-    char *txt = cJSON_PrintUnformatted(o);
-    printf("%s\n", txt);
-    fflush(stdout);
-    cJSON_free(txt);
+    cli_print_json(o);
     cJSON_Delete(o);
 }
 
@@ -128,20 +130,27 @@ static void print_latency(const struct snap *s, const char *head, const char *sp
     printf("\n");
 }
 
-static void print_human(const struct snap *s)
+static void print_human(struct cli *c, const struct snap *s)
 {
+    char fk[CS_KEY_MAX];
     struct snap_totals t;
     snap_sum(s, &t);
-    long long size = snap_num(&s->fleet, "size");
-    printf("fleet       %lld chargers, %lld running on %zu workers, capacity %lld, unassigned %lld\n",
-           size, t.chargers, s->n, snap_num(&s->fstats, "capacity"), snap_num(&s->fstats, "unassigned"));
+    struct snap_rejected rej;
+    long long size = snap_fleet_size(s, &rej);
+    printf("fleet       %lld charger%s, %lld running on %zu worker%s, capacity %lld, unassigned "
+           "%lld\n",
+           size, cs_plural(size), t.chargers, s->n, cs_plural((long long)s->n),
+           snap_num(&s->fstats, "capacity"), snap_num(&s->fstats, "unassigned"));
+    if (rej.value)
+        printf("warning: %s holds size '%s', rejected (%s): %lld stays in force\n",
+               cli_key(c, fk, K_FLEET, NULL), cli_safe(rej.value), cli_safe(rej.why), size);
     printf("connected   %lld  connecting %lld  offline %lld  disabled %lld\n", t.connected,
            t.connecting, t.offline, t.disabled);
     printf("messages    out %.1f/s (%lld total)  in %.1f/s (%lld total)  errors %lld\n",
            t.out_rate, t.out, t.in_rate, t.in, t.errors);
     print_latency(s, "latency", "last", "_win");
     print_latency(s, "", "since start", "");
-    printf("coordinator %s   epoch %lld\n\n", s->leader[0] ? s->leader : "(none)",
+    printf("coordinator %s   epoch %lld\n\n", s->leader[0] ? cli_safe(s->leader) : "(none)",
            snap_num(&s->fstats, "epoch"));
     if (size > 0 && snap_num(&s->fstats, "capacity") < size && s->n)
         printf("warning: fleet exceeds the live capacity; start more workers or agents\n\n");
@@ -149,7 +158,7 @@ static void print_human(const struct snap *s)
            "CONNECTING", "OFFLINE", "OUT/S", "IN/S", "ERRORS", "RSS MiB");
     for (size_t i = 0; i < s->n; i++) {
         const struct kvlist *st = &s->w[i].stats;
-        printf("%-24s %8lld %9lld %10lld %8lld %9.1f %8.1f %7lld %8.1f\n", s->w[i].name,
+        printf("%-24s %8lld %9lld %10lld %8lld %9.1f %8.1f %7lld %8.1f\n", cli_safe(s->w[i].name),
                snap_num(st, "assigned"), snap_num(st, "connected"), snap_num(st, "connecting"),
                snap_num(st, "offline"), s->w[i].out_rate, s->w[i].in_rate, snap_errors(st),
                (double)snap_num(st, "rss_kb") / 1024.0);
@@ -172,7 +181,7 @@ static int status_once(struct cli *c)
     else if (c->json)
         print_json(&s);
     else
-        print_human(&s);
+        print_human(c, &s);
     snap_free(&s);
     return rc;
 }
@@ -200,7 +209,7 @@ static int status_watch(struct cli *c, double interval)
         if (ok && c->json)
             print_json(&s);
         else if (ok)
-            print_human(&s);
+            print_human(c, &s);
         snap_free(&s);
         if (!ok && !interrupted) { /* (Ctrl-C cuts a read short: not worth a line) */
             fflush(stdout);
@@ -243,15 +252,17 @@ int cmd_status(struct cli *c, int argc, char **argv)
         case OPT_JSON: c->json = true; break;
         case 'h':
             printf("Usage: swarm-cli status [--watch [--interval S]] [--json]\n"
-                   "       swarm-cli status SEL STATUS [connector=N] [errorCode=CODE]\n\n"
-                   "Without arguments: fleet summary and one row per live worker; --json prints\n"
+                   "       swarm-cli %s\n\n", cmd_lookup("status")->usage);
+            printf("Without arguments: fleet summary and one row per live worker; --json prints\n"
                    "them as one object {\"fleet\": {...}, \"workers\": [...]} (the per-worker\n"
                    "rows as agents --json has them are a different, smaller document). Its\n"
                    "fleet.latency, like the two latency lines of the summary, has every\n"
                    "latency over the last stats_window_s and since the start. --watch\n"
                    "refreshes until Ctrl-C; a refresh that fails shows the Redis error and the\n"
-                   "next one retries. With a selector: sets the OCPP status of the selected\n"
-                   "chargers (the `status` fleet command).\n");
+                   "next one retries. The fleet size shown is the one in force; a value of\n"
+                   "{ns}:fleet size the workers reject is flagged. With a selector: sets the\n"
+                   "OCPP status of the selected chargers (the `status` fleet command; info= is\n"
+                   "at most 50 characters).\n");
             return EXIT_OK;
         default: return EXIT_USAGE;
         }
@@ -290,10 +301,7 @@ static void print_agents_json(const struct snap *s)
         cJSON_AddStringToObject(w, "held", str_or_empty(kv_get(ag, "held")));
         cJSON_AddItemToArray(arr, w);
     }
-    char *txt = cJSON_PrintUnformatted(arr);
-    printf("%s\n", txt);
-    fflush(stdout);
-    cJSON_free(txt);
+    cli_print_json(arr);
     cJSON_Delete(arr);
 }
 
@@ -303,10 +311,10 @@ static void print_agents_human(const struct snap *s)
            "CONNECTED", "LEASE MS", "HELD");
     for (size_t i = 0; i < s->n; i++) {
         const struct kvlist *ag = &s->w[i].agent;
-        printf("%-24s %-16s %7lld %8lld %8lld %9lld %9lld  %s\n", s->w[i].name,
-               str_or_empty(kv_get(ag, "host")), snap_num(ag, "pid"), snap_num(ag, "capacity"),
+        printf("%-24s %-16s %7lld %8lld %8lld %9lld %9lld  %s\n", cli_safe(s->w[i].name),
+               cli_safe(kv_get(ag, "host")), snap_num(ag, "pid"), snap_num(ag, "capacity"),
                snap_num(ag, "chargers"), snap_num(&s->w[i].stats, "connected"), s->w[i].pttl,
-               str_or_empty(kv_get(ag, "held")));
+               cli_safe(kv_get(ag, "held")));
     }
 }
 
@@ -346,13 +354,43 @@ int cmd_agents(struct cli *c, int argc, char **argv)
     return rc;
 }
 
+/* watch --json: one object per line, {"channel": ..., "message": ...}; the message as the
+ * JSON it is when it parses as an object, else as a string (anyone can PUBLISH anything). */
+static void watch_json(const char *ch, const char *body, size_t len)
+{
+    struct buf b = BUF_INIT;
+    struct jw j;
+    cJSON *v = cJSON_ParseWithLength(body, len);
+    jw_init(&j, &b);
+    jw_obj(&j);
+    jw_kstr(&j, "channel", ch);
+    jw_key(&j, "message");
+    if (cJSON_IsObject(v))
+        jw_cjson(&j, v);
+    else
+        jw_strn(&j, body, len);
+    jw_end(&j);
+    buf_putc(&b, '\n');
+    fwrite(b.s, 1, b.len, stdout);
+    buf_free(&b);
+    cJSON_Delete(v);
+}
+
 int cmd_watch(struct cli *c, int argc, char **argv)
 {
     char rk[CS_KEY_MAX], ek[CS_KEY_MAX];
-    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        printf("Usage: swarm-cli watch\n\nPrints replies and events as they arrive, until "
-               "Ctrl-C.\n");
-        return EXIT_OK;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("Usage: swarm-cli watch [--json]\n\n"
+                   "Prints replies ({ns}:reply) and events ({ns}:events) as they arrive, until\n"
+                   "Ctrl-C: a time, the kind and the message, control characters escaped.\n"
+                   "--json: one object a line, {\"channel\": NAME, \"message\": the reply or\n"
+                   "event (a string when it is not a JSON object)}.\n");
+            return EXIT_OK;
+        }
+        fprintf(stderr, "swarm-cli watch: unexpected argument '%s' (swarm-cli watch --help)\n",
+                argv[i]);
+        return EXIT_USAGE;
     }
     struct cs_error err;
     if (!cli_connect(c))
@@ -372,14 +410,15 @@ int cmd_watch(struct cli *c, int argc, char **argv)
             return cli_redis_fail(&err);
         const char *kind = rds_reply_str(rds_reply_at(m, 0), NULL);
         const char *ch = rds_reply_str(rds_reply_at(m, 1), NULL);
-        const char *body = rds_reply_str(rds_reply_at(m, 2), NULL);
+        size_t len = 0;
+        const char *body = rds_reply_str(rds_reply_at(m, 2), &len);
         if (kind && strcmp(kind, "message") == 0 && ch && body) {
             char ts[32];
             if (c->json)
-                printf("{\"channel\":\"%s\",\"message\":%s}\n", ch, body);
+                watch_json(ch, body, len);
             else
                 printf("%s %-14s %s\n", cs_fmt_iso8601(ts, sizeof(ts), cs_now_ms()),
-                       strcmp(ch, rk) == 0 ? "reply" : "event", body);
+                       strcmp(ch, rk) == 0 ? "reply" : "event", cli_safe(body));
             fflush(stdout);
         }
         rds_reply_free(m);

@@ -376,7 +376,7 @@ static size_t utf8_len(const unsigned char *s)
     return n;
 }
 
-/* Appends text clipped to `width` columns; control characters and, outside UTF-8, every
+/* Appends text clipped to `width` columns; control characters (C0, DEL, C1) and, outside UTF-8, every
  * non-ASCII byte print as '?' (worker names, hosts and events come from Redis). Returns the
  * columns used (one per character: no double-width ones are expected). */
 static int put_clipped(struct screen *sc, const char *text, int width)
@@ -385,6 +385,8 @@ static int put_clipped(struct screen *sc, const char *text, int width)
     int used = 0;
     while (*p && used < width) {
         size_t n = *p >= 0x80 && sc->utf8 ? utf8_len(p) : 0;
+        if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)
+            n = 0; /* a C1 control (U+0080..U+009F): '?' too */
         if (n) {
             buf_append(&sc->b, p, n);
             p += n;
@@ -450,7 +452,7 @@ static void render_summary(struct top *t, struct screen *sc, const struct snap_t
     scr_linef(sc, NULL, false,
               "fleet     size %lld   %lld running on %zu worker%s   unassigned %lld   "
               "connected %lld  connecting %lld  offline %lld  disabled %lld",
-              snap_num(&s->fleet, "size"), tot->chargers, s->n, s->n == 1 ? "" : "s",
+              snap_fleet_size(s, NULL), tot->chargers, s->n, s->n == 1 ? "" : "s",
               snap_num(&s->fstats, "unassigned"), tot->connected, tot->connecting, tot->offline,
               tot->disabled);
     if (tot->rated)
@@ -508,7 +510,7 @@ static void render_latency(struct top *t, struct screen *sc)
 static void render_status(struct top *t, struct screen *sc)
 {
     char when[16];
-    long long size = snap_num(&t->snap.fleet, "size"), cap = snap_num(&t->snap.fstats, "capacity");
+    long long size = snap_fleet_size(&t->snap, NULL), cap = snap_num(&t->snap.fstats, "capacity");
     if (t->err[0] && t->have_snap) {
         hms(when, sizeof(when), t->snap_ms);
         scr_linef(sc, A_ERR, false, "Redis: %s (retrying every %.1fs; data from %s)", t->err,

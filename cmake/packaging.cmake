@@ -5,7 +5,8 @@
 #   <prefix>/share/man/man1/*.1.gz               man pages from --help (help2man, when installed)
 #   <prefix>/share/doc/chargeswarm/              README.md and docs/*.md
 #   <prefix>/share/doc/chargeswarm/examples/     sample swarm-agent.conf, swarm-coordinator.conf,
-#                                                swarm-cli.conf (every option, commented out)
+#                                                swarm-cli.conf (every option, commented out),
+#                                                messages.json (a catalog for swarm-cli catalog load)
 #   <prefix>/lib/systemd/system/                 swarm-agent.service, swarm-coordinator.service
 #   <prefix>/lib/sysusers.d/chargeswarm.conf     the services' system user
 #
@@ -28,7 +29,7 @@ set(_cs_pkg ${PROJECT_SOURCE_DIR}/packaging)
 
 # ---- sample configs and documentation --------------------------------------------------------
 install(FILES ${_cs_pkg}/config/swarm-agent.conf ${_cs_pkg}/config/swarm-coordinator.conf
-              ${_cs_pkg}/config/swarm-cli.conf
+              ${_cs_pkg}/config/swarm-cli.conf ${PROJECT_SOURCE_DIR}/examples/messages.json
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 file(GLOB _cs_docs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${_cs_docs} DESTINATION ${CMAKE_INSTALL_DOCDIR})

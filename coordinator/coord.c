@@ -32,6 +32,14 @@ static const char *const LOCK_LUA =
     "if not v then redis.call('set', KEYS[1], ARGV[1], 'px', ARGV[2]) return 1 end "
     "return 0";
 
+/* Claims this coordinator's id for this instance (ARGV[1] = a random token): sets
+ * "token ms" with a TTL when the key is free or ours; otherwise returns what another instance
+ * with the same id wrote there. */
+static const char *const ID_LUA =
+    "local v = redis.call('get', KEYS[1]) "
+    "if v and string.match(v, '^%S+') ~= ARGV[1] then return v end "
+    "redis.call('set', KEYS[1], ARGV[1] .. ' ' .. ARGV[3], 'px', ARGV[2]) return 'ok'";
+
 struct agent {
     char *name;
     bool live;
@@ -48,6 +56,13 @@ struct coord {
     const char *ns;
     struct rds *r;
     bool leader;
+    /* the id in use: no lock is taken before it is ours (two coordinators with one id would
+     * both renew one lock, both leading) */
+    char token[24];
+    bool id_ok;
+    char id_other[64];     /* what the other instance last wrote to the id key */
+    int64_t id_other_ms;   /* when we first saw that value (monotonic) */
+    bool duplicate;        /* another live instance uses the id: exit */
     int64_t up_since_ms;  /* monotonic: Redis (re)connected */
     bool reconnected;     /* Redis came back after a loss: workers are re-registering */
     struct fleet_cfg fleet;
@@ -65,6 +80,7 @@ struct coord {
     int64_t ts_oldest_ms, ts_added_ms; /* last {ns}:ts entry: its stalest worker sample, when */
 
     /* what was reported, to emit events on changes only */
+    bool nagle[STATS_LAT_N]; /* a window latency clustered near 40 ms */
     struct kvlist known; /* live worker -> "1" */
     uint64_t last_unassigned;
     bool reported_once;
@@ -251,6 +267,41 @@ static void report_membership(struct coord *c, struct assign_worker *aw, size_t 
     kv_free(&f);
 }
 
+/* The publish acknowledgements and the platform's answers over the window: when either
+ * clusters near 40 ms, Nagle's algorithm on some hop is the likely cause (a sender without
+ * TCP_NODELAY meeting a delayed ACK), not the platform's work: say so once, and again when it
+ * has cleared and comes back. */
+static void check_nagle(struct coord *c, const struct worker_stats *sum)
+{
+    static const enum stats_lat watched[] = {LAT_ACK, LAT_CONF};
+    for (size_t i = 0; i < ARRAY_SIZE(watched); i++) {
+        enum stats_lat l = watched[i];
+        size_t n;
+        const char *name = stats_hist_name(l, &n);
+        bool now = stats_latency_nagle(&sum->win[l]);
+        if (now == c->nagle[l])
+            continue;
+        c->nagle[l] = now;
+        if (!now) {
+            log_info("%s latency no longer clusters near 40 ms", name);
+            continue;
+        }
+        char p50[32];
+        struct kvlist f = KVLIST_INIT;
+        snprintf(p50, sizeof(p50), "%.1f", (double)hist_quantile(&sum->win[l], 0.5) / 1000.0);
+        kv_set(&f, "latency", name);
+        kv_set(&f, "p50_ms", p50);
+        kv_set(&f, "hint", "Nagle's algorithm on a hop without TCP_NODELAY (docs/performance.md)");
+        log_warn("%s latency clusters near 40 ms (p50 %s ms over the window): that is Nagle's "
+                 "algorithm meeting a delayed ACK on one hop (a broker or MQTT client writing two "
+                 "small packets in a row without TCP_NODELAY; mosquitto: set_tcp_nodelay true), "
+                 "not the platform's work; see docs/performance.md",
+                 name, p50);
+        event_pub(c, "latency_nagle", &f);
+        kv_free(&f);
+    }
+}
+
 static void write_fleet_stats(struct coord *c, const struct assign_result *res, uint64_t capacity,
                               size_t workers, int64_t epoch)
 {
@@ -270,6 +321,7 @@ static void write_fleet_stats(struct coord *c, const struct assign_result *res, 
         if (u && cs_parse_i64(u, 0, INT64_MAX, &t) && t < oldest)
             oldest = t;
     }
+    check_nagle(c, &sum);
     stats_render(&sum, &out);
 #define PUTN(name, fmt, v)                                                                         \
     do {                                                                                           \
@@ -359,6 +411,10 @@ static void decide(struct coord *c)
         if (!cur || rset_parse(&w->cur, cur, NULL) != CS_OK)
             rset_copy(&w->cur, &a->held); /* adopt what it runs when Redis has no record */
         rset_copy(&w->held, &a->held);
+        /* Just joined: no grant recorded yet and nothing running (a worker that still runs
+         * chargers after {ns}:assign was lost is no newcomer). The others make room for it;
+         * no other step moves what a worker keeps. */
+        w->fresh = !cur && rset_empty(&a->held);
     }
     /* A worker whose grant another worker also claims keeps only what nobody else was given
      * first: adopted ranges must not overlap. */
@@ -430,8 +486,8 @@ static void decide(struct coord *c)
                 poke_worker(c, aw[i].name);
             buf_free(&b);
         }
-        log_info("assignment epoch %lld: %zu workers, %llu assigned, %llu unassigned, %llu moved",
-                 (long long)epoch, n, (unsigned long long)res.assigned,
+        log_info("assignment epoch %lld: %zu worker%s, %llu assigned, %llu unassigned, %llu moved",
+                 (long long)epoch, n, cs_plural((long long)n), (unsigned long long)res.assigned,
                  (unsigned long long)res.unassigned, (unsigned long long)res.moved);
     }
     c->last_res = res;
@@ -637,15 +693,77 @@ static void on_lock(struct rds *r, const struct rds_reply *reply, void *privdata
         read_state(c);
 }
 
+/* [loop] The id key: ours ("ok"), or what another instance wrote. A value that changes while we
+ * watch is a live duplicate (it refreshes every tick); one that stays expires within its TTL
+ * (a crashed instance of ours) and is taken then. */
+static void on_id(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    (void)privdata;
+    struct coord *c = rds_privdata(r);
+    const char *v = rds_reply_ok(reply) ? rds_reply_str(reply, NULL) : NULL;
+    if (reply && rds_reply_type(reply) == RDS_ERROR) {
+        /* An ACL written before the id key existed: lead anyway (as before), without the
+         * duplicate check, and say so once. */
+        char ik[CS_KEY_MAX];
+        if (!c->id_ok)
+            log_warn("cannot claim %s (%s): a second coordinator with --id %s would not be "
+                     "detected; grant the coordinator's Redis user that key "
+                     "(docs/security.md)",
+                     key(c, ik, K_COORD_ID, c->o->id), rds_reply_str(reply, NULL), c->o->id);
+        c->id_ok = true;
+        return;
+    }
+    if (!v)
+        return;
+    if (strcmp(v, "ok") == 0) {
+        if (!c->id_ok && c->id_other[0])
+            log_info("coordinator id %s is free again: taking it", c->o->id);
+        c->id_ok = true;
+        c->id_other[0] = '\0';
+        return;
+    }
+    c->id_ok = false;
+    if (c->leader) {
+        c->leader = false; /* the lock is the id's: another instance renews it too */
+        if (c->obs)
+            obs_set_state(c->obs, false, true);
+    }
+    if (!c->id_other[0]) {
+        cs_strlcpy(c->id_other, v, sizeof(c->id_other));
+        c->id_other_ms = cs_mono_ms();
+        log_warn("coordinator id %s is in use by another instance (%.*s): checking whether it "
+                 "runs", c->o->id, CS_UTF8_CLIP(v, 60));
+        return;
+    }
+    if (strcmp(c->id_other, v) == 0)
+        return; /* not refreshed (yet): wait for it to expire */
+    struct kvlist f = KVLIST_INIT;
+    kv_set(&f, "id", c->o->id);
+    event_pub(c, "coordinator_duplicate_id", &f);
+    kv_free(&f);
+    char ik[CS_KEY_MAX];
+    log_error("another swarm-coordinator is running with --id %s (it refreshes %s): two "
+              "coordinators with one id would both lead; give each its own --id. Exiting.",
+              c->o->id, key(c, ik, K_COORD_ID, c->o->id));
+    c->duplicate = true;
+    struct timeval flush = {0, 200 * 1000}; /* the event and the log line go out first */
+    event_base_loopexit(c->base, &flush);
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *privdata)
 {
     (void)fd;
     (void)what;
     struct coord *c = privdata;
-    char k[CS_KEY_MAX], ttl[16];
-    if (!rds_is_up(c->r))
+    char k[CS_KEY_MAX], ik[CS_KEY_MAX], ttl[16], now[24];
+    if (!rds_is_up(c->r) || c->duplicate)
         return;
     snprintf(ttl, sizeof(ttl), "%d", c->o->lock_ttl_ms);
+    snprintf(now, sizeof(now), "%lld", (long long)cs_now_ms());
+    rds_cmd(c->r, on_id, NULL, "EVAL %s 1 %s %s %s %s", ID_LUA,
+            key(c, ik, K_COORD_ID, c->o->id), c->token, ttl, now);
+    if (!c->id_ok)
+        return; /* the lock only once the id is ours */
     key(c, k, K_COORDINATOR, NULL);
     rds_cmd(c->r, on_lock, NULL, "EVAL %s 1 %s %s %s", LOCK_LUA, k, c->o->id, ttl);
 }
@@ -684,8 +802,11 @@ int coord_run(const struct coord_opts *o)
 {
     struct coord *c = cs_calloc(1, sizeof(*c));
     int rc = 0;
+    struct cs_rng rng;
     c->o = o;
     c->ns = o->common.ns;
+    cs_rng_seed(&rng, cs_seed_entropy());
+    snprintf(c->token, sizeof(c->token), "%016llx", (unsigned long long)cs_rng_next(&rng));
     cfg_defaults(&cfg_fleet_schema, &c->fleet);
     signal(SIGPIPE, SIG_IGN);
     c->base = event_base_new();
@@ -722,13 +843,29 @@ int coord_run(const struct coord_opts *o)
              o->common.url.port, c->ns);
     event_base_dispatch(c->base);
 
-    /* Hand the lock over at once instead of letting it expire. */
+    if (c->duplicate)
+        rc = 1;
+    /* Hand the lock over at once instead of letting it expire; the id too (when it is ours),
+     * so a restart with the same id need not wait for it. */
+    bool flush = false;
     if (c->leader && rds_is_up(c->r)) {
         char k[CS_KEY_MAX];
-        rds_cmd(c->r, NULL, NULL, "EVAL %s 1 %s %s", 
+        rds_cmd(c->r, NULL, NULL, "EVAL %s 1 %s %s",
                 "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) "
                 "else return 0 end",
                 key(c, k, K_COORDINATOR, NULL), o->id);
+        flush = true;
+    }
+    if (c->id_ok && !c->duplicate && rds_is_up(c->r)) {
+        char ik[CS_KEY_MAX];
+        rds_cmd(c->r, NULL, NULL, "EVAL %s 1 %s %s",
+                "local v = redis.call('get', KEYS[1]) "
+                "if v and string.match(v, '^%S+') == ARGV[1] then return redis.call('del', KEYS[1]) "
+                "else return 0 end",
+                key(c, ik, K_COORD_ID, o->id), c->token);
+        flush = true;
+    }
+    if (flush) {
         struct timeval t = {0, 300 * 1000};
         event_base_loopexit(c->base, &t);
         event_base_dispatch(c->base);

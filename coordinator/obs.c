@@ -174,28 +174,24 @@ void obs_event_add(struct obs *o, const char *payload, size_t len)
         o->ev_head = (o->ev_head + 1) % OBS_EVENTS_MAX;
         cs_free(e->text);
     }
-    if (len > OBS_EVENT_TEXT_MAX)
-        len = OBS_EVENT_TEXT_MAX; /* kept as a string then: it no longer parses */
+    if (len > OBS_EVENT_TEXT_MAX) /* kept as a string then: it no longer parses */
+        len = cs_utf8_trim(payload, OBS_EVENT_TEXT_MAX);
+    /* A NUL ends the text (anything after it is not shown). */
     e->text = cs_strndup(payload, len);
     e->seq = ++o->ev_seq;
     e->ms = cs_now_ms();
 }
 
-/* Writes text as JSON: the value itself when it parses as an object, else a string. */
+/* Writes text as JSON: the value itself when it parses as an object, else a string; either way
+ * through the writer, so what anyone PUBLISHed leaves as valid UTF-8 JSON. */
 static void put_json_or_string(struct jw *j, const char *text)
 {
     cJSON *v = cJSON_Parse(text);
-    if (cJSON_IsObject(v)) {
-        char *s = cJSON_PrintUnformatted(v);
-        if (s) {
-            jw_raw(j, s, strlen(s));
-            cJSON_free(s);
-            cJSON_Delete(v);
-            return;
-        }
-    }
+    if (cJSON_IsObject(v))
+        jw_cjson(j, v);
+    else
+        jw_str(j, text);
     cJSON_Delete(v);
-    jw_str(j, text);
 }
 
 void obs_events_json(const struct obs *o, struct buf *out, uint64_t since)

@@ -172,8 +172,8 @@ static void summarise(const struct pending *p, struct buf *s)
     else
         reply_summary(&p->n, &p->cmd, "cancel", s);
     if (p->published && p->n.replied < p->expect)
-        buf_printf(s, " (only %d of %lld workers replied within %d ms)", p->n.replied, p->expect,
-                   WEB_CMD_TIMEOUT_MS);
+        buf_printf(s, " (only %d of %lld worker%s replied within %d ms)", p->n.replied,
+                   p->expect, cs_plural(p->expect), WEB_CMD_TIMEOUT_MS);
 }
 
 /* Sends the result and forgets the command. */
@@ -193,18 +193,19 @@ static void finish(struct pending *p)
     jw_kint(&j, "workers_replied", p->n.replied);
     jw_kint(&j, "matched", p->n.matched);
     jw_kint(&j, "done", p->n.done);
+    jw_kint(&j, "skipped", p->n.skipped);
+    jw_kint(&j, "failed", p->n.failed);
     jw_kint(&j, "errors", p->n.nerr);
+    jw_kbool(&j, "nothing_matched", reply_nothing_matched(&p->n, &p->cmd));
     jw_kint(&j, "ms", cs_mono_ms() - p->t0_ms);
-    jw_kbool(&j, "ok", p->expect > 0 && p->n.nerr == 0 && p->n.replied >= p->expect);
+    jw_kbool(&j, "ok", p->expect > 0 && p->n.nerr == 0 && p->n.replied >= p->expect &&
+                           !reply_nothing_matched(&p->n, &p->cmd));
     jw_kstr(&j, "summary", buf_cstr(&sum));
-    char *txt = cJSON_PrintUnformatted(p->error_lines);
+    /* Replies are anyone's PUBLISH: written back through the writer, never as they came. */
     jw_key(&j, "error_lines");
-    jw_raw(&j, txt ? txt : "[]", txt ? strlen(txt) : 2);
-    cJSON_free(txt);
-    txt = cJSON_PrintUnformatted(p->replies);
+    jw_cjson(&j, p->error_lines);
     jw_key(&j, "replies");
-    jw_raw(&j, txt ? txt : "[]", txt ? strlen(txt) : 2);
-    cJSON_free(txt);
+    jw_cjson(&j, p->replies);
     jw_end(&j);
     log_info("web command %s (%s): %s", p->cmd.id, p->cmd.def->name, buf_cstr(&sum));
     send_json(p->req, 200, "OK", &b);

@@ -70,8 +70,12 @@ void assign_compute(struct assign_worker *w, size_t n, uint32_t fleet_size,
     res->surplus = fleet_size > capsum ? fleet_size - capsum : 0;
     set_targets(s, n, total, capsum);
 
-    /* Over-target workers give up their highest indexes. */
-    for (size_t i = 0; i < n; i++) {
+    /* Over-target workers give up their highest indexes, but only to make room for a worker
+     * that just joined: in any other step (a shrink, a departure, a capacity change) what a
+     * worker keeps stays where it is. */
+    for (size_t i = 0; i < n; i++)
+        res->rebalanced |= w[i].fresh && w[i].capacity > 0;
+    for (size_t i = 0; i < n && res->rebalanced; i++) {
         uint64_t c = rset_count(&s[i].w->next);
         if (c > s[i].target) {
             rset_take_high(&s[i].w->next, c - s[i].target, &dropped);

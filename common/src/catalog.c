@@ -5,6 +5,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "cs/buf.h"
 #include "cs/catalog.h"
 #include "cs/ocpp.h"
 #include "cs/mem.h"
@@ -45,7 +46,8 @@ static void f_int(struct mw *w, const char *key, int64_t val)
 {
     const char *o = take_override(w, key);
     if (o && !cs_parse_i64(o, INT32_MIN, INT32_MAX, &val) && !w->rc)
-        w->rc = cs_error_set(w->err, CS_ERR_PARSE, "field %s: '%.40s' is not an integer", key, o);
+        w->rc = cs_error_set(w->err, CS_ERR_PARSE, "field %s: '%.*s' is not an integer", key,
+                             CS_UTF8_CLIP(o, 40));
     jw_kint(&w->jw, key, val);
 }
 

@@ -4,12 +4,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cs/buf.h"
 #include "cs/cfg.h"
 #include "cs/ids.h"
 #include "cs/mem.h"
 #include "cs/util.h"
 
-enum { CFG_F_TOPIC = 1 << 8 }; /* template used as an MQTT topic: no wildcards */
+enum {
+    CFG_F_TOPIC = 1 << 8,  /* template used as an MQTT topic: no wildcards */
+    CFG_F_UNIQUE = 1 << 9, /* template must differ per charger: {id} or {index} in it */
+};
 
 #define F(st, field) offsetof(struct st, field), sizeof(((struct st *)0)->field)
 #define NUM(st, field) offsetof(struct st, field), 0
@@ -24,11 +28,13 @@ static const struct cfg_def charger_defs[] = {
     /* MQTT */
     {"broker", CFG_BROKERS, F(charger_cfg, broker), "tcp://127.0.0.1:1883", 1, 511, NULL, NULL,
      NULL, 0, CFG_APPLY_RECONNECT,
-     "MQTT broker URI list (tcp://host:port, or ssl://host:port for TLS; comma separated); "
-     "charger N uses entry N mod count. "
+     "MQTT broker URI list, comma separated: SCHEME://host[:port] with a scheme of the bounds "
+     "column, [v6] addresses in brackets; charger N uses entry N mod count. "
      "Numeric addresses avoid a blocking name lookup in the MQTT library."},
     {"client_id", CFG_TEMPLATE, F(charger_cfg, client_id), "{id}", 1, 95, NULL, "id,index,worker",
-     NULL, 0, CFG_APPLY_RECONNECT, "MQTT client ID template."},
+     NULL, CFG_F_UNIQUE, CFG_APPLY_RECONNECT,
+     "MQTT client ID template; must contain {id} or {index} (a broker disconnects a client "
+     "when another connects with the same ID)."},
     {"username", CFG_TEMPLATE, F(charger_cfg, username), "", 0, 95, NULL, "id,index", NULL, 0,
      CFG_APPLY_RECONNECT, "MQTT user name template (empty: none)."},
     {"password", CFG_TEMPLATE, F(charger_cfg, password), "", 0, 95, NULL, "id,index", NULL,
@@ -161,7 +167,10 @@ static const struct cfg_def fleet_defs[] = {
      "within the period to this precision. 0: every report at its own moment."},
     {"seed", CFG_INT, NUM(fleet_cfg, seed), "0", 0, 2147483647, NULL, NULL, NULL, 0, CFG_APPLY_NOW,
      "Seed of the chargers' random behaviour (arrivals, energy, faults); 0 = a new one per run. "
-     "A fixed seed replays the same sessions."},
+     "A fixed seed replays the same sessions. Also the seed of random: selectors in commands "
+     "that name none: 0 = a new sample per command (every worker picks the same one), fixed = "
+     "the same sample every time. Config layers keep their sample (seeded by the layer's "
+     "name)."},
     {"stats_detail", CFG_STR, F(fleet_cfg, stats_detail), "", 0, 255, NULL, NULL, NULL, 0,
      CFG_APPLY_NOW,
      "Selector of chargers that also get per-charger counters in {ns}:stats:charger:{id} "
@@ -225,12 +234,19 @@ static int check_template(const struct cfg_def *d, const char *v, struct cs_erro
                                         d->name, (size_t)(p - v), d->vars);
                 return cs_error_set(err, CS_ERR_UNKNOWN,
                                     "%s: unknown placeholder '%.*s' (allowed: %s)", d->name,
-                                    (int)(end - p + 1 > 40 ? 40 : end - p + 1), p, d->vars);
+                                    (int)cs_utf8_clip(p, (size_t)(end - p + 1 > 40 ? 40 : end - p + 1)),
+                                    p, d->vars);
             }
             p = end;
         }
     }
     return CS_OK;
+}
+
+/* A template that differs per charger: it names {id} or {index}. */
+static bool names_charger(const char *v)
+{
+    return strstr(v, "{id}") || strstr(v, "{index}");
 }
 
 int cfg_broker_count(const char *list)
@@ -273,38 +289,54 @@ bool cfg_broker_pick(const char *list, int i, char *out, size_t outlen)
     return false;
 }
 
+/* The broker URI schemes accepted (the agent hands mqtt:// and mqtts:// to paho as tcp:// and
+ * ssl://), with the port paho uses when the URI names none; docs/config.md lists them. */
+static const struct {
+    const char *prefix;
+    bool tls;
+    int port;
+} schemes[] = {
+    {"tcp://", false, 1883},
+    {"mqtt://", false, 1883},
+    {"ssl://", true, 8883},
+    {"mqtts://", true, 8883},
+};
+
 static int check_uri(const char *name, const char *u, struct cs_error *err)
 {
-    static const char *const schemes[] = {"tcp://", "mqtt://", "ssl://", "mqtts://"};
     const char *rest = NULL;
     for (size_t i = 0; i < ARRAY_SIZE(schemes); i++)
-        if (strncmp(u, schemes[i], strlen(schemes[i])) == 0)
-            rest = u + strlen(schemes[i]);
+        if (strncmp(u, schemes[i].prefix, strlen(schemes[i].prefix)) == 0)
+            rest = u + strlen(schemes[i].prefix);
     if (!rest)
-        return cs_error_set(err, CS_ERR_PARSE, "%s: '%.60s' must start with tcp://, mqtt://, ssl:// or mqtts://",
-                            name, u);
+        return cs_error_set(err, CS_ERR_PARSE, "%s: '%.*s' must start with tcp://, mqtt://, ssl:// or mqtts://",
+                            name, CS_UTF8_CLIP(u, 60));
     const char *host = rest, *colon;
     if (*host == '[') {
         const char *rb = strchr(host, ']');
         if (!rb)
-            return cs_error_set(err, CS_ERR_PARSE, "%s: '%.60s': unterminated [IPv6]", name, u);
+            return cs_error_set(err, CS_ERR_PARSE, "%s: '%.*s': unterminated [IPv6]", name,
+                                CS_UTF8_CLIP(u, 60));
         colon = rb[1] == ':' ? rb + 1 : (rb[1] ? rb + 1 : NULL);
         if (colon && *colon != ':')
-            return cs_error_set(err, CS_ERR_PARSE, "%s: '%.60s': junk after ]", name, u);
+            return cs_error_set(err, CS_ERR_PARSE, "%s: '%.*s': junk after ]", name,
+                                CS_UTF8_CLIP(u, 60));
     } else {
         colon = strchr(host, ':');
         size_t hl = colon ? (size_t)(colon - host) : strlen(host);
         if (hl == 0)
-            return cs_error_set(err, CS_ERR_PARSE, "%s: '%.60s': missing host", name, u);
+            return cs_error_set(err, CS_ERR_PARSE, "%s: '%.*s': missing host", name,
+                                CS_UTF8_CLIP(u, 60));
         for (size_t i = 0; i < hl; i++)
             if (!(isalnum((unsigned char)host[i]) || host[i] == '.' || host[i] == '-'))
-                return cs_error_set(err, CS_ERR_PARSE, "%s: '%.60s': bad host character '%c'",
-                                    name, u, host[i]);
+                return cs_error_set(err, CS_ERR_PARSE, "%s: '%.*s': bad host character '%c'",
+                                    name, CS_UTF8_CLIP(u, 60), host[i]);
     }
     if (colon) {
         int64_t port;
         if (!cs_parse_i64(colon + 1, 1, 65535, &port))
-            return cs_error_set(err, CS_ERR_RANGE, "%s: '%.60s': port must be 1..65535", name, u);
+            return cs_error_set(err, CS_ERR_RANGE, "%s: '%.*s': port must be 1..65535", name,
+                                CS_UTF8_CLIP(u, 60));
     }
     return CS_OK;
 }
@@ -391,7 +423,8 @@ static int parse_value(const struct cfg_def *d, void *obj, const char *v, struct
         int64_t x;
         if (!cs_parse_i64(v, (int64_t)d->min, (int64_t)d->max, &x))
             return cs_error_set(err, CS_ERR_RANGE,
-                                "%s: '%.40s' is not an integer in %.15g..%.15g%s%s", d->name, v,
+                                "%s: '%.*s' is not an integer in %.15g..%.15g%s%s", d->name,
+                                CS_UTF8_CLIP(v, 40),
                                 d->min, d->max, d->unit ? " " : "", d->unit ? d->unit : "");
         if (field)
             *(int *)field = (int)x;
@@ -401,7 +434,8 @@ static int parse_value(const struct cfg_def *d, void *obj, const char *v, struct
         double x;
         if (!cs_parse_double(v, d->min, d->max, &x))
             return cs_error_set(err, CS_ERR_RANGE,
-                                "%s: '%.40s' is not a number in %.15g..%.15g%s%s", d->name, v,
+                                "%s: '%.*s' is not a number in %.15g..%.15g%s%s", d->name,
+                                CS_UTF8_CLIP(v, 40),
                                 d->min, d->max, d->unit ? " " : "", d->unit ? d->unit : "");
         if (field)
             *(double *)field = x;
@@ -410,8 +444,8 @@ static int parse_value(const struct cfg_def *d, void *obj, const char *v, struct
     case CFG_BOOL: {
         bool b;
         if (!cs_parse_bool(v, &b))
-            return cs_error_set(err, CS_ERR_PARSE, "%s: '%.40s' is not a boolean (1/0, true/false)",
-                                d->name, v);
+            return cs_error_set(err, CS_ERR_PARSE, "%s: '%.*s' is not a boolean (1/0, true/false)",
+                                d->name, CS_UTF8_CLIP(v, 40));
         if (field)
             *(bool *)field = b;
         return CS_OK;
@@ -420,8 +454,8 @@ static int parse_value(const struct cfg_def *d, void *obj, const char *v, struct
         for (const char *const *c = d->choices; *c; c++)
             if (strcmp(*c, v) == 0)
                 goto store_string;
-        return cs_error_set(err, CS_ERR_UNKNOWN, "%s: '%.40s' is not one of the allowed values",
-                            d->name, v);
+        return cs_error_set(err, CS_ERR_UNKNOWN, "%s: '%.*s' is not one of the allowed values",
+                            d->name, CS_UTF8_CLIP(v, 40));
     case CFG_STR:
         for (size_t i = 0; i < len; i++)
             if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
@@ -457,6 +491,11 @@ store_string:
     if (len < (size_t)d->min || len > (size_t)d->max || len >= d->size)
         return cs_error_set(err, CS_ERR_RANGE, "%s: length %zu outside %g..%g", d->name, len,
                             d->min, d->max);
+    if ((d->flags & CFG_F_UNIQUE) && !names_charger(v))
+        return cs_error_set(err, CS_ERR_PARSE,
+                            "%s: needs {id} or {index}: without them every charger has the same "
+                            "MQTT client ID and the broker keeps disconnecting one for another",
+                            d->name);
     if (field)
         memcpy(field, v, len + 1);
     return CS_OK;
@@ -474,7 +513,8 @@ int cfg_check(const struct cfg_schema *s, const char *key, const char *val, stru
 {
     const struct cfg_def *d = cfg_lookup(s, key);
     if (!d)
-        return cs_error_set(err, CS_ERR_UNKNOWN, "unknown %s config key '%.60s'", s->name, key);
+        return cs_error_set(err, CS_ERR_UNKNOWN, "unknown %s config key '%.*s'", s->name,
+                            CS_UTF8_CLIP(key, 60));
     return parse_value(d, NULL, val, err);
 }
 
@@ -483,7 +523,8 @@ int cfg_set(const struct cfg_schema *s, void *obj, const char *key, const char *
 {
     const struct cfg_def *d = cfg_lookup(s, key);
     if (!d)
-        return cs_error_set(err, CS_ERR_UNKNOWN, "unknown %s config key '%.60s'", s->name, key);
+        return cs_error_set(err, CS_ERR_UNKNOWN, "unknown %s config key '%.*s'", s->name,
+                            CS_UTF8_CLIP(key, 60));
     return parse_value(d, obj, val, err);
 }
 
@@ -626,7 +667,8 @@ bool ocpp_key_to_cfg(const struct ocpp_key *k, const char *value, struct buf *ou
     bool b;
     if (d->type == CFG_BOOL) {
         if (!cs_parse_bool(value, &b)) {
-            cs_error_set(err, CS_ERR_PARSE, "%s: '%.40s' is not true or false", k->name, value);
+            cs_error_set(err, CS_ERR_PARSE, "%s: '%.*s' is not true or false", k->name,
+                         CS_UTF8_CLIP(value, 40));
             return false;
         }
         buf_puts(out, b ? "1" : "0");
@@ -672,6 +714,14 @@ static void doc_schema(struct buf *out, const struct cfg_schema *s)
             for (const char *const *ch = d->choices; *ch && o < sizeof(bounds) - 1; ch++)
                 o += (size_t)snprintf(bounds + o, sizeof(bounds) - o, "%s%s",
                                       ch == d->choices ? "" : " \\| ", *ch);
+            break;
+        }
+        case CFG_BROKERS: {
+            size_t o = (size_t)snprintf(bounds, sizeof(bounds), "%g..%g chars;", d->min, d->max);
+            for (size_t k = 0; k < ARRAY_SIZE(schemes) && o < sizeof(bounds); k++)
+                o += (size_t)snprintf(bounds + o, sizeof(bounds) - o, " %s (%s%d)",
+                                      schemes[k].prefix, schemes[k].tls ? "TLS, " : "",
+                                      schemes[k].port);
             break;
         }
         case CFG_TEMPLATE: {

@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "cs/buf.h"
 #include "cs/cmd.h"
 #include "cs/mem.h"
 #include "cs/ocpp.h"
@@ -132,7 +133,7 @@ static const struct cmd_def table[] = {
                    "pause SEL",
                    "Stop the periodic reports (Heartbeat, MeterValues) of the selected chargers; "
                    "they stay connected and still answer.",
-                   "pause CP-01*"},
+                   "pause CP-0001*"},
     [CMD_RESUME] = {"resume", CMD_RESUME, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0, no_keys,
                     "resume SEL", "Restart the periodic reports of paused chargers.",
                     "resume *"},
@@ -240,7 +241,7 @@ static int add_arg(struct cmd *c, const char *k, size_t kl, const char *v, size_
     char key[80];
     if (!key_valid(k, kl))
         return cs_error_set(err, CS_ERR_PARSE, "%s: bad key '%.*s'", c->def->name,
-                            (int)(kl > 40 ? 40 : kl), k);
+                            (int)cs_utf8_clip(k, kl > 40 ? 40 : kl), k);
     memcpy(key, k, kl);
     key[kl] = '\0';
     if (vl > CMD_VALUE_MAX)
@@ -380,8 +381,8 @@ static int parse_line(const char *s, size_t len, struct cmd *c, struct cs_error 
         goto out;
     if (i < ntok && tok[i].text[0] == '@') {
         if (!cmd_id_valid(tok[i].text + 1)) {
-            rc = cs_error_set(err, CS_ERR_PARSE, "bad command id '%.70s' ([A-Za-z0-9_.:-]{1,64})",
-                              tok[i].text);
+            rc = cs_error_set(err, CS_ERR_PARSE, "bad command id '%.*s' ([A-Za-z0-9_.:-]{1,64})",
+                              CS_UTF8_CLIP(tok[i].text, 70));
             goto out;
         }
         cs_strlcpy(c->id, tok[i].text + 1, sizeof(c->id));
@@ -393,7 +394,7 @@ static int parse_line(const char *s, size_t len, struct cmd *c, struct cs_error 
     }
     c->def = cmd_lookup(tok[i].text);
     if (!c->def) {
-        rc = cs_error_set(err, CS_ERR_UNKNOWN, "unknown verb '%.40s'", tok[i].text);
+        rc = cs_error_set(err, CS_ERR_UNKNOWN, "unknown verb '%.*s'", CS_UTF8_CLIP(tok[i].text, 40));
         goto out;
     }
     i++;
@@ -408,8 +409,8 @@ static int parse_line(const char *s, size_t len, struct cmd *c, struct cs_error 
     for (; i < ntok; i++) {
         if (tok[i].eq < 0) {
             rc = cs_error_set(err, CS_ERR_PARSE,
-                              "%s: unexpected argument '%.40s' at offset %zu (expected key=value)",
-                              c->def->name, tok[i].text, tok[i].off);
+                              "%s: unexpected argument '%.*s' at offset %zu (expected key=value)",
+                              c->def->name, CS_UTF8_CLIP(tok[i].text, 40), tok[i].off);
             goto out;
         }
         size_t kl = (size_t)tok[i].eq;
@@ -449,11 +450,31 @@ static bool scalar_text(const cJSON *v, struct buf *out)
     return false;
 }
 
+/* A NUL would cut a string short once parsed (cJSON's strings end at the first NUL), so the
+ * command would run with other text than was sent: raw NUL bytes and \u0000 escapes are
+ * refused. Backslashes only occur inside strings in valid JSON, so each one starts an escape. */
+static int check_no_nul(const char *s, size_t len, struct cs_error *err)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '\0')
+            return cs_error_set(err, CS_ERR_PARSE, "NUL byte at offset %zu", i);
+        if (s[i] != '\\' || i + 1 >= len)
+            continue;
+        if (len - i >= 6 && memcmp(s + i + 1, "u0000", 5) == 0)
+            return cs_error_set(err, CS_ERR_PARSE,
+                                "\\u0000 (NUL) at offset %zu: not allowed in a command", i);
+        i++; /* the escaped character */
+    }
+    return CS_OK;
+}
+
 static int parse_json(const char *s, size_t len, struct cmd *c, struct cs_error *err)
 {
-    int rc = CS_OK;
+    int rc = check_no_nul(s, len, err);
     struct buf tmp = BUF_INIT;
     const char *end = NULL;
+    if (rc)
+        return rc;
     cJSON *root = cJSON_ParseWithLengthOpts(s, len, &end, false);
     if (!root) {
         const char *at = cJSON_GetErrorPtr();
@@ -488,7 +509,8 @@ static int parse_json(const char *s, size_t len, struct cmd *c, struct cs_error 
     }
     c->def = cmd_lookup(verb->valuestring);
     if (!c->def) {
-        rc = cs_error_set(err, CS_ERR_UNKNOWN, "unknown verb '%.40s'", verb->valuestring);
+        rc = cs_error_set(err, CS_ERR_UNKNOWN, "unknown verb '%.*s'",
+                            CS_UTF8_CLIP(verb->valuestring, 40));
         goto out;
     }
     const cJSON *it;
@@ -549,8 +571,8 @@ static int parse_json(const char *s, size_t len, struct cmd *c, struct cs_error 
             {
                 buf_reset(&tmp);
                 if (!scalar_text(a, &tmp)) {
-                    rc = cs_error_set(err, CS_ERR_PARSE, "%s: argument '%.40s' must be a scalar",
-                                      c->def->name, a->string);
+                    rc = cs_error_set(err, CS_ERR_PARSE, "%s: argument '%.*s' must be a scalar",
+                                      c->def->name, CS_UTF8_CLIP(a->string, 40));
                     goto out;
                 }
                 rc = add_arg(c, a->string, strlen(a->string), buf_cstr(&tmp), tmp.len, err);
@@ -564,7 +586,8 @@ static int parse_json(const char *s, size_t len, struct cmd *c, struct cs_error 
             if (strcmp(c->def->pos[i], k) == 0)
                 p = i;
         if (p < 0) {
-            rc = cs_error_set(err, CS_ERR_UNKNOWN, "%s: unknown field \"%.40s\"", c->def->name, k);
+            rc = cs_error_set(err, CS_ERR_UNKNOWN, "%s: unknown field \"%.*s\"", c->def->name,
+                              CS_UTF8_CLIP(k, 40));
             goto out;
         }
         buf_reset(&tmp);
@@ -681,6 +704,17 @@ void cmd_to_json(const struct cmd *c, struct buf *out)
     jw_end(&w);
 }
 
+uint64_t cmd_seed(const struct cmd *c)
+{
+    struct cmd copy = *c;
+    struct buf b = BUF_INIT;
+    copy.log_id[0] = '\0'; /* a command read back from {ns}:cmdlog is the same command */
+    cmd_to_json(&copy, &b);
+    uint64_t h = cs_hash64(b.s, b.len);
+    buf_free(&b);
+    return h;
+}
+
 static void doc_keys(struct buf *out, const struct cmd_key *keys)
 {
     for (; keys && keys->name; keys++)
@@ -737,20 +771,41 @@ void cmd_doc_markdown(struct buf *out)
              "| `CP-00004?`, `CP-01*`, `CP-0000[1-3]?` | shell-style globs on the ID |\n"
              "| `worker:NAME` | every charger held by a worker (NAME may be a glob: "
              "`worker:host-a.*`) |\n"
+             "| `where:KEY=VALUE` | chargers whose config KEY (a charger key of "
+             "[config.md](config.md)) has VALUE (a glob: `where:firmware=2.*`); in a command the "
+             "effective config, in a config layer's selector the config without layers |\n"
+             "| `random:N`, `random:P%`, `random:N:seed=S` | N chargers of the fleet exactly, or "
+             "each charger with probability P% |\n"
              "| `A,B,C` | the union of the elements |\n\n"
-             "IDs use the characters `[A-Za-z0-9_.-]`; anything else in a selector is an error. "
-             "`where:` and `random:` selectors are reserved and refused by this version.\n\n"
+             "IDs use the characters `[A-Za-z0-9_.-]`; anything else in a selector is an error, as "
+             "is a range with more than one `..`.\n\n"
+             "`random:` picks the same chargers on every worker without them talking to each "
+             "other. Its seed: `:seed=S` when given; else, in a command, the fleet's `seed` "
+             "([config.md](config.md)) when it is not 0, and otherwise one drawn from the command "
+             "itself (its id, `ts` and text), so each command gets a new sample (a plain "
+             "`redis-cli PUBLISH` of the same text without `@id` picks the same one again); in "
+             "a config layer, the layer's name, so the layer keeps its sample. `random:N` takes "
+             "the first N of a keyed permutation of the fleet's indexes: it picks again when the "
+             "fleet size changes. `random:P%` decides for each index on its own: a charger stays "
+             "in or out when the fleet grows or shrinks. Either costs the same whatever the fleet "
+             "size.\n\n"
              "## Replies\n\n"
              "Every live worker answers each command on `{ns}:reply` with one JSON object, "
              "`matched` = 0 when it holds none of the selected chargers:\n\n"
              "```json\n"
              "{\"id\":\"c1\",\"worker\":\"host-a.w0\",\"cmd\":\"trigger\",\"matched\":5,"
-             "\"done\":5,\"errors\":[],\"ms\":0.41,\"lag_ms\":2}\n"
+             "\"done\":5,\"skipped\":0,\"failed\":0,\"errors\":[],\"ms\":0.41,\"lag_ms\":2}\n"
              "```\n\n"
              "- `id`: the command id (`@id` or `\"id\"`); `null` when the sender gave none.\n"
-             "- `matched`: chargers of this worker the selector matched; `done`: chargers the "
-             "action completed for.\n"
-             "- `errors`: messages naming what went wrong (at most 10, then a count).\n"
+             "- `matched`: chargers of this worker the selector matched, `matched` = `done` + "
+             "`skipped` + `failed`: `done` the action completed, `skipped` the charger had "
+             "nothing to do (`clear` with nothing Faulted, `online` when online, `stop` without "
+             "a transaction; not an error), `failed` a real error.\n"
+             "- `errors`: at most 10 example messages naming what went wrong (the count is "
+             "`failed`); a worker that refuses the command as a whole (a bad argument) has "
+             "`failed` 0 and says why here.\n"
+             "- `ping` answers with `matched` = `done` = the chargers the worker holds and "
+             "`connected`: those connected now.\n"
              "- `ms`: time the worker spent; `lag_ms`: from the command's `ts` to the worker "
              "applying it (only when `ts` was given).\n"
              "- a scheduled command (`at=`, `in=`, `every=`) is answered at once with "
@@ -758,6 +813,12 @@ void cmd_doc_markdown(struct buf *out)
              "its number.\n\n"
              "A command that does not parse gets one error reply per worker naming the problem "
              "(`\"errors\":[\"trigger: missing msg; usage: ...\"]`) and changes nothing.\n\n"
+             "swarm-cli prints one line over all replies (`clear: 1000 chargers on 2 workers, "
+             "3 done, 997 skipped (nothing to do), 0 errors, 12 ms`) and exits 1 when a worker "
+             "reported errors, a live worker did not answer in time, or the command matched "
+             "nothing (a selector no charger fits, `cancel` of an id nothing is scheduled "
+             "under); it then names the fleet's size and IDs, or, for an empty fleet, how to "
+             "size it.\n\n"
              "`redis-cli PUBLISH` is fire-and-forget (Redis pub/sub is at-most-once: a worker "
              "that is disconnected at that moment misses it); the replies show who acted.\n\n"
              "## Examples with redis-cli\n\n"

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "cs/buf.h"
 #include "cs/err.h"
 
 const char *cs_strerror(int code)
@@ -29,8 +30,10 @@ int cs_error_set(struct cs_error *err, int code, const char *fmt, ...)
         va_list ap;
         err->code = code;
         va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+        int n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
         va_end(ap);
+        if (n >= (int)sizeof(err->msg)) /* cut: never in the middle of a character */
+            err->msg[cs_utf8_trim(err->msg, sizeof(err->msg) - 1)] = '\0';
     }
     return code;
 }

@@ -24,6 +24,23 @@ static uint64_t bucket_upper(unsigned i)
     return ((uint64_t)(4 + sub + 1) << (e - 2)) - 1;
 }
 
+static uint64_t bucket_lower(unsigned i)
+{
+    return i == 0 ? 0 : bucket_upper(i - 1) + 1;
+}
+
+bool hist_clusters_in(const struct hist *h, uint64_t lo, uint64_t hi, uint64_t min_count,
+                      double min_share)
+{
+    uint64_t in = 0;
+    if (h->count < min_count || h->count == 0)
+        return false;
+    for (unsigned i = 0; i < HIST_BUCKETS; i++)
+        if (h->b[i] && bucket_lower(i) >= lo && bucket_upper(i) <= hi)
+            in += h->b[i];
+    return (double)in >= min_share * (double)h->count;
+}
+
 void hist_add(struct hist *h, uint64_t v)
 {
     h->b[bucket_of(v)]++;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cs/buf.h"
 #include "cs/jtmpl.h"
 #include "cs/mem.h"
 
@@ -141,7 +142,7 @@ static int parse_placeholder(struct jp *p, bool in_string)
                 break;
         if (i == ARRAY_SIZE(vars)) {
             char msg[96];
-            snprintf(msg, sizeof(msg), "unknown placeholder {%.40s}", body);
+            snprintf(msg, sizeof(msg), "unknown placeholder {%.*s}", CS_UTF8_CLIP(body, 40));
             return perr(p, msg);
         }
         tmp.var = vars[i].var;

@@ -19,6 +19,7 @@ static const char *const formats[] = {
     [K_TS_W] = "%s:ts:%s",
     [K_TS] = "%s:ts",
     [K_COORDINATOR] = "%s:coordinator",
+    [K_COORD_ID] = "%s:coordinator:id:%s",
     [K_CATALOG] = "%s:catalog",
     [K_LAYERS] = "%s:layers",
     [K_LAYER] = "%s:cfg:layer:%s",

@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "cs/buf.h"
 #include "cs/mem.h"
 #include "cs/ocpp.h"
 #include "cs/util.h"
@@ -351,8 +352,8 @@ int ocpp_check(const cJSON *obj, const struct ocpp_field *fields, const char **c
                 ok |= strcmp(*c, v->valuestring) == 0;
             if (!ok) {
                 *code = OCPP_E_PROPERTY;
-                return cs_error_set(err, CS_ERR_RANGE, "field %s: '%.40s' is not allowed",
-                                    f->name, v->valuestring);
+                return cs_error_set(err, CS_ERR_RANGE, "field %s: '%.*s' is not allowed",
+                                    f->name, CS_UTF8_CLIP(v->valuestring, 40));
             }
         }
         if (f->type == FT_INT && v->valuedouble < 0) {

@@ -133,7 +133,7 @@ static int apply(struct parse_state *s, const struct option *o, const char *arg,
     }
     int i;
     for (i = 0; i < s->nset; i++)
-        if (s->set[i].name == o->name)
+        if (strcmp(s->set[i].name, o->name) == 0)
             break;
     if (i == s->nset && s->nset < MAX_SET)
         s->set[s->nset++].name = o->name;
@@ -206,13 +206,18 @@ static void print_config(struct parse_state *s)
     struct cs_optparse *p = s->p;
     printf("%-16s %-42s %s\n", "OPTION", "VALUE", "FROM");
     for (const struct option *o = p->longopts; o->name; o++) {
-        if (o->has_arg == no_argument || o->val == CS_OPT_CONFIG)
+        if (o->val == CS_OPT_CONFIG || o->val == CS_OPT_PRINT_CONFIG || o->val == 'h' ||
+            o->val == 'V')
             continue;
         const struct setting *st = NULL;
         for (int i = 0; i < s->nset; i++)
-            if (s->set[i].name == o->name)
+            if (strcmp(s->set[i].name, o->name) == 0)
                 st = &s->set[i];
         char value[512];
+        if (o->has_arg == no_argument) { /* a switch: given (by a flag or the file) or not */
+            printf("%-16s %-42s %s\n", o->name, st ? "on" : "off", st ? st->source : "default");
+            continue;
+        }
         cs_strlcpy(value, st ? st->value : "", sizeof(value));
         if (o->val == CS_OPT_REDIS) {
             /* Never show a password. */

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "cs/buf.h"
 #include "cs/ids.h"
 #include "cs/mem.h"
 #include "cs/rset.h"
@@ -229,14 +230,14 @@ int rset_parse(struct rset *s, const char *text, struct cs_error *err)
         uint32_t lo, hi;
         const char *at = p;
         if (!parse_num(&p, &lo))
-            return cs_error_set(err, CS_ERR_PARSE, "ranges: bad index at offset %zu of '%.40s'",
-                                (size_t)(at - text), text);
+            return cs_error_set(err, CS_ERR_PARSE, "ranges: bad index at offset %zu of '%.*s'",
+                                (size_t)(at - text), CS_UTF8_CLIP(text, 40));
         hi = lo;
         if (*p == '-') {
             p++;
             if (!parse_num(&p, &hi) || hi < lo)
-                return cs_error_set(err, CS_ERR_PARSE, "ranges: bad range at offset %zu of '%.40s'",
-                                    (size_t)(at - text), text);
+                return cs_error_set(err, CS_ERR_PARSE, "ranges: bad range at offset %zu of '%.*s'",
+                                    (size_t)(at - text), CS_UTF8_CLIP(text, 40));
         }
         rset_add(s, lo, hi);
         if (*p == ',')

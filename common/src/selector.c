@@ -6,6 +6,7 @@
 
 #include "cs/cfg.h"
 #include "cs/mem.h"
+#include "cs/perm.h"
 #include "cs/util.h"
 #include "cs/selector.h"
 
@@ -22,7 +23,12 @@ struct elem {
     double amount;
     bool has_seed;
     uint64_t seed;
-    double threshold; /* hash below which an index is picked (set by sel_prepare for N) */
+    double threshold; /* P%: hash below which an index is picked */
+    /* N (set by sel_prepare): index i is picked when its place in a permutation of the fleet
+     * comes before `take`; all when take >= fleet. */
+    struct perm perm;
+    uint64_t take;
+    uint32_t fleet;
 };
 
 struct sel {
@@ -178,6 +184,12 @@ static int parse_elem(struct sel *s, const char *p, size_t n, size_t off,
         if (la == 0 || lb == 0)
             return cs_error_set(err, CS_ERR_PARSE, "selector: range needs two IDs, A..B (offset %zu)",
                                 off);
+        /* A..B..C or A...B: not one range; refused rather than read as A..(B..C). */
+        for (size_t i = 0; i < lb; i++)
+            if (dots[2 + i] == '.' && (i == 0 || (i + 1 < lb && dots[3 + i] == '.')))
+                return cs_error_set(err, CS_ERR_PARSE,
+                                    "selector: a range is A..B with one '..' (offset %zu)",
+                                    off + la + 2 + i);
         int rc = check_chars(p, la, off, false, err);
         if (!rc)
             rc = check_chars(dots + 2, lb, off + la + 2, false, err);
@@ -277,12 +289,6 @@ static double rank(uint64_t seed, uint32_t index)
     return (double)(z >> 11) * (1.0 / 9007199254740992.0);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 void sel_prepare(struct sel *s, uint32_t fleet_size, uint64_t default_seed)
 {
     for (size_t i = 0; i < s->n; i++) {
@@ -291,25 +297,20 @@ void sel_prepare(struct sel *s, uint32_t fleet_size, uint64_t default_seed)
             continue;
         if (!e->has_seed)
             e->seed = default_seed;
+        e->fleet = fleet_size;
         if (e->pct)
             continue;
-        /* Exactly N of the fleet: the N lowest ranks. */
-        uint32_t want = (uint32_t)e->amount;
-        if (want == 0 || fleet_size == 0) {
-            e->threshold = 0;
-            continue;
-        }
-        if (want >= fleet_size) {
-            e->threshold = 2; /* everyone */
-            continue;
-        }
-        double *r = cs_malloc((size_t)fleet_size * sizeof(*r));
-        for (uint32_t k = 0; k < fleet_size; k++)
-            r[k] = rank(e->seed, k + 1);
-        qsort(r, fleet_size, sizeof(*r), cmp_double);
-        e->threshold = r[want]; /* ranks below the (N+1)-th */
-        cs_free(r);
+        /* Exactly N of the fleet: the first N of a keyed permutation of 1..size. O(1) now
+         * and per charger, whatever the fleet size (no array of the fleet, no sort). */
+        e->take = (uint64_t)e->amount;
+        if (fleet_size)
+            perm_init(&e->perm, fleet_size, e->seed);
     }
+}
+
+uint64_t sel_layer_seed(const char *layer)
+{
+    return cs_hash64(layer, strlen(layer)) ^ 0x6c61796572ULL; /* "layer" */
 }
 
 bool sel_uses_config(const struct sel *s)
@@ -364,7 +365,13 @@ static bool elem_match(const struct elem *e, const struct sel_subject *subj)
     case EL_WHERE:
         return where_match(e, subj);
     case EL_RANDOM:
-        return subj->index && rank(e->seed, subj->index) < e->threshold;
+        if (!subj->index)
+            return false;
+        if (e->pct)
+            return rank(e->seed, subj->index) < e->threshold;
+        if (subj->index > e->fleet)
+            return false;
+        return e->take >= e->fleet || perm_fwd(&e->perm, subj->index - 1) < e->take;
     }
     return false;
 }

@@ -97,6 +97,11 @@ static const struct {
 
 _Static_assert(ARRAY_SIZE(hists) == STATS_LAT_N, "one window per latency histogram");
 
+bool stats_latency_nagle(const struct hist *h)
+{
+    return hist_clusters_in(h, 32000, 58000, 50, 0.6);
+}
+
 const char *stats_hist_name(size_t i, size_t *n)
 {
     *n = ARRAY_SIZE(hists);

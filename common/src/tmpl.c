@@ -1,6 +1,7 @@
 /* tmpl.c - placeholder substitution. */
 #include <string.h>
 
+#include "cs/buf.h"
 #include "cs/tmpl.h"
 
 int tmpl_render(const char *tmpl, const struct tmpl_var *vars, size_t n, struct buf *out,
@@ -25,7 +26,7 @@ int tmpl_render(const char *tmpl, const struct tmpl_var *vars, size_t n, struct 
                 break;
         if (i == n)
             return cs_error_set(err, CS_ERR_UNKNOWN, "template: unknown placeholder '%.*s'",
-                                (int)(len > 40 ? 40 : len), open + 1);
+                                (int)cs_utf8_clip(open + 1, len > 40 ? 40 : len), open + 1);
         buf_puts(out, vars[i].value);
         p = close + 1;
     }

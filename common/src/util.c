@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cs/buf.h"
 #include "cs/util.h"
 
 int64_t cs_now_ms(void)
@@ -131,14 +132,58 @@ bool cs_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
     return true;
 }
 
+/* Length of the decimal number at the start of s: [+-]digits[.digits][e[+-]digits] (".5" and
+ * "5." too); 0 when there is none. strtod alone would also take "0x10", "inf", "nan" and
+ * "1p3"-style hex floats. */
+static size_t decimal_prefix(const char *s)
+{
+    const char *p = s;
+    size_t digits = 0;
+    if (*p == '+' || *p == '-')
+        p++;
+    for (; isdigit((unsigned char)*p); p++)
+        digits++;
+    if (*p == '.')
+        for (p++; isdigit((unsigned char)*p); p++)
+            digits++;
+    if (!digits)
+        return 0;
+    if (*p == 'e' || *p == 'E') {
+        const char *e = p + 1;
+        if (*e == '+' || *e == '-')
+            e++;
+        if (isdigit((unsigned char)*e)) {
+            while (isdigit((unsigned char)*e))
+                e++;
+            p = e;
+        }
+    }
+    return (size_t)(p - s);
+}
+
+/* strtod over exactly the decimal prefix of s: *end points after it. */
+static bool parse_decimal(const char *s, double *v, const char **end)
+{
+    size_t n = decimal_prefix(s);
+    char tmp[64];
+    if (!n || n >= sizeof(tmp))
+        return false;
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    errno = 0;
+    char *e;
+    *v = strtod(tmp, &e);
+    if (errno || *e || !isfinite(*v))
+        return false;
+    *end = s + n;
+    return true;
+}
+
 bool cs_parse_double(const char *s, double min, double max, double *out)
 {
-    if (!s || !*s || isspace((unsigned char)*s))
-        return false;
-    errno = 0;
-    char *end;
-    double v = strtod(s, &end);
-    if (errno || *end || !isfinite(v) || v < min || v > max)
+    const char *end;
+    double v;
+    if (!s || !parse_decimal(s, &v, &end) || *end || v < min || v > max)
         return false;
     *out = v;
     return true;
@@ -163,12 +208,9 @@ bool cs_parse_duration_ms(const char *s, int64_t *out)
         const char *suffix;
         double ms;
     } units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"", 1000}};
-    if (!s || !*s)
-        return false;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || !isfinite(v) || v < 0)
+    const char *end;
+    double v;
+    if (!s || !parse_decimal(s, &v, &end) || v < 0)
         return false;
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
         if (strcmp(end, units[i].suffix) == 0) {
@@ -188,12 +230,18 @@ bool cs_strlcpy(char *dst, const char *src, size_t n)
         return false;
     size_t len = strlen(src);
     if (len >= n) {
-        memcpy(dst, src, n - 1);
-        dst[n - 1] = '\0';
+        size_t keep = cs_utf8_trim(src, n - 1); /* never half a character */
+        memcpy(dst, src, keep);
+        dst[keep] = '\0';
         return false;
     }
     memcpy(dst, src, len + 1);
     return true;
+}
+
+const char *cs_plural(long long n)
+{
+    return n == 1 ? "" : "s";
 }
 
 uint64_t cs_hash64(const char *s, size_t n)

@@ -25,13 +25,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     reply_tally_add(&t, obj, on_error, &total);
     reply_tally_add(&t, obj, NULL, NULL);
     static const char *const lines[] = {"@f1 trigger * Heartbeat", "@f2 ping in=1s",
-                                        "@f3 ping every=1s"};
+                                        "@f3 ping every=1s",       "@f4 ping",
+                                        "@f5 cancel x",            "@f6 reload cfg"};
     for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
         struct cmd c;
         struct cs_error err;
         if (cmd_parse(lines[i], strlen(lines[i]), &c, &err) != CS_OK)
             continue;
         struct buf b = BUF_INIT;
+        (void)reply_nothing_matched(&t, &c);
         reply_summary(&t, &c, "cancel", &b);
         buf_free(&b);
         cmd_free(&c);

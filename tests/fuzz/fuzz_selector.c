@@ -18,6 +18,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     idfmt_parse(&f, "CP-%06u", NULL);
     struct sel *s = sel_parse(text, size % 2 ? &f : NULL, &err);
     if (s) {
+        /* random: over a fleet size and seed taken from the input (up to the largest fleet) */
+        uint32_t fleet = 0;
+        for (size_t i = 0; i < size && i < 4; i++)
+            fleet = fleet * 251 + data[i];
+        sel_prepare(s, fleet % (CS_FLEET_MAX + 1), size);
         static const struct sel_subject subjects[] = {
             {.id = "CP-000001", .index = 1, .worker = "a.w0"},
             {.id = "CP-999999", .index = 999999},

@@ -203,7 +203,7 @@ $MOSQ_GLOBAL
 listener $MQTT_PORT 127.0.0.1
 allow_anonymous true
 max_connections -1
-set_tcp_nodelay true
+set_tcp_nodelay ${MOSQ_NODELAY:-true}
 ${MOSQ_CONF:-persistence false}
 CONF
     spawn "$T/mosquitto.log" mosquitto -c "$T/mosquitto.conf"
@@ -347,7 +347,7 @@ listener 1883 $net.1
 allow_anonymous true
 max_connections -1
 persistence false
-set_tcp_nodelay true
+set_tcp_nodelay ${MOSQ_NODELAY:-true}
 CONF
   spawn "$T/mosquitto.log" ip netns exec "$HUB" mosquitto -c "$T/mosquitto.conf"
   server_up "$LAST_PGID" hub mosquitto_pub -h "$net.1" -p 1883 -t cs/ping -m x || fail "mosquitto did not start"

@@ -30,3 +30,23 @@ timeout 150 ansible-lint --nocolor --profile production </dev/null >"$T/lint.out
   { cat "$T/lint.out"; fail "ansible-lint --profile production found problems"; }
 grep -q "Passed with production profile" "$T/lint.out" || { cat "$T/lint.out"; fail "no production pass line"; }
 log "ansible-lint: $(grep 'Passed with' "$T/lint.out") ($(( $(now_ms) - t0 )) ms)"
+
+# An inventory that does not exist, or has no host in the groups a playbook needs, is an error
+# (it was "no hosts matched" and exit 0).
+set +e
+timeout 60 ansible-playbook -i inventory/lab/hosts.yml site.yml >"$T/noinv.out" 2>&1
+rc=$?
+set -e
+[ $rc -ne 0 ] || fail "site.yml with a missing inventory exited 0: $(tail -5 "$T/noinv.out")"
+grep -q "No inventory was parsed" "$T/noinv.out" || fail "$(tail -5 "$T/noinv.out")"
+mkdir -p "$T/empty-inv"
+printf 'all:\n  children:\n    coordinator:\n      hosts: {}\n    agents:\n      hosts: {}\n' >"$T/empty-inv/hosts.yml"
+for p in "${playbooks[@]}"; do
+  set +e
+  timeout 60 ansible-playbook -i "$T/empty-inv/hosts.yml" "$p" >"$T/empty-$p.out" 2>&1
+  rc=$?
+  set -e
+  [ $rc -ne 0 ] || fail "$p with no hosts exited 0: $(tail -5 "$T/empty-$p.out")"
+  grep -q "no host in group" "$T/empty-$p.out" || fail "$p: $(tail -5 "$T/empty-$p.out")"
+done
+log "a missing inventory and one without hosts are errors for every playbook"

@@ -28,6 +28,8 @@ cases=(
   '{"id":"c13","cmd":"fly","select":"*"}|unknown verb'
   '[1,2,3]|must be an object'
   '@c15 reload nosuchkey|unknown key'
+  '@c17 status CP-000001 Faulted info=123456789012345678901234567890123456789012345678901|info is at most 50'
+  '@c18 fault CP-000001 info=123456789012345678901234567890123456789012345678901|info is at most 50'
 )
 for c in "${cases[@]}"; do
   rcli PUBLISH "$NS:cmd" "${c%%|*}" >/dev/null

@@ -2,7 +2,7 @@
 # Coordinator hot standby: of two coordinators exactly one leads; SIGKILL the leader and the
 # standby takes the lock within 2 x its TTL, keeps the assignment as it is (no reassignment
 # storm), the chargers never notice, and a worker joining afterwards gets chargers from the
-# new leader.
+# new leader. A third coordinator started with the leader's --id is refused.
 source "$(dirname "$0")/lib.sh"
 
 LOCK_TTL_MS=2000
@@ -135,4 +135,22 @@ if grep -q "already connected" "$T/mosquitto.log"; then
   fail "the broker kicked a duplicate client ID: $(grep "already connected" "$T/mosquitto.log" | sed -n 1,3p)"
 fi
 log "a2 joined: $(assignment | tr '\t\n' '= ')(epoch $(epoch), $a2_notices notices to a2 from $other)"
+
+# --- a second coordinator with the leader's --id: refused, never leads ------------------------------
+set +e
+timeout 30 "$CS_BIN/swarm-coordinator" --tick-ms 200 --lock-ttl-ms $LOCK_TTL_MS --id "$other" >"$T/dup.log" 2>&1
+rc=$?
+set -e
+[ $rc -eq 1 ] || fail "a coordinator with a duplicate --id exited $rc: $(tail -5 "$T/dup.log")"
+grep -q "another swarm-coordinator is running with --id $other" "$T/dup.log" || fail "$(tail -5 "$T/dup.log")"
+! grep -q "leading the fleet" "$T/dup.log" || fail "the duplicate led"
+[ "$(leader)" = "$other" ] || fail "the lock holder changed: $(leader)"
+grep -q "coordinator_duplicate_id" "$T/bus.txt" || fail "no coordinator_duplicate_id event"
+# ... while the id of a coordinator that is gone (the SIGKILLed one) can be used again at once
+start_coordinator R --lock-ttl-ms $LOCK_TTL_MS --id "$first"
+wait_eval "the restarted $first stands by" 10 'grep -q "started" "$T/coordinatorR.log"'
+window_until $(( $(now_ms) + 3 * LOCK_TTL_MS ))
+! grep -q "another swarm-coordinator" "$T/coordinatorR.log" || fail "a restart with a free id was refused"
+[ "$(leader)" = "$other" ] || fail "the lock holder changed: $(leader)"
+log "a duplicate --id exits 1 with a clear error; the id of a killed coordinator is free again"
 log "ok: one leader, takeover in ${takeover_ms} ms, assignment kept, chargers undisturbed, new leader assigns"

@@ -96,9 +96,20 @@ log "chaos: garble, dup, storm"
 t=$(now_ms)
 cli replay --from "$t_begin" --to "$((t_begin + 1))" --speed 100 >/dev/null   # nothing in that window
 before=$(marked sched4)
+rcli HSET "$NS:cfg:layer:ten" model ByHand >/dev/null   # not through swarm-cli: not in the log
 cli replay --from "$t_begin" --speed 50 >"$T/replay.txt" || fail "replay: $(tail -5 "$T/replay.txt")"
-grep -q "replay: [0-9]* commands" "$T/replay.txt" || fail "no replay summary"
+grep -q "replay: [0-9]* commands and [0-9]* config writes" "$T/replay.txt" || fail "no replay summary"
 wait_eval "the replayed every=/count= run" 10 '[ "$(marked sched4)" -ge $((before + 4)) ]'
-log "replay: $(head -1 "$T/replay.txt")"
+# config writes replayed (the layer's model=DC150 again), the unbounded repetition and its
+# cancel not re-armed, and said so
+grep -q 'write {"op":"hset","key":"cfg:layer:ten"' "$T/replay.txt" || fail "the layer write was not replayed: $(cat "$T/replay.txt")"
+[ "$(cli --json config get --layer ten model | jq -r .model.value)" = DC150 ] || fail "replay did not write model=DC150 again"
+grep -q "skipped trigger: repeats until cancelled" "$T/replay.txt" || fail "every= without count= was re-armed: $(cat "$T/replay.txt")"
+grep -q "skipped cancel: cancels beat, which this replay did not send" "$T/replay.txt" || fail "$(cat "$T/replay.txt")"
+window_until $(( $(now_ms) + 600 ))
+n=$(marked beat)
+window_until $(( $(now_ms) + 600 ))
+[ "$(marked beat)" -eq "$n" ] || fail "the replay re-armed the every=200ms repetition"
+log "replay: $(head -1 "$T/replay.txt"); $(tail -1 "$T/replay.txt")"
 pgrep -f "swarm-agent --name a1" >/dev/null || fail "the agent died"
 log "ok: layers, selectors, routing, scheduling, chaos, replay"

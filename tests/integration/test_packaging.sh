@@ -31,6 +31,13 @@ if grep -q '^HELP2MAN:FILEPATH=/' "$B/CMakeCache.txt"; then
     zcat "$m" | grep '^\.TH "\?'"${p^^}" >/dev/null || fail "$p.1.gz is not a man page"
     zcat "$m" | grep -- 'stop\|redis' >/dev/null || fail "$p.1.gz does not document the options"
   done
+  # swarm-cli's command list: one term with its text per command (help2man ran the rows whose
+  # usage filled the column into one paragraph)
+  m=$P/share/man/man1/swarm-cli.1.gz
+  want=$(( $("$P/bin/swarm-cli" --help | grep -cE '^  [a-z]+ ' ) ))
+  got=$(zcat "$m" | grep -c '^\.TP')
+  [ "$got" -ge "$want" ] || fail "swarm-cli.1: $got terms for $want command rows"
+  ! zcat "$m" | grep -q 'scale N .*catalog load\|set the fleet size.*catalog' || fail "swarm-cli.1: command rows run together"
 else
   log "help2man was not found when $B was configured: no man pages to check"
 fi

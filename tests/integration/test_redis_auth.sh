@@ -18,7 +18,8 @@ acl swarm-agent on '>agent-pw' resetkeys '%R~swarm:*' '~swarm:agent:*' '~swarm:a
   -@all +@connection +client\|setname +config\|get +info +hgetall +hmget +hget +hset +hdel \
   +del +expire +pexpire +zadd +zrem +zrange +exists +publish +xadd +xrange +xrevrange \
   +subscribe +psubscribe +unsubscribe +punsubscribe
-acl swarm-coordinator on '>coord-pw' resetkeys '%R~swarm:*' '~swarm:coordinator' '~swarm:assign' \
+acl swarm-coordinator on '>coord-pw' resetkeys '%R~swarm:*' '~swarm:coordinator' \
+  '~swarm:coordinator:id:*' '~swarm:assign' \
   '~swarm:agents' '~swarm:stats' '~swarm:ts' resetchannels '&swarm:*' \
   -@all +@connection +client\|setname +get +set +pexpire +del +eval +hgetall +hmget +hget +hset +hdel +zrange \
   +zrem +publish +xadd +xrange +xrevrange +subscribe +psubscribe +unsubscribe +punsubscribe

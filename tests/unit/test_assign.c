@@ -87,18 +87,19 @@ static const struct {
     const char *what;
     uint32_t size;
     struct {
-        const char *name; /* NULL ends the list */
+        const char *name; /* NULL ends the list; "+b": worker b, just joined (fresh) */
         uint64_t cap;
         const char *cur, *held, *next;
     } w[MAXW];
     uint64_t assigned, unassigned, surplus, moved;
 } scen[] = {
-    {"one fresh worker", 5, {{"a", 10, "", "", "1-5"}}, 5, 0, 0, 0},
+    {"one fresh worker", 5, {{"+a", 10, "", "", "1-5"}}, 5, 0, 0, 0},
     {"empty fleet", 0, {{"a", 10, "1-3", "1-3", ""}}, 0, 0, 0, 0},
-    {"two fresh workers split evenly", 10, {{"a", 10, "", "", "1-5"}, {"b", 10, "", "", "6-10"}},
+    {"two fresh workers split evenly", 10,
+     {{"+a", 10, "", "", "1-5"}, {"+b", 10, "", "", "6-10"}},
      10, 0, 0, 0},
     {"a joining worker waits until the old owner lets go", 10,
-     {{"a", 10, "1-10", "1-10", "1-5"}, {"b", 10, "", "", ""}}, 5, 5, 0, 5},
+     {{"a", 10, "1-10", "1-10", "1-5"}, {"+b", 10, "", "", ""}}, 5, 5, 0, 5},
     {"... and gets them once it has", 10,
      {{"a", 10, "1-5", "1-5", "1-5"}, {"b", 10, "", "", "6-10"}}, 10, 0, 0, 0},
     {"indexes a worker still runs are not granted to another", 10,
@@ -109,7 +110,8 @@ static const struct {
     {"proportional to capacity", 100,
      {{"a", 100, "", "", "1-25"}, {"b", 300, "", "", "26-100"}}, 100, 0, 0, 0},
     {"largest remainder, ties by name", 10,
-     {{"c", 10, "", "", "8-10"}, {"a", 10, "", "", "1-4"}, {"b", 10, "", "", "5-7"}}, 10, 0, 0,
+     {{"+c", 10, "", "", "8-10"}, {"+a", 10, "", "", "1-4"}, {"+b", 10, "", "", "5-7"}},
+     10, 0, 0,
      0},
     {"zero capacity gets nothing and gives back", 6,
      {{"a", 0, "1-3", "1-3", ""}, {"b", 6, "4-6", "4-6", "4-6"}}, 3, 3, 0, 0},
@@ -119,12 +121,38 @@ static const struct {
     {"a lowered capacity keeps the lowest indexes", 10,
      {{"a", 4, "1-10", "1-10", "1-4"}}, 4, 6, 6, 0},
     {"over target gives up its highest indexes", 9,
-     {{"a", 10, "1-9", "1-9", "1-3"}, {"b", 10, "", "", ""}, {"c", 10, "", "", ""}}, 3, 6, 0, 6},
+     {{"a", 10, "1-9", "1-9", "1-3"}, {"+b", 10, "", "", ""}, {"+c", 10, "", "", ""}},
+     3, 6, 0, 6},
     {"a kept grant is not reshuffled", 10,
      {{"a", 10, "2,4,6,8,10", "2,4,6,8,10", "2,4,6,8,10"}, {"b", 10, "", "", "1,3,5,7,9"}}, 10,
      0, 0, 0},
     {"pending release elsewhere is skipped, lower free ones taken", 6,
      {{"a", 3, "", "", "3-5"}, {"b", 3, "", "1-2", "1-2,6"}}, 6, 0, 0, 0},
+    /* a shrink moves nobody who keeps a place (1,000 -> 600 moved 200 that were staying) */
+    {"a shrink moves nobody who keeps a place", 600,
+     {{"a", 500, "1-500", "1-500", "1-500"}, {"b", 500, "501-1000", "501-1000", "501-600"}}, 600,
+     0, 0, 0},
+    {"... nor a step after it", 600,
+     {{"a", 500, "1-500", "1-500", "1-500"}, {"b", 500, "501-600", "501-600", "501-600"}}, 600,
+     0, 0, 0},
+    {"a shrink below one worker's share leaves the other idle", 400,
+     {{"a", 500, "1-500", "1-500", "1-400"}, {"b", 500, "", "", ""}}, 400, 0, 0, 0},
+    {"growth after a shrink fills the light worker first", 1000,
+     {{"a", 500, "1-500", "1-500", "1-500"}, {"b", 500, "501-600", "501-600", "501-1000"}}, 1000,
+     0, 0, 0},
+    {"a leaving worker's indexes go to the others, nothing else moves", 9,
+     {{"a", 10, "1-6", "1-6", "1-6"}, {"b", 10, "7", "7", "7-9"}}, 9, 0, 0, 0},
+    {"a raised capacity alone moves nothing", 600,
+     {{"a", 1000, "1-500", "1-500", "1-500"}, {"b", 500, "501-600", "501-600", "501-600"}}, 600,
+     0, 0, 0},
+    {"a joining worker after a shrink: balanced again", 600,
+     {{"a", 500, "1-500", "1-500", "1-200"}, {"b", 500, "501-600", "501-600", "501-600"},
+      {"+c", 500, "", "", ""}},
+     300, 300, 0, 300},
+    {"a fresh worker without capacity moves nothing", 600,
+     {{"a", 500, "1-500", "1-500", "1-500"}, {"b", 500, "501-600", "501-600", "501-600"},
+      {"+c", 0, "", "", ""}},
+     600, 0, 0, 0},
 };
 
 static void test_scenarios(void **state)
@@ -136,7 +164,8 @@ static void test_scenarios(void **state)
         memset(w, 0, sizeof(w));
         print_message("  %s\n", scen[k].what);
         for (; n < MAXW && scen[k].w[n].name; n++) {
-            w[n].name = scen[k].w[n].name;
+            w[n].fresh = scen[k].w[n].name[0] == '+';
+            w[n].name = scen[k].w[n].name + w[n].fresh;
             w[n].capacity = scen[k].w[n].cap;
             set_from(&w[n].cur, scen[k].w[n].cur);
             set_from(&w[n].held, scen[k].w[n].held);
@@ -183,6 +212,7 @@ struct sim_worker {
     uint64_t cap;
     struct rset cur;  /* granted */
     struct rset held; /* runs: the grant plus what it has not let go of yet */
+    bool fresh;       /* joined, no grant recorded yet (the coordinator records one per step) */
 };
 
 struct sim {
@@ -216,6 +246,7 @@ static void random_event(struct sim *s)
     case 1: /* a worker joins */
         if (!x->live && live_count(s) < SIM_WORKERS) {
             x->live = true;
+            x->fresh = true;
             x->cap = random_capacity(rng);
             rset_clear(&x->cur);
             rset_clear(&x->held);
@@ -260,6 +291,7 @@ static size_t gather(struct sim *s, struct assign_worker *aw, size_t *who, bool 
         memset(&aw[i], 0, sizeof(aw[i]));
         aw[i].name = x->name;
         aw[i].capacity = x->cap;
+        aw[i].fresh = x->fresh;
         rset_copy(&aw[i].cur, &x->cur);
         rset_copy(&aw[i].held, synced ? &x->cur : &x->held);
     }
@@ -279,13 +311,19 @@ static uint64_t count_in(const struct rset *s, uint32_t size)
 }
 
 /* Every property of one assign_compute call. Returns true when the input was settled (every
- * worker runs exactly its grant and none is over target). */
+ * worker runs exactly its grant, none over capacity and, when a fresh worker is being given
+ * its share, none over target). */
 static bool check_step(const struct assign_worker *w, size_t n, uint32_t size,
                        const struct assign_result *res)
 {
     uint64_t target[SIM_WORKERS], capsum = 0, sum_next = 0, moved = 0;
     struct rset fleet = RSET_INIT, all = RSET_INIT, t = RSET_INIT, t2 = RSET_INIT;
-    bool settled = true;
+    bool settled = true, rebalance = false;
+
+    /* balancing moves happen only for a worker that just joined (with capacity) */
+    for (size_t i = 0; i < n; i++)
+        rebalance |= w[i].fresh && w[i].capacity > 0;
+    assert_int_equal(res->rebalanced, rebalance);
 
     expected_targets(w, n, size, target);
     if (size)
@@ -307,11 +345,10 @@ static bool check_step(const struct assign_worker *w, size_t n, uint32_t size,
             assert_true((unsigned __int128)target[i] * capsum <= share + capsum - 1);
             assert_true((unsigned __int128)target[i] * capsum + capsum > share);
         }
-        /* within the fleet, capacity and target */
+        /* within the fleet and capacity */
         rset_subtract(&t, &x->next, &fleet);
         assert_true(rset_empty(&t));
         assert_true(c <= x->capacity);
-        assert_true(c <= target[i]);
 
         /* disjoint grants */
         rset_intersect(&t, &all, &x->next);
@@ -329,21 +366,24 @@ static bool check_step(const struct assign_worker *w, size_t n, uint32_t size,
 
         /* minimal movement */
         uint64_t kept = had < x->capacity ? had : x->capacity;
-        if (had <= target[i]) {
-            /* within target: the whole previous grant (inside the fleet) is kept */
+        uint64_t limit = rebalance ? target[i] : kept > target[i] ? kept : target[i];
+        assert_true(c <= limit);
+        if (had <= limit) {
+            /* within its limit: the whole previous grant (inside the fleet) is kept */
             rset_intersect(&t, &x->cur, &fleet);
             rset_subtract(&t2, &t, &x->next);
             assert_true(rset_empty(&t2));
         } else {
-            /* over target: only gives up, takes nothing new, ends exactly on target */
+            /* over it (target when balancing, else capacity): only gives up, takes nothing
+             * new, ends exactly on it */
             rset_subtract(&t, &x->next, &x->cur);
             assert_true(rset_empty(&t));
-            assert_int_equal(c, target[i]);
+            assert_int_equal(c, limit);
         }
-        if (kept > target[i])
+        if (rebalance && kept > target[i])
             moved += kept - target[i];
 
-        if (!rset_equal(&x->held, &x->cur) || had > target[i])
+        if (!rset_equal(&x->held, &x->cur) || had > x->capacity || (rebalance && had > target[i]))
             settled = false;
     }
     assert_int_equal(tsum, total);
@@ -372,9 +412,10 @@ static bool check_step(const struct assign_worker *w, size_t n, uint32_t size,
     assert_int_equal(res->moved, moved);
 
     if (settled) {
-        /* nothing pending: everything that can be assigned is, and every worker is on target */
+        /* nothing pending: everything that can be assigned is, and when balancing for a fresh
+         * worker, every worker is on target */
         assert_int_equal(res->assigned, total);
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n && rebalance; i++)
             assert_int_equal(rset_count(&w[i].next), target[i]);
     }
     rset_free(&fleet);
@@ -431,6 +472,7 @@ static void test_random_churn(void **state)
         /* apply: grants become cur; each worker lets go of what it lost, or not yet */
         for (size_t i = 0; i < n; i++) {
             struct sim_worker *x = &s.w[who[i]];
+            x->fresh = false; /* its grant is recorded now */
             rset_copy(&x->cur, &aw[i].next);
             if (cs_rng_below(&s.rng, 2) == 0) {
                 rset_copy(&x->held, &aw[i].next);
@@ -484,14 +526,17 @@ static void test_convergence(void **state)
             if (owner < n)
                 rset_add(&w[owner].cur, x, x);
         }
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             rset_copy(&w[i].held, &w[i].cur);
+            w[i].fresh = rset_empty(&w[i].cur) && cs_rng_below(&rng, 2); /* some just joined */
+        }
         struct assign_result res;
         for (int round = 0; round < 4; round++) {
             assign_compute(w, n, size, &res);
             check_step(w, n, size, &res);
             bool same = true;
             for (size_t i = 0; i < n; i++) {
+                w[i].fresh = false;
                 same &= rset_equal(&w[i].cur, &w[i].next);
                 rset_copy(&w[i].cur, &w[i].next);
                 rset_copy(&w[i].held, &w[i].next);

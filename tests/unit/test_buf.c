@@ -174,6 +174,98 @@ static void test_json_str(void **state)
     }
 }
 
+/* Output of the writer is valid UTF-8: bytes that are not become U+FFFD, one per maximal bad
+ * run (a character cut in two is one replacement, not several). */
+#define FFFD "\xef\xbf\xbd"
+static const struct {
+    const char *in;
+    size_t n;
+    const char *out;
+} bad_utf8_cases[] = {
+    {"a\xff" "b", 3, "\"a" FFFD "b\""},
+    {"caf\xc3", 4, "\"caf" FFFD "\""},                 /* cut at the end */
+    {"\xe2\x82" "x", 3, "\"" FFFD "x\""},              /* cut in the middle */
+    {"\xf0\x9f\x98", 3, "\"" FFFD "\""},               /* 3 of 4 bytes */
+    {"\xc0\xaf", 2, "\"" FFFD FFFD "\""},              /* overlong '/' */
+    {"\xe0\x80\xaf", 3, "\"" FFFD FFFD FFFD "\""},     /* overlong, 3 bytes */
+    {"\xed\xa0\x80", 3, "\"" FFFD FFFD FFFD "\""},     /* a UTF-16 surrogate */
+    {"\xf4\x90\x80\x80", 4, "\"" FFFD FFFD FFFD FFFD "\""}, /* above U+10FFFF */
+    {"\x80", 1, "\"" FFFD "\""},                       /* a lone continuation byte */
+    {"\xf0\x9f\x98\x80", 4, "\"\xf0\x9f\x98\x80\""},   /* U+1F600 is fine */
+    {"\xef\xbf\xbd", 3, "\"" FFFD "\""},               /* so is U+FFFD itself */
+};
+
+/* Every character of s is valid UTF-8. */
+static bool all_utf8(const char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t l = cs_utf8_len(s + i, n - i);
+        if (!l)
+            return false;
+        i += l;
+    }
+    return true;
+}
+
+static void test_json_str_utf8(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(bad_utf8_cases); i++) {
+        struct buf b = BUF_INIT;
+        buf_json_str(&b, bad_utf8_cases[i].in, bad_utf8_cases[i].n);
+        print_message("  case %zu: %s\n", i, buf_cstr(&b));
+        assert_string_equal(buf_cstr(&b), bad_utf8_cases[i].out);
+        assert_json(buf_cstr(&b));
+        assert_true(all_utf8(buf_cstr(&b)));
+        buf_free(&b);
+    }
+    /* any byte, alone or after a lead byte: valid UTF-8 JSON */
+    for (int c = 0; c < 256; c++) {
+        for (int lead = 0; lead < 3; lead++) {
+            static const unsigned char leads[] = {'a', 0xc3, 0xe2};
+            char in[2] = {(char)leads[lead], (char)c};
+            struct buf b = BUF_INIT;
+            buf_json_str(&b, in, 2);
+            assert_json(buf_cstr(&b));
+            assert_true(all_utf8(buf_cstr(&b)));
+            buf_free(&b);
+        }
+    }
+}
+
+static const struct {
+    const char *in;
+    size_t max, keep;
+} clip_cases[] = {
+    {"abcdef", 3, 3},
+    {"ab", 5, 2},
+    {"caf\xc3\xa9", 4, 3},        /* é would be cut: left out whole */
+    {"caf\xc3\xa9", 5, 5},
+    {"\xe2\x82\xac\xe2\x82\xac", 4, 3},
+    {"\xf0\x9f\x98\x80x", 3, 0},
+    {"a\xff" "b", 2, 2},          /* an invalid byte is one unit */
+    {"", 10, 0},
+};
+
+static void test_utf8_clip(void **state)
+{
+    (void)state;
+    /* after a truncating snprintf: a character cut short at the end goes */
+    assert_int_equal(cs_utf8_trim("caf\xc3", 4), 3);
+    assert_int_equal(cs_utf8_trim("x\xe2\x82", 3), 1);
+    assert_int_equal(cs_utf8_trim("x\xf0\x9f\x98", 4), 1);
+    assert_int_equal(cs_utf8_trim("x\xe2\x82\xac", 4), 4); /* complete: kept */
+    assert_int_equal(cs_utf8_trim("abc", 3), 3);
+    assert_int_equal(cs_utf8_trim("a\xff", 2), 2);             /* invalid, not cut: the writer's */
+    assert_int_equal(cs_utf8_trim("", 0), 0);
+    for (size_t i = 0; i < ARRAY_SIZE(clip_cases); i++) {
+        size_t k = cs_utf8_clip(clip_cases[i].in, clip_cases[i].max);
+        print_message("  case %zu: keep %zu\n", i, k);
+        assert_int_equal(k, clip_cases[i].keep);
+    }
+}
+
 /* ---- the writer ---------------------------------------------------------------------------- */
 
 static void test_jw_flat(void **state)
@@ -473,12 +565,80 @@ static void test_jw_guess(void **state)
     buf_free(&b);
 }
 
+/* Text for the terminal: what could steer it comes out as \xNN. */
+static void test_term_str(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        const char *out;
+    } cases[] = {
+        {"plain text", "plain text"},
+        {"caf\xc3\xa9 \xe2\x82\xac", "caf\xc3\xa9 \xe2\x82\xac"},
+        {"a\x1b[2Jb", "a\\x1b[2Jb"},
+        {"\x1b]0;pwned\x07", "\\x1b]0;pwned\\x07"},
+        {"line\nbreak\ttab\r", "line\\x0abreak\\x09tab\\x0d"},
+        {"del\x7f", "del\\x7f"},
+        {"c1 \xc2\x9b csi", "c1 \\xc2\\x9b csi"},
+        {"nbsp\xc2\xa0ok", "nbsp\xc2\xa0ok"},
+        {"raw \x9b byte", "raw \\x9b byte"},
+        {"cut \xc3", "cut \\xc3"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct buf b = BUF_INIT;
+        buf_term_str(&b, cases[i].in, strlen(cases[i].in));
+        print_message("  %s\n", buf_cstr(&b));
+        assert_string_equal(buf_cstr(&b), cases[i].out);
+        buf_free(&b);
+    }
+}
+
+/* A parsed value written back through the writer: what came from outside leaves as valid UTF-8
+ * JSON (cJSON_Print copies a string's bytes as they are). */
+static void test_jw_cjson(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"{\"a\":1,\"b\":[true,false,null],\"c\":\"x\"}", "{\"a\":1,\"b\":[true,false,null],\"c\":\"x\"}"},
+        {"[1.5,-2,1e300,12345678901234567890]", "[1.5,-2,1.0000000000000001e+300,1.2345678901234567e+19]"},
+        {"{\"w\":\"a\xff\"}", "{\"w\":\"a" FFFD "\"}"},
+        {"{\"\xc3\":\"k\"}", "{\"" FFFD "\":\"k\"}"},
+        {"\"ctl\\u0001\"", "\"ctl\\u0001\""},
+        {"[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]", NULL}, /* deeper than the writer: text */
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        cJSON *j = cJSON_Parse(cases[i].in);
+        struct buf b = BUF_INIT;
+        struct jw w;
+        assert_non_null(j);
+        jw_init(&w, &b);
+        jw_arr(&w);
+        jw_cjson(&w, j);
+        jw_end(&w);
+        print_message("  %s\n", buf_cstr(&b));
+        assert_json(buf_cstr(&b));
+        assert_true(all_utf8(buf_cstr(&b)));
+        if (cases[i].out) {
+            assert_int_equal(b.len, strlen(cases[i].out) + 2);
+            assert_memory_equal(b.s + 1, cases[i].out, strlen(cases[i].out));
+        }
+        buf_free(&b);
+        cJSON_Delete(j);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buf_basics),
         cmocka_unit_test(test_buf_growth),
         cmocka_unit_test(test_json_str),
+        cmocka_unit_test(test_json_str_utf8),
+        cmocka_unit_test(test_utf8_clip),
+        cmocka_unit_test(test_jw_cjson),
+        cmocka_unit_test(test_term_str),
         cmocka_unit_test(test_jw_flat),
         cmocka_unit_test(test_jw_nested),
         cmocka_unit_test(test_jw_numbers),

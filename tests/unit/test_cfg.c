@@ -226,7 +226,12 @@ static const struct {
     /* templates */
     {CH, "client_id", "{id}", CS_OK, NULL},
     {CH, "client_id", "cs-{worker}-{index}-{id}", CS_OK, NULL},
-    {CH, "client_id", "a+b#c", CS_OK, NULL}, /* not a topic: wildcards are plain characters */
+    {CH, "client_id", "a+b#c{id}", CS_OK, NULL}, /* not a topic: wildcards are plain characters */
+    {CH, "client_id", "cs-{index}", CS_OK, NULL},
+    /* the same ID for every charger: endless takeovers at the broker */
+    {CH, "client_id", "fixed", CS_ERR_PARSE, "client_id: needs {id} or {index}"},
+    {CH, "client_id", "cs-{worker}", CS_ERR_PARSE, "needs {id} or {index}"},
+    {CH, "client_id", "{i}{d}", CS_ERR_UNKNOWN, "unknown placeholder '{i}'"},
     {CH, "client_id", "", CS_ERR_RANGE, "length 0 outside 1..95"},
     {CH, "client_id", "{msg}", CS_ERR_UNKNOWN,
      "client_id: unknown placeholder '{msg}' (allowed: id,index,worker)"},
@@ -234,7 +239,7 @@ static const struct {
     {CH, "client_id", "{ID}", CS_ERR_UNKNOWN, "unknown placeholder '{ID}'"},
     {CH, "client_id", "x{id", CS_ERR_PARSE, "client_id: unterminated '{' at offset 1"},
     {CH, "client_id", "id}", CS_ERR_PARSE, "client_id: unmatched '}' at offset 2"},
-    {CH, "client_id", "a\tb", CS_ERR_PARSE, "control character at offset 1"},
+    {CH, "client_id", "a\tb{id}", CS_ERR_PARSE, "control character at offset 1"},
     {CH, "username", "", CS_OK, NULL},
     {CH, "username", "{id}", CS_OK, NULL},
     {CH, "username", "{worker}", CS_ERR_UNKNOWN, "allowed: id,index"},
@@ -369,6 +374,9 @@ static const struct {
     {CH, "battery_kwh", "500", CS_OK, NULL},
     {CH, "battery_kwh", "0.5", CS_ERR_RANGE, "battery_kwh: '0.5' is not a number in 1..500 kWh"},
     {CH, "battery_kwh", "501", CS_ERR_RANGE, "1..500 kWh"},
+    {CH, "battery_kwh", "0x10", CS_ERR_RANGE, "battery_kwh: '0x10' is not a number"}, /* decimal only */
+    {CH, "battery_kwh", "0x1p4", CS_ERR_RANGE, "not a number"},
+    {CH, "max_kw", "INF", CS_ERR_RANGE, "not a number"},
     {CH, "fault_per_h", "0", CS_OK, NULL},
     {CH, "fault_per_h", "3600", CS_OK, NULL},
     {CH, "fault_per_h", "-1", CS_ERR_RANGE, "fault_per_h: '-1' is not a number in 0..3600 1/h"},
@@ -452,9 +460,13 @@ static void test_text_lengths(void **state)
                 continue;
             size_t max = (size_t)d->max;
             char *v = repeat('a', max);
+            if (d->type == CFG_TEMPLATE)
+                memcpy(v, "{id}", 4); /* client_id must name the charger */
             check_bound(s, d->name, v, CS_OK, NULL);
             cs_free(v);
             v = repeat('a', max + 1);
+            if (d->type == CFG_TEMPLATE)
+                memcpy(v, "{id}", 4);
             check_bound(s, d->name, v, CS_ERR_RANGE, "outside");
             cs_free(v);
             if (d->min > 0)
@@ -1089,6 +1101,19 @@ static void test_doc_markdown(void **state)
         for (size_t i = 0; i < schemas[k]->n; i++)
             for (const char *const *ch = schemas[k]->defs[i].choices; ch && *ch; ch++)
                 assert_non_null(strstr(md, *ch));
+    /* the broker row names every scheme the validator takes (mqtt:// and mqtts:// were left
+     * out of a hand-written list) */
+    static const char *const uris[] = {"tcp://h:1", "mqtt://h:1", "ssl://h:1", "mqtts://h:1"};
+    const char *row = strstr(md, "| `broker` |");
+    const char *row_end = row ? strchr(row, '\n') : NULL;
+    assert_non_null(row_end);
+    for (size_t i = 0; i < ARRAY_SIZE(uris); i++) {
+        char scheme[16];
+        assert_int_equal(cfg_check(CH, "broker", uris[i], NULL), CS_OK);
+        snprintf(scheme, sizeof(scheme), "%.*s", (int)(strstr(uris[i], "//") - uris[i] + 2), uris[i]);
+        const char *at = strstr(row, scheme);
+        assert_true(at && at < row_end);
+    }
     /* every table row has its 7 cells: no help text breaks the table with a bare '|' */
     size_t rows = 0;
     for (const char *line = md; *line;) {

@@ -444,6 +444,36 @@ static void test_length_and_nul(void **state)
     cmd_free(&c);
     assert_int_equal(cmd_parse("ping\0x", 6, &c, &err), CS_ERR_PARSE);
     assert_non_null(strstr(err.msg, "NUL byte at offset 4"));
+    /* JSON: a NUL, raw or escaped, would cut the text it sits in (cJSON ends strings there) */
+    static const char *const nul_json[] = {
+        "{\"cmd\":\"status\",\"select\":\"CP-1\",\"status\":\"Faulted\","
+        "\"args\":{\"info\":\"abc\\u0000def\"}}",
+        "{\"cmd\":\"trigger\",\"select\":\"*\\u0000,CP-1\",\"msg\":\"Heartbeat\"}",
+        "{\"cmd\":\"ping\\u0000x\"}",
+        "{\"id\":\"a\\u0000\",\"cmd\":\"ping\"}",
+        "{\"cmd\":\"trigger\",\"select\":\"*\",\"msg\":\"H\",\"args\":{\"k\\u0000\":1}}",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(nul_json); i++) {
+        print_message("  %s\n", nul_json[i]);
+        assert_int_equal(cmd_parse(nul_json[i], strlen(nul_json[i]), &c, &err), CS_ERR_PARSE);
+        assert_non_null(strstr(err.msg, "\\u0000 (NUL) at offset"));
+    }
+    static const char raw_nul[] = "{\"cmd\":\"pi\0ng\"}";
+    assert_int_equal(cmd_parse(raw_nul, sizeof(raw_nul) - 1, &c, &err), CS_ERR_PARSE);
+    assert_non_null(strstr(err.msg, "NUL byte at offset 10"));
+    /* an escaped backslash followed by "u0000" is text, not a NUL */
+    static const char text[] =
+        "{\"cmd\":\"status\",\"select\":\"CP-1\",\"status\":\"Faulted\","
+        "\"args\":{\"info\":\"a\\\\u0000\"}}";
+    assert_int_equal(cmd_parse(text, strlen(text), &c, &err), CS_OK);
+    assert_string_equal(kv_get(&c.args, "info"), "a\\u0000");
+    cmd_free(&c);
+    /* other escapes still work */
+    static const char esc[] = "{\"cmd\":\"status\",\"select\":\"CP-1\",\"status\":\"F\","
+                              "\"args\":{\"info\":\"\\u00e9\\u0001\"}}";
+    assert_int_equal(cmd_parse(esc, strlen(esc), &c, &err), CS_OK);
+    assert_string_equal(kv_get(&c.args, "info"), "\xc3\xa9\x01");
+    cmd_free(&c);
 }
 
 static void test_size_limits(void **state)

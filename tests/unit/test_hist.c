@@ -11,6 +11,7 @@
 #include "cs/buf.h"
 #include "cs/err.h"
 #include "cs/hist.h"
+#include "cs/stats.h"
 #include "cs/mem.h"
 #include "cs/util.h"
 
@@ -284,10 +285,48 @@ static void test_parse_errors(void **state)
     assert_int_equal(h.b[151], UINT32_MAX);
 }
 
+/* Latencies that cluster near Nagle's 40 ms are told from spread or fast ones. */
+static void test_nagle(void **state)
+{
+    (void)state;
+    static const struct {
+        uint64_t lo_us, hi_us; /* samples spread evenly over [lo, hi] */
+        uint64_t n;
+        bool want;
+    } cases[] = {
+        {40000, 48000, 200, true},  /* delayed ACK: 40..48 ms */
+        {38000, 52000, 200, true},
+        {40000, 48000, 30, false},  /* too few samples to tell */
+        {2000, 5000, 200, false},   /* TCP_NODELAY: a few ms */
+        {1000, 200000, 200, false}, /* spread out */
+        {70000, 90000, 200, false}, /* slow, but not at 40 ms */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct hist h;
+        memset(&h, 0, sizeof(h));
+        for (uint64_t k = 0; k < cases[i].n; k++)
+            hist_add(&h, cases[i].lo_us + (cases[i].hi_us - cases[i].lo_us) * k / cases[i].n);
+        print_message("  %llu..%llu us x %llu\n", (unsigned long long)cases[i].lo_us,
+                      (unsigned long long)cases[i].hi_us, (unsigned long long)cases[i].n);
+        assert_int_equal(stats_latency_nagle(&h), cases[i].want);
+    }
+    /* a mix: 70 % at 44 ms, the rest fast */
+    struct hist h;
+    memset(&h, 0, sizeof(h));
+    for (int k = 0; k < 70; k++)
+        hist_add(&h, 44000);
+    for (int k = 0; k < 30; k++)
+        hist_add(&h, 3000);
+    assert_true(stats_latency_nagle(&h));
+    assert_true(hist_clusters_in(&h, 0, 4000, 10, 0.3));
+    assert_false(hist_clusters_in(&h, 0, 4000, 10, 0.31));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_nagle),
         cmocka_unit_test(test_small_values_exact),
         cmocka_unit_test(test_quantiles),
         cmocka_unit_test(test_bucket_bounds),

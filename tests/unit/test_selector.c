@@ -10,7 +10,9 @@
 #include "cs/buf.h"
 #include "cs/ids.h"
 #include "cs/mem.h"
+#include "cs/perm.h"
 #include "cs/selector.h"
+#include "cs/util.h"
 
 /* Subjects are written "ID" or "ID@worker"; the index comes from the case's id format (or
  * CP-%06u when the selector is compiled without one), 0 when the ID does not follow it. */
@@ -154,6 +156,99 @@ static void test_random(void **state)
     sel_free(b);
 }
 
+/* random: costs O(1) per charger and nothing per fleet: at the largest fleet (10^8) preparing
+ * takes no time and no memory (it used to allocate 8 bytes per charger and sort them, per
+ * command: 800 MB and seconds on a worker's loop). */
+static void test_random_large(void **state)
+{
+    (void)state;
+    struct idfmt f;
+    struct cs_error err;
+    idfmt_parse(&f, FMT6, NULL);
+    const uint32_t fleet = CS_FLEET_MAX;
+    int64_t t0 = cs_mono_ms();
+    for (int rep = 0; rep < 100; rep++) {
+        struct sel *s = sel_parse("random:1,random:2,random:3,random:1000000", &f, &err);
+        assert_non_null(s);
+        sel_prepare(s, fleet, (uint64_t)rep);
+        sel_free(s);
+    }
+    int64_t prepare_ms = cs_mono_ms() - t0;
+    print_message("  100 prepares over a fleet of %u: %lld ms\n", fleet, (long long)prepare_ms);
+    assert_true(prepare_ms < 500);
+
+    /* exactly N: count the sample through the inverse (the first N positions) */
+    struct sel *s = sel_parse("random:1000", &f, &err);
+    sel_prepare(s, fleet, 77);
+    struct perm p;
+    perm_init(&p, fleet, 77);
+    t0 = cs_mono_ms();
+    for (uint64_t pos = 0; pos < 1000; pos++) {
+        uint32_t index = (uint32_t)perm_inv(&p, pos) + 1;
+        struct sel_subject subj = {.id = "x", .index = index};
+        assert_true(sel_match(s, &subj));
+    }
+    uint32_t hits = 0;
+    for (uint32_t k = 1; k <= 1000000; k++) { /* a worker's share: 1/100 of the fleet */
+        struct sel_subject subj = {.id = "x", .index = k};
+        hits += sel_match(s, &subj);
+    }
+    print_message("  random:1000 of 10^8: %u in the first 10^6 (about 10), %lld ms\n", hits,
+                  (long long)(cs_mono_ms() - t0));
+    assert_true(hits < 40);
+    struct sel_subject beyond = {.id = "x", .index = fleet + 1};
+    assert_false(sel_match(s, &beyond));
+    sel_free(s);
+}
+
+/* Which sample: the same seed and size give the same one; another seed another; random:P%
+ * keeps each index's membership when the fleet size changes. */
+static void test_random_seeds(void **state)
+{
+    (void)state;
+    struct idfmt f;
+    struct cs_error err;
+    idfmt_parse(&f, FMT6, NULL);
+    struct sel *a = sel_parse("random:50", &f, &err), *b = sel_parse("random:50", &f, &err);
+    sel_prepare(a, 1000, 11);
+    sel_prepare(b, 1000, 12); /* e.g. two commands' cmd_seed */
+    uint32_t both = 0, na = 0;
+    for (uint32_t k = 1; k <= 1000; k++) {
+        struct sel_subject subj = {.id = "x", .index = k};
+        na += sel_match(a, &subj);
+        both += sel_match(a, &subj) && sel_match(b, &subj);
+    }
+    assert_int_equal(na, 50);
+    assert_true(both < 15);
+    /* an explicit seed wins over the default */
+    sel_free(a);
+    sel_free(b);
+    a = sel_parse("random:50:seed=3", &f, &err);
+    b = sel_parse("random:50:seed=3", &f, &err);
+    sel_prepare(a, 1000, 11);
+    sel_prepare(b, 1000, 12);
+    for (uint32_t k = 1; k <= 1000; k++) {
+        struct sel_subject subj = {.id = "x", .index = k};
+        assert_int_equal(sel_match(a, &subj), sel_match(b, &subj));
+    }
+    sel_free(a);
+    sel_free(b);
+    /* P%: growing the fleet keeps who was in */
+    a = sel_parse("random:20%", &f, &err);
+    b = sel_parse("random:20%", &f, &err);
+    sel_prepare(a, 1000, sel_layer_seed("canary"));
+    sel_prepare(b, 5000, sel_layer_seed("canary"));
+    for (uint32_t k = 1; k <= 1000; k++) {
+        struct sel_subject subj = {.id = "x", .index = k};
+        assert_int_equal(sel_match(a, &subj), sel_match(b, &subj));
+    }
+    sel_free(a);
+    sel_free(b);
+    /* layer seeds: fixed per name, different between names */
+    assert_true(sel_layer_seed("canary") == sel_layer_seed("canary"));
+    assert_true(sel_layer_seed("canary") != sel_layer_seed("beta"));
+}
+
 static void test_index_set(void **state)
 {
     (void)state;
@@ -285,6 +380,11 @@ static const struct {
     {"CP-000010..CP-000001", FMT6, CS_ERR_RANGE, "range end comes before its start"},
     {"CP-1,CP-9..CP-10", NULL, CS_ERR_RANGE, "before its start (offset 5)"},
     {"B..A", NULL, CS_ERR_RANGE, "before its start"},
+    {"CP-000001..CP-000005..CP-000009", FMT6, CS_ERR_PARSE, "a range is A..B with one '..' (offset 20)"},
+    {"CP-000001..CP-000005..CP-000009", NULL, CS_ERR_PARSE, "with one '..'"},
+    {"A..B..", NULL, CS_ERR_PARSE, "with one '..'"},
+    {"CP-000001...CP-000009", FMT6, CS_ERR_PARSE, "with one '..' (offset 11)"},
+    {"CP-1,A..B..C", NULL, CS_ERR_PARSE, "with one '..' (offset 9)"},
 };
 
 static void test_errors(void **state)
@@ -408,6 +508,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_where),
         cmocka_unit_test(test_random),
+        cmocka_unit_test(test_random_large),
+        cmocka_unit_test(test_random_seeds),
         cmocka_unit_test(test_index_set),
         cmocka_unit_test(test_match),
         cmocka_unit_test(test_errors),

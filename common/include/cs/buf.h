@@ -22,8 +22,23 @@ void buf_append(struct buf *b, const void *p, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Append s as a JSON string literal, quotes included. */
+/* Append s as a JSON string literal, quotes included: control characters escaped, and bytes
+ * that are not UTF-8 (raw binary, a character cut in two) replaced by U+FFFD, so the output is
+ * always valid UTF-8 JSON whatever the input. */
 void buf_json_str(struct buf *b, const char *s, size_t n);
+/* Append s for a terminal: control characters (C0, DEL, C1) and bytes that are not UTF-8
+ * written as \xNN, so text from Redis or the network cannot move the cursor, recolour or
+ * retitle the operator's terminal. */
+void buf_term_str(struct buf *b, const char *s, size_t n);
+/* Length of the valid UTF-8 character at s (n bytes available), 0 when there is none. */
+size_t cs_utf8_len(const char *s, size_t n);
+/* How many bytes of s (at most max) to keep so a cut never splits a character: for
+ * printf("%.*s", (int)cs_utf8_clip(s, 40), s). An invalid byte counts as one character. */
+size_t cs_utf8_clip(const char *s, size_t max);
+/* Length of s[0..n) without a character the end cuts short (after a truncating snprintf). */
+size_t cs_utf8_trim(const char *s, size_t n);
+/* The two arguments of "%.*s" for s cut to at most n bytes on a character boundary. */
+#define CS_UTF8_CLIP(s, n) (int)cs_utf8_clip((s), (n)), (s)
 /* Returns the contents (caller frees with cs_free) and leaves b empty. */
 char *buf_detach(struct buf *b);
 /* Contents as a C string ("" when empty; borrowed). */
@@ -51,8 +66,13 @@ void jw_int(struct jw *w, int64_t v);
 void jw_double(struct jw *w, double v, int decimals);
 void jw_bool(struct jw *w, bool v);
 void jw_null(struct jw *w);
-/* Insert already-serialised JSON as one value. */
+/* Insert already-serialised JSON as one value (trusted text only: it is not checked). */
 void jw_raw(struct jw *w, const char *json, size_t n);
+/* Writes a parsed cJSON value through the writer: strings escaped and UTF-8 checked like
+ * jw_str, numbers as JSON numbers (non-finite as null), nesting beyond the writer's depth as
+ * text. Use it instead of cJSON_Print* for anything that came from outside. */
+struct cJSON;
+void jw_cjson(struct jw *w, const struct cJSON *v);
 
 /* Writes text as the JSON value it looks like: integer or number (JSON grammar only), true,
  * false, null, an object or array that parses, else a string. */

@@ -97,6 +97,11 @@ int cmd_parse(const char *text, size_t len, struct cmd *out, struct cs_error *er
 void cmd_free(struct cmd *c);
 /* The positional argument called `name`, or NULL. */
 const char *cmd_pos(const struct cmd *c, const char *name);
+/* The seed of a command's random: selectors when neither the selector nor the fleet names one
+ * (fleet seed 0 = a new sample per command): a hash of the command as every worker parsed it
+ * (id, ts, verb, selector, arguments; not the command-log position), so every worker picks the
+ * same sample, and two commands differ unless they are the same text without an id or ts. */
+uint64_t cmd_seed(const struct cmd *c);
 /* Serialises to the JSON form (what swarm-cli publishes). */
 void cmd_to_json(const struct cmd *c, struct buf *out);
 /* Best-effort id of a payload that failed to parse (for the error reply); "" if none. */

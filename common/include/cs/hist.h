@@ -3,6 +3,7 @@
 #ifndef CS_HIST_H
 #define CS_HIST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cs/buf.h"
@@ -23,6 +24,10 @@ void hist_merge(struct hist *dst, const struct hist *src);
 void hist_sub(struct hist *dst, const struct hist *a, const struct hist *b);
 /* Upper bound of the bucket holding quantile q (0..1); 0 when empty. */
 uint64_t hist_quantile(const struct hist *h, double q);
+/* True when at least min_count samples were taken and at least min_share (0..1) of them lie in
+ * buckets wholly inside [lo, hi] (a latency that clusters there, e.g. Nagle's ~40 ms). */
+bool hist_clusters_in(const struct hist *h, uint64_t lo, uint64_t hi, uint64_t min_count,
+                      double min_share);
 /* Sparse text "i:n,i:n" of the non-empty buckets (for Redis), and back. */
 void hist_format(const struct hist *h, struct buf *out);
 int hist_parse(struct hist *h, const char *text);

@@ -19,6 +19,7 @@ enum cs_key {
     K_TS_W,        /* stream: one worker's stats over time (arg: worker) */
     K_TS,          /* stream: fleet totals over time */
     K_COORDINATOR, /* string + PX: leader lock */
+    K_COORD_ID,    /* string + PX: a coordinator id in use, "token ms" (arg: id) */
     K_CATALOG,     /* hash: user-defined message types, name -> JSON template */
     K_LAYERS,      /* zset: config layer names, score = order (higher wins) */
     K_LAYER,       /* hash: one layer's config and its _select selector (arg: name) */

@@ -36,9 +36,17 @@ struct sel_subject {
  * Caller frees with sel_free. */
 struct sel *sel_parse(const char *text, const struct idfmt *fmt, struct cs_error *err);
 void sel_free(struct sel *s);
-/* random:N picks exactly N of the fleet's indexes: call once with the fleet size (and the
- * seed used when the selector names none) before matching. Other selectors ignore it. */
+/* random: elements pick from the fleet's indexes 1..fleet_size with their own :seed=S or else
+ * default_seed: call once before matching (other elements ignore it). O(1), whatever the fleet
+ * size. random:N picks exactly N (the first N of a keyed permutation of 1..size: another size
+ * is another sample); random:P% picks each index on its own (a hash of seed and index below
+ * P%), so an index keeps its place when the fleet grows or shrinks. The same selector, seed
+ * and size pick the same chargers on every worker and in swarm-cli. */
 void sel_prepare(struct sel *s, uint32_t fleet_size, uint64_t default_seed);
+/* The seed a config layer's random: uses when it names none: from the layer's name, so the
+ * layer keeps its sample whenever it is evaluated again (not from the fleet seed, and not new
+ * per command as for commands: cmd_seed). */
+uint64_t sel_layer_seed(const char *layer);
 bool sel_match(const struct sel *s, const struct sel_subject *subj);
 /* True when the selector is nothing but IDs and ranges of the fleet's ID format; out gets the
  * index set (commands can then go to the owning workers only). */

@@ -75,6 +75,11 @@ struct buf;
 void stats_doc_markdown(struct buf *b);
 /* Names of the latency histograms ("ack", "cmd", "conf", "cfg"). */
 const char *stats_hist_name(size_t i, size_t *n);
+/* True when a latency histogram (µs) looks like Nagle's algorithm meeting a delayed ACK: 50
+ * samples or more, 60 % of them between 32.8 and 57.3 ms (Linux delays an ACK 40 ms; a sender
+ * without TCP_NODELAY holds its next small packet until then). For ack and conf over the
+ * window the coordinator warns (event latency_nagle; docs/performance.md). */
+bool stats_latency_nagle(const struct hist *h);
 /* The i-th latency histogram of s (since the start), i < STATS_LAT_N. */
 struct hist *stats_hist(struct worker_stats *s, size_t i);
 

@@ -31,16 +31,21 @@ uint64_t cs_seed_entropy(void);
 /* Random UUID v4 text (36 chars + NUL) into out[37]. */
 void cs_uuid4(struct cs_rng *r, char out[37]);
 
-/* Strict parsers: the whole string must be a number in [min, max]. */
+/* Strict parsers: the whole string must be a decimal number in [min, max] (no blanks, no hex,
+ * no inf/nan; cs_parse_double takes a fraction and an exponent: 7.4, 1e3). */
 bool cs_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 bool cs_parse_double(const char *s, double min, double max, double *out);
 /* 1/0, true/false, yes/no, on/off (case-insensitive). */
 bool cs_parse_bool(const char *s, bool *out);
-/* "250ms", "30s", "5m", "2h", or a bare number of seconds; result in ms. */
+/* "250ms", "30s", "5m", "2h", or a bare number of seconds (decimal); result in ms. */
 bool cs_parse_duration_ms(const char *s, int64_t *out);
 
-/* Copy with truncation; always NUL-terminates when n > 0. Returns true if it fit. */
+/* Copy with truncation (never in the middle of a UTF-8 character); always NUL-terminates when
+ * n > 0. Returns true if it fit. */
 bool cs_strlcpy(char *dst, const char *src, size_t n);
+
+/* "s" unless n is 1: printf("%lld worker%s", n, cs_plural(n)). */
+const char *cs_plural(long long n);
 
 /* Hash of a string (FNV-1a 64). */
 uint64_t cs_hash64(const char *s, size_t n);
