@@ -140,12 +140,12 @@ static int start(struct charger_rt *ch, int conn, const char *id_tag, double kw,
     if (conn < 0)
         conn = session_free_connector(ch);
     if (conn < 0)
-        return cs_error_set(err, CS_ERR_NOOP, "%s: no free connector", ch->m.id);
+        return cs_error_set(err, CS_ERR_STATE, "%s: no free connector", ch->m.id);
     if (!conn_ok(ch, conn, false, err))
         return CS_ERR_RANGE;
     struct connector *k = &ch->m.conn[conn];
     if (k->tx_active || ch->s.start[conn].active)
-        return cs_error_set(err, CS_ERR_NOOP, "%s: connector %d already has a session",
+        return cs_error_set(err, CS_ERR_STATE, "%s: connector %d already has a session",
                             ch->m.id, conn);
     if (k->status == ST_FINISHING) {
         /* Finishing -> Preparing: a new session with the cable still in (F2). */
