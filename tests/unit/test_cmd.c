@@ -446,8 +446,8 @@ static void test_length_and_nul(void **state)
     assert_non_null(strstr(err.msg, "NUL byte at offset 4"));
     /* JSON: a NUL, raw or escaped, would cut the text it sits in (cJSON ends strings there) */
     static const char *const nul_json[] = {
-        "{\"cmd\":\"status\",\"select\":\"CP-1\",\"status\":\"Faulted\","
-        "\"args\":{\"info\":\"abc\\u0000def\"}}",
+        ("{\"cmd\":\"status\",\"select\":\"CP-1\",\"status\":\"Faulted\","
+         "\"args\":{\"info\":\"abc\\u0000def\"}}"),
         "{\"cmd\":\"trigger\",\"select\":\"*\\u0000,CP-1\",\"msg\":\"Heartbeat\"}",
         "{\"cmd\":\"ping\\u0000x\"}",
         "{\"id\":\"a\\u0000\",\"cmd\":\"ping\"}",
