@@ -241,12 +241,43 @@ static void poke_worker(struct coord *c, const char *worker)
     rds_cmd(c->r, NULL, NULL, "PUBLISH %s assign", key(c, ch, CH_CTL, worker));
 }
 
+/* A sorted view of a kvlist's keys, for lookups in O(log n) where a tick would otherwise
+ * search {ns}:assign once per worker (n^2 at 2,000 workers). Borrows the list. */
+struct kvindex {
+    const struct kv **v;
+    size_t n;
+};
+
+static int kv_by_key(const void *a, const void *b)
+{
+    return strcmp((*(const struct kv *const *)a)->key, (*(const struct kv *const *)b)->key);
+}
+
+static void kvindex_build(struct kvindex *ix, const struct kvlist *l)
+{
+    ix->n = l->n;
+    ix->v = cs_calloc(l->n ? l->n : 1, sizeof(*ix->v));
+    for (size_t i = 0; i < l->n; i++)
+        ix->v[i] = &l->v[i];
+    qsort(ix->v, ix->n, sizeof(*ix->v), kv_by_key);
+}
+
+static const char *kvindex_get(const struct kvindex *ix, const char *key)
+{
+    struct kv probe = {(char *)key, NULL};
+    const struct kv *pp = &probe;
+    const struct kv **hit = bsearch(&pp, ix->v, ix->n, sizeof(*ix->v), kv_by_key);
+    return hit ? (*hit)->val : NULL;
+}
+
 static void report_membership(struct coord *c, struct assign_worker *aw, size_t n)
 {
     struct kvlist now = KVLIST_INIT, f = KVLIST_INIT;
+    struct kvindex known, live;
+    kvindex_build(&known, &c->known);
     for (size_t i = 0; i < n; i++) {
-        kv_set(&now, aw[i].name, "1");
-        if (!kv_get(&c->known, aw[i].name)) {
+        kv_appendn(&now, aw[i].name, strlen(aw[i].name), "1", 1); /* names are distinct */
+        if (!kvindex_get(&known, aw[i].name)) {
             kv_clear(&f);
             kv_set(&f, "worker", aw[i].name);
             log_info("worker %s joined (capacity %llu)", aw[i].name,
@@ -254,14 +285,17 @@ static void report_membership(struct coord *c, struct assign_worker *aw, size_t 
             event_pub(c, "worker_joined", &f);
         }
     }
+    kvindex_build(&live, &now);
     for (size_t i = 0; i < c->known.n; i++) {
-        if (kv_get(&now, c->known.v[i].key))
+        if (kvindex_get(&live, c->known.v[i].key))
             continue;
         kv_clear(&f);
         kv_set(&f, "worker", c->known.v[i].key);
         log_info("worker %s left (lease expired or stopped)", c->known.v[i].key);
         event_pub(c, "worker_left", &f);
     }
+    cs_free(known.v);
+    cs_free(live.v);
     kv_free(&c->known);
     c->known = now;
     kv_free(&f);
@@ -379,6 +413,52 @@ static void write_fleet_stats(struct coord *c, const struct assign_result *res, 
     kv_free(&out);
 }
 
+static int aw_by_name(const void *a, const void *b)
+{
+    return strcmp(((const struct assign_worker *)a)->name, ((const struct assign_worker *)b)->name);
+}
+
+/* The grant (adopted ranges included) of one worker may overlap another's only after Redis
+ * lost {ns}:assign; then the one earlier in the list keeps what both claim. Checked in one
+ * sweep of the sorted ranges; the pairwise fix runs only when something overlaps. */
+struct span {
+    uint32_t lo, hi;
+};
+
+static int span_by_lo(const void *a, const void *b)
+{
+    const struct span *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static void resolve_overlaps(struct assign_worker *aw, size_t n)
+{
+    size_t total = 0, k = 0;
+    for (size_t i = 0; i < n; i++)
+        total += aw[i].cur.n;
+    struct span *sp = cs_calloc(total ? total : 1, sizeof(*sp));
+    for (size_t i = 0; i < n; i++)
+        for (size_t r = 0; r < aw[i].cur.n; r++)
+            sp[k++] = (struct span){aw[i].cur.r[r].lo, aw[i].cur.r[r].hi};
+    qsort(sp, total, sizeof(*sp), span_by_lo);
+    bool overlap = false;
+    for (size_t i = 1; i < total && !overlap; i++)
+        overlap = sp[i].lo <= sp[i - 1].hi;
+    cs_free(sp);
+    if (!overlap)
+        return;
+    struct rset taken = RSET_INIT, t = RSET_INIT, u = RSET_INIT;
+    for (size_t i = 0; i < n; i++) {
+        rset_subtract(&t, &aw[i].cur, &taken);
+        rset_copy(&aw[i].cur, &t);
+        rset_union(&u, &taken, &t);
+        rset_copy(&taken, &u);
+    }
+    rset_free(&taken);
+    rset_free(&t);
+    rset_free(&u);
+}
+
 static void decide(struct coord *c)
 {
     char k[CS_KEY_MAX], ak[CS_KEY_MAX];
@@ -390,6 +470,8 @@ static void decide(struct coord *c)
     size_t n = 0;
     struct assign_worker *aw = cs_calloc(c->nagents ? c->nagents : 1, sizeof(*aw));
     uint64_t capacity = 0;
+    struct kvindex grants;
+    kvindex_build(&grants, &c->assign);
     /* For one lease after Redis came back, a worker that has not re-registered yet may still
      * run its chargers: nothing moves (giving them away would put two clients with one ID on
      * the broker). */
@@ -407,7 +489,7 @@ static void decide(struct coord *c)
         w->name = a->name;
         w->capacity = a->capacity;
         capacity += a->capacity;
-        const char *cur = kv_get(&c->assign, a->name);
+        const char *cur = kvindex_get(&grants, a->name);
         if (!cur || rset_parse(&w->cur, cur, NULL) != CS_OK)
             rset_copy(&w->cur, &a->held); /* adopt what it runs when Redis has no record */
         rset_copy(&w->held, &a->held);
@@ -418,35 +500,30 @@ static void decide(struct coord *c)
     }
     /* A worker whose grant another worker also claims keeps only what nobody else was given
      * first: adopted ranges must not overlap. */
-    for (size_t i = 0; i < n; i++) {
-        for (size_t j = 0; j < i; j++) {
-            struct rset t = RSET_INIT;
-            rset_subtract(&t, &aw[i].cur, &aw[j].cur);
-            rset_copy(&aw[i].cur, &t);
-            rset_free(&t);
-        }
-    }
+    resolve_overlaps(aw, n);
 
     struct assign_result res;
     assign_compute(aw, n, (uint32_t)c->fleet.size, &res);
 
     /* Changes: workers whose grant differs, and records of workers that are gone. */
     bool changed = false;
-    for (size_t i = 0; i < n; i++) {
-        const char *cur = kv_get(&c->assign, aw[i].name);
+    for (size_t i = 0; i < n && !changed; i++) {
+        const char *cur = kvindex_get(&grants, aw[i].name);
         struct buf b = BUF_INIT;
         rset_format(&aw[i].next, &b);
         if (!cur || strcmp(cur, buf_cstr(&b)) != 0)
             changed = true;
         buf_free(&b);
     }
+    struct assign_worker *by_name = cs_calloc(n ? n : 1, sizeof(*by_name));
+    memcpy(by_name, aw, n * sizeof(*aw));
+    qsort(by_name, n, sizeof(*by_name), aw_by_name);
     for (size_t i = 0; i < c->assign.n && !grace; i++) {
         const char *w = c->assign.v[i].key;
         if (strcmp(w, CS_ASSIGN_EPOCH_FIELD) == 0)
             continue;
-        bool live = false;
-        for (size_t j = 0; j < n; j++)
-            live |= strcmp(aw[j].name, w) == 0;
+        struct assign_worker probe = {.name = w};
+        bool live = bsearch(&probe, by_name, n, sizeof(*by_name), aw_by_name) != NULL;
         if (!live) {
             changed = true;
             rds_cmd(c->r, NULL, NULL, "HDEL %s %s", key(c, ak, K_ASSIGN, NULL), w);
@@ -479,7 +556,7 @@ static void decide(struct coord *c)
         cs_free(ranges);
         cs_free(argv);
         for (size_t i = 0; i < n; i++) {
-            const char *cur = kv_get(&c->assign, aw[i].name);
+            const char *cur = kvindex_get(&grants, aw[i].name);
             struct buf b = BUF_INIT;
             rset_format(&aw[i].next, &b);
             if (!cur || strcmp(cur, buf_cstr(&b)) != 0)
@@ -521,6 +598,8 @@ static void decide(struct coord *c)
         rset_free(&aw[i].held);
         rset_free(&aw[i].next);
     }
+    cs_free(by_name);
+    cs_free(grants.v);
     cs_free(aw);
 }
 

@@ -29,7 +29,8 @@ void kv_free(struct kvlist *l)
 static struct kv *find(const struct kvlist *l, const char *key, size_t klen)
 {
     for (size_t i = 0; i < l->n; i++)
-        if (strlen(l->v[i].key) == klen && memcmp(l->v[i].key, key, klen) == 0)
+        if ((klen == 0 || l->v[i].key[0] == key[0]) && memcmp(l->v[i].key, key, klen) == 0 &&
+            l->v[i].key[klen] == '\0')
             return &l->v[i];
     return NULL;
 }
@@ -42,6 +43,11 @@ void kv_setn(struct kvlist *l, const char *key, size_t klen, const char *val, si
         e->val = cs_strndup(val, vlen);
         return;
     }
+    kv_appendn(l, key, klen, val, vlen);
+}
+
+void kv_appendn(struct kvlist *l, const char *key, size_t klen, const char *val, size_t vlen)
+{
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 8;
         l->v = cs_realloc(l->v, l->cap * sizeof(*l->v));

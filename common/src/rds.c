@@ -104,11 +104,18 @@ bool rds_reply_ok(const struct rds_reply *rp)
 void rds_reply_kv(const struct rds_reply *rp, struct kvlist *out)
 {
     size_t n = rds_reply_len(rp);
+    /* Into an empty list the pairs go as they come (a hash's fields are distinct, and a
+     * search per field would cost fields^2 on the big stats hashes). */
+    bool fresh = out->n == 0 && rds_reply_type(rp) == RDS_ARRAY;
     for (size_t i = 0; i + 1 < n; i += 2) {
         size_t kl = 0, vl = 0;
         const char *k = rds_reply_str(rds_reply_at(rp, i), &kl);
         const char *v = rds_reply_str(rds_reply_at(rp, i + 1), &vl);
-        if (k && v)
+        if (!k || !v)
+            continue;
+        if (fresh)
+            kv_appendn(out, k, kl, v, vl);
+        else
             kv_setn(out, k, kl, v, vl);
     }
 }

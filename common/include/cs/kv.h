@@ -24,6 +24,8 @@ void kv_clear(struct kvlist *l);
 /* Sets key to val (copies both); replaces an existing key. */
 void kv_set(struct kvlist *l, const char *key, const char *val);
 void kv_setn(struct kvlist *l, const char *key, size_t klen, const char *val, size_t vlen);
+/* Appends without looking for the key (the caller knows it is new: a Redis hash's fields). */
+void kv_appendn(struct kvlist *l, const char *key, size_t klen, const char *val, size_t vlen);
 /* Borrowed; NULL when absent. */
 const char *kv_get(const struct kvlist *l, const char *key);
 bool kv_del(struct kvlist *l, const char *key);
