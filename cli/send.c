@@ -370,23 +370,6 @@ void cli_join_args(struct buf *b, int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         if (i)
             buf_putc(b, ' ');
-        const char *a = argv[i];
-        if (*a && !strpbrk(a, " \t\"'\\")) {
-            buf_puts(b, a);
-            continue;
-        }
-        /* key="value with spaces": quote after the '=' so the key stays a key. */
-        const char *eq = strchr(a, '=');
-        if (eq && eq != a) {
-            buf_append(b, a, (size_t)(eq - a + 1));
-            a = eq + 1;
-        }
-        buf_putc(b, '"');
-        for (; *a; a++) {
-            if (*a == '"' || *a == '\\')
-                buf_putc(b, '\\');
-            buf_putc(b, *a);
-        }
-        buf_putc(b, '"');
+        cmd_quote_arg(b, argv[i]);
     }
 }
