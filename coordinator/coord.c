@@ -734,8 +734,9 @@ int coord_run(const struct coord_opts *o)
             goto out_free;
         }
     }
+    /* Every coordinator records events when it leads; only the dashboard shows them. */
     struct evlog_opts eo = {.url = o->common.url, .ns = c->ns, .id = o->id, .r = c->r,
-                            .obs = c->obs};
+                            .obs = o->http_listen[0] ? c->obs : NULL};
     c->evlog = evlog_new(c->base, &eo);
     c->tick_ev = event_new(c->base, -1, EV_PERSIST, on_tick, c);
     struct timeval tv = {o->tick_ms / 1000, (o->tick_ms % 1000) * 1000};
