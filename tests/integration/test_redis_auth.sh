@@ -58,7 +58,7 @@ case "$out" in *NOPERM*) ;; *) fail "the agent user could write swarm:cfg: $out"
 log "ACL users: agents, coordinator and operator each work with their own rights ($out)"
 # The coordinator records the events it hears ({ns}:eventlog) with its own user.
 wait_eval "worker_joined recorded in swarm:eventlog" 10 \
-  'rcli XRANGE swarm:eventlog - + | grep -q worker_joined'
+  '[[ $(rcli XRANGE swarm:eventlog - +) == *worker_joined* ]]'
 entry=$(rcli --raw XREVRANGE swarm:cmdlog + - COUNT 1 | tr '\n' ' ')
 case "$entry" in *" by cli:"*) ;; *) fail "the operator's command is not in swarm:cmdlog with its sender: $entry" ;; esac
 

@@ -72,7 +72,8 @@ c=$(code -H 'Content-Type: application/json' --data-binary @"$T/big.txt" "$BASE/
 [ "$(code "$BASE/api/status?history=abc")" = 400 ] || fail "bad history parameter: not 400"
 printf 'GARBAGE \x01\x02\r\n\r\n' | timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$HPORT; cat >&3; cat <&3" >/dev/null 2>&1 || true
 [ "$(code "$BASE/metrics")" = 200 ] || fail "/metrics on the dashboard listener"
-api -D - -o /dev/null "$BASE/" | grep -qi "^content-security-policy: default-src 'none'" || fail "no CSP on the page"
+api -D "$T/h.txt" -o /dev/null "$BASE/"
+grep -qi "^content-security-policy: default-src 'none'; script-src 'sha256-" "$T/h.txt" || fail "no CSP pinning the page's script"
 # Without credentials, only names it knows: a page elsewhere cannot reach it through a DNS name
 # of its own that points here.
 [ "$(code -H "Host: evil.example:$HPORT" "$BASE/api/status")" = 403 ] || fail "an unknown Host: not 403"
