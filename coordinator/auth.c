@@ -30,8 +30,8 @@ const char *auth_role_name(enum auth_role r)
 
 static bool name_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.' || c == '@' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '@' || c == '-';
 }
 
 static void digest(const char *secret, size_t len, unsigned char out[32])
@@ -72,13 +72,12 @@ int auth_add(struct auth *a, enum auth_kind kind, const char *spec, struct cs_er
                             AUTH_SECRET_MAX);
     for (size_t i = 0; i < sl; i++)
         if ((unsigned char)secret[i] < 0x20 || secret[i] == 0x7f)
-            return cs_error_set(err, CS_ERR_PARSE, "%s '%.*s': control character in the %s",
-                                what, (int)nl, spec, kind == AUTH_TOKEN ? "token" : "password");
+            return cs_error_set(err, CS_ERR_PARSE, "%s '%.*s': control character in the %s", what,
+                                (int)nl, spec, kind == AUTH_TOKEN ? "token" : "password");
     for (size_t i = 0; i < a->n; i++)
         if (a->cred[i].kind == kind && strlen(a->cred[i].name) == nl &&
             strncmp(a->cred[i].name, spec, nl) == 0)
-            return cs_error_set(err, CS_ERR_INVAL, "%s '%.*s' is given twice", what, (int)nl,
-                                spec);
+            return cs_error_set(err, CS_ERR_INVAL, "%s '%.*s' is given twice", what, (int)nl, spec);
     if (a->n >= AUTH_CREDS_MAX)
         return cs_error_set(err, CS_ERR_TOO_BIG, "more than %d users and tokens", AUTH_CREDS_MAX);
     struct auth_cred *c = &a->cred[a->n];

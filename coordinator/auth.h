@@ -15,7 +15,7 @@
 
 #include "cs/err.h"
 
-#define AUTH_NAME_MAX 64    /* user and token names: [A-Za-z0-9_.@-] */
+#define AUTH_NAME_MAX 64 /* user and token names: [A-Za-z0-9_.@-] */
 #define AUTH_CREDS_MAX 32
 #define AUTH_PASSWORD_MIN 8
 #define AUTH_TOKEN_MIN 16
@@ -52,8 +52,7 @@ bool auth_enabled(const struct auth *a);
 const char *auth_role_name(enum auth_role r);
 
 /* The user whose name and password these are, or NULL. */
-const struct auth_cred *auth_password(const struct auth *a, const char *user,
-                                      const char *password);
+const struct auth_cred *auth_password(const struct auth *a, const char *user, const char *password);
 /* The token credential with this secret, or NULL. */
 const struct auth_cred *auth_token(const struct auth *a, const char *token);
 

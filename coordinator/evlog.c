@@ -66,8 +66,8 @@ struct evlog *evlog_new(struct event_base *base, const struct evlog_opts *o)
     cs_key(e->commands.key, e->ns, K_CMDLOG, NULL);
     e->events.count = OBS_EVENTS_MAX;
     e->commands.count = OBS_COMMANDS_MAX;
-    struct rds_opts ro = {.url = o->url, .name = "coordinator-events", .on_message = on_event,
-                          .privdata = e};
+    struct rds_opts ro = {
+        .url = o->url, .name = "coordinator-events", .on_message = on_event, .privdata = e};
     e->sub = rds_new(base, &ro);
     rds_subscribe(e->sub, cs_key(e->channel, e->ns, CH_EVENTS, NULL));
     return e;

@@ -16,8 +16,8 @@
 #include "cs/url.h"
 #include "obs.h"
 
-#define EVLOG_KEEP 1000        /* {ns}:eventlog entries kept (XADD MAXLEN ~) */
-#define EVLOG_EVENT_MAX 4096   /* longer events are not recorded */
+#define EVLOG_KEEP 1000      /* {ns}:eventlog entries kept (XADD MAXLEN ~) */
+#define EVLOG_EVENT_MAX 4096 /* longer events are not recorded */
 
 struct event_base;
 struct evlog;
@@ -25,9 +25,9 @@ struct evlog;
 struct evlog_opts {
     struct redis_url url; /* for its pub/sub connection to {ns}:events */
     const char *ns;
-    const char *id;       /* this coordinator, the source of its notes */
-    struct rds *r;        /* the coordinator's command connection; borrowed, outlives it */
-    struct obs *obs;      /* borrowed, may be NULL (no HTTP): then nothing is read */
+    const char *id;  /* this coordinator, the source of its notes */
+    struct rds *r;   /* the coordinator's command connection; borrowed, outlives it */
+    struct obs *obs; /* borrowed, may be NULL (no HTTP): then nothing is read */
 };
 
 /* Subscribes to {ns}:events at once. Caller frees with evlog_free. */

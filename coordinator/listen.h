@@ -25,7 +25,7 @@ struct listen_plan {
     bool commands;       /* the dashboard takes commands (not --http-read-only) */
     bool credentials;    /* http-user / http-token given */
     bool tls_cert, tls_key;
-    bool insecure;       /* --http-insecure */
+    bool insecure; /* --http-insecure */
 };
 /* Refuses, unless insecure: a listener other hosts can reach that takes commands with no
  * credentials, or takes credentials without TLS; and a certificate without its key (or the

@@ -7,7 +7,7 @@
 #include "ratelimit.h"
 
 static const struct rl_def defs[] = {
-    [RL_COMMAND] = {"commands", 10, 1},          /* 10 at once, then one a second */
+    [RL_COMMAND] = {"commands", 10, 1},            /* 10 at once, then one a second */
     [RL_AUTH_FAIL] = {"failed sign-ins", 10, 0.1}, /* 10, then one every 10 s */
     [RL_EVENTLOG] = {"recorded events", 500, 100},
 };
@@ -59,8 +59,8 @@ static struct client *client(struct ratelimit *r, const char *key, int64_t now)
     return c;
 }
 
-static bool check(struct ratelimit *r, const char *key, enum rl_kind k, int64_t now,
-                  int *retry_s, bool take)
+static bool check(struct ratelimit *r, const char *key, enum rl_kind k, int64_t now, int *retry_s,
+                  bool take)
 {
     struct client *c = client(r, key, now);
     const struct rl_def *d = &defs[k];
@@ -79,8 +79,7 @@ static bool check(struct ratelimit *r, const char *key, enum rl_kind k, int64_t 
     return false;
 }
 
-bool rl_take(struct ratelimit *r, const char *client, enum rl_kind k, int64_t now_ms,
-             int *retry_s)
+bool rl_take(struct ratelimit *r, const char *client, enum rl_kind k, int64_t now_ms, int *retry_s)
 {
     return check(r, client, k, now_ms, retry_s, true);
 }

@@ -32,8 +32,7 @@ struct ratelimit *rl_new(void);
 void rl_free(struct ratelimit *r);
 /* Takes one token from the client's bucket of kind k: true when there was one; otherwise
  * false and *retry_s (when not NULL) = seconds until the next one. */
-bool rl_take(struct ratelimit *r, const char *client, enum rl_kind k, int64_t now_ms,
-             int *retry_s);
+bool rl_take(struct ratelimit *r, const char *client, enum rl_kind k, int64_t now_ms, int *retry_s);
 /* The same check without taking a token. */
 bool rl_allows(struct ratelimit *r, const char *client, enum rl_kind k, int64_t now_ms,
                int *retry_s);

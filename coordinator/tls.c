@@ -79,9 +79,8 @@ struct bufferevent *tls_bevcb(struct event_base *base, void *privdata)
         abort();
     }
     /* With BEV_OPT_CLOSE_ON_FREE the bufferevent frees the SSL and closes the socket. */
-    struct bufferevent *bev = bufferevent_openssl_socket_new(base, -1, ssl,
-                                                             BUFFEREVENT_SSL_ACCEPTING,
-                                                             BEV_OPT_CLOSE_ON_FREE);
+    struct bufferevent *bev = bufferevent_openssl_socket_new(
+        base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
     if (!bev) {
         log_error("TLS: cannot set up a connection (out of memory)");
         abort();

@@ -18,9 +18,9 @@
 #include "web_int.h"
 
 struct pending {
-    struct web *w;      /* NULL once answered */
-    int inflight;       /* Redis commands whose callback has not run yet */
-    size_t batch_left;  /* replies of the current step still to come */
+    struct web *w;     /* NULL once answered */
+    int inflight;      /* Redis commands whose callback has not run yet */
+    size_t batch_left; /* replies of the current step still to come */
     struct evhttp_request *req;
     struct event *timer;
     struct cmdsend *s;
@@ -133,8 +133,9 @@ static void on_timer(evutil_socket_t fd, short what, void *privdata)
     (void)what;
     struct pending *p = privdata;
     if (!cmdsend_published(p->s))
-        fail(p, 504, "Gateway Timeout", "Redis did not answer in time; the command may or may not "
-                                        "have been sent");
+        fail(p, 504, "Gateway Timeout",
+             "Redis did not answer in time; the command may or may not "
+             "have been sent");
     else
         finish(p);
 }
@@ -242,8 +243,8 @@ void web_handle_command(struct web_req *r)
     struct idfmt idf;
     snprintf(p->by, sizeof(p->by), "web:%s", r->name);
     cs_strlcpy(p->client, r->client, sizeof(p->client));
-    struct cmdsend_opts so = {.ns = w->ns, .idf = &idf, .by = p->by, .id_prefix = "web",
-                              .rng = &w->rng};
+    struct cmdsend_opts so = {
+        .ns = w->ns, .idf = &idf, .by = p->by, .id_prefix = "web", .rng = &w->rng};
     if (idfmt_parse(&idf, w->o.fleet->id_format, &err) == CS_OK)
         p->s = cmdsend_new(&cmd, &so, &err);
     if (!p->s) {

@@ -22,9 +22,9 @@ struct pending;
 struct listener {
     struct web *w;
     struct evhttp *http;
-    unsigned serves;   /* SERVE_* */
-    int port;          /* as bound */
-    char cookie[32];   /* the session cookie's name: cs_session_PORT (cookies ignore ports) */
+    unsigned serves; /* SERVE_* */
+    int port;        /* as bound */
+    char cookie[32]; /* the session cookie's name: cs_session_PORT (cookies ignore ports) */
 };
 
 struct web {
@@ -34,13 +34,13 @@ struct web {
     char id[128];
     struct listener lis[2];
     size_t nlis;
-    struct tls *tls;            /* NULL: plain HTTP */
+    struct tls *tls; /* NULL: plain HTTP */
     struct sessions *sess;
     struct ratelimit *rl;
-    char csp[768];              /* the page's Content-Security-Policy */
-    struct rds *sub;            /* {ns}:reply */
+    char csp[768];   /* the page's Content-Security-Policy */
+    struct rds *sub; /* {ns}:reply */
     char ch_reply[CS_KEY_MAX];
-    struct pending *pending;    /* commands waiting for replies */
+    struct pending *pending; /* commands waiting for replies */
     size_t npending;
     struct cs_rng rng;
 };
@@ -49,7 +49,7 @@ struct web {
 struct web_req {
     struct listener *l;
     struct evhttp_request *req;
-    char client[WEB_CLIENT_MAX];   /* the peer's address */
+    char client[WEB_CLIENT_MAX]; /* the peer's address */
     enum auth_role role;
     char name[AUTH_NAME_MAX + 1];  /* who: a user or token name, "anonymous" when open */
     char session[SESS_ID_HEX + 1]; /* signed in by the session cookie: its id, else "" */

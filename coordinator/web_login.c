@@ -18,8 +18,7 @@ void web_auth_failed(struct web *w, const char *client, const char *what)
     log_debug("web: %s from %s", what, client);
     rl_take(w->rl, client, RL_AUTH_FAIL, cs_mono_ms(), NULL);
     if (!rl_allows(w->rl, client, RL_AUTH_FAIL, cs_mono_ms(), &retry))
-        log_warn("web: %s from %s, too many: refusing its sign-ins for %d s", what, client,
-                 retry);
+        log_warn("web: %s from %s, too many: refusing its sign-ins for %d s", what, client, retry);
 }
 
 static void set_cookie(struct web_req *r, const char *value, bool expire)

@@ -36,8 +36,8 @@ struct cmdsend {
     char by[CMDSEND_BY_MAX];
     struct idfmt idf;
     enum step step;
-    bool by_index;       /* the selector is IDs and ranges: route it */
-    struct rset want;    /* ... their indexes */
+    bool by_index;    /* the selector is IDs and ranges: route it */
+    struct rset want; /* ... their indexes */
 
     /* the batch handed out and how many of its replies were fed */
     struct req *reqs;
@@ -49,15 +49,15 @@ struct cmdsend {
     struct kvlist live;
     bool routed;
     struct buf to;
-    struct buf payload;   /* the JSON published */
-    char *log_error;      /* owned; NULL when logged */
+    struct buf payload; /* the JSON published */
+    char *log_error;    /* owned; NULL when logged */
     long long expect;
     int64_t published_ms;
 
     struct reply_tally tally;
     char *errors[CMDSEND_ERRORS_KEPT]; /* owned */
     size_t nerrors;
-    cJSON *replies;       /* array */
+    cJSON *replies; /* array */
 };
 
 /* ---- requests ---------------------------------------------------------------------------- */

@@ -29,10 +29,10 @@
 #include "cs/reply.h"
 #include "cs/util.h"
 
-#define CMDSEND_LOG_MAX 100000   /* {ns}:cmdlog entries kept (XADD MAXLEN ~) */
-#define CMDSEND_ERRORS_KEPT 20   /* error lines kept as text; the tally counts all */
+#define CMDSEND_LOG_MAX 100000    /* {ns}:cmdlog entries kept (XADD MAXLEN ~) */
+#define CMDSEND_ERRORS_KEPT 20    /* error lines kept as text; the tally counts all */
 #define CMDSEND_REPLIES_KEPT 1024 /* reply objects kept for the JSON result */
-#define CMDSEND_BY_MAX 128       /* longest `by` (who sent it), NUL included */
+#define CMDSEND_BY_MAX 128        /* longest `by` (who sent it), NUL included */
 
 struct cmdsend;
 
@@ -76,8 +76,8 @@ bool cmdsend_complete(const struct cmdsend *s);
 int64_t cmdsend_published_ms(const struct cmdsend *s);
 
 const struct cmd *cmdsend_cmd(const struct cmdsend *s);
-bool cmdsend_routed(const struct cmdsend *s);     /* to the owners only */
-const char *cmdsend_to(const struct cmdsend *s);  /* "*" or the owners, comma-separated */
+bool cmdsend_routed(const struct cmdsend *s);        /* to the owners only */
+const char *cmdsend_to(const struct cmdsend *s);     /* "*" or the owners, comma-separated */
 long long cmdsend_expected(const struct cmdsend *s); /* live workers reached */
 const struct reply_tally *cmdsend_tally(const struct cmdsend *s);
 /* Why the command is not in {ns}:cmdlog (the Redis error), or NULL when it is. */
