@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "cs/catalog.h"
+#include "cs/cmdsend.h"
 #include "cs/jtmpl.h"
 #include "cs/keys.h"
 #include "cs/mem.h"
@@ -30,14 +31,15 @@ const char *cfglog_rel(struct cli *c, const char *key)
 /* Appends an entry with this write; a failure is reported, the write itself stands. */
 static void record(struct cli *c, const char *json, size_t len)
 {
-    char k[CS_KEY_MAX], id[32];
+    char k[CS_KEY_MAX], id[32], by[CMDSEND_BY_MAX];
     struct cs_error err;
     struct cs_rng rng;
     cs_rng_seed(&rng, cs_seed_entropy());
     snprintf(id, sizeof(id), "cfg-%08llx", (unsigned long long)(cs_rng_next(&rng) & 0xffffffffULL));
     struct rds_reply *r =
-        cli_cmd(c->r, CLI_T(RDS_STRING), &err, "XADD %s MAXLEN ~ %d * id %s write %b to -",
-                cli_key(c, k, K_CMDLOG, NULL), CS_CMDLOG_MAX, id, json, len);
+        cli_cmd(c->r, CLI_T(RDS_STRING), &err, "XADD %s MAXLEN ~ %d * id %s write %b to - by %s",
+                cli_key(c, k, K_CMDLOG, NULL), CMDSEND_LOG_MAX, id, json, len,
+                cli_sender(by, sizeof(by)));
     if (!r)
         fprintf(stderr, "swarm-cli: the write is not recorded in %s (%s): replay will not repeat it\n",
                 k, err.msg);

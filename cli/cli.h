@@ -13,9 +13,6 @@
 #include "cs/opts.h"
 #include "cs/rds.h"
 
-/* Entries kept in {ns}:cmdlog (approximately: MAXLEN ~). */
-#define CS_CMDLOG_MAX 100000
-
 /* Exit codes. EXIT_REDIS: Redis unreachable, the connection lost, or an error reply (NOAUTH,
  * NOPERM, WRONGTYPE...) to a command whose result the output depends on. */
 enum { EXIT_OK = 0, EXIT_ERRORS = 1, EXIT_USAGE = 2, EXIT_REDIS = 3 };
@@ -69,8 +66,10 @@ void cli_free_all(struct rds_reply **r, size_t n);
 /* Prints "swarm-cli: Redis: MESSAGE" on stderr; returns EXIT_REDIS. */
 int cli_redis_fail(const struct cs_error *err);
 const char *cli_key(struct cli *c, char *out, enum cs_key k, const char *arg);
-/* Validates, publishes on {ns}:cmd, waits for every live worker's reply, prints a summary.
- * Takes the parsed command; returns an exit code. `quiet` prints nothing on success. */
+/* Sends a command as cmdsend.h describes (checked, routed, logged in {ns}:cmdlog as
+ * cli:USER@HOST, published), waits for every live worker's reply and prints a summary. Takes
+ * the contents of *cmd (the caller still calls cmd_free); returns an exit code. `quiet`
+ * prints nothing on success. */
 int cli_send(struct cli *c, struct cmd *cmd, bool quiet);
 /* Parses a command line and sends it. */
 int cli_send_line(struct cli *c, const char *line, bool quiet);
@@ -79,6 +78,8 @@ int cli_send_line(struct cli *c, const char *line, bool quiet);
 int cli_reload(struct cli *c, const char *key);
 /* Rebuilds a command line from argv words, quoting values that need it. */
 void cli_join_args(struct buf *b, int argc, char **argv);
+/* Who sends a command or a config write, for {ns}:cmdlog's `by`: cli:USER@HOST. */
+const char *cli_sender(char *out, size_t n);
 /* Names of live workers (agent key present) added to *out (keys = names; caller frees it
  * with kv_free). False with *err on a Redis failure. */
 bool cli_live_workers(struct cli *c, struct kvlist *out, struct cs_error *err);

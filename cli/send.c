@@ -1,18 +1,16 @@
-/* send.c - publish a command and collect the workers' replies. */
+/* send.c - the Redis helpers of swarm-cli, and sending a command (cmdsend.h) on a blocking
+ * connection: its steps pipelined, then the replies collected. */
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-
 #include "cli.h"
 #include "cs/buf.h"
+#include "cs/cmdsend.h"
 #include "cs/keys.h"
 #include "cs/mem.h"
-#include "cs/reply.h"
-#include "cs/rset.h"
-#include "cs/selector.h"
 #include "cs/util.h"
 
 /* How long a reply may take: the connections' timeout (rds_sync_connect) and the wait for
@@ -178,195 +176,18 @@ bool cli_live_workers(struct cli *c, struct kvlist *out, struct cs_error *err)
     return ok;
 }
 
-struct tally {
-    struct reply_tally n;
-    struct buf errors; /* human lines, the first ERRORS_SHOWN */
-    cJSON *replies;    /* array of reply objects */
-};
-
-#define ERRORS_SHOWN 20
-
-static void error_line(void *ctx, int n, const char *worker, const char *msg)
+/* Who sends the command, for {ns}:cmdlog: cli:USER@HOST. */
+const char *cli_sender(char *out, size_t n)
 {
-    struct tally *t = ctx;
-    if (n <= ERRORS_SHOWN) /* from the network: escaped for the terminal */
-        buf_printf(&t->errors, "  %s: %s\n", cli_safe(worker), cli_safe(msg));
-}
-
-/* Workers whose assignment intersects the selector's indexes, when the selector is only IDs
- * and ranges: *routed; broadcast (!*routed) otherwise. False with *err on a Redis failure. */
-static bool route(struct cli *c, const char *select, struct kvlist *owners, bool *routed,
-                  struct cs_error *err)
-{
-    char k[CS_KEY_MAX];
-    struct rset want = RSET_INIT, have = RSET_INIT, both = RSET_INIT;
-    struct sel *s = sel_parse(select, &c->idf, NULL);
-    bool by_index = s && sel_index_set(s, &want), ok = true;
-    sel_free(s);
-    *routed = false;
-    if (by_index) {
-        struct kvlist assign = KVLIST_INIT;
-        struct rds_reply *r =
-            cli_cmd(c->r, CLI_ARRAY, err, "HGETALL %s", cli_key(c, k, K_ASSIGN, NULL));
-        ok = r != NULL;
-        rds_reply_kv(r, &assign);
-        rds_reply_free(r);
-        for (size_t i = 0; i < assign.n; i++) {
-            if (strcmp(assign.v[i].key, CS_ASSIGN_EPOCH_FIELD) == 0 ||
-                rset_parse(&have, assign.v[i].val, NULL) != CS_OK)
-                continue;
-            rset_intersect(&both, &want, &have);
-            if (!rset_empty(&both))
-                kv_set(owners, assign.v[i].key, "1");
-        }
-        kv_free(&assign);
-        *routed = owners->n > 0;
-    }
-    rset_free(&want);
-    rset_free(&have);
-    rset_free(&both);
-    return ok;
-}
-
-/* Logged first: a worker that misses the PUBLISH catches up from {ns}:cmdlog. A failed log
- * is reported (unless quiet) and the command still goes out, at most once. */
-static void log_cmd(struct cli *c, struct cmd *cmd, struct buf *payload, const char *to, bool quiet)
-{
-    char k[CS_KEY_MAX];
-    struct cs_error err;
-    struct rds_reply *r = cli_cmd(
-        c->r, CLI_T(RDS_STRING), &err, "XADD %s MAXLEN ~ %d * id %s cmd %b to %s",
-        cli_key(c, k, K_CMDLOG, NULL), CS_CMDLOG_MAX, cmd->id, payload->s, payload->len, to);
-    if (r) {
-        cs_strlcpy(cmd->log_id, rds_reply_str(r, NULL), sizeof(cmd->log_id));
-        buf_reset(payload);
-        cmd_to_json(cmd, payload);
-    } else if (!quiet) {
-        fprintf(stderr, "swarm-cli: not logged in %s (%s): delivery is at most once\n", k, err.msg);
-    }
-    rds_reply_free(r);
-}
-
-/* PUBLISH to the live owners (routed) or to everyone; *expect = the live workers reached. */
-static bool publish(struct cli *c, bool routed, const struct kvlist *owners,
-                    const struct kvlist *live, const struct buf *payload, long long *expect,
-                    struct cs_error *err)
-{
-    char k[CS_KEY_MAX];
-    struct rds_reply *r;
-    *expect = 0;
-    for (size_t i = 0; routed && i < owners->n; i++) {
-        if (!kv_get(live, owners->v[i].key))
-            continue;
-        r = cli_cmd(c->r, CLI_INT, err, "PUBLISH %s %b", cli_key(c, k, CH_CMD_W, owners->v[i].key),
-                    payload->s, payload->len);
-        if (!r)
-            return false;
-        *expect += rds_reply_int(r) > 0;
-        rds_reply_free(r);
-    }
-    if (!routed) {
-        r = cli_cmd(c->r, CLI_INT, err, "PUBLISH %s %b", cli_key(c, k, CH_CMD, NULL), payload->s,
-                    payload->len);
-        if (!r)
-            return false;
-        long long receivers = rds_reply_int(r);
-        rds_reply_free(r);
-        *expect = (long long)live->n < receivers ? (long long)live->n : receivers;
-    }
-    return true;
-}
-
-/* Waits for `expect` replies to cmd on sub (until the timeout). False with *err when the
- * subscription fails; running out of time is not a failure (t->n.replied tells). */
-static bool collect(struct cli *c, struct rds_sync *sub, const struct cmd *cmd, long long expect,
-                    int64_t t0, struct tally *t, struct cs_error *err)
-{
-    while (t->n.replied < expect) {
-        int left = c->timeout_ms - (int)(cs_mono_ms() - t0);
-        struct rds_reply *m = NULL;
-        if (left <= 0)
-            return true;
-        if (rds_sync_read(sub, left, &m) == CS_ERR_STATE)
-            return true; /* timed out */
-        if (!(m = cli_check(sub, CLI_ARRAY, "SUBSCRIBE", m, err)))
-            return false; /* connection lost (m NULL) or an error reply */
-        const char *kind = rds_reply_str(rds_reply_at(m, 0), NULL);
-        size_t len = 0;
-        const char *body = rds_reply_str(rds_reply_at(m, 2), &len);
-        const char *id;
-        cJSON *obj = kind && strcmp(kind, "message") == 0 && body ? reply_parse(body, len, &id)
-                                                                   : NULL;
-        if (obj && strcmp(id, cmd->id) == 0) {
-            reply_tally_add(&t->n, obj, error_line, t);
-            cJSON_AddItemToArray(t->replies, obj);
-        } else {
-            cJSON_Delete(obj);
-        }
-        rds_reply_free(m);
-    }
-    return true;
-}
-
-static void print_result(struct cli *c, const struct cmd *cmd, const char *to, bool routed,
-                         long long expect, struct tally *t, int64_t ms)
-{
-    char k[CS_KEY_MAX];
-    if (c->json) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "id", cmd->id);
-        cJSON_AddStringToObject(o, "cmd", cmd->def->name);
-        cJSON_AddStringToObject(o, "to", to);
-        if (cmd->log_id[0])
-            cJSON_AddStringToObject(o, "log", cmd->log_id);
-        cJSON_AddNumberToObject(o, "workers_expected", (double)expect);
-        cJSON_AddNumberToObject(o, "workers_replied", t->n.replied);
-        cJSON_AddNumberToObject(o, "matched", (double)t->n.matched);
-        cJSON_AddNumberToObject(o, "done", (double)t->n.done);
-        cJSON_AddNumberToObject(o, "skipped", (double)t->n.skipped);
-        cJSON_AddNumberToObject(o, "failed", (double)t->n.failed);
-        cJSON_AddNumberToObject(o, "errors", (double)t->n.nerr);
-        if (cmd->def->verb == CMD_PING)
-            cJSON_AddNumberToObject(o, "connected", (double)t->n.connected);
-        cJSON_AddBoolToObject(o, "nothing_matched", reply_nothing_matched(&t->n, cmd));
-        cJSON_AddNumberToObject(o, "ms", (double)ms);
-        cJSON_AddItemToObject(o, "replies", t->replies);
-        t->replies = NULL;
-        cli_print_json(o);
-        cJSON_Delete(o);
-        return;
-    }
-    if (expect == 0 && routed)
-        printf("%s: no live worker holds the selected chargers\n", cmd->def->name);
-    else if (expect == 0)
-        printf("%s: no live workers are listening on %s\n", cmd->def->name,
-               cli_key(c, k, CH_CMD, NULL));
-    else {
-        struct buf line = BUF_INIT;
-        reply_summary(&t->n, cmd, "swarm-cli cancel", &line);
-        if (!cmd_scheduled(cmd))
-            buf_printf(&line, ", %lld ms", (long long)ms);
-        printf("%s\n", buf_cstr(&line));
-        buf_free(&line);
-    }
-    if (t->n.replied < expect)
-        printf("  only %d of %lld worker%s replied within %d ms\n", t->n.replied, expect,
-               cs_plural(expect), c->timeout_ms);
-    if (reply_nothing_matched(&t->n, cmd) && cmd->select && c->fleet.size == 0)
-        printf("  the fleet is empty (size 0 in %s): swarm-cli scale N sets its size\n",
-               cli_key(c, k, K_FLEET, NULL));
-    else if (reply_nothing_matched(&t->n, cmd) && cmd->select) {
-        char first[CS_ID_MAX + 1], last[CS_ID_MAX + 1];
-        idfmt_format(&c->idf, 1, first, sizeof(first));
-        idfmt_format(&c->idf, (uint32_t)c->fleet.size, last, sizeof(last));
-        printf("  the fleet has %d charger%s, %s..%s (docs/commands.md: selectors)\n",
-               c->fleet.size, cs_plural(c->fleet.size), first, last);
-    }
-    fputs(buf_cstr(&t->errors), stdout);
-    int shown = t->n.lines < ERRORS_SHOWN ? t->n.lines : ERRORS_SHOWN;
-    if (t->n.nerr > shown)
-        printf("  ... %lld error%s in all (the replies carry up to 10 examples each)\n",
-               t->n.nerr, cs_plural(t->n.nerr));
+    char host[64] = "";
+    const struct passwd *pw = getpwuid(getuid());
+    gethostname(host, sizeof(host));
+    host[sizeof(host) - 1] = '\0';
+    if (pw && pw->pw_name && *pw->pw_name)
+        snprintf(out, n, "cli:%.48s@%.63s", pw->pw_name, host[0] ? host : "?");
+    else
+        snprintf(out, n, "cli:uid%u@%.63s", (unsigned)getuid(), host[0] ? host : "?");
+    return out;
 }
 
 /* The reply channel, subscribed: listening starts before anything is logged or published, so
@@ -387,71 +208,143 @@ static struct rds_sync *listen_replies(struct cli *c, struct cs_error *err)
     return sub;
 }
 
+/* Runs the steps of cmdsend up to the PUBLISH, each step's commands pipelined. False with
+ * *err on a Redis failure. */
+static bool run_steps(struct cli *c, struct cmdsend *s, struct cs_error *err)
+{
+    const struct cmdsend_req *reqs;
+    size_t n;
+    while ((n = cmdsend_next(s, &reqs)) > 0) {
+        for (size_t i = 0; i < n; i++)
+            if (rds_sync_appendv(c->r, reqs[i].argc, reqs[i].argv, reqs[i].argl) != CS_OK) {
+                io_error(c->r, err);
+                return false;
+            }
+        for (size_t i = 0; i < n; i++) {
+            struct rds_reply *r = NULL;
+            int rc = rds_sync_read(c->r, CLI_REPLY_MS, &r);
+            if (rc != CS_OK) {
+                if (rc == CS_ERR_STATE)
+                    cs_error_set(err, CS_ERR_IO, "no reply within %d ms", CLI_REPLY_MS);
+                else
+                    io_error(c->r, err);
+                return false;
+            }
+            rc = cmdsend_feed(s, r, err);
+            rds_reply_free(r);
+            if (rc != CS_OK)
+                return false;
+        }
+    }
+    return cmdsend_published(s);
+}
+
+/* Waits for the replies on sub until every live worker reached has answered or the timeout
+ * (from the PUBLISH). False with *err when the subscription fails; running out of time is not
+ * a failure (the tally tells). */
+static bool collect(struct cli *c, struct rds_sync *sub, struct cmdsend *s, struct cs_error *err)
+{
+    int64_t t0 = cmdsend_published_ms(s);
+    while (!cmdsend_complete(s)) {
+        int left = c->timeout_ms - (int)(cs_mono_ms() - t0);
+        struct rds_reply *m = NULL;
+        if (left <= 0)
+            return true;
+        if (rds_sync_read(sub, left, &m) == CS_ERR_STATE)
+            return true; /* timed out */
+        if (!(m = cli_check(sub, CLI_ARRAY, "SUBSCRIBE", m, err)))
+            return false; /* connection lost (m NULL) or an error reply */
+        const char *kind = rds_reply_str(rds_reply_at(m, 0), NULL);
+        size_t len = 0;
+        const char *body = rds_reply_str(rds_reply_at(m, 2), &len);
+        if (kind && strcmp(kind, "message") == 0 && body)
+            cmdsend_on_reply(s, body, len);
+        rds_reply_free(m);
+    }
+    return true;
+}
+
+static void print_result(struct cli *c, const struct cmdsend *s, int64_t ms)
+{
+    char k[CS_KEY_MAX];
+    const struct cmd *cmd = cmdsend_cmd(s);
+    const struct reply_tally *t = cmdsend_tally(s);
+    long long expect = cmdsend_expected(s);
+    if (c->json) {
+        struct buf b = BUF_INIT;
+        struct jw j;
+        jw_init(&j, &b);
+        jw_obj(&j);
+        cmdsend_result_fields(s, ms, &j);
+        cmdsend_result_replies(s, &j);
+        jw_end(&j);
+        printf("%s\n", buf_cstr(&b));
+        buf_free(&b);
+        return;
+    }
+    struct buf line = BUF_INIT;
+    cmdsend_summary(s, "swarm-cli cancel", &line);
+    if (expect > 0 && !cmd_scheduled(cmd))
+        buf_printf(&line, ", %lld ms", (long long)ms);
+    printf("%s\n", buf_cstr(&line));
+    buf_free(&line);
+    if (t->replied < expect)
+        printf("  only %d of %lld worker%s replied within %d ms\n", t->replied, expect,
+               cs_plural(expect), c->timeout_ms);
+    if (reply_nothing_matched(t, cmd) && cmd->select && c->fleet.size == 0)
+        printf("  the fleet is empty (size 0 in %s): swarm-cli scale N sets its size\n",
+               cli_key(c, k, K_FLEET, NULL));
+    else if (reply_nothing_matched(t, cmd) && cmd->select) {
+        char first[CS_ID_MAX + 1], last[CS_ID_MAX + 1];
+        idfmt_format(&c->idf, 1, first, sizeof(first));
+        idfmt_format(&c->idf, (uint32_t)c->fleet.size, last, sizeof(last));
+        printf("  the fleet has %d charger%s, %s..%s (docs/commands.md: selectors)\n",
+               c->fleet.size, cs_plural(c->fleet.size), first, last);
+    }
+    size_t n;
+    const char *const *lines = cmdsend_error_lines(s, &n);
+    for (size_t i = 0; i < n; i++) /* from the network: escaped for the terminal */
+        printf("  %s\n", cli_safe(lines[i]));
+    long long shown = t->lines < (long long)n ? t->lines : (long long)n;
+    if (t->nerr > shown)
+        printf("  ... %lld error%s in all (the replies carry up to 10 examples each)\n",
+               (long long)t->nerr, cs_plural(t->nerr));
+}
+
 int cli_send(struct cli *c, struct cmd *cmd, bool quiet)
 {
     struct cs_error err;
-    struct tally t = {0};
+    char by[CMDSEND_BY_MAX];
     int rc = EXIT_OK;
 
     if (!cli_load_fleet(c))
         return EXIT_REDIS;
-    if (cmd->select) {
-        struct sel *s = sel_parse(cmd->select, &c->idf, &err);
-        if (!s) {
-            fprintf(stderr, "swarm-cli: %s\n", err.msg);
-            return EXIT_USAGE;
-        }
-        sel_free(s);
+    struct cmdsend_opts so = {.ns = c->common.ns, .idf = &c->idf, .by = cli_sender(by, sizeof(by)),
+                              .id_prefix = "cli"};
+    struct cmdsend *s = cmdsend_new(cmd, &so, &err);
+    if (!s) {
+        fprintf(stderr, "swarm-cli: %s\n", err.msg);
+        return EXIT_USAGE;
     }
-    if (!cmd->id[0]) {
-        struct cs_rng rng;
-        cs_rng_seed(&rng, cs_seed_entropy());
-        snprintf(cmd->id, sizeof(cmd->id), "cli-%08llx",
-                 (unsigned long long)(cs_rng_next(&rng) & 0xffffffffULL));
+    struct rds_sync *sub = listen_replies(c, &err);
+    if (!sub || !run_steps(c, s, &err) || !collect(c, sub, s, &err)) {
+        rc = cli_redis_fail(&err);
+        goto out;
     }
-    cmd->ts_ms = cs_now_ms();
-
-    /* Routed when the selector names known chargers: only their owners get it. */
-    struct kvlist owners = KVLIST_INIT, live = KVLIST_INIT;
-    struct buf to = BUF_INIT, payload = BUF_INIT;
-    struct rds_sync *sub = NULL;
-    bool routed = false;
-    long long expect = 0;
-    int64_t t0 = 0;
-    buf_init(&t.errors);
-    t.replies = cJSON_CreateArray();
-    if (cmd->select && !route(c, cmd->select, &owners, &routed, &err))
-        goto redis_fail;
-    if (routed)
-        for (size_t i = 0; i < owners.n; i++)
-            buf_printf(&to, "%s%s", i ? "," : "", owners.v[i].key);
-    else
-        buf_puts(&to, "*");
-    if (!(sub = listen_replies(c, &err)))
-        goto redis_fail;
-    cmd_to_json(cmd, &payload);
-    log_cmd(c, cmd, &payload, buf_cstr(&to), quiet);
-    if (!cli_live_workers(c, &live, &err))
-        goto redis_fail;
-    t0 = cs_mono_ms();
-    if (!publish(c, routed, &owners, &live, &payload, &expect, &err) ||
-        !collect(c, sub, cmd, expect, t0, &t, &err))
-        goto redis_fail;
-    if (expect == 0 || t.n.nerr || t.n.replied < expect || reply_nothing_matched(&t.n, cmd))
+    if (cmdsend_log_error(s) && !quiet) {
+        char k[CS_KEY_MAX];
+        fprintf(stderr, "swarm-cli: not logged in %s (%s): delivery is at most once\n",
+                cli_key(c, k, K_CMDLOG, NULL), cmdsend_log_error(s));
+    }
+    const struct reply_tally *t = cmdsend_tally(s);
+    long long expect = cmdsend_expected(s);
+    if (expect == 0 || t->nerr || t->replied < expect || reply_nothing_matched(t, cmdsend_cmd(s)))
         rc = EXIT_ERRORS;
     if (c->json || !quiet || rc != EXIT_OK)
-        print_result(c, cmd, buf_cstr(&to), routed, expect, &t, cs_mono_ms() - t0);
-    goto out;
-redis_fail:
-    rc = cli_redis_fail(&err);
+        print_result(c, s, cs_mono_ms() - cmdsend_published_ms(s));
 out:
-    cJSON_Delete(t.replies);
-    buf_free(&t.errors);
-    buf_free(&payload);
-    buf_free(&to);
-    kv_free(&owners);
-    kv_free(&live);
     rds_sync_free(sub);
+    cmdsend_free(s);
     return rc;
 }
 
@@ -461,11 +354,6 @@ int cli_send_line(struct cli *c, const char *line, bool quiet)
     struct cs_error err;
     if (cmd_parse(line, strlen(line), &cmd, &err) != CS_OK) {
         fprintf(stderr, "swarm-cli: %s\n", err.msg);
-        return EXIT_USAGE;
-    }
-    if (cmd.def->flags & CMD_F_INTERNAL) {
-        fprintf(stderr, "swarm-cli: '%s' is sent by the coordinator only\n", cmd.def->name);
-        cmd_free(&cmd);
         return EXIT_USAGE;
     }
     int rc = cli_send(c, &cmd, quiet);
@@ -495,23 +383,6 @@ void cli_join_args(struct buf *b, int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         if (i)
             buf_putc(b, ' ');
-        const char *a = argv[i];
-        if (*a && !strpbrk(a, " \t\"'\\")) {
-            buf_puts(b, a);
-            continue;
-        }
-        /* key="value with spaces": quote after the '=' so the key stays a key. */
-        const char *eq = strchr(a, '=');
-        if (eq && eq != a) {
-            buf_append(b, a, (size_t)(eq - a + 1));
-            a = eq + 1;
-        }
-        buf_putc(b, '"');
-        for (; *a; a++) {
-            if (*a == '"' || *a == '\\')
-                buf_putc(b, '\\');
-            buf_putc(b, *a);
-        }
-        buf_putc(b, '"');
+        cmd_quote_arg(b, argv[i]);
     }
 }

@@ -19,6 +19,7 @@
 #include "cs/rds.h"
 #include "cs/stats.h"
 #include "cs/util.h"
+#include "evlog.h"
 #include "obs.h"
 #include "web.h"
 
@@ -95,6 +96,7 @@ struct coord {
 
     struct obs *obs;  /* NULL unless serving HTTP */
     struct web *web;
+    struct evlog *evlog;
     bool history_busy;
 
     struct event *tick_ev, *sigterm_ev, *sigint_ev;
@@ -765,6 +767,7 @@ static void on_lock(struct rds *r, const struct rds_reply *reply, void *privdata
     } else if (!c->leader && was) {
         log_warn("lost the leader lock; standing by");
     }
+    evlog_set_leader(c->evlog, c->leader);
     if (c->obs)
         obs_set_state(c->obs, c->leader, true);
     /* A standby serving HTTP reads the same data (and writes nothing). */
@@ -837,6 +840,7 @@ static void on_tick(evutil_socket_t fd, short what, void *privdata)
     char k[CS_KEY_MAX], ik[CS_KEY_MAX], ttl[16], now[24];
     if (!rds_is_up(c->r) || c->duplicate)
         return;
+    evlog_tick(c->evlog);
     snprintf(ttl, sizeof(ttl), "%d", c->o->lock_ttl_ms);
     snprintf(now, sizeof(now), "%lld", (long long)cs_now_ms());
     rds_cmd(c->r, on_id, NULL, "EVAL %s 1 %s %s %s %s", ID_LUA,
@@ -862,6 +866,7 @@ static void on_redis_state(struct rds *r, bool up, void *privdata)
             log_warn("Redis connection lost; assignments freeze until it is back");
         c->leader = false;
     }
+    evlog_set_leader(c->evlog, c->leader);
     if (c->obs)
         obs_set_state(c->obs, c->leader, up);
 }
@@ -875,6 +880,23 @@ static void on_signal(evutil_socket_t sig, short what, void *privdata)
     /* Commands still waiting for replies are answered; a moment of loop sends the answers. */
     struct timeval flush = {0, 100 * 1000};
     event_base_loopexit(c->base, web_stop(c->web) ? &flush : NULL);
+}
+
+void coord_web_opts(const struct coord_opts *o, struct web_opts *wo)
+{
+    memset(wo, 0, sizeof(*wo));
+    wo->metrics_listen = o->metrics_listen;
+    wo->http_listen = o->http_listen;
+    wo->ns = o->common.ns;
+    wo->id = o->id;
+    wo->url = o->common.url;
+    wo->auth = &o->auth;
+    wo->tls_cert = o->tls_cert;
+    wo->tls_key = o->tls_key;
+    wo->origins = o->origins;
+    wo->norigins = o->norigins;
+    wo->read_only = o->read_only;
+    wo->insecure = o->insecure;
 }
 
 int coord_run(const struct coord_opts *o)
@@ -899,11 +921,12 @@ int coord_run(const struct coord_opts *o)
     c->r = rds_new(c->base, &ro);
     if (o->metrics_listen[0] || o->http_listen[0]) {
         struct cs_error err;
-        struct web_opts wo = {.metrics_listen = o->metrics_listen, .http_listen = o->http_listen,
-                              .ns = c->ns, .id = o->id, .url = o->common.url, .r = c->r,
-                              .fleet = &c->fleet};
+        struct web_opts wo;
+        coord_web_opts(o, &wo);
         c->obs = obs_new(c->ns, o->id);
+        wo.r = c->r;
         wo.obs = c->obs;
+        wo.fleet = &c->fleet;
         c->web = web_new(c->base, &wo, &err);
         if (!c->web) {
             log_error("%s", err.msg);
@@ -911,6 +934,10 @@ int coord_run(const struct coord_opts *o)
             goto out_free;
         }
     }
+    /* Every coordinator records events when it leads; only the dashboard shows them. */
+    struct evlog_opts eo = {.url = o->common.url, .ns = c->ns, .id = o->id, .r = c->r,
+                            .obs = o->http_listen[0] ? c->obs : NULL};
+    c->evlog = evlog_new(c->base, &eo);
     c->tick_ev = event_new(c->base, -1, EV_PERSIST, on_tick, c);
     struct timeval tv = {o->tick_ms / 1000, (o->tick_ms % 1000) * 1000};
     evtimer_add(c->tick_ev, &tv);
@@ -951,9 +978,12 @@ int coord_run(const struct coord_opts *o)
     }
 out_free:
     web_free(c->web);
+    /* Callbacks still pending on c->r run now, with no reply: evlog's and web's touch only
+     * their own memory then, so those go after it. */
+    rds_free(c->r);
+    evlog_free(c->evlog);
     obs_free(c->obs);
     free_agents(c);
-    rds_free(c->r);
     if (c->tick_ev)
         event_free(c->tick_ev);
     if (c->sigterm_ev)

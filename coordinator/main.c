@@ -28,18 +28,39 @@ static void usage(FILE *out)
             "                      serve GET /metrics (Prometheus text format): fleet totals and\n"
             "                      one series per worker (label worker=\"NAME\")\n"
             "  --http ADDR:PORT    serve the web dashboard at / (fleet summary, charts, workers,\n"
-            "                      events, a command line) with /api/status, /api/events,\n"
-            "                      POST /api/command and /metrics; give both flags the same\n"
-            "                      address for one listener. ADDR may be [v6], empty for every\n"
-            "                      interface; PORT 0 takes a free port (logged). No\n"
-            "                      authentication: bind to loopback or a trusted network.\n"
-            "                      A standby serves both too, from its own reads of the same\n"
-            "                      keys (chargeswarm_coordinator_leader 0).\n"
+            "                      events, commands sent, a command line) with its JSON API\n"
+            "                      (/api/...) and /metrics; give both flags the same address\n"
+            "                      for one listener. ADDR may be [v6], empty for every\n"
+            "                      interface; PORT 0 takes a free port (logged). A standby\n"
+            "                      serves both too, from its own reads of the same keys\n"
+            "                      (chargeswarm_coordinator_leader 0).\n"
+            "\n"
+            "Access (docs/security.md). Without credentials whoever reaches a listener reads\n"
+            "everything and sends commands: refused on addresses other than loopback unless\n"
+            "--http-read-only or --http-insecure. Users and tokens come from the config file\n"
+            "or the environment, never from the command line:\n"
+            "  http-user = NAME:ROLE:PASSWORD\n"
+            "                      a user (may repeat; env SWARM_HTTP_USER) for HTTP Basic or\n"
+            "                      the page's sign-in; ROLE viewer (the page, API reads,\n"
+            "                      /metrics) or operator (also commands); 8+ characters\n"
+            "  http-token = NAME:ROLE:TOKEN\n"
+            "                      a token for `Authorization: Bearer TOKEN` (may repeat; env\n"
+            "                      SWARM_HTTP_TOKEN); 16+ characters\n"
+            "  --http-tls-cert FILE  --http-tls-key FILE\n"
+            "                      HTTPS on both listeners (PEM certificate chain, its\n"
+            "                      unencrypted key), with HSTS; needed for credentials on\n"
+            "                      addresses other than loopback\n"
+            "  --http-origin ORIGIN another origin the page may post from, e.g. a reverse\n"
+            "                      proxy's https://swarm.lab.example (may repeat)\n"
+            "  --http-read-only    no commands: the page and the API only read\n"
+            "  --http-insecure     serve what the checks above refuse\n"
+            "\n"
             "%s",
             cs_opts_help());
 }
 
-enum { OPT_ID = 1, OPT_TICK, OPT_TTL, OPT_METRICS, OPT_HTTP };
+enum { OPT_ID = 1, OPT_TICK, OPT_TTL, OPT_METRICS, OPT_HTTP, OPT_USER, OPT_TOKEN, OPT_CERT,
+       OPT_KEY, OPT_ORIGIN, OPT_READ_ONLY, OPT_INSECURE };
 
 static int apply_opt(void *ctx, int opt, const char *arg, struct cs_error *err)
 {
@@ -62,17 +83,41 @@ static int apply_opt(void *ctx, int opt, const char *arg, struct cs_error *err)
         return CS_OK;
     case OPT_METRICS:
     case OPT_HTTP: {
-        char host[WEB_LISTEN_MAX];
+        char host[LISTEN_MAX];
         int port;
         struct cs_error perr;
         const char *flag = opt == OPT_METRICS ? "--metrics-listen" : "--http";
-        if (web_parse_listen(arg, host, sizeof(host), &port, &perr) != CS_OK)
+        if (listen_parse(arg, host, sizeof(host), &port, &perr) != CS_OK)
             return cs_error_set(err, CS_ERR_INVAL, "%s: %s", flag, perr.msg);
         if (!cs_strlcpy(opt == OPT_METRICS ? o->metrics_listen : o->http_listen, arg,
                         sizeof(o->http_listen)))
             return cs_error_set(err, CS_ERR_TOO_BIG, "%s: address too long", flag);
         return CS_OK;
     }
+    case OPT_USER:
+    case OPT_TOKEN:
+        return auth_add(&o->auth, opt == OPT_TOKEN ? AUTH_TOKEN : AUTH_PASSWORD, arg, err);
+    case OPT_CERT:
+    case OPT_KEY:
+        if (!cs_strlcpy(opt == OPT_CERT ? o->tls_cert : o->tls_key, arg, sizeof(o->tls_cert)))
+            return cs_error_set(err, CS_ERR_TOO_BIG, "file name too long");
+        return CS_OK;
+    case OPT_ORIGIN: {
+        int rc = listen_check_origin(arg, WEB_ORIGIN_MAX, err);
+        if (rc != CS_OK)
+            return rc;
+        if (o->norigins >= WEB_ORIGINS_MAX)
+            return cs_error_set(err, CS_ERR_TOO_BIG, "--http-origin: at most %d",
+                                WEB_ORIGINS_MAX);
+        cs_strlcpy(o->origins[o->norigins++], arg, WEB_ORIGIN_MAX);
+        return CS_OK;
+    }
+    case OPT_READ_ONLY:
+        o->read_only = true;
+        return CS_OK;
+    case OPT_INSECURE:
+        o->insecure = true;
+        return CS_OK;
     case 'h':
         usage(stdout);
         return CS_OPTS_DONE;
@@ -92,8 +137,22 @@ int main(int argc, char **argv)
         {"lock-ttl-ms", required_argument, NULL, OPT_TTL},
         {"metrics-listen", required_argument, NULL, OPT_METRICS},
         {"http", required_argument, NULL, OPT_HTTP},
+        {"http-user", required_argument, NULL, OPT_USER},
+        {"http-token", required_argument, NULL, OPT_TOKEN},
+        {"http-tls-cert", required_argument, NULL, OPT_CERT},
+        {"http-tls-key", required_argument, NULL, OPT_KEY},
+        {"http-origin", required_argument, NULL, OPT_ORIGIN},
+        {"http-read-only", no_argument, NULL, OPT_READ_ONLY},
+        {"http-insecure", no_argument, NULL, OPT_INSECURE},
         CS_COMMON_LONGOPTS,
         {NULL, 0, NULL, 0},
+    };
+    /* Secrets: never on the command line, never printed. */
+    static const struct cs_optx optx[] = {
+        {OPT_USER, "SWARM_HTTP_USER", CS_OPTX_SECRET | CS_OPTX_NO_FLAG | CS_OPTX_MULTI, 2},
+        {OPT_TOKEN, "SWARM_HTTP_TOKEN", CS_OPTX_SECRET | CS_OPTX_NO_FLAG | CS_OPTX_MULTI, 2},
+        {OPT_ORIGIN, NULL, CS_OPTX_MULTI, 0},
+        {0, NULL, 0, 0},
     };
     char host[64];
 
@@ -106,7 +165,7 @@ int main(int argc, char **argv)
     o.lock_ttl_ms = 3000;
 
     struct cs_optparse p = {"swarm-coordinator", longopts, "hV", apply_opt, &o, &o.common, 0};
-    int rc = cs_opts_parse(&p, argc, argv);
+    int rc = cs_opts_parse_x(&p, optx, argc, argv);
     if (rc == CS_OPTS_DONE)
         return 0;
     if (rc)
@@ -117,6 +176,13 @@ int main(int argc, char **argv)
     }
     if (o.lock_ttl_ms < 2 * o.tick_ms) {
         fprintf(stderr, "swarm-coordinator: --lock-ttl-ms must be at least twice --tick-ms\n");
+        return 2;
+    }
+    struct cs_error err;
+    struct web_opts wo;
+    coord_web_opts(&o, &wo);
+    if (web_check_access(&wo, &err) != CS_OK) {
+        fprintf(stderr, "swarm-coordinator: %s\n", err.msg);
         return 2;
     }
     cs_log_init("coordinator", o.common.log_level);

@@ -1,4 +1,5 @@
 /* obs.c - the coordinator's in-memory view of the fleet and its JSON renderings. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,15 @@ struct obs *obs_new(const char *ns, const char *id)
     cs_strlcpy(o->ns, ns, sizeof(o->ns));
     cs_strlcpy(o->id, id, sizeof(o->id));
     return o;
+}
+
+static void free_command(struct obs_command *c)
+{
+    cs_free(c->id);
+    cs_free(c->by);
+    cs_free(c->to);
+    cs_free(c->line);
+    memset(c, 0, sizeof(*c));
 }
 
 static void free_worker(struct obs_worker *w)
@@ -32,6 +42,8 @@ void obs_free(struct obs *o)
     cs_free(o->w);
     for (size_t i = 0; i < OBS_EVENTS_MAX; i++)
         cs_free(o->ev[i].text);
+    for (size_t i = 0; i < OBS_COMMANDS_MAX; i++)
+        free_command(&o->cmds[i]);
     cs_free(o);
 }
 
@@ -147,10 +159,12 @@ void obs_history_add(struct obs *o, const char *id, const struct kvlist *fields)
     p.connected = (uint64_t)num(fields, "connected");
     p.chargers = (uint64_t)num(fields, "assigned");
     p.errors = (uint64_t)(num(fields, "publish_errors") + num(fields, "connect_failures"));
-    p.ack_p50 = dnum(fields, "ack_win_p50_ms");
-    p.ack_p99 = dnum(fields, "ack_win_p99_ms");
-    p.cmd_p50 = dnum(fields, "cmd_win_p50_ms");
-    p.cmd_p99 = dnum(fields, "cmd_win_p99_ms");
+    /* An empty window has no percentiles (not 0 ms): NAN, shown as null. */
+    bool acks = num(fields, "ack_win_count") > 0, cmds = num(fields, "cmd_win_count") > 0;
+    p.ack_p50 = acks ? dnum(fields, "ack_win_p50_ms") : NAN;
+    p.ack_p99 = acks ? dnum(fields, "ack_win_p99_ms") : NAN;
+    p.cmd_p50 = cmds ? dnum(fields, "cmd_win_p50_ms") : NAN;
+    p.cmd_p99 = cmds ? dnum(fields, "cmd_win_p99_ms") : NAN;
     if (o->hist_n < OBS_HISTORY_MAX) {
         o->hist[(o->hist_head + o->hist_n) % OBS_HISTORY_MAX] = p;
         o->hist_n++;
@@ -163,7 +177,7 @@ void obs_history_add(struct obs *o, const char *id, const struct kvlist *fields)
 
 /* ---- events ---------------------------------------------------------------------------------- */
 
-void obs_event_add(struct obs *o, const char *payload, size_t len)
+void obs_event_add(struct obs *o, int64_t ms, const char *payload, size_t len)
 {
     struct obs_event *e;
     if (o->ev_n < OBS_EVENTS_MAX) {
@@ -179,7 +193,7 @@ void obs_event_add(struct obs *o, const char *payload, size_t len)
     /* A NUL ends the text (anything after it is not shown). */
     e->text = cs_strndup(payload, len);
     e->seq = ++o->ev_seq;
-    e->ms = cs_now_ms();
+    e->ms = ms;
 }
 
 /* Writes text as JSON: the value itself when it parses as an object, else a string; either way
@@ -217,6 +231,53 @@ void obs_events_json(const struct obs *o, struct buf *out, uint64_t since)
     jw_end(&j);
 }
 
+/* ---- commands ------------------------------------------------------------------------------ */
+
+void obs_command_add(struct obs *o, int64_t ms, const char *id, const char *by, const char *to,
+                     const char *line)
+{
+    struct obs_command *c;
+    if (o->cmd_n < OBS_COMMANDS_MAX) {
+        c = &o->cmds[(o->cmd_head + o->cmd_n) % OBS_COMMANDS_MAX];
+        o->cmd_n++;
+    } else {
+        c = &o->cmds[o->cmd_head];
+        o->cmd_head = (o->cmd_head + 1) % OBS_COMMANDS_MAX;
+        free_command(c);
+    }
+    c->id = cs_strdup(id ? id : "");
+    c->by = cs_strdup(by ? by : "");
+    c->to = cs_strdup(to ? to : "");
+    c->line = cs_strdup(line ? line : "");
+    c->seq = ++o->cmd_seq;
+    c->ms = ms;
+}
+
+void obs_commands_json(const struct obs *o, struct buf *out, uint64_t since)
+{
+    struct jw j;
+    jw_init(&j, out);
+    jw_obj(&j);
+    jw_kint(&j, "next", (int64_t)o->cmd_seq);
+    jw_key(&j, "commands");
+    jw_arr(&j);
+    for (size_t i = 0; i < o->cmd_n; i++) {
+        const struct obs_command *c = &o->cmds[(o->cmd_head + i) % OBS_COMMANDS_MAX];
+        if (c->seq <= since)
+            continue;
+        jw_obj(&j);
+        jw_kint(&j, "seq", (int64_t)c->seq);
+        jw_kint(&j, "ms", c->ms);
+        jw_kstr(&j, "id", c->id);
+        jw_kstr(&j, "by", c->by);
+        jw_kstr(&j, "to", c->to);
+        jw_kstr(&j, "line", c->line);
+        jw_end(&j);
+    }
+    jw_end(&j);
+    jw_end(&j);
+}
+
 /* ---- /api/status ----------------------------------------------------------------------------- */
 
 static int64_t errors_of(const struct worker_stats *s)
@@ -227,6 +288,22 @@ static int64_t errors_of(const struct worker_stats *s)
 static double ms_of(uint64_t us)
 {
     return (double)us / 1000.0;
+}
+
+/* A latency in ms; null for NAN (no sample). */
+static void put_ms(struct jw *j, double ms)
+{
+    if (isnan(ms))
+        jw_null(j);
+    else
+        jw_double(j, ms, 3);
+}
+
+/* "key": the quantile of h in ms, or null when h is empty (an empty window is not 0 ms). */
+static void put_quantile(struct jw *j, const char *key, const struct hist *h, double q)
+{
+    jw_key(j, key);
+    put_ms(j, h->count ? ms_of(hist_quantile(h, q)) : NAN);
 }
 
 static void put_history(const struct obs *o, struct jw *j, size_t points)
@@ -258,10 +335,10 @@ static void put_history(const struct obs *o, struct jw *j, size_t points)
             case 3: jw_int(j, (int64_t)p->connected); break;
             case 4: jw_int(j, (int64_t)p->chargers); break;
             case 5: jw_int(j, (int64_t)p->errors); break;
-            case 6: jw_double(j, p->ack_p50, 3); break;
-            case 7: jw_double(j, p->ack_p99, 3); break;
-            case 8: jw_double(j, p->cmd_p50, 3); break;
-            default: jw_double(j, p->cmd_p99, 3); break;
+            case 6: put_ms(j, p->ack_p50); break;
+            case 7: put_ms(j, p->ack_p99); break;
+            case 8: put_ms(j, p->cmd_p50); break;
+            default: put_ms(j, p->cmd_p99); break;
             }
         }
         jw_end(j);
@@ -305,15 +382,15 @@ void obs_status_json(const struct obs *o, struct buf *out, size_t history_points
     jw_kint(&j, "surplus", o->surplus);
     jw_kint(&j, "charging", (int64_t)s->charging);
     jw_kint(&j, "faulted", (int64_t)s->faulted);
-    jw_kdouble(&j, "ack_p50_ms", ms_of(hist_quantile(&s->ack_us, 0.50)), 3);
-    jw_kdouble(&j, "ack_p99_ms", ms_of(hist_quantile(&s->ack_us, 0.99)), 3);
-    jw_kdouble(&j, "cmd_p50_ms", ms_of(hist_quantile(&s->cmd_us, 0.50)), 3);
-    jw_kdouble(&j, "cmd_p99_ms", ms_of(hist_quantile(&s->cmd_us, 0.99)), 3);
+    put_quantile(&j, "ack_p50_ms", &s->ack_us, 0.50);
+    put_quantile(&j, "ack_p99_ms", &s->ack_us, 0.99);
+    put_quantile(&j, "cmd_p50_ms", &s->cmd_us, 0.50);
+    put_quantile(&j, "cmd_p99_ms", &s->cmd_us, 0.99);
     jw_kint(&j, "window_s", o->window_s);
-    jw_kdouble(&j, "ack_win_p50_ms", ms_of(hist_quantile(&s->win[LAT_ACK], 0.50)), 3);
-    jw_kdouble(&j, "ack_win_p99_ms", ms_of(hist_quantile(&s->win[LAT_ACK], 0.99)), 3);
-    jw_kdouble(&j, "cmd_win_p50_ms", ms_of(hist_quantile(&s->win[LAT_CMD], 0.50)), 3);
-    jw_kdouble(&j, "cmd_win_p99_ms", ms_of(hist_quantile(&s->win[LAT_CMD], 0.99)), 3);
+    put_quantile(&j, "ack_win_p50_ms", &s->win[LAT_ACK], 0.50);
+    put_quantile(&j, "ack_win_p99_ms", &s->win[LAT_ACK], 0.99);
+    put_quantile(&j, "cmd_win_p50_ms", &s->win[LAT_CMD], 0.50);
+    put_quantile(&j, "cmd_win_p99_ms", &s->win[LAT_CMD], 0.99);
     jw_end(&j);
 
     jw_key(&j, "workers");
@@ -337,10 +414,10 @@ void obs_status_json(const struct obs *o, struct buf *out, size_t history_points
         jw_kdouble(&j, "out_per_s", w->out_per_s, 2);
         jw_kdouble(&j, "in_per_s", w->in_per_s, 2);
         jw_kint(&j, "errors", errors_of(&w->st));
-        jw_kdouble(&j, "ack_p50_ms", dnum(&w->stats, "ack_p50_ms"), 3);
-        jw_kdouble(&j, "ack_p99_ms", dnum(&w->stats, "ack_p99_ms"), 3);
-        jw_kdouble(&j, "ack_win_p50_ms", dnum(&w->stats, "ack_win_p50_ms"), 3);
-        jw_kdouble(&j, "ack_win_p99_ms", dnum(&w->stats, "ack_win_p99_ms"), 3);
+        put_quantile(&j, "ack_p50_ms", &w->st.ack_us, 0.50);
+        put_quantile(&j, "ack_p99_ms", &w->st.ack_us, 0.99);
+        put_quantile(&j, "ack_win_p50_ms", &w->st.win[LAT_ACK], 0.50);
+        put_quantile(&j, "ack_win_p99_ms", &w->st.win[LAT_ACK], 0.99);
         jw_kint(&j, "rss_kb", (int64_t)w->st.rss_kb);
         jw_kstr(&j, "version", kvs(&w->agent, "version"));
         jw_kint(&j, "stats_ms", w->at.ms);

@@ -1,7 +1,8 @@
 /* obs.h - what the coordinator last saw of the fleet, kept in memory for its HTTP endpoints:
  * every live worker's registration and stats hash as last read, the fleet totals, a short
- * history of {ns}:ts and the last events from {ns}:events. Fed by coord.c (reads) and web.c
- * (pub/sub); read by metrics.c and web.c, which answer from here and never wait on Redis. */
+ * history of {ns}:ts, the last events ({ns}:eventlog) and the last commands sent ({ns}:cmdlog).
+ * Fed by coord.c and evlog.c (reads); read by metrics.c and web.c, which answer from here and
+ * never wait on Redis. */
 #ifndef CS_COORD_OBS_H
 #define CS_COORD_OBS_H
 
@@ -16,6 +17,7 @@
 #define OBS_HISTORY_MAX 600 /* {ns}:ts entries kept (10 minutes at the default 1/s) */
 #define OBS_EVENTS_MAX 100  /* {ns}:events messages kept */
 #define OBS_EVENT_TEXT_MAX 4096
+#define OBS_COMMANDS_MAX 50 /* {ns}:cmdlog entries kept */
 
 struct obs_worker {
     char *name;               /* owned */
@@ -35,8 +37,15 @@ struct obs_point {
 
 struct obs_event {
     uint64_t seq;
-    int64_t ms;  /* when the coordinator received it */
+    int64_t ms;  /* when it was heard (its {ns}:eventlog entry) */
     char *text;  /* owned: the payload as published */
+};
+
+/* One {ns}:cmdlog entry: a command someone sent. */
+struct obs_command {
+    uint64_t seq;
+    int64_t ms;   /* when it was logged */
+    char *id, *by, *to, *line; /* owned; line: the command in the line form */
 };
 
 /* The fleet-level values of one read (filled by coord.c). */
@@ -73,6 +82,10 @@ struct obs {
     struct obs_event ev[OBS_EVENTS_MAX];    /* ring */
     size_t ev_n, ev_head;
     uint64_t ev_seq;                        /* seq of the newest event; 0 = none yet */
+
+    struct obs_command cmds[OBS_COMMANDS_MAX]; /* ring */
+    size_t cmd_n, cmd_head;
+    uint64_t cmd_seq;
 };
 
 /* Caller frees with obs_free. */
@@ -86,8 +99,12 @@ void obs_update(struct obs *o, const struct obs_fleet *f, const struct obs_input
 void obs_set_state(struct obs *o, bool leader, bool redis_up);
 /* Appends one {ns}:ts entry (fields as in the stream) with its stream id. */
 void obs_history_add(struct obs *o, const char *id, const struct kvlist *fields);
-/* Appends one {ns}:events payload. */
-void obs_event_add(struct obs *o, const char *payload, size_t len);
+/* Appends one {ns}:events payload, heard at wall-clock ms. */
+void obs_event_add(struct obs *o, int64_t ms, const char *payload, size_t len);
+/* Appends one {ns}:cmdlog entry (strings copied; line may be the raw JSON when it did not
+ * parse). */
+void obs_command_add(struct obs *o, int64_t ms, const char *id, const char *by, const char *to,
+                     const char *line);
 
 /* Number of live workers in the last read. */
 size_t obs_live_workers(const struct obs *o);
@@ -98,5 +115,8 @@ void obs_status_json(const struct obs *o, struct buf *out, size_t history_points
 /* JSON for /api/events: {"next":SEQ,"events":[{"seq","ms","event"}...]}, oldest first, only
  * events with seq > since. */
 void obs_events_json(const struct obs *o, struct buf *out, uint64_t since);
+/* JSON for /api/commands: {"next":SEQ,"commands":[{"seq","ms","id","by","to","line"}...]},
+ * oldest first, only those with seq > since. */
+void obs_commands_json(const struct obs *o, struct buf *out, uint64_t since);
 
 #endif

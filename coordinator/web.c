@@ -1,11 +1,9 @@
-/* web.c - /metrics and the dashboard over libevent's evhttp, on the coordinator's loop.
+/* web.c - /metrics and the dashboard over libevent's evhttp, on the coordinator's loop: the
+ * listeners (plain or TLS), the gate every request passes (who it is, what it may do, whether
+ * a browser sent it from our own page), and the answers read from obs.
  *
- * Nothing here waits: GETs render what obs.h holds; POST /api/command keeps the request
- * (evhttp lets a reply be sent later), logs the command in {ns}:cmdlog and publishes it on
- * {ns}:cmd like swarm-cli, and answers when every live worker replied on {ns}:reply or the
- * timer fires. A command answered while its XADD or PUBLISH is still in flight is unlinked at
- * once and freed by the last of those callbacks (rds runs each exactly once, with NULL when the
- * connection drops or is freed), so no callback ever sees freed memory. */
+ * Nothing here waits: GETs render what obs.h holds; a command (web_cmd.c) keeps its request
+ * and is answered when the replies are in. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -15,76 +13,31 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#include <cjson/cJSON.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <openssl/evp.h>
 
-#include "cs/cmd.h"
-#include "cs/ids.h"
-#include "cs/keys.h"
 #include "cs/log.h"
 #include "cs/mem.h"
-#include "cs/opts.h"
-#include "cs/reply.h"
-#include "cs/selector.h"
-#include "cs/util.h"
 #include "dashboard_html.h"
+#include "listen.h"
 #include "metrics.h"
-#include "web.h"
+#include "tls.h"
+#include "web_int.h"
 
 #define HISTORY_DEFAULT 120
-#define ERROR_LINES_MAX 20
-#define REPLIES_KEPT_MAX 256
+#define HSTS "max-age=31536000"
 
 enum { SERVE_METRICS = 1 << 0, SERVE_DASHBOARD = 1 << 1 };
 
-struct listener {
-    struct web *w;
-    struct evhttp *http;
-    unsigned serves;
-};
+/* ---- answers --------------------------------------------------------------------------------- */
 
-struct pending {
-    struct web *w;      /* NULL once answered */
-    int inflight;       /* Redis commands whose callback has not run yet */
-    struct evhttp_request *req;
-    struct event *timer;
-    struct cmd cmd;
-    int64_t t0_ms;
-    bool published;
-    long long expect;
-    struct reply_tally n;
-    cJSON *replies;     /* array of reply objects */
-    cJSON *error_lines; /* array of "worker: message" */
-    struct pending *next;
-};
-
-struct web {
-    struct event_base *base;
-    struct web_opts o;
-    char ns[CS_NS_MAX + 1];
-    char id[128];
-    struct listener lis[2];
-    size_t nlis;
-    struct rds *sub;
-    char ch_reply[CS_KEY_MAX], ch_events[CS_KEY_MAX];
-    struct pending *pending;
-    size_t npending;
-    struct cs_rng rng;
-};
-
-/* ---- responses ------------------------------------------------------------------------------- */
-
-static void send_body(struct evhttp_request *req, int code, const char *reason, const char *ctype,
-                      const void *body, size_t len)
+void web_send(struct evhttp_request *req, int code, const char *reason, const char *ctype,
+              const void *body, size_t len)
 {
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     struct evbuffer *b = evbuffer_new();
-    evhttp_add_header(h, "Content-Type", ctype);
-    evhttp_add_header(h, "Cache-Control", "no-store");
-    evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", ctype);
     if (b)
         evbuffer_add(b, body, len);
     evhttp_send_reply(req, code, reason, b);
@@ -92,14 +45,13 @@ static void send_body(struct evhttp_request *req, int code, const char *reason, 
         evbuffer_free(b);
 }
 
-static void send_json(struct evhttp_request *req, int code, const char *reason,
-                      const struct buf *json)
+void web_send_json(struct evhttp_request *req, int code, const char *reason,
+                   const struct buf *json)
 {
-    send_body(req, code, reason, "application/json", json->s ? json->s : "", json->len);
+    web_send(req, code, reason, "application/json", json->s ? json->s : "", json->len);
 }
 
-/* {"error": msg} with the given status. */
-static void send_error(struct evhttp_request *req, int code, const char *reason, const char *msg)
+void web_send_error(struct evhttp_request *req, int code, const char *reason, const char *msg)
 {
     struct buf b = BUF_INIT;
     struct jw j;
@@ -107,384 +59,64 @@ static void send_error(struct evhttp_request *req, int code, const char *reason,
     jw_obj(&j);
     jw_kstr(&j, "error", msg);
     jw_end(&j);
-    send_json(req, code, reason, &b);
+    web_send_json(req, code, reason, &b);
     buf_free(&b);
 }
 
-/* ---- commands -------------------------------------------------------------------------------- */
-
-static struct pending *find_id(struct web *w, const char *id)
+void web_send_busy(struct evhttp_request *req, int retry_s, const char *msg)
 {
-    for (struct pending *p = w->pending; p; p = p->next)
-        if (strcmp(p->cmd.id, id) == 0)
-            return p;
-    return NULL;
+    char s[16];
+    snprintf(s, sizeof(s), "%d", retry_s > 0 ? retry_s : 1);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", s);
+    web_send_error(req, 429, "Too Many Requests", msg);
 }
 
-static void pending_free_mem(struct pending *p)
+bool web_tls(const struct web *w)
 {
-    cmd_free(&p->cmd);
-    cJSON_Delete(p->replies);
-    cJSON_Delete(p->error_lines);
-    cs_free(p);
+    return w->tls != NULL;
 }
 
-/* Answered: off the list and the timer now; the memory when no callback is left to run. */
-static void pending_done(struct pending *p)
+cJSON *web_json_body(struct web_req *r, const char *expect)
 {
-    struct web *w = p->w;
-    for (struct pending **pp = &w->pending; *pp; pp = &(*pp)->next) {
-        if (*pp == p) {
-            *pp = p->next;
-            w->npending--;
-            break;
-        }
-    }
-    if (p->timer)
-        event_free(p->timer);
-    p->timer = NULL;
-    p->req = NULL;
-    p->w = NULL;
-    if (p->inflight == 0)
-        pending_free_mem(p);
-}
-
-/* [loop] Start of every Redis callback of a command: NULL when it was answered meanwhile (and
- * then frees it if this was the last callback). */
-static struct pending *callback_enter(void *privdata)
-{
-    struct pending *p = privdata;
-    p->inflight--;
-    if (p->w)
-        return p;
-    if (p->inflight == 0)
-        pending_free_mem(p);
-    return NULL;
-}
-
-/* The one-line summary swarm-cli prints for the same replies. */
-static void summarise(const struct pending *p, struct buf *s)
-{
-    char ch[CS_KEY_MAX];
-    if (p->expect == 0)
-        buf_printf(s, "%s: no live workers are listening on %s", p->cmd.def->name,
-                   cs_key(ch, p->w->ns, CH_CMD, NULL));
-    else
-        reply_summary(&p->n, &p->cmd, "cancel", s);
-    if (p->published && p->n.replied < p->expect)
-        buf_printf(s, " (only %d of %lld worker%s replied within %d ms)", p->n.replied,
-                   p->expect, cs_plural(p->expect), WEB_CMD_TIMEOUT_MS);
-}
-
-/* Sends the result and forgets the command. */
-static void finish(struct pending *p)
-{
-    struct buf b = BUF_INIT, sum = BUF_INIT;
-    struct jw j;
-    summarise(p, &sum);
-    jw_init(&j, &b);
-    jw_obj(&j);
-    jw_kstr(&j, "id", p->cmd.id);
-    jw_kstr(&j, "cmd", p->cmd.def->name);
-    jw_kstr(&j, "to", "*");
-    if (p->cmd.log_id[0])
-        jw_kstr(&j, "log", p->cmd.log_id);
-    jw_kint(&j, "workers_expected", p->expect);
-    jw_kint(&j, "workers_replied", p->n.replied);
-    jw_kint(&j, "matched", p->n.matched);
-    jw_kint(&j, "done", p->n.done);
-    jw_kint(&j, "skipped", p->n.skipped);
-    jw_kint(&j, "failed", p->n.failed);
-    jw_kint(&j, "errors", p->n.nerr);
-    jw_kbool(&j, "nothing_matched", reply_nothing_matched(&p->n, &p->cmd));
-    jw_kint(&j, "ms", cs_mono_ms() - p->t0_ms);
-    jw_kbool(&j, "ok", p->expect > 0 && p->n.nerr == 0 && p->n.replied >= p->expect &&
-                           !reply_nothing_matched(&p->n, &p->cmd));
-    jw_kstr(&j, "summary", buf_cstr(&sum));
-    /* Replies are anyone's PUBLISH: written back through the writer, never as they came. */
-    jw_key(&j, "error_lines");
-    jw_cjson(&j, p->error_lines);
-    jw_key(&j, "replies");
-    jw_cjson(&j, p->replies);
-    jw_end(&j);
-    log_info("web command %s (%s): %s", p->cmd.id, p->cmd.def->name, buf_cstr(&sum));
-    send_json(p->req, 200, "OK", &b);
-    buf_free(&b);
-    buf_free(&sum);
-    pending_done(p);
-}
-
-/* Answers with an error instead of a result and forgets the command. */
-static void fail(struct pending *p, int code, const char *reason, const char *msg)
-{
-    log_warn("web command %s: %s", p->cmd.id, msg);
-    send_error(p->req, code, reason, msg);
-    pending_done(p);
-}
-
-static void maybe_finish(struct pending *p)
-{
-    if (p->published && p->n.replied >= p->expect)
-        finish(p);
-}
-
-static void on_cmd_timer(evutil_socket_t fd, short what, void *privdata)
-{
-    (void)fd;
-    (void)what;
-    struct pending *p = privdata;
-    if (!p->published)
-        fail(p, 504, "Gateway Timeout", "Redis did not answer in time; the command may or may not "
-                                        "have been sent");
-    else
-        finish(p);
-}
-
-static void on_cmd_published(struct rds *r, const struct rds_reply *reply, void *privdata)
-{
-    (void)r;
-    struct pending *p = callback_enter(privdata);
-    if (!p)
-        return;
-    struct web *w = p->w;
-    if (!rds_reply_ok(reply) || rds_reply_type(reply) != RDS_INT) {
-        fail(p, 503, "Service Unavailable", "PUBLISH failed: Redis connection lost");
-        return;
-    }
-    long long receivers = rds_reply_int(reply), live = (long long)obs_live_workers(w->o.obs);
-    p->expect = live < receivers ? live : receivers;
-    p->published = true;
-    maybe_finish(p);
-}
-
-static void publish(struct pending *p)
-{
-    struct web *w = p->w;
-    char ch[CS_KEY_MAX];
-    struct buf payload = BUF_INIT;
-    cmd_to_json(&p->cmd, &payload);
-    p->inflight++;
-    if (rds_cmd(w->o.r, on_cmd_published, p, "PUBLISH %s %b", cs_key(ch, w->ns, CH_CMD, NULL),
-                payload.s, payload.len) != CS_OK) {
-        p->inflight--;
-        fail(p, 503, "Service Unavailable", "Redis is not connected");
-    }
-    buf_free(&payload);
-}
-
-/* Sent to {ns}:cmdlog first, as swarm-cli does: a worker that misses the PUBLISH catches up. */
-static void on_cmd_logged(struct rds *r, const struct rds_reply *reply, void *privdata)
-{
-    (void)r;
-    struct pending *p = callback_enter(privdata);
-    if (!p)
-        return;
-    if (!reply) {
-        fail(p, 503, "Service Unavailable", "Redis connection lost");
-        return;
-    }
-    const char *log_id = rds_reply_type(reply) == RDS_STRING ? rds_reply_str(reply, NULL) : NULL;
-    if (log_id)
-        cs_strlcpy(p->cmd.log_id, log_id, sizeof(p->cmd.log_id));
-    else
-        log_warn("web command %s: not logged in {ns}:cmdlog (%s): delivery is at most once",
-                 p->cmd.id, rds_reply_str(reply, NULL) ? rds_reply_str(reply, NULL) : "?");
-    publish(p);
-}
-
-static void error_line(void *ctx, int n, const char *worker, const char *msg)
-{
-    struct pending *p = ctx;
-    if (n > ERROR_LINES_MAX)
-        return;
-    struct buf line = BUF_INIT;
-    buf_printf(&line, "%s: %s", worker, msg);
-    cJSON_AddItemToArray(p->error_lines, cJSON_CreateString(buf_cstr(&line)));
-    buf_free(&line);
-}
-
-static void on_reply(struct web *w, const char *payload, size_t len)
-{
-    const char *id;
-    cJSON *obj = reply_parse(payload, len, &id);
-    struct pending *p = obj ? find_id(w, id) : NULL;
-    if (!p) {
-        cJSON_Delete(obj);
-        return;
-    }
-    reply_tally_add(&p->n, obj, error_line, p);
-    if (cJSON_GetArraySize(p->replies) < REPLIES_KEPT_MAX)
-        cJSON_AddItemToArray(p->replies, obj);
-    else
-        cJSON_Delete(obj);
-    maybe_finish(p);
-}
-
-/* [loop] {ns}:reply and {ns}:events. */
-static void on_sub_message(struct rds *r, const char *pattern, const char *channel,
-                           const char *payload, size_t len, void *privdata)
-{
-    (void)r;
-    (void)pattern;
-    struct web *w = privdata;
-    if (strcmp(channel, w->ch_reply) == 0)
-        on_reply(w, payload, len);
-    else if (strcmp(channel, w->ch_events) == 0)
-        obs_event_add(w->o.obs, payload, len);
-}
-
-static bool header_is(struct evhttp_request *req, const char *name, const char *prefix)
-{
-    const char *v = evhttp_find_header(evhttp_request_get_input_headers(req), name);
-    return v && strncasecmp(v, prefix, strlen(prefix)) == 0;
-}
-
-/* A browser posting from another site's page sends an Origin that is not ours. */
-static bool same_origin(struct evhttp_request *req)
-{
-    struct evkeyvalq *h = evhttp_request_get_input_headers(req);
-    const char *origin = evhttp_find_header(h, "Origin"), *host = evhttp_find_header(h, "Host");
-    if (!origin)
-        return true; /* not a browser, or a same-origin GET-style request */
-    if (!host || strncmp(origin, "http://", 7) != 0)
-        return false;
-    return strcmp(origin + 7, host) == 0;
-}
-
-/* POST /api/command  {"line": "trigger CP-000003 Heartbeat"}  (line or JSON command form) */
-static void handle_command(struct listener *l, struct evhttp_request *req)
-{
-    struct web *w = l->w;
-    struct cs_error err;
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
     size_t len = evbuffer_get_length(in);
-
-    /* JSON only: a cross-site form cannot send it without a CORS preflight we never allow. */
-    if (!header_is(req, "Content-Type", "application/json")) {
-        send_error(req, 415, "Unsupported Media Type",
-                   "send {\"line\": \"COMMAND\"} as application/json");
-        return;
-    }
-    if (!same_origin(req)) {
-        send_error(req, 403, "Forbidden", "cross-origin command refused");
-        return;
-    }
-    if (len > WEB_BODY_MAX) {
-        send_error(req, 413, "Payload Too Large", "request body over 64 KiB");
-        return;
+    if (len > WEB_BODY_MAX) { /* evhttp refuses bigger bodies itself; kept for safety */
+        web_send_error(r->req, 413, "Payload Too Large", "request body over 64 KiB");
+        return NULL;
     }
     char *body = cs_malloc(len + 1);
     evbuffer_copyout(in, body, len);
     body[len] = '\0';
     cJSON *json = cJSON_ParseWithLength(body, len);
+    OPENSSL_cleanse(body, len); /* may hold a password */
     cs_free(body);
-    const cJSON *line = json ? cJSON_GetObjectItemCaseSensitive(json, "line") : NULL;
-    if (!cJSON_IsString(line) || !line->valuestring[0]) {
+    if (!cJSON_IsObject(json)) {
         cJSON_Delete(json);
-        send_error(req, 400, "Bad Request", "expected {\"line\": \"COMMAND\"}");
-        return;
+        web_send_error(r->req, 400, "Bad Request", expect);
+        return NULL;
     }
-
-    struct pending *p = cs_calloc(1, sizeof(*p));
-    p->w = w;
-    if (cmd_parse(line->valuestring, strlen(line->valuestring), &p->cmd, &err) != CS_OK) {
-        cJSON_Delete(json);
-        cs_free(p);
-        send_error(req, 400, "Bad Request", err.msg);
-        return;
-    }
-    cJSON_Delete(json);
-    const char *refusal = NULL;
-    char msg[300];
-    if (p->cmd.def->flags & CMD_F_INTERNAL) {
-        snprintf(msg, sizeof(msg), "'%s' is sent by the coordinator only", p->cmd.def->name);
-        refusal = msg;
-    } else if (p->cmd.select) {
-        struct idfmt idf;
-        struct sel *s = NULL;
-        if (idfmt_parse(&idf, w->o.fleet->id_format, &err) == CS_OK)
-            s = sel_parse(p->cmd.select, &idf, &err);
-        if (!s) {
-            cs_strlcpy(msg, err.msg, sizeof(msg));
-            refusal = msg;
-        }
-        sel_free(s);
-    }
-    if (!refusal && p->cmd.id[0] && find_id(w, p->cmd.id)) {
-        snprintf(msg, sizeof(msg), "command id %s is already waiting for replies", p->cmd.id);
-        refusal = msg;
-    }
-    if (refusal) {
-        cmd_free(&p->cmd);
-        cs_free(p);
-        send_error(req, 400, "Bad Request", refusal);
-        return;
-    }
-    if (w->npending >= WEB_PENDING_MAX || !rds_is_up(w->o.r) || !rds_is_up(w->sub)) {
-        cmd_free(&p->cmd);
-        cs_free(p);
-        send_error(req, 503, "Service Unavailable",
-                   w->npending >= WEB_PENDING_MAX ? "too many commands waiting for replies"
-                                                  : "Redis is not connected");
-        return;
-    }
-    if (!p->cmd.id[0])
-        snprintf(p->cmd.id, sizeof(p->cmd.id), "web-%08llx",
-                 (unsigned long long)(cs_rng_next(&w->rng) & 0xffffffffULL));
-    p->cmd.ts_ms = cs_now_ms();
-    p->t0_ms = cs_mono_ms();
-    p->req = req;
-    p->replies = cJSON_CreateArray();
-    p->error_lines = cJSON_CreateArray();
-    p->next = w->pending;
-    w->pending = p;
-    w->npending++;
-    p->timer = evtimer_new(w->base, on_cmd_timer, p);
-    struct timeval tv = {WEB_CMD_TIMEOUT_MS / 1000, (WEB_CMD_TIMEOUT_MS % 1000) * 1000};
-    evtimer_add(p->timer, &tv);
-
-    char k[CS_KEY_MAX], maxlen[24];
-    struct buf payload = BUF_INIT;
-    cmd_to_json(&p->cmd, &payload);
-    snprintf(maxlen, sizeof(maxlen), "%d", WEB_CMDLOG_MAX);
-    const char *argv[] = {"XADD", cs_key(k, w->ns, K_CMDLOG, NULL), "MAXLEN", "~", maxlen, "*",
-                          "id",   p->cmd.id, "cmd", payload.s, "to", "*"};
-    size_t argl[ARRAY_SIZE(argv)];
-    for (size_t i = 0; i < ARRAY_SIZE(argv); i++)
-        argl[i] = strlen(argv[i]);
-    argl[9] = payload.len;
-    log_info("web command %s: %s%s%s", p->cmd.id, p->cmd.def->name, p->cmd.select ? " " : "",
-             p->cmd.select ? p->cmd.select : "");
-    p->inflight++;
-    if (rds_cmdv(w->o.r, on_cmd_logged, p, (int)ARRAY_SIZE(argv), argv, argl) != CS_OK) {
-        p->inflight--;
-        fail(p, 503, "Service Unavailable", "Redis is not connected");
-    }
-    buf_free(&payload);
+    return json;
 }
 
-/* ---- GET handlers ---------------------------------------------------------------------------- */
+/* ---- reads ----------------------------------------------------------------------------------- */
 
-static void handle_metrics(struct listener *l, struct evhttp_request *req)
+static void handle_metrics(struct web_req *r)
 {
     struct buf b = BUF_INIT;
-    metrics_render(l->w->o.obs, &b);
-    send_body(req, 200, "OK", METRICS_CONTENT_TYPE, b.s ? b.s : "", b.len);
+    metrics_render(r->l->w->o.obs, &b);
+    web_send(r->req, 200, "OK", METRICS_CONTENT_TYPE, b.s ? b.s : "", b.len);
     buf_free(&b);
 }
 
-static void handle_page(struct listener *l, struct evhttp_request *req)
+/* The page holds no data (it asks the API, which wants a role): served to everyone, so that it
+ * can show the sign-in form. */
+static void handle_page(struct web_req *r)
 {
-    (void)l;
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    /* Inline script and style only; data is fetched from this origin and shown as text. */
-    evhttp_add_header(h, "Content-Security-Policy",
-                      "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-                      "connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; "
-                      "frame-ancestors 'none'");
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
+    evhttp_add_header(h, "Content-Security-Policy", r->l->w->csp);
     evhttp_add_header(h, "X-Frame-Options", "DENY");
     evhttp_add_header(h, "Referrer-Policy", "no-referrer");
-    send_body(req, 200, "OK", "text/html; charset=utf-8", dashboard_html, dashboard_html_len);
+    web_send(r->req, 200, "OK", "text/html; charset=utf-8", dashboard_html, dashboard_html_len);
 }
 
 /* A non-negative integer query parameter; def when absent, -1 when malformed. */
@@ -509,103 +141,324 @@ static long long query_num(struct evhttp_request *req, const char *name, long lo
     return v;
 }
 
-static void handle_status(struct listener *l, struct evhttp_request *req)
+static void handle_status(struct web_req *r)
 {
-    long long n = query_num(req, "history", HISTORY_DEFAULT, OBS_HISTORY_MAX);
+    long long n = query_num(r->req, "history", HISTORY_DEFAULT, OBS_HISTORY_MAX);
     if (n < 0) {
-        send_error(req, 400, "Bad Request", "history: 0..600");
+        web_send_error(r->req, 400, "Bad Request", "history: 0..600");
         return;
     }
     struct buf b = BUF_INIT;
-    obs_status_json(l->w->o.obs, &b, (size_t)n);
-    send_json(req, 200, "OK", &b);
+    obs_status_json(r->l->w->o.obs, &b, (size_t)n);
+    web_send_json(r->req, 200, "OK", &b);
     buf_free(&b);
 }
 
-static void handle_events(struct listener *l, struct evhttp_request *req)
+/* GET /api/events and /api/commands: what obs holds after ?since=SEQ. */
+static void handle_since(struct web_req *r, void (*render)(const struct obs *o, struct buf *out,
+                                                            uint64_t since))
 {
-    long long since = query_num(req, "since", 0, INT64_MAX);
+    long long since = query_num(r->req, "since", 0, INT64_MAX);
     if (since < 0) {
-        send_error(req, 400, "Bad Request", "since: a sequence number");
+        web_send_error(r->req, 400, "Bad Request", "since: a sequence number");
         return;
     }
     struct buf b = BUF_INIT;
-    obs_events_json(l->w->o.obs, &b, (uint64_t)since);
-    send_json(req, 200, "OK", &b);
+    render(r->l->w->o.obs, &b, (uint64_t)since);
+    web_send_json(r->req, 200, "OK", &b);
     buf_free(&b);
 }
 
-/* ---- routing --------------------------------------------------------------------------------- */
+static void handle_events(struct web_req *r)
+{
+    handle_since(r, obs_events_json);
+}
+
+static void handle_commands(struct web_req *r)
+{
+    handle_since(r, obs_commands_json);
+}
+
+/* ---- the gate -------------------------------------------------------------------------------- */
 
 #define M_GET (EVHTTP_REQ_GET | EVHTTP_REQ_HEAD)
 #define M_POST EVHTTP_REQ_POST
+
+enum {
+    CHK_FORM = 1 << 0,     /* changes something: JSON, from our own origin */
+    CHK_CSRF = 1 << 1,     /* ... and the session's CSRF token when signed in by cookie */
+    CHK_COMMANDS = 1 << 2, /* refused when commands are off (--http-read-only) */
+};
 
 static const struct route {
     const char *path;
     unsigned serves; /* listeners that serve it */
     int methods;
     const char *allow;
-    void (*fn)(struct listener *l, struct evhttp_request *req);
+    enum auth_role role; /* the least role it wants (when credentials are configured) */
+    unsigned checks;
+    void (*fn)(struct web_req *r);
 } routes[] = {
-    {"/metrics", SERVE_METRICS | SERVE_DASHBOARD, M_GET, "GET, HEAD", handle_metrics},
-    {"/", SERVE_DASHBOARD, M_GET, "GET, HEAD", handle_page},
-    {"/api/status", SERVE_DASHBOARD, M_GET, "GET, HEAD", handle_status},
-    {"/api/events", SERVE_DASHBOARD, M_GET, "GET, HEAD", handle_events},
-    {"/api/command", SERVE_DASHBOARD, M_POST, "POST", handle_command},
+    {"/metrics", SERVE_METRICS | SERVE_DASHBOARD, M_GET, "GET, HEAD", AUTH_VIEWER, 0,
+     handle_metrics},
+    {"/", SERVE_DASHBOARD, M_GET, "GET, HEAD", AUTH_NONE, 0, handle_page},
+    {"/api/session", SERVE_DASHBOARD, M_GET, "GET, HEAD", AUTH_NONE, 0, web_handle_session},
+    {"/api/login", SERVE_DASHBOARD, M_POST, "POST", AUTH_NONE, CHK_FORM, web_handle_login},
+    {"/api/logout", SERVE_DASHBOARD, M_POST, "POST", AUTH_VIEWER, CHK_FORM | CHK_CSRF,
+     web_handle_logout},
+    {"/api/status", SERVE_DASHBOARD, M_GET, "GET, HEAD", AUTH_VIEWER, 0, handle_status},
+    {"/api/events", SERVE_DASHBOARD, M_GET, "GET, HEAD", AUTH_VIEWER, 0, handle_events},
+    {"/api/commands", SERVE_DASHBOARD, M_GET, "GET, HEAD", AUTH_VIEWER, 0, handle_commands},
+    {"/api/command", SERVE_DASHBOARD, M_POST, "POST", AUTH_OPERATOR,
+     CHK_FORM | CHK_CSRF | CHK_COMMANDS, web_handle_command},
 };
+
+static const char *header(struct evhttp_request *req, const char *name)
+{
+    return evhttp_find_header(evhttp_request_get_input_headers(req), name);
+}
+
+/* The host part of a Host header or an origin's authority ("[::1]:80" -> "::1"). */
+static void host_of(const char *authority, char *out, size_t n)
+{
+    const char *end;
+    if (authority[0] == '[') {
+        authority++;
+        end = strchr(authority, ']');
+    } else {
+        end = strchr(authority, ':');
+    }
+    size_t len = end ? (size_t)(end - authority) : strlen(authority);
+    if (len >= n)
+        len = 0;
+    memcpy(out, authority, len);
+    out[len] = '\0';
+}
+
+/* Without credentials, a page on another site could reach this one through a DNS name it
+ * controls that points here (DNS rebinding): only addresses and names we know are served. */
+static bool host_known(const struct web *w, const char *host_header)
+{
+    char host[256], oh[256];
+    unsigned char addr[16];
+    if (!host_header)
+        return true; /* HTTP/1.0 clients: not a browser */
+    host_of(host_header, host, sizeof(host));
+    if (inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1 ||
+        strcasecmp(host, "localhost") == 0)
+        return true;
+    for (size_t i = 0; i < w->o.norigins; i++) {
+        const char *a = strstr(w->o.origins[i], "://");
+        host_of(a ? a + 3 : "", oh, sizeof(oh));
+        if (strcasecmp(host, oh) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* A browser request from another site carries its Origin (or Sec-Fetch-Site); ours is
+ * SCHEME://HOST as the browser addressed us, or one of http-origin. */
+static const char *cross_site(const struct web_req *r)
+{
+    const struct web *w = r->l->w;
+    const char *site = header(r->req, "Sec-Fetch-Site");
+    const char *origin = header(r->req, "Origin"), *host = header(r->req, "Host");
+    if (site && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0)
+        return "cross-site request refused";
+    if (!origin)
+        return NULL; /* not a browser (curl, scripts) */
+    for (size_t i = 0; i < w->o.norigins; i++)
+        if (strcasecmp(origin, w->o.origins[i]) == 0)
+            return NULL;
+    const char *scheme = web_tls(w) ? "https://" : "http://";
+    size_t sl = strlen(scheme);
+    if (host && strncasecmp(origin, scheme, sl) == 0 && strcasecmp(origin + sl, host) == 0)
+        return NULL;
+    return "cross-origin request refused";
+}
+
+static void deny_sign_in(struct web_req *r, int code, const char *reason, const char *msg)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(r->req), "WWW-Authenticate",
+                      "Bearer realm=\"chargeswarm\"");
+    web_send_error(r->req, code, reason, msg);
+}
+
+/* Who sent the request: its Authorization header, else its session cookie, else nobody (or
+ * everybody's anonymous role without credentials). False after answering (wrong credentials,
+ * too many of them). */
+static bool identify(struct web_req *r)
+{
+    struct web *w = r->l->w;
+    const char *authz = header(r->req, "Authorization");
+    const char *cookies = header(r->req, "Cookie");
+    char sid[SESS_ID_HEX + 1];
+    int retry;
+    int64_t now = cs_mono_ms();
+    r->role = AUTH_NONE;
+    r->name[0] = r->session[0] = '\0';
+    if (!auth_enabled(w->o.auth)) {
+        r->role = AUTH_OPERATOR;
+        cs_strlcpy(r->name, "anonymous", sizeof(r->name));
+    } else if (authz && *authz) {
+        if (!rl_allows(w->rl, r->client, RL_AUTH_FAIL, now, &retry)) {
+            web_send_busy(r->req, retry, "too many wrong credentials from this address: wait");
+            return false;
+        }
+        const struct auth_cred *c;
+        enum auth_header h = auth_check_header(w->o.auth, authz, &c);
+        if (h != AUTH_HDR_OK) {
+            web_auth_failed(w, r->client, h == AUTH_HDR_BAD ? "a malformed Authorization header"
+                                                            : "wrong credentials");
+            deny_sign_in(r, 401, "Unauthorized",
+                         h == AUTH_HDR_BAD ? "Authorization: use Basic or Bearer"
+                                           : "wrong user name, password or token");
+            return false;
+        }
+        r->role = c->role;
+        cs_strlcpy(r->name, c->name, sizeof(r->name));
+        return true;
+    }
+    /* The session cookie (also without credentials: the page's CSRF token lives in it). */
+    if (cookies && auth_cookie(cookies, r->l->cookie, sid, sizeof(sid))) {
+        const struct session *s = sess_find(w->sess, sid, cs_mono_ms());
+        if (s) {
+            r->role = s->role;
+            cs_strlcpy(r->name, s->name, sizeof(r->name));
+            cs_strlcpy(r->session, s->id, sizeof(r->session));
+        }
+    }
+    return true;
+}
+
+static void common_headers(struct web_req *r)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
+    evhttp_add_header(h, "Cache-Control", "no-store");
+    evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+    if (web_tls(r->l->w))
+        evhttp_add_header(h, "Strict-Transport-Security", HSTS);
+}
+
+/* Everything a route wants before its handler runs. False after answering. */
+static bool admit(struct web_req *r, const struct route *rt)
+{
+    struct web *w = r->l->w;
+    bool open = !auth_enabled(w->o.auth);
+    if (open && !host_known(w, header(r->req, "Host"))) {
+        web_send_error(r->req, 403, "Forbidden",
+                       "unknown Host: use the address (or add the name with http-origin)");
+        return false;
+    }
+    if (!identify(r))
+        return false;
+    if ((rt->checks & CHK_COMMANDS) && w->o.read_only) {
+        web_send_error(r->req, 403, "Forbidden",
+                       "commands are off on this coordinator (--http-read-only)");
+        return false;
+    }
+    if (!open && r->role < rt->role) {
+        if (r->role == AUTH_NONE)
+            deny_sign_in(r, 401, "Unauthorized", "sign in first");
+        else
+            web_send_error(r->req, 403, "Forbidden",
+                           rt->role == AUTH_OPERATOR ? "this needs the operator role"
+                                                     : "this needs a role");
+        return false;
+    }
+    if (rt->checks & CHK_FORM) {
+        const char *why = cross_site(r);
+        const char *ct = header(r->req, "Content-Type");
+        if (why) { /* debug only: anyone may send these, as often as they like */
+            log_debug("web: %s %s from %s (Origin %s): %s",
+                     evhttp_request_get_command(r->req) == EVHTTP_REQ_POST ? "POST" : "request",
+                     rt->path, r->client, header(r->req, "Origin") ? header(r->req, "Origin") : "-",
+                     why);
+            web_send_error(r->req, 403, "Forbidden", why);
+            return false;
+        }
+        /* JSON only: a cross-site form cannot send it without a CORS preflight, never allowed. */
+        if (!ct || strncasecmp(ct, "application/json", 16) != 0) {
+            web_send_error(r->req, 415, "Unsupported Media Type", "send JSON (application/json)");
+            return false;
+        }
+    }
+    if ((rt->checks & CHK_CSRF) && r->session[0]) {
+        const struct session *s = sess_find(w->sess, r->session, cs_mono_ms());
+        const char *token = header(r->req, "X-CSRF-Token");
+        if (!s || !token || !auth_str_equal(token, s->csrf)) {
+            web_send_error(r->req, 403, "Forbidden",
+                           "missing or wrong X-CSRF-Token (reload the page)");
+            return false;
+        }
+    }
+    return true;
+}
 
 /* [loop] Every request of every listener. */
 static void on_http_request(struct evhttp_request *req, void *privdata)
 {
-    struct listener *l = privdata;
+    struct web_req r = {.l = privdata, .req = req};
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    char *addr = NULL;
+    ev_uint16_t port = 0;
+    evhttp_connection_get_peer(evhttp_request_get_connection(req), &addr, &port);
+    cs_strlcpy(r.client, addr ? addr : "?", sizeof(r.client));
+    common_headers(&r);
     if (!path || !*path) {
-        send_error(req, 400, "Bad Request", "no path");
+        web_send_error(req, 400, "Bad Request", "no path");
         return;
     }
     for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
         const struct route *rt = &routes[i];
-        if (!(rt->serves & l->serves) || strcmp(rt->path, path) != 0)
+        if (!(rt->serves & r.l->serves) || strcmp(rt->path, path) != 0)
             continue;
         if (!((int)evhttp_request_get_command(req) & rt->methods)) {
             evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", rt->allow);
-            send_error(req, 405, "Method Not Allowed", "method not allowed");
+            web_send_error(req, 405, "Method Not Allowed", "method not allowed");
             return;
         }
-        rt->fn(l, req);
+        if (admit(&r, rt))
+            rt->fn(&r);
         return;
     }
-    send_error(req, 404, "Not Found", "not found");
+    web_send_error(req, 404, "Not Found", "not found");
+}
+
+/* [loop] {ns}:reply. */
+static void on_sub_message(struct rds *r, const char *pattern, const char *channel,
+                           const char *payload, size_t len, void *privdata)
+{
+    (void)r;
+    (void)pattern;
+    struct web *w = privdata;
+    if (strcmp(channel, w->ch_reply) == 0)
+        web_cmd_on_reply(w, payload, len);
+}
+
+/* ---- checks of the options ----------------------------------------------------------------- */
+
+int web_check_access(const struct web_opts *o, struct cs_error *err)
+{
+    struct listen_plan p = {
+        .http = o->http_listen,
+        .metrics = o->metrics_listen,
+        .commands = !o->read_only,
+        .credentials = auth_enabled(o->auth),
+        .tls_cert = o->tls_cert && *o->tls_cert,
+        .tls_key = o->tls_key && *o->tls_key,
+        .insecure = o->insecure,
+    };
+    return listen_check(&p, err);
+}
+
+static bool set(const char *s)
+{
+    return s && *s;
 }
 
 /* ---- setup ----------------------------------------------------------------------------------- */
-
-int web_parse_listen(const char *s, char *host, size_t hostlen, int *port, struct cs_error *err)
-{
-    const char *colon = strrchr(s, ':');
-    int64_t p;
-    if (!colon || !cs_parse_i64(colon + 1, 0, 65535, &p))
-        return cs_error_set(err, CS_ERR_INVAL, "'%s': expected ADDR:PORT (PORT 0..65535)", s);
-    const char *h = s;
-    size_t n = (size_t)(colon - s);
-    if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
-        h++;
-        n -= 2;
-    } else if (memchr(h, ':', n)) {
-        return cs_error_set(err, CS_ERR_INVAL, "'%s': write IPv6 addresses as [ADDR]:PORT", s);
-    }
-    if (n == 0) {
-        h = "0.0.0.0";
-        n = 7;
-    }
-    if (n >= hostlen)
-        return cs_error_set(err, CS_ERR_TOO_BIG, "'%s': address too long", s);
-    memcpy(host, h, n);
-    host[n] = '\0';
-    *port = (int)p;
-    return CS_OK;
-}
 
 static int bound_port(struct evhttp_bound_socket *bs)
 {
@@ -622,9 +475,9 @@ static int bound_port(struct evhttp_bound_socket *bs)
 
 static int add_listener(struct web *w, const char *addr, unsigned serves, struct cs_error *err)
 {
-    char host[WEB_LISTEN_MAX];
+    char host[LISTEN_MAX];
     int port;
-    int rc = web_parse_listen(addr, host, sizeof(host), &port, err);
+    int rc = listen_parse(addr, host, sizeof(host), &port, err);
     if (rc != CS_OK)
         return rc;
     struct listener *l = &w->lis[w->nlis];
@@ -642,20 +495,68 @@ static int add_listener(struct web *w, const char *addr, unsigned serves, struct
     evhttp_set_max_headers_size(l->http, 16 * 1024);
     evhttp_set_timeout(l->http, 30);
     evhttp_set_gencb(l->http, on_http_request, l);
+    if (w->tls)
+        evhttp_set_bevcb(l->http, tls_bevcb, w->tls);
     errno = 0;
     struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(l->http, host, (uint16_t)port);
     if (!bs)
         return cs_error_set(err, CS_ERR_IO, "cannot listen on %s: %s", addr,
                             errno ? strerror(errno) : "address not usable");
+    l->port = bound_port(bs);
+    snprintf(l->cookie, sizeof(l->cookie), "cs_session_%d", l->port);
     bool v6 = strchr(host, ':') != NULL;
-    int actual = bound_port(bs);
+    const char *scheme = w->tls ? "https" : "http";
     if (serves & SERVE_DASHBOARD)
-        log_info("dashboard on http://%s%s%s:%d/ (metrics on /metrics)", v6 ? "[" : "", host,
-                 v6 ? "]" : "", actual);
+        log_info("dashboard on %s://%s%s%s:%d/ (metrics on /metrics)", scheme, v6 ? "[" : "",
+                 host, v6 ? "]" : "", l->port);
     else
-        log_info("metrics on http://%s%s%s:%d/metrics", v6 ? "[" : "", host, v6 ? "]" : "",
-                 actual);
+        log_info("metrics on %s://%s%s%s:%d/metrics", scheme, v6 ? "[" : "", host, v6 ? "]" : "",
+                 l->port);
     return CS_OK;
+}
+
+/* 'sha256-BASE64' of the text between open and close in the page, for its CSP. */
+static void csp_hash(const char *open, const char *close, char *out, size_t n)
+{
+    const char *a = strstr(dashboard_html, open), *b = a ? strstr(a, close) : NULL;
+    unsigned char d[32], b64[48];
+    unsigned int dl = sizeof(d);
+    out[0] = '\0';
+    if (!a || !b)
+        return;
+    a += strlen(open);
+    if (EVP_Digest(a, (size_t)(b - a), d, &dl, EVP_sha256(), NULL) != 1)
+        return;
+    EVP_EncodeBlock(b64, d, (int)dl);
+    snprintf(out, n, "'sha256-%s'", (const char *)b64);
+}
+
+/* The page's inline script and style are allowed by their hashes: nothing else runs. */
+static void make_csp(struct web *w)
+{
+    char script[64], style[64];
+    csp_hash("<script>", "</script>", script, sizeof(script));
+    csp_hash("<style>", "</style>", style, sizeof(style));
+    snprintf(w->csp, sizeof(w->csp),
+             "default-src 'none'; script-src %s; style-src %s; connect-src 'self'; img-src data:; "
+             "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+             script[0] ? script : "'none'", style[0] ? style : "'none'");
+}
+
+static void log_access(const struct web *w)
+{
+    const struct auth *a = w->o.auth;
+    struct buf b = BUF_INIT;
+    for (size_t i = 0; a && i < a->n; i++)
+        buf_printf(&b, "%s%s %s (%s)", i ? ", " : "", a->cred[i].kind == AUTH_TOKEN ? "token" : "user",
+                   a->cred[i].name, auth_role_name(a->cred[i].role));
+    if (auth_enabled(a))
+        log_info("HTTP access: %s%s", buf_cstr(&b), w->o.read_only ? "; commands off" : "");
+    else
+        log_warn("HTTP access: no credentials: whoever reaches the listeners %s",
+                 w->o.read_only ? "reads the fleet's data (commands off)"
+                                : "reads the fleet's data and sends commands");
+    buf_free(&b);
 }
 
 struct web *web_new(struct event_base *base, const struct web_opts *o, struct cs_error *err)
@@ -668,23 +569,24 @@ struct web *web_new(struct event_base *base, const struct web_opts *o, struct cs
     w->o.ns = w->ns;
     w->o.id = w->id;
     cs_rng_seed(&w->rng, cs_seed_entropy());
-    bool metrics = o->metrics_listen && *o->metrics_listen;
-    bool http = o->http_listen && *o->http_listen;
+    w->sess = sess_new();
+    w->rl = rl_new();
+    make_csp(w);
+    if (set(o->tls_cert) && !(w->tls = tls_new(o->tls_cert, o->tls_key, err)))
+        goto out_free;
+    bool metrics = set(o->metrics_listen), http = set(o->http_listen);
     if (http && add_listener(w, o->http_listen, SERVE_DASHBOARD, err) != CS_OK)
         goto out_free;
     if (metrics && http && strcmp(o->metrics_listen, o->http_listen) == 0)
         metrics = false; /* one listener serves both */
     if (metrics && add_listener(w, o->metrics_listen, SERVE_METRICS, err) != CS_OK)
         goto out_free;
-
+    log_access(w);
     if (http) {
         struct rds_opts ro = {.url = o->url, .name = "coordinator-sub",
                               .on_message = on_sub_message, .privdata = w};
         w->sub = rds_new(base, &ro);
-        cs_key(w->ch_reply, w->ns, CH_REPLY, NULL);
-        cs_key(w->ch_events, w->ns, CH_EVENTS, NULL);
-        rds_subscribe(w->sub, w->ch_events);
-        rds_subscribe(w->sub, w->ch_reply);
+        rds_subscribe(w->sub, cs_key(w->ch_reply, w->ns, CH_REPLY, NULL));
     }
     return w;
 
@@ -695,21 +597,19 @@ out_free:
 
 size_t web_stop(struct web *w)
 {
-    size_t n = 0;
-    while (w && w->pending) {
-        fail(w->pending, 503, "Service Unavailable", "the coordinator is stopping");
-        n++;
-    }
-    return n;
+    return w ? web_cmd_stop(w) : 0;
 }
 
 void web_free(struct web *w)
 {
     if (!w)
         return;
-    web_stop(w);
+    web_cmd_stop(w);
     for (size_t i = 0; i < w->nlis; i++)
         evhttp_free(w->lis[i].http);
     rds_free(w->sub);
+    tls_free(w->tls);
+    sess_free(w->sess);
+    rl_free(w->rl);
     cs_free(w);
 }

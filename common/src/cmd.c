@@ -234,6 +234,10 @@ const char *cmd_pos(const struct cmd *c, const char *name)
     return NULL;
 }
 
+/* The latest ts= / at=: 9999-12-31T23:59:59.999Z. Beyond 2^53 a time would not survive the
+ * JSON form (numbers are doubles there). */
+#define TIME_MAX_MS 253402300799999LL
+
 /* Checks a key=value argument against the verb's table row and stores it. */
 static int add_arg(struct cmd *c, const char *k, size_t kl, const char *v, size_t vl,
                    struct cs_error *err)
@@ -255,12 +259,13 @@ static int add_arg(struct cmd *c, const char *k, size_t kl, const char *v, size_
         memcpy(tmp, v, vl);
         tmp[vl] = '\0';
         if (strcmp(key, "ts") == 0) {
-            if (!cs_parse_i64(tmp, 0, INT64_MAX / 2, &x))
+            if (!cs_parse_i64(tmp, 0, TIME_MAX_MS, &x))
                 return cs_error_set(err, CS_ERR_PARSE, "%s: ts must be ms since the epoch",
                                     c->def->name);
             c->ts_ms = x;
         } else if (strcmp(key, "at") == 0) {
-            if (!cs_parse_i64(tmp, 1, INT64_MAX / 2, &x) && !ocpp_datetime_parse(tmp, &x))
+            if ((!cs_parse_i64(tmp, 1, TIME_MAX_MS, &x) && !ocpp_datetime_parse(tmp, &x)) ||
+                x > TIME_MAX_MS)
                 return cs_error_set(err, CS_ERR_PARSE,
                                     "%s: at= wants an ISO-8601 time or ms since the epoch",
                                     c->def->name);
@@ -713,6 +718,81 @@ uint64_t cmd_seed(const struct cmd *c)
     uint64_t h = cs_hash64(b.s, b.len);
     buf_free(&b);
     return h;
+}
+
+/* ---- back to the line form ------------------------------------------------------------- */
+
+/* One word of the line form, quoted ("...", with \\ and \" escaped) when it is empty or holds
+ * blanks, control characters, quotes or backslashes, or an '=' where that would make it a
+ * key=value argument. */
+static void put_word(struct buf *b, const char *w, bool eq_is_special)
+{
+    bool quote = !*w;
+    for (const char *p = w; *p && !quote; p++)
+        quote = (unsigned char)*p <= ' ' || *p == '"' || *p == '\'' || *p == '\\' ||
+                (eq_is_special && *p == '=');
+    if (!quote) {
+        buf_puts(b, w);
+        return;
+    }
+    buf_putc(b, '"');
+    for (; *w; w++) {
+        if (*w == '"' || *w == '\\')
+            buf_putc(b, '\\');
+        buf_putc(b, *w);
+    }
+    buf_putc(b, '"');
+}
+
+void cmd_quote_arg(struct buf *b, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    if (eq && eq != arg) { /* key="value with spaces": the key stays a key */
+        buf_append(b, arg, (size_t)(eq - arg + 1));
+        put_word(b, eq + 1, false);
+    } else {
+        put_word(b, arg, false);
+    }
+}
+
+static void put_kv(struct buf *b, const char *k, const char *v)
+{
+    buf_printf(b, " %s=", k);
+    put_word(b, v, false);
+}
+
+void cmd_to_line(const struct cmd *c, bool with_id, struct buf *out)
+{
+    char d[32];
+    if (with_id && c->id[0])
+        buf_printf(out, "@%s ", c->id);
+    buf_puts(out, c->def->name);
+    if (c->select) {
+        buf_putc(out, ' ');
+        put_word(out, c->select, true);
+    }
+    for (int i = 0; i < c->npos; i++) {
+        buf_putc(out, ' ');
+        put_word(out, c->pos[i], true);
+    }
+    for (size_t i = 0; i < c->args.n; i++)
+        put_kv(out, c->args.v[i].key, c->args.v[i].val);
+    if (c->at_ms) {
+        snprintf(d, sizeof(d), "%lld", (long long)c->at_ms);
+        put_kv(out, "at", d);
+    }
+    if (c->in_ms) {
+        snprintf(d, sizeof(d), "%lldms", (long long)c->in_ms);
+        put_kv(out, "in", d);
+    }
+    if (c->every_ms) {
+        snprintf(d, sizeof(d), "%lldms", (long long)c->every_ms);
+        put_kv(out, "every", d);
+    }
+    if (c->count) {
+        snprintf(d, sizeof(d), "%lld", (long long)c->count);
+        put_kv(out, "count", d);
+    }
 }
 
 static void doc_keys(struct buf *out, const struct cmd_key *keys)

@@ -24,6 +24,7 @@ static const char *const formats[] = {
     [K_LAYERS] = "%s:layers",
     [K_LAYER] = "%s:cfg:layer:%s",
     [K_CMDLOG] = "%s:cmdlog",
+    [K_EVENTLOG] = "%s:eventlog",
     [CH_CMD] = "%s:cmd",
     [CH_CMD_W] = "%s:cmd:%s",
     [CH_REPLY] = "%s:reply",

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cs/buf.h"
 #include "cs/ids.h"
 #include "cs/log.h"
 #include "cs/opts.h"
@@ -97,6 +98,7 @@ struct setting {
 
 struct parse_state {
     struct cs_optparse *p;
+    const struct cs_optx *optx;
     struct setting set[MAX_SET];
     int nset;
     bool print;
@@ -118,11 +120,33 @@ static const struct option *find_code(const struct option *o, int code)
     return NULL;
 }
 
+static const struct cs_optx *find_x(const struct parse_state *s, int code)
+{
+    for (const struct cs_optx *x = s->optx; x && x->opt; x++)
+        if (x->opt == code)
+            return x;
+    return NULL;
+}
+
+/* A secret as --print-config shows it: its first `shown` ':'-fields, then ***. */
+static void mask(const char *value, int shown, char *out, size_t n)
+{
+    const char *p = value;
+    for (int i = 0; i < shown && p; i++) {
+        p = strchr(p, ':');
+        if (p)
+            p++;
+    }
+    size_t keep = p ? (size_t)(p - value) : 0;
+    snprintf(out, n, "%.*s***", (int)(keep < n ? keep : 0), value);
+}
+
 /* Applies one option (common or the program's) and records where it came from. */
 static int apply(struct parse_state *s, const struct option *o, const char *arg,
                  const char *source, struct cs_error *err)
 {
     struct cs_optparse *p = s->p;
+    const struct cs_optx *x = find_x(s, o->val);
     int rc = cs_opts_handle(p->common, o->val, arg, err);
     if (rc < 0)
         return rc;
@@ -131,14 +155,18 @@ static int apply(struct parse_state *s, const struct option *o, const char *arg,
         if (rc)
             return rc;
     }
-    int i;
-    for (i = 0; i < s->nset; i++)
-        if (strcmp(s->set[i].name, o->name) == 0)
-            break;
+    int i = s->nset;
+    if (!(x && x->flags & CS_OPTX_MULTI))
+        for (i = 0; i < s->nset; i++)
+            if (strcmp(s->set[i].name, o->name) == 0)
+                break;
     if (i == s->nset && s->nset < MAX_SET)
         s->set[s->nset++].name = o->name;
     if (i < MAX_SET) {
-        cs_strlcpy(s->set[i].value, arg ? arg : "yes", sizeof(s->set[i].value));
+        if (x && x->flags & CS_OPTX_SECRET) /* the secret itself is not even kept */
+            mask(arg ? arg : "", x->shown, s->set[i].value, sizeof(s->set[i].value));
+        else
+            cs_strlcpy(s->set[i].value, arg ? arg : "yes", sizeof(s->set[i].value));
         cs_strlcpy(s->set[i].source, source, sizeof(s->set[i].source));
     }
     return CS_OK;
@@ -206,9 +234,16 @@ static void print_config(struct parse_state *s)
     struct cs_optparse *p = s->p;
     printf("%-16s %-42s %s\n", "OPTION", "VALUE", "FROM");
     for (const struct option *o = p->longopts; o->name; o++) {
+        const struct cs_optx *x = find_x(s, o->val);
         if (o->val == CS_OPT_CONFIG || o->val == CS_OPT_PRINT_CONFIG || o->val == 'h' ||
             o->val == 'V')
             continue;
+        if (x && x->flags & CS_OPTX_MULTI) { /* every value given, or none */
+            for (int i = 0; i < s->nset; i++)
+                if (strcmp(s->set[i].name, o->name) == 0)
+                    printf("%-16s %-42s %s\n", o->name, s->set[i].value, s->set[i].source);
+            continue;
+        }
         const struct setting *st = NULL;
         for (int i = 0; i < s->nset; i++)
             if (strcmp(s->set[i].name, o->name) == 0)
@@ -233,6 +268,11 @@ static void print_config(struct parse_state *s)
 
 int cs_opts_parse(struct cs_optparse *p, int argc, char **argv)
 {
+    return cs_opts_parse_x(p, NULL, argc, argv);
+}
+
+int cs_opts_parse_x(struct cs_optparse *p, const struct cs_optx *optx, int argc, char **argv)
+{
     struct parse_state *s = calloc(1, sizeof(*s));
     struct cs_error err = {0};
     int rc = CS_OK;
@@ -241,6 +281,7 @@ int cs_opts_parse(struct cs_optparse *p, int argc, char **argv)
     if (!s)
         return 2;
     s->p = p;
+    s->optx = optx;
 
     /* The file first: find --config among the flags. */
     for (int i = 1; i < argc; i++) {
@@ -273,6 +314,17 @@ int cs_opts_parse(struct cs_optparse *p, int argc, char **argv)
         if (v && *v && o)
             rc = apply(s, o, v, source, &err);
     }
+    for (const struct cs_optx *x = s->optx; rc == CS_OK && x && x->opt; x++) {
+        const char *v = x->env ? getenv(x->env) : NULL;
+        const struct option *o = find_code(p->longopts, x->opt);
+        char source[64];
+        snprintf(source, sizeof(source), "env %s", x->env ? x->env : "");
+        if (v && *v && o && (rc = apply(s, o, v, source, &err)) != CS_OK) {
+            struct cs_error inner = err;
+            rc = cs_error_set(&err, inner.code ? inner.code : CS_ERR_INVAL, "%s: %s", x->env,
+                              inner.msg);
+        }
+    }
 
     /* Then the flags. */
     int opt, idx = -1;
@@ -289,6 +341,14 @@ int cs_opts_parse(struct cs_optparse *p, int argc, char **argv)
         if (opt == CS_OPT_PRINT_CONFIG) {
             s->print = true;
             continue;
+        }
+        const struct cs_optx *x = find_x(s, opt);
+        if (x && x->flags & CS_OPTX_NO_FLAG) {
+            rc = cs_error_set(&err, CS_ERR_INVAL,
+                              "--%s is not taken on the command line (every user of the host "
+                              "sees it there): put `%s = ...` in the config file%s%s",
+                              o->name, o->name, x->env ? " or set " : "", x->env ? x->env : "");
+            break;
         }
         rc = apply(s, o, optarg, "flag", &err);
     }

@@ -131,6 +131,18 @@ long long rds_reply_num(const struct rds_reply *rp, long long def)
     return def;
 }
 
+struct rds_reply *rds_reply_parse(const char *resp, size_t len)
+{
+    redisReader *rd = redisReaderCreate();
+    void *reply = NULL;
+    if (!rd)
+        return NULL;
+    if (redisReaderFeed(rd, resp, len) != REDIS_OK || redisReaderGetReply(rd, &reply) != REDIS_OK)
+        reply = NULL;
+    redisReaderFree(rd);
+    return reply;
+}
+
 bool rds_is_up(const struct rds *r)
 {
     return r && r->up;
@@ -573,6 +585,11 @@ int rds_sync_append(struct rds_sync *s, const char *fmt, ...)
     int rc = redisvAppendCommand(s->c, fmt, ap);
     va_end(ap);
     return rc == REDIS_OK ? CS_OK : CS_ERR_IO;
+}
+
+int rds_sync_appendv(struct rds_sync *s, int argc, const char **argv, const size_t *argvlen)
+{
+    return redisAppendCommandArgv(s->c, argc, argv, argvlen) == REDIS_OK ? CS_OK : CS_ERR_IO;
 }
 
 int rds_sync_read(struct rds_sync *s, int timeout_ms, struct rds_reply **out)

@@ -1,4 +1,5 @@
-/* Fuzz target: the command parser (line and JSON forms) and the selector compiler/matcher. */
+/* Fuzz target: the command parser (line and JSON forms, and back to both) and the selector
+ * compiler/matcher. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -21,6 +22,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* What we serialise must parse again. */
         if (cmd_parse(b.s, b.len, &again, &err) != CS_OK)
             __builtin_trap();
+        cmd_free(&again);
+        /* ... and so must its line form (the coordinator's page shows it), to the same
+         * selector and arguments. */
+        buf_reset(&b);
+        cmd_to_line(&c, true, &b);
+        if (cmd_parse(b.s, b.len, &again, &err) != CS_OK || again.def != c.def ||
+            again.args.n != c.args.n || again.npos != c.npos ||
+            (c.select && (!again.select || strcmp(again.select, c.select) != 0)))
+            __builtin_trap();
+        for (size_t i = 0; i < c.args.n; i++)
+            if (strcmp(c.args.v[i].val, again.args.v[i].val) != 0)
+                __builtin_trap();
         cmd_free(&again);
         buf_free(&b);
         if (c.select) {

@@ -32,6 +32,13 @@ done
 [ "${caught:-0}" -ge 1 ] || fail "in 5 outages the worker never had to catch up from the command log"
 last_attempt=$attempt
 
+# Each entry says who sent it: swarm-cli logs cli:USER@HOST, and where it went (CP-000004 is
+# a1.w0's: routed).
+entry=$(rcli --raw XREVRANGE "$NS:cmdlog" + - COUNT 1 | tr '\n' ' ')
+want_by="cli:$(id -un)@$(hostname)"
+case "$entry" in *" by $want_by "*|*" by $want_by") ;; *) fail "cmdlog entry without 'by $want_by': $entry" ;; esac
+case "$entry" in *" to a1.w0 "*) ;; *) fail "cmdlog entry not routed to a1.w0: $entry" ;; esac
+
 # Sent again (a retry with the same id): not run a second time.
 cli send "@late-$last_attempt trigger CP-000004 DataTransfer messageId=caught-up-$last_attempt" >/dev/null || true
 window_until $(( $(now_ms) + 1000 ))

@@ -20,7 +20,7 @@ acl swarm-agent on '>agent-pw' resetkeys '%R~swarm:*' '~swarm:agent:*' '~swarm:a
   +subscribe +psubscribe +unsubscribe +punsubscribe
 acl swarm-coordinator on '>coord-pw' resetkeys '%R~swarm:*' '~swarm:coordinator' \
   '~swarm:coordinator:id:*' '~swarm:assign' \
-  '~swarm:agents' '~swarm:stats' '~swarm:ts' resetchannels '&swarm:*' \
+  '~swarm:agents' '~swarm:stats' '~swarm:ts' '~swarm:eventlog' '~swarm:cmdlog' resetchannels '&swarm:*' \
   -@all +@connection +client\|setname +get +set +pexpire +del +eval +hgetall +hmget +hget +hset +hdel +zrange \
   +zrem +publish +xadd +xrange +xrevrange +subscribe +psubscribe +unsubscribe +punsubscribe
 acl swarm-operator on '>operator-pw' resetkeys '~swarm:*' resetchannels '&swarm:*' \
@@ -57,6 +57,11 @@ grep -q "$N done, 0 errors" "$T/send.txt" || fail "trigger: $(cat "$T/send.txt")
 out=$(redis-cli -p "$REDIS_PORT" --no-auth-warning --user swarm-agent --pass agent-pw HSET swarm:cfg heartbeat_s 1 2>&1 || true)
 case "$out" in *NOPERM*) ;; *) fail "the agent user could write swarm:cfg: $out" ;; esac
 log "ACL users: agents, coordinator and operator each work with their own rights ($out)"
+# The coordinator records the events it hears ({ns}:eventlog) with its own user.
+wait_eval "worker_joined recorded in swarm:eventlog" 10 \
+  '[[ $(rcli XRANGE swarm:eventlog - +) == *worker_joined* ]]'
+entry=$(rcli --raw XREVRANGE swarm:cmdlog + - COUNT 1 | tr '\n' ' ')
+case "$entry" in *" by cli:"*) ;; *) fail "the operator's command is not in swarm:cmdlog with its sender: $entry" ;; esac
 
 # A wrong password: said clearly, retried, no crash.
 start_agent bad 1 5 --config "$T/bad.conf"

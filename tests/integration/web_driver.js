@@ -5,9 +5,17 @@
 //
 //   node web_driver.js URL PROFILE_DIR SCREENSHOT.png EXPECT_CONNECTED EXPECT_CHARGERS 'COMMAND'
 //
-// Steps: load the page; wait until its cards show the expected connected/chargers counts;
-// type COMMAND into the form and click Send like a user; wait for the summary; check the
-// events list (text only, no markup from data); save a screenshot; close the browser.
+// Environment: WEB_LOGIN=USER:PASSWORD signs in through the page's form first; WEB_VIEWER=
+// USER:PASSWORD signs out at the end and in again with a viewer's credentials; WEB_EXPECT_BY
+// (default web:anonymous) is who the commands panel must name; CHROMIUM_ARGS adds flags
+// (blank-separated, e.g. the test CA's key pin for https).
+//
+// Steps: load the page (sign in); wait until its cards show the expected connected/chargers
+// counts; type COMMAND into the form and click Send like a user; wait for the summary; find
+// the command with its sender in the commands panel; check the events list (text only, no
+// markup from data); check the latency cards are not cut at several widths; check that the
+// page met no Content-Security-Policy violation and that its script cannot read the session
+// cookie; save a screenshot; (sign out, sign in as the viewer: no command line); close.
 'use strict';
 const { spawn } = require('child_process');
 const fs = require('fs');
@@ -18,7 +26,11 @@ if (!command) {
   process.exit(2);
 }
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const deadline = Date.now() + 45000;
+const deadline = Date.now() + 50000;
+const creds = (v) => { if (!v) return null; const i = v.indexOf(':'); return { user: v.slice(0, i), password: v.slice(i + 1) }; };
+const login = creds(process.env.WEB_LOGIN), viewer = creds(process.env.WEB_VIEWER);
+const expectBy = process.env.WEB_EXPECT_BY || 'web:anonymous';
+const extraArgs = (process.env.CHROMIUM_ARGS || '').split(' ').filter((a) => a);
 
 const browser = spawn(CHROMIUM, [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -26,7 +38,7 @@ const browser = spawn(CHROMIUM, [
   '--disable-crash-reporter', '--disable-breakpad', '--disable-extensions', '--mute-audio',
   '--no-default-browser-check', '--hide-scrollbars', '--disable-dev-shm-usage',
   '--window-size=1400,1200', '--user-data-dir=' + profile, '--remote-debugging-pipe',
-  'about:blank',
+  ...extraArgs, 'about:blank',
 ], { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
 let stderr = '';
 browser.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
@@ -84,8 +96,31 @@ async function main() {
 
   await page('Page.enable');
   await page('Runtime.enable');
-  await page('Emulation.setDeviceMetricsOverride', { width: 1400, height: 1200, deviceScaleFactor: 1, mobile: false });
+  // Every Content-Security-Policy violation of the page, counted from its first script on.
+  await page('Page.addScriptToEvaluateOnNewDocument', { source:
+    "window.__csp = []; document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));" });
+  const size = (width) => page('Emulation.setDeviceMetricsOverride', { width, height: 1200, deviceScaleFactor: 1, mobile: false });
+  await size(1400);
   await page('Page.navigate', { url });
+  const click = async (id) => {
+    const box = await evaluate(`(() => { const r = document.getElementById('${id}').getBoundingClientRect();
+                                         return { x: r.x + r.width / 2, y: r.y + r.height / 2 }; })()`);
+    for (const type of ['mousePressed', 'mouseReleased'])
+      await page('Input.dispatchMouseEvent', { type, x: box.x, y: box.y, button: 'left', clickCount: 1 });
+  };
+  const signIn = async (who) => {
+    await until('the sign-in form', "(() => { const f = document.getElementById('login'); return { ok: !!f && !f.hidden }; })()");
+    await evaluate("document.getElementById('login-user').value = '', document.getElementById('login-user').focus(), true");
+    await page('Input.insertText', { text: who.user });
+    await evaluate("document.getElementById('login-password').focus(), true");
+    await page('Input.insertText', { text: who.password });
+    await click('login-send');
+    const r = await until('signed in', `(() => ({ ok: document.getElementById('login').hidden,
+        who: document.getElementById('who').textContent,
+        error: document.getElementById('login-error').textContent }))()`);
+    out({ step: 'login', user: who.user, who: r.who });
+  };
+  if (login) await signIn(login);
   await until('the page to load its first status', "({ ok: document.body && document.body.dataset.loaded === '1' })");
 
   const num = (id) => `Number((document.getElementById('${id}').textContent || '').replace(/,/g, ''))`;
@@ -95,6 +130,7 @@ async function main() {
                connected, chargers, workers: ${num('fleet-workers')},
                rows: document.querySelectorAll('#workers tr[data-worker]').length,
                role: document.getElementById('role').textContent,
+               lat_cmd: document.getElementById('lat-cmd').textContent,
                title: document.title };
     })()`);
   out({ step: 'status', ...status });
@@ -102,10 +138,7 @@ async function main() {
   // Type the command and click Send, as a user would.
   await evaluate("document.getElementById('cmd-line').focus(), true");
   await page('Input.insertText', { text: command });
-  const box = await evaluate(`(() => { const r = document.getElementById('cmd-send').getBoundingClientRect();
-                                       return { x: r.x + r.width / 2, y: r.y + r.height / 2 }; })()`);
-  for (const type of ['mousePressed', 'mouseReleased'])
-    await page('Input.dispatchMouseEvent', { type, x: box.x, y: box.y, button: 'left', clickCount: 1 });
+  await click('cmd-send');
   const result = await until('the command summary', `(() => {
       const s = document.getElementById('cmd-summary');
       return { ok: s.dataset.state === 'ok' || s.dataset.state === 'error', state: s.dataset.state,
@@ -113,6 +146,15 @@ async function main() {
                errors: [...document.querySelectorAll('#cmd-errors li')].map((li) => li.textContent) };
     })()`);
   out({ step: 'command', ...result });
+
+  // The commands panel ({ns}:cmdlog) names who sent it.
+  const sent = await until('the command in the commands panel with its sender', `(() => {
+      const items = [...document.querySelectorAll('#commands li')];
+      const mine = items.find((li) => li.textContent.includes(${JSON.stringify(command)}));
+      return { ok: !!mine && mine.dataset.by === ${JSON.stringify(expectBy)},
+               by: mine ? mine.dataset.by : null, text: mine ? mine.textContent : null, count: items.length };
+    })()`);
+  out({ step: 'commands', ...sent });
 
   // Events arrive as text: whatever the publisher wrote, no element comes from it.
   const events = await until('the hostile event in the events list', `(() => {
@@ -125,11 +167,45 @@ async function main() {
     })()`);
   out({ step: 'events', ...events });
 
+  // The latency cards hold the widest value they can get (30 s as ms, twice) at every width.
+  const cards = [];
+  for (const width of [1400, 1100, 800, 500, 360]) {
+    await size(width);
+    cards.push(await evaluate(`new Promise((done) => {
+        for (const id of ['lat-ack', 'lat-cmd']) document.getElementById(id).textContent = '30,000.0 / 30,000.0';
+        requestAnimationFrame(() => requestAnimationFrame(() => {
+          const cut = [...document.querySelectorAll('.card .value, .card .label')]
+            .filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => (e.id || e.textContent).trim());
+          done({ width: ${width}, cut });
+        }));
+      })`));
+  }
+  await size(1400);
+  out({ step: 'cards', ok: cards.every((c) => c.cut.length === 0), cards });
+
+  // Nothing the CSP blocked; the session cookie is out of the script's reach (HttpOnly).
+  out({ step: 'csp', ...(await evaluate(`({ violations: window.__csp,
+      cookie_visible: document.cookie.includes('cs_session') })`)) });
+
   // A few seconds of history so the charts in the screenshot have lines.
   await until('a few points of history in the charts', "({ ok: Number(document.body.dataset.points) >= 4 })");
   const png = await page('Page.captureScreenshot', { format: 'png', captureBeyondViewport: false });
   fs.writeFileSync(shot, Buffer.from(png.data, 'base64'));
   out({ step: 'screenshot', file: shot, bytes: fs.statSync(shot).size });
+
+  if (viewer) {
+    await click('sign-out');
+    await signIn(viewer);
+    await until('the viewer\'s page', "({ ok: document.body.dataset.loaded === '1' })");
+    const v = await evaluate(`(async () => {
+        const r = await fetch('/api/command', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+                                                body: JSON.stringify({ line: 'ping' }) });
+        return { panel_hidden: document.getElementById('cmd-panel').hidden,
+                 note: document.getElementById('cmd-off').textContent,
+                 who: document.getElementById('who').textContent, post_status: r.status };
+      })()`);
+    out({ step: 'viewer', ...v });
+  }
 }
 
 async function close(code) {

@@ -84,7 +84,8 @@ static int parse_str(const char *text, struct cmd *c, struct cs_error *err)
     return cmd_parse(text, strlen(text), c, err);
 }
 
-/* cmd_to_json of c parses back to the same command. */
+/* cmd_to_json and cmd_to_line of c parse back to the same command (the line without the
+ * sender's ts). */
 static void check_round_trip(const struct cmd *c)
 {
     struct buf b = BUF_INIT;
@@ -97,6 +98,20 @@ static void check_round_trip(const struct cmd *c)
         print_message("  error: %s\n", err.msg);
     assert_int_equal(rc, CS_OK);
     assert_cmd_equal(c, &back);
+    cmd_free(&back);
+    buf_reset(&b);
+    cmd_to_line(c, true, &b);
+    print_message("  line: %s\n", buf_cstr(&b));
+    rc = parse_str(buf_cstr(&b), &back, &err);
+    if (rc)
+        print_message("  error: %s\n", err.msg);
+    assert_int_equal(rc, CS_OK);
+    back.ts_ms = c->ts_ms;
+    assert_cmd_equal(c, &back);
+    assert_int_equal(back.at_ms, c->at_ms);
+    assert_int_equal(back.in_ms, c->in_ms);
+    assert_int_equal(back.every_ms, c->every_ms);
+    assert_int_equal(back.count, c->count);
     cmd_free(&back);
     buf_free(&b);
 }
@@ -639,6 +654,11 @@ static void test_scheduling(void **state)
         {"trigger * Heartbeat count=3", CS_ERR_PARSE, 0, 0, 0, 0, "count= needs every="},
         {"trigger * Heartbeat every=1s count=0", CS_ERR_PARSE, 0, 0, 0, 0, "count= wants"},
         {"trigger * Heartbeat at=yesterday", CS_ERR_PARSE, 0, 0, 0, 0, "at= wants"},
+        /* times past the year 9999 (or 2^53 ms) would not survive the JSON form */
+        {"start 00 at=306666666666466666", CS_ERR_PARSE, 0, 0, 0, 0, "at= wants"},
+        {"trigger * Heartbeat at=253402300800000", CS_ERR_PARSE, 0, 0, 0, 0, "at= wants"},
+        {"trigger * Heartbeat at=253402300799999", CS_OK, 253402300799999, 0, 0, 0, NULL},
+        {"ping ts=9007199254740993 in=1s", CS_ERR_PARSE, 0, 0, 0, 0, "ts must be ms"},
         {"trigger * Heartbeat at=1 in=1s", CS_ERR_PARSE, 0, 0, 0, 0, "at= and in= together"},
         {"cancel x in=1s", CS_ERR_PARSE, 0, 0, 0, 0, "cannot be scheduled"},
     };

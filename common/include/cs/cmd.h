@@ -104,6 +104,12 @@ const char *cmd_pos(const struct cmd *c, const char *name);
 uint64_t cmd_seed(const struct cmd *c);
 /* Serialises to the JSON form (what swarm-cli publishes). */
 void cmd_to_json(const struct cmd *c, struct buf *out);
+/* The line form of c ("trigger CP-000001 DataTransfer messageId=x"), with "@ID " first when
+ * with_id; values quoted where the parser needs it. cmd_parse reads it back to the same command
+ * (its sender's ts= left out). */
+void cmd_to_line(const struct cmd *c, bool with_id, struct buf *out);
+/* Appends one command-line argument, quoted where needed: KEY=VALUE keeps KEY bare. */
+void cmd_quote_arg(struct buf *b, const char *arg);
 /* Best-effort id of a payload that failed to parse (for the error reply); "" if none. */
 void cmd_salvage_id(const char *text, size_t len, char id[CMD_ID_MAX + 1]);
 /* Valid command id: [A-Za-z0-9_.:-]{1,64}. */

@@ -23,7 +23,8 @@ enum cs_key {
     K_CATALOG,     /* hash: user-defined message types, name -> JSON template */
     K_LAYERS,      /* zset: config layer names, score = order (higher wins) */
     K_LAYER,       /* hash: one layer's config and its _select selector (arg: name) */
-    K_CMDLOG,      /* stream: every command swarm-cli sent (id, cmd, to) */
+    K_CMDLOG,      /* stream: every command swarm-cli or the coordinator's page sent (id, cmd, to, by) */
+    K_EVENTLOG,    /* stream: recent {ns}:events messages, recorded by the leading coordinator */
     CH_CMD,        /* channel: broadcast commands */
     CH_CMD_W,      /* channel: one worker's commands (arg: worker) */
     CH_REPLY,      /* channel: replies */

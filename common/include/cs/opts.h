@@ -42,6 +42,20 @@ void cs_opts_defaults(struct cs_common_opts *o);
 typedef int cs_opt_fn(void *ctx, int opt, const char *arg, struct cs_error *err);
 #define CS_OPTS_DONE 1
 
+/* More about some of a program's options: a row per option, ended by {0}. */
+struct cs_optx {
+    int opt;         /* its getopt code */
+    const char *env; /* an environment variable that sets it too (after the file), or NULL */
+    unsigned flags;  /* CS_OPTX_* */
+    int shown;       /* CS_OPTX_SECRET: how many leading ':'-fields --print-config shows */
+};
+enum {
+    CS_OPTX_SECRET = 1 << 0,  /* never printed past its first `shown` fields: NAME:ROLE:*** */
+    CS_OPTX_NO_FLAG = 1 << 1, /* config file or environment only: every user of the host sees a
+                               * command line (ps) */
+    CS_OPTX_MULTI = 1 << 2,   /* may be given several times; every value is applied */
+};
+
 struct cs_optparse {
     const char *prog;              /* its config file is CS_CONFIG_DIR/<prog>.conf */
     const struct option *longopts; /* including CS_COMMON_LONGOPTS */
@@ -56,6 +70,8 @@ struct cs_optparse {
  * options. Returns 0 to go on, CS_OPTS_DONE when the program should exit 0 (help, version,
  * --print-config shown), or 2 after printing a usage error. */
 int cs_opts_parse(struct cs_optparse *p, int argc, char **argv);
+/* The same for a program with options that cs_optx rows describe ({0}-terminated). */
+int cs_opts_parse_x(struct cs_optparse *p, const struct cs_optx *optx, int argc, char **argv);
 /* 1 if opt was a common flag and was stored, 0 if not common, <0 on a bad value. */
 int cs_opts_handle(struct cs_common_opts *o, int opt, const char *arg, struct cs_error *err);
 /* Parses the Redis URL and checks the namespace. */

@@ -69,6 +69,10 @@ bool rds_reply_ok(const struct rds_reply *rp);
 void rds_reply_kv(const struct rds_reply *rp, struct kvlist *out);
 /* Integer reply, or a string holding an integer; def otherwise. */
 long long rds_reply_num(const struct rds_reply *rp, long long def);
+/* The first reply in `len` bytes of RESP (the Redis protocol) text, for tests and fuzzing:
+ * "*2\r\n$1\r\na\r\n:5\r\n". NULL when the text holds no complete reply. Caller frees it
+ * with rds_reply_free. */
+struct rds_reply *rds_reply_parse(const char *resp, size_t len);
 
 
 /* ---- blocking client, for short-lived tools (swarm-cli) ---------------------------------- */
@@ -85,6 +89,7 @@ struct rds_reply *rds_sync_cmdv(struct rds_sync *s, int argc, const char **argv,
                                 const size_t *argvlen);
 /* Pipelining: queue with rds_sync_append*, then collect each reply with rds_sync_read. */
 int rds_sync_append(struct rds_sync *s, const char *fmt, ...);
+int rds_sync_appendv(struct rds_sync *s, int argc, const char **argv, const size_t *argvlen);
 /* Waits up to timeout_ms (-1 = forever) for the next reply or pub/sub message.
  * CS_OK with *out set; CS_ERR_STATE on timeout (the connection stays usable); CS_ERR_IO. */
 int rds_sync_read(struct rds_sync *s, int timeout_ms, struct rds_reply **out);
