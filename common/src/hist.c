@@ -35,10 +35,15 @@ void hist_add(struct hist *h, uint64_t v)
 
 void hist_merge(struct hist *dst, const struct hist *src)
 {
-    for (unsigned i = 0; i < HIST_BUCKETS; i++)
-        dst->b[i] += src->b[i];
-    dst->count += src->count;
-    dst->sum += src->sum;
+    /* Saturating: buckets parsed from Redis may hold anything up to UINT32_MAX; the count stays
+     * the sum of the buckets and the sum stays a non-negative int64. */
+    for (unsigned i = 0; i < HIST_BUCKETS; i++) {
+        uint32_t add = src->b[i] < UINT32_MAX - dst->b[i] ? src->b[i] : UINT32_MAX - dst->b[i];
+        dst->b[i] += add;
+        dst->count += add;
+    }
+    const uint64_t cap = INT64_MAX;
+    dst->sum = dst->sum >= cap || src->sum >= cap - dst->sum ? cap : dst->sum + src->sum;
     if (src->max > dst->max)
         dst->max = src->max;
 }
@@ -101,7 +106,7 @@ int hist_parse(struct hist *h, const char *text)
             return CS_ERR_PARSE;
         h->b[i] += (uint32_t)n;
         h->count += n;
-        if (bucket_upper((unsigned)i) > h->max)
+        if (n && bucket_upper((unsigned)i) > h->max) /* "i:0" holds nothing */
             h->max = bucket_upper((unsigned)i);
         p = end;
         if (*p == ',')
