@@ -251,6 +251,8 @@ static bool send_one(struct charger_rt *ch, struct call *c)
     if (ok) {
         size_t len = frame.len;
         ok = crt_publish(ch, buf_cstr(&topic), buf_detach(&frame), len, type, &err) == CS_OK;
+        if (ok)
+            astats_up_sent(&w->st.act, c->action, len);
     }
     if (!ok)
         log_debug("%s: %s not sent: %s", ch->m.id, c->action, err.msg);
@@ -294,6 +296,7 @@ void calls_pump(struct charger_rt *ch)
                 if (ch->pending[i]->sent_us < ch->pending[oldest]->sent_us)
                     oldest = i;
             ch->w->st.call_timeouts++;
+            astats_up_timeout(&ch->w->st.act, ch->pending[oldest]->action);
             call_free(ch->pending[oldest]);
             remove_pending(ch, oldest);
         }
@@ -335,6 +338,8 @@ void calls_on_answer(struct charger_rt *ch, int type, const char *uid, const cJS
     ch->cs.answers++;
     ch->cs.conf_last_us = (uint32_t)(cs_mono_us() - c->sent_us);
     hist_add(&w->st.conf_us, (uint64_t)ch->cs.conf_last_us);
+    astats_up_answer(&w->st.act, c->action, ch->cs.conf_last_us,
+                     type == OCPP_ERROR ? err_code : NULL);
     if (!ch->platform_answers) {
         ch->platform_answers = true;
         log_debug("%s: the platform answers: one CALL at a time from now on", ch->m.id);
@@ -375,6 +380,7 @@ void calls_on_timeout(struct charger_rt *ch)
         }
         remove_pending(ch, i);
         ch->w->st.call_timeouts++;
+        astats_up_timeout(&ch->w->st.act, c->action);
         ch->cs.call_timeouts++;
         if (!c->cont_done)
             session_on_answer(ch, c, NULL, NULL, true);

@@ -1531,7 +1531,7 @@ static void write_stats(struct worker *w)
     argv[argc++] = TS_MAXLEN_STR;
     argv[argc++] = "*";
     for (size_t i = 0; i < n; i++) {
-        if (strstr(kv.v[i].key, "_hist"))
+        if (!stats_in_series(kv.v[i].key))
             continue;
         argv[argc++] = kv.v[i].key;
         argv[argc++] = kv.v[i].val;
@@ -1608,6 +1608,7 @@ static void on_stats_timer(evutil_socket_t fd, short what, void *privdata)
     for (size_t i = 0; i < STATS_LAT_N; i++)
         hwin_step(&w->lat_win[i], stats_hist(&w->st, i), cs_mono_ms(),
                   (int64_t)w->fleet.stats_window_s * 1000, &w->st.win[i]);
+    astats_window_step(&w->st.act, cs_mono_ms(), (int64_t)w->fleet.stats_window_s * 1000);
     if (rds_is_up(w->rc)) {
         write_stats(w);
         write_detail(w);
@@ -1722,6 +1723,7 @@ int worker_main(const struct agent_opts *ao, int slot, int ready_fd)
     signal(SIGPIPE, SIG_IGN);
 
     w->started_ms = cs_now_ms();
+    w->st.started_ms = (uint64_t)w->started_ms;
     if (!handlers_complete()) {
         log_error("a command in the table has no handler");
         cs_free(w);
@@ -1806,6 +1808,7 @@ out:
         free_layer(&w->layers[i]);
     cs_free(w->layers);
     rset_free(&w->assigned);
+    astats_release(&w->st.act);
     cs_free(w->slots);
     cs_free(w->by_index);
     if (w->ready_fd >= 0)

@@ -328,7 +328,7 @@ static void write_fleet_stats(struct coord *c, const struct assign_result *res, 
     argv[argc++] = FLEET_TS_MAXLEN;
     argv[argc++] = "*";
     for (size_t i = 0; i < out.n; i++) {
-        if (strstr(out.v[i].key, "_hist") || strcmp(out.v[i].key, "coordinator") == 0)
+        if (!stats_in_series(out.v[i].key) || strcmp(out.v[i].key, "coordinator") == 0)
             continue;
         argv[argc++] = out.v[i].key;
         argv[argc++] = out.v[i].val;

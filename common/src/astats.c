@@ -372,6 +372,68 @@ size_t astats_window_bytes(const struct astats *a)
     return n;
 }
 
+/* ---- the fields of a row ------------------------------------------------------------------- */
+
+enum fkind {
+    F_U64,   /* a counter */
+    F_MAX,   /* the exact maximum of a histogram, ms */
+    F_HIST,  /* a histogram (hist_format) */
+    F_PCT,   /* a percentile of a histogram, ms (derived: not parsed) */
+    F_CODES, /* err.<Code>, one field per code seen */
+};
+enum { D_UP = 1 << ASTATS_UP, D_DOWN = 1 << ASTATS_DOWN, D_BOTH = D_UP | D_DOWN };
+
+#define OFF(f) offsetof(struct astats_row, f)
+static const struct afield {
+    const char *name;
+    enum fkind kind;
+    unsigned part;  /* ASTATS_R_* */
+    size_t offset;  /* of the counter, the histogram or code[] */
+    unsigned dirs;
+    double q;       /* F_PCT */
+    const char *help;
+} afields[] = {
+    {"calls", F_U64, ASTATS_R_CUM, OFF(calls), D_BOTH, 0,
+     "CALLs: sent by the chargers (conf), received from the platform (down)"},
+    {"answered", F_U64, ASTATS_R_CUM, OFF(answered), D_BOTH, 0,
+     "CALLRESULTs: from the platform (conf), sent by the chargers (down)"},
+    {"errors", F_U64, ASTATS_R_CUM, OFF(errors), D_BOTH, 0,
+     "CALLERRORs: from the platform (conf), sent by the chargers (down)"},
+    {"timeouts", F_U64, ASTATS_R_CUM, OFF(timeouts), D_UP, 0,
+     "CALLs left unanswered for call_timeout_s (or given up for a newer one against a bare "
+     "broker)"},
+    {"bytes", F_U64, ASTATS_R_CUM, OFF(bytes), D_BOTH, 0,
+     "bytes of the frames counted: our CALLs (conf), our answers (down)"},
+    {"sum_us", F_U64, ASTATS_R_CUM, OFF(lat.sum), D_BOTH, 0,
+     "sum of the response times, µs (averages)"},
+    {"max_ms", F_MAX, ASTATS_R_CUM, OFF(lat), D_BOTH, 0, "slowest response, ms"},
+    {"hist", F_HIST, ASTATS_R_CUM, OFF(lat), D_BOTH, 0,
+     "response-time histogram (mergeable, like the latencies' _hist): the platform's answer "
+     "to our CALL (conf), our answer to its CALL (down)"},
+    {"err.<Code>", F_CODES, ASTATS_R_CUM, OFF(code), D_BOTH, 0,
+     "CALLERRORs by code, for the codes seen: NotImplemented, NotSupported, InternalError, "
+     "ProtocolError, SecurityError, FormationViolation, PropertyConstraintViolation, "
+     "OccurenceConstraintViolation, TypeConstraintViolation, GenericError, "
+     "MessageTypeNotSupported, RpcFrameworkError, other"},
+    {"p50_ms", F_PCT, ASTATS_R_PCT, OFF(lat), D_BOTH, 0.50, "response time, 50th percentile"},
+    {"p90_ms", F_PCT, ASTATS_R_PCT, OFF(lat), D_BOTH, 0.90, "90th percentile"},
+    {"p95_ms", F_PCT, ASTATS_R_PCT, OFF(lat), D_BOTH, 0.95, "95th percentile"},
+    {"p99_ms", F_PCT, ASTATS_R_PCT, OFF(lat), D_BOTH, 0.99, "99th percentile"},
+    {"win_calls", F_U64, ASTATS_R_WIN, OFF(win_calls), D_BOTH, 0,
+     "calls over the last stats_window_s"},
+    {"win_errors", F_U64, ASTATS_R_WIN, OFF(win_errors), D_BOTH, 0,
+     "errors over the last stats_window_s"},
+    {"win_timeouts", F_U64, ASTATS_R_WIN, OFF(win_timeouts), D_UP, 0,
+     "timeouts over the last stats_window_s"},
+    {"win_p50_ms", F_PCT, ASTATS_R_WIN, OFF(win), D_BOTH, 0.50,
+     "response time over the last stats_window_s, 50th percentile"},
+    {"win_p95_ms", F_PCT, ASTATS_R_WIN, OFF(win), D_BOTH, 0.95, "... 95th percentile"},
+    {"win_p99_ms", F_PCT, ASTATS_R_WIN, OFF(win), D_BOTH, 0.99, "... 99th percentile"},
+    {"win_max_ms", F_MAX, ASTATS_R_WIN, OFF(win), D_BOTH, 0, "... slowest"},
+    {"win_hist", F_HIST, ASTATS_R_WIN, OFF(win), D_BOTH, 0, "... histogram (mergeable)"},
+};
+#undef OFF
+
 /* ---- rendering ----------------------------------------------------------------------------- */
 
 #define FIELD_MAX 128
@@ -380,7 +442,7 @@ static void put(struct kvlist *out, const char *pfx, const char *name, const cha
                 const char *val)
 {
     char k[FIELD_MAX];
-    snprintf(k, sizeof(k), "%s.%s.%s", pfx, name, field);
+    snprintf(k, sizeof(k), "%.4s.%.47s.%.60s", pfx, name, field);
     kv_set(out, k, val);
 }
 
@@ -400,54 +462,37 @@ static void put_ms(struct kvlist *out, const char *pfx, const char *name, const 
     put(out, pfx, name, field, num);
 }
 
-static void put_hist(struct kvlist *out, const char *pfx, const char *name, const char *field,
-                     const struct hist *h)
-{
-    struct buf b = BUF_INIT;
-    hist_format(h, &b);
-    put(out, pfx, name, field, buf_cstr(&b));
-    buf_free(&b);
-}
-
 static void render_row(const struct astats_row *r, enum astats_dir d, unsigned parts,
                        struct kvlist *out)
 {
     const char *p = prefixes[d], *n = r->name;
-    bool up = d == ASTATS_UP;
-    if (parts & ASTATS_R_CUM) {
-        put_u64(out, p, n, "calls", r->calls);
-        put_u64(out, p, n, "answered", r->answered);
-        put_u64(out, p, n, "errors", r->errors);
-        if (up)
-            put_u64(out, p, n, "timeouts", r->timeouts);
-        put_u64(out, p, n, "bytes", r->bytes);
-        put_u64(out, p, n, "sum_us", r->lat.sum);
-        put_ms(out, p, n, "max_ms", r->lat.max);
-        put_hist(out, p, n, "hist", &r->lat);
-        for (int c = 0; c < ASTATS_CODES; c++) {
-            char f[64];
-            if (!r->code[c])
-                continue;
-            snprintf(f, sizeof(f), "err.%s", code_names[c]);
-            put_u64(out, p, n, f, r->code[c]);
+    for (size_t i = 0; i < ARRAY_SIZE(afields); i++) {
+        const struct afield *f = &afields[i];
+        if (!(f->part & parts) || !(f->dirs & (1u << d)))
+            continue;
+        const void *at = (const char *)r + f->offset;
+        const struct hist *h = at;
+        switch (f->kind) {
+        case F_U64: put_u64(out, p, n, f->name, *(const uint64_t *)at); break;
+        case F_MAX: put_ms(out, p, n, f->name, h->max); break;
+        case F_PCT: put_ms(out, p, n, f->name, hist_quantile(h, f->q)); break;
+        case F_HIST: {
+            struct buf b = BUF_INIT;
+            hist_format(h, &b);
+            put(out, p, n, f->name, buf_cstr(&b));
+            buf_free(&b);
+            break;
         }
-    }
-    if (parts & ASTATS_R_PCT) {
-        put_ms(out, p, n, "p50_ms", hist_quantile(&r->lat, 0.50));
-        put_ms(out, p, n, "p90_ms", hist_quantile(&r->lat, 0.90));
-        put_ms(out, p, n, "p95_ms", hist_quantile(&r->lat, 0.95));
-        put_ms(out, p, n, "p99_ms", hist_quantile(&r->lat, 0.99));
-    }
-    if (parts & ASTATS_R_WIN) {
-        put_u64(out, p, n, "win_calls", r->win_calls);
-        put_u64(out, p, n, "win_errors", r->win_errors);
-        if (up)
-            put_u64(out, p, n, "win_timeouts", r->win_timeouts);
-        put_ms(out, p, n, "win_p50_ms", hist_quantile(&r->win, 0.50));
-        put_ms(out, p, n, "win_p95_ms", hist_quantile(&r->win, 0.95));
-        put_ms(out, p, n, "win_p99_ms", hist_quantile(&r->win, 0.99));
-        put_ms(out, p, n, "win_max_ms", r->win.max);
-        put_hist(out, p, n, "win_hist", &r->win);
+        case F_CODES:
+            for (int c = 0; c < ASTATS_CODES; c++) {
+                char fn[64];
+                if (!r->code[c])
+                    continue;
+                snprintf(fn, sizeof(fn), "err.%s", code_names[c]);
+                put_u64(out, p, n, fn, r->code[c]);
+            }
+            break;
+        }
     }
 }
 
@@ -457,6 +502,17 @@ void astats_render(const struct astats *a, unsigned parts, struct kvlist *out)
         for (size_t i = 0; i < astats_rows((enum astats_dir)d); i++)
             if (active(&crows_of(a, (enum astats_dir)d)[i]))
                 render_row(&crows_of(a, (enum astats_dir)d)[i], (enum astats_dir)d, parts, out);
+}
+
+void astats_doc_markdown(struct buf *b)
+{
+    buf_printf(b, "| field | part | conf | down | meaning |\n|---|---|---|---|---|\n");
+    for (size_t i = 0; i < ARRAY_SIZE(afields); i++) {
+        const struct afield *f = &afields[i];
+        buf_printf(b, "| `%s` | %s | %s | %s | %s |\n", f->name,
+                   f->part == ASTATS_R_CUM ? "since start" : f->part == ASTATS_R_WIN ? "window" : "derived",
+                   f->dirs & D_UP ? "yes" : "-", f->dirs & D_DOWN ? "yes" : "-", f->help);
+    }
 }
 
 /* ---- merging ------------------------------------------------------------------------------- */
@@ -529,30 +585,6 @@ void astats_sub(struct astats *dst, const struct astats *a, const struct astats 
 
 /* ---- parsing ------------------------------------------------------------------------------- */
 
-/* What one field of a rendered row sets. */
-enum fkind { F_U64, F_MAX, F_HIST };
-
-static const struct {
-    const char *name;
-    enum fkind kind;
-    unsigned part;
-    size_t offset; /* F_U64: of the counter; F_MAX / F_HIST: of the histogram */
-} row_fields[] = {
-    {"calls", F_U64, ASTATS_R_CUM, offsetof(struct astats_row, calls)},
-    {"answered", F_U64, ASTATS_R_CUM, offsetof(struct astats_row, answered)},
-    {"errors", F_U64, ASTATS_R_CUM, offsetof(struct astats_row, errors)},
-    {"timeouts", F_U64, ASTATS_R_CUM, offsetof(struct astats_row, timeouts)},
-    {"bytes", F_U64, ASTATS_R_CUM, offsetof(struct astats_row, bytes)},
-    {"sum_us", F_U64, ASTATS_R_CUM, offsetof(struct astats_row, lat.sum)},
-    {"max_ms", F_MAX, ASTATS_R_CUM, offsetof(struct astats_row, lat)},
-    {"hist", F_HIST, ASTATS_R_CUM, offsetof(struct astats_row, lat)},
-    {"win_calls", F_U64, ASTATS_R_WIN, offsetof(struct astats_row, win_calls)},
-    {"win_errors", F_U64, ASTATS_R_WIN, offsetof(struct astats_row, win_errors)},
-    {"win_timeouts", F_U64, ASTATS_R_WIN, offsetof(struct astats_row, win_timeouts)},
-    {"win_max_ms", F_MAX, ASTATS_R_WIN, offsetof(struct astats_row, win)},
-    {"win_hist", F_HIST, ASTATS_R_WIN, offsetof(struct astats_row, win)},
-};
-
 /* Per row of one parsed hash: the exact maxima given (max_ms, win_max_ms), applied after the
  * histograms (whose text only bounds them by a bucket). */
 struct parse_max {
@@ -564,27 +596,28 @@ static bool take_field(struct astats_row *r, struct parse_max *pm, const char *f
                        const char *val, unsigned parts)
 {
     int64_t x;
-    if (strncmp(field, "err.", 4) == 0) {
-        if (!(parts & ASTATS_R_CUM) || !cs_parse_i64(val, 0, INT64_MAX, &x))
-            return false;
-        sat_add(&r->code[astats_code_of(field + 4)], (uint64_t)x);
-        return true;
-    }
-    for (size_t i = 0; i < ARRAY_SIZE(row_fields); i++) {
-        if (strcmp(row_fields[i].name, field) != 0)
+    for (size_t i = 0; i < ARRAY_SIZE(afields); i++) {
+        const struct afield *f = &afields[i];
+        bool codes = f->kind == F_CODES && strncmp(field, "err.", 4) == 0;
+        if (!codes && strcmp(f->name, field) != 0)
             continue;
-        if (!(row_fields[i].part & parts))
+        if (!(f->part & parts))
             return false;
-        void *at = (char *)r + row_fields[i].offset;
-        switch (row_fields[i].kind) {
+        void *at = (char *)r + f->offset;
+        switch (f->kind) {
         case F_U64:
             if (!cs_parse_i64(val, 0, INT64_MAX, &x))
                 return false;
             sat_add((uint64_t *)at, (uint64_t)x);
             return true;
+        case F_CODES:
+            if (!cs_parse_i64(val, 0, INT64_MAX, &x))
+                return false;
+            sat_add(&r->code[astats_code_of(field + 4)], (uint64_t)x);
+            return true;
         case F_MAX: {
             double ms;
-            int w = row_fields[i].offset == offsetof(struct astats_row, win);
+            int w = f->offset == offsetof(struct astats_row, win);
             if (!cs_parse_double(val, 0, 1e12, &ms))
                 return false;
             uint64_t us = (uint64_t)(ms * 1000.0 + 0.5);
@@ -600,9 +633,10 @@ static bool take_field(struct astats_row *r, struct parse_max *pm, const char *f
             hist_merge((struct hist *)at, &h);
             return true;
         }
+        case F_PCT: return false; /* derived: recomputed from the histograms */
         }
     }
-    return false; /* p50_ms ... : derived, recomputed from the histograms */
+    return false;
 }
 
 size_t astats_add(struct astats *sum, const struct kvlist *in, unsigned parts)

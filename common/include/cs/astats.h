@@ -127,5 +127,8 @@ int astats_code_of(const char *name);
 bool astats_is_field(const char *key);
 /* Bytes the window snapshots hold now (the rest of struct astats is its sizeof). */
 size_t astats_window_bytes(const struct astats *a);
+/* docs/stats.md: the fields of a row. */
+struct buf;
+void astats_doc_markdown(struct buf *b);
 
 #endif
