@@ -97,6 +97,8 @@ struct snap {
     struct snap_worker *w; /* sorted by name */
     size_t n;
 };
+/* Gauges and rates: the live workers'; totals (errors, out, in): the fleet's {ns}:stats, which
+ * never go down, when the coordinator has written it. */
 struct snap_totals {
     long long chargers, connected, connecting, offline, disabled, errors, out, in, rss_kb;
     double out_rate, in_rate;

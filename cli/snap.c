@@ -165,4 +165,11 @@ void snap_sum(const struct snap *s, struct snap_totals *t)
         t->in_rate += s->w[i].in_rate;
         t->rated |= s->w[i].rated;
     }
+    /* Totals from the coordinator's fleet figures, which a worker that restarted or left does
+     * not make go down (the live workers' own counters start again from 0). */
+    if (kv_get(&s->fstats, "msgs_out")) {
+        t->out = snap_num(&s->fstats, "msgs_out");
+        t->in = snap_num(&s->fstats, "msgs_in");
+        t->errors = snap_errors(&s->fstats);
+    }
 }

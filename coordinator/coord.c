@@ -19,6 +19,7 @@
 #include "cs/rds.h"
 #include "cs/stats.h"
 #include "cs/util.h"
+#include "fleet_totals.h"
 #include "obs.h"
 #include "web.h"
 
@@ -77,6 +78,7 @@ struct coord {
     char leader_id[128];
     int64_t leader_unassigned, leader_surplus, leader_epoch;
 
+    struct ft *ft;    /* the fleet's cumulative figures (leader) */
     struct obs *obs;  /* NULL unless serving HTTP */
     struct web *web;
     bool history_busy;
@@ -180,6 +182,42 @@ static void on_agent_stats(struct rds *r, const struct rds_reply *reply, void *p
     step_done(c);
 }
 
+/* A worker's stats read by the leader through the fleet totals (which count them). */
+struct agent_read {
+    struct coord *c;
+    size_t i;
+};
+
+static void on_agent_counted(void *privdata, const struct kvlist *cur)
+{
+    struct agent_read *x = privdata;
+    struct coord *c = x->c;
+    if (cur)
+        kv_copy(&c->agents[x->i].stats, cur);
+    cs_free(x);
+    step_done(c);
+}
+
+static void read_agent_stats(struct coord *c, size_t at)
+{
+    char k[CS_KEY_MAX];
+    const char *name = c->agents[at].name;
+    c->pending++;
+    if (c->leader && ft_ready(c->ft)) {
+        struct agent_read *x = cs_calloc(1, sizeof(*x));
+        x->c = c;
+        x->i = at;
+        if (ft_read(c->ft, name, on_agent_counted, x) != CS_OK) {
+            cs_free(x);
+            c->pending--;
+        }
+        return;
+    }
+    if (rds_cmd(c->r, on_agent_stats, (void *)(uintptr_t)at, "HGETALL %s",
+                key(c, k, K_STATS_W, name)) != CS_OK)
+        c->pending--;
+}
+
 static void on_agents(struct rds *r, const struct rds_reply *reply, void *privdata)
 {
     (void)privdata;
@@ -205,12 +243,8 @@ static void on_agents(struct rds *r, const struct rds_reply *reply, void *privda
             c->pending--;
             c->failed = true;
         }
-        if (c->stats_due) {
-            c->pending++;
-            if (rds_cmd(c->r, on_agent_stats, (void *)(uintptr_t)at, "HGETALL %s",
-                        key(c, k, K_STATS_W, name)) != CS_OK)
-                c->pending--;
-        }
+        if (c->stats_due)
+            read_agent_stats(c, at);
     }
     step_done(c);
 }
@@ -267,21 +301,27 @@ static void write_fleet_stats(struct coord *c, const struct assign_result *res, 
 {
     char k[CS_KEY_MAX], ts[CS_KEY_MAX];
     struct kvlist out = KVLIST_INIT;
-    struct worker_stats sum;
     char num[48];
 
-    memset(&sum, 0, sizeof(sum));
+    if (!ft_ready(c->ft))
+        return; /* the saved totals are not loaded yet: figures now could be lower */
+    /* Cumulative figures from the totals (never lower than before), what is live from the
+     * live workers. */
+    struct worker_stats *sum = cs_calloc(1, sizeof(*sum));
+    ft_sum(c->ft, sum);
     int64_t oldest = INT64_MAX; /* the stalest worker sample in this sum */
     for (size_t i = 0; i < c->nagents; i++) {
         if (!c->agents[i].live)
             continue;
-        stats_add(&sum, &c->agents[i].stats);
+        stats_add_parts(sum, &c->agents[i].stats, STATS_P_LIVE);
         const char *u = kv_get(&c->agents[i].stats, "updated_ms");
         int64_t t;
         if (u && cs_parse_i64(u, 0, INT64_MAX, &t) && t < oldest)
             oldest = t;
     }
-    stats_render(&sum, &out);
+    stats_render(sum, &out);
+    cs_free(sum);
+    kv_del(&out, "started_ms"); /* a worker's, not the fleet's */
 #define PUTN(name, fmt, v)                                                                         \
     do {                                                                                           \
         snprintf(num, sizeof(num), fmt, v);                                                        \
@@ -580,6 +620,8 @@ static void read_history(struct coord *c)
 static void read_state(struct coord *c)
 {
     char k[CS_KEY_MAX];
+    if (c->leader)
+        ft_load(c->ft);
     c->busy = true;
     c->failed = false;
     c->pending = 1; /* released after all reads are queued */
@@ -627,8 +669,10 @@ static void on_lock(struct rds *r, const struct rds_reply *reply, void *privdata
         kv_free(&f);
         kv_clear(&c->known);
         c->reported_once = false;
+        ft_reset(c->ft); /* load what the previous leader saved */
     } else if (!c->leader && was) {
         log_warn("lost the leader lock; standing by");
+        ft_reset(c->ft);
     }
     if (c->obs)
         obs_set_state(c->obs, c->leader, true);
@@ -664,6 +708,7 @@ static void on_redis_state(struct rds *r, bool up, void *privdata)
         if (c->leader)
             log_warn("Redis connection lost; assignments freeze until it is back");
         c->leader = false;
+        ft_reset(c->ft);
     }
     if (c->obs)
         obs_set_state(c->obs, c->leader, up);
@@ -697,6 +742,7 @@ int coord_run(const struct coord_opts *o)
     struct rds_opts ro = {.url = o->common.url, .name = "coordinator",
                           .on_state = on_redis_state, .privdata = c};
     c->r = rds_new(c->base, &ro);
+    c->ft = ft_new(c->r, c->ns);
     if (o->metrics_listen[0] || o->http_listen[0]) {
         struct cs_error err;
         struct web_opts wo = {.metrics_listen = o->metrics_listen, .http_listen = o->http_listen,
@@ -738,6 +784,7 @@ out_free:
     obs_free(c->obs);
     free_agents(c);
     rds_free(c->r);
+    ft_free(c->ft);
     if (c->tick_ev)
         event_free(c->tick_ev);
     if (c->sigterm_ev)

@@ -525,31 +525,45 @@ static void sat_add(uint64_t *dst, uint64_t v)
     *dst = *dst >= cap || v >= cap - *dst ? cap : *dst + v;
 }
 
-static void merge_row(struct astats_row *dst, const struct astats_row *src)
+static void merge_row(struct astats_row *dst, const struct astats_row *src, unsigned parts)
 {
-    sat_add(&dst->calls, src->calls);
-    sat_add(&dst->answered, src->answered);
-    sat_add(&dst->errors, src->errors);
-    sat_add(&dst->timeouts, src->timeouts);
-    sat_add(&dst->bytes, src->bytes);
-    for (int c = 0; c < ASTATS_CODES; c++)
-        sat_add(&dst->code[c], src->code[c]);
-    hist_merge(&dst->lat, &src->lat);
-    sat_add(&dst->win_calls, src->win_calls);
-    sat_add(&dst->win_errors, src->win_errors);
-    sat_add(&dst->win_timeouts, src->win_timeouts);
-    hist_merge(&dst->win, &src->win);
+    if (parts & ASTATS_R_CUM) {
+        sat_add(&dst->calls, src->calls);
+        sat_add(&dst->answered, src->answered);
+        sat_add(&dst->errors, src->errors);
+        sat_add(&dst->timeouts, src->timeouts);
+        sat_add(&dst->bytes, src->bytes);
+        for (int c = 0; c < ASTATS_CODES; c++)
+            sat_add(&dst->code[c], src->code[c]);
+        hist_merge(&dst->lat, &src->lat);
+    }
+    if (parts & ASTATS_R_WIN) {
+        sat_add(&dst->win_calls, src->win_calls);
+        sat_add(&dst->win_errors, src->win_errors);
+        sat_add(&dst->win_timeouts, src->win_timeouts);
+        hist_merge(&dst->win, &src->win);
+    }
 }
 
-void astats_merge(struct astats *a, const struct astats *b)
+void astats_merge_parts(struct astats *a, const struct astats *b, unsigned parts)
 {
     for (int d = 0; d < ASTATS_DIRS; d++) {
         for (size_t i = 0; i < astats_rows((enum astats_dir)d); i++) {
             const struct astats_row *src = &crows_of(b, (enum astats_dir)d)[i];
-            if (src->name[0])
-                merge_row(row_named(a, (enum astats_dir)d, src->name), src);
+            if (!src->name[0])
+                continue;
+            /* A row that is only named (windows of a quiet action) takes no row of a. */
+            bool any = (parts & ASTATS_R_CUM && active(src)) ||
+                       (parts & ASTATS_R_WIN && (src->win_calls || src->win.count));
+            if (any || astats_find(a, (enum astats_dir)d, src->name))
+                merge_row(row_named(a, (enum astats_dir)d, src->name), src, parts);
         }
     }
+}
+
+void astats_merge(struct astats *a, const struct astats *b)
+{
+    astats_merge_parts(a, b, ASTATS_R_CUM | ASTATS_R_WIN);
 }
 
 void astats_sub(struct astats *dst, const struct astats *a, const struct astats *b)

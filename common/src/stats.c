@@ -229,6 +229,30 @@ void stats_add(struct worker_stats *sum, const struct kvlist *src)
     stats_add_parts(sum, src, STATS_P_CUM | STATS_P_LIVE);
 }
 
+void stats_merge_parts(struct worker_stats *dst, const struct worker_stats *src, unsigned parts)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+        if (in_parts(&fields[i], parts))
+            *(uint64_t *)((char *)dst + fields[i].offset) +=
+                *(const uint64_t *)((const char *)src + fields[i].offset);
+    if (parts & STATS_P_CUM) {
+        for (int t = 0; t < MSG__COUNT; t++)
+            dst->out_by_type[t] += src->out_by_type[t];
+        for (int i = 0; i < OCPP_CALLS_IN; i++)
+            dst->in_by_call[i] += src->in_by_call[i];
+        dst->in_other += src->in_other;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(hists); i++) {
+        if (parts & STATS_P_CUM)
+            hist_merge(stats_hist(dst, i), stats_hist((struct worker_stats *)src, i));
+        if (parts & STATS_P_LIVE)
+            hist_merge(&dst->win[i], &src->win[i]);
+    }
+    astats_merge_parts(&dst->act, &src->act,
+                       ((parts & STATS_P_CUM) ? ASTATS_R_CUM : 0u) |
+                           ((parts & STATS_P_LIVE) ? ASTATS_R_WIN : 0u));
+}
+
 uint64_t stats_started_of(const struct kvlist *rendered)
 {
     uint64_t x = 0;

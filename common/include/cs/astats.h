@@ -107,6 +107,8 @@ void astats_render(const struct astats *a, unsigned parts, struct kvlist *out);
 size_t astats_add(struct astats *sum, const struct kvlist *rendered, unsigned parts);
 /* Adds b into a (rows matched by name; windows included). */
 void astats_merge(struct astats *a, const struct astats *b);
+/* The same for some parts: ASTATS_R_CUM and/or ASTATS_R_WIN (rows with no CALL skipped). */
+void astats_merge_parts(struct astats *a, const struct astats *b, unsigned parts);
 /* dst = a - b, b an earlier state of the same cumulative figures (counters clamp at 0,
  * histograms as hist_sub). Rows of a missing in b count from 0. Windows are left empty. */
 void astats_sub(struct astats *dst, const struct astats *a, const struct astats *b);

@@ -22,6 +22,9 @@ enum cs_key {
     K_LAYERS,      /* zset: config layer names, score = order (higher wins) */
     K_LAYER,       /* hash: one layer's config and its _select selector (arg: name) */
     K_CMDLOG,      /* stream: every command swarm-cli sent (id, cmd, to) */
+    K_TOTALS_BASE, /* hash: fleet figures of worker runs that ended, + _folded.<worker> */
+    K_TOTALS_LAST, /* hash: a worker's last figures as counted in the totals (arg: worker) */
+    K_TOTALS_WORKERS, /* set: workers with a K_TOTALS_LAST copy */
     CH_CMD,        /* channel: broadcast commands */
     CH_CMD_W,      /* channel: one worker's commands (arg: worker) */
     CH_REPLY,      /* channel: replies */

@@ -76,6 +76,8 @@ void stats_render_parts(const struct worker_stats *s, unsigned parts, struct kvl
 void stats_add(struct worker_stats *sum, const struct kvlist *rendered);
 /* The same for some parts only (STATS_P_CUM and/or STATS_P_LIVE). started_ms is not added. */
 void stats_add_parts(struct worker_stats *sum, const struct kvlist *rendered, unsigned parts);
+/* Adds src's parts into dst (structs, no text: what stats_add_parts does from a hash). */
+void stats_merge_parts(struct worker_stats *dst, const struct worker_stats *src, unsigned parts);
 /* started_ms of a rendered hash; 0 when absent. */
 uint64_t stats_started_of(const struct kvlist *rendered);
 /* Whether a rendered field goes into the {ns}:ts streams: numbers one per interval makes
