@@ -24,6 +24,7 @@
 #include "web.h"
 
 #define FLEET_TS_MAXLEN "86400" /* a day of 1/s entries */
+#define HISTORY_MAXLEN "17280"  /* {ns}:history: a day at the default history_interval_s (5 s) */
 #define HISTORY_READ_MAX "600"  /* {ns}:ts entries read at once for obs (OBS_HISTORY_MAX) */
 
 /* Takes the leader lock when free, renews it when ours; 1 = we lead. */
@@ -64,6 +65,7 @@ struct coord {
     bool stats_due;
     int64_t last_stats_ms;
     int64_t ts_oldest_ms, ts_added_ms; /* last {ns}:ts entry: its stalest worker sample, when */
+    int64_t history_added_ms;          /* last {ns}:history entry (monotonic) */
 
     /* what was reported, to emit events on changes only */
     struct kvlist known; /* live worker -> "1" */
@@ -296,6 +298,53 @@ static void report_membership(struct coord *c, struct assign_worker *aw, size_t 
     kv_free(&f);
 }
 
+/* argv for one command: head words, then the pairs of kv whose key passes keep (NULL: all). */
+static const char **pairs_argv(const char *const *head, int nhead, const struct kvlist *kv,
+                               bool (*keep)(const char *key), int *argc)
+{
+    const char **argv = cs_calloc(2 * kv->n + (size_t)nhead + 1, sizeof(*argv));
+    int n = 0;
+    for (int i = 0; i < nhead; i++)
+        argv[n++] = head[i];
+    for (size_t i = 0; i < kv->n; i++) {
+        if (keep && !keep(kv->v[i].key))
+            continue;
+        argv[n++] = kv->v[i].key;
+        argv[n++] = kv->v[i].val;
+    }
+    *argc = n;
+    return argv;
+}
+
+static bool in_ts(const char *key)
+{
+    return stats_in_series(key) && strcmp(key, "coordinator") != 0;
+}
+
+/* {ns}:history: the fleet's cumulative figures (per action, histograms included) and its
+ * gauges, every history_interval_s; reports take differences of two entries (docs/results.md). */
+static void add_history(struct coord *c, const struct worker_stats *sum, const struct kvlist *fleet)
+{
+    char k[CS_KEY_MAX];
+    int64_t now = cs_mono_ms();
+    if (c->history_added_ms && now - c->history_added_ms < (int64_t)c->fleet.history_interval_s * 1000)
+        return;
+    c->history_added_ms = now;
+    struct kvlist h = KVLIST_INIT;
+    stats_render_parts(sum, STATS_P_CUM | STATS_P_GAUGE, &h);
+    kv_del(&h, "started_ms");
+    static const char *const copy[] = {"fleet_size", "workers", "unassigned", "updated_ms"};
+    for (size_t i = 0; i < ARRAY_SIZE(copy); i++)
+        if (kv_get(fleet, copy[i]))
+            kv_set(&h, copy[i], kv_get(fleet, copy[i]));
+    const char *head[] = {"XADD", key(c, k, K_HISTORY, NULL), "MAXLEN", "~", HISTORY_MAXLEN, "*"};
+    int argc;
+    const char **argv = pairs_argv(head, ARRAY_SIZE(head), &h, NULL, &argc);
+    rds_cmdv(c->r, NULL, NULL, argc, argv, NULL);
+    cs_free(argv);
+    kv_free(&h);
+}
+
 static void write_fleet_stats(struct coord *c, const struct assign_result *res, uint64_t capacity,
                               size_t workers, int64_t epoch)
 {
@@ -320,7 +369,6 @@ static void write_fleet_stats(struct coord *c, const struct assign_result *res, 
             oldest = t;
     }
     stats_render(sum, &out);
-    cs_free(sum);
     kv_del(&out, "started_ms"); /* a worker's, not the fleet's */
 #define PUTN(name, fmt, v)                                                                         \
     do {                                                                                           \
@@ -339,40 +387,26 @@ static void write_fleet_stats(struct coord *c, const struct assign_result *res, 
 #undef PUTN
     kv_set(&out, "coordinator", c->o->id);
 
-    const char **argv = cs_calloc(2 * out.n + 8, sizeof(*argv));
-    int argc = 0;
-    argv[argc++] = "HSET";
-    argv[argc++] = key(c, k, K_STATS, NULL);
-    for (size_t i = 0; i < out.n; i++) {
-        argv[argc++] = out.v[i].key;
-        argv[argc++] = out.v[i].val;
-    }
+    const char *hhead[] = {"HSET", key(c, k, K_STATS, NULL)};
+    int argc;
+    const char **argv = pairs_argv(hhead, ARRAY_SIZE(hhead), &out, NULL, &argc);
     rds_cmdv(c->r, NULL, NULL, argc, argv, NULL);
+    cs_free(argv);
+    add_history(c, sum, &out);
+    cs_free(sum);
     /* A stream entry once every worker has written since the last one (or after two
      * intervals): consecutive entries never repeat a worker's sample, so the rates readers
      * derive from them do not jump between 0 and double. */
     int64_t now = cs_mono_ms();
     if (oldest != INT64_MAX && oldest <= c->ts_oldest_ms &&
         now - c->ts_added_ms < 2 * (int64_t)c->fleet.stats_interval_ms) {
-        cs_free(argv);
         kv_free(&out);
         return;
     }
     c->ts_oldest_ms = oldest != INT64_MAX ? oldest : 0;
     c->ts_added_ms = now;
-    argc = 0;
-    argv[argc++] = "XADD";
-    argv[argc++] = key(c, ts, K_TS, NULL);
-    argv[argc++] = "MAXLEN";
-    argv[argc++] = "~";
-    argv[argc++] = FLEET_TS_MAXLEN;
-    argv[argc++] = "*";
-    for (size_t i = 0; i < out.n; i++) {
-        if (!stats_in_series(out.v[i].key) || strcmp(out.v[i].key, "coordinator") == 0)
-            continue;
-        argv[argc++] = out.v[i].key;
-        argv[argc++] = out.v[i].val;
-    }
+    const char *xhead[] = {"XADD", key(c, ts, K_TS, NULL), "MAXLEN", "~", FLEET_TS_MAXLEN, "*"};
+    argv = pairs_argv(xhead, ARRAY_SIZE(xhead), &out, in_ts, &argc);
     rds_cmdv(c->r, NULL, NULL, argc, argv, NULL);
     cs_free(argv);
     kv_free(&out);

@@ -25,6 +25,7 @@ static const char *const formats[] = {
     [K_TOTALS_BASE] = "%s:totals:base",
     [K_TOTALS_LAST] = "%s:totals:last:%s",
     [K_TOTALS_WORKERS] = "%s:totals:workers",
+    [K_HISTORY] = "%s:history",
     [CH_CMD] = "%s:cmd",
     [CH_CMD_W] = "%s:cmd:%s",
     [CH_REPLY] = "%s:reply",

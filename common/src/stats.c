@@ -136,7 +136,7 @@ static void put_hist(struct kvlist *out, const char *prefix, const struct hist *
 
 static bool in_parts(const struct stats_field *f, unsigned parts)
 {
-    return (parts & (f->kind == STAT_COUNTER ? STATS_P_CUM : STATS_P_LIVE)) != 0;
+    return (parts & (f->kind == STAT_COUNTER ? STATS_P_CUM : STATS_P_GAUGE)) != 0;
 }
 
 void stats_render_parts(const struct worker_stats *s, unsigned parts, struct kvlist *out)
@@ -162,13 +162,14 @@ void stats_render_parts(const struct worker_stats *s, unsigned parts, struct kvl
     for (size_t i = 0; i < ARRAY_SIZE(hists); i++) {
         char k[32];
         put_hist(out, hists[i].name, (const struct hist *)((const char *)s + hists[i].offset),
-                 parts & STATS_P_DERIVED, parts & STATS_P_CUM);
+                 (parts & STATS_P_DERIVED) && (parts & STATS_P_CUM), parts & STATS_P_CUM);
         snprintf(k, sizeof(k), "%s_win", hists[i].name);
-        put_hist(out, k, &s->win[i], parts & STATS_P_DERIVED, parts & STATS_P_LIVE);
+        put_hist(out, k, &s->win[i], (parts & STATS_P_DERIVED) && (parts & STATS_P_WIN),
+                 parts & STATS_P_WIN);
     }
     unsigned ap = ((parts & STATS_P_CUM) ? ASTATS_R_CUM : 0u) |
-                  ((parts & STATS_P_LIVE) ? ASTATS_R_WIN : 0u) |
-                  ((parts & STATS_P_DERIVED) ? ASTATS_R_PCT : 0u);
+                  ((parts & STATS_P_WIN) ? ASTATS_R_WIN : 0u) |
+                  ((parts & STATS_P_DERIVED) && (parts & STATS_P_CUM) ? ASTATS_R_PCT : 0u);
     astats_render(&s->act, ap, out);
 }
 
@@ -211,7 +212,7 @@ void stats_add_parts(struct worker_stats *sum, const struct kvlist *src, unsigne
             if (v && hist_parse(&h, v) == CS_OK)
                 hist_merge((struct hist *)((char *)sum + hists[i].offset), &h);
         }
-        if (parts & STATS_P_LIVE) {
+        if (parts & STATS_P_WIN) {
             snprintf(k, sizeof(k), "%s_win_hist", hists[i].name);
             v = kv_get(src, k);
             if (v && hist_parse(&h, v) == CS_OK)
@@ -219,7 +220,7 @@ void stats_add_parts(struct worker_stats *sum, const struct kvlist *src, unsigne
         }
     }
     unsigned ap = ((parts & STATS_P_CUM) ? ASTATS_R_CUM : 0u) |
-                  ((parts & STATS_P_LIVE) ? ASTATS_R_WIN : 0u);
+                  ((parts & STATS_P_WIN) ? ASTATS_R_WIN : 0u);
     if (ap)
         astats_add(&sum->act, src, ap);
 }
@@ -245,12 +246,12 @@ void stats_merge_parts(struct worker_stats *dst, const struct worker_stats *src,
     for (size_t i = 0; i < ARRAY_SIZE(hists); i++) {
         if (parts & STATS_P_CUM)
             hist_merge(stats_hist(dst, i), stats_hist((struct worker_stats *)src, i));
-        if (parts & STATS_P_LIVE)
+        if (parts & STATS_P_WIN)
             hist_merge(&dst->win[i], &src->win[i]);
     }
     astats_merge_parts(&dst->act, &src->act,
                        ((parts & STATS_P_CUM) ? ASTATS_R_CUM : 0u) |
-                           ((parts & STATS_P_LIVE) ? ASTATS_R_WIN : 0u));
+                           ((parts & STATS_P_WIN) ? ASTATS_R_WIN : 0u));
 }
 
 uint64_t stats_started_of(const struct kvlist *rendered)

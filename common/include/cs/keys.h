@@ -25,6 +25,7 @@ enum cs_key {
     K_TOTALS_BASE, /* hash: fleet figures of worker runs that ended, + _folded.<worker> */
     K_TOTALS_LAST, /* hash: a worker's last figures as counted in the totals (arg: worker) */
     K_TOTALS_WORKERS, /* set: workers with a K_TOTALS_LAST copy */
+    K_HISTORY,     /* stream: the fleet's cumulative figures every history_interval_s */
     CH_CMD,        /* channel: broadcast commands */
     CH_CMD_W,      /* channel: one worker's commands (arg: worker) */
     CH_REPLY,      /* channel: replies */

@@ -62,11 +62,19 @@ const struct stats_field *stats_fields(size_t *n);
  *            histograms <name>_hist, the per-action counters and histograms (conf.* / down.*),
  *            and started_ms (which run of the worker they count from). A fleet's are never
  *            allowed to go down (see the coordinator's totals).
- *   LIVE     what the worker has now: gauges, the window histograms <name>_win_hist and the
- *            per-action window figures.
+ *   GAUGE    what the worker has now: chargers by state, queues, memory.
+ *   WIN      the last stats_window_s: the window histograms <name>_win_hist and the per-action
+ *            window figures. GAUGE and WIN are the LIVE parts.
  *   DERIVED  computed from the histograms for readers: <name>_p50_ms ... _max_ms, _count, and
  *            the per-action percentiles. Never parsed back. */
-enum { STATS_P_CUM = 1, STATS_P_LIVE = 2, STATS_P_DERIVED = 4, STATS_P_ALL = 7 };
+enum {
+    STATS_P_CUM = 1,
+    STATS_P_GAUGE = 2,
+    STATS_P_WIN = 4,
+    STATS_P_DERIVED = 8,
+    STATS_P_LIVE = STATS_P_GAUGE | STATS_P_WIN,
+    STATS_P_ALL = 15
+};
 /* All fields as text (scalars, out.<Msg> per type, in.<Action> per platform CALL, latency
  * percentiles in ms and the mergeable histograms <name>_hist, the per-action fields). */
 void stats_render(const struct worker_stats *s, struct kvlist *out);
