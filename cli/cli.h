@@ -115,6 +115,54 @@ double snap_dnum(const struct kvlist *kv, const char *k);     /* 0 when absent *
 long long snap_errors(const struct kvlist *stats);            /* publish + connect failures */
 int snap_window_s(const struct snap *s); /* the fleet's stats_window_s (its default when unset) */
 
+/* ---- run.c: runs ({ns}:runs, {ns}:run:{id}...) ---- */
+struct run_start {
+    const char *name;
+    int64_t seed;              /* -1: none */
+    const char *scenario;      /* the scenario's text, or NULL */
+    const char *scenario_file; /* its path, or NULL */
+    const char *thresholds;    /* one per line, or NULL */
+};
+struct run_stop {
+    bool abrupt;        /* no `stop *` first */
+    int timeout_s;      /* for open transactions to end */
+    const char *reason; /* of the StopTransactions (default Local) */
+    bool quiet;
+};
+/* Opens a run (id written to id); prints what went wrong; returns an exit code. */
+int run_start(struct cli *c, const struct run_start *s, char *id, size_t idlen);
+/* Ends the running run (id NULL) or run id. */
+int run_stop(struct cli *c, const char *id, const struct run_stop *o);
+/* stats reset: the running run counts from now. */
+int run_reset(struct cli *c, bool quiet);
+bool run_read(struct cli *c, const char *id, struct kvlist *rec, struct cs_error *err);
+bool run_latest(struct cli *c, char *id, size_t n, bool *running, struct cs_error *err);
+/* The running run's id ("" when none). */
+bool run_open(struct cli *c, char *id, size_t n, struct cs_error *err);
+bool run_id_valid(const char *id);
+void run_doc_fields(struct buf *b);
+/* Appends s with control characters as '?' (text from Redis on a terminal). */
+void cli_print_safe(struct buf *b, const char *s);
+
+/* ---- report.c ---- */
+struct report;
+enum report_format { RF_TABLE, RF_CSV, RF_JSON, RF_HTML };
+bool report_format_of(const char *s, enum report_format *f);
+/* A run's report (the newest run when id is NULL); NULL with *err (CS_ERR_NOTFOUND: no such
+ * run; else Redis). */
+struct report *cli_report_run(struct cli *c, const char *id, struct cs_error *err);
+struct report *cli_report_range(struct cli *c, int64_t since, int64_t until, bool to_now,
+                                struct cs_error *err);
+/* Writes a report (stdout, or out: a file, or a CSV prefix); returns an exit code. */
+int cli_report_output(struct report *r, enum report_format f, const char *out, bool quiet);
+void cli_print_checks(const struct report *r, enum report_format f, const char *out);
+
+int cmd_run(struct cli *c, int argc, char **argv);
+int cmd_stats(struct cli *c, int argc, char **argv);
+int cmd_report(struct cli *c, int argc, char **argv);
+/* scenario.c: run FILE, run --check FILE. */
+int cmd_scenario(struct cli *c, int argc, char **argv);
+
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_agents(struct cli *c, int argc, char **argv);
 int cmd_config(struct cli *c, int argc, char **argv);

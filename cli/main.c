@@ -16,7 +16,7 @@ static int cmd_docs(struct cli *c, int argc, char **argv);
 
 struct subcmd {
     const char *name;
-    int (*fn)(struct cli *c, int argc, char **argv);
+    int (*fn)(struct cli *c, int argc, char **argv); /* NULL: a usage line of the one above */
     const char *usage;
     const char *summary;
 };
@@ -36,6 +36,13 @@ static const struct subcmd subcmds[] = {
     {"send", cmd_send, "send 'COMMAND LINE'", "publish any command line and wait for replies"},
     {"replay", cmd_replay, "replay --from TIME [--to TIME] [--speed X]",
      "send a recorded run's commands again ({ns}:cmdlog)"},
+    {"run", cmd_run, "run start NAME | stop [--abrupt] | list | show [ID]",
+     "mark a run of the load test (start, end, config) in Redis"},
+    {"run FILE", NULL, "run [--check] FILE [--threshold EXPR]...",
+     "run a scenario file: stages, progress, report, exit by thresholds"},
+    {"stats", cmd_stats, "stats reset", "drop the running run's warm-up: its figures count from now"},
+    {"report", cmd_report, "report [--run ID | --since T [--until T]] [--format F]",
+     "a run's results: table, Locust CSV, JSON or HTML; --threshold gates"},
     {"completion", cmd_completion, "completion bash", "shell completion script"},
     {"docs", cmd_docs, "docs commands|config|stats", "print the generated reference (Markdown)"},
 };
@@ -165,8 +172,10 @@ int main(int argc, char **argv)
     const char *name = sub_argv[0];
     int rc = -1;
     for (size_t i = 0; i < ARRAY_SIZE(subcmds); i++)
-        if (strcmp(subcmds[i].name, name) == 0)
+        if (subcmds[i].fn && strcmp(subcmds[i].name, name) == 0) {
             rc = subcmds[i].fn(&c, sub_argc, sub_argv);
+            break;
+        }
     if (rc < 0) {
         const struct cmd_def *d = cmd_lookup(name);
         if (d && !(d->flags & CMD_F_INTERNAL)) {

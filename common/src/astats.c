@@ -147,6 +147,14 @@ void astats_up_sent(struct astats *a, const char *action, size_t bytes)
     r->bytes += bytes;
 }
 
+/* A response time: the exact minimum kept beside the histogram. */
+static void add_time(struct astats_row *r, uint64_t us)
+{
+    if (!r->lat.count || us < r->min_us)
+        r->min_us = us;
+    hist_add(&r->lat, us);
+}
+
 static void count_error(struct astats_row *r, const char *err_code)
 {
     r->errors++;
@@ -156,7 +164,7 @@ static void count_error(struct astats_row *r, const char *err_code)
 void astats_up_answer(struct astats *a, const char *action, uint64_t us, const char *err_code)
 {
     struct astats_row *r = row_named(a, ASTATS_UP, action);
-    hist_add(&r->lat, us);
+    add_time(r, us);
     if (err_code)
         count_error(r, err_code);
     else
@@ -182,7 +190,7 @@ void astats_down_end(struct astats *a, const char *err_code, size_t bytes, int64
         return;
     struct astats_row *r = &a->down[a->down_row - 1];
     a->down_row = 0;
-    hist_add(&r->lat, now_us > a->down_t_us ? (uint64_t)(now_us - a->down_t_us) : 0);
+    add_time(r, now_us > a->down_t_us ? (uint64_t)(now_us - a->down_t_us) : 0);
     r->bytes += bytes;
     if (err_code)
         count_error(r, err_code);
@@ -376,6 +384,7 @@ size_t astats_window_bytes(const struct astats *a)
 
 enum fkind {
     F_U64,   /* a counter */
+    F_MIN,   /* the exact minimum, ms */
     F_MAX,   /* the exact maximum of a histogram, ms */
     F_HIST,  /* a histogram (hist_format) */
     F_PCT,   /* a percentile of a histogram, ms (derived: not parsed) */
@@ -406,6 +415,7 @@ static const struct afield {
      "bytes of the frames counted: our CALLs (conf), our answers (down)"},
     {"sum_us", F_U64, ASTATS_R_CUM, OFF(lat.sum), D_BOTH, 0,
      "sum of the response times, µs (averages)"},
+    {"min_ms", F_MIN, ASTATS_R_CUM, OFF(min_us), D_BOTH, 0, "fastest response, ms"},
     {"max_ms", F_MAX, ASTATS_R_CUM, OFF(lat), D_BOTH, 0, "slowest response, ms"},
     {"hist", F_HIST, ASTATS_R_CUM, OFF(lat), D_BOTH, 0,
      "response-time histogram (mergeable, like the latencies' _hist): the platform's answer "
@@ -474,6 +484,7 @@ static void render_row(const struct astats_row *r, enum astats_dir d, unsigned p
         const struct hist *h = at;
         switch (f->kind) {
         case F_U64: put_u64(out, p, n, f->name, *(const uint64_t *)at); break;
+        case F_MIN: put_ms(out, p, n, f->name, r->lat.count ? r->min_us : 0); break;
         case F_MAX: put_ms(out, p, n, f->name, h->max); break;
         case F_PCT: put_ms(out, p, n, f->name, hist_quantile(h, f->q)); break;
         case F_HIST: {
@@ -535,6 +546,8 @@ static void merge_row(struct astats_row *dst, const struct astats_row *src, unsi
         sat_add(&dst->bytes, src->bytes);
         for (int c = 0; c < ASTATS_CODES; c++)
             sat_add(&dst->code[c], src->code[c]);
+        if (src->lat.count && (!dst->lat.count || src->min_us < dst->min_us))
+            dst->min_us = src->min_us;
         hist_merge(&dst->lat, &src->lat);
     }
     if (parts & ASTATS_R_WIN) {
@@ -593,6 +606,11 @@ void astats_sub(struct astats *dst, const struct astats *a, const struct astats 
             for (int c = 0; c < ASTATS_CODES; c++)
                 r->code[c] = sat_sub(ra->code[c], rb->code[c]);
             hist_sub(&r->lat, &ra->lat, &rb->lat);
+            /* a's minimum is a lower bound of the difference's, and so is its first bucket */
+            uint64_t lo = hist_min_bound(&r->lat);
+            r->min_us = ra->min_us > lo ? ra->min_us : lo;
+            if (r->min_us > r->lat.max)
+                r->min_us = lo;
         }
     }
 }
@@ -604,6 +622,8 @@ void astats_sub(struct astats *dst, const struct astats *a, const struct astats 
 struct parse_max {
     bool have[2];
     uint64_t us[2];
+    bool have_min;
+    uint64_t min_us;
 };
 
 static bool take_field(struct astats_row *r, struct parse_max *pm, const char *field,
@@ -629,6 +649,16 @@ static bool take_field(struct astats_row *r, struct parse_max *pm, const char *f
                 return false;
             sat_add(&r->code[astats_code_of(field + 4)], (uint64_t)x);
             return true;
+        case F_MIN: {
+            double ms;
+            if (!cs_parse_double(val, 0, 1e12, &ms))
+                return false;
+            uint64_t us = (uint64_t)(ms * 1000.0 + 0.5);
+            if (!pm->have_min || us < pm->min_us)
+                pm->min_us = us;
+            pm->have_min = true;
+            return true;
+        }
         case F_MAX: {
             double ms;
             int w = f->offset == offsetof(struct astats_row, win);
@@ -685,6 +715,12 @@ size_t astats_add(struct astats *sum, const struct kvlist *in, unsigned parts)
                 r->lat.max = pm[d][i].us[0];
             if (pm[d][i].have[1] && r->win.count && pm[d][i].us[1] <= r->win.max)
                 r->win.max = pm[d][i].us[1];
+            /* the exact minimum, when given and within the buckets; else the lowest bucket's
+             * lower bound */
+            uint64_t lo = hist_min_bound(&r->lat);
+            r->min_us = pm[d][i].have_min && pm[d][i].min_us >= lo && pm[d][i].min_us <= r->lat.max
+                            ? pm[d][i].min_us
+                            : lo;
         }
     }
     astats_merge(sum, t);

@@ -62,6 +62,14 @@ void hist_sub(struct hist *dst, const struct hist *a, const struct hist *b)
         dst->max = a->max;
 }
 
+uint64_t hist_min_bound(const struct hist *h)
+{
+    for (unsigned i = 0; i < HIST_BUCKETS; i++)
+        if (h->b[i])
+            return i ? bucket_upper(i - 1) + 1 : 0;
+    return 0;
+}
+
 uint64_t hist_quantile(const struct hist *h, double q)
 {
     if (!h->count)

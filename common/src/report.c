@@ -39,9 +39,17 @@ static double avg_ms(const struct hist *h)
     return h->count ? (double)h->sum / (double)h->count / 1000.0 : NAN;
 }
 
-static double min_ms(const struct hist *h)
+static double min_ms(const struct report_row *r)
 {
-    return h->count ? (double)hist_quantile(h, 0.0) / 1000.0 : NAN;
+    return r->lat.count ? (double)r->min_us / 1000.0 : NAN;
+}
+
+/* The minimum of a difference: the later figures' minimum and the first bucket both bound
+ * it from below. */
+static void diff_min(struct report_row *d, const struct report_row *later)
+{
+    uint64_t lo = hist_min_bound(&d->lat);
+    d->min_us = later->min_us > lo && later->min_us <= d->lat.max ? later->min_us : lo;
 }
 
 static uint64_t sat_sub(uint64_t a, uint64_t b)
@@ -85,6 +93,7 @@ static void row_of(struct report_row *r, enum astats_dir d, const struct astats_
     r->bytes = a->bytes;
     memcpy(r->code, a->code, sizeof(r->code));
     r->lat = a->lat;
+    r->min_us = a->min_us;
 }
 
 static void row_add(struct report_row *dst, const struct report_row *src)
@@ -96,6 +105,8 @@ static void row_add(struct report_row *dst, const struct report_row *src)
     dst->bytes += src->bytes;
     for (int c = 0; c < ASTATS_CODES; c++)
         dst->code[c] += src->code[c];
+    if (src->lat.count && (!dst->lat.count || src->min_us < dst->min_us))
+        dst->min_us = src->min_us;
     hist_merge(&dst->lat, &src->lat);
 }
 
@@ -226,6 +237,7 @@ void report_add_history(struct report *r, int64_t ms, const struct kvlist *entry
         d.errors = sat_sub(now.errors, then.errors);
         d.timeouts = sat_sub(now.timeouts, then.timeouts);
         hist_sub(&d.lat, &now.lat, b ? &then.lat : &empty_hist);
+        diff_min(&d, &now);
         p->rps[i] = p->dt_s > 0 ? (double)report_requests(&d) / p->dt_s : NAN;
         p->fps[i] = p->dt_s > 0 ? (double)report_failures(&d) / p->dt_s : NAN;
         p->p95[i] = report_ms(&d.lat, 0.95);
@@ -240,6 +252,7 @@ void report_add_history(struct report *r, int64_t ms, const struct kvlist *entry
         t.timeouts = sat_sub(now.timeouts, start.timeouts);
         t.bytes = sat_sub(now.bytes, start.bytes);
         hist_sub(&t.lat, &now.lat, s ? &start.lat : &empty_hist);
+        diff_min(&t, &now);
         row_add(&tot, &t);
     }
     p->agg_rps = p->dt_s > 0 ? (double)report_requests(&agg) / p->dt_s : NAN;
@@ -251,7 +264,7 @@ void report_add_history(struct report *r, int64_t ms, const struct kvlist *entry
     p->tot_bytes = tot.bytes;
     p->tot_p50 = report_ms(&tot.lat, 0.5);
     p->tot_avg = avg_ms(&tot.lat);
-    p->tot_min = min_ms(&tot.lat);
+    p->tot_min = min_ms(&tot);
     p->tot_max = report_ms(&tot.lat, 1.0);
     cs_free(r->prev_);
     r->prev_ = cur;
@@ -290,7 +303,7 @@ static bool row_stat(const struct report *r, const struct report_row *row, const
     if (strcmp(stat, "avg") == 0)
         *v = avg_ms(&row->lat);
     else if (strcmp(stat, "min") == 0)
-        *v = min_ms(&row->lat);
+        *v = min_ms(row);
     else if (strcmp(stat, "max") == 0)
         *v = report_ms(&row->lat, 1.0);
     else if (thresh_quantile(stat, &q))
@@ -447,7 +460,7 @@ static void table_row(const struct report *r, struct buf *b, const struct report
     buf_printf(b, "%-5s %-34.34s %8llu %14s |", row == &r->agg_up || row == &r->agg_down ? "" :
                type_name[row->dir], row->name, (unsigned long long)req, fails);
     table_ms(b, avg_ms(&row->lat), 7);
-    table_ms(b, min_ms(&row->lat), 7);
+    table_ms(b, min_ms(row), 7);
     table_ms(b, report_ms(&row->lat, 1.0), 7);
     table_ms(b, report_ms(&row->lat, 0.5), 7);
     double d = r->duration_s > 0 ? r->duration_s : NAN;
@@ -605,7 +618,7 @@ static void csv_stats_row(const struct report *r, struct buf *b, const struct re
     csv_u(b, fail);
     csv_num(b, round(report_ms(&row->lat, 0.5)), "%.0f");
     csv_num(b, avg_ms(&row->lat), "%.6f");
-    csv_num(b, round(min_ms(&row->lat)), "%.0f");
+    csv_num(b, round(min_ms(row)), "%.0f");
     csv_num(b, round(report_ms(&row->lat, 1.0)), "%.0f");
     csv_num(b, req ? (double)row->bytes / (double)req : 0, "%.6f");
     csv_num(b, (double)req / d, "%.6f");
@@ -732,7 +745,7 @@ static void json_row(const struct report *r, struct jw *j, const struct report_r
     jnum(j, "rps", (double)req / d, 4);
     jnum(j, "fps", (double)fail / d, 4);
     jnum(j, "avg_ms", avg_ms(&row->lat), 3);
-    jnum(j, "min_ms", min_ms(&row->lat), 3);
+    jnum(j, "min_ms", min_ms(row), 3);
     jnum(j, "max_ms", report_ms(&row->lat, 1.0), 3);
     jnum(j, "median_ms", report_ms(&row->lat, 0.5), 3);
     jw_key(j, "percentiles_ms");

@@ -265,7 +265,7 @@ static void stats_row(struct buf *b, const struct report *r, const struct report
                fail ? "bad" : "", (unsigned long long)fail);
     td_ms(b, report_ms(&row->lat, 0.5));
     td_ms(b, row->lat.count ? (double)row->lat.sum / (double)row->lat.count / 1000.0 : NAN);
-    td_ms(b, row->lat.count ? (double)hist_quantile(&row->lat, 0) / 1000.0 : NAN);
+    td_ms(b, row->lat.count ? (double)row->min_us / 1000.0 : NAN);
     td_ms(b, report_ms(&row->lat, 1.0));
     buf_printf(b, "<td>%.0f</td><td>%.2f</td><td>%.2f</td>",
                req ? (double)row->bytes / (double)req : 0, isnan(d) ? 0 : (double)req / d,

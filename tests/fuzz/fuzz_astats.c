@@ -22,6 +22,7 @@ static void same(const struct astats *a, const struct astats *b)
             if (!y || x->calls != y->calls || x->answered != y->answered ||
                 x->errors != y->errors || x->lat.count != y->lat.count ||
                 x->lat.sum != y->lat.sum || x->lat.max != y->lat.max ||
+                (x->lat.count && x->min_us != y->min_us) ||
                 memcmp(x->code, y->code, sizeof(x->code)) != 0 ||
                 memcmp(x->lat.b, y->lat.b, sizeof(x->lat.b)) != 0)
                 __builtin_trap();

@@ -194,6 +194,8 @@ static void assert_rows_equal(const struct astats_row *x, const struct astats_ro
     assert_int_equal(x->lat.count, y->lat.count);
     assert_int_equal(x->lat.sum, y->lat.sum);
     assert_int_equal(x->lat.max, y->lat.max);
+    if (x->lat.count)
+        assert_int_equal(x->min_us, y->min_us);
     assert_memory_equal(x->lat.b, y->lat.b, sizeof(x->lat.b));
 }
 
@@ -314,6 +316,9 @@ static void test_sub(void **state)
     const struct astats_row *au = astats_find(d, ASTATS_UP, "Authorize");
     assert_true(au->calls == 3 && au->errors == 3 && au->lat.count == 3);
     assert_int_equal(au->lat.sum, 600000);
+    /* the minimum of a difference: a lower bound, here exact (the fastest is in the range) */
+    assert_int_equal(au->min_us, 190000);
+    assert_int_equal(astats_find(end, ASTATS_UP, "BootNotification")->min_us, 1500);
     const struct astats_row *b = astats_find(d, ASTATS_UP, "BootNotification");
     assert_int_equal(b->lat.count, 0);
     drop(start);

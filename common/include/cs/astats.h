@@ -62,6 +62,7 @@ struct astats_row {
     uint64_t bytes;    /* uplink: our CALL frames; downlink: our answers */
     uint64_t code[ASTATS_CODES];
     struct hist lat;   /* response times, µs (lat.sum and lat.max exact) */
+    uint64_t min_us;   /* the fastest response, µs, when lat.count > 0 */
     /* over the last window (astats_window_step; merged like the rest) */
     uint64_t win_calls, win_errors, win_timeouts;
     struct hist win;

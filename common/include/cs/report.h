@@ -38,6 +38,7 @@ struct report_row {
     uint64_t calls, answered, errors, timeouts, bytes;
     uint64_t code[ASTATS_CODES];
     struct hist lat; /* µs */
+    uint64_t min_us; /* a lower bound of the fastest response, exact when known */
 };
 
 /* One history entry: the fleet then, and the interval that ends there. */
