@@ -8,7 +8,9 @@
 #include "cs/buf.h"
 #include "cs/log.h"
 #include "cs/mem.h"
+#include "cs/scenario.h"
 #include "cs/stats.h"
+#include "cs/thresh.h"
 #include "cs/util.h"
 
 static int cmd_send(struct cli *c, int argc, char **argv);
@@ -44,7 +46,8 @@ static const struct subcmd subcmds[] = {
     {"report", cmd_report, "report [--run ID | --since T [--until T]] [--format F]",
      "a run's results: table, Locust CSV, JSON or HTML; --threshold gates"},
     {"completion", cmd_completion, "completion bash", "shell completion script"},
-    {"docs", cmd_docs, "docs commands|config|stats", "print the generated reference (Markdown)"},
+    {"docs", cmd_docs, "docs commands|config|stats|scenario|thresholds|runs",
+     "print the generated reference (Markdown)"},
 };
 
 static void usage(FILE *out)
@@ -107,8 +110,14 @@ static int cmd_docs(struct cli *c, int argc, char **argv)
         cfg_doc_markdown(&b);
     } else if (argc == 2 && strcmp(argv[1], "stats") == 0) {
         stats_doc_markdown(&b);
+    } else if (argc == 2 && strcmp(argv[1], "scenario") == 0) {
+        scenario_doc_markdown(&b);
+    } else if (argc == 2 && strcmp(argv[1], "thresholds") == 0) {
+        thresh_doc_markdown(&b);
+    } else if (argc == 2 && strcmp(argv[1], "runs") == 0) {
+        run_doc_fields(&b);
     } else {
-        fprintf(stderr, "Usage: swarm-cli docs commands|config|stats\n");
+        fprintf(stderr, "Usage: swarm-cli docs commands|config|stats|scenario|thresholds|runs\n");
         return EXIT_USAGE;
     }
     fputs(buf_cstr(&b), stdout);

@@ -207,15 +207,12 @@ struct snap_row {
     uint32_t first, n; /* its buckets: ent[first .. first+n) */
     uint64_t calls, errors, timeouts, sum;
 };
-struct snap_ent {
-    uint8_t bucket;
-    uint32_t count;
-};
 struct snap {
     int64_t t_ms;
     struct snap_row *rows;
     size_t nrows;
-    struct snap_ent *ent;
+    uint8_t *bucket; /* the non-empty buckets of each row, apart: 5 bytes an entry */
+    uint32_t *count;
     size_t nent;
 };
 struct awin {
@@ -232,7 +229,8 @@ static size_t slot(const struct awin *w, size_t i)
 static void snap_clear(struct snap *s)
 {
     cs_free(s->rows);
-    cs_free(s->ent);
+    cs_free(s->bucket);
+    cs_free(s->count);
     memset(s, 0, sizeof(*s));
 }
 
@@ -256,7 +254,8 @@ static void snap_take(struct snap *s, const struct astats *a, int64_t t_ms)
     }
     s->t_ms = t_ms;
     s->rows = cs_calloc(nrows ? nrows : 1, sizeof(*s->rows));
-    s->ent = cs_calloc(nent ? nent : 1, sizeof(*s->ent));
+    s->bucket = cs_calloc(nent ? nent : 1, sizeof(*s->bucket));
+    s->count = cs_calloc(nent ? nent : 1, sizeof(*s->count));
     s->nrows = s->nent = 0;
     for (int d = 0; d < ASTATS_DIRS; d++) {
         for (size_t i = 0; i < astats_rows((enum astats_dir)d); i++) {
@@ -274,8 +273,8 @@ static void snap_take(struct snap *s, const struct astats *a, int64_t t_ms)
             for (unsigned b = 0; b < HIST_BUCKETS; b++) {
                 if (!r->lat.b[b])
                     continue;
-                s->ent[s->nent].bucket = (uint8_t)b;
-                s->ent[s->nent].count = r->lat.b[b];
+                s->bucket[s->nent] = (uint8_t)b;
+                s->count[s->nent] = r->lat.b[b];
                 s->nent++;
             }
             sr->n = (uint32_t)s->nent - sr->first;
@@ -310,9 +309,8 @@ static void row_window(struct astats_row *r, const struct snap *base, int dir, s
     struct hist old;
     memset(&old, 0, sizeof(old));
     for (uint32_t k = 0; k < sr->n; k++) {
-        const struct snap_ent *e = &base->ent[sr->first + k];
-        old.b[e->bucket] = e->count;
-        old.count += e->count;
+        old.b[base->bucket[sr->first + k]] = base->count[sr->first + k];
+        old.count += base->count[sr->first + k];
     }
     old.sum = sr->sum;
     hist_sub(&r->win, &r->lat, &old);
@@ -326,14 +324,27 @@ void astats_window_step(struct astats *a, int64_t now_ms, int64_t window_ms)
     if (!a->ring)
         a->ring = cs_calloc(1, sizeof(*a->ring));
     struct awin *w = a->ring;
-    /* The newest snapshot old enough to open the window (as hwin_step). */
-    const struct snap *base = NULL;
+    /* The newest snapshot old enough to open the window (as hwin_step); the older ones will
+     * never open it again: freed (a window grown later covers what is left, as when the ring
+     * is full). */
+    size_t bi = w->n;
     for (size_t i = w->n; i-- > 0;) {
         if (w->snap[slot(w, i)].t_ms <= now_ms - window_ms) {
-            base = &w->snap[slot(w, i)];
+            bi = i;
             break;
         }
     }
+    if (bi < w->n) {
+        for (size_t i = 0; i < bi; i++)
+            snap_clear(&w->snap[slot(w, i)]);
+        if (bi) {
+            w->head = slot(w, bi);
+            w->n -= bi;
+            w->evicted = true;
+        }
+        bi = 0;
+    }
+    const struct snap *base = bi < w->n ? &w->snap[slot(w, bi)] : NULL;
     if (!base && w->evicted && w->n)
         base = &w->snap[w->head];
     for (int d = 0; d < ASTATS_DIRS; d++) {
@@ -375,7 +386,7 @@ size_t astats_window_bytes(const struct astats *a)
     size_t n = sizeof(*a->ring);
     for (size_t i = 0; i < a->ring->n; i++) {
         const struct snap *s = &a->ring->snap[slot(a->ring, i)];
-        n += s->nrows * sizeof(*s->rows) + s->nent * sizeof(*s->ent);
+        n += s->nrows * sizeof(*s->rows) + s->nent * (sizeof(*s->bucket) + sizeof(*s->count));
     }
     return n;
 }

@@ -21,21 +21,35 @@ static const struct {
     const char *name;
     enum thresh_kind kind;
     bool latency; /* also a stat of ack/cmd/cfg */
+    const char *help;
 } stats[] = {
-    {"count", TK_COUNT, true},     {"calls", TK_COUNT, false},  {"answered", TK_COUNT, false},
-    {"errors", TK_COUNT, false},   {"timeouts", TK_COUNT, false}, {"failures", TK_COUNT, false},
-    {"bytes", TK_COUNT, false},    {"error_rate", TK_RATIO, false}, {"rps", TK_RATE, false},
-    {"fps", TK_RATE, false},       {"avg", TK_TIME, true},      {"min", TK_TIME, true},
-    {"max", TK_TIME, true},        {"median", TK_TIME, true},
+    {"count", TK_COUNT, true, "requests: answered, CALLERROR or timed out (conf); received (down)"},
+    {"calls", TK_COUNT, false, "CALLs sent (conf) or received (down)"},
+    {"answered", TK_COUNT, false, "CALLRESULTs"},
+    {"errors", TK_COUNT, false, "CALLERRORs"},
+    {"timeouts", TK_COUNT, false, "CALLs left unanswered (conf)"},
+    {"failures", TK_COUNT, false, "errors + timeouts"},
+    {"bytes", TK_COUNT, false, "bytes of our CALLs (conf) or of our answers (down)"},
+    {"error_rate", TK_RATIO, false, "failures / count"},
+    {"rps", TK_RATE, false, "count per second of the run"},
+    {"fps", TK_RATE, false, "failures per second of the run"},
+    {"avg", TK_TIME, false, "mean response time"},
+    {"min", TK_TIME, true, "fastest response"},
+    {"max", TK_TIME, true, "slowest response"},
+    {"median", TK_TIME, true, "= p50"},
 };
 
 /* Metrics of their own. */
 static const struct {
     const char *name;
     enum thresh_kind kind;
+    const char *help;
 } fleet_metrics[] = {
-    {"errors", TK_COUNT},   {"errors.count", TK_COUNT}, {"errors.rate", TK_RATIO},
-    {"requests", TK_COUNT}, {"rps", TK_RATE},
+    {"errors", TK_COUNT, "failures of our CALLs: CALLERRORs and timeouts, every action"},
+    {"errors.count", TK_COUNT, "= errors"},
+    {"errors.rate", TK_RATIO, "errors / requests"},
+    {"requests", TK_COUNT, "our CALLs answered, CALLERROR or timed out, every action"},
+    {"rps", TK_RATE, "requests per second of the run"},
 };
 
 static const char *const latencies[] = {"ack", "cmd", "cfg"};
@@ -327,4 +341,33 @@ void thresh_line(const struct thresh_result *r, struct buf *out)
         buf_printf(out, "  (%s: %s)", r->what, v);
     else
         buf_printf(out, "  (%s)", v);
+}
+
+void thresh_doc_markdown(struct buf *b)
+{
+    static const char *const kinds[] = {[TK_TIME] = "time", [TK_RATIO] = "ratio",
+                                        [TK_COUNT] = "count", [TK_RATE] = "rate"};
+    buf_puts(b, "| metric | kind | meaning |\n|---|---|---|\n");
+    for (size_t i = 0; i < ARRAY_SIZE(fleet_metrics); i++)
+        buf_printf(b, "| `%s` | %s | %s |\n", fleet_metrics[i].name,
+                   kinds[fleet_metrics[i].kind], fleet_metrics[i].help);
+    buf_puts(b, "| `conf.<Action>.<stat>` | by stat | our CALLs of that action and the platform's "
+                "answers; `<Action>` may be `all` (every action together; `conf.<stat>` too) or "
+                "`*` (each action: the worst decides) |\n"
+                "| `down.<Action>.<stat>` | by stat | the platform's CALLs of that action and our "
+                "answers |\n"
+                "| `ack.<stat>`, `cmd.<stat>`, `cfg.<stat>` | by stat | the latencies of "
+                "[stats.md](stats.md): count, min, max, median, pN |\n"
+                "| a field of the stats table | count | a counter: how much it grew over the run "
+                "(`call_timeouts`, `msgs_dropped`, `out.Heartbeat` ...); a gauge: its value at "
+                "the end (`connected`, `faulted` ...) |\n\n"
+                "| stat | kind | meaning |\n|---|---|---|\n");
+    for (size_t i = 0; i < ARRAY_SIZE(stats); i++)
+        buf_printf(b, "| `%s` | %s | %s |\n", stats[i].name, kinds[stats[i].kind],
+                   stats[i].help);
+    buf_puts(b, "| `pN` | time | a percentile: `p50`, `p95`, `p99.9`, `p100` (= max) |\n"
+                "| `err.<Code>` | count | CALLERRORs with that code (`err.InternalError`) |\n\n"
+                "Units: a time takes `us`, `ms` (the default) or `s`; a ratio a fraction (`0.01`) "
+                "or a percentage (`1%`); a rate a number or `/s`; a count no unit. A unit that "
+                "does not fit the metric's kind is an error.\n");
 }

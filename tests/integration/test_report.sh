@@ -20,19 +20,19 @@ wait_for "$N chargers connected" 30 connected_is $N
 
 # No run yet: a report says so.
 out=$(cli report 2>&1) && fail "report without any run: $out"
-echo "$out" | grep -q "no runs yet" || fail "report without runs: $out"
+grep -q "no runs yet" <<<"$out" || fail "report without runs: $out"
 
 id=$(cli --json run start smoke | jq -r .id)
 [ -n "$id" ] && [ "$id" != null ] || fail "run start printed no id"
 out=$(cli run start other 2>&1) && fail "a second run started while $id runs: $out"
-echo "$out" | grep -q "run $id is running" || fail "second run start: $out"
+grep -q "run $id is running" <<<"$out" || fail "second run start: $out"
 [ "$(rcli HGET "$NS:run:$id" state)" = running ] || fail "run record: $(rcli HGETALL "$NS:run:$id")"
 rcli HGET "$NS:run:$id" config | jq -e '.fleet.size == "10" and (.cfg | has("heartbeat_s"))' >/dev/null ||
   fail "config snapshot: $(rcli HGET "$NS:run:$id" config)"
 
 # Warm-up traffic, then a reset: the run counts from there.
 wait_eval "warm-up heartbeats" 20 '[ "$(rcli HGET "$NS:stats" conf.Heartbeat.calls)" -ge 5 ]'
-cli stats reset | grep -q "figures count from now on" || fail "stats reset"
+grep -q "figures count from now on" <<<"$(cli stats reset)" || fail "stats reset"
 reset=$(rcli HGET "$NS:run:$id" reset_ms)
 [ -n "$reset" ] || fail "no reset_ms"
 base_hb=$(rcli HGET "$NS:run:$id:base" conf.Heartbeat.calls)
@@ -53,11 +53,16 @@ grep -q "CALL  Authorize" "$T/live.txt" || fail "live report rows: $(cat "$T/liv
 cli run stop >"$T/stop.txt" || fail "run stop: $(cat "$T/stop.txt")"
 grep -q "run $id ended" "$T/stop.txt" || fail "run stop: $(cat "$T/stop.txt")"
 [ "$(rcli HGET "$NS:stats" transactions)" = 0 ] || fail "transactions still open after run stop"
-grep '"dir":"in"' "$T/csms.jsonl" | grep StopTransaction | grep -q '"reason":"Local"' ||
+grep -q '"dir":"in".*"StopTransaction".*"reason":"Local"' "$T/csms.jsonl" ||
   fail "no StopTransaction reason Local"
 [ "$(rcli HGET "$NS:run:$id" state)" = ended ] || fail "state $(rcli HGET "$NS:run:$id" state)"
 [ "$(rcli XLEN "$NS:run:$id:history")" -ge 2 ] || fail "the run kept no history"
-cli run list | grep -q "$id *ended" || fail "run list: $(cli run list)"
+grep -q "$id *ended" <<<"$(cli run list)" || fail "run list: $(cli run list)"
+# What {ns}:history costs: bounded per entry (docs/results.md quotes this figure).
+n=$(rcli XLEN "$NS:history")
+bytes=$(rcli MEMORY USAGE "$NS:history" SAMPLES 0)
+log "{ns}:history: $n entries, $((bytes / n)) bytes each with $(rcli HKEYS "$NS:stats" | grep -c '^conf\..*\.calls$') uplink actions"
+[ $((bytes / n)) -lt 16384 ] || fail "{ns}:history entries of $((bytes / n)) bytes"
 
 # ---- formats ------------------------------------------------------------------------------
 cli report --run "$id" >"$T/report.txt" || fail "report: $(cat "$T/report.txt")"

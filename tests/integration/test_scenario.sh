@@ -19,14 +19,14 @@ set +e
 out=$(cli run --check "$T/bad.json" 2>&1); rc=$?
 set -e
 [ $rc = 2 ] || fail "run --check of a bad file: exit $rc"
-echo "$out" | grep -q "bad.json:5:32: heartbeat_s" || fail "no line and column: $out"
+grep -q "bad.json:5:32: heartbeat_s" <<<"$out" || fail "no line and column: $out"
 cat >"$T/bad2.json" <<'EOF'
 {"name": "x", "stages": [{"command": "start CP-1 speed=3"}]}
 EOF
 out=$(cli run --check "$T/bad2.json" 2>&1) && fail "a bad command passed the check"
-echo "$out" | grep -q "bad2.json:1:38: " || fail "command error position: $out"
+grep -q "bad2.json:1:38: " <<<"$out" || fail "command error position: $out"
 out=$(cli run --check "$T/nosuch.json" 2>&1) && fail "a missing file passed"
-echo "$out" | grep -q "cannot open .*nosuch.json: No such file" || fail "missing file: $out"
+grep -q "cannot open .*nosuch.json: No such file" <<<"$out" || fail "missing file: $out"
 
 # ---- a swarm --------------------------------------------------------------------------------
 start_redis
@@ -71,7 +71,7 @@ grep -q "run .* passed" "$T/run.err" || fail "no verdict: $(tail -3 "$T/run.err"
 id=$(jq -r .run.id "$T/smoke.json.out")
 [ "$(rcli HGET "$NS:run:$id" state)" = ended ] || fail "run $id not ended"
 [ "$(rcli HGET "$NS:run:$id" result)" = passed ] || fail "run $id result $(rcli HGET "$NS:run:$id" result)"
-rcli HGET "$NS:run:$id" scenario | grep -q '"name": "smoke"' || fail "scenario text not kept"
+grep -q '"name": "smoke"' <<<"$(rcli HGET "$NS:run:$id" scenario)" || fail "scenario text not kept"
 [ "$(rcli HGET "$NS:run:$id" seed)" = 7 ] || fail "seed not recorded"
 [ "$(rcli HGET "$NS:fleet" seed)" = 7 ] || fail "fleet seed not set"
 [ -n "$(rcli HGET "$NS:run:$id" reset_ms)" ] || fail "reset_stats did not reset"

@@ -371,6 +371,39 @@ static void test_window(void **state)
     drop(a);
 }
 
+/* A typical worker: the ten built-in messages and four platform CALLs, latencies spread over a
+ * few dozen buckets, the default window of 10 s stepped every second. */
+static void test_window_typical(void **state)
+{
+    (void)state;
+    static const char *const up[] = {"BootNotification", "Heartbeat", "StatusNotification",
+                                     "MeterValues", "Authorize", "StartTransaction",
+                                     "StopTransaction", "DataTransfer",
+                                     "FirmwareStatusNotification",
+                                     "DiagnosticsStatusNotification"};
+    static const char *const down[] = {"RemoteStartTransaction", "RemoteStopTransaction", "Reset",
+                                       "TriggerMessage"};
+    struct astats *a = fresh();
+    int64_t t = 1000;
+    uint64_t x = 12345;
+    for (int s = 0; s < 120; s++, t += 1000) {
+        for (int i = 0; i < 200; i++) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            const char *name = up[(x >> 33) % ARRAY_SIZE(up)];
+            astats_up_sent(a, name, 100);
+            astats_up_answer(a, name, 2000 + (x >> 40) % 400000, NULL); /* 2..400 ms */
+            if (i % 20 == 0) {
+                astats_down_begin(a, down[(x >> 20) % ARRAY_SIZE(down)], 0);
+                astats_down_end(a, NULL, 50, (int64_t)(20 + (x >> 50) % 300));
+            }
+        }
+        astats_window_step(a, t, 10000);
+    }
+    print_message("window snapshots, 10 + 4 actions: %zu bytes\n", astats_window_bytes(a));
+    assert_true(astats_window_bytes(a) < 64 * 1024);
+    drop(a);
+}
+
 /* The cost with every row in use and wide latency spreads: bounded by the caps. */
 static void test_window_worst_case(void **state)
 {
@@ -402,7 +435,7 @@ int main(void)
         cmocka_unit_test(test_bounded_names),   cmocka_unit_test(test_downlink),
         cmocka_unit_test(test_render_merge_exact), cmocka_unit_test(test_parse_garbage),
         cmocka_unit_test(test_sub),             cmocka_unit_test(test_window),
-        cmocka_unit_test(test_window_worst_case),
+        cmocka_unit_test(test_window_typical), cmocka_unit_test(test_window_worst_case),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -63,5 +63,7 @@ void thresh_line(const struct thresh_result *r, struct buf *out);
 /* The quantile of a stat name: "p95" -> 0.95, "median" -> 0.5, "p100" -> 1; false for other
  * stats. */
 bool thresh_quantile(const char *stat, double *q);
+/* The metrics and their stats (Markdown, docs/results.md). */
+void thresh_doc_markdown(struct buf *b);
 
 #endif
