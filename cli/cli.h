@@ -94,6 +94,8 @@ struct snap_worker {
 struct snap {
     struct kvlist fleet, fstats; /* {ns}:fleet, {ns}:stats */
     char leader[128];
+    char run_id[64], run_name[128]; /* the running run, "" when none */
+    int64_t run_started_ms;
     struct snap_worker *w; /* sorted by name */
     size_t n;
 };
@@ -114,6 +116,17 @@ long long snap_num(const struct kvlist *kv, const char *k);   /* 0 when absent *
 double snap_dnum(const struct kvlist *kv, const char *k);     /* 0 when absent */
 long long snap_errors(const struct kvlist *stats);            /* publish + connect failures */
 int snap_window_s(const struct snap *s); /* the fleet's stats_window_s (its default when unset) */
+/* One action of the fleet's per-action figures ({ns}:stats conf.* / down.*). */
+struct snap_action {
+    const char *type;           /* "CALL" (ours, the platform's answers) or "DOWN" */
+    char name[48];
+    double win_rps, win_fps;    /* over the window: requests and failures per second */
+    double win_p50, win_p95, win_p99; /* ms; NaN when the window has no answer */
+    uint64_t requests, failures, timeouts; /* since the workers started (the fleet's totals) */
+    double p95;                 /* since then, ms; NaN when none */
+};
+/* The fleet's actions, the busiest over the window first, at most max; returns how many. */
+size_t snap_actions(const struct snap *s, struct snap_action *out, size_t max);
 
 /* ---- run.c: runs ({ns}:runs, {ns}:run:{id}...) ---- */
 struct run_start {
