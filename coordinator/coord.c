@@ -79,6 +79,7 @@ struct coord {
     /* a standby's view of what the leader wrote: {ns}:coordinator and {ns}:stats */
     char leader_id[128];
     int64_t leader_unassigned, leader_surplus, leader_epoch;
+    struct kvlist fleet_stats; /* {ns}:stats as this leader last wrote it, or as read (standby) */
 
     struct ft *ft;    /* the fleet's cumulative figures (leader) */
     struct obs *obs;  /* NULL unless serving HTTP */
@@ -394,6 +395,8 @@ static void write_fleet_stats(struct coord *c, const struct assign_result *res, 
     cs_free(argv);
     add_history(c, sum, &out);
     cs_free(sum);
+    kv_free(&c->fleet_stats);
+    kv_copy(&c->fleet_stats, &out); /* for obs */
     /* A stream entry once every worker has written since the last one (or after two
      * intervals): consecutive entries never repeat a worker's sample, so the rates readers
      * derive from them do not jump between 0 and double. */
@@ -574,6 +577,7 @@ static void observe(struct coord *c)
         .epoch = c->leader ? c->last_epoch : (c->leader_epoch > epoch ? c->leader_epoch : epoch),
         .lease_ms = c->fleet.lease_ms,
         .window_s = c->fleet.stats_window_s,
+        .stats = &c->fleet_stats,
     };
     obs_update(c->obs, &f, in, n);
     cs_free(in);
@@ -603,14 +607,26 @@ static void on_leader_id(struct rds *r, const struct rds_reply *reply, void *pri
     step_done(c);
 }
 
+static int64_t kv_num(const struct kvlist *kv, const char *k)
+{
+    int64_t v = 0;
+    const char *s = kv_get(kv, k);
+    if (s)
+        cs_parse_i64(s, INT64_MIN, INT64_MAX, &v);
+    return v;
+}
+
+/* [loop] A standby reads the fleet's figures the leader wrote: what it serves. */
 static void on_leader_stats(struct rds *r, const struct rds_reply *reply, void *privdata)
 {
     (void)privdata;
     struct coord *c = rds_privdata(r);
-    if (rds_reply_ok(reply) && rds_reply_len(reply) == 3) {
-        c->leader_unassigned = rds_reply_num(rds_reply_at(reply, 0), 0);
-        c->leader_surplus = rds_reply_num(rds_reply_at(reply, 1), 0);
-        c->leader_epoch = rds_reply_num(rds_reply_at(reply, 2), 0);
+    if (rds_reply_ok(reply)) {
+        kv_free(&c->fleet_stats);
+        rds_reply_kv(reply, &c->fleet_stats);
+        c->leader_unassigned = kv_num(&c->fleet_stats, "unassigned");
+        c->leader_surplus = kv_num(&c->fleet_stats, "surplus");
+        c->leader_epoch = kv_num(&c->fleet_stats, "epoch");
     }
     step_done(c);
 }
@@ -677,8 +693,8 @@ static void read_state(struct coord *c)
                 CS_OK)
                 c->pending--, c->failed = true;
             c->pending++;
-            if (rds_cmd(c->r, on_leader_stats, NULL, "HMGET %s unassigned surplus epoch",
-                        key(c, k, K_STATS, NULL)) != CS_OK)
+            if (rds_cmd(c->r, on_leader_stats, NULL, "HGETALL %s", key(c, k, K_STATS, NULL)) !=
+                CS_OK)
                 c->pending--, c->failed = true;
         }
     }
@@ -829,6 +845,7 @@ out_free:
     kv_free(&c->fleet_acc);
     kv_free(&c->assign);
     kv_free(&c->known);
+    kv_free(&c->fleet_stats);
     cs_free(c);
     return rc;
 }

@@ -3,7 +3,8 @@
 # action: the workers' conf.<Action>.* fields and the fleet's merge of them match what
 # fake-csms did (CALLs, CALLERRORs by code counted from its own log; medians within the
 # histogram's resolution); the platform's CALLs appear as down.<Action>.*; the per-action
-# fields stay out of the {ns}:ts streams.
+# fields stay out of the {ns}:ts streams; swarm-cli status and the coordinator's page (its
+# JSON, and the page in headless Chromium) show the table by action and the charger states.
 source "$(dirname "$0")/lib.sh"
 
 start_redis
@@ -19,7 +20,7 @@ setup_fleet 20 stats_interval_ms 500
 # have that CALL held back by Nagle's algorithm on its socket until the broker's delayed ACK,
 # ~40 ms counted as the platform's latency (fake-csms turns it off on its own socket).
 rcli HSET "$NS:cfg" heartbeat_s 3 qos 0 >/dev/null
-start_coordinator
+start_coordinator "" --http 127.0.0.1:0
 start_agent a1 2 10
 wait_for "20 chargers connected" 30 connected_is 20
 
@@ -130,4 +131,32 @@ for k in "$NS:ts" "$NS:ts:a1.w0"; do
   n=$(rcli XREVRANGE "$k" + - COUNT 1 | grep -c -E '^(conf|down)\.' || true)
   [ "$n" = 0 ] || fail "$k carries per-action fields"
 done
+# ---- the views ------------------------------------------------------------------------------
+cli status >"$T/status.txt" || fail "status"
+grep -q '^states +charging [0-9]+ +faulted 0 +open transactions [0-9]+ +offline 0' -E "$T/status.txt" ||
+  fail "status: no states line: $(cat "$T/status.txt")"
+grep -q -E '^CALL Authorize +[0-9.]+ +[0-9.]+ +[-0-9.]+ +[-0-9.]+ +[-0-9.]+ +[0-9]+ +[0-9]+ +[0-9.]+$' "$T/status.txt" ||
+  fail "status: no Authorize row: $(cat "$T/status.txt")"
+cli --json status | jq -e --arg e "$ae" '.fleet.states.transactions >= 1 and
+  (.fleet.actions[] | select(.type == "CALL" and .name == "Authorize") | .failures == ($e | tonumber)) and
+  (.fleet.actions[] | select(.type == "DOWN" and .name == "Reset") | .requests == 1)' >/dev/null ||
+  fail "status --json: $(cli --json status | jq -c .fleet.actions)"
+HPORT=$(sed -n 's|.*dashboard on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$T/coordinator.log" | sed -n 1p)
+[ -n "$HPORT" ] || fail "no dashboard port in the coordinator's log"
+curl -sf "http://127.0.0.1:$HPORT/api/status" >"$T/api.json" || fail "GET /api/status"
+jq -e --arg e "$ae" '.states.transactions >= 1 and
+  (.actions[] | select(.type == "CALL" and .name == "Authorize") | .failures == ($e | tonumber) and
+   .errors_by_code.InternalError == ($e | tonumber))' "$T/api.json" >/dev/null ||
+  fail "/api/status: $(jq -c '{states, actions}' "$T/api.json")"
+if command -v chromium >/dev/null && command -v node >/dev/null; then
+  timeout 60 node "$(dirname "$0")/page_check.js" "http://127.0.0.1:$HPORT/" "$T/chromium-profile" \
+    "$T/dashboard.png" "(() => {
+      const row = document.querySelector('#actions tr[data-action=\"CALL Authorize\"]');
+      const cells = row ? [...row.children].map((td) => td.textContent) : [];
+      return { ok: !!row && cells[8] === '$ae' && /InternalError $ae/.test(cells[9]) &&
+                   document.getElementById('state-transactions').textContent !== '–',
+               cells, transactions: document.getElementById('state-transactions').textContent };
+    })()" >"$T/page.txt" 2>&1 || fail "the dashboard's table by action: $(cat "$T/page.txt")"
+  log "dashboard: $(cat "$T/page.txt")"
+fi
 log "per-action statistics match the platform stand-in"
