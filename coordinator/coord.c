@@ -338,6 +338,14 @@ static void add_history(struct coord *c, const struct worker_stats *sum, const s
     for (size_t i = 0; i < ARRAY_SIZE(copy); i++)
         if (kv_get(fleet, copy[i]))
             kv_set(&h, copy[i], kv_get(fleet, copy[i]));
+    /* The built-in messages' CALL counts are in every entry, 0 before their first CALL: charts
+     * of a series (Grafana's) need the field in every entry of their range. */
+    for (int t = 0; t < MSG__COUNT; t++) {
+        char f[96];
+        snprintf(f, sizeof(f), "conf.%s.calls", catalog_get((enum msg_id)t)->name);
+        if (!kv_get(&h, f))
+            kv_set(&h, f, "0");
+    }
     const char *head[] = {"XADD", key(c, k, K_HISTORY, NULL), "MAXLEN", "~", HISTORY_MAXLEN, "*"};
     int argc;
     const char **argv = pairs_argv(head, ARRAY_SIZE(head), &h, NULL, &argc);
