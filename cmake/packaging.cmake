@@ -4,6 +4,7 @@
 #   <prefix>/bin/                                swarm-agent swarm-coordinator swarm-cli fake-csms
 #   <prefix>/share/man/man1/*.1.gz               man pages from --help (help2man, when installed)
 #   <prefix>/share/doc/chargeswarm/              README.md and docs/*.md
+#   <prefix>/share/doc/chargeswarm/examples/scenarios/   the scenario files of examples/
 #   <prefix>/share/doc/chargeswarm/examples/     sample swarm-agent.conf, swarm-coordinator.conf,
 #                                                swarm-cli.conf (every option, commented out)
 #   <prefix>/lib/systemd/system/                 swarm-agent.service, swarm-coordinator.service
@@ -30,6 +31,8 @@ set(_cs_pkg ${PROJECT_SOURCE_DIR}/packaging)
 install(FILES ${_cs_pkg}/config/swarm-agent.conf ${_cs_pkg}/config/swarm-coordinator.conf
               ${_cs_pkg}/config/swarm-cli.conf
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+file(GLOB _cs_scenarios ${PROJECT_SOURCE_DIR}/examples/*.json)
+install(FILES ${_cs_scenarios} DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/scenarios)
 file(GLOB _cs_docs ${PROJECT_SOURCE_DIR}/docs/*.md)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${_cs_docs} DESTINATION ${CMAKE_INSTALL_DOCDIR})
 

@@ -188,6 +188,18 @@ else
   log "chromium or node missing: the HTML page is not opened"
 fi
 
+# ---- run stop --abrupt: no StopTransaction first, the run marked aborted ----------------------
+stops=$(grep -c '"StopTransaction"' "$T/csms.jsonl" || true)
+aid=$(cli --json run start abrupt | jq -r .id)
+cli start CP-000001 >/dev/null
+wait_eval "a transaction open" 20 '[ "$(rcli HGET "$NS:stats" transactions)" -ge 1 ]'
+cli run stop --abrupt >"$T/abrupt.txt" || fail "run stop --abrupt: $(cat "$T/abrupt.txt")"
+grep -q "run $aid aborted" "$T/abrupt.txt" || fail "run stop --abrupt: $(cat "$T/abrupt.txt")"
+[ "$(rcli HGET "$NS:run:$aid" state)" = aborted ] || fail "state $(rcli HGET "$NS:run:$aid" state)"
+[ "$(rcli HGET "$NS:stats" transactions)" -ge 1 ] || fail "--abrupt ended the open transaction"
+[ "$(grep -c '"StopTransaction"' "$T/csms.jsonl" || true)" = "$stops" ] || fail "--abrupt sent a StopTransaction"
+cli report --run "$aid" --format json | jq -e '.run.state == "aborted"' >/dev/null || fail "report of the aborted run"
+
 # ---- after everything but Redis stopped -----------------------------------------------------
 for g in "${PGIDS[@]}"; do
   [ "$g" = "$REDIS_PGID" ] && continue
