@@ -424,7 +424,10 @@ static struct scn_step *new_step(struct ctx *x, enum scn_kind k, const struct jn
            SCN_MAX_STEPS);
         return NULL;
     }
-    s->steps = cs_realloc(s->steps, (s->nsteps + 1) * sizeof(*s->steps));
+    if (s->nsteps == s->cap_steps) { /* doubling: a big repeat is not quadratic */
+        s->cap_steps = s->cap_steps ? s->cap_steps * 2 : 16;
+        s->steps = cs_realloc(s->steps, s->cap_steps * sizeof(*s->steps));
+    }
     struct scn_step *p = &s->steps[s->nsteps++];
     memset(p, 0, sizeof(*p));
     p->kind = k;

@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 N=20
 start_redis
 start_mosquitto
-start_csms
+start_csms --interval 1
 setup_fleet $N stats_interval_ms 500
 rcli HSET "$NS:cfg" heartbeat_s 1 meter_s 1 >/dev/null
 start_coordinator
@@ -15,7 +15,7 @@ start_agent a1 2 10
 start_agent b1 1 10
 B1=$LAST_PGID
 wait_for "$N chargers connected" 30 connected_is $N
-wait_eval "fleet totals written" 10 '[ -n "$(rcli HGET "$NS:stats" conf.Heartbeat.calls)" ]'
+wait_eval "fleet totals written" 20 '[ -n "$(rcli HGET "$NS:stats" conf.Heartbeat.calls)" ]'
 
 FIELDS="msgs_out msgs_in answers conf.Heartbeat.calls conf.Heartbeat.answered conf.MeterValues.calls"
 # The sampler: one line per sample, the fields in order, then status --json's fleet msgs_out.

@@ -58,7 +58,7 @@ struct scenario {
     int64_t seed; /* -1: none */
     struct kvlist fleet, config; /* settings at the start */
     struct scn_step *steps;
-    size_t nsteps;
+    size_t nsteps, cap_steps;
     struct thresh *th;
     size_t nth;
     char report_format[8]; /* "" = table */
