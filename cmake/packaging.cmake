@@ -31,10 +31,12 @@ set(_cs_pkg ${PROJECT_SOURCE_DIR}/packaging)
 install(FILES ${_cs_pkg}/config/swarm-agent.conf ${_cs_pkg}/config/swarm-coordinator.conf
               ${_cs_pkg}/config/swarm-cli.conf
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
-file(GLOB _cs_scenarios ${PROJECT_SOURCE_DIR}/examples/*.json)
-install(FILES ${_cs_scenarios} DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/scenarios)
 file(GLOB _cs_docs ${PROJECT_SOURCE_DIR}/docs/*.md)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${_cs_docs} DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
+# The scenario files of examples/ (swarm-cli run FILE).
+file(GLOB _cs_scenarios CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/examples/*.json)
+install(FILES ${_cs_scenarios} DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/scenarios)
 
 # Debian wants a changelog and a copyright file in every package's doc directory.
 set(CPACK_DEBIAN_PACKAGE_RELEASE 1)

@@ -483,17 +483,32 @@ static bool has_dir(const struct report *r, enum astats_dir d)
     return false;
 }
 
+/* Text from Redis on a terminal: control characters as '?'. */
+static void put_text(struct buf *b, const char *s)
+{
+    for (; s && *s; s++)
+        buf_putc(b, (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+}
+
 static void header(const struct report *r, struct buf *b)
 {
     char s[32], e[32];
     when(s, sizeof(s), r->start_ms);
     when(e, sizeof(e), r->end_ms);
     const char *id = kv_get(&r->run, "id"), *name = kv_get(&r->run, "name");
-    if (id)
-        buf_printf(b, "run %s (%s)%s\n", id, name ? name : "", r->live ? ", still running" : "");
+    if (id) {
+        buf_puts(b, "run ");
+        put_text(b, id);
+        buf_puts(b, " (");
+        put_text(b, name);
+        buf_printf(b, ")%s\n", r->live ? ", still running" : "");
+    }
     buf_printf(b, "from %s to %s: %.1f s\n", s, e, r->duration_s);
-    if (r->note[0])
-        buf_printf(b, "note: %s\n", r->note);
+    if (r->note[0]) {
+        buf_puts(b, "note: ");
+        put_text(b, r->note);
+        buf_putc(b, '\n');
+    }
     buf_putc(b, '\n');
 }
 

@@ -48,7 +48,7 @@ static struct report *make(int from, int to, bool history)
 {
     struct kvlist a = KVLIST_INIT, b = KVLIST_INIT, run = KVLIST_INIT;
     kv_set(&run, "id", "20260101-000000-ab12");
-    kv_set(&run, "name", "smoke <test>");
+    kv_set(&run, "name", "smoke <test>\x1b[2J");
     kv_set(&run, "started_ms", "1700000000000");
     kv_set(&run, "scenario", "{\"name\": \"x\"}");
     if (from > 0)
@@ -239,7 +239,7 @@ static void test_json_html_table(void **state)
     assert_non_null(j);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "actions")), 4);
     assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "run"), "name")->valuestring,
-                        "smoke <test>");
+                        "smoke <test>\x1b[2J");
     assert_true(cJSON_IsFalse(cJSON_GetObjectItem(j, "passed")));
     cJSON *h = cJSON_GetObjectItem(j, "history");
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(h, "t")), 7);
@@ -252,7 +252,7 @@ static void test_json_html_table(void **state)
     report_html(r, &b);
     const char *p = buf_cstr(&b);
     assert_non_null(strstr(p, "<!DOCTYPE html>"));
-    assert_non_null(strstr(p, "smoke &lt;test&gt;"));
+    assert_non_null(strstr(p, "smoke &lt;test&gt;?[2J"));
     assert_null(strstr(p, "smoke <test>"));
     assert_null(strstr(p, "<script"));
     assert_null(strstr(p, "http://"));
@@ -268,6 +268,7 @@ static void test_json_html_table(void **state)
     buf_reset(&b);
     report_table(r, &b);
     assert_non_null(strstr(b.s, "CALL  BootNotification"));
+    assert_non_null(strstr(b.s, "(smoke <test>?[2J)")); /* no escape sequence reaches a terminal */
     assert_non_null(strstr(b.s, "Aggregated"));
     assert_non_null(strstr(b.s, "CALLERROR InternalError"));
     assert_non_null(strstr(b.s, "FAILED  conf.*.p95<50ms  (Authorize: "));
