@@ -72,6 +72,8 @@ struct load_ctx {
     char *worker; /* NULL: the base */
 };
 
+static void restore(struct ft *f);
+
 static void load_step_done(struct ft *f)
 {
     if (--f->pending > 0)
@@ -83,9 +85,17 @@ static void load_step_done(struct ft *f)
         f->staging = NULL;
         return;
     }
-    totals_free(f->t);
-    f->t = f->staging;
-    f->staging = NULL;
+    if (totals_empty(f->staging) && !totals_empty(f->t)) {
+        /* Redis has none of what this coordinator counted: it lost its data (restarted empty).
+         * Going on from nothing would make every fleet counter drop: write back what we had. */
+        totals_free(f->staging);
+        f->staging = NULL;
+        restore(f);
+    } else {
+        totals_free(f->t);
+        f->t = f->staging;
+        f->staging = NULL;
+    }
     f->ready = true;
     log_info("fleet totals: loaded (%zu workers)", totals_workers(f->t));
 }
@@ -170,6 +180,38 @@ void ft_load(struct ft *f)
         cs_free(x);
         f->loading = false;
         f->pending = 0;
+    }
+}
+
+/* ---- writing back --------------------------------------------------------------------------- */
+
+static void save_base(struct ft *f);
+
+static void restore(struct ft *f)
+{
+    char k[CS_KEY_MAX], w[CS_KEY_MAX];
+    size_t n = totals_workers(f->t);
+    log_warn("fleet totals: Redis lost them (restarted empty?): writing back the base and the "
+             "last figures of %zu workers", n);
+    save_base(f);
+    cs_key(w, f->ns, K_TOTALS_WORKERS, NULL);
+    for (size_t i = 0; i < n; i++) {
+        const char *name = totals_worker_at(f->t, i);
+        struct kvlist last = KVLIST_INIT;
+        totals_render_last(f->t, i, &last);
+        const char **argv = cs_calloc(2 * last.n + 2, sizeof(*argv));
+        int argc = 0;
+        argv[argc++] = "HSET";
+        argv[argc++] = cs_key(k, f->ns, K_TOTALS_LAST, name);
+        for (size_t j = 0; j < last.n; j++) {
+            argv[argc++] = last.v[j].key;
+            argv[argc++] = last.v[j].val;
+        }
+        if (last.n)
+            rds_cmdv(f->r, NULL, NULL, argc, argv, NULL);
+        rds_cmd(f->r, NULL, NULL, "SADD %s %s", w, name);
+        cs_free(argv);
+        kv_free(&last);
     }
 }
 

@@ -80,6 +80,35 @@ size_t totals_workers(const struct totals *t)
     return t->n;
 }
 
+bool totals_empty(const struct totals *t)
+{
+    if (t->n || t->folded.n)
+        return false;
+    struct kvlist b = KVLIST_INIT;
+    stats_render_parts(t->base, STATS_P_CUM, &b);
+    bool zero = true;
+    for (size_t i = 0; i < b.n && zero; i++)
+        zero = strcmp(b.v[i].val, "0") == 0 || b.v[i].val[0] == '\0';
+    kv_free(&b);
+    return zero;
+}
+
+const char *totals_worker_at(const struct totals *t, size_t i)
+{
+    return i < t->n ? t->e[i].name : NULL;
+}
+
+void totals_render_last(const struct totals *t, size_t i, struct kvlist *out)
+{
+    if (i >= t->n)
+        return;
+    struct worker_stats *s = cs_calloc(1, sizeof(*s));
+    *s = *t->e[i].cum;
+    s->started_ms = t->e[i].started;
+    stats_render_parts(s, STATS_P_CUM, out);
+    cs_free(s);
+}
+
 /* The run of a worker the base holds, 0 when none. */
 static uint64_t folded_run(const struct totals *t, const char *worker)
 {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fleet totals never go down: a worker killed with SIGKILL (its next run counts from 0), the
 # coordinator restarted (it goes on from the base and the copies it saved), a worker that
-# leaves for good. Sampled all along from {ns}:stats and `swarm-cli status --json`.
+# leaves for good, Redis restarting empty (the coordinator writes back what it counted).
+# Sampled all along from {ns}:stats and `swarm-cli status --json`.
 source "$(dirname "$0")/lib.sh"
 
 N=20
@@ -59,6 +60,17 @@ wait_eval "b1.w0's lease gone" 30 '[ "$(rcli ZSCORE "$NS:agents" b1.w0)" = "" ]'
 n=$(samples)
 wait_eval "samples after b1 left" 15 '[ "$(samples)" -ge $((n + 10)) ]'
 
+# 4. Redis restarts empty (no persistence): the coordinator writes the totals back.
+before=$(out)
+restart_redis
+setup_fleet $N stats_interval_ms 500   # the operator's settings (this agent does not restore them)
+rcli HSET "$NS:cfg" heartbeat_s 1 meter_s 1 >/dev/null
+wait_for "the coordinator writes the totals back" 20 grep -q "fleet totals: Redis lost them" "$T/coordinator2.log"
+wait_eval "fleet figures again" 20 '[ -n "$(out)" ] && [ "$(out)" -ge "$before" ]'
+[ -n "$(rcli HGET "$NS:totals:base" _folded.a1.w0)" ] || fail "the base written back without its marker"
+n=$(samples)
+wait_eval "samples after Redis came back" 20 '[ "$(samples)" -ge $((n + 10)) ]'
+
 # Every field, every sample: never lower than the sample before.
 python3 - "$T/samples.txt" $FIELDS status.msgs_out <<'PY' || fail "a fleet total went down (see above)"
 import sys
@@ -80,4 +92,4 @@ for n, line in enumerate(open(sys.argv[1]), 1):
 print(f"{n} samples, {bad} decreases; last: " + " ".join(f"{a}={b}" for a, b in zip(names, prev)))
 sys.exit(1 if bad else 0)
 PY
-log "fleet totals monotonic through a kill -9, a coordinator restart and a worker leaving"
+log "fleet totals monotonic through a kill -9, a coordinator restart, a worker leaving and Redis restarting empty"

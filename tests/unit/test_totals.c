@@ -209,6 +209,24 @@ static void test_render_base(void **state)
     assert_null(kv_get(&base, "connected"));
     assert_null(kv_get(&base, "started_ms"));
     assert_true(totals_known(t, "a.w0"));
+    assert_false(totals_empty(t));
+    /* what {ns}:totals:last:{worker} held, rendered back from memory (a Redis that lost it) */
+    struct kvlist last = KVLIST_INIT;
+    hash(&kv, 200, 7, 1);
+    totals_observe(t, "a.w0", &kv);
+    assert_string_equal(totals_worker_at(t, 0), "a.w0");
+    assert_null(totals_worker_at(t, 1));
+    totals_render_last(t, 0, &last);
+    assert_string_equal(kv_get(&last, "started_ms"), "200");
+    assert_string_equal(kv_get(&last, "msgs_out"), "7");
+    struct totals *back = totals_new();
+    assert_true(totals_empty(back));
+    totals_load_base(back, &base);
+    totals_load_last(back, "a.w0", &last);
+    struct fleet a = sum(t), b = sum(back);
+    assert_true(a.out == b.out && a.beats == b.beats && a.out == 57);
+    totals_free(back);
+    kv_free(&last);
     assert_false(totals_known(t, "b.w0"));
     assert_int_equal(totals_workers(t), 1);
     kv_free(&kv);

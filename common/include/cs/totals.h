@@ -55,5 +55,11 @@ void totals_render_base(const struct totals *t, struct kvlist *out);
 /* Workers known (live or gone). */
 size_t totals_workers(const struct totals *t);
 bool totals_known(const struct totals *t, const char *worker);
+/* Nothing loaded or counted: no worker and an empty base. */
+bool totals_empty(const struct totals *t);
+/* The i-th worker known (i < totals_workers) and its last figures as a hash (cumulative parts
+ * and started_ms): what {ns}:totals:last:{worker} held. */
+const char *totals_worker_at(const struct totals *t, size_t i);
+void totals_render_last(const struct totals *t, size_t i, struct kvlist *out);
 
 #endif
