@@ -205,8 +205,10 @@ static void print_test_view(const struct snap *s)
     struct snap_action *a = cs_calloc(STATUS_ACTIONS, sizeof(*a));
     size_t n = snap_actions(s, a, STATUS_ACTIONS);
     if (n) {
-        printf("\n%-34s %8s %8s %8s %8s %8s %11s %9s %8s\n", "ACTION (last window)", "REQ/S",
-               "FAIL/S", "P50 MS", "P95 MS", "P99 MS", "REQUESTS", "FAILURES", "P95 MS");
+        char head[48];
+        snprintf(head, sizeof(head), "ACTION (last %d s)", snap_window_s(s));
+        printf("\n%-34s %8s %8s %8s %8s %8s %11s %9s %8s\n", head, "REQ/S", "FAIL/S", "P50 MS",
+               "P95 MS", "P99 MS", "REQUESTS", "FAILURES", "P95 MS");
         for (size_t i = 0; i < n; i++) {
             char label[64];
             snprintf(label, sizeof(label), "%s %s", a[i].type, a[i].name);
@@ -220,8 +222,7 @@ static void print_test_view(const struct snap *s)
             printf("\n");
         }
         printf("(CALL: the chargers' CALLs and the platform's answers; DOWN: the platform's "
-               "CALLs. The window is %d s; the last three columns count since the start.)\n",
-               snap_window_s(s));
+               "CALLs. The last three columns count since the start.)\n");
     }
     cs_free(a);
 }
