@@ -334,6 +334,7 @@ static bool send_one(struct callq *q, struct call *c)
             x->st->duplicated++;
     }
     if (rc == CS_OK) {
+        astats_up_sent(&x->st->act, c->action, frame.len);
         if (c->msg == MSG_CUSTOM)
             x->st->out_custom++;
         else
@@ -384,6 +385,7 @@ void calls_pump(struct callq *q)
                 if (q->pending[i]->sent_us < q->pending[oldest]->sent_us)
                     oldest = i;
             st_of(q)->call_timeouts++;
+            astats_up_timeout(&st_of(q)->act, q->pending[oldest]->action);
             call_free(q->pending[oldest]);
             remove_pending(q, oldest);
         }
@@ -427,6 +429,8 @@ void calls_on_answer(struct callq *q, int type, const char *uid, cJSON *payload,
     q->answers++;
     q->conf_last_us = (uint32_t)(cs_mono_us() - c->sent_us);
     hist_add(&st->conf_us, (uint64_t)q->conf_last_us);
+    astats_up_answer(&st->act, c->action, q->conf_last_us,
+                     type == OCPP_ERROR ? err_code : NULL);
     if (!q->platform_answers) {
         q->platform_answers = true;
         log_debug("%s: the platform answers: one CALL at a time from now on", q->id);
@@ -471,6 +475,7 @@ static void on_timer(evutil_socket_t fd, short what, void *privdata)
         }
         remove_pending(q, i);
         st_of(q)->call_timeouts++;
+        astats_up_timeout(&st_of(q)->act, c->action);
         q->timeouts++;
         if (!c->assumed)
             finish(q, c, CE_TIMEOUT, NULL, NULL, false);

@@ -317,6 +317,7 @@ static void send_error(struct charger_rt *ch, const char *uid, const char *actio
     struct buf frame = BUF_INIT;
     crt_ctx(ch)->st->callerrors_out++;
     ocpp_encode_error(crt_profile(ch), uid && *uid ? uid : "-1", code, desc, cs_now_ms(), &frame);
+    astats_down_end(&crt_ctx(ch)->st->act, code, frame.len, cs_mono_us());
     respond(ch, action, frame.s, frame.len);
     buf_free(&frame);
 }
@@ -364,6 +365,7 @@ static void on_call(struct charger_rt *ch, const struct ocpp_frame *f)
     struct cs_error err = {0};
     const char *code = NULL;
     int at = ocpp_call_index(f->action);
+    astats_down_begin(&st->act, f->action, cs_mono_us());
     st->calls_in++;
     ch->calls_in++;
     if (at >= 0)
@@ -392,6 +394,7 @@ static void on_call(struct charger_rt *ch, const struct ocpp_frame *f)
     } else {
         ocpp_encode_result(crt_profile(ch), f->uid, f->action, cs_now_ms(), payload.s,
                            payload.len, &frame);
+        astats_down_end(&st->act, NULL, frame.len, cs_mono_us());
         respond(ch, f->action, frame.s, frame.len);
         run_follow(ch, then);
     }

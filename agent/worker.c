@@ -399,6 +399,7 @@ int worker_main(const struct agent_opts *ao, int slot, int ready_fd)
     w->x.slot = slot;
     w->x.st = &w->st;
     w->x.started_ms = cs_now_ms();
+    w->st.started_ms = (uint64_t)w->x.started_ms;
     snprintf(w->x.name, sizeof(w->x.name), "%s.w%d", ao->name, slot);
     snprintf(comp, sizeof(comp), "agent %s", w->x.name);
     cs_log_init(comp, ao->common.log_level);

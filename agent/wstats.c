@@ -76,7 +76,7 @@ static void write_stats(struct wstats *w)
     argv[argc++] = TS_MAXLEN_STR;
     argv[argc++] = "*";
     for (size_t i = 0; i < n; i++) {
-        if (strstr(kv.v[i].key, "_hist"))
+        if (!stats_in_series(kv.v[i].key))
             continue;
         argv[argc++] = kv.v[i].key;
         argv[argc++] = kv.v[i].val;
@@ -174,6 +174,7 @@ static void on_stats_timer(evutil_socket_t fd, short what, void *privdata)
     for (size_t i = 0; i < STATS_LAT_N; i++)
         hwin_step(&w->lat_win[i], stats_hist(x->st, i), cs_mono_ms(),
                   (int64_t)x->fleet.stats_window_s * 1000, &x->st->win[i]);
+    astats_window_step(&x->st->act, cs_mono_ms(), (int64_t)x->fleet.stats_window_s * 1000);
     if (rds_is_up(x->rc)) {
         write_stats(w);
         write_detail(w);
@@ -205,6 +206,7 @@ void wstats_free(struct wstats *w)
     if (!w)
         return;
     sel_free(w->detail_sel);
+    astats_release(&w->x->st->act);
     if (w->ev)
         event_free(w->ev);
     cs_free(w);

@@ -238,6 +238,7 @@ static void sim_start(struct simw *w, const struct cs_common_opts *o, const char
     x->slot = i;
     x->st = &w->st;
     x->started_ms = cs_now_ms();
+    w->st.started_ms = (uint64_t)x->started_ms;
     x->defer = defer_new(g.base);
     snprintf(x->name, sizeof(x->name), "%s.w%d", prefix, i);
     cs_rng_seed(&x->rng, cs_seed_entropy() ^ (uint64_t)i);

@@ -123,9 +123,13 @@ struct snap_worker {
 struct snap {
     struct kvlist fleet, fstats; /* {ns}:fleet, {ns}:stats */
     char leader[128];
+    char run_id[64], run_name[128]; /* the running run, "" when none */
+    int64_t run_started_ms;
     struct snap_worker *w; /* sorted by name */
     size_t n;
 };
+/* Gauges and rates: the live workers'; totals (errors, out, in): the fleet's {ns}:stats, which
+ * never go down, when the coordinator has written it. */
 struct snap_totals {
     long long chargers, connected, connecting, offline, disabled, errors, out, in, rss_kb;
     double out_rate, in_rate;
@@ -149,6 +153,66 @@ struct snap_rejected {
 /* The fleet size in force (the coordinator's, else the hash's when valid, else 0), never a
  * rejected value; *rej (may be NULL) says whether the hash holds one. */
 long long snap_fleet_size(const struct snap *s, struct snap_rejected *rej);
+
+/* One action of the fleet's per-action figures ({ns}:stats conf.* / down.*). */
+struct snap_action {
+    const char *type;           /* "CALL" (ours, the platform's answers) or "DOWN" */
+    char name[48];
+    double win_rps, win_fps;    /* over the window: requests and failures per second */
+    double win_p50, win_p95, win_p99; /* ms; NaN when the window has no answer */
+    uint64_t requests, failures, timeouts; /* since the workers started (the fleet's totals) */
+    double p95;                 /* since then, ms; NaN when none */
+};
+/* The fleet's actions, the busiest over the window first, at most max; returns how many. */
+size_t snap_actions(const struct snap *s, struct snap_action *out, size_t max);
+
+/* ---- run.c: runs ({ns}:runs, {ns}:run:{id}...) ---- */
+struct run_start {
+    const char *name;
+    int64_t seed;              /* -1: none */
+    const char *scenario;      /* the scenario's text, or NULL */
+    const char *scenario_file; /* its path, or NULL */
+    const char *thresholds;    /* one per line, or NULL */
+};
+struct run_stop {
+    bool abrupt;        /* no `stop *` first */
+    int timeout_s;      /* for open transactions to end */
+    const char *reason; /* of the StopTransactions (default Local) */
+    bool quiet;
+};
+/* Opens a run (id written to id); prints what went wrong; returns an exit code. */
+int run_start(struct cli *c, const struct run_start *s, char *id, size_t idlen);
+/* Ends the running run (id NULL) or run id. */
+int run_stop(struct cli *c, const char *id, const struct run_stop *o);
+/* stats reset: the running run counts from now. */
+int run_reset(struct cli *c, bool quiet);
+bool run_read(struct cli *c, const char *id, struct kvlist *rec, struct cs_error *err);
+bool run_latest(struct cli *c, char *id, size_t n, bool *running, struct cs_error *err);
+/* The running run's id ("" when none). */
+bool run_open(struct cli *c, char *id, size_t n, struct cs_error *err);
+bool run_id_valid(const char *id);
+void run_doc_fields(struct buf *b);
+/* Appends s with control characters as '?' (text from Redis on a terminal). */
+void cli_print_safe(struct buf *b, const char *s);
+
+/* ---- report.c ---- */
+struct report;
+enum report_format { RF_TABLE, RF_CSV, RF_JSON, RF_HTML };
+bool report_format_of(const char *s, enum report_format *f);
+/* A run's report (the newest run when id is NULL); NULL with *err (CS_ERR_NOTFOUND: no such
+ * run; else Redis). */
+struct report *cli_report_run(struct cli *c, const char *id, struct cs_error *err);
+struct report *cli_report_range(struct cli *c, int64_t since, int64_t until, bool to_now,
+                                struct cs_error *err);
+/* Writes a report (stdout, or out: a file, or a CSV prefix); returns an exit code. */
+int cli_report_output(struct report *r, enum report_format f, const char *out, bool quiet);
+void cli_print_checks(const struct report *r, enum report_format f, const char *out);
+
+int cmd_run(struct cli *c, int argc, char **argv);
+int cmd_stats(struct cli *c, int argc, char **argv);
+int cmd_report(struct cli *c, int argc, char **argv);
+/* scenario.c: run FILE, run --check FILE. */
+int cmd_scenario(struct cli *c, int argc, char **argv);
 
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_agents(struct cli *c, int argc, char **argv);

@@ -8,7 +8,9 @@
 #include "cs/buf.h"
 #include "cs/log.h"
 #include "cs/mem.h"
+#include "cs/scenario.h"
 #include "cs/stats.h"
+#include "cs/thresh.h"
 #include "cs/util.h"
 
 static int cmd_send(struct cli *c, int argc, char **argv);
@@ -16,7 +18,7 @@ static int cmd_docs(struct cli *c, int argc, char **argv);
 
 struct subcmd {
     const char *name;
-    int (*fn)(struct cli *c, int argc, char **argv);
+    int (*fn)(struct cli *c, int argc, char **argv); /* NULL: a usage line of the one above */
     const char *usage;
     const char *summary;
 };
@@ -36,8 +38,16 @@ static const struct subcmd subcmds[] = {
     {"send", cmd_send, "send 'COMMAND LINE'", "publish any command line and wait for replies"},
     {"replay", cmd_replay, "replay --from TIME [--to TIME] [--speed X]",
      "send a recorded run's commands again ({ns}:cmdlog)"},
+    {"run", cmd_run, "run start NAME | stop [--abrupt] | list | show [ID]",
+     "mark a run of the load test (start, end, config) in Redis"},
+    {"run FILE", NULL, "run [--check] FILE [--threshold EXPR]...",
+     "run a scenario file: stages, progress, report, exit by thresholds"},
+    {"stats", cmd_stats, "stats reset", "drop the running run's warm-up: its figures count from now"},
+    {"report", cmd_report, "report [--run ID | --since T [--until T]] [--format F]",
+     "a run's results: table, Locust CSV, JSON or HTML; --threshold gates"},
     {"completion", cmd_completion, "completion bash", "shell completion script"},
-    {"docs", cmd_docs, "docs commands|config|stats", "print the generated reference (Markdown)"},
+    {"docs", cmd_docs, "docs commands|config|stats|scenario|thresholds|runs",
+     "print the generated reference (Markdown)"},
 };
 
 /* One "  USAGE   summary" row. A usage too long for its column puts the summary on the next
@@ -135,8 +145,14 @@ static int cmd_docs(struct cli *c, int argc, char **argv)
         cfg_doc_markdown(&b);
     } else if (argc == 2 && strcmp(argv[1], "stats") == 0) {
         stats_doc_markdown(&b);
+    } else if (argc == 2 && strcmp(argv[1], "scenario") == 0) {
+        scenario_doc_markdown(&b);
+    } else if (argc == 2 && strcmp(argv[1], "thresholds") == 0) {
+        thresh_doc_markdown(&b);
+    } else if (argc == 2 && strcmp(argv[1], "runs") == 0) {
+        run_doc_fields(&b);
     } else {
-        fprintf(stderr, "Usage: swarm-cli docs commands|config|stats\n");
+        fprintf(stderr, "Usage: swarm-cli docs commands|config|stats|scenario|thresholds|runs\n");
         return EXIT_USAGE;
     }
     fputs(buf_cstr(&b), stdout);
@@ -238,8 +254,10 @@ int main(int argc, char **argv)
     const char *name = sub_argv[0];
     int rc = -1;
     for (size_t i = 0; i < ARRAY_SIZE(subcmds); i++)
-        if (strcmp(subcmds[i].name, name) == 0)
+        if (subcmds[i].fn && strcmp(subcmds[i].name, name) == 0) {
             rc = subcmds[i].fn(&c, sub_argc, sub_argv);
+            break;
+        }
     if (rc < 0) {
         const struct cmd_def *d = cmd_lookup(name);
         if (d && !(d->flags & CMD_F_INTERNAL)) {

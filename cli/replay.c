@@ -293,7 +293,8 @@ int cmd_completion(struct cli *c, int argc, char **argv)
            "    case ${COMP_WORDS[i]} in --redis|--namespace|--log-level|--timeout) ((i++));;\n"
            "    -*) ;; *) first=${COMP_WORDS[i]}; break;; esac\n  done\n"
            "  if [ -z \"$first\" ]; then\n    COMPREPLY=($(compgen -W \"");
-    printf("status top agents watch config scale catalog send replay docs completion");
+    printf("status top agents watch config scale catalog send replay run stats report docs "
+           "completion");
     for (size_t i = 0; i < n; i++)
         if (!(t[i].flags & CMD_F_INTERNAL))
             printf(" %s", t[i].name);
@@ -314,6 +315,11 @@ int cmd_completion(struct cli *c, int argc, char **argv)
     printf("    status) COMPREPLY=($(compgen -W \"--watch --interval --json\" -- \"$cur\"));;\n");
     printf("    top) COMPREPLY=($(compgen -W \"--interval --ascii --help\" -- \"$cur\"));;\n");
     printf("    replay) COMPREPLY=($(compgen -W \"--from --to --speed --dry-run\" -- \"$cur\"));;\n");
+    printf("    run) COMPREPLY=($(compgen -f -W \"start stop list show --check --abrupt --reason "
+           "--timeout --run --seed --threshold --format --out --json\" -- \"$cur\"));;\n");
+    printf("    stats) COMPREPLY=($(compgen -W \"reset\" -- \"$cur\"));;\n");
+    printf("    report) COMPREPLY=($(compgen -W \"--run --since --until --format --out "
+           "--threshold table csv json html\" -- \"$cur\"));;\n");
     for (size_t i = 0; i < n; i++) {
         if (t[i].flags & CMD_F_INTERNAL || !t[i].keys || !t[i].keys->name ||
             strcmp(t[i].keys->name, "FIELD") == 0 || t[i].verb == CMD_TRIGGER)

@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <math.h>
+
 #include "cli.h"
+#include "cs/astats.h"
 #include "cs/cfg.h"
 #include "cs/keys.h"
 #include "cs/mem.h"
@@ -146,10 +149,33 @@ out:
     return ok;
 }
 
+/* The running run: the newest in {ns}:runs, when its state is running. */
+static bool take_run(struct cli *c, struct snap *s, const struct rds_reply *newest,
+                     struct cs_error *err)
+{
+    char k[CS_KEY_MAX];
+    const char *id = rds_reply_len(newest) ? rds_reply_str(rds_reply_at(newest, 0), NULL) : NULL;
+    if (!id)
+        return true;
+    struct rds_reply *r = cli_cmd(c->r, CLI_ARRAY, err, "HMGET %s state name started_ms",
+                                  cli_key(c, k, K_RUN, id));
+    if (!r)
+        return false;
+    const char *state = rds_reply_str(rds_reply_at(r, 0), NULL);
+    if (state && strcmp(state, "running") == 0) {
+        const char *name = rds_reply_str(rds_reply_at(r, 1), NULL);
+        snprintf(s->run_id, sizeof(s->run_id), "%s", id);
+        snprintf(s->run_name, sizeof(s->run_name), "%s", name ? name : "");
+        s->run_started_ms = rds_reply_num(rds_reply_at(r, 2), 0);
+    }
+    rds_reply_free(r);
+    return true;
+}
+
 bool snap_take(struct cli *c, struct snap *s, struct cs_error *err)
 {
-    static const unsigned want[] = {CLI_ARRAY, CLI_ARRAY, CLI_STR};
-    struct rds_reply *r[3];
+    static const unsigned want[] = {CLI_ARRAY, CLI_ARRAY, CLI_STR, CLI_ARRAY};
+    struct rds_reply *r[4];
     char k[CS_KEY_MAX];
     bool queued = true;
 
@@ -157,18 +183,72 @@ bool snap_take(struct cli *c, struct snap *s, struct cs_error *err)
     queued &= rds_sync_append(c->r, "HGETALL %s", cli_key(c, k, K_FLEET, NULL)) == CS_OK;
     queued &= rds_sync_append(c->r, "HGETALL %s", cli_key(c, k, K_STATS, NULL)) == CS_OK;
     queued &= rds_sync_append(c->r, "GET %s", cli_key(c, k, K_COORDINATOR, NULL)) == CS_OK;
+    queued &= rds_sync_append(c->r, "ZREVRANGE %s 0 0", cli_key(c, k, K_RUNS, NULL)) == CS_OK;
     if (!queued) {
         cs_error_set(err, CS_ERR_IO, "cannot queue commands: %s", rds_sync_error(c->r));
         return false;
     }
-    if (!cli_read_all(c->r, r, 3, want, 3, err))
+    if (!cli_read_all(c->r, r, 4, want, 4, err))
         return false;
     rds_reply_kv(r[0], &s->fleet);
     rds_reply_kv(r[1], &s->fstats);
     const char *leader = rds_reply_str(r[2], NULL);
     snprintf(s->leader, sizeof(s->leader), "%s", leader ? leader : "");
-    cli_free_all(r, 3);
-    return take_workers(c, s, err);
+    bool ok = take_run(c, s, r[3], err);
+    cli_free_all(r, 4);
+    return ok && take_workers(c, s, err);
+}
+
+static double ms_or_nan(const struct hist *h, double q)
+{
+    return h->count ? (double)(q >= 1 ? h->max : hist_quantile(h, q)) / 1000.0 : NAN;
+}
+
+static int by_busy(const void *a, const void *b)
+{
+    const struct snap_action *x = a, *y = b;
+    if (x->win_rps != y->win_rps)
+        return x->win_rps < y->win_rps ? 1 : -1;
+    if (x->requests != y->requests)
+        return x->requests < y->requests ? 1 : -1;
+    int t = strcmp(x->type, y->type);
+    return t ? t : strcmp(x->name, y->name);
+}
+
+size_t snap_actions(const struct snap *s, struct snap_action *out, size_t max)
+{
+    struct astats *a = cs_calloc(1, sizeof(*a));
+    astats_add(a, &s->fstats, ASTATS_R_CUM | ASTATS_R_WIN);
+    double w = snap_window_s(s);
+    size_t n = 0;
+    struct snap_action *all = cs_calloc(ASTATS_UP_ROWS + ASTATS_DOWN_ROWS, sizeof(*all));
+    for (int d = 0; d < ASTATS_DIRS; d++) {
+        for (size_t i = 0; i < astats_rows((enum astats_dir)d); i++) {
+            const struct astats_row *r = astats_row_at(a, (enum astats_dir)d, i);
+            if (!r || !(r->calls || r->lat.count || r->timeouts))
+                continue;
+            struct snap_action *x = &all[n++];
+            bool up = d == ASTATS_UP;
+            x->type = up ? "CALL" : "DOWN";
+            snprintf(x->name, sizeof(x->name), "%s", r->name);
+            x->win_rps = (double)(r->win.count + r->win_timeouts) / w;
+            x->win_fps = (double)(r->win_errors + r->win_timeouts) / w;
+            x->win_p50 = ms_or_nan(&r->win, 0.50);
+            x->win_p95 = ms_or_nan(&r->win, 0.95);
+            x->win_p99 = ms_or_nan(&r->win, 0.99);
+            x->requests = up ? r->answered + r->errors + r->timeouts : r->calls;
+            x->failures = r->errors + r->timeouts;
+            x->timeouts = r->timeouts;
+            x->p95 = ms_or_nan(&r->lat, 0.95);
+        }
+    }
+    qsort(all, n, sizeof(*all), by_busy);
+    if (n > max)
+        n = max;
+    memcpy(out, all, n * sizeof(*out));
+    cs_free(all);
+    cs_free(a);
+    return n;
 }
 
 void snap_sum(const struct snap *s, struct snap_totals *t)
@@ -188,5 +268,12 @@ void snap_sum(const struct snap *s, struct snap_totals *t)
         t->out_rate += s->w[i].out_rate;
         t->in_rate += s->w[i].in_rate;
         t->rated |= s->w[i].rated;
+    }
+    /* Totals from the coordinator's fleet figures, which a worker that restarted or left does
+     * not make go down (the live workers' own counters start again from 0). */
+    if (kv_get(&s->fstats, "msgs_out")) {
+        t->out = snap_num(&s->fstats, "msgs_out");
+        t->in = snap_num(&s->fstats, "msgs_in");
+        t->errors = snap_errors(&s->fstats);
     }
 }

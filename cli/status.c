@@ -1,5 +1,6 @@
 /* status.c - what the fleet is doing: status, agents, watch. */
 #include <getopt.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,55 @@ static void put_latency(cJSON *fleet, const struct snap *s)
     }
 }
 
+#define STATUS_ACTIONS 64 /* every action there can be (32 uplink + 24 downlink) */
+
+/* JSON number, or null for NaN. */
+static void add_ms(cJSON *o, const char *k, double v)
+{
+    if (isnan(v))
+        cJSON_AddNullToObject(o, k);
+    else
+        cJSON_AddNumberToObject(o, k, v);
+}
+
+/* "states": the charger states that matter during a test, from the fleet's gauges; "actions":
+ * the platform's answers by action; "run": the running run. */
+static void put_test_view(cJSON *f, const struct snap *s)
+{
+    cJSON *st = cJSON_AddObjectToObject(f, "states");
+    static const char *const states[] = {"charging", "faulted", "transactions", "offline",
+                                         "connecting", "calls_queued"};
+    for (size_t i = 0; i < ARRAY_SIZE(states); i++)
+        cJSON_AddNumberToObject(st, states[i], (double)snap_num(&s->fstats, states[i]));
+    struct snap_action *a = cs_calloc(STATUS_ACTIONS, sizeof(*a));
+    size_t n = snap_actions(s, a, STATUS_ACTIONS);
+    cJSON *arr = cJSON_AddArrayToObject(f, "actions");
+    for (size_t i = 0; i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "type", a[i].type);
+        cJSON_AddStringToObject(o, "name", a[i].name);
+        cJSON_AddNumberToObject(o, "requests", (double)a[i].requests);
+        cJSON_AddNumberToObject(o, "failures", (double)a[i].failures);
+        cJSON_AddNumberToObject(o, "timeouts", (double)a[i].timeouts);
+        add_ms(o, "p95_ms", a[i].p95);
+        cJSON_AddNumberToObject(o, "win_rps", a[i].win_rps);
+        cJSON_AddNumberToObject(o, "win_fps", a[i].win_fps);
+        add_ms(o, "win_p50_ms", a[i].win_p50);
+        add_ms(o, "win_p95_ms", a[i].win_p95);
+        add_ms(o, "win_p99_ms", a[i].win_p99);
+        cJSON_AddItemToArray(arr, o);
+    }
+    cs_free(a);
+    if (s->run_id[0]) {
+        cJSON *r = cJSON_AddObjectToObject(f, "run");
+        cJSON_AddStringToObject(r, "id", s->run_id);
+        cJSON_AddStringToObject(r, "name", s->run_name);
+        cJSON_AddNumberToObject(r, "started_ms", (double)s->run_started_ms);
+    } else {
+        cJSON_AddNullToObject(f, "run");
+    }
+}
+
 static void print_json(const struct snap *s)
 {
     struct snap_totals t;
@@ -72,6 +122,7 @@ static void print_json(const struct snap *s)
     cJSON_AddNumberToObject(f, "in_per_s", t.in_rate);
     cJSON_AddNumberToObject(f, "errors", (double)t.errors);
     put_latency(f, s);
+    put_test_view(f, s);
     cJSON *arr = cJSON_AddArrayToObject(o, "workers");
     for (size_t i = 0; i < s->n; i++) {
         const struct kvlist *st = &s->w[i].stats, *ag = &s->w[i].agent;
@@ -130,6 +181,54 @@ static void print_latency(const struct snap *s, const char *head, const char *sp
     printf("\n");
 }
 
+static void ms_col(double v)
+{
+    if (isnan(v))
+        printf(" %8s", "-");
+    else
+        printf(" %8.1f", v);
+}
+
+/* The states that matter during a test, the run, and the platform's answers by action. */
+static void print_test_view(const struct snap *s)
+{
+    printf("states      charging %lld  faulted %lld  open transactions %lld  offline %lld  "
+           "connecting %lld\n",
+           snap_num(&s->fstats, "charging"), snap_num(&s->fstats, "faulted"),
+           snap_num(&s->fstats, "transactions"), snap_num(&s->fstats, "offline"),
+           snap_num(&s->fstats, "connecting"));
+    if (s->run_id[0]) {
+        struct buf name = BUF_INIT;
+        cli_print_safe(&name, s->run_name);
+        printf("run         %s %s, running for %.0f s (swarm-cli report)\n", s->run_id,
+               buf_cstr(&name), (double)(cs_now_ms() - s->run_started_ms) / 1000.0);
+        buf_free(&name);
+    }
+    struct snap_action *a = cs_calloc(STATUS_ACTIONS, sizeof(*a));
+    size_t n = snap_actions(s, a, STATUS_ACTIONS);
+    if (n) {
+        char head[48];
+        snprintf(head, sizeof(head), "ACTION (last %d s)", snap_window_s(s));
+        printf("\n%-34s %8s %8s %8s %8s %8s %11s %9s %8s\n", head, "REQ/S", "FAIL/S", "P50 MS",
+               "P95 MS", "P99 MS", "REQUESTS", "FAILURES", "P95 MS");
+        for (size_t i = 0; i < n; i++) {
+            char label[64];
+            snprintf(label, sizeof(label), "%s %s", a[i].type, a[i].name);
+            printf("%-34s %8.1f %8.1f", label, a[i].win_rps, a[i].win_fps);
+            ms_col(a[i].win_p50);
+            ms_col(a[i].win_p95);
+            ms_col(a[i].win_p99);
+            printf(" %11llu %9llu", (unsigned long long)a[i].requests,
+                   (unsigned long long)a[i].failures);
+            ms_col(a[i].p95);
+            printf("\n");
+        }
+        printf("(CALL: the chargers' CALLs and the platform's answers; DOWN: the platform's "
+               "CALLs. The last three columns count since the start.)\n");
+    }
+    cs_free(a);
+}
+
 static void print_human(struct cli *c, const struct snap *s)
 {
     char fk[CS_KEY_MAX];
@@ -150,8 +249,10 @@ static void print_human(struct cli *c, const struct snap *s)
            t.out_rate, t.out, t.in_rate, t.in, t.errors);
     print_latency(s, "latency", "last", "_win");
     print_latency(s, "", "since start", "");
-    printf("coordinator %s   epoch %lld\n\n", s->leader[0] ? cli_safe(s->leader) : "(none)",
+    printf("coordinator %s   epoch %lld\n", s->leader[0] ? cli_safe(s->leader) : "(none)",
            snap_num(&s->fstats, "epoch"));
+    print_test_view(s);
+    printf("\n");
     if (size > 0 && snap_num(&s->fstats, "capacity") < size && s->n)
         printf("warning: fleet exceeds the live capacity; start more workers or agents\n\n");
     printf("%-24s %8s %9s %10s %8s %9s %8s %7s %8s\n", "WORKER", "CHARGERS", "CONNECTED",
@@ -257,7 +358,11 @@ int cmd_status(struct cli *c, int argc, char **argv)
                    "them as one object {\"fleet\": {...}, \"workers\": [...]} (the per-worker\n"
                    "rows as agents --json has them are a different, smaller document). Its\n"
                    "fleet.latency, like the two latency lines of the summary, has every\n"
-                   "latency over the last stats_window_s and since the start. --watch\n"
+                   "latency over the last stats_window_s and since the start; fleet.states the\n"
+                   "charger states that matter during a test (charging, faulted, transactions,\n"
+                   "offline, connecting, calls_queued); fleet.actions the platform's answers by\n"
+                   "action, as the summary's table (the window's rates and percentiles, the\n"
+                   "totals since the start); fleet.run the running run (or null). --watch\n"
                    "refreshes until Ctrl-C; a refresh that fails shows the Redis error and the\n"
                    "next one retries. The fleet size shown is the one in force; a value of\n"
                    "{ns}:fleet size the workers reject is flagged. With a selector: sets the\n"

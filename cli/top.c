@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <langinfo.h>
 #include <locale.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -466,6 +467,53 @@ static void render_summary(struct top *t, struct screen *sc, const struct snap_t
                   tot->errors, tot->out, tot->in);
 }
 
+/* The charger states that matter during a test, and the running run. */
+static void render_states(struct top *t, struct screen *sc)
+{
+    const struct kvlist *f = &t->snap.fstats;
+    char run[200] = "";
+    if (t->snap.run_id[0])
+        snprintf(run, sizeof(run), "   run %s %.60s", t->snap.run_id, t->snap.run_name);
+    scr_linef(sc, NULL, false,
+              "states    charging %lld  faulted %lld  open transactions %lld  offline %lld%s",
+              snap_num(f, "charging"), snap_num(f, "faulted"), snap_num(f, "transactions"),
+              snap_num(f, "offline"), run);
+}
+
+static void ms_cell(char *out, size_t n, double v)
+{
+    if (isnan(v))
+        snprintf(out, n, "-");
+    else
+        snprintf(out, n, "%.1f", v);
+}
+
+/* The platform's answers by action over the window, the busiest first; fits 80 columns. */
+static void render_actions(struct top *t, struct screen *sc, int lines)
+{
+    struct snap_action a[16];
+    size_t n = snap_actions(&t->snap, a, ARRAY_SIZE(a));
+    char title[48];
+    snprintf(title, sizeof(title), "ACTION (last %d s)", snap_window_s(&t->snap));
+    scr_linef(sc, A_BAR, true, "%-30s %7s %7s %7s %7s %7s %8s", title, "REQ/S", "FAIL/S", "P50 MS",
+              "P95 MS", "P99 MS", "FAILED");
+    if (n == 0 && lines > 1)
+        scr_line(sc, A_DIM, false, "(no CALLs yet)");
+    for (size_t i = 0; i < n && (int)i < lines - 1; i++) {
+        char name[64], p50[16], p95[16], p99[16];
+        snprintf(name, sizeof(name), "%s %s", a[i].type, a[i].name);
+        ms_cell(p50, sizeof(p50), a[i].win_p50);
+        ms_cell(p95, sizeof(p95), a[i].win_p95);
+        ms_cell(p99, sizeof(p99), a[i].win_p99);
+        scr_linef(sc, NULL, false, "%-30.30s %7.1f %7.1f %7s %7s %7s %8llu",
+                  name, a[i].win_rps, a[i].win_fps, p50, p95, p99,
+                  (unsigned long long)a[i].failures);
+    }
+    for (int used = 1 + (n ? (int)(n < (size_t)(lines - 1) ? n : (size_t)(lines - 1)) : 1);
+         used < lines; used++)
+        scr_line(sc, NULL, false, "");
+}
+
 static void render_sparkline(struct top *t, struct screen *sc)
 {
     static const char *const blocks[] = {"\u2581", "\u2582", "\u2583", "\u2584",
@@ -616,6 +664,17 @@ static int event_lines(int rows)
     return rows >= 30 ? 8 : rows >= 20 ? 5 : rows >= 12 ? 2 : 0;
 }
 
+/* The states line and the per-action table, on terminals tall enough for them. */
+static int state_lines(int rows)
+{
+    return rows >= 14 ? 1 : 0;
+}
+
+static int action_lines(int rows)
+{
+    return rows >= 30 ? 7 : rows >= 20 ? 4 : 0;
+}
+
 static void render(struct top *t, struct screen *sc, bool clear)
 {
     struct snap_totals tot;
@@ -624,11 +683,16 @@ static void render(struct top *t, struct screen *sc, bool clear)
         buf_puts(&sc->b, "\033[2J");
     render_title(t, sc);
     render_summary(t, sc, &tot);
+    int st = state_lines(sc->rows), act = action_lines(sc->rows);
+    if (st)
+        render_states(t, sc);
     render_sparkline(t, sc);
     render_latency(t, sc);
     render_status(t, sc);
+    if (act)
+        render_actions(t, sc, act);
     int ev = event_lines(sc->rows);
-    render_workers(t, sc, sc->rows - TOP_HEAD - (ev ? ev + 1 : 0));
+    render_workers(t, sc, sc->rows - TOP_HEAD - st - act - (ev ? ev + 1 : 0));
     if (ev)
         render_events(t, sc, ev);
     if (sc->row < sc->rows)
@@ -760,7 +824,11 @@ static void top_usage(FILE *out)
             "coordinator), a sparkline of the fleet's messages/s over the last refreshes,\n"
             "latency percentiles over the last stats_window_s (PUBACK p50/p99, command,\n"
             "config and platform CALL->answer p99, from {ns}:stats; `-` when the window holds\n"
-            "no sample), one row per live worker (its PUBACK p99 over the same window)\n"
+            "no sample), on terminals of 14 lines or more the charger states that matter\n"
+            "during a test (charging, faulted, open transactions, offline) and the running\n"
+            "run, on 20 lines or more the platform's answers by action over the same window\n"
+            "(requests and failures per second, p50/p95/p99, failures since the start; the\n"
+            "busiest first, 80 columns wide), one row per live worker (its PUBACK p99)\n"
             "sorted by name (as many as the terminal holds), and the events published on\n"
             "{ns}:events since top started. Rates come from the workers' cumulative counters\n"
             "between two stats updates. When Redis is lost the view shows the error above\n"

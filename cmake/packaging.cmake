@@ -4,6 +4,7 @@
 #   <prefix>/bin/                                swarm-agent swarm-coordinator swarm-cli fake-csms
 #   <prefix>/share/man/man1/*.1.gz               man pages from --help (help2man, when installed)
 #   <prefix>/share/doc/chargeswarm/              README.md and docs/*.md
+#   <prefix>/share/doc/chargeswarm/examples/scenarios/   the scenario files of examples/scenarios/
 #   <prefix>/share/doc/chargeswarm/examples/     sample swarm-agent.conf, swarm-coordinator.conf,
 #                                                swarm-cli.conf (every option, commented out),
 #                                                messages.json (a catalog for swarm-cli catalog load)
@@ -33,6 +34,10 @@ install(FILES ${_cs_pkg}/config/swarm-agent.conf ${_cs_pkg}/config/swarm-coordin
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 file(GLOB _cs_docs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${_cs_docs} DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
+# The scenario files of examples/scenarios/ (swarm-cli run FILE).
+file(GLOB _cs_scenarios CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/examples/scenarios/*.json)
+install(FILES ${_cs_scenarios} DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/scenarios)
 
 # Debian wants a changelog and a copyright file in every package's doc directory.
 set(CPACK_DEBIAN_PACKAGE_RELEASE 1)

@@ -20,10 +20,12 @@
 #include "cs/stats.h"
 #include "cs/util.h"
 #include "evlog.h"
+#include "fleet_totals.h"
 #include "obs.h"
 #include "web.h"
 
 #define FLEET_TS_MAXLEN "86400" /* a day of 1/s entries */
+#define HISTORY_MAXLEN "17280"  /* {ns}:history: a day at the default history_interval_s (5 s) */
 #define HISTORY_READ_MAX "600"  /* {ns}:ts entries read at once for obs (OBS_HISTORY_MAX) */
 
 /* Takes the leader lock when free, renews it when ours; 1 = we lead. */
@@ -79,6 +81,7 @@ struct coord {
     bool stats_due;
     int64_t last_stats_ms;
     int64_t ts_oldest_ms, ts_added_ms; /* last {ns}:ts entry: its stalest worker sample, when */
+    int64_t history_added_ms;          /* last {ns}:history entry (monotonic) */
 
     /* what was reported, to emit events on changes only */
     bool nagle[STATS_LAT_N]; /* a window latency clustered near 40 ms */
@@ -93,7 +96,9 @@ struct coord {
     /* a standby's view of what the leader wrote: {ns}:coordinator and {ns}:stats */
     char leader_id[128];
     int64_t leader_unassigned, leader_surplus, leader_epoch;
+    struct kvlist fleet_stats; /* {ns}:stats as this leader last wrote it, or as read (standby) */
 
+    struct ft *ft;    /* the fleet's cumulative figures (leader) */
     struct obs *obs;  /* NULL unless serving HTTP */
     struct web *web;
     struct evlog *evlog;
@@ -198,6 +203,42 @@ static void on_agent_stats(struct rds *r, const struct rds_reply *reply, void *p
     step_done(c);
 }
 
+/* A worker's stats read by the leader through the fleet totals (which count them). */
+struct agent_read {
+    struct coord *c;
+    size_t i;
+};
+
+static void on_agent_counted(void *privdata, const struct kvlist *cur)
+{
+    struct agent_read *x = privdata;
+    struct coord *c = x->c;
+    if (cur)
+        kv_copy(&c->agents[x->i].stats, cur);
+    cs_free(x);
+    step_done(c);
+}
+
+static void read_agent_stats(struct coord *c, size_t at)
+{
+    char k[CS_KEY_MAX];
+    const char *name = c->agents[at].name;
+    c->pending++;
+    if (c->leader && ft_ready(c->ft)) {
+        struct agent_read *x = cs_calloc(1, sizeof(*x));
+        x->c = c;
+        x->i = at;
+        if (ft_read(c->ft, name, on_agent_counted, x) != CS_OK) {
+            cs_free(x);
+            c->pending--;
+        }
+        return;
+    }
+    if (rds_cmd(c->r, on_agent_stats, (void *)(uintptr_t)at, "HGETALL %s",
+                key(c, k, K_STATS_W, name)) != CS_OK)
+        c->pending--;
+}
+
 static void on_agents(struct rds *r, const struct rds_reply *reply, void *privdata)
 {
     (void)privdata;
@@ -223,12 +264,8 @@ static void on_agents(struct rds *r, const struct rds_reply *reply, void *privda
             c->pending--;
             c->failed = true;
         }
-        if (c->stats_due) {
-            c->pending++;
-            if (rds_cmd(c->r, on_agent_stats, (void *)(uintptr_t)at, "HGETALL %s",
-                        key(c, k, K_STATS_W, name)) != CS_OK)
-                c->pending--;
-        }
+        if (c->stats_due)
+            read_agent_stats(c, at);
     }
     step_done(c);
 }
@@ -338,27 +375,87 @@ static void check_nagle(struct coord *c, const struct worker_stats *sum)
     }
 }
 
+/* argv for one command: head words, then the pairs of kv whose key passes keep (NULL: all). */
+static const char **pairs_argv(const char *const *head, int nhead, const struct kvlist *kv,
+                               bool (*keep)(const char *key), int *argc)
+{
+    const char **argv = cs_calloc(2 * kv->n + (size_t)nhead + 1, sizeof(*argv));
+    int n = 0;
+    for (int i = 0; i < nhead; i++)
+        argv[n++] = head[i];
+    for (size_t i = 0; i < kv->n; i++) {
+        if (keep && !keep(kv->v[i].key))
+            continue;
+        argv[n++] = kv->v[i].key;
+        argv[n++] = kv->v[i].val;
+    }
+    *argc = n;
+    return argv;
+}
+
+static bool in_ts(const char *key)
+{
+    return stats_in_series(key) && strcmp(key, "coordinator") != 0;
+}
+
+/* {ns}:history: the fleet's cumulative figures (per action, histograms included) and its
+ * gauges, every history_interval_s; reports take differences of two entries (docs/results.md). */
+static void add_history(struct coord *c, const struct worker_stats *sum, const struct kvlist *fleet)
+{
+    char k[CS_KEY_MAX];
+    int64_t now = cs_mono_ms();
+    if (c->history_added_ms && now - c->history_added_ms < (int64_t)c->fleet.history_interval_s * 1000)
+        return;
+    c->history_added_ms = now;
+    struct kvlist h = KVLIST_INIT;
+    stats_render_parts(sum, STATS_P_CUM | STATS_P_GAUGE, &h);
+    kv_del(&h, "started_ms");
+    static const char *const copy[] = {"fleet_size", "workers", "unassigned", "updated_ms"};
+    for (size_t i = 0; i < ARRAY_SIZE(copy); i++)
+        if (kv_get(fleet, copy[i]))
+            kv_set(&h, copy[i], kv_get(fleet, copy[i]));
+    /* The built-in messages' CALL counts are in every entry, 0 before their first CALL: charts
+     * of a series (Grafana's) need the field in every entry of their range. */
+    for (int t = 0; t < MSG__COUNT; t++) {
+        char f[96];
+        snprintf(f, sizeof(f), "conf.%s.calls", catalog_get((enum msg_id)t)->name);
+        if (!kv_get(&h, f))
+            kv_set(&h, f, "0");
+    }
+    const char *head[] = {"XADD", key(c, k, K_HISTORY, NULL), "MAXLEN", "~", HISTORY_MAXLEN, "*"};
+    int argc;
+    const char **argv = pairs_argv(head, ARRAY_SIZE(head), &h, NULL, &argc);
+    rds_cmdv(c->r, NULL, NULL, argc, argv, NULL);
+    cs_free(argv);
+    kv_free(&h);
+}
+
 static void write_fleet_stats(struct coord *c, const struct assign_result *res, uint64_t capacity,
                               size_t workers, int64_t epoch)
 {
     char k[CS_KEY_MAX], ts[CS_KEY_MAX];
     struct kvlist out = KVLIST_INIT;
-    struct worker_stats sum;
     char num[48];
 
-    memset(&sum, 0, sizeof(sum));
+    if (!ft_ready(c->ft))
+        return; /* the saved totals are not loaded yet: figures now could be lower */
+    /* Cumulative figures from the totals (never lower than before), what is live from the
+     * live workers. */
+    struct worker_stats *sum = cs_calloc(1, sizeof(*sum));
+    ft_sum(c->ft, sum);
     int64_t oldest = INT64_MAX; /* the stalest worker sample in this sum */
     for (size_t i = 0; i < c->nagents; i++) {
         if (!c->agents[i].live)
             continue;
-        stats_add(&sum, &c->agents[i].stats);
+        stats_add_parts(sum, &c->agents[i].stats, STATS_P_LIVE);
         const char *u = kv_get(&c->agents[i].stats, "updated_ms");
         int64_t t;
         if (u && cs_parse_i64(u, 0, INT64_MAX, &t) && t < oldest)
             oldest = t;
     }
-    check_nagle(c, &sum);
-    stats_render(&sum, &out);
+    check_nagle(c, sum);
+    stats_render(sum, &out);
+    kv_del(&out, "started_ms"); /* a worker's, not the fleet's */
 #define PUTN(name, fmt, v)                                                                         \
     do {                                                                                           \
         snprintf(num, sizeof(num), fmt, v);                                                        \
@@ -376,40 +473,28 @@ static void write_fleet_stats(struct coord *c, const struct assign_result *res, 
 #undef PUTN
     kv_set(&out, "coordinator", c->o->id);
 
-    const char **argv = cs_calloc(2 * out.n + 8, sizeof(*argv));
-    int argc = 0;
-    argv[argc++] = "HSET";
-    argv[argc++] = key(c, k, K_STATS, NULL);
-    for (size_t i = 0; i < out.n; i++) {
-        argv[argc++] = out.v[i].key;
-        argv[argc++] = out.v[i].val;
-    }
+    const char *hhead[] = {"HSET", key(c, k, K_STATS, NULL)};
+    int argc;
+    const char **argv = pairs_argv(hhead, ARRAY_SIZE(hhead), &out, NULL, &argc);
     rds_cmdv(c->r, NULL, NULL, argc, argv, NULL);
+    cs_free(argv);
+    add_history(c, sum, &out);
+    cs_free(sum);
+    kv_free(&c->fleet_stats);
+    kv_copy(&c->fleet_stats, &out); /* for obs */
     /* A stream entry once every worker has written since the last one (or after two
      * intervals): consecutive entries never repeat a worker's sample, so the rates readers
      * derive from them do not jump between 0 and double. */
     int64_t now = cs_mono_ms();
     if (oldest != INT64_MAX && oldest <= c->ts_oldest_ms &&
         now - c->ts_added_ms < 2 * (int64_t)c->fleet.stats_interval_ms) {
-        cs_free(argv);
         kv_free(&out);
         return;
     }
     c->ts_oldest_ms = oldest != INT64_MAX ? oldest : 0;
     c->ts_added_ms = now;
-    argc = 0;
-    argv[argc++] = "XADD";
-    argv[argc++] = key(c, ts, K_TS, NULL);
-    argv[argc++] = "MAXLEN";
-    argv[argc++] = "~";
-    argv[argc++] = FLEET_TS_MAXLEN;
-    argv[argc++] = "*";
-    for (size_t i = 0; i < out.n; i++) {
-        if (strstr(out.v[i].key, "_hist") || strcmp(out.v[i].key, "coordinator") == 0)
-            continue;
-        argv[argc++] = out.v[i].key;
-        argv[argc++] = out.v[i].val;
-    }
+    const char *xhead[] = {"XADD", key(c, ts, K_TS, NULL), "MAXLEN", "~", FLEET_TS_MAXLEN, "*"};
+    argv = pairs_argv(xhead, ARRAY_SIZE(xhead), &out, in_ts, &argc);
     rds_cmdv(c->r, NULL, NULL, argc, argv, NULL);
     cs_free(argv);
     kv_free(&out);
@@ -637,6 +722,7 @@ static void observe(struct coord *c)
         .epoch = c->leader ? c->last_epoch : (c->leader_epoch > epoch ? c->leader_epoch : epoch),
         .lease_ms = c->fleet.lease_ms,
         .window_s = c->fleet.stats_window_s,
+        .stats = &c->fleet_stats,
     };
     obs_update(c->obs, &f, in, n);
     cs_free(in);
@@ -666,14 +752,26 @@ static void on_leader_id(struct rds *r, const struct rds_reply *reply, void *pri
     step_done(c);
 }
 
+static int64_t kv_num(const struct kvlist *kv, const char *k)
+{
+    int64_t v = 0;
+    const char *s = kv_get(kv, k);
+    if (s)
+        cs_parse_i64(s, INT64_MIN, INT64_MAX, &v);
+    return v;
+}
+
+/* [loop] A standby reads the fleet's figures the leader wrote: what it serves. */
 static void on_leader_stats(struct rds *r, const struct rds_reply *reply, void *privdata)
 {
     (void)privdata;
     struct coord *c = rds_privdata(r);
-    if (rds_reply_ok(reply) && rds_reply_len(reply) == 3) {
-        c->leader_unassigned = rds_reply_num(rds_reply_at(reply, 0), 0);
-        c->leader_surplus = rds_reply_num(rds_reply_at(reply, 1), 0);
-        c->leader_epoch = rds_reply_num(rds_reply_at(reply, 2), 0);
+    if (rds_reply_ok(reply)) {
+        kv_free(&c->fleet_stats);
+        rds_reply_kv(reply, &c->fleet_stats);
+        c->leader_unassigned = kv_num(&c->fleet_stats, "unassigned");
+        c->leader_surplus = kv_num(&c->fleet_stats, "surplus");
+        c->leader_epoch = kv_num(&c->fleet_stats, "epoch");
     }
     step_done(c);
 }
@@ -717,6 +815,8 @@ static void read_history(struct coord *c)
 static void read_state(struct coord *c)
 {
     char k[CS_KEY_MAX];
+    if (c->leader)
+        ft_load(c->ft);
     c->busy = true;
     c->failed = false;
     c->pending = 1; /* released after all reads are queued */
@@ -738,8 +838,8 @@ static void read_state(struct coord *c)
                 CS_OK)
                 c->pending--, c->failed = true;
             c->pending++;
-            if (rds_cmd(c->r, on_leader_stats, NULL, "HMGET %s unassigned surplus epoch",
-                        key(c, k, K_STATS, NULL)) != CS_OK)
+            if (rds_cmd(c->r, on_leader_stats, NULL, "HGETALL %s", key(c, k, K_STATS, NULL)) !=
+                CS_OK)
                 c->pending--, c->failed = true;
         }
     }
@@ -764,8 +864,10 @@ static void on_lock(struct rds *r, const struct rds_reply *reply, void *privdata
         kv_free(&f);
         kv_clear(&c->known);
         c->reported_once = false;
+        ft_reset(c->ft); /* load what the previous leader saved */
     } else if (!c->leader && was) {
         log_warn("lost the leader lock; standing by");
+        ft_reset(c->ft);
     }
     evlog_set_leader(c->evlog, c->leader);
     if (c->obs)
@@ -865,6 +967,7 @@ static void on_redis_state(struct rds *r, bool up, void *privdata)
         if (c->leader)
             log_warn("Redis connection lost; assignments freeze until it is back");
         c->leader = false;
+        ft_reset(c->ft);
     }
     evlog_set_leader(c->evlog, c->leader);
     if (c->obs)
@@ -919,6 +1022,7 @@ int coord_run(const struct coord_opts *o)
     struct rds_opts ro = {.url = o->common.url, .name = "coordinator",
                           .on_state = on_redis_state, .privdata = c};
     c->r = rds_new(c->base, &ro);
+    c->ft = ft_new(c->r, c->ns);
     if (o->metrics_listen[0] || o->http_listen[0]) {
         struct cs_error err;
         struct web_opts wo;
@@ -984,6 +1088,7 @@ out_free:
     evlog_free(c->evlog);
     obs_free(c->obs);
     free_agents(c);
+    ft_free(c->ft);
     if (c->tick_ev)
         event_free(c->tick_ev);
     if (c->sigterm_ev)
@@ -994,6 +1099,7 @@ out_free:
     kv_free(&c->fleet_acc);
     kv_free(&c->assign);
     kv_free(&c->known);
+    kv_free(&c->fleet_stats);
     cs_free(c);
     return rc;
 }

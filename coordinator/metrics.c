@@ -8,7 +8,13 @@
  * re-binned from the workers' log-linear ones, so rate() and histogram_quantile() work across
  * workers and time windows) plus chargeswarm_<h>_latency_percentile_seconds{percentile="50|90|
  * 99|100"}, the lifetime percentiles swarm-cli shows (a gauge: promtool reserves the label
- * "quantile" for summaries). */
+ * "quantile" for summaries). The fleet series (no worker label) are the coordinator's
+ * {ns}:stats, whose counters never go down. Per action (fleet series only: an action and a
+ * code per worker would multiply the series), chargeswarm_ocpp_calls_total,
+ * chargeswarm_ocpp_answers_total, chargeswarm_ocpp_callerrors_total (label code),
+ * chargeswarm_ocpp_timeouts_total and the histogram chargeswarm_ocpp_response_seconds, each
+ * with the labels direction ("up": the chargers' CALLs, "down": the platform's) and action,
+ * bounded by cs/astats.h. */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,7 +211,7 @@ static void scalar_family(struct ctx *x, const struct stats_field *f)
     if (counter)
         cs_strlcpy(name + strlen(name), "_total", sizeof(name) - strlen(name));
     family(x->b, name, counter ? "counter" : "gauge", f->help);
-    uint64_t v = *(const uint64_t *)((const char *)&x->o->sum + f->offset);
+    uint64_t v = *(const uint64_t *)((const char *)obs_fleet_stats(x->o) + f->offset);
     if (factor == 1.0)
         sample_u(x->b, name, "", v);
     else
@@ -228,7 +234,7 @@ static void by_label_family(struct ctx *x, const char *name, const char *help, c
     for (size_t t = 0; t < n; t++) {
         buf_reset(&lb);
         put_label(&lb, label, label_of(t));
-        sample_u(x->b, name, buf_cstr(&lb), value_of(&x->o->sum, t));
+        sample_u(x->b, name, buf_cstr(&lb), value_of(obs_fleet_stats(x->o), t));
     }
     for (size_t i = 0; i < x->o->nw; i++) {
         for (size_t t = 0; t < n; t++) {
@@ -265,6 +271,66 @@ static void fleet_only(struct ctx *x, const char *name, const char *help, int64_
 {
     family(x->b, name, "gauge", help);
     sample_d(x->b, name, "", (double)v);
+}
+
+/* The per-action families: the fleet's figures, bounded names and codes (cs/astats.h). */
+static void action_families(const struct obs *o, struct buf *out)
+{
+    static const struct {
+        const char *name, *help;
+        int what; /* 0 calls, 1 answers, 2 callerrors by code, 3 timeouts */
+    } fams[] = {
+        {"ocpp_calls_total", "OCPP CALLs by action: sent by the chargers (direction up) or "
+                             "received from the platform (down)", 0},
+        {"ocpp_answers_total", "CALLRESULTs by action: from the platform (up), sent by the "
+                               "chargers (down)", 1},
+        {"ocpp_callerrors_total", "CALLERRORs by action and code: from the platform (up), "
+                                  "sent by the chargers (down)", 2},
+        {"ocpp_timeouts_total", "the chargers' CALLs the platform left unanswered, by action", 3},
+    };
+    const struct worker_stats *s = obs_fleet_stats(o);
+    struct buf lb = BUF_INIT;
+    for (size_t f = 0; f < ARRAY_SIZE(fams); f++) {
+        family(out, fams[f].name, "counter", fams[f].help);
+        for (int d = 0; d < ASTATS_DIRS; d++) {
+            if (fams[f].what == 3 && d != ASTATS_UP)
+                continue;
+            for (size_t i = 0; i < astats_rows((enum astats_dir)d); i++) {
+                const struct astats_row *r = astats_row_at(&s->act, (enum astats_dir)d, i);
+                if (!r || !(r->calls || r->lat.count || r->timeouts))
+                    continue;
+                for (int c = 0; c < (fams[f].what == 2 ? ASTATS_CODES : 1); c++) {
+                    uint64_t v = fams[f].what == 0   ? r->calls
+                                 : fams[f].what == 1 ? r->answered
+                                 : fams[f].what == 2 ? r->code[c]
+                                                     : r->timeouts;
+                    if (fams[f].what == 2 && !v)
+                        continue; /* the codes seen: a counter never goes back to 0 */
+                    buf_reset(&lb);
+                    put_label(&lb, "direction", d == ASTATS_UP ? "up" : "down");
+                    put_label(&lb, "action", r->name);
+                    if (fams[f].what == 2)
+                        put_label(&lb, "code", astats_code_name(c));
+                    sample_u(out, fams[f].name, buf_cstr(&lb), v);
+                }
+            }
+        }
+    }
+    family(out, "ocpp_response_seconds", "histogram",
+           "response time by action: our CALL to the platform's answer (direction up), the "
+           "platform's CALL to our answer (down), seconds");
+    for (int d = 0; d < ASTATS_DIRS; d++) {
+        for (size_t i = 0; i < astats_rows((enum astats_dir)d); i++) {
+            const struct astats_row *r = astats_row_at(&s->act, (enum astats_dir)d, i);
+            if (!r || !r->lat.count)
+                continue;
+            buf_reset(&lb);
+            put_label(&lb, "direction", d == ASTATS_UP ? "up" : "down");
+            put_label(&lb, "action", r->name);
+            hist_series(out, "ocpp_response_seconds", buf_cstr(&lb), &r->lat);
+        }
+    }
+    buf_free(&lb);
 }
 
 void metrics_render(const struct obs *o, struct buf *out)
@@ -348,7 +414,7 @@ void metrics_render(const struct obs *o, struct buf *out)
             continue; /* a histogram this file does not know yet */
         snprintf(fam, sizeof(fam), "%s_latency_seconds", name);
         family(out, fam, "histogram", hists[h].help);
-        hist_series(out, fam, "", hist_at(&o->sum, h));
+        hist_series(out, fam, "", hist_at(obs_fleet_stats(o), h));
         for (size_t w = 0; w < o->nw; w++)
             hist_series(out, fam, x.wl[w], hist_at(&o->w[w].st, h));
         snprintf(qfam, sizeof(qfam), "%s_latency_percentile_seconds", name);
@@ -356,10 +422,12 @@ void metrics_render(const struct obs *o, struct buf *out)
         buf_printf(&lb, "%s since the workers started: percentiles (upper bucket bounds; 100 = max)",
                    hists[h].help);
         family(out, qfam, "gauge", buf_cstr(&lb));
-        quantile_series(out, qfam, "", hist_at(&o->sum, h));
+        quantile_series(out, qfam, "", hist_at(obs_fleet_stats(o), h));
         for (size_t w = 0; w < o->nw; w++)
             quantile_series(out, qfam, x.wl[w], hist_at(&o->w[w].st, h));
     }
+
+    action_families(o, out);
 
     for (size_t i = 0; i < o->nw; i++)
         cs_free(x.wl[i]);

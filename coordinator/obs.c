@@ -12,6 +12,7 @@
 struct obs *obs_new(const char *ns, const char *id)
 {
     struct obs *o = cs_calloc(1, sizeof(*o));
+    o->fleet = cs_calloc(1, sizeof(*o->fleet));
     cs_strlcpy(o->ns, ns, sizeof(o->ns));
     cs_strlcpy(o->id, id, sizeof(o->id));
     return o;
@@ -44,6 +45,7 @@ void obs_free(struct obs *o)
         cs_free(o->ev[i].text);
     for (size_t i = 0; i < OBS_COMMANDS_MAX; i++)
         free_command(&o->cmds[i]);
+    cs_free(o->fleet);
     cs_free(o);
 }
 
@@ -126,6 +128,10 @@ void obs_update(struct obs *o, const struct obs_fleet *f, const struct obs_input
     o->epoch = f->epoch;
     o->lease_ms = f->lease_ms;
     o->window_s = f->window_s;
+    memset(o->fleet, 0, sizeof(*o->fleet));
+    o->have_fleet = f->stats && f->stats->n;
+    if (o->have_fleet)
+        stats_add(o->fleet, f->stats);
     o->read_ms = cs_now_ms();
     o->redis_up = true;
 }
@@ -136,6 +142,11 @@ void obs_set_state(struct obs *o, bool leader, bool redis_up)
     o->redis_up = redis_up;
     if (leader)
         cs_strlcpy(o->leader_id, o->id, sizeof(o->leader_id));
+}
+
+const struct worker_stats *obs_fleet_stats(const struct obs *o)
+{
+    return o->have_fleet ? o->fleet : &o->sum;
 }
 
 size_t obs_live_workers(const struct obs *o)
@@ -346,6 +357,59 @@ static void put_history(const struct obs *o, struct jw *j, size_t points)
     jw_end(j);
 }
 
+/* "states": the charger states that matter during a test. */
+static void put_states(const struct obs *o, struct jw *j)
+{
+    const struct worker_stats *s = obs_fleet_stats(o);
+    jw_key(j, "states");
+    jw_obj(j);
+    jw_kint(j, "charging", (int64_t)s->charging);
+    jw_kint(j, "faulted", (int64_t)s->faulted);
+    jw_kint(j, "transactions", (int64_t)s->transactions);
+    jw_kint(j, "offline", (int64_t)s->offline);
+    jw_kint(j, "connecting", (int64_t)s->connecting);
+    jw_kint(j, "calls_queued", (int64_t)s->calls_queued);
+    jw_end(j);
+}
+
+/* "actions": the platform's answers by action (the fleet's), over the window and since the
+ * workers started, as swarm-cli status --json has them. */
+static void put_actions(const struct obs *o, struct jw *j)
+{
+    const struct worker_stats *s = obs_fleet_stats(o);
+    double w = o->window_s > 0 ? (double)o->window_s : 10;
+    jw_key(j, "actions");
+    jw_arr(j);
+    for (int d = 0; d < ASTATS_DIRS; d++) {
+        for (size_t i = 0; i < astats_rows((enum astats_dir)d); i++) {
+            const struct astats_row *r = astats_row_at(&s->act, (enum astats_dir)d, i);
+            if (!r || !(r->calls || r->lat.count || r->timeouts))
+                continue;
+            bool up = d == ASTATS_UP;
+            jw_obj(j);
+            jw_kstr(j, "type", up ? "CALL" : "DOWN");
+            jw_kstr(j, "name", r->name);
+            jw_kint(j, "requests", (int64_t)(up ? r->answered + r->errors + r->timeouts : r->calls));
+            jw_kint(j, "failures", (int64_t)(r->errors + r->timeouts));
+            jw_kint(j, "timeouts", (int64_t)r->timeouts);
+            jw_key(j, "errors_by_code");
+            jw_obj(j);
+            for (int c = 0; c < ASTATS_CODES; c++)
+                if (r->code[c])
+                    jw_kint(j, astats_code_name(c), (int64_t)r->code[c]);
+            jw_end(j);
+            put_quantile(j, "p95_ms", &r->lat, 0.95);
+            jw_kdouble(j, "win_rps", (double)(r->win.count + r->win_timeouts) / w, 3);
+            jw_kdouble(j, "win_fps", (double)(r->win_errors + r->win_timeouts) / w, 3);
+            put_quantile(j, "win_p50_ms", &r->win, 0.50);
+            put_quantile(j, "win_p95_ms", &r->win, 0.95);
+            put_quantile(j, "win_p99_ms", &r->win, 0.99);
+            jw_end(j);
+        }
+    }
+    jw_end(j);
+}
+
 static const char *kvs(const struct kvlist *kv, const char *k)
 {
     const char *v = kv_get(kv, k);
@@ -355,7 +419,7 @@ static const char *kvs(const struct kvlist *kv, const char *k)
 void obs_status_json(const struct obs *o, struct buf *out, size_t history_points)
 {
     struct jw j;
-    const struct worker_stats *s = &o->sum;
+    const struct worker_stats *s = obs_fleet_stats(o);
     int64_t now = cs_now_ms();
     jw_init(&j, out);
     jw_obj(&j);
@@ -437,5 +501,7 @@ void obs_status_json(const struct obs *o, struct buf *out, size_t history_points
     jw_end(&j);
 
     put_history(o, &j, history_points);
+    put_states(o, &j);
+    put_actions(o, &j);
     jw_end(&j);
 }

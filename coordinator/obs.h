@@ -53,6 +53,9 @@ struct obs_fleet {
     bool leader;
     const char *leader_id; /* holder of {ns}:coordinator, "" when none; borrowed */
     int64_t size, capacity, unassigned, surplus, epoch, lease_ms, window_s;
+    /* {ns}:stats as the leader wrote it (its counters never go down), or as a standby read
+     * it; NULL or empty when there is none yet. Borrowed. */
+    const struct kvlist *stats;
 };
 
 /* One live worker as read this round (borrowed for the call). */
@@ -73,6 +76,8 @@ struct obs {
     struct obs_worker *w;
     size_t nw;
     struct worker_stats sum; /* the live workers' stats added up, histograms merged */
+    struct worker_stats *fleet; /* {ns}:stats parsed: what fleet-level numbers show */
+    bool have_fleet;            /* ... when there was one; else sum stands in */
     double out_per_s, in_per_s;
 
     struct obs_point hist[OBS_HISTORY_MAX]; /* ring */
@@ -112,6 +117,8 @@ size_t obs_live_workers(const struct obs *o);
 /* JSON for /api/status: {"fleet":{...},"workers":[...],"coordinator":{...},"history":{...}};
  * fleet and workers carry the fields of `swarm-cli --json status`. */
 void obs_status_json(const struct obs *o, struct buf *out, size_t history_points);
+/* The fleet's figures for fleet-level numbers: {ns}:stats when read, else the live sum. */
+const struct worker_stats *obs_fleet_stats(const struct obs *o);
 /* JSON for /api/events: {"next":SEQ,"events":[{"seq","ms","event"}...]}, oldest first, only
  * events with seq > since. */
 void obs_events_json(const struct obs *o, struct buf *out, uint64_t since);

@@ -28,6 +28,11 @@ MSG_TYPES = ["BootNotification", "Heartbeat", "StatusNotification", "MeterValues
              "StartTransaction", "StopTransaction", "DataTransfer", "FirmwareStatusNotification",
              "DiagnosticsStatusNotification"]
 
+# The actions of a charging session, shown by action (conf.<Action>.* of {ns}:stats and
+# {ns}:history; docs/stats.md "Per action"). A field exists once its action has had a CALL.
+SESSION_ACTIONS = ["BootNotification", "Heartbeat", "StatusNotification", "MeterValues",
+                   "Authorize", "StartTransaction", "StopTransaction"]
+
 
 class Ids:
     def __init__(self):
@@ -285,6 +290,40 @@ def build():
         "cfg", "Config apply latency", "Time from a config write (swarm-cli config set) to the "
         "moment a worker applied it.",
         pos(12, y, 12, 8)))
+    y += 8
+
+    # ---- the platform, by action ----
+    panels.append(row("Platform by action", y))
+    y += 1
+    panels.append(stat(
+        "Response time by action now (p95)", "The platform's response time to the chargers' "
+        "CALLs, 95th percentile over the last stats_window_s, by action (conf.<Action>.win_p95_ms "
+        "of {ns}:stats, merged from the workers' histograms).",
+        pos(0, y, 14, 5),
+        hmget(stats, [f"conf.{a}.win_p95_ms" for a in SESSION_ACTIONS]), "ms",
+        [rename({f"conf.{a}.win_p95_ms": a for a in SESSION_ACTIONS})], decimals=1))
+    panels.append(stat(
+        "Failures by action", "CALLERRORs and CALLs left unanswered since the workers started, by "
+        "action (conf.<Action>.errors and .timeouts of {ns}:stats; swarm-cli report breaks them "
+        "down by code).",
+        pos(14, y, 10, 5),
+        hmget(stats, [f"conf.{a}.{k}" for a in ("Authorize", "StartTransaction",
+                                                "StopTransaction", "MeterValues")
+                      for k in ("errors", "timeouts")]),
+        transformations=[rename({f"conf.{a}.{k}": f"{a} {k}" for a in
+                                 ("Authorize", "StartTransaction", "StopTransaction", "MeterValues")
+                                 for k in ("errors", "timeouts")})]))
+    y += 5
+    panels.append(timeseries(
+        "Requests/s by action", "The chargers' CALLs per second by action, from the fleet's "
+        "cumulative conf.<Action>.calls in {ns}:history (one entry every history_interval_s).",
+        pos(0, y, 12, 8), xrange("$namespace:history"), "reqps",
+        rate_chain([(f"conf.{a}.calls", a) for a in SESSION_ACTIONS])))
+    panels.append(timeseries(
+        "Charger states", "What matters during a test: connectors charging, connectors faulted, "
+        "open transactions, chargers offline, from {ns}:ts.",
+        pos(12, y, 12, 8), xrange(ts), "short",
+        [keep(["$time", "charging", "faulted", "transactions", "offline"])]))
     y += 8
 
     # ---- one row per worker ----

@@ -5,14 +5,19 @@
  *
  *   fake-csms [--broker URI] [--up TEMPLATE] [--down TEMPLATE] [--profile ocpp16j|json|auto]
  *             [--boot-status S] [--interval N] [--first-tx N] [--reject-tags LIST]
- *             [--silent LIST] [--delay-ms N] [--log FILE] [--verbose]
+ *             [--silent LIST] [--delay-ms N] [--action-delay A=MS,...]
+ *             [--action-error A=RATE[:CODE],...] [--seed N] [--log FILE] [--verbose]
  *
  * Threads: paho's receive thread runs on_message (decodes, decides the answer, queues it);
  * the main thread publishes queued answers when they are due, reconnects, prints the
  * summary; a signal thread turns SIGINT/SIGTERM into `stop`. Shared state is in `g`, under
  * g.lock. Options (`o`) are read-only once parsed. */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -27,6 +32,7 @@
 #include <MQTTClient.h>
 #include <cjson/cJSON.h>
 
+#include "cs/astats.h"
 #include "cs/buf.h"
 #include "cs/mem.h"
 #include "cs/ocpp.h"
@@ -36,6 +42,7 @@
 #define TEMPLATE_MAX 1024
 #define RECONNECT_MAX_MS 10000
 #define STAT_ROWS 48
+#define RULES_MAX 64 /* actions with their own delay or error rate */
 
 /* ---- options ------------------------------------------------------------------------------ */
 
@@ -44,6 +51,14 @@ enum profile_opt { PO_OCPP16J, PO_JSON, PO_AUTO };
 struct strlist {
     char **v;
     size_t n;
+};
+
+/* How one action is answered (--action-delay, --action-error). */
+struct rule {
+    char action[64];
+    int64_t delay_ms; /* -1: --delay-ms */
+    double err_rate;  /* share of its CALLs answered with a CALLERROR */
+    const char *err_code;
 };
 
 static struct opts {
@@ -60,6 +75,10 @@ static struct opts {
     enum profile_opt profile;
     struct strlist silent;
     struct strlist reject;
+    struct rule rules[RULES_MAX];
+    size_t nrules;
+    uint64_t seed;
+    bool seeded;
     bool verbose;
 } o;
 
@@ -86,9 +105,13 @@ static void usage(FILE *f)
             "                        StartTransaction; compared case-insensitively)\n"
             "  --silent LIST         comma-separated actions left unanswered (to test timeouts)\n"
             "  --delay-ms N          wait N ms before each answer (default 0)\n"
-            "  --qos N               QoS of the subscription and the answers (default 1); 0\n"
-            "                        answers without a PUBACK first, which avoids a 40 ms\n"
-            "                        Nagle delay on its socket (docs/performance.md)\n"
+            "  --action-delay LIST   per action: ACTION=MS,... answers that action after MS ms\n"
+            "                        instead of --delay-ms (repeatable)\n"
+            "  --action-error LIST   per action: ACTION=RATE[:CODE],... answers that share of\n"
+            "                        its CALLs (0..1, or a percentage: 10%%) with a CALLERROR\n"
+            "                        CODE (an OCPP-J code, default InternalError) (repeatable)\n"
+            "  --seed N              seed of the --action-error draws (default: a new one)\n"
+            "  --qos N               QoS of the subscription and the answers (default 1)\n"
             "  --client-id ID        MQTT client id (default fake-csms-<pid>)\n"
             "  --log FILE            append one JSON line per message seen or sent:\n"
             "                        {\"t\",\"dir\":\"in\"|\"out\",\"topic\",\"charger\","
@@ -138,6 +161,14 @@ static bool strlist_has(const struct strlist *l, const char *s, bool nocase)
         if (nocase ? strcasecmp(l->v[i], s) == 0 : strcmp(l->v[i], s) == 0)
             return true;
     return false;
+}
+
+static const struct rule *rule_of(const char *action)
+{
+    for (size_t i = 0; i < o.nrules; i++)
+        if (strcmp(o.rules[i].action, action) == 0)
+            return &o.rules[i];
+    return NULL;
 }
 
 /* ---- topic templates ------------------------------------------------------------------------
@@ -380,6 +411,7 @@ static struct {
     int signo;
     bool connected;
     int64_t next_tx;
+    struct cs_rng rng; /* --action-error draws */
     FILE *log;
     /* summary of the current second */
     struct stat_row rows[STAT_ROWS];
@@ -572,15 +604,24 @@ static bool json_names_call(const char *p, size_t n)
     return call;
 }
 
-/* [locked] Queues a for the main thread. */
-static void enqueue(struct answer *a)
+/* [locked] Queues a for the main thread, in the order answers fall due (the tail at once when
+ * every action has the same delay). */
+static void enqueue(struct answer *a, int64_t delay_ms)
 {
-    a->due_ms = mono_ms() + o.delay_ms;
-    if (g.tail)
-        g.tail->next = a;
-    else
-        g.head = a;
-    g.tail = a;
+    a->due_ms = mono_ms() + delay_ms;
+    if (!g.tail || g.tail->due_ms <= a->due_ms) {
+        if (g.tail)
+            g.tail->next = a;
+        else
+            g.head = a;
+        g.tail = a;
+    } else {
+        struct answer **pp = &g.head;
+        while ((*pp)->due_ms <= a->due_ms)
+            pp = &(*pp)->next;
+        a->next = *pp;
+        *pp = a;
+    }
     g.queued++;
     pthread_cond_signal(&g.cond);
 }
@@ -635,11 +676,18 @@ static void handle(const char *topic, const char *payload, size_t len)
     pthread_mutex_lock(&g.lock);
     stat_count(stat, true);
     if (a) {
+        const struct rule *rule = a->action[0] ? rule_of(a->action) : NULL;
+        if (rule && rule->err_rate > 0 && a->r != R_ERROR &&
+            cs_rng_double(&g.rng) < rule->err_rate) {
+            a->r = R_ERROR;
+            a->err_code = rule->err_code;
+            cs_strlcpy(a->err_desc, "injected by --action-error", sizeof(a->err_desc));
+        }
         if (a->r == R_START_TX) {
             a->tx_id = (int32_t)g.next_tx;
             g.next_tx = g.next_tx >= INT32_MAX ? o.first_tx : g.next_tx + 1;
         }
-        enqueue(a);
+        enqueue(a, rule && rule->delay_ms >= 0 ? rule->delay_ms : o.delay_ms);
     }
     pthread_mutex_unlock(&g.lock);
     ocpp_frame_free(&f);
@@ -767,6 +815,29 @@ static void summary(void)
 /* ---- connection --------------------------------------------------------------------------- */
 
 /* Connects and subscribes; prints why not on failure. */
+/* Nagle's algorithm off on our TCP sockets (the broker connection: paho has no option for it).
+ * With it on, an answer published right after the PUBACK of the CALL it answers waits for the
+ * broker's delayed ACK, ~40 ms that would pass for the platform's latency. */
+static void tcp_nodelay_all(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    if (!d)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        int fd = atoi(e->d_name), type = 0, one = 1;
+        socklen_t tl = sizeof(type);
+        struct sockaddr_storage sa;
+        socklen_t sl = sizeof(sa);
+        if (fd <= 2 || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) != 0 ||
+            type != SOCK_STREAM || getsockname(fd, (struct sockaddr *)&sa, &sl) != 0 ||
+            (sa.ss_family != AF_INET && sa.ss_family != AF_INET6))
+            continue;
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
+    closedir(d);
+}
+
 static bool connect_and_subscribe(const char *filter)
 {
     MQTTClient_connectOptions co = MQTTClient_connectOptions_initializer;
@@ -787,6 +858,7 @@ static bool connect_and_subscribe(const char *filter)
                                                         : MQTTClient_strerror(rc));
         return false;
     }
+    tcp_nodelay_all();
     rc = MQTTClient_subscribe(client, filter, o.qos);
     if (rc != MQTTCLIENT_SUCCESS) {
         fprintf(stderr, PROG ": subscription to %s refused at %s (%d)\n", filter, o.broker, rc);
@@ -842,7 +914,7 @@ static void run(const char *filter)
             continue;
         }
         if (g.connected && g.head && g.head->due_ms <= now) {
-            /* Answers are due in arrival order (one delay for all): take the due prefix. */
+            /* Answers are queued in the order they fall due: take the due prefix. */
             struct answer *batch = g.head, *last = g.head;
             unsigned n = 1;
             while (last->next && last->next->due_ms <= now)
@@ -885,6 +957,79 @@ static bool parse_int(const char *name, const char *s, int64_t min, int64_t max,
     return false;
 }
 
+static struct rule *rule_for(const char *action, size_t n)
+{
+    for (size_t i = 0; i < o.nrules; i++)
+        if (strlen(o.rules[i].action) == n && strncmp(o.rules[i].action, action, n) == 0)
+            return &o.rules[i];
+    if (o.nrules == RULES_MAX || n == 0 || n >= sizeof(o.rules[0].action))
+        return NULL;
+    struct rule *r = &o.rules[o.nrules++];
+    memcpy(r->action, action, n);
+    r->action[n] = '\0';
+    r->delay_ms = -1;
+    r->err_code = "InternalError";
+    return r;
+}
+
+/* --action-delay A=MS,... or --action-error A=RATE[:CODE],... */
+static bool parse_rules(const char *opt, const char *list, bool error)
+{
+    struct strlist items = {0};
+    bool ok = true;
+    strlist_add_csv(&items, list);
+    if (!items.n) {
+        fprintf(stderr, PROG ": --%s: empty list\n", opt);
+        ok = false;
+    }
+    for (size_t i = 0; ok && i < items.n; i++) {
+        const char *it = items.v[i], *eq = strchr(it, '=');
+        struct rule *r = eq ? rule_for(it, (size_t)(eq - it)) : NULL;
+        if (!r) {
+            fprintf(stderr, PROG ": --%s: '%s' is not ACTION=%s (at most %d actions)\n", opt, it,
+                    error ? "RATE[:CODE]" : "MS", RULES_MAX);
+            ok = false;
+            break;
+        }
+        if (!error) {
+            ok = parse_int(opt, eq + 1, 0, 3600000, &r->delay_ms);
+            continue;
+        }
+        char rate[32];
+        const char *colon = strchr(eq + 1, ':');
+        size_t rl = colon ? (size_t)(colon - eq - 1) : strlen(eq + 1);
+        double v;
+        bool pct = rl > 0 && eq[rl] == '%';
+        if (rl == 0 || rl >= sizeof(rate)) {
+            v = -1;
+        } else {
+            memcpy(rate, eq + 1, rl - pct);
+            rate[rl - pct] = '\0';
+            if (!cs_parse_double(rate, 0, pct ? 100 : 1, &v))
+                v = -1;
+        }
+        if (v < 0) {
+            fprintf(stderr, PROG ": --%s: '%s': the rate is a number in [0, 1] or a percentage\n",
+                    opt, it);
+            ok = false;
+            break;
+        }
+        r->err_rate = pct ? v / 100.0 : v;
+        if (colon) {
+            int code = astats_code_of(colon + 1);
+            if (code == AC_OTHER) {
+                fprintf(stderr, PROG ": --%s: '%s' is not an OCPP-J error code (InternalError, "
+                                "NotSupported, GenericError, ...)\n", opt, colon + 1);
+                ok = false;
+                break;
+            }
+            r->err_code = astats_code_name(code);
+        }
+    }
+    strlist_free(&items);
+    return ok;
+}
+
 /* Parses argv into o; returns -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv)
 {
@@ -902,6 +1047,9 @@ static int parse_args(int argc, char **argv)
         OPT_LOG,
         OPT_QOS,
         OPT_CLIENT_ID,
+        OPT_ACTION_DELAY,
+        OPT_ACTION_ERROR,
+        OPT_SEED,
     };
     static const struct option longopts[] = {
         {"broker", required_argument, NULL, OPT_BROKER},
@@ -917,6 +1065,9 @@ static int parse_args(int argc, char **argv)
         {"log", required_argument, NULL, OPT_LOG},
         {"qos", required_argument, NULL, OPT_QOS},
         {"client-id", required_argument, NULL, OPT_CLIENT_ID},
+        {"action-delay", required_argument, NULL, OPT_ACTION_DELAY},
+        {"action-error", required_argument, NULL, OPT_ACTION_ERROR},
+        {"seed", required_argument, NULL, OPT_SEED},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -966,6 +1117,22 @@ static int parse_args(int argc, char **argv)
             if (!parse_int("qos", optarg, 0, 2, &qos))
                 return 2;
             break;
+        case OPT_ACTION_DELAY:
+            if (!parse_rules("action-delay", optarg, false))
+                return 2;
+            break;
+        case OPT_ACTION_ERROR:
+            if (!parse_rules("action-error", optarg, true))
+                return 2;
+            break;
+        case OPT_SEED: {
+            int64_t v;
+            if (!parse_int("seed", optarg, 0, INT64_MAX, &v))
+                return 2;
+            o.seed = (uint64_t)v;
+            o.seeded = true;
+            break;
+        }
         case OPT_REJECT: strlist_add_csv(&o.reject, optarg); break;
         case OPT_SILENT: strlist_add_csv(&o.silent, optarg); break;
         case OPT_PROFILE:
@@ -1044,6 +1211,7 @@ int main(int argc, char **argv)
         return rc;
     }
     g.next_tx = o.first_tx;
+    cs_rng_seed(&g.rng, o.seeded ? o.seed : cs_seed_entropy());
     if (o.log_path) {
         g.log = fopen(o.log_path, "a");
         if (!g.log) {

@@ -165,6 +165,10 @@ static const struct cfg_def fleet_defs[] = {
      "many ms, so one wake-up of the MQTT library's receive thread serves many acknowledgements "
      "(its cost grows with the clients in the process); each charger keeps its own phase "
      "within the period to this precision. 0: every report at its own moment."},
+    {"history_interval_s", CFG_INT, NUM(fleet_cfg, history_interval_s), "5", 1, 3600, NULL, NULL,
+     "s", 0, CFG_APPLY_NOW,
+     "How often the coordinator adds the fleet's cumulative figures (per action included) to "
+     "{ns}:history, which reports read for figures over time (docs/results.md)."},
     {"seed", CFG_INT, NUM(fleet_cfg, seed), "0", 0, 2147483647, NULL, NULL, NULL, 0, CFG_APPLY_NOW,
      "Seed of the chargers' random behaviour (arrivals, energy, faults); 0 = a new one per run. "
      "A fixed seed replays the same sessions. Also the seed of random: selectors in commands "

@@ -52,10 +52,15 @@ void hist_add(struct hist *h, uint64_t v)
 
 void hist_merge(struct hist *dst, const struct hist *src)
 {
-    for (unsigned i = 0; i < HIST_BUCKETS; i++)
-        dst->b[i] += src->b[i];
-    dst->count += src->count;
-    dst->sum += src->sum;
+    /* Saturating: buckets parsed from Redis may hold anything up to UINT32_MAX; the count stays
+     * the sum of the buckets and the sum stays a non-negative int64. */
+    for (unsigned i = 0; i < HIST_BUCKETS; i++) {
+        uint32_t add = src->b[i] < UINT32_MAX - dst->b[i] ? src->b[i] : UINT32_MAX - dst->b[i];
+        dst->b[i] += add;
+        dst->count += add;
+    }
+    const uint64_t cap = INT64_MAX;
+    dst->sum = dst->sum >= cap || src->sum >= cap - dst->sum ? cap : dst->sum + src->sum;
     if (src->max > dst->max)
         dst->max = src->max;
 }
@@ -72,6 +77,14 @@ void hist_sub(struct hist *dst, const struct hist *a, const struct hist *b)
     dst->sum = a->sum > b->sum ? a->sum - b->sum : 0;
     if (dst->max > a->max)
         dst->max = a->max;
+}
+
+uint64_t hist_min_bound(const struct hist *h)
+{
+    for (unsigned i = 0; i < HIST_BUCKETS; i++)
+        if (h->b[i])
+            return i ? bucket_upper(i - 1) + 1 : 0;
+    return 0;
 }
 
 uint64_t hist_quantile(const struct hist *h, double q)
@@ -118,7 +131,7 @@ int hist_parse(struct hist *h, const char *text)
             return CS_ERR_PARSE;
         h->b[i] += (uint32_t)n;
         h->count += n;
-        if (bucket_upper((unsigned)i) > h->max)
+        if (n && bucket_upper((unsigned)i) > h->max) /* "i:0" holds nothing */
             h->max = bucket_upper((unsigned)i);
         p = end;
         if (*p == ',')

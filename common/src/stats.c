@@ -1,5 +1,6 @@
 /* stats.c - the stats field table and renderer. */
 #include <stdio.h>
+#include <string.h>
 
 #include "cs/buf.h"
 #include "cs/catalog.h"
@@ -113,47 +114,73 @@ struct hist *stats_hist(struct worker_stats *s, size_t i)
     return (struct hist *)((char *)s + hists[i].offset);
 }
 
-static void put_hist(struct kvlist *out, const char *prefix, const struct hist *h)
+static void put_hist(struct kvlist *out, const char *prefix, const struct hist *h, bool derived,
+                     bool raw)
 {
     char k[48];
-    struct buf b = BUF_INIT;
-    snprintf(k, sizeof(k), "%s_p50_ms", prefix);
-    put_ms(out, k, hist_quantile(h, 0.50));
-    snprintf(k, sizeof(k), "%s_p90_ms", prefix);
-    put_ms(out, k, hist_quantile(h, 0.90));
-    snprintf(k, sizeof(k), "%s_p99_ms", prefix);
-    put_ms(out, k, hist_quantile(h, 0.99));
-    snprintf(k, sizeof(k), "%s_max_ms", prefix);
-    put_ms(out, k, h->max);
-    snprintf(k, sizeof(k), "%s_count", prefix);
-    put_u64(out, k, h->count);
-    snprintf(k, sizeof(k), "%s_hist", prefix);
-    hist_format(h, &b);
-    kv_set(out, k, buf_cstr(&b));
-    buf_free(&b);
+    if (derived) {
+        snprintf(k, sizeof(k), "%s_p50_ms", prefix);
+        put_ms(out, k, hist_quantile(h, 0.50));
+        snprintf(k, sizeof(k), "%s_p90_ms", prefix);
+        put_ms(out, k, hist_quantile(h, 0.90));
+        snprintf(k, sizeof(k), "%s_p99_ms", prefix);
+        put_ms(out, k, hist_quantile(h, 0.99));
+        snprintf(k, sizeof(k), "%s_max_ms", prefix);
+        put_ms(out, k, h->max);
+        snprintf(k, sizeof(k), "%s_count", prefix);
+        put_u64(out, k, h->count);
+    }
+    if (raw) {
+        struct buf b = BUF_INIT;
+        snprintf(k, sizeof(k), "%s_hist", prefix);
+        hist_format(h, &b);
+        kv_set(out, k, buf_cstr(&b));
+        buf_free(&b);
+    }
+}
+
+static bool in_parts(const struct stats_field *f, unsigned parts)
+{
+    return (parts & (f->kind == STAT_COUNTER ? STATS_P_CUM : STATS_P_GAUGE)) != 0;
+}
+
+void stats_render_parts(const struct worker_stats *s, unsigned parts, struct kvlist *out)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+        if (in_parts(&fields[i], parts))
+            put_u64(out, fields[i].name,
+                    *(const uint64_t *)((const char *)s + fields[i].offset));
+    if (parts & STATS_P_CUM) {
+        for (int t = 0; t < MSG__COUNT; t++) {
+            char k[64];
+            snprintf(k, sizeof(k), "out.%s", catalog_get((enum msg_id)t)->name);
+            put_u64(out, k, s->out_by_type[t]);
+        }
+        for (int i = 0; i < OCPP_CALLS_IN; i++) {
+            char k[64];
+            snprintf(k, sizeof(k), "in.%s", ocpp_call_name(i));
+            put_u64(out, k, s->in_by_call[i]);
+        }
+        put_u64(out, "in.other", s->in_other);
+        put_u64(out, "started_ms", s->started_ms);
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(hists); i++) {
+        char k[32];
+        put_hist(out, hists[i].name, (const struct hist *)((const char *)s + hists[i].offset),
+                 (parts & STATS_P_DERIVED) && (parts & STATS_P_CUM), parts & STATS_P_CUM);
+        snprintf(k, sizeof(k), "%s_win", hists[i].name);
+        put_hist(out, k, &s->win[i], (parts & STATS_P_DERIVED) && (parts & STATS_P_WIN),
+                 parts & STATS_P_WIN);
+    }
+    unsigned ap = ((parts & STATS_P_CUM) ? ASTATS_R_CUM : 0u) |
+                  ((parts & STATS_P_WIN) ? ASTATS_R_WIN : 0u) |
+                  ((parts & STATS_P_DERIVED) && (parts & STATS_P_CUM) ? ASTATS_R_PCT : 0u);
+    astats_render(&s->act, ap, out);
 }
 
 void stats_render(const struct worker_stats *s, struct kvlist *out)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
-        put_u64(out, fields[i].name, *(const uint64_t *)((const char *)s + fields[i].offset));
-    for (int t = 0; t < MSG__COUNT; t++) {
-        char k[64];
-        snprintf(k, sizeof(k), "out.%s", catalog_get((enum msg_id)t)->name);
-        put_u64(out, k, s->out_by_type[t]);
-    }
-    for (int i = 0; i < OCPP_CALLS_IN; i++) {
-        char k[64];
-        snprintf(k, sizeof(k), "in.%s", ocpp_call_name(i));
-        put_u64(out, k, s->in_by_call[i]);
-    }
-    put_u64(out, "in.other", s->in_other);
-    for (size_t i = 0; i < ARRAY_SIZE(hists); i++) {
-        char k[32];
-        put_hist(out, hists[i].name, (const struct hist *)((const char *)s + hists[i].offset));
-        snprintf(k, sizeof(k), "%s_win", hists[i].name);
-        put_hist(out, k, &s->win[i]);
-    }
+    stats_render_parts(s, STATS_P_ALL, out);
 }
 
 static void add_u64(uint64_t *dst, const struct kvlist *src, const char *k)
@@ -164,31 +191,86 @@ static void add_u64(uint64_t *dst, const struct kvlist *src, const char *k)
         *dst += (uint64_t)x;
 }
 
-void stats_add(struct worker_stats *sum, const struct kvlist *src)
+void stats_add_parts(struct worker_stats *sum, const struct kvlist *src, unsigned parts)
 {
     char k[64];
     for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
-        add_u64((uint64_t *)((char *)sum + fields[i].offset), src, fields[i].name);
-    for (int t = 0; t < MSG__COUNT; t++) {
-        snprintf(k, sizeof(k), "out.%s", catalog_get((enum msg_id)t)->name);
-        add_u64(&sum->out_by_type[t], src, k);
+        if (in_parts(&fields[i], parts))
+            add_u64((uint64_t *)((char *)sum + fields[i].offset), src, fields[i].name);
+    if (parts & STATS_P_CUM) {
+        for (int t = 0; t < MSG__COUNT; t++) {
+            snprintf(k, sizeof(k), "out.%s", catalog_get((enum msg_id)t)->name);
+            add_u64(&sum->out_by_type[t], src, k);
+        }
+        for (int i = 0; i < OCPP_CALLS_IN; i++) {
+            snprintf(k, sizeof(k), "in.%s", ocpp_call_name(i));
+            add_u64(&sum->in_by_call[i], src, k);
+        }
+        add_u64(&sum->in_other, src, "in.other");
     }
-    for (int i = 0; i < OCPP_CALLS_IN; i++) {
-        snprintf(k, sizeof(k), "in.%s", ocpp_call_name(i));
-        add_u64(&sum->in_by_call[i], src, k);
-    }
-    add_u64(&sum->in_other, src, "in.other");
     for (size_t i = 0; i < ARRAY_SIZE(hists); i++) {
         struct hist h;
-        snprintf(k, sizeof(k), "%s_hist", hists[i].name);
-        const char *v = kv_get(src, k);
-        if (v && hist_parse(&h, v) == CS_OK)
-            hist_merge((struct hist *)((char *)sum + hists[i].offset), &h);
-        snprintf(k, sizeof(k), "%s_win_hist", hists[i].name);
-        v = kv_get(src, k);
-        if (v && hist_parse(&h, v) == CS_OK)
-            hist_merge(&sum->win[i], &h);
+        const char *v;
+        if (parts & STATS_P_CUM) {
+            snprintf(k, sizeof(k), "%s_hist", hists[i].name);
+            v = kv_get(src, k);
+            if (v && hist_parse(&h, v) == CS_OK)
+                hist_merge((struct hist *)((char *)sum + hists[i].offset), &h);
+        }
+        if (parts & STATS_P_WIN) {
+            snprintf(k, sizeof(k), "%s_win_hist", hists[i].name);
+            v = kv_get(src, k);
+            if (v && hist_parse(&h, v) == CS_OK)
+                hist_merge(&sum->win[i], &h);
+        }
     }
+    unsigned ap = ((parts & STATS_P_CUM) ? ASTATS_R_CUM : 0u) |
+                  ((parts & STATS_P_WIN) ? ASTATS_R_WIN : 0u);
+    if (ap)
+        astats_add(&sum->act, src, ap);
+}
+
+void stats_add(struct worker_stats *sum, const struct kvlist *src)
+{
+    stats_add_parts(sum, src, STATS_P_CUM | STATS_P_LIVE);
+}
+
+void stats_merge_parts(struct worker_stats *dst, const struct worker_stats *src, unsigned parts)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+        if (in_parts(&fields[i], parts))
+            *(uint64_t *)((char *)dst + fields[i].offset) +=
+                *(const uint64_t *)((const char *)src + fields[i].offset);
+    if (parts & STATS_P_CUM) {
+        for (int t = 0; t < MSG__COUNT; t++)
+            dst->out_by_type[t] += src->out_by_type[t];
+        for (int i = 0; i < OCPP_CALLS_IN; i++)
+            dst->in_by_call[i] += src->in_by_call[i];
+        dst->in_other += src->in_other;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(hists); i++) {
+        if (parts & STATS_P_CUM)
+            hist_merge(stats_hist(dst, i), stats_hist((struct worker_stats *)src, i));
+        if (parts & STATS_P_WIN)
+            hist_merge(&dst->win[i], &src->win[i]);
+    }
+    astats_merge_parts(&dst->act, &src->act,
+                       ((parts & STATS_P_CUM) ? ASTATS_R_CUM : 0u) |
+                           ((parts & STATS_P_WIN) ? ASTATS_R_WIN : 0u));
+}
+
+uint64_t stats_started_of(const struct kvlist *rendered)
+{
+    uint64_t x = 0;
+    add_u64(&x, rendered, "started_ms");
+    return x;
+}
+
+bool stats_in_series(const char *field)
+{
+    size_t n = strlen(field);
+    return !(n >= 5 && strcmp(field + n - 5, "_hist") == 0) && !astats_is_field(field) &&
+           strcmp(field, "started_ms") != 0;
 }
 
 static uint64_t u64_of(const struct kvlist *kv, const char *k)
@@ -225,8 +307,10 @@ void stats_doc_markdown(struct buf *b)
                   "entry, to the stream `{ns}:ts:{worker}` every `stats_interval_ms`; the "
                   "coordinator writes the fleet's sums to `{ns}:stats` and `{ns}:ts`, with "
                   "percentiles merged from the workers' histograms. Counters are cumulative "
-                  "since the worker started: readers compute rates from two samples and their "
-                  "`updated_ms`.\n\n"
+                  "since the worker started (a new `started_ms` starts them again from 0): "
+                  "readers compute rates from two samples and their `updated_ms`. The fleet's "
+                  "counters never go down, through worker restarts and departures "
+                  "([results.md](results.md), \"Fleet totals never go down\").\n\n"
                   "| field | kind | meaning |\n|---|---|---|\n");
     for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
         buf_printf(b, "| `%s` | %s | %s |\n", fields[i].name,
@@ -235,6 +319,8 @@ void stats_doc_markdown(struct buf *b)
                catalog_names());
     buf_printf(b, "| `in.<Action>` | counter | CALLs from the platform, per action (the 10 "
                   "the chargers implement, and `in.other`) |\n");
+    buf_printf(b, "| `started_ms` | time | when the worker process started (Unix ms): a new "
+                  "value means its counters start again from 0 |\n");
     buf_printf(b, "| `updated_ms` | time | when the worker wrote this sample (Unix ms) |\n\n"
                   "The fleet's `{ns}:stats` also has `fleet_size`, `capacity` (chargers the live "
                   "workers can hold), `assigned_total`, `unassigned`, `surplus` (chargers beyond "
@@ -255,4 +341,26 @@ void stats_doc_markdown(struct buf *b)
                   "| name | measures |\n|---|---|\n");
     for (size_t i = 0; i < ARRAY_SIZE(hists); i++)
         buf_printf(b, "| `%s` | %s |\n", hists[i].name, hists[i].help);
+    buf_printf(b,
+               "\n## Per action\n\n"
+               "Every OCPP CALL is counted under its action, both ways: `conf.<Action>.<field>` "
+               "for the CALLs the chargers send (BootNotification, Heartbeat, the catalog's "
+               "messages ...) and the platform's answers to them, `down.<Action>.<field>` for "
+               "the CALLs the platform sends (RemoteStartTransaction, Reset, ...) and the "
+               "chargers' answers. Only actions with a CALL appear. At most %d actions per "
+               "worker for `conf` and %d for `down`, each count including `%s`: later names, "
+               "and names that are not `[A-Za-z0-9_]{1,47}`, are counted under `%s`, so the "
+               "hash, the Prometheus labels and the memory stay bounded whatever the platform "
+               "sends. The fleet's `{ns}:stats` has the same fields, merged exactly (counters "
+               "added, histograms merged, maxima the largest).\n\n",
+               ASTATS_UP_ROWS, ASTATS_DOWN_ROWS, ASTATS_OTHER, ASTATS_OTHER);
+    astats_doc_markdown(b);
+    buf_printf(b, "\nThe window figures (`win_*`) cover the last `stats_window_s` like the "
+                  "latencies' `_win_` fields. A worker keeps them from snapshots of its "
+                  "running totals that hold only the non-empty buckets of the actions in use: "
+                  "about 2 KiB per active action (29 KiB measured for fourteen, at most 38 KiB "
+                  "with every row in use), beside the %zu KiB of the figures themselves. The per-action fields "
+                  "and the histograms are not in the `{ns}:ts` streams; `{ns}:history` keeps "
+                  "the fleet's per-action figures over time ([results.md](results.md)).\n",
+               sizeof(struct astats) / 1024);
 }

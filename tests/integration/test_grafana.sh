@@ -29,7 +29,7 @@ NS=gfx
 export SWARM_NAMESPACE=$NS
 start_redis
 start_mosquitto
-setup_fleet 50 stats_interval_ms 500
+setup_fleet 50 stats_interval_ms 500 history_interval_s 1
 rcli HSET "$NS:cfg" heartbeat_s 1 >/dev/null
 start_csms --interval 1   # BootNotification.conf sets the heartbeat: keep it at 1 s
 start_coordinator
@@ -37,6 +37,13 @@ start_agent a1 2 50
 wait_for "50 chargers connected" 30 connected_is 50
 cli trigger '*' MeterValues >"$T/trigger.txt" || fail "trigger: $(cat "$T/trigger.txt")"
 cli config set meter_s=30 >/dev/null || fail "config set meter_s=30"
+# Sessions, for the actions the per-action panels show (Authorize ... StopTransaction).
+cli start '*' >/dev/null || true
+wait_eval "sessions started" 15 '[ "$(rcli HGET "$NS:stats" conf.StartTransaction.answered)" -ge 50 ]'
+cli stop '*' >/dev/null || true
+wait_eval "sessions stopped" 15 '[ "$(rcli HGET "$NS:stats" conf.StopTransaction.answered)" -ge 50 ]'
+n0=$(rcli XLEN "$NS:history")
+wait_eval "3 more entries in $NS:history" 10 "[ \"\$(rcli XLEN $NS:history)\" -ge $((n0 + 3)) ]"
 
 # Every latency histogram has samples and the streams hold a few entries since the traffic.
 fleet() { rcli HGET "$NS:stats" "$1"; }
@@ -63,6 +70,7 @@ python3 "$G/check_dashboard.py" -v \
   --positive 'Messages/s=sent' --positive 'Messages/s=received' \
   --positive 'Messages/s by type=Heartbeat' --positive 'Messages/s by type=MeterValues' \
   --positive 'Latency now=conf_win_p50_ms' --positive '$worker: messages/s=sent' \
+  --positive 'Requests/s by action=StartTransaction' \
   >"$T/check.txt" 2>&1 || { cat "$T/check.txt"; fail "the dashboard's queries (above)"; }
 cat "$T/check.txt"
 log "ok: every query of every panel returns the numbers it shows"

@@ -17,6 +17,7 @@ series() { scrape "$1" | awk -v s="$2" '$1 == s { print $2 }'; }
 
 start_redis
 start_mosquitto
+start_csms
 setup_fleet 20
 start_coordinator "" --metrics-listen 127.0.0.1:0
 start_agent a1 2 20
@@ -57,6 +58,15 @@ inf=$(awk '$1 == "chargeswarm_ack_latency_seconds_bucket{le=\"+Inf\"}" { print $
 cnt=$(awk '$1 == "chargeswarm_ack_latency_seconds_count" { print $2 }' "$T/metrics.txt")
 [ -n "$inf" ] && [ "$inf" = "$cnt" ] && [ "$cnt" -ge 20 ] || fail "ack histogram: +Inf bucket $inf, count $cnt"
 log "format ok: $(grep -c '^# TYPE' "$T/metrics.txt") families, $(grep -vc '^#' "$T/metrics.txt") series; promtool clean"
+
+# Per action: the fleet's OCPP CALLs, answers and response times, labels direction and action.
+grep -q '^chargeswarm_ocpp_calls_total{direction="up",action="BootNotification"} [0-9]' "$T/metrics.txt" ||
+  fail "no BootNotification CALLs: $(grep ocpp_calls "$T/metrics.txt" | head -3)"
+grep -q '^# TYPE chargeswarm_ocpp_response_seconds histogram$' "$T/metrics.txt" || fail "no per-action histogram"
+boots=$(awk '$1 == "chargeswarm_ocpp_response_seconds_count{direction=\"up\",action=\"BootNotification\"}" { print $2 }' "$T/metrics.txt")
+[ "${boots:-0}" -ge 20 ] || fail "BootNotification response times: ${boots:-none}"
+! grep -q 'chargeswarm_ocpp_calls_total{worker=' "$T/metrics.txt" || fail "per-action series per worker"
+log "per action: $(grep -c '^chargeswarm_ocpp_' "$T/metrics.txt") series, $boots BootNotification answers timed"
 
 # Per-type counters follow a command: one DataTransfer from CP-000003 (index 3: worker a1.w0).
 dt='chargeswarm_messages_out_total{worker="a1.w0",type="DataTransfer"}'

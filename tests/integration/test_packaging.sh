@@ -23,6 +23,8 @@ for p in "${PROGS[@]}"; do
   [ -x "$P/bin/$p" ] || fail "bin/$p not installed"
   [ -f "$P/share/doc/chargeswarm/examples/$p.conf" ] || fail "sample $p.conf not installed"
 done
+[ -f "$P/share/doc/chargeswarm/examples/scenarios/boot-storm.json" ] || fail "scenario examples not installed"
+[ -f "$P/share/doc/chargeswarm/results.md" ] || fail "docs/results.md not installed"
 [ ! -e "$P/etc" ] || fail "something was installed under etc/: $(find "$P/etc")"
 if grep -q '^HELP2MAN:FILEPATH=/' "$B/CMakeCache.txt"; then
   for p in "${PROGS[@]}"; do
@@ -113,4 +115,5 @@ for f in copyright changelog.Debian.gz; do
   [ -f "$R/usr/share/doc/chargeswarm/$f" ] || fail "/usr/share/doc/chargeswarm/$f missing"
 done
 [ -f "$R/usr/lib/sysusers.d/chargeswarm.conf" ] || fail "sysusers.d file missing"
+[ -f "$R/usr/share/doc/chargeswarm/examples/scenarios/ramp-and-hold.json" ] || fail "scenario examples not in the package"
 log "ok: $(basename "$deb") ($(( $(now_ms) - t0 )) ms): Depends: $deps; $(grep -c . "$T/files.txt") entries"

@@ -20,9 +20,11 @@ acl swarm-agent on '>agent-pw' resetkeys '%R~swarm:*' '~swarm:agent:*' '~swarm:a
   +subscribe +psubscribe +unsubscribe +punsubscribe
 acl swarm-coordinator on '>coord-pw' resetkeys '%R~swarm:*' '~swarm:coordinator' \
   '~swarm:coordinator:id:*' '~swarm:assign' \
-  '~swarm:agents' '~swarm:stats' '~swarm:ts' '~swarm:eventlog' '~swarm:cmdlog' resetchannels '&swarm:*' \
+  '~swarm:agents' '~swarm:stats' '~swarm:ts' '~swarm:eventlog' '~swarm:cmdlog' \
+  '~swarm:history' '~swarm:totals:*' resetchannels '&swarm:*' \
   -@all +@connection +client\|setname +get +set +pexpire +del +eval +hgetall +hmget +hget +hset +hdel +zrange \
-  +zrem +publish +xadd +xrange +xrevrange +subscribe +psubscribe +unsubscribe +punsubscribe
+  +zrem +publish +xadd +xrange +xrevrange +copy +sadd +smembers \
+  +subscribe +psubscribe +unsubscribe +punsubscribe
 acl swarm-operator on '>operator-pw' resetkeys '~swarm:*' resetchannels '&swarm:*' \
   -@all +@read +@write +@pubsub +@connection +client\|setname +time -@dangerous
 # What an administrator does once: agents may not CONFIG SET.
@@ -46,6 +48,8 @@ start_coordinator "" --config "$T/coordinator.conf"
 start_agent a1 2 $N --config "$T/agent.conf"
 wait_for "$N chargers connected, every process logged in as its own user" 30 connected_is $N
 mqtt_sub 'chargers/+/up/#' "$T/up.txt"
+wait_eval "the coordinator keeps the fleet totals with its own user" 15 \
+  '[ "$(rcli EXISTS "$NS:totals:last:a1.w0")" = 1 ] && [ -n "$(rcli HGET "$NS:stats" msgs_out)" ]'
 
 # Live config through keyspace notifications, with the agent's restricted user.
 cli config set meter_s=1 >/dev/null

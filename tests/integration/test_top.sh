@@ -77,6 +77,19 @@ screen >"$T/screen-120x40.txt"
 log "screen at 120x40:"; cat "$T/screen-120x40.txt"
 [ "$(screen | wc -l)" -le 40 ] || fail "more than 40 lines"
 
+# The states that matter during a test, and the platform's answers by action, also at 80
+# columns: the table's columns fit (a row ends with its FAILED count, not clipped).
+shows '^states +charging [0-9]+ +faulted [0-9]+ +open transactions [0-9]+ +offline [0-9]+' ||
+  fail "no states line: $(screen)"
+"${TM[@]}" resize-window -t top -x 80 -y 24
+wait_for "the per-action table at 80 columns" 10 \
+  shows '^ACTION \(last 10 s\) +REQ/S +FAIL/S +P50 MS +P95 MS +P99 MS +FAILED'
+wait_for "an action row" 10 shows '^CALL (Heartbeat|BootNotification) +[0-9.]+ +[0-9.]+ +[-0-9.]+ +[-0-9.]+ +[-0-9.]+ +[0-9]+$'
+screen >"$T/screen-80x24.txt"
+log "screen at 80x24:"; cat "$T/screen-80x24.txt"
+awk 'length($0) > 80 { bad = 1 } END { exit bad }' "$T/screen-80x24.txt" || fail "lines over 80 columns"
+for w in "${WORKERS[@]}"; do shows "^$w " || fail "row of $w missing at 80x24: $(screen)"; done
+
 # Resize. At 100x20 the events pane moves up from line 31 to line 15: seen there, it was
 # drawn for the new size (what tmux keeps of the old screen ends at line 20 with no pane).
 "${TM[@]}" resize-window -t top -x 100 -y 20

@@ -615,6 +615,7 @@ static const struct {
     {FL, "stats_interval_ms", "500", CFG_APPLY_NOW},
     {FL, "stats_window_s", "60", CFG_APPLY_NOW},
     {FL, "report_tick_ms", "250", CFG_APPLY_NOW},
+    {FL, "history_interval_s", "2", CFG_APPLY_NOW},
     {FL, "seed", "7", CFG_APPLY_NOW},
     {FL, "stats_detail", "CP-000001", CFG_APPLY_NOW},
     {FL, "shrink_tx", "keep", CFG_APPLY_NOW},

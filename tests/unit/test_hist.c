@@ -322,6 +322,26 @@ static void test_nagle(void **state)
     assert_false(hist_clusters_in(&h, 0, 4000, 10, 0.31));
 }
 
+/* Text from Redis: an empty bucket ("i:0") does not raise the maximum, and merging parsed
+ * histograms saturates instead of wrapping (the count stays the sum of the buckets). */
+static void test_parse_merge_bounds(void **state)
+{
+    (void)state;
+    struct hist a, b;
+    assert_int_equal(hist_parse(&a, "20:3,40:0"), CS_OK);
+    assert_int_equal(a.count, 3);
+    assert_true(a.max < 1000);
+    assert_int_equal(hist_parse(&b, "20:4294967295"), CS_OK);
+    hist_merge(&a, &b);
+    hist_merge(&a, &b);
+    assert_int_equal(a.b[20], UINT32_MAX);
+    assert_int_equal(a.count, UINT32_MAX);
+    a.sum = INT64_MAX - 1;
+    b.sum = 10;
+    hist_merge(&a, &b);
+    assert_int_equal(a.sum, INT64_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -334,6 +354,7 @@ int main(void)
         cmocka_unit_test(test_sub),
         cmocka_unit_test(test_format_parse),
         cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_parse_merge_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

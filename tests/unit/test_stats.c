@@ -59,11 +59,62 @@ static void test_render_add(void **state)
     kv_free(&k2);
 }
 
+/* The parts of a hash: the cumulative ones (what the fleet's totals keep), the live ones (what
+ * only a running worker has) and the derived ones (never parsed back); which fields go into
+ * the {ns}:ts streams. */
+static void test_parts(void **state)
+{
+    (void)state;
+    static struct worker_stats w, cum, live;
+    memset(&w, 0, sizeof(w));
+    w.msgs_out = 9;
+    w.connected = 4;
+    w.started_ms = 1700000000000;
+    hist_add(&w.conf_us, 2000);
+    hist_add(&w.win[LAT_CONF], 2000);
+    astats_up_sent(&w.act, "Heartbeat", 40);
+    astats_up_answer(&w.act, "Heartbeat", 2000, NULL);
+    astats_window_step(&w.act, 1000, 10000);
+    struct kvlist k = KVLIST_INIT;
+    stats_render_parts(&w, STATS_P_CUM, &k);
+    assert_non_null(kv_get(&k, "msgs_out"));
+    assert_null(kv_get(&k, "connected"));
+    assert_non_null(kv_get(&k, "conf_hist"));
+    assert_null(kv_get(&k, "conf_win_hist"));
+    assert_null(kv_get(&k, "conf_p50_ms"));
+    assert_non_null(kv_get(&k, "conf.Heartbeat.hist"));
+    assert_null(kv_get(&k, "conf.Heartbeat.win_hist"));
+    assert_string_equal(kv_get(&k, "started_ms"), "1700000000000");
+    assert_int_equal(stats_started_of(&k), 1700000000000);
+    kv_free(&k);
+    stats_render(&w, &k);
+    stats_add_parts(&cum, &k, STATS_P_CUM);
+    stats_add_parts(&live, &k, STATS_P_LIVE);
+    assert_true(cum.msgs_out == 9 && cum.connected == 0 && cum.conf_us.count == 1);
+    assert_true(cum.win[LAT_CONF].count == 0 && cum.started_ms == 0);
+    assert_int_equal(astats_find(&cum.act, ASTATS_UP, "Heartbeat")->calls, 1);
+    assert_int_equal(astats_find(&cum.act, ASTATS_UP, "Heartbeat")->win_calls, 0);
+    assert_true(live.msgs_out == 0 && live.connected == 4 && live.win[LAT_CONF].count == 1);
+    assert_int_equal(astats_find(&live.act, ASTATS_UP, "Heartbeat")->win_calls, 1);
+    assert_int_equal(astats_find(&live.act, ASTATS_UP, "Heartbeat")->calls, 0);
+    kv_free(&k);
+    static const struct {
+        const char *f;
+        bool in;
+    } series[] = {{"msgs_out", true},         {"ack_p99_ms", true},    {"ack_hist", false},
+                  {"ack_win_hist", false},    {"conf.Heartbeat.calls", false},
+                  {"down.Reset.p50_ms", false}, {"started_ms", false}, {"out.Heartbeat", true},
+                  {"in.other", true}};
+    for (size_t i = 0; i < sizeof(series) / sizeof(series[0]); i++)
+        assert_int_equal(stats_in_series(series[i].f), series[i].in);
+    astats_release(&w.act);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rates),
-        cmocka_unit_test(test_render_add),
+        cmocka_unit_test(test_render_add), cmocka_unit_test(test_parts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -114,6 +114,7 @@ struct fleet_cfg {
     int stats_interval_ms;
     int stats_window_s;
     int report_tick_ms;
+    int history_interval_s;
     int seed;
     char stats_detail[256];
     char shrink_tx[8];

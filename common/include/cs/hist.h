@@ -22,6 +22,9 @@ void hist_merge(struct hist *dst, const struct hist *src);
 /* dst = a - b, where b is an earlier state of the same cumulative histogram (a bucket never
  * goes below 0). dst->max is the upper bound of its highest non-empty bucket, at most a->max. */
 void hist_sub(struct hist *dst, const struct hist *a, const struct hist *b);
+/* Lower bound of the lowest non-empty bucket (a lower bound of the smallest sample); 0 when
+ * empty. */
+uint64_t hist_min_bound(const struct hist *h);
 /* Upper bound of the bucket holding quantile q (0..1); 0 when empty. */
 uint64_t hist_quantile(const struct hist *h, double q);
 /* True when at least min_count samples were taken and at least min_share (0..1) of them lie in

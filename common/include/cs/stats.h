@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cs/astats.h"
 #include "cs/catalog.h"
 #include "cs/hist.h"
 #include "cs/kv.h"
@@ -40,6 +41,8 @@ struct worker_stats {
     struct hist conf_us;          /* our CALL -> the platform's CALLRESULT */
     struct hist cfg_us;           /* config written (swarm-cli's reload ts) -> applied */
     struct hist win[STATS_LAT_N]; /* the same four over the last stats_window_s */
+    struct astats act;            /* the OCPP CALLs both ways, by action (cs/astats.h) */
+    uint64_t started_ms;          /* when the worker process started: its counters' origin */
 };
 
 enum stats_kind { STAT_GAUGE, STAT_COUNTER };
@@ -53,12 +56,41 @@ struct stats_field {
 
 /* The scalar fields in the order they are written. */
 const struct stats_field *stats_fields(size_t *n);
+
+/* The parts of a stats hash:
+ *   CUM      cumulative since the worker started: counters, out.<Msg>, in.<Action>, the latency
+ *            histograms <name>_hist, the per-action counters and histograms (conf.* / down.*),
+ *            and started_ms (which run of the worker they count from). A fleet's are never
+ *            allowed to go down (see the coordinator's totals).
+ *   GAUGE    what the worker has now: chargers by state, queues, memory.
+ *   WIN      the last stats_window_s: the window histograms <name>_win_hist and the per-action
+ *            window figures. GAUGE and WIN are the LIVE parts.
+ *   DERIVED  computed from the histograms for readers: <name>_p50_ms ... _max_ms, _count, and
+ *            the per-action percentiles. Never parsed back. */
+enum {
+    STATS_P_CUM = 1,
+    STATS_P_GAUGE = 2,
+    STATS_P_WIN = 4,
+    STATS_P_DERIVED = 8,
+    STATS_P_LIVE = STATS_P_GAUGE | STATS_P_WIN,
+    STATS_P_ALL = 15
+};
 /* All fields as text (scalars, out.<Msg> per type, in.<Action> per platform CALL, latency
- * percentiles in ms and the mergeable histograms <name>_hist). */
+ * percentiles in ms and the mergeable histograms <name>_hist, the per-action fields). */
 void stats_render(const struct worker_stats *s, struct kvlist *out);
+void stats_render_parts(const struct worker_stats *s, unsigned parts, struct kvlist *out);
 /* Adds a rendered stats hash (one worker's) into sum: counters and gauges add up, histograms
  * merge (fleet percentiles come from the merged counts, never from averaging). */
 void stats_add(struct worker_stats *sum, const struct kvlist *rendered);
+/* The same for some parts only (STATS_P_CUM and/or STATS_P_LIVE). started_ms is not added. */
+void stats_add_parts(struct worker_stats *sum, const struct kvlist *rendered, unsigned parts);
+/* Adds src's parts into dst (structs, no text: what stats_add_parts does from a hash). */
+void stats_merge_parts(struct worker_stats *dst, const struct worker_stats *src, unsigned parts);
+/* started_ms of a rendered hash; 0 when absent. */
+uint64_t stats_started_of(const struct kvlist *rendered);
+/* Whether a rendered field goes into the {ns}:ts streams: numbers one per interval makes
+ * sense for (not the histograms, not the per-action fields, which {ns}:history keeps). */
+bool stats_in_series(const char *field);
 /* A worker's message counters at one stats write: rates come from two of them. */
 struct stats_point {
     int64_t ms;       /* updated_ms */
