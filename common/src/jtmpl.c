@@ -159,6 +159,19 @@ static int parse_placeholder(struct jp *p, bool in_string)
     return CS_OK;
 }
 
+/* The value of 4 hex digits at s[at..at+4), or -1. */
+static long hex4(const struct jp *p, size_t at)
+{
+    long v = 0;
+    for (size_t i = at; i < at + 4; i++) {
+        if (i >= p->len || !isxdigit((unsigned char)p->s[i]))
+            return -1;
+        char c = p->s[i];
+        v = v * 16 + (isdigit((unsigned char)c) ? c - '0' : (tolower((unsigned char)c) - 'a' + 10));
+    }
+    return v;
+}
+
 static int parse_string(struct jp *p, bool is_key)
 {
     emit(p, "\"", 1);
@@ -178,10 +191,22 @@ static int parse_string(struct jp *p, bool is_key)
             char e = p->s[p->pos + 1];
             size_t n = 2;
             if (e == 'u') {
-                for (int i = 2; i < 6; i++)
-                    if (p->pos + (size_t)i >= p->len || !isxdigit((unsigned char)p->s[p->pos + i]))
-                        return perr(p, "bad \\u escape");
+                long cu = hex4(p, p->pos + 2);
+                if (cu < 0)
+                    return perr(p, "bad \\u escape");
                 n = 6;
+                /* A lone surrogate is valid JSON text but no character: parsers refuse it. */
+                if (cu >= 0xDC00 && cu <= 0xDFFF)
+                    return perr(p, "\\uDC00-\\uDFFF without a high surrogate before it");
+                if (cu >= 0xD800 && cu <= 0xDBFF) {
+                    long lo = p->pos + 7 < p->len && p->s[p->pos + 6] == '\\' &&
+                                      p->s[p->pos + 7] == 'u'
+                                  ? hex4(p, p->pos + 8)
+                                  : -1;
+                    if (lo < 0xDC00 || lo > 0xDFFF)
+                        return perr(p, "\\uD800-\\uDBFF not followed by a \\uDC00-\\uDFFF escape");
+                    n = 12;
+                }
             } else if (e == '\0' || !strchr("\"\\/bfnrt", e)) {
                 return perr(p, "bad escape");
             }

@@ -374,6 +374,10 @@ static const struct {
     {"{\"a\": \"\\x\"}", 7, "bad escape"},
     {"{\"a\": \"\\u12G4\"}", 7, "bad \\u escape"},
     {"{\"a\": \"\\u12\"}", 7, "bad \\u escape"},
+    /* lone surrogates: JSON parsers (cJSON among them) refuse them */
+    {"{\"a\": \"\\udddd\"}", 7, "\\uDC00-\\uDFFF without a high surrogate before it"},
+    {"{\"a\": \"x\\ud800\"}", 8, "\\uD800-\\uDBFF not followed by a \\uDC00-\\uDFFF escape"},
+    {"{\"a\": \"\\ud800\\u0041\"}", 7, "\\uD800-\\uDBFF not followed by a \\uDC00-\\uDFFF escape"},
     {"{\"a\": \"tab\there\"}", 10, "control character in a string"},
     {"{\"a\": 1} x", 9, "trailing characters after the value"},
     {"{\"a\": 1}}", 8, "trailing characters after the value"},
