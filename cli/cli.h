@@ -192,8 +192,6 @@ bool run_latest(struct cli *c, char *id, size_t n, bool *running, struct cs_erro
 bool run_open(struct cli *c, char *id, size_t n, struct cs_error *err);
 bool run_id_valid(const char *id);
 void run_doc_fields(struct buf *b);
-/* Appends s with control characters as '?' (text from Redis on a terminal). */
-void cli_print_safe(struct buf *b, const char *s);
 
 /* ---- report.c ---- */
 struct report;

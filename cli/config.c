@@ -794,10 +794,13 @@ static void explain_stall(struct cli *c, const struct progress *p, long long siz
 static void scale_usage(FILE *out)
 {
     fprintf(out,
-            "Usage: swarm-cli scale N [--wait] [--timeout MS]\n\n"
+            "Usage: swarm-cli scale N [--abrupt] [--wait] [--timeout MS]\n\n"
             "Sets the fleet size ({ns}:fleet size, 0..%d). The coordinator assigns the new\n"
             "chargers to workers, which connect them at ramp_per_s each; a smaller size drops\n"
-            "the highest indexes and moves no other charger. --wait shows progress until\n"
+            "the highest indexes and moves no other charger. Chargers leaving end their open\n"
+            "transactions first (StopTransaction, reason Local; shrink_tx=stop is written with\n"
+            "the size); --abrupt disconnects them at once and leaves their transactions open\n"
+            "(shrink_tx=keep). --wait shows progress until\n"
             "exactly N are connected, or gives up when --timeout MS (default 5000, anywhere on\n"
             "the line) pass without progress, saying why: no live worker, capacity too small,\n"
             "the broker refusing connects, chargers not assigned yet. Exit status 0 when all\n"
@@ -809,10 +812,12 @@ int cmd_scale(struct cli *c, int argc, char **argv)
 {
     char k[CS_KEY_MAX], n[24];
     int64_t size = -1;
-    bool wait = false;
+    bool wait = false, abrupt = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--wait") == 0) {
             wait = true;
+        } else if (strcmp(argv[i], "--abrupt") == 0) {
+            abrupt = true;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             scale_usage(stdout);
             return EXIT_OK;
@@ -837,13 +842,15 @@ int cmd_scale(struct cli *c, int argc, char **argv)
     if (wait && !progress_now(c, &p, &err))
         return cli_redis_fail(&err);
     long long failures_before = wait ? p.connect_failures : 0;
-    struct rds_reply *r =
-        cli_cmd(c->r, CLI_INT, &err, "HSET %s size %s", cli_key(c, k, K_FLEET, NULL), n);
+    /* One HSET: a worker reading the new size reads how its leavers go with it. */
+    const char *tx = abrupt ? "keep" : "stop";
+    struct rds_reply *r = cli_cmd(c->r, CLI_INT, &err, "HSET %s size %s shrink_tx %s",
+                                  cli_key(c, k, K_FLEET, NULL), n, tx);
     if (!r)
         return cli_redis_fail(&err);
     rds_reply_free(r);
-    const char *const w[] = {"size", n};
-    cfglog_hset(c, "fleet", 2, w);
+    const char *const w[] = {"size", n, "shrink_tx", tx};
+    cfglog_hset(c, "fleet", 4, w);
     printf("fleet size set to %lld\n", (long long)size);
     if (!wait)
         return EXIT_OK;

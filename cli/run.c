@@ -584,10 +584,8 @@ static int run_list(struct cli *c)
                 cs_fmt_iso8601(st, sizeof(st), s);
             if (e)
                 cs_fmt_iso8601(en, sizeof(en), e);
-            struct buf nb = BUF_INIT;
-            cli_print_safe(&nb, name ? name : "");
-            printf("%-22s %-8s %-24s %-24s %s\n", id, state ? state : "?", st, en, buf_cstr(&nb));
-            buf_free(&nb);
+            printf("%-22s %-8s %-24s %-24s %s\n", id, state ? cli_safe(state) : "?", st, en,
+                   cli_safe(name));
         }
         kv_free(&rec);
     }
@@ -639,15 +637,12 @@ static int run_show(struct cli *c, const char *want)
             const char *v = kv_get(&rec, run_fields[f].name);
             if (!v || !*v)
                 continue;
-            struct buf b = BUF_INIT;
             if (strcmp(run_fields[f].name, "config") == 0 ||
                 strcmp(run_fields[f].name, "scenario") == 0) {
                 printf("%s: (%zu bytes: --json shows it)\n", run_fields[f].name, strlen(v));
                 continue;
             }
-            cli_print_safe(&b, v);
-            printf("%s: %s\n", run_fields[f].name, buf_cstr(&b));
-            buf_free(&b);
+            printf("%s: %s\n", run_fields[f].name, cli_safe(v));
         }
     }
     kv_free(&rec);
@@ -801,8 +796,3 @@ int cmd_stats(struct cli *c, int argc, char **argv)
     return EXIT_USAGE;
 }
 
-void cli_print_safe(struct buf *b, const char *s)
-{
-    for (; *s; s++)
-        buf_putc(b, (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
-}

@@ -264,6 +264,36 @@ static bool collect(struct cli *c, struct rds_sync *sub, struct cmdsend *s, stru
     return true;
 }
 
+/* `schedules`: each worker's list ("schedules" in its reply), one line per schedule. Text
+ * from the network: escaped for the terminal. */
+static void print_schedules(const cJSON *replies)
+{
+    bool head = false;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, replies) {
+        const char *worker = cJSON_GetStringValue(cJSON_GetObjectItem(r, "worker"));
+        const cJSON *e;
+        cJSON_ArrayForEach(e, cJSON_GetObjectItem(r, "schedules")) {
+            const cJSON *every = cJSON_GetObjectItem(e, "every_ms"),
+                        *runs = cJSON_GetObjectItem(e, "runs"), *left = cJSON_GetObjectItem(e, "left");
+            char ev[32] = "-", lf[32] = "-";
+            if (cJSON_IsNumber(every) && every->valuedouble > 0)
+                snprintf(ev, sizeof(ev), "%.0f ms", every->valuedouble);
+            if (cJSON_IsNumber(left) && left->valuedouble > 0)
+                snprintf(lf, sizeof(lf), "%.0f", left->valuedouble);
+            if (!head)
+                printf("  %-16s %-20s %-10s %-24s %-10s %6s %6s\n", "WORKER", "ID", "CMD", "NEXT",
+                       "EVERY", "RUNS", "LEFT");
+            head = true;
+            printf("  %-16s %-20s %-10s %-24s %-10s %6.0f %6s\n", cli_safe(worker ? worker : "?"),
+                   cli_safe(cJSON_GetStringValue(cJSON_GetObjectItem(e, "id"))),
+                   cli_safe(cJSON_GetStringValue(cJSON_GetObjectItem(e, "cmd"))),
+                   cli_safe(cJSON_GetStringValue(cJSON_GetObjectItem(e, "next"))), ev,
+                   cJSON_IsNumber(runs) ? runs->valuedouble : 0, lf);
+        }
+    }
+}
+
 static void print_result(struct cli *c, const struct cmdsend *s, int64_t ms)
 {
     char k[CS_KEY_MAX];
@@ -301,6 +331,8 @@ static void print_result(struct cli *c, const struct cmdsend *s, int64_t ms)
         printf("  the fleet has %d charger%s, %s..%s (docs/commands.md: selectors)\n",
                c->fleet.size, cs_plural(c->fleet.size), first, last);
     }
+    if (cmd->def->verb == CMD_SCHEDULES)
+        print_schedules(cmdsend_replies(s));
     size_t n;
     const char *const *lines = cmdsend_error_lines(s, &n);
     for (size_t i = 0; i < n; i++) /* from the network: escaped for the terminal */

@@ -198,11 +198,8 @@ static void print_test_view(const struct snap *s)
            snap_num(&s->fstats, "transactions"), snap_num(&s->fstats, "offline"),
            snap_num(&s->fstats, "connecting"));
     if (s->run_id[0]) {
-        struct buf name = BUF_INIT;
-        cli_print_safe(&name, s->run_name);
-        printf("run         %s %s, running for %.0f s (swarm-cli report)\n", s->run_id,
-               buf_cstr(&name), (double)(cs_now_ms() - s->run_started_ms) / 1000.0);
-        buf_free(&name);
+        printf("run         %s %s, running for %.0f s (swarm-cli report)\n", cli_safe(s->run_id),
+               cli_safe(s->run_name), (double)(cs_now_ms() - s->run_started_ms) / 1000.0);
     }
     struct snap_action *a = cs_calloc(STATUS_ACTIONS, sizeof(*a));
     size_t n = snap_actions(s, a, STATUS_ACTIONS);

@@ -438,6 +438,11 @@ const char *cmdsend_log_error(const struct cmdsend *s)
     return s->log_error;
 }
 
+const cJSON *cmdsend_replies(const struct cmdsend *s)
+{
+    return s->replies;
+}
+
 const char *const *cmdsend_error_lines(const struct cmdsend *s, size_t *n)
 {
     *n = s->nerrors;

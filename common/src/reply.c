@@ -76,6 +76,13 @@ void reply_summary(const struct reply_tally *t, const struct cmd *c, const char 
         buf_printf(out, "%s: %d worker%s answered, %lld charger%s held, %lld connected", verb,
                    t->replied, cs_plural(t->replied), t->matched, cs_plural(t->matched),
                    t->connected);
+    else if (c->def->verb == CMD_SCHEDULES)
+        buf_printf(out, "%s: %lld scheduled command%s on %d worker%s", verb, t->matched,
+                   cs_plural(t->matched), t->replied, cs_plural(t->replied));
+    else if (c->def->verb == CMD_CANCEL && !reply_nothing_matched(t, c))
+        buf_printf(out, "%s: %lld schedule%s stopped on %d worker%s, %lld error%s", verb,
+                   t->matched, cs_plural(t->matched), t->replied, cs_plural(t->replied), t->nerr,
+                   cs_plural(t->nerr));
     else if (reply_nothing_matched(t, c) && c->def->verb == CMD_CANCEL)
         buf_printf(out, "%s: nothing scheduled under id '%s' on the %d worker%s that answered",
                    verb, cmd_pos(c, "cmd_id") ? cmd_pos(c, "cmd_id") : "", t->replied,

@@ -71,7 +71,12 @@ arrived=$(mqtt_lines "$T/all.txt" | grep -F '"later"' | awk '{printf "%.0f\n", $
 [ $((arrived - t)) -ge 950 ] || fail "in=1s ran after $((arrived - t)) ms"
 cli send '@beat trigger CP-000032 DataTransfer messageId=beat every=200ms' >/dev/null
 wait_eval "repeating runs" 5 '[ "$(marked beat)" -ge 3 ]'
-cli cancel beat >/dev/null
+cli schedules >"$T/schedules.txt" || fail "schedules failed: $(cat "$T/schedules.txt")"
+grep -Eq "^schedules: 1 scheduled command on [0-9]+ workers?" "$T/schedules.txt" || fail "$(cat "$T/schedules.txt")"
+grep -Eq "^  [^ ]+ +beat +trigger +[0-9T:.-]+Z? +200 ms" "$T/schedules.txt" ||
+  fail "the schedule is not listed: $(cat "$T/schedules.txt")"
+cli cancel beat >"$T/cancel.txt" || fail "cancel failed: $(cat "$T/cancel.txt")"
+grep -Eq "^cancel: 1 schedule stopped on [0-9]+ workers?" "$T/cancel.txt" || fail "$(cat "$T/cancel.txt")"
 window_until $(( $(now_ms) + 150 ))
 n=$(marked beat)
 window_until $(( $(now_ms) + 700 ))

@@ -166,6 +166,11 @@ static void test_summary(void **state)
     /* ping counts answers and what the workers hold, not "done" = connected */
     summary_of("ping", &ping, s, sizeof(s));
     assert_string_equal(s, "ping: 1 worker answered, 500 chargers held, 499 connected");
+    /* the schedule verbs count schedules, not chargers */
+    summary_of("schedules", &many, s, sizeof(s));
+    assert_string_equal(s, "schedules: 10 scheduled commands on 2 workers");
+    summary_of("cancel '*'", &one, s, sizeof(s));
+    assert_string_equal(s, "cancel: 1 schedule stopped on 1 worker, 0 errors");
     summary_of("reload cfg", &one, s, sizeof(s));
     assert_string_equal(s, "reload: 1 worker answered (1 charger), 0 errors");
 }

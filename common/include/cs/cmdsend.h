@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "cs/buf.h"
 #include "cs/cmd.h"
 #include "cs/err.h"
@@ -82,6 +84,8 @@ long long cmdsend_expected(const struct cmdsend *s); /* live workers reached */
 const struct reply_tally *cmdsend_tally(const struct cmdsend *s);
 /* Why the command is not in {ns}:cmdlog (the Redis error), or NULL when it is. */
 const char *cmdsend_log_error(const struct cmdsend *s);
+/* The reply objects as received (the first CMDSEND_REPLIES_KEPT), a cJSON array. */
+const cJSON *cmdsend_replies(const struct cmdsend *s);
 /* The first CMDSEND_ERRORS_KEPT error lines, "worker: message"; *n of them. */
 const char *const *cmdsend_error_lines(const struct cmdsend *s, size_t *n);
 
