@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "cs/astats.h"
 #include "cs/buf.h"
 #include "cs/cfg.h"
 #include "cs/cmd.h"
@@ -141,8 +142,6 @@ bool snap_take(struct cli *c, struct snap *s, struct cs_error *err);
 void snap_free(struct snap *s);
 void snap_sum(const struct snap *s, struct snap_totals *t);
 int snap_by_name(const void *a, const void *b); /* qsort/bsearch on snap_worker */
-long long snap_num(const struct kvlist *kv, const char *k);   /* 0 when absent */
-double snap_dnum(const struct kvlist *kv, const char *k);     /* 0 when absent */
 long long snap_errors(const struct kvlist *stats);            /* publish + connect failures */
 int snap_window_s(const struct snap *s); /* the fleet's stats_window_s (its default when unset) */
 /* A value of {ns}:fleet the workers and the coordinator reject (value NULL when none). */
@@ -154,17 +153,9 @@ struct snap_rejected {
  * rejected value; *rej (may be NULL) says whether the hash holds one. */
 long long snap_fleet_size(const struct snap *s, struct snap_rejected *rej);
 
-/* One action of the fleet's per-action figures ({ns}:stats conf.* / down.*). */
-struct snap_action {
-    const char *type;           /* "CALL" (ours, the platform's answers) or "DOWN" */
-    char name[48];
-    double win_rps, win_fps;    /* over the window: requests and failures per second */
-    double win_p50, win_p95, win_p99; /* ms; NaN when the window has no answer */
-    uint64_t requests, failures, timeouts; /* since the workers started (the fleet's totals) */
-    double p95;                 /* since then, ms; NaN when none */
-};
-/* The fleet's actions, the busiest over the window first, at most max; returns how many. */
-size_t snap_actions(const struct snap *s, struct snap_action *out, size_t max);
+/* The fleet's actions ({ns}:stats conf.* / down.*), the busiest over the window first, at most
+ * max; returns how many. The rows point into *a, which the caller frees (cs_free). */
+size_t snap_actions(const struct snap *s, struct astats **a, struct astats_view *out, size_t max);
 
 /* ---- run.c: runs ({ns}:runs, {ns}:run:{id}...) ---- */
 struct run_start {

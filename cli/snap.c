@@ -14,18 +14,11 @@
 #include "cs/stats.h"
 #include "cs/util.h"
 
-long long snap_num(const struct kvlist *kv, const char *k)
-{
-    const char *v = kv_get(kv, k);
-    int64_t x;
-    return v && cs_parse_i64(v, INT64_MIN, INT64_MAX, &x) ? x : 0;
-}
-
 int snap_window_s(const struct snap *s)
 {
     /* The window in force, as the coordinator wrote it with the fleet stats; before that the
      * fleet setting (the default when unset or invalid). */
-    long long in_force = snap_num(&s->fstats, "stats_window_s");
+    long long in_force = kv_i64(&s->fstats, "stats_window_s");
     if (in_force > 0)
         return (int)in_force;
     struct fleet_cfg f;
@@ -60,16 +53,9 @@ long long snap_fleet_size(const struct snap *s, struct snap_rejected *rej)
     return f.size;
 }
 
-double snap_dnum(const struct kvlist *kv, const char *k)
-{
-    const char *v = kv_get(kv, k);
-    double x;
-    return v && cs_parse_double(v, -1e300, 1e300, &x) ? x : 0;
-}
-
 long long snap_errors(const struct kvlist *st)
 {
-    return snap_num(st, "publish_errors") + snap_num(st, "connect_failures");
+    return kv_i64(st, "publish_errors") + kv_i64(st, "connect_failures");
 }
 
 /* Rates between the two newest entries of a worker's stats stream (XREVRANGE: newest first). */
@@ -199,56 +185,11 @@ bool snap_take(struct cli *c, struct snap *s, struct cs_error *err)
     return ok && take_workers(c, s, err);
 }
 
-static double ms_or_nan(const struct hist *h, double q)
+size_t snap_actions(const struct snap *s, struct astats **a, struct astats_view *out, size_t max)
 {
-    return h->count ? (double)(q >= 1 ? h->max : hist_quantile(h, q)) / 1000.0 : NAN;
-}
-
-static int by_busy(const void *a, const void *b)
-{
-    const struct snap_action *x = a, *y = b;
-    if (x->win_rps != y->win_rps)
-        return x->win_rps < y->win_rps ? 1 : -1;
-    if (x->requests != y->requests)
-        return x->requests < y->requests ? 1 : -1;
-    int t = strcmp(x->type, y->type);
-    return t ? t : strcmp(x->name, y->name);
-}
-
-size_t snap_actions(const struct snap *s, struct snap_action *out, size_t max)
-{
-    struct astats *a = cs_calloc(1, sizeof(*a));
-    astats_add(a, &s->fstats, ASTATS_R_CUM | ASTATS_R_WIN);
-    double w = snap_window_s(s);
-    size_t n = 0;
-    struct snap_action *all = cs_calloc(ASTATS_UP_ROWS + ASTATS_DOWN_ROWS, sizeof(*all));
-    for (int d = 0; d < ASTATS_DIRS; d++) {
-        for (size_t i = 0; i < astats_rows((enum astats_dir)d); i++) {
-            const struct astats_row *r = astats_row_at(a, (enum astats_dir)d, i);
-            if (!r || !(r->calls || r->lat.count || r->timeouts))
-                continue;
-            struct snap_action *x = &all[n++];
-            bool up = d == ASTATS_UP;
-            x->type = up ? "CALL" : "DOWN";
-            snprintf(x->name, sizeof(x->name), "%s", r->name);
-            x->win_rps = (double)(r->win.count + r->win_timeouts) / w;
-            x->win_fps = (double)(r->win_errors + r->win_timeouts) / w;
-            x->win_p50 = ms_or_nan(&r->win, 0.50);
-            x->win_p95 = ms_or_nan(&r->win, 0.95);
-            x->win_p99 = ms_or_nan(&r->win, 0.99);
-            x->requests = up ? r->answered + r->errors + r->timeouts : r->calls;
-            x->failures = r->errors + r->timeouts;
-            x->timeouts = r->timeouts;
-            x->p95 = ms_or_nan(&r->lat, 0.95);
-        }
-    }
-    qsort(all, n, sizeof(*all), by_busy);
-    if (n > max)
-        n = max;
-    memcpy(out, all, n * sizeof(*out));
-    cs_free(all);
-    cs_free(a);
-    return n;
+    *a = cs_calloc(1, sizeof(**a));
+    astats_add(*a, &s->fstats, ASTATS_R_CUM | ASTATS_R_WIN);
+    return astats_view(*a, snap_window_s(s), out, max);
 }
 
 void snap_sum(const struct snap *s, struct snap_totals *t)
@@ -256,15 +197,15 @@ void snap_sum(const struct snap *s, struct snap_totals *t)
     memset(t, 0, sizeof(*t));
     for (size_t i = 0; i < s->n; i++) {
         const struct kvlist *st = &s->w[i].stats;
-        t->chargers += snap_num(st, "assigned");
-        t->connected += snap_num(st, "connected");
-        t->connecting += snap_num(st, "connecting");
-        t->offline += snap_num(st, "offline");
-        t->disabled += snap_num(st, "disabled");
+        t->chargers += kv_i64(st, "assigned");
+        t->connected += kv_i64(st, "connected");
+        t->connecting += kv_i64(st, "connecting");
+        t->offline += kv_i64(st, "offline");
+        t->disabled += kv_i64(st, "disabled");
         t->errors += snap_errors(st);
-        t->out += snap_num(st, "msgs_out");
-        t->in += snap_num(st, "msgs_in");
-        t->rss_kb += snap_num(st, "rss_kb");
+        t->out += kv_i64(st, "msgs_out");
+        t->in += kv_i64(st, "msgs_in");
+        t->rss_kb += kv_i64(st, "rss_kb");
         t->out_rate += s->w[i].out_rate;
         t->in_rate += s->w[i].in_rate;
         t->rated |= s->w[i].rated;
@@ -272,8 +213,8 @@ void snap_sum(const struct snap *s, struct snap_totals *t)
     /* Totals from the coordinator's fleet figures, which a worker that restarted or left does
      * not make go down (the live workers' own counters start again from 0). */
     if (kv_get(&s->fstats, "msgs_out")) {
-        t->out = snap_num(&s->fstats, "msgs_out");
-        t->in = snap_num(&s->fstats, "msgs_in");
+        t->out = kv_i64(&s->fstats, "msgs_out");
+        t->in = kv_i64(&s->fstats, "msgs_in");
         t->errors = snap_errors(&s->fstats);
     }
 }

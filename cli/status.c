@@ -38,24 +38,15 @@ static void put_latency(cJSON *fleet, const struct snap *s)
         for (size_t k = 0; k < ARRAY_SIZE(fields); k++) {
             char src[48], dst[48];
             snprintf(src, sizeof(src), "%s_%s", name, fields[k]);
-            cJSON_AddNumberToObject(h, fields[k], snap_dnum(&s->fstats, src));
+            cJSON_AddNumberToObject(h, fields[k], kv_double(&s->fstats, src));
             snprintf(src, sizeof(src), "%s_win_%s", name, fields[k]);
             snprintf(dst, sizeof(dst), "win_%s", fields[k]);
-            cJSON_AddNumberToObject(h, dst, snap_dnum(&s->fstats, src));
+            cJSON_AddNumberToObject(h, dst, kv_double(&s->fstats, src));
         }
     }
 }
 
 #define STATUS_ACTIONS 64 /* every action there can be (32 uplink + 24 downlink) */
-
-/* JSON number, or null for NaN. */
-static void add_ms(cJSON *o, const char *k, double v)
-{
-    if (isnan(v))
-        cJSON_AddNullToObject(o, k);
-    else
-        cJSON_AddNumberToObject(o, k, v);
-}
 
 /* "states": the charger states that matter during a test, from the fleet's gauges; "actions":
  * the platform's answers by action; "run": the running run. */
@@ -65,26 +56,18 @@ static void put_test_view(cJSON *f, const struct snap *s)
     static const char *const states[] = {"charging", "faulted", "transactions", "offline",
                                          "connecting", "calls_queued"};
     for (size_t i = 0; i < ARRAY_SIZE(states); i++)
-        cJSON_AddNumberToObject(st, states[i], (double)snap_num(&s->fstats, states[i]));
-    struct snap_action *a = cs_calloc(STATUS_ACTIONS, sizeof(*a));
-    size_t n = snap_actions(s, a, STATUS_ACTIONS);
-    cJSON *arr = cJSON_AddArrayToObject(f, "actions");
-    for (size_t i = 0; i < n; i++) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "type", a[i].type);
-        cJSON_AddStringToObject(o, "name", a[i].name);
-        cJSON_AddNumberToObject(o, "requests", (double)a[i].requests);
-        cJSON_AddNumberToObject(o, "failures", (double)a[i].failures);
-        cJSON_AddNumberToObject(o, "timeouts", (double)a[i].timeouts);
-        add_ms(o, "p95_ms", a[i].p95);
-        cJSON_AddNumberToObject(o, "win_rps", a[i].win_rps);
-        cJSON_AddNumberToObject(o, "win_fps", a[i].win_fps);
-        add_ms(o, "win_p50_ms", a[i].win_p50);
-        add_ms(o, "win_p95_ms", a[i].win_p95);
-        add_ms(o, "win_p99_ms", a[i].win_p99);
-        cJSON_AddItemToArray(arr, o);
-    }
-    cs_free(a);
+        cJSON_AddNumberToObject(st, states[i], (double)kv_i64(&s->fstats, states[i]));
+    struct astats *act;
+    struct astats_view *v = cs_calloc(STATUS_ACTIONS, sizeof(*v));
+    size_t n = snap_actions(s, &act, v, STATUS_ACTIONS);
+    struct buf b = BUF_INIT;
+    struct jw j;
+    jw_init(&j, &b);
+    astats_view_json(&j, v, n); /* the form the coordinator's /api/status has */
+    cJSON_AddItemToObject(f, "actions", cJSON_ParseWithLength(b.s, b.len));
+    buf_free(&b);
+    cs_free(v);
+    cs_free(act);
     if (s->run_id[0]) {
         cJSON *r = cJSON_AddObjectToObject(f, "run");
         cJSON_AddStringToObject(r, "id", s->run_id);
@@ -106,9 +89,9 @@ static void print_json(const struct snap *s)
         cJSON_AddStringToObject(f, "size_rejected", rej.value);
         cJSON_AddStringToObject(f, "size_error", rej.why);
     }
-    cJSON_AddNumberToObject(f, "capacity", (double)snap_num(&s->fstats, "capacity"));
-    cJSON_AddNumberToObject(f, "unassigned", (double)snap_num(&s->fstats, "unassigned"));
-    cJSON_AddNumberToObject(f, "epoch", (double)snap_num(&s->fstats, "epoch"));
+    cJSON_AddNumberToObject(f, "capacity", (double)kv_i64(&s->fstats, "capacity"));
+    cJSON_AddNumberToObject(f, "unassigned", (double)kv_i64(&s->fstats, "unassigned"));
+    cJSON_AddNumberToObject(f, "epoch", (double)kv_i64(&s->fstats, "epoch"));
     cJSON_AddStringToObject(f, "coordinator", s->leader);
     cJSON_AddNumberToObject(f, "workers", (double)s->n);
     cJSON_AddNumberToObject(f, "chargers", (double)t.chargers);
@@ -129,23 +112,23 @@ static void print_json(const struct snap *s)
         cJSON *w = cJSON_CreateObject();
         cJSON_AddStringToObject(w, "name", s->w[i].name);
         cJSON_AddStringToObject(w, "host", kv_get(ag, "host") ? kv_get(ag, "host") : "");
-        cJSON_AddNumberToObject(w, "pid", (double)snap_num(ag, "pid"));
-        cJSON_AddNumberToObject(w, "capacity", (double)snap_num(ag, "capacity"));
+        cJSON_AddNumberToObject(w, "pid", (double)kv_i64(ag, "pid"));
+        cJSON_AddNumberToObject(w, "capacity", (double)kv_i64(ag, "capacity"));
         cJSON_AddStringToObject(w, "held", kv_get(ag, "held") ? kv_get(ag, "held") : "");
         cJSON_AddNumberToObject(w, "lease_ms_left", (double)s->w[i].pttl);
-        cJSON_AddNumberToObject(w, "chargers", (double)snap_num(st, "assigned"));
-        cJSON_AddNumberToObject(w, "connected", (double)snap_num(st, "connected"));
-        cJSON_AddNumberToObject(w, "connecting", (double)snap_num(st, "connecting"));
-        cJSON_AddNumberToObject(w, "offline", (double)snap_num(st, "offline"));
-        cJSON_AddNumberToObject(w, "msgs_out", (double)snap_num(st, "msgs_out"));
-        cJSON_AddNumberToObject(w, "msgs_in", (double)snap_num(st, "msgs_in"));
+        cJSON_AddNumberToObject(w, "chargers", (double)kv_i64(st, "assigned"));
+        cJSON_AddNumberToObject(w, "connected", (double)kv_i64(st, "connected"));
+        cJSON_AddNumberToObject(w, "connecting", (double)kv_i64(st, "connecting"));
+        cJSON_AddNumberToObject(w, "offline", (double)kv_i64(st, "offline"));
+        cJSON_AddNumberToObject(w, "msgs_out", (double)kv_i64(st, "msgs_out"));
+        cJSON_AddNumberToObject(w, "msgs_in", (double)kv_i64(st, "msgs_in"));
         cJSON_AddNumberToObject(w, "out_per_s", s->w[i].out_rate);
         cJSON_AddNumberToObject(w, "in_per_s", s->w[i].in_rate);
         cJSON_AddNumberToObject(w, "errors", (double)snap_errors(st));
-        cJSON_AddNumberToObject(w, "ack_p50_ms", snap_dnum(st, "ack_p50_ms"));
-        cJSON_AddNumberToObject(w, "ack_p99_ms", snap_dnum(st, "ack_p99_ms"));
-        cJSON_AddNumberToObject(w, "ack_win_p99_ms", snap_dnum(st, "ack_win_p99_ms"));
-        cJSON_AddNumberToObject(w, "rss_kb", (double)snap_num(st, "rss_kb"));
+        cJSON_AddNumberToObject(w, "ack_p50_ms", kv_double(st, "ack_p50_ms"));
+        cJSON_AddNumberToObject(w, "ack_p99_ms", kv_double(st, "ack_p99_ms"));
+        cJSON_AddNumberToObject(w, "ack_win_p99_ms", kv_double(st, "ack_win_p99_ms"));
+        cJSON_AddNumberToObject(w, "rss_kb", (double)kv_i64(st, "rss_kb"));
         cJSON_AddItemToArray(arr, w);
     }
     cli_print_json(o);
@@ -170,11 +153,11 @@ static void print_latency(const struct snap *s, const char *head, const char *sp
                 {"platform p99", "conf", "p99"}};
     for (size_t i = 0; i < ARRAY_SIZE(cols); i++) {
         snprintf(k, sizeof(k), "%s%s_count", cols[i].name, win);
-        bool any = snap_num(&s->fstats, k) > 0;
+        bool any = kv_i64(&s->fstats, k) > 0;
         snprintf(k, sizeof(k), "%s%s_%s_ms", cols[i].name, win, cols[i].p);
         printf("%s%s ", i == 0 ? " " : i == 1 ? "  " : "   ", cols[i].label);
         if (any)
-            printf("%.1f ms", snap_dnum(&s->fstats, k));
+            printf("%.1f ms", kv_double(&s->fstats, k));
         else
             printf("-");
     }
@@ -194,15 +177,16 @@ static void print_test_view(const struct snap *s)
 {
     printf("states      charging %lld  faulted %lld  open transactions %lld  offline %lld  "
            "connecting %lld\n",
-           snap_num(&s->fstats, "charging"), snap_num(&s->fstats, "faulted"),
-           snap_num(&s->fstats, "transactions"), snap_num(&s->fstats, "offline"),
-           snap_num(&s->fstats, "connecting"));
+           kv_i64(&s->fstats, "charging"), kv_i64(&s->fstats, "faulted"),
+           kv_i64(&s->fstats, "transactions"), kv_i64(&s->fstats, "offline"),
+           kv_i64(&s->fstats, "connecting"));
     if (s->run_id[0]) {
         printf("run         %s %s, running for %.0f s (swarm-cli report)\n", cli_safe(s->run_id),
                cli_safe(s->run_name), (double)(cs_now_ms() - s->run_started_ms) / 1000.0);
     }
-    struct snap_action *a = cs_calloc(STATUS_ACTIONS, sizeof(*a));
-    size_t n = snap_actions(s, a, STATUS_ACTIONS);
+    struct astats *act;
+    struct astats_view *a = cs_calloc(STATUS_ACTIONS, sizeof(*a));
+    size_t n = snap_actions(s, &act, a, STATUS_ACTIONS);
     if (n) {
         char head[48];
         snprintf(head, sizeof(head), "ACTION (last %d s)", snap_window_s(s));
@@ -210,7 +194,7 @@ static void print_test_view(const struct snap *s)
                "P95 MS", "P99 MS", "REQUESTS", "FAILURES", "P95 MS");
         for (size_t i = 0; i < n; i++) {
             char label[64];
-            snprintf(label, sizeof(label), "%s %s", a[i].type, a[i].name);
+            snprintf(label, sizeof(label), "%s %s", a[i].type, a[i].row->name);
             printf("%-34s %8.1f %8.1f", label, a[i].win_rps, a[i].win_fps);
             ms_col(a[i].win_p50);
             ms_col(a[i].win_p95);
@@ -224,6 +208,7 @@ static void print_test_view(const struct snap *s)
                "CALLs. The last three columns count since the start.)\n");
     }
     cs_free(a);
+    cs_free(act);
 }
 
 static void print_human(struct cli *c, const struct snap *s)
@@ -236,7 +221,7 @@ static void print_human(struct cli *c, const struct snap *s)
     printf("fleet       %lld charger%s, %lld running on %zu worker%s, capacity %lld, unassigned "
            "%lld\n",
            size, cs_plural(size), t.chargers, s->n, cs_plural((long long)s->n),
-           snap_num(&s->fstats, "capacity"), snap_num(&s->fstats, "unassigned"));
+           kv_i64(&s->fstats, "capacity"), kv_i64(&s->fstats, "unassigned"));
     if (rej.value)
         printf("warning: %s holds size '%s', rejected (%s): %lld stays in force\n",
                cli_key(c, fk, K_FLEET, NULL), cli_safe(rej.value), cli_safe(rej.why), size);
@@ -247,19 +232,19 @@ static void print_human(struct cli *c, const struct snap *s)
     print_latency(s, "latency", "last", "_win");
     print_latency(s, "", "since start", "");
     printf("coordinator %s   epoch %lld\n", s->leader[0] ? cli_safe(s->leader) : "(none)",
-           snap_num(&s->fstats, "epoch"));
+           kv_i64(&s->fstats, "epoch"));
     print_test_view(s);
     printf("\n");
-    if (size > 0 && snap_num(&s->fstats, "capacity") < size && s->n)
+    if (size > 0 && kv_i64(&s->fstats, "capacity") < size && s->n)
         printf("warning: fleet exceeds the live capacity; start more workers or agents\n\n");
     printf("%-24s %8s %9s %10s %8s %9s %8s %7s %8s\n", "WORKER", "CHARGERS", "CONNECTED",
            "CONNECTING", "OFFLINE", "OUT/S", "IN/S", "ERRORS", "RSS MiB");
     for (size_t i = 0; i < s->n; i++) {
         const struct kvlist *st = &s->w[i].stats;
         printf("%-24s %8lld %9lld %10lld %8lld %9.1f %8.1f %7lld %8.1f\n", cli_safe(s->w[i].name),
-               snap_num(st, "assigned"), snap_num(st, "connected"), snap_num(st, "connecting"),
-               snap_num(st, "offline"), s->w[i].out_rate, s->w[i].in_rate, snap_errors(st),
-               (double)snap_num(st, "rss_kb") / 1024.0);
+               kv_i64(st, "assigned"), kv_i64(st, "connected"), kv_i64(st, "connecting"),
+               kv_i64(st, "offline"), s->w[i].out_rate, s->w[i].in_rate, snap_errors(st),
+               (double)kv_i64(st, "rss_kb") / 1024.0);
     }
     if (s->n == 0)
         printf("(no live workers: start swarm-agent)\n");
@@ -395,10 +380,10 @@ static void print_agents_json(const struct snap *s)
         cJSON *w = cJSON_CreateObject();
         cJSON_AddStringToObject(w, "name", s->w[i].name);
         cJSON_AddStringToObject(w, "host", str_or_empty(kv_get(ag, "host")));
-        cJSON_AddNumberToObject(w, "pid", (double)snap_num(ag, "pid"));
-        cJSON_AddNumberToObject(w, "capacity", (double)snap_num(ag, "capacity"));
-        cJSON_AddNumberToObject(w, "chargers", (double)snap_num(ag, "chargers"));
-        cJSON_AddNumberToObject(w, "connected", (double)snap_num(&s->w[i].stats, "connected"));
+        cJSON_AddNumberToObject(w, "pid", (double)kv_i64(ag, "pid"));
+        cJSON_AddNumberToObject(w, "capacity", (double)kv_i64(ag, "capacity"));
+        cJSON_AddNumberToObject(w, "chargers", (double)kv_i64(ag, "chargers"));
+        cJSON_AddNumberToObject(w, "connected", (double)kv_i64(&s->w[i].stats, "connected"));
         cJSON_AddNumberToObject(w, "lease_ms_left", (double)s->w[i].pttl);
         cJSON_AddStringToObject(w, "held", str_or_empty(kv_get(ag, "held")));
         cJSON_AddItemToArray(arr, w);
@@ -414,8 +399,8 @@ static void print_agents_human(const struct snap *s)
     for (size_t i = 0; i < s->n; i++) {
         const struct kvlist *ag = &s->w[i].agent;
         printf("%-24s %-16s %7lld %8lld %8lld %9lld %9lld  %s\n", cli_safe(s->w[i].name),
-               cli_safe(kv_get(ag, "host")), snap_num(ag, "pid"), snap_num(ag, "capacity"),
-               snap_num(ag, "chargers"), snap_num(&s->w[i].stats, "connected"), s->w[i].pttl,
+               cli_safe(kv_get(ag, "host")), kv_i64(ag, "pid"), kv_i64(ag, "capacity"),
+               kv_i64(ag, "chargers"), kv_i64(&s->w[i].stats, "connected"), s->w[i].pttl,
                cli_safe(kv_get(ag, "held")));
     }
 }

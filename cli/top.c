@@ -182,7 +182,7 @@ static bool pct(const struct kvlist *kv, const char *hist, const char *p, double
 {
     char k[48];
     snprintf(k, sizeof(k), "%s_count", hist);
-    if (snap_num(kv, k) <= 0)
+    if (kv_i64(kv, k) <= 0)
         return false;
     snprintf(k, sizeof(k), "%s_%s_ms", hist, p);
     const char *v = kv_get(kv, k);
@@ -454,7 +454,7 @@ static void render_summary(struct top *t, struct screen *sc, const struct snap_t
               "fleet     size %lld   %lld running on %zu worker%s   unassigned %lld   "
               "connected %lld  connecting %lld  offline %lld  disabled %lld",
               snap_fleet_size(s, NULL), tot->chargers, s->n, s->n == 1 ? "" : "s",
-              snap_num(&s->fstats, "unassigned"), tot->connected, tot->connecting, tot->offline,
+              kv_i64(&s->fstats, "unassigned"), tot->connected, tot->connecting, tot->offline,
               tot->disabled);
     if (tot->rated)
         scr_linef(sc, NULL, false,
@@ -476,8 +476,8 @@ static void render_states(struct top *t, struct screen *sc)
         snprintf(run, sizeof(run), "   run %s %.60s", t->snap.run_id, t->snap.run_name);
     scr_linef(sc, NULL, false,
               "states    charging %lld  faulted %lld  open transactions %lld  offline %lld%s",
-              snap_num(f, "charging"), snap_num(f, "faulted"), snap_num(f, "transactions"),
-              snap_num(f, "offline"), run);
+              kv_i64(f, "charging"), kv_i64(f, "faulted"), kv_i64(f, "transactions"),
+              kv_i64(f, "offline"), run);
 }
 
 static void ms_cell(char *out, size_t n, double v)
@@ -491,8 +491,9 @@ static void ms_cell(char *out, size_t n, double v)
 /* The platform's answers by action over the window, the busiest first; fits 80 columns. */
 static void render_actions(struct top *t, struct screen *sc, int lines)
 {
-    struct snap_action a[16];
-    size_t n = snap_actions(&t->snap, a, ARRAY_SIZE(a));
+    struct astats *act;
+    struct astats_view a[16];
+    size_t n = snap_actions(&t->snap, &act, a, ARRAY_SIZE(a));
     char title[48];
     snprintf(title, sizeof(title), "ACTION (last %d s)", snap_window_s(&t->snap));
     scr_linef(sc, A_BAR, true, "%-30s %7s %7s %7s %7s %7s %8s", title, "REQ/S", "FAIL/S", "P50 MS",
@@ -501,7 +502,7 @@ static void render_actions(struct top *t, struct screen *sc, int lines)
         scr_line(sc, A_DIM, false, "(no CALLs yet)");
     for (size_t i = 0; i < n && (int)i < lines - 1; i++) {
         char name[64], p50[16], p95[16], p99[16];
-        snprintf(name, sizeof(name), "%s %s", a[i].type, a[i].name);
+        snprintf(name, sizeof(name), "%s %s", a[i].type, a[i].row->name);
         ms_cell(p50, sizeof(p50), a[i].win_p50);
         ms_cell(p95, sizeof(p95), a[i].win_p95);
         ms_cell(p99, sizeof(p99), a[i].win_p99);
@@ -512,6 +513,7 @@ static void render_actions(struct top *t, struct screen *sc, int lines)
     for (int used = 1 + (n ? (int)(n < (size_t)(lines - 1) ? n : (size_t)(lines - 1)) : 1);
          used < lines; used++)
         scr_line(sc, NULL, false, "");
+    cs_free(act);
 }
 
 static void render_sparkline(struct top *t, struct screen *sc)
@@ -558,7 +560,7 @@ static void render_latency(struct top *t, struct screen *sc)
 static void render_status(struct top *t, struct screen *sc)
 {
     char when[16];
-    long long size = snap_fleet_size(&t->snap, NULL), cap = snap_num(&t->snap.fstats, "capacity");
+    long long size = snap_fleet_size(&t->snap, NULL), cap = kv_i64(&t->snap.fstats, "capacity");
     if (t->err[0] && t->have_snap) {
         hms(when, sizeof(when), t->snap_ms);
         scr_linef(sc, A_ERR, false, "Redis: %s (retrying every %.1fs; data from %s)", t->err,
@@ -609,9 +611,9 @@ static void render_worker(struct screen *sc, const struct cols *wc, const struct
     fmt_num(ack, sizeof(ack), have_ack, ms);
     scr_linef(sc, NULL, false, "%-*.*s %-*.*s %8lld %9lld %9s %8s %7lld %8s %8.1f %7lld",
               wc->name, wc->name, w->name, wc->host, wc->host, host ? host : "",
-              snap_num(&w->stats, "assigned"), snap_num(&w->stats, "connected"), out, in,
-              snap_errors(&w->stats), ack, (double)snap_num(&w->stats, "rss_kb") / 1024.0,
-              snap_num(&w->stats, "loop_lag_ms"));
+              kv_i64(&w->stats, "assigned"), kv_i64(&w->stats, "connected"), out, in,
+              snap_errors(&w->stats), ack, (double)kv_i64(&w->stats, "rss_kb") / 1024.0,
+              kv_i64(&w->stats, "loop_lag_ms"));
 }
 
 /* Worker rows, sorted by name, as many as `room` lines hold (the last one says how many did

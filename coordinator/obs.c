@@ -49,20 +49,6 @@ void obs_free(struct obs *o)
     cs_free(o);
 }
 
-static int64_t num(const struct kvlist *kv, const char *k)
-{
-    const char *v = kv_get(kv, k);
-    int64_t x;
-    return v && cs_parse_i64(v, INT64_MIN, INT64_MAX, &x) ? x : 0;
-}
-
-static double dnum(const struct kvlist *kv, const char *k)
-{
-    const char *v = kv_get(kv, k);
-    double x;
-    return v && cs_parse_double(v, -1e300, 1e300, &x) ? x : 0;
-}
-
 static struct obs_worker *find_worker(struct obs *o, const char *name)
 {
     for (size_t i = 0; i < o->nw; i++)
@@ -167,15 +153,15 @@ void obs_history_add(struct obs *o, const char *id, const struct kvlist *fields)
     stats_point_of(fields, &p.at);
     if (!p.at.ms) /* the entry id is "<ms>-<seq>" */
         p.at.ms = strtoll(id, NULL, 10);
-    p.connected = (uint64_t)num(fields, "connected");
-    p.chargers = (uint64_t)num(fields, "assigned");
-    p.errors = (uint64_t)(num(fields, "publish_errors") + num(fields, "connect_failures"));
+    p.connected = (uint64_t)kv_i64(fields, "connected");
+    p.chargers = (uint64_t)kv_i64(fields, "assigned");
+    p.errors = (uint64_t)(kv_i64(fields, "publish_errors") + kv_i64(fields, "connect_failures"));
     /* An empty window has no percentiles (not 0 ms): NAN, shown as null. */
-    bool acks = num(fields, "ack_win_count") > 0, cmds = num(fields, "cmd_win_count") > 0;
-    p.ack_p50 = acks ? dnum(fields, "ack_win_p50_ms") : NAN;
-    p.ack_p99 = acks ? dnum(fields, "ack_win_p99_ms") : NAN;
-    p.cmd_p50 = cmds ? dnum(fields, "cmd_win_p50_ms") : NAN;
-    p.cmd_p99 = cmds ? dnum(fields, "cmd_win_p99_ms") : NAN;
+    bool acks = kv_i64(fields, "ack_win_count") > 0, cmds = kv_i64(fields, "cmd_win_count") > 0;
+    p.ack_p50 = acks ? kv_double(fields, "ack_win_p50_ms") : NAN;
+    p.ack_p99 = acks ? kv_double(fields, "ack_win_p99_ms") : NAN;
+    p.cmd_p50 = cmds ? kv_double(fields, "cmd_win_p50_ms") : NAN;
+    p.cmd_p99 = cmds ? kv_double(fields, "cmd_win_p99_ms") : NAN;
     if (o->hist_n < OBS_HISTORY_MAX) {
         o->hist[(o->hist_head + o->hist_n) % OBS_HISTORY_MAX] = p;
         o->hist_n++;
@@ -376,38 +362,12 @@ static void put_states(const struct obs *o, struct jw *j)
  * workers started, as swarm-cli status --json has them. */
 static void put_actions(const struct obs *o, struct jw *j)
 {
-    const struct worker_stats *s = obs_fleet_stats(o);
-    double w = o->window_s > 0 ? (double)o->window_s : 10;
+    struct astats_view *v = cs_calloc(ASTATS_UP_ROWS + ASTATS_DOWN_ROWS, sizeof(*v));
+    size_t n = astats_view(&obs_fleet_stats(o)->act, o->window_s > 0 ? (double)o->window_s : 10,
+                           v, ASTATS_UP_ROWS + ASTATS_DOWN_ROWS);
     jw_key(j, "actions");
-    jw_arr(j);
-    for (int d = 0; d < ASTATS_DIRS; d++) {
-        for (size_t i = 0; i < astats_rows((enum astats_dir)d); i++) {
-            const struct astats_row *r = astats_row_at(&s->act, (enum astats_dir)d, i);
-            if (!r || !(r->calls || r->lat.count || r->timeouts))
-                continue;
-            bool up = d == ASTATS_UP;
-            jw_obj(j);
-            jw_kstr(j, "type", up ? "CALL" : "DOWN");
-            jw_kstr(j, "name", r->name);
-            jw_kint(j, "requests", (int64_t)(up ? r->answered + r->errors + r->timeouts : r->calls));
-            jw_kint(j, "failures", (int64_t)(r->errors + r->timeouts));
-            jw_kint(j, "timeouts", (int64_t)r->timeouts);
-            jw_key(j, "errors_by_code");
-            jw_obj(j);
-            for (int c = 0; c < ASTATS_CODES; c++)
-                if (r->code[c])
-                    jw_kint(j, astats_code_name(c), (int64_t)r->code[c]);
-            jw_end(j);
-            put_quantile(j, "p95_ms", &r->lat, 0.95);
-            jw_kdouble(j, "win_rps", (double)(r->win.count + r->win_timeouts) / w, 3);
-            jw_kdouble(j, "win_fps", (double)(r->win_errors + r->win_timeouts) / w, 3);
-            put_quantile(j, "win_p50_ms", &r->win, 0.50);
-            put_quantile(j, "win_p95_ms", &r->win, 0.95);
-            put_quantile(j, "win_p99_ms", &r->win, 0.99);
-            jw_end(j);
-        }
-    }
-    jw_end(j);
+    astats_view_json(j, v, n);
+    cs_free(v);
 }
 
 static const char *kvs(const struct kvlist *kv, const char *k)
@@ -461,12 +421,12 @@ void obs_status_json(const struct obs *o, struct buf *out, size_t history_points
     jw_arr(&j);
     for (size_t i = 0; i < o->nw; i++) {
         const struct obs_worker *w = &o->w[i];
-        int64_t left = num(&w->agent, "refreshed_ms") + o->lease_ms - now;
+        int64_t left = kv_i64(&w->agent, "refreshed_ms") + o->lease_ms - now;
         jw_obj(&j);
         jw_kstr(&j, "name", w->name);
         jw_kstr(&j, "host", kvs(&w->agent, "host"));
-        jw_kint(&j, "pid", num(&w->agent, "pid"));
-        jw_kint(&j, "capacity", num(&w->agent, "capacity"));
+        jw_kint(&j, "pid", kv_i64(&w->agent, "pid"));
+        jw_kint(&j, "capacity", kv_i64(&w->agent, "capacity"));
         jw_kstr(&j, "held", kvs(&w->agent, "held"));
         jw_kint(&j, "lease_ms_left", left > 0 ? left : 0);
         jw_kint(&j, "chargers", (int64_t)w->st.assigned);

@@ -1,5 +1,6 @@
 /* astats.c - per-action statistics: recording, windows, rendering and merging. */
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -737,4 +738,93 @@ size_t astats_add(struct astats *sum, const struct kvlist *in, unsigned parts)
     astats_merge(sum, t);
     cs_free(t);
     return taken;
+}
+
+/* ---- views ----------------------------------------------------------------------------------- */
+
+static double ms_or_nan(const struct hist *h, double q)
+{
+    return h->count ? (double)hist_quantile(h, q) / 1000.0 : NAN;
+}
+
+static int by_busy(const void *a, const void *b)
+{
+    const struct astats_view *x = a, *y = b;
+    if (x->win_rps != y->win_rps)
+        return x->win_rps < y->win_rps ? 1 : -1;
+    if (x->requests != y->requests)
+        return x->requests < y->requests ? 1 : -1;
+    int t = strcmp(x->type, y->type);
+    return t ? t : strcmp(x->row->name, y->row->name);
+}
+
+size_t astats_view(const struct astats *a, double window_s, struct astats_view *out, size_t max)
+{
+    struct astats_view *all = cs_calloc(ASTATS_UP_ROWS + ASTATS_DOWN_ROWS, sizeof(*all));
+    size_t n = 0;
+    if (!(window_s > 0))
+        window_s = 1;
+    for (int d = 0; d < ASTATS_DIRS; d++) {
+        for (size_t i = 0; i < astats_rows((enum astats_dir)d); i++) {
+            const struct astats_row *r = astats_row_at(a, (enum astats_dir)d, i);
+            if (!r || !(r->calls || r->lat.count || r->timeouts))
+                continue;
+            bool up = d == ASTATS_UP;
+            struct astats_view *x = &all[n++];
+            x->type = up ? "CALL" : "DOWN";
+            x->row = r;
+            x->requests = up ? r->answered + r->errors + r->timeouts : r->calls;
+            x->failures = r->errors + r->timeouts;
+            x->timeouts = r->timeouts;
+            x->win_rps = (double)(r->win.count + r->win_timeouts) / window_s;
+            x->win_fps = (double)(r->win_errors + r->win_timeouts) / window_s;
+            x->win_p50 = ms_or_nan(&r->win, 0.50);
+            x->win_p95 = ms_or_nan(&r->win, 0.95);
+            x->win_p99 = ms_or_nan(&r->win, 0.99);
+            x->p95 = ms_or_nan(&r->lat, 0.95);
+        }
+    }
+    qsort(all, n, sizeof(*all), by_busy);
+    if (n > max)
+        n = max;
+    memcpy(out, all, n * sizeof(*out));
+    cs_free(all);
+    return n;
+}
+
+static void view_ms(struct jw *j, const char *key, double ms)
+{
+    jw_key(j, key);
+    if (isnan(ms))
+        jw_null(j);
+    else
+        jw_double(j, ms, 3);
+}
+
+void astats_view_json(struct jw *j, const struct astats_view *v, size_t n)
+{
+    jw_arr(j);
+    for (size_t i = 0; i < n; i++) {
+        const struct astats_row *r = v[i].row;
+        jw_obj(j);
+        jw_kstr(j, "type", v[i].type);
+        jw_kstr(j, "name", r->name);
+        jw_kint(j, "requests", (int64_t)v[i].requests);
+        jw_kint(j, "failures", (int64_t)v[i].failures);
+        jw_kint(j, "timeouts", (int64_t)v[i].timeouts);
+        jw_key(j, "errors_by_code");
+        jw_obj(j);
+        for (int c = 0; c < ASTATS_CODES; c++)
+            if (r->code[c])
+                jw_kint(j, astats_code_name(c), (int64_t)r->code[c]);
+        jw_end(j);
+        view_ms(j, "p95_ms", v[i].p95);
+        jw_kdouble(j, "win_rps", v[i].win_rps, 3);
+        jw_kdouble(j, "win_fps", v[i].win_fps, 3);
+        view_ms(j, "win_p50_ms", v[i].win_p50);
+        view_ms(j, "win_p95_ms", v[i].win_p95);
+        view_ms(j, "win_p99_ms", v[i].win_p99);
+        jw_end(j);
+    }
+    jw_end(j);
 }

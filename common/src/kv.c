@@ -3,6 +3,7 @@
 
 #include "cs/kv.h"
 #include "cs/mem.h"
+#include "cs/util.h"
 
 void kv_init(struct kvlist *l)
 {
@@ -98,4 +99,18 @@ bool kv_equal(const struct kvlist *a, const struct kvlist *b)
             return false;
     }
     return true;
+}
+
+long long kv_i64(const struct kvlist *l, const char *key)
+{
+    const char *v = kv_get(l, key);
+    int64_t x;
+    return v && cs_parse_i64(v, INT64_MIN, INT64_MAX, &x) ? x : 0;
+}
+
+double kv_double(const struct kvlist *l, const char *key)
+{
+    const char *v = kv_get(l, key);
+    double x;
+    return v && cs_parse_double(v, -1e300, 1e300, &x) ? x : 0;
 }

@@ -6,11 +6,13 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cs/astats.h"
+#include "cs/buf.h"
 #include "cs/mem.h"
 
 static struct astats *fresh(void)
@@ -371,6 +373,54 @@ static void test_window(void **state)
     drop(a);
 }
 
+/* The views every reader shows: the busiest over the window first, requests and failures as
+ * Locust counts them, NaN (null in JSON) for a latency with nothing measured. */
+static void test_view(void **state)
+{
+    (void)state;
+    struct astats *a = fresh();
+    play(a, script, sizeof(script) / sizeof(script[0]));
+    astats_down_begin(a, "RemoteStartTransaction", 1000);
+    astats_down_end(a, NULL, 50, 1400);
+    astats_window_step(a, 1000, 10000);
+    struct astats_view v[8];
+    assert_int_equal(astats_view(a, 10, v, 2), 2); /* at most max */
+    size_t n = astats_view(a, 10, v, 8);
+    assert_int_equal(n, 5);
+    /* Authorize: 3 CALLs answered in the window, all CALLERRORs */
+    assert_string_equal(v[0].type, "CALL");
+    assert_string_equal(v[0].row->name, "Authorize");
+    assert_int_equal(v[0].requests, 3);
+    assert_int_equal(v[0].failures, 3);
+    assert_true(fabs(v[0].win_rps - 0.3) < 1e-9 && fabs(v[0].win_fps - 0.3) < 1e-9);
+    /* Heartbeat: one answer and one timeout, both requests */
+    assert_string_equal(v[1].row->name, "Heartbeat");
+    assert_int_equal(v[1].requests, 2);
+    assert_int_equal(v[1].failures, 1);
+    assert_int_equal(v[1].timeouts, 1);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i].type, "DOWN") == 0)
+            assert_int_equal(v[i].requests, 1);
+    struct buf b = BUF_INIT;
+    struct jw j;
+    jw_init(&j, &b);
+    astats_view_json(&j, v, 2);
+    assert_non_null(strstr(buf_cstr(&b), "{\"type\":\"CALL\",\"name\":\"Authorize\","
+                                         "\"requests\":3,\"failures\":3,\"timeouts\":0,"
+                                         "\"errors_by_code\":{"));
+    buf_free(&b);
+    /* nothing answered in the window: no latency, not 0 ms */
+    for (int s = 0; s < 12; s++)
+        astats_window_step(a, 2000 + s * 1000, 10000);
+    n = astats_view(a, 10, v, 8);
+    assert_true(isnan(v[0].win_p50) && !isnan(v[0].p95));
+    jw_init(&j, &b);
+    astats_view_json(&j, v, 1);
+    assert_non_null(strstr(buf_cstr(&b), "\"win_p50_ms\":null"));
+    buf_free(&b);
+    drop(a);
+}
+
 /* A typical worker: the ten built-in messages and four platform CALLs, latencies spread over a
  * few dozen buckets, the default window of 10 s stepped every second. */
 static void test_window_typical(void **state)
@@ -436,6 +486,7 @@ int main(void)
         cmocka_unit_test(test_render_merge_exact), cmocka_unit_test(test_parse_garbage),
         cmocka_unit_test(test_sub),             cmocka_unit_test(test_window),
         cmocka_unit_test(test_window_typical), cmocka_unit_test(test_window_worst_case),
+        cmocka_unit_test(test_view),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

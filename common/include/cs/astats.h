@@ -123,6 +123,23 @@ const struct astats_row *astats_row_at(const struct astats *a, enum astats_dir d
 size_t astats_rows(enum astats_dir d);
 /* "conf" / "down": the field prefix of a direction. */
 const char *astats_dir_prefix(enum astats_dir d);
+/* One action as every view shows it (swarm-cli status and top, the coordinator's page and
+ * /api/status): the row, and the figures taken from it. */
+struct astats_view {
+    const char *type;              /* "CALL" (ours, and the platform's answers) or "DOWN" */
+    const struct astats_row *row;  /* borrowed from the astats */
+    uint64_t requests, failures, timeouts; /* since the start */
+    double win_rps, win_fps;       /* over the window: requests and failures per second */
+    double win_p50, win_p95, win_p99, p95; /* ms; NaN when there is no answer to measure */
+};
+/* The actions with any CALL, the busiest over the window first, at most max; returns how many.
+ * window_s: the window the win_* fields cover (> 0). */
+size_t astats_view(const struct astats *a, double window_s, struct astats_view *out, size_t max);
+/* The views as a JSON array, the form of /api/status and swarm-cli status --json "actions":
+ * [{"type","name","requests","failures","timeouts","errors_by_code":{CODE:n},"p95_ms",
+ *   "win_rps","win_fps","win_p50_ms","win_p95_ms","win_p99_ms"}], null for a NaN latency. */
+struct jw;
+void astats_view_json(struct jw *j, const struct astats_view *v, size_t n);
 /* Name of a code (enum astats_code), and the code of a name (AC_OTHER when unknown). */
 const char *astats_code_name(int code);
 int astats_code_of(const char *name);

@@ -28,6 +28,10 @@ void kv_setn(struct kvlist *l, const char *key, size_t klen, const char *val, si
 void kv_appendn(struct kvlist *l, const char *key, size_t klen, const char *val, size_t vlen);
 /* Borrowed; NULL when absent. */
 const char *kv_get(const struct kvlist *l, const char *key);
+/* A value read as a number: 0 when absent or not a number (a field written by another
+ * process). */
+long long kv_i64(const struct kvlist *l, const char *key);
+double kv_double(const struct kvlist *l, const char *key);
 bool kv_del(struct kvlist *l, const char *key);
 void kv_copy(struct kvlist *dst, const struct kvlist *src);
 bool kv_equal(const struct kvlist *a, const struct kvlist *b);
