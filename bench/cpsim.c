@@ -8,7 +8,11 @@
  *   cpsim --name PREFIX --workers K --capacity N [--redis URL] [--namespace NS]
  *
  * Workers are PREFIX.w0 .. PREFIX.w(K-1). A matching command counts every held index the
- * selector picks as done. SIGTERM/SIGINT: every worker leaves the fleet. */
+ * selector picks as done. Their stats carry the per-action figures a real fleet has: every
+ * interval, each held charger's share of the OCPP traffic of a charging day (Heartbeat,
+ * MeterValues, StatusNotification, ... and some of the platform's CALLs) is recorded with
+ * answer times spread over a few hundred ms, so the hashes the control plane moves have a real
+ * fleet's size. SIGTERM/SIGINT: every worker leaves the fleet. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -48,6 +52,8 @@ struct simw {
     struct cmdpipe *cmds;
     struct wstats *stats;
     struct defer_item gone;
+    int64_t traffic_ms; /* when the simulated traffic was last recorded */
+    double owed[16];    /* fractions of CALLs carried to the next interval, per action */
 };
 
 static struct {
@@ -130,9 +136,62 @@ static void h_nothing(void *h)
 static const struct holder_ops sim_holder = {h_count, h_held, h_add, h_release_outside,
                                              h_park, h_unpark, h_nothing, h_nothing};
 
+/* A charging day's OCPP traffic per charger: CALLs per hour, by action; the platform's CALLs
+ * (dir DOWN) are answered by us. */
+static const struct {
+    const char *action;
+    bool down;
+    double per_h;
+} traffic[] = {
+    {"Heartbeat", false, 60},          {"MeterValues", false, 120},
+    {"StatusNotification", false, 6},  {"Authorize", false, 1},
+    {"StartTransaction", false, 1},    {"StopTransaction", false, 1},
+    {"BootNotification", false, 0.05}, {"DataTransfer", false, 0.5},
+    {"FirmwareStatusNotification", false, 0.02},
+    {"RemoteStartTransaction", true, 0.2}, {"TriggerMessage", true, 0.5},
+    {"ChangeConfiguration", true, 0.1},    {"GetConfiguration", true, 0.05},
+};
+
+/* Records the traffic the held chargers made since the last call: real counts, answer times
+ * of 5 ms to ~1 s (a long tail), one CALLERROR in 500 and one timeout in 2,000. */
+static void simulate_traffic(struct simw *w)
+{
+    int64_t now = cs_mono_ms();
+    double h = w->traffic_ms ? (double)(now - w->traffic_ms) / 3600e3 : 0;
+    w->traffic_ms = now;
+    double chargers = (double)rset_count(&w->held);
+    for (size_t i = 0; i < ARRAY_SIZE(traffic) && i < ARRAY_SIZE(w->owed); i++) {
+        w->owed[i] += chargers * traffic[i].per_h * h;
+        int n = (int)w->owed[i];
+        w->owed[i] -= n;
+        for (int k = 0; k < n; k++) {
+            uint64_t r = cs_rng_next(&w->x.rng);
+            uint64_t us = 5000 + (r & 0xffff) * 2 + ((r >> 16) % 20 == 0 ? (r >> 24) % 900000 : 0);
+            if (traffic[i].down) {
+                astats_down_begin(&w->st.act, traffic[i].action, (int64_t)now * 1000);
+                astats_down_end(&w->st.act, (r >> 40) % 500 == 0 ? "NotSupported" : NULL, 120,
+                                (int64_t)now * 1000 + (int64_t)us / 50);
+                w->st.calls_in++;
+                continue;
+            }
+            astats_up_sent(&w->st.act, traffic[i].action, 200);
+            w->st.msgs_out++;
+            if ((r >> 40) % 2000 == 0) {
+                astats_up_timeout(&w->st.act, traffic[i].action);
+                continue;
+            }
+            astats_up_answer(&w->st.act, traffic[i].action, us,
+                             (r >> 40) % 500 == 1 ? "InternalError" : NULL);
+            hist_add(&w->st.conf_us, us);
+            w->st.msgs_in++;
+        }
+    }
+}
+
 static void gauges(void *privdata, struct worker_stats *st)
 {
     struct simw *w = privdata;
+    simulate_traffic(w);
     st->assigned = h_count(w);
     st->connected = rset_count(&w->held);
     st->offline = rset_count(&w->releasing);

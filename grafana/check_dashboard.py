@@ -594,6 +594,9 @@ def main():
     ap.add_argument("--positive", action="append", default=[], metavar="PANEL TITLE=FIELD",
                     help="also require FIELD of that panel (title as in the JSON) to be > 0")
     ap.add_argument("--static-only", action="store_true", help="no Redis: the static checks only")
+    ap.add_argument("--max-repeat", type=int, default=0, metavar="N",
+                    help="check repeated panels for the first N values of their variable only "
+                         "(0: every value); 1 is what a dashboard showing one worker queries")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every query checked")
     args = ap.parse_args()
 
@@ -623,7 +626,7 @@ def main():
                     problem(f"variable '{name}': `{q}` returned no value")
                 notes.append(f"variable {name}: `{q}` -> {', '.join(vals)}")
                 if v.get("multi") or v.get("includeAll"):
-                    multi[name] = vals
+                    multi[name] = vals[:args.max_repeat] if args.max_repeat > 0 else vals
                 elif vals:
                     values[name] = vals[0]
             else:

@@ -358,9 +358,11 @@ def build():
          "description": "The fleet's Redis namespace (--namespace / SWARM_NAMESPACE)."},
         {"name": "worker", "label": "Worker", "type": "query", "datasource": DS,
          "query": "ZRANGE $namespace:agents 0 -1", "definition": "ZRANGE $namespace:agents 0 -1",
-         "refresh": 2, "multi": True, "includeAll": True, "sort": 1, "regex": "", "hide": 0,
-         "current": {"selected": True, "text": ["All"], "value": ["$__all"]}, "options": [],
-         "description": "Registered workers ({ns}:agents)."},
+         # Not "All" by default: each selected worker is a row of 3 panels, and a fleet of
+         # 2,000 workers would make every refresh 6,000 queries (docs/scaling.md).
+         "refresh": 2, "multi": True, "includeAll": False, "sort": 1, "regex": "", "hide": 0,
+         "current": {}, "options": [],
+         "description": "Registered workers ({ns}:agents): pick the ones to show, a row each."},
     ]
     return {
         "uid": "chargeswarm",
