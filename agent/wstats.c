@@ -27,7 +27,13 @@ struct wstats {
     struct hwin lat_win[STATS_LAT_N]; /* st.win[i]: the last stats_window_s of each latency */
     struct sel *detail_sel;           /* fleet stats_detail, compiled */
     struct event *ev;
+    struct kvlist written; /* the hash's fields as last written */
+    bool full_next;        /* write every field next time (the hash may be gone) */
+    int since_full;        /* writes since the last full one */
 };
+
+/* A full write at least this often, whatever the replies said. */
+#define WSTATS_FULL_EVERY 30
 
 static uint64_t rss_kb(void)
 {
@@ -41,6 +47,19 @@ static uint64_t rss_kb(void)
     return (uint64_t)res * (uint64_t)(sysconf(_SC_PAGESIZE) / 1024);
 }
 
+/* The HSET's reply: it counts fields that were new. Any, or no reply, means the hash was (partly)
+ * gone (expired, a Redis that restarted empty, an HDEL): the next write is a full one. */
+static void on_hset(struct rds *r, const struct rds_reply *reply, void *privdata)
+{
+    (void)r;
+    struct wstats *w = privdata;
+    if (!reply || rds_reply_type(reply) != RDS_INT || rds_reply_int(reply) > 0)
+        w->full_next = true;
+}
+
+/* The stats hash changes by the fields that changed: a worker's hash carries ~300 fields (its
+ * per-action figures), of which most stay the same from one second to the next (actions not
+ * used in that second). */
 static void write_stats(struct wstats *w)
 {
     struct agent_ctx *x = w->x;
@@ -57,13 +76,30 @@ static void write_stats(struct wstats *w)
     size_t n = kv.n;
     const char **argv = cs_calloc(2 * n + 8, sizeof(*argv));
     int argc = 0;
+    bool full = w->full_next || ++w->since_full >= WSTATS_FULL_EVERY;
     argv[argc++] = "HSET";
     argv[argc++] = ctx_key(x, key, K_STATS_W, x->name);
     for (size_t i = 0; i < n; i++) {
+        const char *was = NULL; /* fields come in the same order every time: look there first */
+        if (!full && i < w->written.n && strcmp(w->written.v[i].key, kv.v[i].key) == 0)
+            was = w->written.v[i].val;
+        else if (!full)
+            was = kv_get(&w->written, kv.v[i].key);
+        if (was && strcmp(was, kv.v[i].val) == 0)
+            continue;
         argv[argc++] = kv.v[i].key;
         argv[argc++] = kv.v[i].val;
     }
-    rds_cmdv(x->rc, NULL, NULL, argc, argv, NULL);
+    if (full) {
+        w->full_next = false;
+        w->since_full = 0;
+    }
+    if (rds_cmdv(x->rc, on_hset, w, argc, argv, NULL) == CS_OK) {
+        kv_free(&w->written);
+        kv_copy(&w->written, &kv);
+    } else {
+        w->full_next = true;
+    }
     snprintf(ttl, sizeof(ttl), "%d", STATS_TTL_S);
     rds_cmd(x->rc, NULL, NULL, "EXPIRE %s %s", key, ttl);
 
@@ -197,6 +233,7 @@ struct wstats *wstats_new(struct agent_ctx *x, wstats_gauges_fn *gauges, void *p
     w->gauges = gauges;
     w->privdata = privdata;
     w->ev = evtimer_new(x->base, on_stats_timer, w);
+    w->full_next = true;
     ctx_arm(w->ev, 1000);
     return w;
 }
@@ -206,6 +243,7 @@ void wstats_free(struct wstats *w)
     if (!w)
         return;
     sel_free(w->detail_sel);
+    kv_free(&w->written);
     astats_release(&w->x->st->act);
     if (w->ev)
         event_free(w->ev);

@@ -43,3 +43,11 @@ log "fleet, cfg, layers ($(rcli --raw ZRANGE "$NS:layers" 0 -1 | paste -sd,)), c
 cli scale 20 >/dev/null
 wait_for "20 connected after a deliberate scale" 20 connected_is 20
 log "ok: a deliberate scale to 20 applied after the restore"
+
+# A worker's stats hash changes by the fields that changed; one that is gone is written whole
+# again at the next interval or the one after.
+full=$(rcli HLEN "$NS:stats:a1.w0")
+rcli DEL "$NS:stats:a1.w0" >/dev/null
+whole() { [ "$(rcli HLEN "$NS:stats:a1.w0")" -ge "$full" ]; }
+wait_for "the deleted stats hash whole again ($full fields)" 5 whole
+log "ok: a deleted stats hash ($full fields) was whole again within two intervals"
