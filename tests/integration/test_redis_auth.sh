@@ -23,7 +23,7 @@ acl swarm-coordinator on '>coord-pw' resetkeys '%R~swarm:*' '~swarm:coordinator'
   '~swarm:agents' '~swarm:stats' '~swarm:ts' '~swarm:eventlog' '~swarm:cmdlog' \
   '~swarm:history' '~swarm:totals:*' resetchannels '&swarm:*' \
   -@all +@connection +client\|setname +get +set +pexpire +del +eval +hgetall +hmget +hget +hset +hdel +zrange \
-  +zrem +publish +xadd +xrange +xrevrange +copy +sadd +smembers \
+  +zrem +publish +xadd +xrange +xrevrange +copy +sadd +smembers +exists +multi +exec \
   +subscribe +psubscribe +unsubscribe +punsubscribe
 acl swarm-operator on '>operator-pw' resetkeys '~swarm:*' resetchannels '&swarm:*' \
   -@all +@read +@write +@pubsub +@connection +client\|setname +time -@dangerous
