@@ -5,13 +5,15 @@
 # it checks the fleet's invariants and prints any violation with its time:
 #   - no client ID is ever connected twice (the broker never kicks a charger's older session);
 #   - no lease lapses (Redis restarts are "down", not "silent": the chargers stay);
-#   - after a fault the fleet is whole again within RECOVER_S;
+#   - after a fault the fleet is whole again within RECOVER_S, and within DISTURB_S after a
+#     command that disconnects chargers on purpose (offline, reboot, storm);
 #   - no worker dies but by our own kill -9;
 #   - every swarm-cli command is answered (no missing replies) outside fault windows.
 source "$(dirname "$0")/lib.sh"
 
 SOAK_S=${SOAK_S:-60}
 RECOVER_S=${RECOVER_S:-30}
+DISTURB_S=${DISTURB_S:-10}
 N=${SOAK_CHARGERS:-200}
 SEED=${SOAK_SEED:-$RANDOM}
 RANDOM=$SEED
@@ -24,12 +26,14 @@ start_agent a2 2 $((N / 2 + 20))
 wait_for "$N chargers connected" 60 connected_is $N
 log "soak: $N chargers on 4 workers for ${SOAK_S}s, seed $SEED"
 
-violations=0 actions=0 kills=0 last_fault=0
+violations=0 actions=0 kills=0 last_fault=0 last_disturb=0
 declare -A did
 violation() { violations=$((violations + 1)); log "VIOLATION: $*"; }
 act() { actions=$((actions + 1)); did[$1]=$(( ${did[$1]:-0} + 1 )); }
 fault() { last_fault=$(now_ms); }
 in_fault() { [ $(( $(now_ms) - last_fault )) -lt $((RECOVER_S * 1000)) ]; }
+disturb() { last_disturb=$(now_ms); }
+disturbed() { in_fault || [ $(( $(now_ms) - last_disturb )) -lt $((DISTURB_S * 1000)) ]; }
 sel() {
   case $((RANDOM % 5)) in
     0) echo "CP-$(printf '%06d' $((1 + RANDOM % N)))" ;;
@@ -61,9 +65,9 @@ drive() {
     3) act start; send start "$(sel)" ;;
     4) act stop; send stop "$(sel)" ;;
     5) act fault; send fault "$(sel)" code=GroundFailure; send clear '*' ;;
-    6) act offline; send offline "$(sel)" seconds=2 ;;
-    7) act storm; send storm "CP-0000$((RANDOM % 10))?" ;;
-    8) act reboot; send reboot "$(sel)" ;;
+    6) act offline; disturb; send offline "$(sel)" seconds=2 ;;
+    7) act storm; disturb; send storm "CP-0000$((RANDOM % 10))?" ;;
+    8) act reboot; disturb; send reboot "$(sel)" ;;
     9) act schedule; send trigger "$(sel)" Heartbeat every=200ms count=5 ;;
     10|11) act bad; rcli PUBLISH "$NS:cmd" "${bad[RANDOM % ${#bad[@]}]}" >/dev/null ;;
     12) act config; rcli HSET "$NS:cfg" heartbeat_s $((10 + RANDOM % 50)) meter_s $((10 + RANDOM % 50)) >/dev/null ;;
@@ -94,9 +98,9 @@ check() {
   fi
   l=$(lease_lost)
   if [ "${l:-0}" -gt "${lost_seen:-0}" ]; then violation "a lease lapsed ($l)"; lost_seen=$l; fi
-  if ! in_fault; then
+  if ! disturbed; then
     c=$(connected 2>/dev/null || true)
-    [ "${c:-0}" = "$N" ] || violation "$c of $N connected ${RECOVER_S}s after the last fault"
+    [ "${c:-0}" = "$N" ] || violation "$c of $N connected ${RECOVER_S}s after the last fault, ${DISTURB_S}s after the last disconnecting command"
   fi
   local died
   died=$(grep -h 'killed by signal' "$T"/agent-*.log 2>/dev/null | grep -vc 'signal 9$' || true)
@@ -115,7 +119,7 @@ while [ "$(now_ms)" -lt "$t_end" ]; do
   window_until $(( $(now_ms) + 300 + RANDOM % 700 ))
 done
 # The end: no fault may linger.
-last_fault=0
+last_fault=0 last_disturb=0
 wait_for "all $N connected at the end" $RECOVER_S connected_is $N
 check
 summary=$(for a in "${!did[@]}"; do printf '%s=%d ' "$a" "${did[$a]}"; done)
