@@ -27,12 +27,15 @@ void kv_free(struct kvlist *l)
     kv_init(l);
 }
 
+/* A stored key may be shorter than klen: nothing past its end is read. */
 static struct kv *find(const struct kvlist *l, const char *key, size_t klen)
 {
-    for (size_t i = 0; i < l->n; i++)
-        if ((klen == 0 || l->v[i].key[0] == key[0]) && memcmp(l->v[i].key, key, klen) == 0 &&
-            l->v[i].key[klen] == '\0')
+    for (size_t i = 0; i < l->n; i++) {
+        const char *k = l->v[i].key;
+        if ((klen == 0 || k[0] == key[0]) && strncmp(k, key, klen) == 0 &&
+            strnlen(k, klen + 1) == klen)
             return &l->v[i];
+    }
     return NULL;
 }
 

@@ -64,6 +64,14 @@ static void test_setn(void **state)
     kv_setn(&l, "k", 1, "", 0);
     assert_string_equal(kv_get(&l, "k"), "");
     assert_null(kv_get(&l, "ke"));
+    /* A key looked up that is longer than a stored one with the same start: the stored key is
+     * read no further than its end (heap overflow under ASan before). */
+    struct kvlist s = KVLIST_INIT;
+    kv_set(&s, "conf.Boot.ca", "1");
+    assert_null(kv_get(&s, "conf.Boot.calls.more"));
+    kv_setn(&s, "conf.Boot.callsX", 15, "2", 1);
+    assert_int_equal(s.n, 2);
+    kv_free(&s);
     kv_free(&l);
 }
 
