@@ -27,7 +27,7 @@ static bool resolve(void *privdata, enum jt_var var, const char *name, struct jt
     case JT_ID: cs_strlcpy(t, ch->m.id, n); break;
     case JT_INDEX: snprintf(t, n, "%u", ch->m.index); break;
     case JT_TS: cs_fmt_iso8601(t, n, cs_now_ms()); break;
-    case JT_METER_WH: snprintf(t, n, "%.0f", k->meter_wh); break;
+    case JT_METER_WH: snprintf(t, n, "%lld", (long long)charger_wh(k->meter_wh)); break;
     case JT_POWER_W: snprintf(t, n, "%.0f", k->power_w); break;
     case JT_SOC: snprintf(t, n, "%.0f", charger_soc(&ch->m, r->conn, crt_cfg(ch)->battery_kwh)); break;
     case JT_STATUS: cs_strlcpy(t, ocpp_status_name(k->status), n); break;

@@ -7,6 +7,7 @@
 
 #include "cs/buf.h"
 #include "cs/catalog.h"
+#include "cs/charger.h"
 #include "cs/ocpp.h"
 #include "cs/mem.h"
 #include "cs/util.h"
@@ -124,7 +125,7 @@ static void meter_value(struct jw *j, const struct msg_ctx *x, const char *ctx)
     jw_key(j, "sampledValue");
     jw_arr(j);
     if (cfg_set_has(m, "Energy.Active.Import.Register")) {
-        snprintf(v, sizeof(v), "%.0f", c->meter_wh);
+        snprintf(v, sizeof(v), "%lld", (long long)charger_wh(c->meter_wh));
         sampled(j, v, ctx, "Energy.Active.Import.Register", "Outlet", "Wh");
     }
     if (cfg_set_has(m, "Power.Active.Import")) {
@@ -179,7 +180,7 @@ static void build_start_tx(struct mw *w, const struct msg_ctx *x)
 {
     f_int(w, "connectorId", x->connector);
     id_tag(w, x);
-    f_int(w, "meterStart", (int64_t)x->meter_wh);
+    f_int(w, "meterStart", charger_wh(x->meter_wh));
     f_time(w, "timestamp", x->now_ms);
 }
 
@@ -188,7 +189,7 @@ static void build_stop_tx(struct mw *w, const struct msg_ctx *x)
     f_tx_id(w, x->tx_id);
     if (x->id_tag && *x->id_tag)
         id_tag(w, x);
-    f_int(w, "meterStop", (int64_t)x->meter_wh);
+    f_int(w, "meterStop", charger_wh(x->meter_wh));
     f_time(w, "timestamp", x->now_ms);
     f_str(w, "reason", x->reason ? x->reason : "Local");
     const char *o = take_override(w, "transactionData");

@@ -1,4 +1,5 @@
 /* charger.c - OCPP 1.6 connector model and energy integration. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -314,6 +315,11 @@ void charger_set_max_kw(struct charger *c, double max_kw, int64_t now_ms)
     charger_integrate(c, now_ms);
     for (int i = 1; i <= c->nconn; i++)
         set_power(&c->conn[i], max_kw);
+}
+
+int64_t charger_wh(double wh)
+{
+    return wh > 0 ? (int64_t)floor(wh) : 0;
 }
 
 double charger_energy_wh(const struct charger *c)

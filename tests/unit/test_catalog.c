@@ -494,6 +494,10 @@ static void test_stop_transaction(void **state)
         {"", "Remote", "Sample.Periodic", NULL, "Remote"},
         {"ABCDEFGHIJKLMNOPQRSTUVWXYZ", "Other", "Trigger", "ABCDEFGHIJKLMNOPQRST", "Other"},
     };
+    /* A register between two whole Wh: meterStop and the sampled value agree (both 11000; the
+     * sampled one said 11001 before). */
+    double was = f->ch.conn[1].meter_wh;
+    f->ch.conn[1].meter_wh = 11000.9;
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         struct msg_ctx x = {.ch = &f->ch, .cfg = &f->cfg, .now_ms = T0, .connector = 1,
                             .tx_id = TX_ID, .meter_wh = 11000.9, .id_tag = cases[i].id_tag,
@@ -519,6 +523,7 @@ static void test_stop_transaction(void **state)
         buf_free(&got);
         cJSON_Delete(j);
     }
+    f->ch.conn[1].meter_wh = was;
 }
 
 /* idTag: at most 20 characters, "UNKNOWN" when there is none. */

@@ -169,6 +169,9 @@ int charger_tx_find(const struct charger *c, int32_t id);
 void charger_set_max_kw(struct charger *c, double max_kw, int64_t now_ms);
 /* Total energy over the connectors, Wh. */
 double charger_energy_wh(const struct charger *c);
+/* A register as the charger reports it, whole Wh: what it has reached (rounded down), the same
+ * in meterStart/meterStop and in every sampled value. */
+int64_t charger_wh(double wh);
 /* State of charge of the EV on conn, %, for a battery of battery_kwh. */
 double charger_soc(const struct charger *c, int conn, double battery_kwh);
 /* True when the session on conn reached its energy or time limit. */
