@@ -12,13 +12,17 @@
  * MULTI/EXEC with the HGETALL that reads the hash, so the copy is exactly what was counted.
  * When the worker started a new run (started_ms differs), nothing is copied yet: the old run's
  * figures come back for folding into the base, and the copy follows once the base is saved.
- * Replies {0} (no hash), {1} or {2, old}. The hash itself comes from the HGETALL beside it,
+ * Replies {0} (no hash), {1}, {2, old}, or {3} when the hash is not whole: a worker writes only
+ * the fields that changed, so right after Redis lost its data the hash holds a few of them
+ * until the worker's next full write; counting it then would take the others as 0 (started_ms,
+ * which never changes, is in full writes only). The hash itself comes from the HGETALL beside it,
  * not through the script: turning ~300 fields into Lua values and back cost twice the read
  * (about 0.7 ms a worker a second). The stats hash is an argument, not a declared key: Redis
  * would check declared keys for writing, and the coordinator may only read a worker's stats. */
 static const char *const COPY_LUA =
     "if redis.call('exists', ARGV[1]) == 0 then return {0} end "
     "local cs = redis.call('hget', ARGV[1], 'started_ms') "
+    "if not cs then return {3} end "
     "local ls = redis.call('hget', KEYS[1], 'started_ms') "
     "if cs and ls and cs ~= ls then return {2, redis.call('hgetall', KEYS[1])} end "
     "redis.call('copy', ARGV[1], KEYS[1], 'replace') "
@@ -263,6 +267,10 @@ static void on_read(struct rds *r, const struct rds_reply *reply, void *privdata
         goto out;
     }
     long long flag = rds_reply_int(rds_reply_at(copied, 0));
+    if (flag == 3) { /* not whole yet: its previous figures stand */
+        x->done(x->privdata, NULL);
+        goto out;
+    }
     rds_reply_kv(hash, &cur);
     /* Counted only by a loaded state of this leadership (a stale reply still returns what it
      * read: the copy it made in Redis is picked up by the next load). */

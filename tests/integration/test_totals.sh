@@ -71,6 +71,17 @@ wait_eval "fleet figures again" 20 '[ -n "$(out)" ] && [ "$(out)" -ge "$before" 
 n=$(samples)
 wait_eval "samples after Redis came back" 20 '[ "$(samples)" -ge $((n + 10)) ]'
 
+# 5. A worker's hash that is not whole (what its changed-field writes leave right after Redis
+# lost its data, until its next full write): the worker frozen, its hash replaced by a few
+# fields; its previous figures stand.
+w0=$(rcli --raw HGET "$NS:agent:a1.w0" pid)
+kill -STOP "$w0"
+rcli DEL "$NS:stats:a1.w0" >/dev/null
+rcli HSET "$NS:stats:a1.w0" msgs_out 1 msgs_in 1 updated_ms "$(now_ms)" >/dev/null
+n=$(samples)
+wait_eval "samples with a partial worker hash" 10 '[ "$(samples)" -ge $((n + 8)) ]'
+kill -CONT "$w0"
+
 # Every field, every sample: never lower than the sample before.
 python3 - "$T/samples.txt" $FIELDS status.msgs_out <<'PY' || fail "a fleet total went down (see above)"
 import sys
@@ -92,4 +103,4 @@ for n, line in enumerate(open(sys.argv[1]), 1):
 print(f"{n} samples, {bad} decreases; last: " + " ".join(f"{a}={b}" for a, b in zip(names, prev)))
 sys.exit(1 if bad else 0)
 PY
-log "fleet totals monotonic through a kill -9, a coordinator restart, a worker leaving and Redis restarting empty"
+log "fleet totals monotonic through a kill -9, a coordinator restart, a worker leaving, Redis restarting empty and a partial worker hash"
