@@ -31,8 +31,10 @@ is_offline() { [ "$(rcli HGET "$NS:state:CP-000001" link)" = offline ]; }
 wait_for "CP-000001 offline" 5 is_offline
 window_until $((t_off + 3000))
 cli stop CP-000001 >/dev/null   # StopTransaction and Finishing while offline
-cli online CP-000001 >/dev/null
+# The outage ends when the command is given: the charger may be back (and report its status)
+# before swarm-cli has its reply.
 t_on=$(now_ms)
+cli online CP-000001 >/dev/null
 wait_for "the queued StopTransaction after the return" 15 has_frame "$T/all.txt" chargers/CP-000001/up/StopTransaction '"reason":"Local"'
 # Messages made during the outage: sent after t_on, in the order they were made.
 iso_ms() { date -d "$1" +%s%3N; }
