@@ -102,10 +102,10 @@ static void on_cfg_changed(struct charger_rt *ch, const struct charger_cfg *old)
 }
 
 void crt_env_init(struct crt_env *env, struct agent_ctx *x, struct ramp *ramp,
-                  struct transport *mqtt)
+                  struct transport *const mqtt[TR_MQTT__COUNT])
 {
     env->x = x;
-    env->link = (struct link_env){x, ramp, mqtt, on_link, link_cfg};
+    env->link = (struct link_env){x, ramp, {mqtt[TR_PAHO], mqtt[TR_MOSQUITTO]}, on_link, link_cfg};
     env->calls = (struct calls_env){x, session_on_end, calls_cfg};
     env->cfg_changed = on_cfg_changed;
 }

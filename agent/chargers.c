@@ -30,7 +30,8 @@ static bool ramp_gate(void *privdata)
     return s->gate(s->privdata);
 }
 
-struct chargers *chargers_new(struct agent_ctx *x, struct transport *mqtt, uint32_t capacity,
+struct chargers *chargers_new(struct agent_ctx *x, struct transport *const mqtt[TR_MQTT__COUNT],
+                              uint32_t capacity,
                               chargers_gate_fn *gate, chargers_gone_fn *gone, void *privdata)
 {
     struct chargers *s = cs_calloc(1, sizeof(*s));

@@ -12,6 +12,7 @@
 #include "cs/rset.h"
 #include "cs/stats.h"
 #include "holder.h"
+#include "transport.h"
 
 struct agent_ctx;
 struct charger_rt;
@@ -24,7 +25,9 @@ typedef bool chargers_gate_fn(void *privdata);
 typedef void chargers_gone_fn(void *privdata);
 
 /* Caller frees with chargers_free. */
-struct chargers *chargers_new(struct agent_ctx *x, struct transport *mqtt, uint32_t capacity,
+/* mqtt: the MQTT transports, by enum tr_mqtt. */
+struct chargers *chargers_new(struct agent_ctx *x, struct transport *const mqtt[TR_MQTT__COUNT],
+                              uint32_t capacity,
                               chargers_gate_fn *gate, chargers_gone_fn *gone, void *privdata);
 /* Frees every charger at once (worker exit). */
 void chargers_free(struct chargers *s);

@@ -129,7 +129,7 @@ static void connect_now(struct link *l)
                         .tls_key = buf_cstr(&key),
                         .tls_key_password = c->tls_key_password,
                         .tls_verify = c->tls_verify};
-    l->tr = l->env->mqtt;
+    l->tr = l->env->mqtt[tr_mqtt_of(c->mqtt_client)];
     l->conn = tr_open(l->tr, &o, on_transport, l, &err);
     if (!l->conn) {
         log_error("%s: %s", l->id, err.msg);

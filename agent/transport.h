@@ -94,8 +94,16 @@ static inline struct tr_conn *tr_open(struct transport *t, const struct tr_opts 
     return t->open(t, o, fn, owner, err);
 }
 
+/* The MQTT client libraries a charger may use (its mqtt_client key, in the schema's order). */
+enum tr_mqtt { TR_PAHO, TR_MOSQUITTO, TR_MQTT__COUNT };
+
+/* TR_MOSQUITTO for "mosquitto", else TR_PAHO. */
+enum tr_mqtt tr_mqtt_of(const char *mqtt_client);
+
 /* The paho MQTTAsync transport: one per process (paho is a process-wide singleton with its own
  * threads), created after fork. Caller frees with t->destroy(t). */
 struct transport *tr_paho_new(struct event_base *base, const struct tr_stats *st);
+/* The libmosquitto transport, driven by base's loop (tr_mosq.c); one per worker. */
+struct transport *tr_mosq_new(struct event_base *base, const struct tr_stats *st);
 
 #endif

@@ -35,7 +35,7 @@ struct worker {
     const struct agent_opts *ao;
     int ready_fd; /* written once registered; -1 after */
     struct rds *rs; /* pub/sub */
-    struct transport *mqtt;
+    struct transport *mqtt[TR_MQTT__COUNT];
     struct chargers *set;
     struct livecfg *cfg;
     struct lease *lease;
@@ -313,8 +313,9 @@ static int setup(struct worker *w)
     x->defer = defer_new(x->base);
     const struct tr_stats trs = {&w->st.msgs_out, &w->st.publish_errors, &w->st.msgs_dropped,
                                  &w->st.ack_us};
-    w->mqtt = tr_paho_new(x->base, &trs);
-    if (!w->mqtt)
+    w->mqtt[TR_PAHO] = tr_paho_new(x->base, &trs);
+    w->mqtt[TR_MOSQUITTO] = tr_mosq_new(x->base, &trs);
+    if (!w->mqtt[TR_PAHO] || !w->mqtt[TR_MOSQUITTO])
         return CS_ERR_IO;
     /* Back well within the coordinator's grace after a Redis restart (lease_ms). */
     snprintf(rname, sizeof(rname), "agent:%s", x->name);
@@ -367,8 +368,9 @@ static void teardown(struct worker *w)
     lease_free(w->lease);
     chargers_free(w->set);
     livecfg_free(w->cfg);
-    if (w->mqtt)
-        w->mqtt->destroy(w->mqtt);
+    for (int i = 0; i < TR_MQTT__COUNT; i++)
+        if (w->mqtt[i])
+            w->mqtt[i]->destroy(w->mqtt[i]);
     defer_free(x->defer);
     if (x->base) {
         if (w->stop_ev)

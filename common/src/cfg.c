@@ -21,6 +21,7 @@ enum {
 static const char *const profiles[] = {"ocpp16j", "json", NULL};
 static const char *const shrink_modes[] = {"stop", "keep", NULL};
 static const char *const takeovers[] = {"stop", "resume", NULL};
+static const char *const mqtt_clients[] = {"paho", "mosquitto", NULL};
 static const char *const measurand_names[] = {"Energy.Active.Import.Register", "Power.Active.Import",
                                               "Current.Import", "Voltage", "SoC", NULL};
 
@@ -45,6 +46,11 @@ static const struct cfg_def charger_defs[] = {
      "QoS of outgoing messages."},
     {"clean_session", CFG_BOOL, NUM(charger_cfg, clean_session), "1", 0, 1, NULL, NULL, NULL, 0,
      CFG_APPLY_RECONNECT, "MQTT clean session flag."},
+    {"mqtt_client", CFG_ENUM, F(charger_cfg, mqtt_client), "paho", 1, 11, mqtt_clients, NULL,
+     NULL, 0, CFG_APPLY_RECONNECT,
+     "MQTT client library: paho (paho.mqtt.c's MQTTAsync, its own threads) or mosquitto "
+     "(libmosquitto driven by the worker's event loop, one socket per charger); "
+     "docs/performance.md compares the two."},
     {"reconnect_min_ms", CFG_INT, NUM(charger_cfg, reconnect_min_ms), "1000", 100, 600000, NULL,
      NULL, "ms", 0, CFG_APPLY_NEXT,
      "First reconnect backoff; doubles per failed attempt, full jitter."},
@@ -294,7 +300,7 @@ bool cfg_broker_pick(const char *list, int i, char *out, size_t outlen)
 }
 
 /* The broker URI schemes accepted (the agent hands mqtt:// and mqtts:// to paho as tcp:// and
- * ssl://), with the port paho uses when the URI names none; docs/config.md lists them. */
+ * ssl://), with the port used when the URI names none; docs/config.md lists them. */
 static const struct {
     const char *prefix;
     bool tls;
@@ -306,16 +312,20 @@ static const struct {
     {"mqtts://", true, 8883},
 };
 
-static int check_uri(const char *name, const char *u, struct cs_error *err)
+static int uri_parse(const char *name, const char *u, struct cfg_broker *b, struct cs_error *err)
 {
     const char *rest = NULL;
     for (size_t i = 0; i < ARRAY_SIZE(schemes); i++)
-        if (strncmp(u, schemes[i].prefix, strlen(schemes[i].prefix)) == 0)
+        if (strncmp(u, schemes[i].prefix, strlen(schemes[i].prefix)) == 0) {
             rest = u + strlen(schemes[i].prefix);
+            b->tls = schemes[i].tls;
+            b->port = schemes[i].port;
+        }
     if (!rest)
         return cs_error_set(err, CS_ERR_PARSE, "%s: '%.*s' must start with tcp://, mqtt://, ssl:// or mqtts://",
                             name, CS_UTF8_CLIP(u, 60));
     const char *host = rest, *colon;
+    size_t hl;
     if (*host == '[') {
         const char *rb = strchr(host, ']');
         if (!rb)
@@ -325,9 +335,11 @@ static int check_uri(const char *name, const char *u, struct cs_error *err)
         if (colon && *colon != ':')
             return cs_error_set(err, CS_ERR_PARSE, "%s: '%.*s': junk after ]", name,
                                 CS_UTF8_CLIP(u, 60));
+        host++;
+        hl = (size_t)(rb - host);
     } else {
         colon = strchr(host, ':');
-        size_t hl = colon ? (size_t)(colon - host) : strlen(host);
+        hl = colon ? (size_t)(colon - host) : strlen(host);
         if (hl == 0)
             return cs_error_set(err, CS_ERR_PARSE, "%s: '%.*s': missing host", name,
                                 CS_UTF8_CLIP(u, 60));
@@ -336,13 +348,30 @@ static int check_uri(const char *name, const char *u, struct cs_error *err)
                 return cs_error_set(err, CS_ERR_PARSE, "%s: '%.*s': bad host character '%c'",
                                     name, CS_UTF8_CLIP(u, 60), host[i]);
     }
+    if (hl == 0 || hl >= sizeof(b->host))
+        return cs_error_set(err, CS_ERR_PARSE, "%s: '%.*s': bad host length", name,
+                            CS_UTF8_CLIP(u, 60));
+    memcpy(b->host, host, hl);
+    b->host[hl] = '\0';
     if (colon) {
         int64_t port;
         if (!cs_parse_i64(colon + 1, 1, 65535, &port))
             return cs_error_set(err, CS_ERR_RANGE, "%s: '%.*s': port must be 1..65535", name,
                                 CS_UTF8_CLIP(u, 60));
+        b->port = (int)port;
     }
     return CS_OK;
+}
+
+int cfg_broker_parse(const char *uri, struct cfg_broker *out, struct cs_error *err)
+{
+    return uri_parse("broker", uri, out, err);
+}
+
+static int check_uri(const char *name, const char *u, struct cs_error *err)
+{
+    struct cfg_broker b;
+    return uri_parse(name, u, &b, err);
 }
 
 static int check_brokers(const struct cfg_def *d, const char *v, struct cs_error *err)

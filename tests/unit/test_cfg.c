@@ -608,6 +608,7 @@ static const struct {
     {CH, "fault_per_h", "0.1", CFG_APPLY_NOW},
     {CH, "time_scale", "60", CFG_APPLY_NOW},
     {CH, "on_takeover", "resume", CFG_APPLY_NEXT},
+    {CH, "mqtt_client", "mosquitto", CFG_APPLY_RECONNECT},
     {FL, "size", "10", CFG_APPLY_NOW},
     {FL, "id_format", "EV%u", CFG_APPLY_RECONNECT},
     {FL, "ramp_per_s", "10", CFG_APPLY_NOW},
@@ -902,6 +903,37 @@ static void test_brokers(void **state)
     assert_false(cfg_broker_pick("tcp://a:1,tcp://bb:2", 1, small, sizeof(small)));
     assert_true(cfg_broker_pick("tcp://a:1,tcp://b:2", 1, small, sizeof(small)));
     assert_string_equal(small, "tcp://b:2");
+
+    /* Taken apart for a client library that wants host and port. */
+    static const struct {
+        const char *uri, *host;
+        int port;
+        bool tls, ok;
+    } parts[] = {
+        {"tcp://127.0.0.1:1884", "127.0.0.1", 1884, false, true},
+        {"mqtt://broker.example", "broker.example", 1883, false, true},
+        {"ssl://h", "h", 8883, true, true},
+        {"mqtts://h:443", "h", 443, true, true},
+        {"tcp://[::1]:1885", "::1", 1885, false, true},
+        {"ssl://[fe80::1]", "fe80::1", 8883, true, true},
+        {"tcp://[]:1", NULL, 0, false, false},
+        {"tcp://h:0", NULL, 0, false, false},
+        {"ws://h", NULL, 0, false, false},
+        {"tcp://:1", NULL, 0, false, false},
+    };
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        struct cfg_broker b;
+        struct cs_error err = {0};
+        int rc = cfg_broker_parse(parts[i].uri, &b, &err);
+        if (!parts[i].ok) {
+            assert_int_not_equal(rc, CS_OK);
+            continue;
+        }
+        assert_int_equal(rc, CS_OK);
+        assert_string_equal(b.host, parts[i].host);
+        assert_int_equal(b.port, parts[i].port);
+        assert_int_equal(b.tls, parts[i].tls);
+    }
 }
 
 /* ---- OCPP configuration keys --------------------------------------------------------------- */

@@ -103,6 +103,7 @@ struct charger_cfg {
     double fault_per_h;
     double time_scale;
     char on_takeover[8];
+    char mqtt_client[12];
 };
 
 /* Fleet settings ({ns}:fleet). */
@@ -150,6 +151,15 @@ void cfg_apply_layer(const struct cfg_schema *s, void *obj, const struct kvlist 
 /* Number of URIs in a broker list and the i-th one (out gets at most outlen-1 chars). */
 int cfg_broker_count(const char *list);
 bool cfg_broker_pick(const char *list, int i, char *out, size_t outlen);
+
+/* One broker URI taken apart: host (IPv6 without its brackets), port (the scheme's when the URI
+ * names none), and whether the scheme is a TLS one. */
+struct cfg_broker {
+    char host[512]; /* as long as a broker list may be */
+    int port;
+    bool tls;
+};
+int cfg_broker_parse(const char *uri, struct cfg_broker *out, struct cs_error *err);
 
 /* Comma-separated list helpers (CFG_SET values): count of items and whether name is one. */
 bool cfg_set_has(const char *list, const char *name);
