@@ -90,8 +90,8 @@ static void firmware_step(struct charger_rt *ch)
         fw->next_ms = 0;
         fw->report_installed = true;
         if (ccfg_write(ch, "firmware", fw->version) != CS_OK)
-            log_warn("%s: firmware %s not kept (Redis unreachable): it boots %s again",
-                     ch->m.id, fw->version, cfg(ch)->firmware);
+            log_warn("%s: firmware %s not kept (Redis unreachable): it boots %s again", ch->m.id,
+                     fw->version, cfg(ch)->firmware);
         log_info("%s: firmware %s installed; rebooting", ch->m.id, fw->version);
         session_reboot(ch, SR_REBOOT);
         return;
@@ -105,7 +105,8 @@ static void firmware_step(struct charger_rt *ch)
 static void plan_arrival(struct charger_rt *ch, int conn)
 {
     double rate = cfg(ch)->sessions_per_h;
-    ch->s.arrival_ms[conn] = rate > 0 ? cs_mono_ms() + crt_real_ms(ch, exp_s(ch, 3600.0 / rate)) : 0;
+    ch->s.arrival_ms[conn] =
+        rate > 0 ? cs_mono_ms() + crt_real_ms(ch, exp_s(ch, 3600.0 / rate)) : 0;
 }
 
 static void plan_fault(struct charger_rt *ch)
@@ -115,10 +116,10 @@ static void plan_fault(struct charger_rt *ch)
 }
 
 static const enum ocpp_error random_faults[] = {
-    OE_GROUND_FAILURE,       OE_HIGH_TEMPERATURE,       OE_OVER_CURRENT_FAILURE,
-    OE_POWER_METER_FAILURE,  OE_POWER_SWITCH_FAILURE,   OE_CONNECTOR_LOCK_FAILURE,
+    OE_GROUND_FAILURE,         OE_HIGH_TEMPERATURE,     OE_OVER_CURRENT_FAILURE,
+    OE_POWER_METER_FAILURE,    OE_POWER_SWITCH_FAILURE, OE_CONNECTOR_LOCK_FAILURE,
     OE_EV_COMMUNICATION_ERROR, OE_OVER_VOLTAGE,         OE_UNDER_VOLTAGE,
-    OE_READER_FAILURE,       OE_INTERNAL_ERROR,         OE_WEAK_SIGNAL,
+    OE_READER_FAILURE,         OE_INTERNAL_ERROR,       OE_WEAK_SIGNAL,
 };
 
 static void arrival(struct charger_rt *ch, int conn)

@@ -106,8 +106,8 @@ static void unlink_head(struct callq *q)
 }
 
 /* Removes the first queued CALL that `pick` accepts; returns it, or NULL. */
-static struct call *unlink_first(struct callq *q, bool (*pick)(const struct call *c, const void *arg),
-                                 const void *arg)
+static struct call *
+unlink_first(struct callq *q, bool (*pick)(const struct call *c, const void *arg), const void *arg)
 {
     struct call **pp = &q->head, *prev = NULL;
     while (*pp && !pick(*pp, arg)) {
@@ -207,8 +207,8 @@ static int enqueue(struct callq *q, struct call *c, struct cs_error *err)
     return CS_OK;
 }
 
-int calls_send(struct callq *q, const struct msg_def *m, const struct msg_ctx *ctx,
-               unsigned flags, enum call_cont cont, struct cs_error *err)
+int calls_send(struct callq *q, const struct msg_def *m, const struct msg_ctx *ctx, unsigned flags,
+               enum call_cont cont, struct cs_error *err)
 {
     struct buf payload = BUF_INIT;
     struct msg_marks marks = {0, 0};
@@ -324,8 +324,8 @@ static bool send_one(struct callq *q, struct call *c)
     struct buf frame = BUF_INIT;
     struct cs_error err;
     cs_uuid4(&x->rng, c->uid);
-    ocpp_encode_call(ocpp_profile_of(cfg_of(q)->profile), c->uid, c->action, c->ts_ms,
-                     c->payload, c->len, &frame);
+    ocpp_encode_call(ocpp_profile_of(cfg_of(q)->profile), c->uid, c->action, c->ts_ms, c->payload,
+                     c->len, &frame);
     int rc = link_send(q->link, TR_CALL, c->action, frame.s, frame.len, &err);
     if (rc == CS_OK && q->dup_next) {
         /* Chaos: this message goes out twice, byte for byte (same message id). */
@@ -429,8 +429,7 @@ void calls_on_answer(struct callq *q, int type, const char *uid, cJSON *payload,
     q->answers++;
     q->conf_last_us = (uint32_t)(cs_mono_us() - c->sent_us);
     hist_add(&st->conf_us, (uint64_t)q->conf_last_us);
-    astats_up_answer(&st->act, c->action, q->conf_last_us,
-                     type == OCPP_ERROR ? err_code : NULL);
+    astats_up_answer(&st->act, c->action, q->conf_last_us, type == OCPP_ERROR ? err_code : NULL);
     if (!q->platform_answers) {
         q->platform_answers = true;
         log_debug("%s: the platform answers: one CALL at a time from now on", q->id);

@@ -46,19 +46,19 @@ enum call_end {
 
 struct call {
     struct call *next;
-    enum msg_id msg;  /* MSG_CUSTOM for user-defined messages */
+    enum msg_id msg; /* MSG_CUSTOM for user-defined messages */
     char action[64];
     char uid[37];
-    char *payload;    /* serialised payload object; owned */
+    char *payload; /* serialised payload object; owned */
     size_t len;
     struct msg_marks marks; /* where its transactionId sits in payload */
-    int64_t ts_ms;    /* when the message was made (json profile "ts") */
+    int64_t ts_ms;          /* when the message was made (json profile "ts") */
     unsigned flags;
     enum call_cont cont;
     int connector;
-    int32_t tx_id;    /* transaction it refers to; replaced when the platform confirms one */
-    int64_t sent_us;  /* 0 until sent */
-    bool assumed;     /* went on without an answer (bare broker) */
+    int32_t tx_id;   /* transaction it refers to; replaced when the platform confirms one */
+    int64_t sent_us; /* 0 until sent */
+    bool assumed;    /* went on without an answer (bare broker) */
     /* once ended */
     enum call_end end;
     struct cJSON *answer; /* CE_RESULT / CE_LATE payload; owned */
@@ -89,14 +89,14 @@ struct callq {
     int npending;
     struct call *done, *done_tail; /* ended, their continuation due */
     struct defer_item done_defer;
-    bool platform_answers; /* the platform has answered: one outstanding at a time */
+    bool platform_answers;  /* the platform has answered: one outstanding at a time */
     int64_t probe_until_us; /* after a connect: hold CALLs behind BootNotification until then */
     bool accepted;          /* the gate: BootNotification was accepted */
     bool dup_next;          /* chaos: the next CALL goes out twice */
     struct call *fresh;     /* the CALL being queued now, while the queue is pumped */
     int fresh_rc;           /* ... and why it could not be sent */
     char fresh_err[160];
-    uint32_t seq;           /* CALLs made, for the {seq} placeholder */
+    uint32_t seq;                             /* CALLs made, for the {seq} placeholder */
     uint32_t answers, timeouts, conf_last_us; /* per-charger counters (stats_detail) */
     struct event *timer;
 };
@@ -108,8 +108,8 @@ void calls_fini(struct callq *q);
 /* Builds the payload of m now and queues the CALL. CS_OK when it went out or waits its turn;
  * an error when it was dropped (offline and not a transaction message, the queue full, the
  * link's send queue full). */
-int calls_send(struct callq *q, const struct msg_def *m, const struct msg_ctx *ctx,
-               unsigned flags, enum call_cont cont, struct cs_error *err);
+int calls_send(struct callq *q, const struct msg_def *m, const struct msg_ctx *ctx, unsigned flags,
+               enum call_cont cont, struct cs_error *err);
 /* Queues a CALL whose payload is already serialised (user-defined messages). */
 int calls_send_raw(struct callq *q, const char *action, const char *payload, size_t len,
                    unsigned flags, struct cs_error *err);

@@ -13,10 +13,8 @@ static const struct {
     const char *kind, *frame;
     size_t len;
 } garbles[] = {
-    {"truncated", "[2,\"%s\",\"Heartbeat\",{", 0},
-    {"notjson", "this is not OCPP %s", 0},
-    {"wrongtype", "[\"2\",17,42,[]]", 0},
-    {"empty", "", 0},
+    {"truncated", "[2,\"%s\",\"Heartbeat\",{", 0}, {"notjson", "this is not OCPP %s", 0},
+    {"wrongtype", "[\"2\",17,42,[]]", 0},          {"empty", "", 0},
     {"binary", "\x00\xff\xfe\x01[2,", 8},
 };
 

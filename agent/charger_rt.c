@@ -42,7 +42,9 @@ static void on_link(struct link *l, enum link_ev ev, const char *data, size_t le
         behaviour_on_connected(ch);
         persist_mark(ch);
         break;
-    case LINK_EV_FRAME: downlink_on_frame(ch, data, len); break;
+    case LINK_EV_FRAME:
+        downlink_on_frame(ch, data, len);
+        break;
     case LINK_EV_LOST:
         session_link_down(ch);
         persist_mark(ch);

@@ -31,8 +31,8 @@ static bool ramp_gate(void *privdata)
 }
 
 struct chargers *chargers_new(struct agent_ctx *x, struct transport *const mqtt[TR_MQTT__COUNT],
-                              uint32_t capacity,
-                              chargers_gate_fn *gate, chargers_gone_fn *gone, void *privdata)
+                              uint32_t capacity, chargers_gate_fn *gate, chargers_gone_fn *gone,
+                              void *privdata)
 {
     struct chargers *s = cs_calloc(1, sizeof(*s));
     s->x = x;
@@ -237,7 +237,9 @@ void chargers_gauges(const struct chargers *s, struct worker_stats *st)
     for (size_t i = 0; i < s->n; i++) {
         const struct charger_rt *ch = s->by_index[i];
         switch (ch->link.state) {
-        case LINK_UP: st->connected++; break;
+        case LINK_UP:
+            st->connected++;
+            break;
         case LINK_IDLE:
             if (ch->link.parked) {
                 st->offline++;
@@ -246,12 +248,19 @@ void chargers_gauges(const struct chargers *s, struct worker_stats *st)
             /* fall through */
         case LINK_LOADING:
         case LINK_QUEUED:
-        case LINK_CONNECTING: st->connecting++; break;
+        case LINK_CONNECTING:
+            st->connecting++;
+            break;
         case LINK_BACKOFF:
         case LINK_CLOSING:
-        case LINK_OFFLINE: st->offline++; break;
-        case LINK_DISABLED: st->disabled++; break;
-        case LINK__COUNT: break;
+        case LINK_OFFLINE:
+            st->offline++;
+            break;
+        case LINK_DISABLED:
+            st->disabled++;
+            break;
+        case LINK__COUNT:
+            break;
         }
         st->paused += ch->s.paused;
         st->calls_queued += calls_queued(&ch->calls);
@@ -364,8 +373,8 @@ static void h_retry_loading(void *h)
             chargers_reload(s, s->by_index[i]);
 }
 
-static const struct holder_ops holder_ops = {h_count, h_held, h_add, h_release_outside,
-                                             h_park, h_unpark, h_kick, h_retry_loading};
+static const struct holder_ops holder_ops = {h_count, h_held,   h_add,  h_release_outside,
+                                             h_park,  h_unpark, h_kick, h_retry_loading};
 
 struct holder chargers_holder(struct chargers *s)
 {

@@ -27,8 +27,8 @@ typedef void chargers_gone_fn(void *privdata);
 /* Caller frees with chargers_free. */
 /* mqtt: the MQTT transports, by enum tr_mqtt. */
 struct chargers *chargers_new(struct agent_ctx *x, struct transport *const mqtt[TR_MQTT__COUNT],
-                              uint32_t capacity,
-                              chargers_gate_fn *gate, chargers_gone_fn *gone, void *privdata);
+                              uint32_t capacity, chargers_gate_fn *gate, chargers_gone_fn *gone,
+                              void *privdata);
 /* Frees every charger at once (worker exit). */
 void chargers_free(struct chargers *s);
 

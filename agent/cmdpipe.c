@@ -13,10 +13,10 @@
 #include "sched.h"
 #include "verbs.h"
 
-#define RECENT_IDS 512   /* ids of commands already handled (redelivery) */
+#define RECENT_IDS 512 /* ids of commands already handled (redelivery) */
 #define DEFERRED_MAX 1000
-#define LOG_PAGE 200     /* command log entries read at a time */
-#define CLOCK_SKEW_MS 5000   /* a sender's clock may run this far ahead of ours */
+#define LOG_PAGE 200            /* command log entries read at a time */
+#define CLOCK_SKEW_MS 5000      /* a sender's clock may run this far ahead of ours */
 #define LAG_PLAUSIBLE_MS 600000 /* a command's ts older than this is not a latency sample */
 
 struct cmdpipe {
@@ -24,9 +24,9 @@ struct cmdpipe {
     struct verbs_env v;
     char recent[RECENT_IDS][CMD_ID_MAX + 1];
     unsigned recent_pos;
-    char log_seen[32];       /* last {ns}:cmdlog entry handled, "" = not read yet */
+    char log_seen[32]; /* last {ns}:cmdlog entry handled, "" = not read yet */
     bool log_catching_up;
-    struct kvlist deferred;  /* commands heard while replies could not be sent */
+    struct kvlist deferred; /* commands heard while replies could not be sent */
     bool stopping;
     const struct cmd *running; /* the command verbs_run is running, for hold() */
     int64_t running_t0, running_lag;
@@ -329,8 +329,8 @@ struct cmdpipe *cmdpipe_new(struct agent_ctx *x, struct chargers *set, struct li
 {
     struct cmdpipe *p = cs_calloc(1, sizeof(*p));
     p->x = x;
-    p->v = (struct verbs_env){x,   set, cfg, sched_new(x, on_sched_run, p), hold, p,
-                              run ? run : verbs_run, run_privdata};
+    p->v = (struct verbs_env){
+        x, set, cfg, sched_new(x, on_sched_run, p), hold, p, run ? run : verbs_run, run_privdata};
     return p;
 }
 

@@ -52,20 +52,20 @@ struct fw_update {
 /* The session's part (session.c, behaviour.c). */
 struct session {
     struct event *beh_ev, *hb_ev, *meter_ev;
-    int64_t hb_last_ms, meter_last_ms;        /* monotonic */
-    int hb_conf_s;                            /* interval from BootNotification.conf */
-    bool booted;      /* BootNotification sent since it was assigned */
-    bool force_boot;  /* BootNotification on the next connect whatever the config */
-    bool crashed;     /* its saved state says the previous owner died (not a planned move) */
-    bool paused;      /* periodic reports paused */
-    int64_t arrival_ms[CHARGER_MAX_CONN + 1]; /* monotonic; 0 = none planned */
-    int64_t fault_ms;                         /* next random fault; 0 = none */
-    int64_t clear_ms[CHARGER_MAX_CONN + 1];   /* when a random fault clears */
+    int64_t hb_last_ms, meter_last_ms; /* monotonic */
+    int hb_conf_s;                     /* interval from BootNotification.conf */
+    bool booted;                       /* BootNotification sent since it was assigned */
+    bool force_boot; /* BootNotification on the next connect whatever the config */
+    bool crashed;    /* its saved state says the previous owner died (not a planned move) */
+    bool paused;     /* periodic reports paused */
+    int64_t arrival_ms[CHARGER_MAX_CONN + 1];       /* monotonic; 0 = none planned */
+    int64_t fault_ms;                               /* next random fault; 0 = none */
+    int64_t clear_ms[CHARGER_MAX_CONN + 1];         /* when a random fault clears */
     bool inoperative_pending[CHARGER_MAX_CONN + 1]; /* ChangeAvailability Scheduled */
     struct start_req start[CHARGER_MAX_CONN + 1];
     bool auto_tx[CHARGER_MAX_CONN + 1]; /* the open transaction came from sessions_per_h */
     int64_t boot_retry_ms;              /* BootNotification Pending/Rejected: retry then */
-    int64_t online_ms; /* end of a simulated network loss; 0 = until `online` */
+    int64_t online_ms;                  /* end of a simulated network loss; 0 = until `online` */
     struct fw_update fw;
 };
 

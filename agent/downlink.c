@@ -17,8 +17,17 @@
 #include "session.h"
 #include "trigger.h"
 
-enum follow_kind { F_NONE, F_START, F_STOP, F_RESET, F_AVAILABILITY, F_UNLOCK, F_TRIGGER,
-                   F_FIRMWARE, F_CONFIG };
+enum follow_kind {
+    F_NONE,
+    F_START,
+    F_STOP,
+    F_RESET,
+    F_AVAILABILITY,
+    F_UNLOCK,
+    F_TRIGGER,
+    F_FIRMWARE,
+    F_CONFIG
+};
 
 /* What happens after the answer went out. */
 struct follow {
@@ -311,8 +320,8 @@ static void respond(struct charger_rt *ch, const char *action, const char *frame
         crt_ctx(ch)->st->out_answers++;
 }
 
-static void send_error(struct charger_rt *ch, const char *uid, const char *action,
-                       const char *code, const char *desc)
+static void send_error(struct charger_rt *ch, const char *uid, const char *action, const char *code,
+                       const char *desc)
 {
     struct buf frame = BUF_INIT;
     crt_ctx(ch)->st->callerrors_out++;
@@ -341,17 +350,30 @@ static void run_follow(struct charger_rt *ch, const struct follow *f)
     struct cs_error err;
     bool scheduled;
     switch (f->kind) {
-    case F_NONE: break;
+    case F_NONE:
+        break;
     case F_START:
         if (session_start(ch, f->conn, f->id_tag, 0, 0, 0, true, &err))
             log_debug("%s: RemoteStartTransaction: %s", ch->m.id, err.msg);
         break;
-    case F_STOP: session_remote_stop(ch, f->tx); break;
-    case F_RESET: session_reboot(ch, f->flag ? SR_HARD_RESET : SR_SOFT_RESET); break;
-    case F_AVAILABILITY: session_availability(ch, f->conn, f->flag, &scheduled, &err); break;
-    case F_UNLOCK: session_unlock(ch, f->conn); break;
-    case F_TRIGGER: trigger(ch, f->msg, f->conn); break;
-    case F_FIRMWARE: behaviour_firmware(ch, f->location, f->at_ms); break;
+    case F_STOP:
+        session_remote_stop(ch, f->tx);
+        break;
+    case F_RESET:
+        session_reboot(ch, f->flag ? SR_HARD_RESET : SR_SOFT_RESET);
+        break;
+    case F_AVAILABILITY:
+        session_availability(ch, f->conn, f->flag, &scheduled, &err);
+        break;
+    case F_UNLOCK:
+        session_unlock(ch, f->conn);
+        break;
+    case F_TRIGGER:
+        trigger(ch, f->msg, f->conn);
+        break;
+    case F_FIRMWARE:
+        behaviour_firmware(ch, f->location, f->at_ms);
+        break;
     case F_CONFIG:
         if (ccfg_write(ch, f->key, f->value) != CS_OK)
             log_warn("%s: ChangeConfiguration %s not kept: Redis unreachable", ch->m.id, f->key);
@@ -392,8 +414,8 @@ static void on_call(struct charger_rt *ch, const struct ocpp_frame *f)
     if (rc) {
         send_error(ch, f->uid, f->action, code ? code : OCPP_E_INTERNAL, err.msg);
     } else {
-        ocpp_encode_result(crt_profile(ch), f->uid, f->action, cs_now_ms(), payload.s,
-                           payload.len, &frame);
+        ocpp_encode_result(crt_profile(ch), f->uid, f->action, cs_now_ms(), payload.s, payload.len,
+                           &frame);
         astats_down_end(&st->act, NULL, frame.len, cs_mono_us());
         respond(ch, f->action, frame.s, frame.len);
         run_follow(ch, then);

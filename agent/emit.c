@@ -25,7 +25,7 @@ void emit_ctx(struct charger_rt *ch, int conn, struct msg_ctx *x)
 }
 
 int emit_msg(struct charger_rt *ch, enum msg_id id, const struct msg_ctx *x, unsigned flags,
-                enum call_cont cont)
+             enum call_cont cont)
 {
     struct cs_error err;
     int rc = calls_send(&ch->calls, catalog_get(id), x, flags, cont, &err);
@@ -62,4 +62,3 @@ void emit_id_tag(struct charger_rt *ch, const char *given, char out[21])
     cs_strlcpy(out, buf_cstr(&b), 21);
     buf_free(&b);
 }
-

@@ -16,8 +16,8 @@ struct ksnotify {
     struct agent_ctx *x;
     void (*restored)(void *privdata);
     void *privdata;
-    bool ok;       /* seen on (or turned on) at least once */
-    bool setting;  /* a CONFIG SET of ours in flight: older reads of the setting are stale */
+    bool ok;      /* seen on (or turned on) at least once */
+    bool setting; /* a CONFIG SET of ours in flight: older reads of the setting are stale */
     char asked[64];
     struct event *ev;
 };
@@ -102,9 +102,7 @@ static void on_notify_timer(evutil_socket_t fd, short what, void *privdata)
     ctx_arm(lc->ev, CHECK_S * 1000);
 }
 
-
-struct ksnotify *ksnotify_new(struct agent_ctx *x, void (*restored)(void *privdata),
-                              void *privdata)
+struct ksnotify *ksnotify_new(struct agent_ctx *x, void (*restored)(void *privdata), void *privdata)
 {
     struct ksnotify *k = cs_calloc(1, sizeof(*k));
     k->x = x;

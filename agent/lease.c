@@ -23,11 +23,11 @@ struct lease {
     uint32_t capacity;
     struct lease_hooks h;
     void *privdata;
-    char instance[40];     /* this process's mark in its registration */
-    int64_t ok_ms;         /* monotonic time of the last confirmed refresh */
-    int64_t sent_ms;       /* when the refresh in flight was sent */
+    char instance[40]; /* this process's mark in its registration */
+    int64_t ok_ms;     /* monotonic time of the last confirmed refresh */
+    int64_t sent_ms;   /* when the refresh in flight was sent */
     bool inflight;
-    bool reading;          /* an assignment read (poke) in flight */
+    bool reading; /* an assignment read (poke) in flight */
     bool parked;
     bool stopping;
     int64_t epoch;
@@ -136,8 +136,8 @@ static void take_assignment(struct lease *l, const struct rds_reply *reply)
 
 /* Redis answers, but not as it should: a key of ours holds the wrong type (or an ACL refuses
  * us). Said once per distinct problem; the worker goes on with what it had. */
-static void key_problem(struct lease *l, enum cs_key k, const char *arg, const struct rds_reply *reply,
-                        const char *consequence)
+static void key_problem(struct lease *l, enum cs_key k, const char *arg,
+                        const struct rds_reply *reply, const char *consequence)
 {
     char key[CS_KEY_MAX], text[200];
     const char *why = rds_reply_str(reply, NULL);
@@ -207,8 +207,8 @@ static void on_owner_read(struct rds *r, const struct rds_reply *reply, void *pr
     bool younger = started > l->x->started_ms ||
                    (started == l->x->started_ms && strcmp(inst, l->instance) < 0);
     if (younger) {
-        log_error("another process registers as %s (%s): it is newer and will give way",
-                  l->x->name, other);
+        log_error("another process registers as %s (%s): it is newer and will give way", l->x->name,
+                  other);
         return;
     }
     l->h.duplicate(l->privdata, other);
@@ -305,10 +305,12 @@ void lease_refresh(struct lease *l)
     rset_format(&hs, &held);
     rset_free(&hs);
     ctx_key(x, key, K_AGENT, x->name);
-    const char *argv[] = {"HSET",       key,     "host",     host,           "pid",      pid,
-                          "slot",       slot,    "capacity", cap,            "version",  CS_VERSION,
-                          "started_ms", started, "held",     buf_cstr(&held), "epoch",   epoch,
-                          "chargers",   nch,     "connected", conn,          "refreshed_ms", now,
+    const char *argv[] = {"HSET",       key,        "host",         host,
+                          "pid",        pid,        "slot",         slot,
+                          "capacity",   cap,        "version",      CS_VERSION,
+                          "started_ms", started,    "held",         buf_cstr(&held),
+                          "epoch",      epoch,      "chargers",     nch,
+                          "connected",  conn,       "refreshed_ms", now,
                           "instance",   l->instance};
     int64_t sent = cs_mono_ms();
     rds_cmd(x->rc, on_owner_read, l, "HMGET %s instance started_ms host pid", key);
@@ -316,9 +318,9 @@ void lease_refresh(struct lease *l)
         l->sent_ms = sent;
         rds_cmd(x->rc, NULL, NULL, "PEXPIRE %s %s", key, lease);
         rds_cmd(x->rc, NULL, NULL, "ZADD %s %s %s", ctx_key(x, idx, K_AGENTS, NULL), now, x->name);
-        l->inflight = rds_cmd(x->rc, on_lease_read, l, "HMGET %s %s %s",
-                              ctx_key(x, asg, K_ASSIGN, NULL), x->name,
-                              CS_ASSIGN_EPOCH_FIELD) == CS_OK;
+        l->inflight =
+            rds_cmd(x->rc, on_lease_read, l, "HMGET %s %s %s", ctx_key(x, asg, K_ASSIGN, NULL),
+                    x->name, CS_ASSIGN_EPOCH_FIELD) == CS_OK;
     }
     buf_free(&held);
     /* Chargers whose config or state could not be read yet try again. */
@@ -330,9 +332,9 @@ void lease_poke(struct lease *l)
     char asg[CS_KEY_MAX];
     if (l->reading || l->stopping || !rds_is_up(l->x->rc))
         return;
-    l->reading = rds_cmd(l->x->rc, on_assign_read, l, "HMGET %s %s %s",
-                         ctx_key(l->x, asg, K_ASSIGN, NULL), l->x->name,
-                         CS_ASSIGN_EPOCH_FIELD) == CS_OK;
+    l->reading =
+        rds_cmd(l->x->rc, on_assign_read, l, "HMGET %s %s %s", ctx_key(l->x, asg, K_ASSIGN, NULL),
+                l->x->name, CS_ASSIGN_EPOCH_FIELD) == CS_OK;
 }
 
 static void arm(struct lease *l)

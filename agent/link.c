@@ -17,9 +17,11 @@
 #define CONNECT_TIMEOUT_S 15
 
 static const char *const link_names[] = {
-    [LINK_LOADING] = "loading",       [LINK_IDLE] = "idle",       [LINK_QUEUED] = "queued",
-    [LINK_CONNECTING] = "connecting", [LINK_UP] = "up",           [LINK_BACKOFF] = "backoff",
-    [LINK_CLOSING] = "closing",       [LINK_DISABLED] = "disabled", [LINK_OFFLINE] = "offline",
+    [LINK_LOADING] = "loading", [LINK_IDLE] = "idle",
+    [LINK_QUEUED] = "queued",   [LINK_CONNECTING] = "connecting",
+    [LINK_UP] = "up",           [LINK_BACKOFF] = "backoff",
+    [LINK_CLOSING] = "closing", [LINK_DISABLED] = "disabled",
+    [LINK_OFFLINE] = "offline",
 };
 _Static_assert(ARRAY_SIZE(link_names) == LINK__COUNT, "link_names out of step");
 
@@ -96,8 +98,8 @@ static void connect_now(struct link *l)
     int n = cfg_broker_count(c->broker);
 
     snprintf(idx, sizeof(idx), "%u", l->index);
-    const struct tmpl_var vars[] = {{"id", l->id}, {"index", idx}, {"worker", x->name},
-                                    {"msg", "\x01"}};
+    const struct tmpl_var vars[] = {
+        {"id", l->id}, {"index", idx}, {"worker", x->name}, {"msg", "\x01"}};
     size_t nv = ARRAY_SIZE(vars) - 1; /* {msg} only in topics */
     if (!cfg_broker_pick(c->broker, (int)(l->index % (uint32_t)(n ? n : 1)), uri, sizeof(uri)) ||
         tmpl_render(c->client_id, vars, nv, &cid, &err) ||
@@ -160,7 +162,6 @@ static void on_retry_timer(evutil_socket_t fd, short what, void *privdata)
         link_want(l);
 }
 
-
 static void on_transport(void *owner, const struct tr_event *ev)
 {
     struct link *l = owner;
@@ -190,8 +191,8 @@ static void on_transport(void *owner, const struct tr_event *ev)
         case TR_DOWN_FAILED:
             x->st->connect_failures++;
             if (l->attempt == 0 || cs_log_enabled(CS_LOG_DEBUG))
-                log_warn("%s: connect failed (code %d%s%s); retrying with backoff", l->id,
-                         ev->code, *ev->msg ? ": " : "", ev->msg);
+                log_warn("%s: connect failed (code %d%s%s); retrying with backoff", l->id, ev->code,
+                         *ev->msg ? ": " : "", ev->msg);
             if (l->released) {
                 l->state = LINK_IDLE;
                 l->env->on_event(l, LINK_EV_CLOSED, NULL, 0);
@@ -274,8 +275,8 @@ void link_on_token(struct ramp_node *n, void *privdata)
         connect_now(l);
 }
 
-int link_send(struct link *l, enum tr_kind kind, const char *action, const char *frame,
-              size_t len, struct cs_error *err)
+int link_send(struct link *l, enum tr_kind kind, const char *action, const char *frame, size_t len,
+              struct cs_error *err)
 {
     if (l->state != LINK_UP || !l->conn) {
         l->env->x->st->msgs_dropped++;
@@ -330,7 +331,8 @@ bool link_park(struct link *l)
         l->parked = true;
         return was_up;
     }
-    default: return false; /* loading, idle, closing, offline on purpose, disabled */
+    default:
+        return false; /* loading, idle, closing, offline on purpose, disabled */
     }
 }
 

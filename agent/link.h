@@ -20,15 +20,15 @@ struct event;
 struct link;
 
 enum link_state {
-    LINK_LOADING,    /* the charger is reading its overrides and saved state */
-    LINK_IDLE,       /* ready, not queued (waiting for the lease, or parked) */
-    LINK_QUEUED,     /* waiting for a ramp token */
+    LINK_LOADING, /* the charger is reading its overrides and saved state */
+    LINK_IDLE,    /* ready, not queued (waiting for the lease, or parked) */
+    LINK_QUEUED,  /* waiting for a ramp token */
     LINK_CONNECTING,
     LINK_UP,
-    LINK_BACKOFF,    /* waiting to retry after a failure or a drop */
-    LINK_CLOSING,    /* graceful close in flight */
-    LINK_DISABLED,   /* enabled=0 */
-    LINK_OFFLINE,    /* simulated network loss (`offline`) */
+    LINK_BACKOFF,  /* waiting to retry after a failure or a drop */
+    LINK_CLOSING,  /* graceful close in flight */
+    LINK_DISABLED, /* enabled=0 */
+    LINK_OFFLINE,  /* simulated network loss (`offline`) */
     LINK__COUNT
 };
 
@@ -62,10 +62,10 @@ struct link {
     struct tr_conn *conn;
     struct ramp_node rn;
     struct event *retry_ev;
-    int attempt;    /* consecutive failed connects */
-    bool parked;    /* dropped with the lease: reconnects once ownership is confirmed */
-    bool released;  /* leaving the worker: never reconnects */
-    bool storm;     /* closing for a storm: reconnects past the ramp once closed */
+    int attempt;   /* consecutive failed connects */
+    bool parked;   /* dropped with the lease: reconnects once ownership is confirmed */
+    bool released; /* leaving the worker: never reconnects */
+    bool storm;    /* closing for a storm: reconnects past the ramp once closed */
     uint32_t connects, lost, sent; /* per-charger counters (stats_detail) */
 };
 
@@ -79,8 +79,8 @@ void link_start(struct link *l);
 /* Queue for a ramp token, or stay disabled when enabled=0. */
 void link_want(struct link *l);
 /* Sends a frame; CS_ERR_STATE (counted as dropped) when the link is not up. */
-int link_send(struct link *l, enum tr_kind kind, const char *action, const char *frame,
-              size_t len, struct cs_error *err);
+int link_send(struct link *l, enum tr_kind kind, const char *action, const char *frame, size_t len,
+              struct cs_error *err);
 
 /* Each of these returns true when the link was up: the caller then does what a charger does
  * when its link goes down (the link emits nothing for them). */

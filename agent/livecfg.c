@@ -14,7 +14,6 @@
 #include "ucatalog.h"
 #include "livecfg.h"
 
-
 struct livecfg {
     struct agent_ctx *x;
     int db;
@@ -28,7 +27,7 @@ struct livecfg {
     size_t nlayers;
     uint64_t layers_gen; /* loads in flight older than this are dropped */
     struct ucatalog catalog;
-    struct kvlist problems;    /* keys Redis would not give us: key -> why (reported once) */
+    struct kvlist problems; /* keys Redis would not give us: key -> why (reported once) */
     struct ksnotify *notify;
 };
 
@@ -63,9 +62,8 @@ static const struct live_key {
     bool pattern;
     load_fn *load;
 } live_keys[] = {
-    {K_FLEET, false, load_fleet},     {K_CFG, false, load_cfg},
-    {K_CATALOG, false, load_catalog}, {K_LAYERS, false, load_layers},
-    {K_LAYER, true, load_layers},     {K_CHARGER, true, load_charger},
+    {K_FLEET, false, load_fleet},   {K_CFG, false, load_cfg},     {K_CATALOG, false, load_catalog},
+    {K_LAYERS, false, load_layers}, {K_LAYER, true, load_layers}, {K_CHARGER, true, load_charger},
 };
 
 static const struct live_key *live_key_of(const struct livecfg *lc, const char *name, char *arg,
@@ -89,8 +87,7 @@ static const char *live_key_names(void)
         for (size_t i = 0; i < ARRAY_SIZE(live_keys); i++) {
             char k[CS_KEY_MAX];
             cs_key_rel(k, live_keys[i].key, live_keys[i].pattern ? "NAME" : NULL);
-            buf_printf(&b, "%s%s", i == 0 ? "" : i + 1 == ARRAY_SIZE(live_keys) ? " or " : ", ",
-                       k);
+            buf_printf(&b, "%s%s", i == 0 ? "" : i + 1 == ARRAY_SIZE(live_keys) ? " or " : ", ", k);
         }
         cs_strlcpy(names, buf_cstr(&b), sizeof(names));
         buf_free(&b);
@@ -321,7 +318,7 @@ struct layers_load {
     struct layers_req {
         struct layers_load *ld;
         size_t i;
-    } *req;
+    } * req;
 };
 
 static void layers_load_free(struct layers_load *ld)

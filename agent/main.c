@@ -12,23 +12,24 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: swarm-agent [options]\n"
-            "\n"
-            "Runs virtual EV chargers (one MQTT client each) for the fleet in Redis. The\n"
-            "coordinator assigns charger index ranges to this agent's workers; commands and\n"
-            "config changes published in Redis apply to the running chargers.\n"
-            "\n"
-            "Options:\n"
-            "  --name NAME         agent name (default: hostname); workers are NAME.w0, NAME.w1...\n"
-            "  --workers K         worker processes (default: number of cores)\n"
-            "  --max-chargers N    chargers per worker (default 500)\n"
-            "  --stop-timeout S    seconds a graceful stop may take (default 10)\n"
-            "%s"
-            "\n"
-            "Signals: SIGTERM/SIGINT stop gracefully (chargers disconnect cleanly); SIGHUP\n"
-            "makes every worker re-read its config, layers, catalog and assignment from Redis.\n",
-            cs_opts_help());
+    fprintf(
+        out,
+        "Usage: swarm-agent [options]\n"
+        "\n"
+        "Runs virtual EV chargers (one MQTT client each) for the fleet in Redis. The\n"
+        "coordinator assigns charger index ranges to this agent's workers; commands and\n"
+        "config changes published in Redis apply to the running chargers.\n"
+        "\n"
+        "Options:\n"
+        "  --name NAME         agent name (default: hostname); workers are NAME.w0, NAME.w1...\n"
+        "  --workers K         worker processes (default: number of cores)\n"
+        "  --max-chargers N    chargers per worker (default 500)\n"
+        "  --stop-timeout S    seconds a graceful stop may take (default 10)\n"
+        "%s"
+        "\n"
+        "Signals: SIGTERM/SIGINT stop gracefully (chargers disconnect cleanly); SIGHUP\n"
+        "makes every worker re-read its config, layers, catalog and assignment from Redis.\n",
+        cs_opts_help());
 }
 
 enum { OPT_NAME = 1, OPT_WORKERS, OPT_MAX, OPT_STOP };
@@ -40,7 +41,8 @@ static int apply_opt(void *ctx, int opt, const char *arg, struct cs_error *err)
     switch (opt) {
     case OPT_NAME:
         if (!cs_strlcpy(ao->name, arg, sizeof(ao->name)) || !cs_id_valid(arg) || arg[0] == '_')
-            return cs_error_set(err, CS_ERR_INVAL, "--name: use [A-Za-z0-9_.-], not starting with _");
+            return cs_error_set(err, CS_ERR_INVAL,
+                                "--name: use [A-Za-z0-9_.-], not starting with _");
         return CS_OK;
     case OPT_WORKERS:
         if (!cs_parse_i64(arg, 1, 256, &v))

@@ -36,7 +36,7 @@ static const struct connector *KC(const struct charger_rt *ch, int conn)
 }
 
 #define SAVE(fn, ...)                                                                              \
-    static bool fn(const struct charger_rt *ch, int conn, char *out)                              \
+    static bool fn(const struct charger_rt *ch, int conn, char *out)                               \
     {                                                                                              \
         (void)ch;                                                                                  \
         (void)conn;                                                                                \

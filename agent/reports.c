@@ -40,8 +40,7 @@ static void reschedule(struct charger_rt *ch, struct event *ev, int64_t last_ms,
     arm_report(ch, ev, due - now);
 }
 
-void reports_init(struct charger_rt *ch, event_callback_fn on_heartbeat,
-                  event_callback_fn on_meter)
+void reports_init(struct charger_rt *ch, event_callback_fn on_heartbeat, event_callback_fn on_meter)
 {
     struct agent_ctx *x = crt_ctx(ch);
     ch->s.hb_ev = evtimer_new(x->base, on_heartbeat, ch);

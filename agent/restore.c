@@ -12,8 +12,8 @@ struct restore {
     struct agent_ctx *x;
     restore_done_fn *done;
     void *privdata;
-    char run_id[48]; /* of the Redis last seen; "" before the first */
-    char seen[48];   /* ... in the check under way */
+    char run_id[48];         /* of the Redis last seen; "" before the first */
+    char seen[48];           /* ... in the check under way */
     char marker[CS_KEY_MAX]; /* a key that was there and would still be, but for a loss */
     bool checking;
     bool had_data;

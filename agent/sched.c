@@ -14,8 +14,8 @@ struct job {
     struct job *next;
     struct sched *s;
     char id[CMD_ID_MAX + 1];
-    char *text;        /* the command without its scheduling, JSON form */
-    int64_t next_ms;   /* wall clock of the next run */
+    char *text;      /* the command without its scheduling, JSON form */
+    int64_t next_ms; /* wall clock of the next run */
     int64_t every_ms;
     int64_t remaining; /* runs left; -1 = until cancelled */
     int64_t runs;

@@ -122,8 +122,8 @@ bool session_can_start(const struct charger_rt *ch, int conn)
         return false;
     const struct connector *k = &ch->m.conn[conn];
     return !k->tx_active && !ch->s.start[conn].active &&
-           (k->status == ST_AVAILABLE || k->status == ST_PREPARING ||
-            k->status == ST_FINISHING || k->status == ST_RESERVED);
+           (k->status == ST_AVAILABLE || k->status == ST_PREPARING || k->status == ST_FINISHING ||
+            k->status == ST_RESERVED);
 }
 
 int session_free_connector(const struct charger_rt *ch)
@@ -145,8 +145,8 @@ static int start(struct charger_rt *ch, int conn, const char *id_tag, double kw,
         return CS_ERR_RANGE;
     struct connector *k = &ch->m.conn[conn];
     if (k->tx_active || ch->s.start[conn].active)
-        return cs_error_set(err, CS_ERR_STATE, "%s: connector %d already has a session",
-                            ch->m.id, conn);
+        return cs_error_set(err, CS_ERR_STATE, "%s: connector %d already has a session", ch->m.id,
+                            conn);
     if (k->status == ST_FINISHING) {
         /* Finishing -> Preparing: a new session with the cable still in (F2). */
         charger_set_status(&ch->m, conn, ST_PREPARING, OE_NO_ERROR, cfg(ch)->max_kw, true,
@@ -157,8 +157,8 @@ static int start(struct charger_rt *ch, int conn, const char *id_tag, double kw,
         if (rc)
             return rc;
         if (k->status != ST_PREPARING)
-            return cs_error_set(err, CS_ERR_STATE, "%s: connector %d is %s: cannot start",
-                                ch->m.id, conn, ocpp_status_name(k->status));
+            return cs_error_set(err, CS_ERR_STATE, "%s: connector %d is %s: cannot start", ch->m.id,
+                                conn, ocpp_status_name(k->status));
     }
     struct start_req *rq = &ch->s.start[conn];
     memset(rq, 0, sizeof(*rq));
@@ -230,8 +230,8 @@ int session_plug(struct charger_rt *ch, int conn, struct cs_error *err)
 {
     if (conn < 0) {
         for (int i = 1; i <= ch->m.nconn && conn < 0; i++)
-            if (!ch->m.conn[i].plugged && (ch->m.conn[i].status == ST_AVAILABLE ||
-                                           ch->m.conn[i].status == ST_RESERVED))
+            if (!ch->m.conn[i].plugged &&
+                (ch->m.conn[i].status == ST_AVAILABLE || ch->m.conn[i].status == ST_RESERVED))
                 conn = i;
         if (conn < 0)
             return cs_error_set(err, CS_ERR_NOOP, "%s: no Available connector to plug into",
@@ -623,8 +623,7 @@ static void authorize_answer(struct charger_rt *ch, int conn, const cJSON *paylo
     bool auto_session = ch->s.start[conn].auto_session;
     ch->s.start[conn].active = false;
     st(ch)->auth_rejected++;
-    log_debug("%s: idTag %s refused (%s)", ch->m.id, ch->s.start[conn].id_tag,
-              s ? s : "no status");
+    log_debug("%s: idTag %s refused (%s)", ch->m.id, ch->s.start[conn].id_tag, s ? s : "no status");
     if (auto_session)
         session_unplug(ch, conn, NULL);
 }
@@ -649,7 +648,8 @@ static void start_tx_answer(struct charger_rt *ch, int32_t local, const cJSON *p
 
 void session_on_end(struct callq *q, const struct call *c)
 {
-    struct charger_rt *ch = (struct charger_rt *)(void *)((char *)q - offsetof(struct charger_rt, calls));
+    struct charger_rt *ch =
+        (struct charger_rt *)(void *)((char *)q - offsetof(struct charger_rt, calls));
     const cJSON *payload = c->end == CE_RESULT || c->end == CE_LATE ? c->answer : NULL;
     bool answered = c->end != CE_ASSUMED;
     /* An answer after the charger went on without it: only a transaction id or the boot's
@@ -658,10 +658,17 @@ void session_on_end(struct callq *q, const struct call *c)
         return;
     switch (c->cont) {
     case K_NONE:
-    case K_STOP_TX: break;
-    case K_BOOT: boot_answer(ch, payload, answered); break;
-    case K_AUTHORIZE: authorize_answer(ch, c->connector, payload); break;
-    case K_START_TX: start_tx_answer(ch, c->tx_id, payload); break;
+    case K_STOP_TX:
+        break;
+    case K_BOOT:
+        boot_answer(ch, payload, answered);
+        break;
+    case K_AUTHORIZE:
+        authorize_answer(ch, c->connector, payload);
+        break;
+    case K_START_TX:
+        start_tx_answer(ch, c->tx_id, payload);
+        break;
     }
 }
 

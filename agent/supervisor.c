@@ -18,11 +18,11 @@
 #include "worker.h"
 
 struct wslot {
-    pid_t pid;        /* 0 = not running */
-    int ready_fd;     /* read end of the readiness pipe, -1 when done */
-    int64_t started;  /* monotonic ms */
+    pid_t pid;       /* 0 = not running */
+    int ready_fd;    /* read end of the readiness pipe, -1 when done */
+    int64_t started; /* monotonic ms */
     int64_t restart_at;
-    int crashes;      /* quick consecutive deaths, for backoff */
+    int crashes; /* quick consecutive deaths, for backoff */
 };
 
 static pid_t spawn(const struct agent_opts *ao, struct wslot *slots, int i, const sigset_t *orig)

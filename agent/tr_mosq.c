@@ -28,8 +28,8 @@
 #include "outq.h"
 #include "transport.h"
 
-#define MAX_INFLIGHT 2       /* publishes awaiting completion per connection (as the paho one) */
-#define CLOSE_SLACK_MS 1000  /* a DISCONNECT never written ends this long after its timeout */
+#define MAX_INFLIGHT 2      /* publishes awaiting completion per connection (as the paho one) */
+#define CLOSE_SLACK_MS 1000 /* a DISCONNECT never written ends this long after its timeout */
 #define SUBACK_FAILURE 0x80
 
 enum mc_state { MC_CONNECTING, MC_UP, MC_CLOSING, MC_DOWN };
@@ -42,13 +42,13 @@ struct tr_conn {
     enum mc_state state;
     tr_event_fn *fn;
     void *owner;
-    int busy;        /* libmosquitto is on the stack for this connection */
-    bool dead;       /* freed by its owner while busy */
+    int busy;         /* libmosquitto is on the stack for this connection */
+    bool dead;        /* freed by its owner while busy */
     bool close_asked; /* tr_close while connecting: close once up */
     bool tls;
     int qos;
-    int tick_ms;     /* keepalive check period while up */
-    int64_t deadline_ms; /* connect or close deadline, 0 = none */
+    int tick_ms;          /* keepalive check period while up */
+    int64_t deadline_ms;  /* connect or close deadline, 0 = none */
     int close_timeout_ms; /* asked while connecting */
     char *topic_up, *topic_reply, *topic_down;
     char *tls_key_password;
@@ -432,8 +432,7 @@ static int setup_tls(struct tr_conn *c, const struct tr_opts *o, struct cs_error
     const char *ca = o->tls_ca && *o->tls_ca ? o->tls_ca : NULL;
     int rc;
     if (ca || cert) {
-        rc = mosquitto_tls_set(c->m, ca, ca ? NULL : "/etc/ssl/certs", cert, key,
-                               on_key_password);
+        rc = mosquitto_tls_set(c->m, ca, ca ? NULL : "/etc/ssl/certs", cert, key, on_key_password);
     } else {
         rc = mosquitto_int_option(c->m, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
     }
@@ -488,8 +487,8 @@ static struct tr_conn *mosq_open(struct transport *tt, const struct tr_opts *o, 
     mosquitto_subscribe_callback_set(c->m, on_subscribe);
     mosquitto_log_callback_set(c->m, on_log);
     if (o->username && *o->username &&
-        mosquitto_username_pw_set(c->m, o->username, o->password && *o->password ? o->password
-                                                                                 : NULL)) {
+        mosquitto_username_pw_set(c->m, o->username,
+                                  o->password && *o->password ? o->password : NULL)) {
         cs_error_set(err, CS_ERR_INVAL, "mqtt: user name refused by libmosquitto");
         conn_destroy(c);
         return NULL;
@@ -532,7 +531,6 @@ static char *render_topic(const char *tmpl, const char *action)
     return buf_detach(&b);
 }
 
-
 static int mosq_send(struct tr_conn *c, enum tr_kind kind, const char *action, const char *frame,
                      size_t len, struct cs_error *err)
 {
@@ -549,8 +547,7 @@ static int mosq_send(struct tr_conn *c, enum tr_kind kind, const char *action, c
     char *topic = render_topic(kind == TR_CALL ? c->topic_up : c->topic_reply, msg);
     if (!outq_push(&c->q, topic, cs_strndup(frame, len), len)) {
         c->t->st.msgs_dropped[0]++;
-        return cs_error_set(err, CS_ERR_TOO_BIG, "send queue full (%d frames waiting)",
-                            OUTQ_CAP);
+        return cs_error_set(err, CS_ERR_TOO_BIG, "send queue full (%d frames waiting)", OUTQ_CAP);
     }
     pump(c, false);
     settle(c, false); /* inside this connection's callback: its socket event settles after */
@@ -576,7 +573,8 @@ static void mosq_close(struct tr_conn *c, int timeout_ms)
         break;
     }
     case MC_CLOSING:
-    case MC_DOWN: break; /* an end is under way, or was told */
+    case MC_DOWN:
+        break; /* an end is under way, or was told */
     }
     settle(c, false);
 }
@@ -615,8 +613,8 @@ struct transport *tr_mosq_new(struct event_base *base, const struct tr_stats *st
     if (mosquitto_lib_init() != MOSQ_ERR_SUCCESS)
         return NULL;
     struct mosq *t = cs_calloc(1, sizeof(*t));
-    t->t = (struct transport){"mosquitto", mosq_open, mosq_send, mosq_close, mosq_free,
-                              mosq_queued, mosq_destroy};
+    t->t = (struct transport){"mosquitto", mosq_open,   mosq_send,   mosq_close,
+                              mosq_free,   mosq_queued, mosq_destroy};
     t->base = base;
     t->st = *st;
     return &t->t;

@@ -1,8 +1,9 @@
 /* tr_paho.c - the MQTT transport on paho's MQTTAsync (transport.h).
  *
  * paho runs its own threads. Its callbacks (tr_paho_cb.c) only copy what arrived into an inbox
- * item and wake the loop (inbox.h); the loop turns items into events here. A callback names its connection by a
- * cookie (table index and generation), never by a pointer, so a late one is recognised.
+ * item and wake the loop (inbox.h); the loop turns items into events here. A callback names its
+ * connection by a cookie (table index and generation), never by a pointer, so a late one is
+ * recognised.
  *
  * paho may still be inside a callback for a client when the loop learns that the client is
  * done (connection lost, connect failed, disconnected): destroying the handle then frees memory
@@ -23,15 +24,13 @@
 #include "tr_paho_int.h"
 #include "transport.h"
 
-#define MAX_INFLIGHT 2        /* publishes awaiting completion per connection */
-#define PAHO_MAX_BUFFERED 10  /* paho's own window (maxInflight, maxBufferedMessages) */
+#define MAX_INFLIGHT 2       /* publishes awaiting completion per connection */
+#define PAHO_MAX_BUFFERED 10 /* paho's own window (maxInflight, maxBufferedMessages) */
 #define ORPHAN_GRACE_MS 3000
 #define SWEEP_MS 1000
-#define CLOSE_SLACK_MS 1000   /* a DISCONNECT never confirmed ends this long after its timeout */
+#define CLOSE_SLACK_MS 1000 /* a DISCONNECT never confirmed ends this long after its timeout */
 
 enum pc_state { PC_CONNECTING, PC_UP, PC_CLOSING, PC_DOWN };
-
-
 
 struct paho;
 
@@ -40,10 +39,10 @@ struct tr_conn {
     MQTTAsync h;
     uint32_t idx, gen;
     enum pc_state state;
-    bool close_asked;  /* tr_close while connecting: close once up */
+    bool close_asked; /* tr_close while connecting: close once up */
     int close_timeout_ms;
     bool orphan;
-    int64_t quiet_ms;  /* orphans: last sign of life from paho */
+    int64_t quiet_ms; /* orphans: last sign of life from paho */
     struct tr_conn *onext, *oprev;
     tr_event_fn *fn;
     void *owner;
@@ -242,8 +241,11 @@ static void orphan_event(struct tr_conn *c, enum paho_ev type)
         break;
     case PE_CONNECT_FAILED:
     case PE_LOST:
-    case PE_DISCONNECTED: c->state = PC_DOWN; break;
-    default: break;
+    case PE_DISCONNECTED:
+        c->state = PC_DOWN;
+        break;
+    default:
+        break;
     }
 }
 
@@ -296,8 +298,12 @@ static void on_event(struct paho *p, const struct wire *w, const char *payload, 
         if (c->state == PC_CLOSING)
             go_down(c, TR_DOWN_CLOSED, w->code, msg);
         break;
-    case PE_SENT: on_ack(c, w->token, true); break;
-    case PE_SEND_FAILED: on_ack(c, w->token, false); break;
+    case PE_SENT:
+        on_ack(c, w->token, true);
+        break;
+    case PE_SEND_FAILED:
+        on_ack(c, w->token, false);
+        break;
     case PE_MESSAGE:
         if (c->state == PC_UP)
             emit(c, TR_EV_FRAME, 0, 0, NULL, payload, w->payload_len);
@@ -424,7 +430,8 @@ static struct tr_conn *paho_open(struct transport *t, const struct tr_opts *o, t
     cn.connectTimeout = c->connect_timeout_s;
     cn.username = c->username;
     cn.password = c->password;
-    cn.automaticReconnect = 0; /* reconnects are the link's: paced by the ramp, gated by the lease */
+    cn.automaticReconnect =
+        0; /* reconnects are the link's: paced by the ramp, gated by the lease */
     cn.MQTTVersion = MQTTVERSION_3_1_1;
     MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
     if (c->tls) {
@@ -433,7 +440,7 @@ static struct tr_conn *paho_open(struct transport *t, const struct tr_opts *o, t
         ssl.privateKey = c->tls_key;
         ssl.privateKeyPassword = c->tls_key_password;
         ssl.enableServerCertAuth = c->tls_verify;
-        ssl.verify = c->tls_verify; /* the host name, after the handshake */
+        ssl.verify = c->tls_verify;                /* the host name, after the handshake */
         ssl.sslVersion = MQTT_SSL_VERSION_DEFAULT; /* OpenSSL's: TLS 1.2 or newer */
         ssl.ssl_error_cb = on_paho_ssl_error;
         ssl.ssl_error_context = cookie_ptr(cookie_of(c));
@@ -480,8 +487,7 @@ static int paho_send(struct tr_conn *c, enum tr_kind kind, const char *action, c
     char *topic = render_topic(kind == TR_CALL ? c->topic_up : c->topic_reply, msg);
     if (!outq_push(&c->q, topic, cs_strndup(frame, len), len)) {
         c->p->st.msgs_dropped[0]++;
-        return cs_error_set(err, CS_ERR_TOO_BIG, "send queue full (%d frames waiting)",
-                            OUTQ_CAP);
+        return cs_error_set(err, CS_ERR_TOO_BIG, "send queue full (%d frames waiting)", OUTQ_CAP);
     }
     pump(c, false);
     return CS_OK;
@@ -494,9 +500,14 @@ static void paho_close(struct tr_conn *c, int timeout_ms)
     c->close_timeout_ms = timeout_ms;
     evtimer_add(c->close_ev, &tv);
     switch (c->state) {
-    case PC_UP: start_close(c); break;
-    case PC_CONNECTING: c->close_asked = true; break;
-    case PC_CLOSING: break;
+    case PC_UP:
+        start_close(c);
+        break;
+    case PC_CONNECTING:
+        c->close_asked = true;
+        break;
+    case PC_CLOSING:
+        break;
     case PC_DOWN: {
         struct timeval now = {0, 0};
         evtimer_add(c->close_ev, &now);
@@ -552,8 +563,8 @@ static void paho_destroy(struct transport *t)
 struct transport *tr_paho_new(struct event_base *base, const struct tr_stats *st)
 {
     struct paho *p = cs_calloc(1, sizeof(*p));
-    p->t = (struct transport){"paho", paho_open, paho_send, paho_close, paho_free, paho_queued,
-                              paho_destroy};
+    p->t = (struct transport){"paho",    paho_open,   paho_send,   paho_close,
+                              paho_free, paho_queued, paho_destroy};
     p->base = base;
     p->st = *st;
     p->orphans.onext = p->orphans.oprev = &p->orphans;

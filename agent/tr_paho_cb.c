@@ -15,8 +15,6 @@ struct inbox *g_paho_inbox;
 
 /* ---- paho threads -------------------------------------------------------------------------- */
 
-
-
 /* [paho thread] Copy and hand to the loop. */
 static void post(enum paho_ev type, void *context, int code, int token, const void *payload,
                  size_t plen, const char *msg)
@@ -52,10 +50,12 @@ void on_paho_connected(void *context, MQTTAsync_successData *resp)
 void on_paho_connect_failed(void *context, MQTTAsync_failureData *resp)
 {
     /* MQTT 3.1.1 CONNACK return codes, which paho passes on as the code. */
-    static const char *const connack[] = {
-        NULL, "CONNACK: unacceptable protocol version", "CONNACK: client identifier rejected",
-        "CONNACK: server unavailable", "CONNACK: bad user name or password",
-        "CONNACK: not authorised"};
+    static const char *const connack[] = {NULL,
+                                          "CONNACK: unacceptable protocol version",
+                                          "CONNACK: client identifier rejected",
+                                          "CONNACK: server unavailable",
+                                          "CONNACK: bad user name or password",
+                                          "CONNACK: not authorised"};
     int code = resp ? resp->code : -1;
     const char *msg = resp && resp->message ? resp->message : "";
     if (code > 0 && (size_t)code < ARRAY_SIZE(connack))

@@ -29,8 +29,9 @@ enum tr_kind { TR_CALL, TR_ANSWER };
 enum tr_ev_type {
     TR_EV_UP,
     TR_EV_FRAME, /* data, len: one frame, borrowed for the callback */
-    TR_EV_NOTE,  /* msg: something worth logging (why a TLS handshake failed, a refused subscription) */
-    TR_EV_DOWN,  /* why, code, msg */
+    TR_EV_NOTE, /* msg: something worth logging (why a TLS handshake failed, a refused subscription)
+                 */
+    TR_EV_DOWN, /* why, code, msg */
 };
 
 enum tr_down { TR_DOWN_FAILED, TR_DOWN_LOST, TR_DOWN_CLOSED };
@@ -88,8 +89,8 @@ struct transport {
     void (*destroy)(struct transport *t);
 };
 
-static inline struct tr_conn *tr_open(struct transport *t, const struct tr_opts *o,
-                                      tr_event_fn *fn, void *owner, struct cs_error *err)
+static inline struct tr_conn *tr_open(struct transport *t, const struct tr_opts *o, tr_event_fn *fn,
+                                      void *owner, struct cs_error *err)
 {
     return t->open(t, o, fn, owner, err);
 }

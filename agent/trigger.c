@@ -24,19 +24,45 @@ static bool resolve(void *privdata, enum jt_var var, const char *name, struct jt
     char *t = out->text;
     size_t n = sizeof(out->text);
     switch (var) {
-    case JT_ID: cs_strlcpy(t, ch->m.id, n); break;
-    case JT_INDEX: snprintf(t, n, "%u", ch->m.index); break;
-    case JT_TS: cs_fmt_iso8601(t, n, cs_now_ms()); break;
-    case JT_METER_WH: snprintf(t, n, "%lld", (long long)charger_wh(k->meter_wh)); break;
-    case JT_POWER_W: snprintf(t, n, "%.0f", k->power_w); break;
-    case JT_SOC: snprintf(t, n, "%.0f", charger_soc(&ch->m, r->conn, crt_cfg(ch)->battery_kwh)); break;
-    case JT_STATUS: cs_strlcpy(t, ocpp_status_name(k->status), n); break;
-    case JT_CONNECTOR: snprintf(t, n, "%d", r->conn); break;
-    case JT_TX_ID: snprintf(t, n, "%d", k->tx_active ? (int)k->tx.id : 0); break;
-    case JT_SEQ: snprintf(t, n, "%u", ch->calls.seq); break;
-    case JT_VENDOR: cs_strlcpy(t, crt_cfg(ch)->vendor, n); break;
-    case JT_MODEL: cs_strlcpy(t, crt_cfg(ch)->model, n); break;
-    case JT_FIRMWARE: cs_strlcpy(t, crt_cfg(ch)->firmware, n); break;
+    case JT_ID:
+        cs_strlcpy(t, ch->m.id, n);
+        break;
+    case JT_INDEX:
+        snprintf(t, n, "%u", ch->m.index);
+        break;
+    case JT_TS:
+        cs_fmt_iso8601(t, n, cs_now_ms());
+        break;
+    case JT_METER_WH:
+        snprintf(t, n, "%lld", (long long)charger_wh(k->meter_wh));
+        break;
+    case JT_POWER_W:
+        snprintf(t, n, "%.0f", k->power_w);
+        break;
+    case JT_SOC:
+        snprintf(t, n, "%.0f", charger_soc(&ch->m, r->conn, crt_cfg(ch)->battery_kwh));
+        break;
+    case JT_STATUS:
+        cs_strlcpy(t, ocpp_status_name(k->status), n);
+        break;
+    case JT_CONNECTOR:
+        snprintf(t, n, "%d", r->conn);
+        break;
+    case JT_TX_ID:
+        snprintf(t, n, "%d", k->tx_active ? (int)k->tx.id : 0);
+        break;
+    case JT_SEQ:
+        snprintf(t, n, "%u", ch->calls.seq);
+        break;
+    case JT_VENDOR:
+        cs_strlcpy(t, crt_cfg(ch)->vendor, n);
+        break;
+    case JT_MODEL:
+        cs_strlcpy(t, crt_cfg(ch)->model, n);
+        break;
+    case JT_FIRMWARE:
+        cs_strlcpy(t, crt_cfg(ch)->firmware, n);
+        break;
     case JT_ARG: {
         const char *v = r->args ? kv_get(r->args, name) : NULL;
         if (!v)
@@ -45,7 +71,8 @@ static bool resolve(void *privdata, enum jt_var var, const char *name, struct jt
         break;
     }
     case JT_RAND:
-    case JT__COUNT: break;
+    case JT__COUNT:
+        break;
     }
     return true;
 }
@@ -60,8 +87,7 @@ static int trigger_custom(struct charger_rt *ch, const char *msg, int conn,
                             catalog_names());
     struct resolve_ctx r = {ch, conn < 0 ? 1 : conn, args};
     if (r.conn > ch->m.nconn)
-        return cs_error_set(err, CS_ERR_RANGE, "%s: connector %d does not exist", ch->m.id,
-                            r.conn);
+        return cs_error_set(err, CS_ERR_RANGE, "%s: connector %d does not exist", ch->m.id, r.conn);
     struct buf payload = BUF_INIT;
     charger_integrate(&ch->m, cs_now_ms());
     int rc = jtmpl_render(t, resolve, &r, &ch->rng, &payload, err);
@@ -72,7 +98,7 @@ static int trigger_custom(struct charger_rt *ch, const char *msg, int conn,
 }
 
 int trigger_send(struct charger_rt *ch, const char *msg, int conn, const struct kvlist *args,
-                    struct cs_error *err)
+                 struct cs_error *err)
 {
     if (ch->link.state != LINK_UP)
         return cs_error_set(err, CS_ERR_STATE, "%s: not connected (%s)", ch->m.id,
@@ -84,8 +110,8 @@ int trigger_send(struct charger_rt *ch, const char *msg, int conn, const struct 
     if (conn < 0 || !per_conn)
         conn = per_conn ? 1 : 0;
     if (conn > ch->m.nconn)
-        return cs_error_set(err, CS_ERR_RANGE, "%s: connector %d does not exist (0..%d)",
-                            ch->m.id, conn, ch->m.nconn);
+        return cs_error_set(err, CS_ERR_RANGE, "%s: connector %d does not exist (0..%d)", ch->m.id,
+                            conn, ch->m.nconn);
     struct msg_ctx x;
     char tag[21];
     emit_ctx(ch, conn, &x);
@@ -98,8 +124,6 @@ int trigger_send(struct charger_rt *ch, const char *msg, int conn, const struct 
     }
     if (m->id == MSG_FIRMWARE_STATUS)
         x.status = session_firmware_step_name(ch->s.fw.step);
-    unsigned flags =
-        (m->traits & MT_TX) || ((m->traits & MT_TX_IF_OPEN) && x.tx_id) ? CALL_TX : 0;
+    unsigned flags = (m->traits & MT_TX) || ((m->traits & MT_TX_IF_OPEN) && x.tx_id) ? CALL_TX : 0;
     return calls_send(&ch->calls, m, &x, flags, K_NONE, err);
 }
-

@@ -32,8 +32,8 @@ static bool compile(struct ucatalog *c, const char *name, const char *src, struc
     if (catalog_lookup(name))
         cs_error_set(err, CS_ERR_STATE, "'%s' is a built-in message", name);
     else if (!catalog_name_valid(name))
-        cs_error_set(err, CS_ERR_PARSE, "'%.64s' is not a message name ([A-Za-z0-9_], 1..%d)",
-                     name, CATALOG_NAME_MAX);
+        cs_error_set(err, CS_ERR_PARSE, "'%.64s' is not a message name ([A-Za-z0-9_], 1..%d)", name,
+                     CATALOG_NAME_MAX);
     else if (c->src.n >= UCATALOG_MAX)
         cs_error_set(err, CS_ERR_TOO_BIG, "more than %d messages in the catalog", UCATALOG_MAX);
     else if (len > UCATALOG_TEMPLATE_MAX)

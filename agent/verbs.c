@@ -81,8 +81,7 @@ static bool info_arg(const struct cmd *c, const char **out, struct result *r)
     if (!*out || strlen(*out) <= INFO_MAX)
         return true;
     char msg[120];
-    snprintf(msg, sizeof(msg), "%s: info is at most %d characters (OCPP)", c->def->name,
-             INFO_MAX);
+    snprintf(msg, sizeof(msg), "%s: info is at most %d characters (OCPP)", c->def->name, INFO_MAX);
     result_refuse(r, msg);
     return false;
 }
@@ -109,8 +108,8 @@ static void h_trigger(const struct verbs_env *v, const struct cmd *c, const stru
     if (!catalog_lookup(t.msg) && !ctx_catalog_get(v->x, t.msg)) {
         char msg[300];
         snprintf(msg, sizeof(msg),
-                 "trigger: unknown message '%.40s' (built-in: %s; or a name in %s:catalog)",
-                 t.msg, catalog_names(), v->x->ns);
+                 "trigger: unknown message '%.40s' (built-in: %s; or a name in %s:catalog)", t.msg,
+                 catalog_names(), v->x->ns);
         result_refuse(r, msg);
         return;
     }
@@ -152,8 +151,8 @@ static void h_status(const struct verbs_env *v, const struct cmd *c, const struc
     const char *code = kv_get(&c->args, "errorCode");
     a.e = a.st == ST_FAULTED ? OE_OTHER_ERROR : OE_NO_ERROR;
     if (code && !ocpp_error_parse(code, &a.e)) {
-        snprintf(msg, sizeof(msg), "status: unknown errorCode '%.40s' (an OCPP ChargePointErrorCode)",
-                 code);
+        snprintf(msg, sizeof(msg),
+                 "status: unknown errorCode '%.40s' (an OCPP ChargePointErrorCode)", code);
         result_refuse(r, msg);
         return;
     }
@@ -173,23 +172,32 @@ struct session_arg {
     const char *info;
 };
 
-static int act_session(struct charger_rt *ch, const struct cmd *c, void *arg,
-                       struct cs_error *err)
+static int act_session(struct charger_rt *ch, const struct cmd *c, void *arg, struct cs_error *err)
 {
     struct session_arg *a = arg;
     switch (c->def->verb) {
     case CMD_START:
         return session_start(ch, a->connector, a->id_tag[0] ? a->id_tag : NULL, a->kw, a->kwh,
                              a->minutes, false, err);
-    case CMD_STOP: return session_stop(ch, a->connector, a->reason, err);
-    case CMD_PLUG: return session_plug(ch, a->connector, err);
-    case CMD_UNPLUG: return session_unplug(ch, a->connector, err);
-    case CMD_FAULT: return session_fault(ch, a->connector, a->code, a->info, err);
-    case CMD_CLEAR: return session_clear(ch, a->connector, err);
-    case CMD_REBOOT: session_reboot(ch, SR_REBOOT); return CS_OK;
-    case CMD_OFFLINE: return session_offline(ch, (int)a->seconds, err);
-    case CMD_ONLINE: return session_online(ch, err);
-    default: return cs_error_set(err, CS_ERR_INVAL, "not a session verb");
+    case CMD_STOP:
+        return session_stop(ch, a->connector, a->reason, err);
+    case CMD_PLUG:
+        return session_plug(ch, a->connector, err);
+    case CMD_UNPLUG:
+        return session_unplug(ch, a->connector, err);
+    case CMD_FAULT:
+        return session_fault(ch, a->connector, a->code, a->info, err);
+    case CMD_CLEAR:
+        return session_clear(ch, a->connector, err);
+    case CMD_REBOOT:
+        session_reboot(ch, SR_REBOOT);
+        return CS_OK;
+    case CMD_OFFLINE:
+        return session_offline(ch, (int)a->seconds, err);
+    case CMD_ONLINE:
+        return session_online(ch, err);
+    default:
+        return cs_error_set(err, CS_ERR_INVAL, "not a session verb");
     }
 }
 
@@ -312,7 +320,8 @@ static void h_schedules(const struct verbs_env *v, const struct cmd *c, const st
     buf_free(&list);
 }
 
-/* ---- chaos ------------------------------------------------------------------------------------- */
+/* ---- chaos -------------------------------------------------------------------------------------
+ */
 
 struct chaos_arg {
     const char *kind;
@@ -323,10 +332,14 @@ static int act_chaos(struct charger_rt *ch, const struct cmd *c, void *arg, stru
 {
     struct chaos_arg *a = arg;
     switch (c->def->verb) {
-    case CMD_GARBLE: return chaos_garble(ch, a->kind, a->msg, err);
-    case CMD_DUP: return chaos_dup_next(ch, err);
-    case CMD_STORM: return chaos_storm(ch, err);
-    default: return cs_error_set(err, CS_ERR_INVAL, "not a chaos verb");
+    case CMD_GARBLE:
+        return chaos_garble(ch, a->kind, a->msg, err);
+    case CMD_DUP:
+        return chaos_dup_next(ch, err);
+    case CMD_STORM:
+        return chaos_storm(ch, err);
+    default:
+        return cs_error_set(err, CS_ERR_INVAL, "not a chaos verb");
     }
 }
 
@@ -353,11 +366,11 @@ static void h_chaos(const struct verbs_env *v, const struct cmd *c, const struct
 
 /* Dispatch, indexed by verb: the table in cmd.c is the single list of verbs. */
 static handler_fn *const handlers[] = {
-    [CMD_TRIGGER] = h_trigger, [CMD_START] = h_session,  [CMD_STOP] = h_session,
-    [CMD_PLUG] = h_session,    [CMD_UNPLUG] = h_session, [CMD_FAULT] = h_session,
-    [CMD_CLEAR] = h_session,   [CMD_REBOOT] = h_session, [CMD_OFFLINE] = h_session,
-    [CMD_ONLINE] = h_session,  [CMD_STATUS] = h_status,  [CMD_PAUSE] = h_pause,
-    [CMD_RESUME] = h_pause,    [CMD_RELOAD] = h_reload,  [CMD_PING] = h_ping,
+    [CMD_TRIGGER] = h_trigger, [CMD_START] = h_session,       [CMD_STOP] = h_session,
+    [CMD_PLUG] = h_session,    [CMD_UNPLUG] = h_session,      [CMD_FAULT] = h_session,
+    [CMD_CLEAR] = h_session,   [CMD_REBOOT] = h_session,      [CMD_OFFLINE] = h_session,
+    [CMD_ONLINE] = h_session,  [CMD_STATUS] = h_status,       [CMD_PAUSE] = h_pause,
+    [CMD_RESUME] = h_pause,    [CMD_RELOAD] = h_reload,       [CMD_PING] = h_ping,
     [CMD_CANCEL] = h_cancel,   [CMD_SCHEDULES] = h_schedules, [CMD_GARBLE] = h_chaos,
     [CMD_DUP] = h_chaos,       [CMD_STORM] = h_chaos,
 };

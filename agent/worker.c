@@ -26,14 +26,14 @@
 #include "wstats.h"
 
 #define LAG_TICK_MS 100
-#define STALL_MS 1000        /* a loop turn this late is a stall worth an event */
+#define STALL_MS 1000         /* a loop turn this late is a stall worth an event */
 #define STALL_REPORT_MS 10000 /* ... reported at most this often */
 
 struct worker {
     struct agent_ctx x;
     struct worker_stats st;
     const struct agent_opts *ao;
-    int ready_fd; /* written once registered; -1 after */
+    int ready_fd;   /* written once registered; -1 after */
     struct rds *rs; /* pub/sub */
     struct transport *mqtt[TR_MQTT__COUNT];
     struct chargers *set;
@@ -297,8 +297,7 @@ static void raise_fd_limit(void)
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
         if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-            log_warn("cannot raise the open-files limit to %llu",
-                     (unsigned long long)rl.rlim_max);
+            log_warn("cannot raise the open-files limit to %llu", (unsigned long long)rl.rlim_max);
     }
 }
 
@@ -319,8 +318,11 @@ static int setup(struct worker *w)
         return CS_ERR_IO;
     /* Back well within the coordinator's grace after a Redis restart (lease_ms). */
     snprintf(rname, sizeof(rname), "agent:%s", x->name);
-    struct rds_opts ro = {.url = ao->common.url, .name = rname, .on_state = on_redis_state,
-                          .privdata = w, .reconnect_max_ms = 1500};
+    struct rds_opts ro = {.url = ao->common.url,
+                          .name = rname,
+                          .on_state = on_redis_state,
+                          .privdata = w,
+                          .reconnect_max_ms = 1500};
     x->rc = rds_new(x->base, &ro);
     snprintf(rname, sizeof(rname), "agent:%s:sub", x->name);
     /* A pub/sub connection back up may have missed commands: the same resync catches up. */
@@ -416,8 +418,8 @@ int worker_main(const struct agent_opts *ao, int slot, int ready_fd)
         log_error("cannot initialise the event loop or the MQTT layer");
         rc = 1;
     } else {
-        log_info("worker started: up to %d chargers, redis %s:%d, namespace %s",
-                 ao->max_chargers, ao->common.url.host, ao->common.url.port, w->x.ns);
+        log_info("worker started: up to %d chargers, redis %s:%d, namespace %s", ao->max_chargers,
+                 ao->common.url.host, ao->common.url.port, w->x.ns);
         event_base_dispatch(w->x.base);
         rc = w->exit_code;
     }

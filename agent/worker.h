@@ -7,9 +7,9 @@
 
 struct agent_opts {
     struct cs_common_opts common;
-    char name[64];      /* agent name, default: hostname */
-    int workers;        /* worker processes */
-    int max_chargers;   /* per worker */
+    char name[64];    /* agent name, default: hostname */
+    int workers;      /* worker processes */
+    int max_chargers; /* per worker */
     int stop_timeout_ms;
 };
 

@@ -126,7 +126,7 @@ static void write_stats(struct wstats *w)
 /* The per-charger fields of stats_detail, in one table. */
 #define DETAIL_TEXT 32
 #define DETAIL(fn, ...)                                                                            \
-    static void fn(const struct charger_rt *ch, char *out)                                       \
+    static void fn(const struct charger_rt *ch, char *out)                                         \
     {                                                                                              \
         (void)ch;                                                                                  \
         snprintf(out, DETAIL_TEXT, __VA_ARGS__);                                                   \
@@ -149,12 +149,18 @@ static const struct {
     const char *name;
     void (*fmt)(const struct charger_rt *ch, char *out);
 } detail_fields[] = {
-    {"msgs_out", d_msgs_out},   {"msgs_in", d_msgs_in},
-    {"connects", d_connects},   {"conn_lost", d_conn_lost},
-    {"calls_in", d_calls_in},   {"answers", d_answers},
-    {"call_timeouts", d_call_timeouts}, {"conf_last_ms", d_conf_last},
-    {"link", d_link},           {"status", d_status},
-    {"energy_wh", d_energy},    {"updated_ms", d_updated},
+    {"msgs_out", d_msgs_out},
+    {"msgs_in", d_msgs_in},
+    {"connects", d_connects},
+    {"conn_lost", d_conn_lost},
+    {"calls_in", d_calls_in},
+    {"answers", d_answers},
+    {"call_timeouts", d_call_timeouts},
+    {"conf_last_ms", d_conf_last},
+    {"link", d_link},
+    {"status", d_status},
+    {"energy_wh", d_energy},
+    {"updated_ms", d_updated},
 };
 
 /* stats_detail: per-charger counters for the chargers its selector picks, so one charger can be

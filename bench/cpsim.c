@@ -133,8 +133,8 @@ static void h_nothing(void *h)
     (void)h;
 }
 
-static const struct holder_ops sim_holder = {h_count, h_held, h_add, h_release_outside,
-                                             h_park, h_unpark, h_nothing, h_nothing};
+static const struct holder_ops sim_holder = {h_count, h_held,   h_add,     h_release_outside,
+                                             h_park,  h_unpark, h_nothing, h_nothing};
 
 /* A charging day's OCPP traffic per charger: CALLs per hour, by action; the platform's CALLs
  * (dir DOWN) are answered by us. */
@@ -143,13 +143,19 @@ static const struct {
     bool down;
     double per_h;
 } traffic[] = {
-    {"Heartbeat", false, 60},          {"MeterValues", false, 120},
-    {"StatusNotification", false, 6},  {"Authorize", false, 1},
-    {"StartTransaction", false, 1},    {"StopTransaction", false, 1},
-    {"BootNotification", false, 0.05}, {"DataTransfer", false, 0.5},
+    {"Heartbeat", false, 60},
+    {"MeterValues", false, 120},
+    {"StatusNotification", false, 6},
+    {"Authorize", false, 1},
+    {"StartTransaction", false, 1},
+    {"StopTransaction", false, 1},
+    {"BootNotification", false, 0.05},
+    {"DataTransfer", false, 0.5},
     {"FirmwareStatusNotification", false, 0.02},
-    {"RemoteStartTransaction", true, 0.2}, {"TriggerMessage", true, 0.5},
-    {"ChangeConfiguration", true, 0.1},    {"GetConfiguration", true, 0.05},
+    {"RemoteStartTransaction", true, 0.2},
+    {"TriggerMessage", true, 0.5},
+    {"ChangeConfiguration", true, 0.1},
+    {"GetConfiguration", true, 0.05},
 };
 
 /* Records the traffic the held chargers made since the last call: real counts, answer times
@@ -204,14 +210,21 @@ static void sim_run(const struct verbs_env *v, const struct cmd *c, const struct
 {
     struct simw *w = v->run_privdata;
     switch (c->def->verb) {
-    case CMD_RELOAD: verbs_reload(v, c, r, h_count(w)); return;
+    case CMD_RELOAD:
+        verbs_reload(v, c, r, h_count(w));
+        return;
     case CMD_PING:
         r->matched = r->done = h_count(w);
         result_extra(r, "connected", (int64_t)rset_count(&w->held));
         return;
-    case CMD_CANCEL: r->matched = r->done = sched_cancel(v->sched, cmd_pos(c, "cmd_id")); return;
-    case CMD_SCHEDULES: r->matched = r->done = sched_count(v->sched); return;
-    default: break;
+    case CMD_CANCEL:
+        r->matched = r->done = sched_cancel(v->sched, cmd_pos(c, "cmd_id"));
+        return;
+    case CMD_SCHEDULES:
+        r->matched = r->done = sched_count(v->sched);
+        return;
+    default:
+        break;
     }
     if (!s)
         return;
@@ -257,8 +270,8 @@ static void on_duplicate(void *privdata, const char *other)
     log_error("%s: another process uses this name (%s)", w->x.name, other);
 }
 
-static void on_message(struct rds *r, const char *pattern, const char *channel,
-                       const char *payload, size_t len, void *privdata)
+static void on_message(struct rds *r, const char *pattern, const char *channel, const char *payload,
+                       size_t len, void *privdata)
 {
     (void)r;
     (void)pattern;
@@ -303,7 +316,10 @@ static void sim_start(struct simw *w, const struct cs_common_opts *o, const char
     cs_rng_seed(&x->rng, cs_seed_entropy() ^ (uint64_t)i);
     w->capacity = capacity;
     snprintf(rname, sizeof(rname), "cpsim:%s", x->name);
-    struct rds_opts ro = {.url = o->url, .name = rname, .on_state = on_state, .privdata = w,
+    struct rds_opts ro = {.url = o->url,
+                          .name = rname,
+                          .on_state = on_state,
+                          .privdata = w,
                           .reconnect_max_ms = 1500};
     x->rc = rds_new(g.base, &ro);
     ro.on_message = on_message;
@@ -398,7 +414,9 @@ static int apply_opt(void *ctx, int opt, const char *arg, struct cs_error *err)
                "counters for chargers.\n\nOptions:\n%s",
                cs_opts_help());
         return CS_OPTS_DONE;
-    case 'V': printf("cpsim %s\n", CS_VERSION); return CS_OPTS_DONE;
+    case 'V':
+        printf("cpsim %s\n", CS_VERSION);
+        return CS_OPTS_DONE;
     }
     return cs_error_set(err, CS_ERR_INVAL, "unknown option");
 }

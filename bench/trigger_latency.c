@@ -25,8 +25,8 @@
 static struct {
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    long want;         /* seq we wait for */
-    long need, got;    /* messages expected for it, arrived */
+    long want;      /* seq we wait for */
+    long need, got; /* messages expected for it, arrived */
     int64_t first_us, last_us;
 } rx = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, -1, 1, 0, 0, 0};
 
@@ -89,19 +89,34 @@ int main(int argc, char **argv)
         if (cs_opts_handle(&o, opt, optarg, &err) > 0)
             continue;
         switch (opt) {
-        case OPT_BROKER: broker = optarg; break;
-        case OPT_CHARGER: charger = optarg; break;
-        case OPT_COUNT: count = strtol(optarg, NULL, 10); break;
-        case OPT_SELECT: select = optarg; break;
-        case OPT_EXPECT: expect = strtol(optarg, NULL, 10); break;
-        case OPT_MSG: msg = optarg; break;
-        case OPT_JSON: json = 1; break;
+        case OPT_BROKER:
+            broker = optarg;
+            break;
+        case OPT_CHARGER:
+            charger = optarg;
+            break;
+        case OPT_COUNT:
+            count = strtol(optarg, NULL, 10);
+            break;
+        case OPT_SELECT:
+            select = optarg;
+            break;
+        case OPT_EXPECT:
+            expect = strtol(optarg, NULL, 10);
+            break;
+        case OPT_MSG:
+            msg = optarg;
+            break;
+        case OPT_JSON:
+            json = 1;
+            break;
         case 'h':
             printf("Usage: trigger-latency --broker URI[,URI...] (--charger ID | --select SEL "
                    "--expect N) [--msg TYPE] [--count N] [--json]\n%s",
                    cs_opts_help());
             return 0;
-        default: return 2;
+        default:
+            return 2;
         }
     }
     if (count < 1 || count > 1000000 || expect < 1 || expect > 1000000 ||
@@ -180,16 +195,16 @@ int main(int argc, char **argv)
                "\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"mean_ms\":%.3f,"
                "\"first_p50_ms\":%.3f}\n",
                count, expect, lost, partial, hist_quantile(&h, 0.5) / 1000.0,
-               hist_quantile(&h, 0.9) / 1000.0, hist_quantile(&h, 0.99) / 1000.0,
-               h.max / 1000.0, h.count ? (double)h.sum / (double)h.count / 1000.0 : 0,
+               hist_quantile(&h, 0.9) / 1000.0, hist_quantile(&h, 0.99) / 1000.0, h.max / 1000.0,
+               h.count ? (double)h.sum / (double)h.count / 1000.0 : 0,
                hist_quantile(&hf, 0.5) / 1000.0);
     else
         printf("%ld triggers of %s on %s (%ld messages each) in %.1f s: until the last: p50 "
                "%.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms; first p50 %.2f ms; lost %ld, "
                "partial %ld\n",
                count, msg, what, expect, secs, hist_quantile(&h, 0.5) / 1000.0,
-               hist_quantile(&h, 0.9) / 1000.0, hist_quantile(&h, 0.99) / 1000.0,
-               h.max / 1000.0, hist_quantile(&hf, 0.5) / 1000.0, lost, partial);
+               hist_quantile(&h, 0.9) / 1000.0, hist_quantile(&h, 0.99) / 1000.0, h.max / 1000.0,
+               hist_quantile(&hf, 0.5) / 1000.0, lost, partial);
     for (int b = 0; b < nb; b++) {
         MQTTClient_disconnect(mc[b], 1000);
         MQTTClient_destroy(&mc[b]);

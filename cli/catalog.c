@@ -16,19 +16,20 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: swarm-cli catalog load FILE      add or replace the messages defined in FILE\n"
-            "       swarm-cli catalog list           names, sizes and whether each compiles\n"
-            "       swarm-cli catalog show NAME      print a template\n"
-            "       swarm-cli catalog delete NAME... remove messages\n"
-            "\n"
-            "FILE is an object {\"Name\": template, ...}; a template is JSON whose values may be\n"
-            "placeholders: {id} {index} {ts} {meter_wh} {power_w} {soc} {status} {connector}\n"
-            "{tx_id} {seq} {vendor} {model} {firmware} {rand:LO:HI} {arg.NAME|default}. Inside a\n"
-            "string they are interpolated (\"{{\" is a literal brace). Then:\n"
-            "  swarm-cli trigger 'CP-0000*' Name NAME=value ...\n"
-            "A sample: examples/messages.json (installed in /usr/share/doc/chargeswarm/examples/);\n"
-            "docs/charger.md.\n");
+    fprintf(
+        out,
+        "Usage: swarm-cli catalog load FILE      add or replace the messages defined in FILE\n"
+        "       swarm-cli catalog list           names, sizes and whether each compiles\n"
+        "       swarm-cli catalog show NAME      print a template\n"
+        "       swarm-cli catalog delete NAME... remove messages\n"
+        "\n"
+        "FILE is an object {\"Name\": template, ...}; a template is JSON whose values may be\n"
+        "placeholders: {id} {index} {ts} {meter_wh} {power_w} {soc} {status} {connector}\n"
+        "{tx_id} {seq} {vendor} {model} {firmware} {rand:LO:HI} {arg.NAME|default}. Inside a\n"
+        "string they are interpolated (\"{{\" is a literal brace). Then:\n"
+        "  swarm-cli trigger 'CP-0000*' Name NAME=value ...\n"
+        "A sample: examples/messages.json (installed in /usr/share/doc/chargeswarm/examples/);\n"
+        "docs/charger.md.\n");
 }
 
 struct loaded {

@@ -36,13 +36,13 @@ static void record(struct cli *c, const char *json, size_t len)
     struct cs_rng rng;
     cs_rng_seed(&rng, cs_seed_entropy());
     snprintf(id, sizeof(id), "cfg-%08llx", (unsigned long long)(cs_rng_next(&rng) & 0xffffffffULL));
-    struct rds_reply *r =
-        cli_cmd(c->r, CLI_T(RDS_STRING), &err, "XADD %s MAXLEN ~ %d * id %s write %b to - by %s",
-                cli_key(c, k, K_CMDLOG, NULL), CMDSEND_LOG_MAX, id, json, len,
-                cli_sender(by, sizeof(by)));
+    struct rds_reply *r = cli_cmd(
+        c->r, CLI_T(RDS_STRING), &err, "XADD %s MAXLEN ~ %d * id %s write %b to - by %s",
+        cli_key(c, k, K_CMDLOG, NULL), CMDSEND_LOG_MAX, id, json, len, cli_sender(by, sizeof(by)));
     if (!r)
-        fprintf(stderr, "swarm-cli: the write is not recorded in %s (%s): replay will not repeat it\n",
-                k, err.msg);
+        fprintf(stderr,
+                "swarm-cli: the write is not recorded in %s (%s): replay will not repeat it\n", k,
+                err.msg);
     rds_reply_free(r);
 }
 
@@ -170,9 +170,9 @@ int cfglog_apply(struct cli *c, const char *json, char *reload, size_t reload_le
         rc = cs_error_set(err, CS_ERR_PARSE, "a config write without \"op\"");
         goto out;
     }
-    if (strncmp(rel, "charger:", 8) == 0 ? !cs_id_valid(rel + 8)
+    if (strncmp(rel, "charger:", 8) == 0      ? !cs_id_valid(rel + 8)
         : strncmp(rel, "cfg:layer:", 10) == 0 ? !cs_id_valid(rel + 10)
-                                               : !is_hash && strcmp(rel, "layers") != 0) {
+                                              : !is_hash && strcmp(rel, "layers") != 0) {
         rc = cs_error_set(err, CS_ERR_PARSE, "a config write to '%.*s', not a config key",
                           CS_UTF8_CLIP(rel, 80));
         goto out;
@@ -222,8 +222,10 @@ int cfglog_apply(struct cli *c, const char *json, char *reload, size_t reload_le
         if (!rc && !r)
             rc = CS_ERR_IO;
     } else {
-        rc = cs_error_set(err, CS_ERR_PARSE, "a config write '%.*s' to '%.*s' that swarm-cli "
-                          "does not make", CS_UTF8_CLIP(op->valuestring, 16), CS_UTF8_CLIP(rel, 80));
+        rc = cs_error_set(err, CS_ERR_PARSE,
+                          "a config write '%.*s' to '%.*s' that swarm-cli "
+                          "does not make",
+                          CS_UTF8_CLIP(op->valuestring, 16), CS_UTF8_CLIP(rel, 80));
     }
     if (rc == CS_OK) {
         cs_strlcpy(reload, reload_of(rel), reload_len);
@@ -260,8 +262,8 @@ int cfglog_last_value(struct cli *c, const char *rel, const char *field,
             const cJSON *op = cJSON_GetObjectItemCaseSensitive(w, "op");
             const cJSON *key = cJSON_GetObjectItemCaseSensitive(w, "key");
             const cJSON *fields = cJSON_GetObjectItemCaseSensitive(w, "fields");
-            bool mine = cJSON_IsString(op) && cJSON_IsString(key) &&
-                        strcmp(key->valuestring, rel) == 0;
+            bool mine =
+                cJSON_IsString(op) && cJSON_IsString(key) && strcmp(key->valuestring, rel) == 0;
             const cJSON *v = mine && cJSON_IsObject(fields)
                                  ? cJSON_GetObjectItemCaseSensitive(fields, field)
                                  : NULL;

@@ -141,8 +141,8 @@ struct snap_totals {
 bool snap_take(struct cli *c, struct snap *s, struct cs_error *err);
 void snap_free(struct snap *s);
 void snap_sum(const struct snap *s, struct snap_totals *t);
-int snap_by_name(const void *a, const void *b); /* qsort/bsearch on snap_worker */
-long long snap_errors(const struct kvlist *stats);            /* publish + connect failures */
+int snap_by_name(const void *a, const void *b);    /* qsort/bsearch on snap_worker */
+long long snap_errors(const struct kvlist *stats); /* publish + connect failures */
 int snap_window_s(const struct snap *s); /* the fleet's stats_window_s (its default when unset) */
 /* A value of {ns}:fleet the workers and the coordinator reject (value NULL when none). */
 struct snap_rejected {

@@ -23,7 +23,7 @@ struct target {
     char reload[CS_KEY_MAX]; /* the reload argument */
     char charger[CS_ID_MAX + 1];
     char layer[65];
-    const char *select;      /* --select: the layer's selector */
+    const char *select; /* --select: the layer's selector */
 };
 
 static void config_usage(FILE *out)
@@ -78,7 +78,9 @@ static int parse_scope(struct cli *c, int *argc, char ***argv, struct target *t)
             t->scope = SCOPE_CHARGER;
             cs_strlcpy(t->charger, optarg, sizeof(t->charger));
             break;
-        case OPT_FLEET: t->scope = SCOPE_FLEET; break;
+        case OPT_FLEET:
+            t->scope = SCOPE_FLEET;
+            break;
         case OPT_SELECT:
             t->scope = SCOPE_LAYER;
             t->select = optarg;
@@ -93,9 +95,15 @@ static int parse_scope(struct cli *c, int *argc, char ***argv, struct target *t)
             t->scope = SCOPE_LAYER;
             cs_strlcpy(t->layer, optarg, sizeof(t->layer));
             break;
-        case OPT_JSON: c->json = true; break;
-        case 'h': config_usage(stdout); return -1;
-        default: config_usage(stderr); return EXIT_USAGE;
+        case OPT_JSON:
+            c->json = true;
+            break;
+        case 'h':
+            config_usage(stdout);
+            return -1;
+        default:
+            config_usage(stderr);
+            return EXIT_USAGE;
         }
     }
     *argc -= optind;
@@ -272,8 +280,8 @@ struct shown {
     char *rejected; /* owned; NULL: nothing rejected on the way */
     char rejected_in[CS_KEY_MAX];
     char why[256];
-    bool earlier;     /* value is the one accepted before the rejected one (from the log) */
-    char *fresh;      /* owned: what a worker that never accepted it runs (when earlier) */
+    bool earlier; /* value is the one accepted before the rejected one (from the log) */
+    char *fresh;  /* owned: what a worker that never accepted it runs (when earlier) */
     char fresh_from[96];
 };
 
@@ -370,10 +378,12 @@ static void print_config(struct cli *c, const struct target *t, const struct sho
                cli_safe(bad), cli_safe(v[i].why));
         if (v[i].earlier && fresh)
             printf("%-20s     in force where it was accepted before; a worker started since runs "
-                   "%s (%s)\n", "", cli_safe(fresh), v[i].fresh_from);
+                   "%s (%s)\n",
+                   "", cli_safe(fresh), v[i].fresh_from);
         else if (!v[i].earlier)
             printf("%-20s     workers keep a value they accepted before it (not recorded in the "
-                   "command log); a worker started since runs the value above\n", "");
+                   "command log); a worker started since runs the value above\n",
+                   "");
     }
     if (jo) {
         cli_print_json(jo);
@@ -501,8 +511,10 @@ static int config_set(struct cli *c, struct target *t, int argc, char **argv)
             bool exists = rds_reply_int(r) == 1;
             rds_reply_free(r);
             if (!exists) {
-                fprintf(stderr, "swarm-cli config set: layer %s does not exist; create it with "
-                                "--select SEL\n", t->layer);
+                fprintf(stderr,
+                        "swarm-cli config set: layer %s does not exist; create it with "
+                        "--select SEL\n",
+                        t->layer);
                 return EXIT_USAGE;
             }
         }
@@ -703,8 +715,8 @@ int cmd_config(struct cli *c, int argc, char **argv)
         return config_set(c, &t, argc, argv);
     if (strcmp(sub, "unset") == 0)
         return config_unset(c, &t, argc, argv);
-    fprintf(stderr, "swarm-cli config: unknown action '%s' (get, show, set, unset, layers, layer)\n",
-            sub);
+    fprintf(stderr,
+            "swarm-cli config: unknown action '%s' (get, show, set, unset, layers, layer)\n", sub);
     return EXIT_USAGE;
 }
 

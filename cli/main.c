@@ -33,7 +33,8 @@ static const struct subcmd subcmds[] = {
     {"config", cmd_config, "config get|set|unset [--charger ID | --fleet] ...",
      "read or change live config (validated before writing)"},
     {"scale", cmd_scale, "scale N [--abrupt] [--wait]",
-     "set the fleet size (--abrupt: leavers keep their transactions open; --wait: until connected)"},
+     "set the fleet size (--abrupt: leavers keep their transactions open; --wait: until "
+     "connected)"},
     {"catalog", cmd_catalog, "catalog load FILE | list | show NAME | delete NAME",
      "user-defined message types (JSON templates)"},
     {"send", cmd_send, "send 'COMMAND LINE'", "publish any command line and wait for replies"},
@@ -43,7 +44,8 @@ static const struct subcmd subcmds[] = {
      "mark a run of the load test (start, end, config) in Redis"},
     {"run FILE", NULL, "run [--check] FILE [--threshold EXPR]...",
      "run a scenario file: stages, progress, report, exit by thresholds"},
-    {"stats", cmd_stats, "stats reset", "drop the running run's warm-up: its figures count from now"},
+    {"stats", cmd_stats, "stats reset",
+     "drop the running run's warm-up: its figures count from now"},
     {"report", cmd_report, "report [--run ID | --since T [--until T]] [--format F]",
      "a run's results: table, Locust CSV, JSON or HTML; --threshold gates"},
     {"completion", cmd_completion, "completion bash", "shell completion script"},
@@ -262,10 +264,10 @@ int main(int argc, char **argv)
     if (rc < 0) {
         const struct cmd_def *d = cmd_lookup(name);
         if (d && !(d->flags & CMD_F_INTERNAL)) {
-            if (sub_argc > 1 && (strcmp(sub_argv[1], "--help") == 0 ||
-                                 strcmp(sub_argv[1], "-h") == 0)) {
-                printf("Usage: swarm-cli %s\n\n%s\n\nExample: swarm-cli %s\n", d->usage,
-                       d->summary, d->example);
+            if (sub_argc > 1 &&
+                (strcmp(sub_argv[1], "--help") == 0 || strcmp(sub_argv[1], "-h") == 0)) {
+                printf("Usage: swarm-cli %s\n\n%s\n\nExample: swarm-cli %s\n", d->usage, d->summary,
+                       d->example);
                 rc = EXIT_OK;
             } else {
                 rc = cmd_verb(&c, sub_argc, sub_argv);

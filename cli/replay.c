@@ -26,22 +26,23 @@ static bool parse_time(const char *s, int64_t *ms)
 
 static void replay_usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: swarm-cli replay --from TIME [--to TIME] [--speed X] [--dry-run]\n"
-            "\n"
-            "Does again what swarm-cli recorded in {ns}:cmdlog between --from and --to (default:\n"
-            "now), with the original spacing divided by --speed (default 1): the commands, and\n"
-            "the config writes of config set/unset, config layer, scale and catalog (each value\n"
-            "checked again, then the workers told to reload). TIME: ISO-8601\n"
-            "(2026-11-28T10:00:00Z), ms since the epoch, or -DURATION ago (-15m).\n"
-            "\n"
-            "Each command gets a new id (rN-ID) and is logged again; at= becomes the same delay\n"
-            "from its point in the replay; every= with count= repeats as recorded; cancel ID\n"
-            "cancels the replayed copy of ID. Not replayed, and said so: a repeating command\n"
-            "without count= (it would run until cancelled; its cancel may lie outside the\n"
-            "window), the cancel of a command the replay did not send, internal commands, and\n"
-            "what redis-cli did directly (plain PUBLISH, HSET: not in the log). Exit status 0,\n"
-            "1 when a replayed command reported errors or matched nothing, 3 on a Redis failure.\n");
+    fprintf(
+        out,
+        "Usage: swarm-cli replay --from TIME [--to TIME] [--speed X] [--dry-run]\n"
+        "\n"
+        "Does again what swarm-cli recorded in {ns}:cmdlog between --from and --to (default:\n"
+        "now), with the original spacing divided by --speed (default 1): the commands, and\n"
+        "the config writes of config set/unset, config layer, scale and catalog (each value\n"
+        "checked again, then the workers told to reload). TIME: ISO-8601\n"
+        "(2026-11-28T10:00:00Z), ms since the epoch, or -DURATION ago (-15m).\n"
+        "\n"
+        "Each command gets a new id (rN-ID) and is logged again; at= becomes the same delay\n"
+        "from its point in the replay; every= with count= repeats as recorded; cancel ID\n"
+        "cancels the replayed copy of ID. Not replayed, and said so: a repeating command\n"
+        "without count= (it would run until cancelled; its cancel may lie outside the\n"
+        "window), the cancel of a command the replay did not send, internal commands, and\n"
+        "what redis-cli did directly (plain PUBLISH, HSET: not in the log). Exit status 0,\n"
+        "1 when a replayed command reported errors or matched nothing, 3 on a Redis failure.\n");
 }
 
 /* One entry of the window: a command (JSON form) or a config write. */
@@ -113,8 +114,9 @@ static bool prepare(struct cmd *cmd, int64_t at, double speed, const struct kvli
         return false;
     }
     if (cmd->every_ms && !cmd->count) {
-        snprintf(why, why_len, "repeats until cancelled (every= without count=): not re-armed; "
-                               "send it again if you want it");
+        snprintf(why, why_len,
+                 "repeats until cancelled (every= without count=): not re-armed; "
+                 "send it again if you want it");
         return false;
     }
     if (cmd->def->verb == CMD_CANCEL) {
@@ -173,9 +175,15 @@ int cmd_replay(struct cli *c, int argc, char **argv)
                 return EXIT_USAGE;
             }
             break;
-        case OPT_DRY: dry = true; break;
-        case 'h': replay_usage(stdout); return EXIT_OK;
-        default: replay_usage(stderr); return EXIT_USAGE;
+        case OPT_DRY:
+            dry = true;
+            break;
+        case 'h':
+            replay_usage(stdout);
+            return EXIT_OK;
+        default:
+            replay_usage(stderr);
+            return EXIT_USAGE;
         }
     }
     if (from < 0 || to < from) {
@@ -282,7 +290,8 @@ int cmd_completion(struct cli *c, int argc, char **argv)
         return EXIT_OK;
     }
     if (argc != 2 || strcmp(argv[1], "bash") != 0) {
-        fprintf(stderr, "Usage: swarm-cli completion bash   (eval \"$(swarm-cli completion bash)\")\n");
+        fprintf(stderr,
+                "Usage: swarm-cli completion bash   (eval \"$(swarm-cli completion bash)\")\n");
         return EXIT_USAGE;
     }
     size_t n;
@@ -304,8 +313,9 @@ int cmd_completion(struct cli *c, int argc, char **argv)
     for (int m = 0; m < MSG__COUNT; m++)
         printf("%s ", catalog_get((enum msg_id)m)->name);
     printf("connector=\" -- \"$cur\"));;\n");
-    printf("    config) COMPREPLY=($(compgen -W \"get show set unset layers layer --charger --fleet "
-           "--select --layer --json");
+    printf(
+        "    config) COMPREPLY=($(compgen -W \"get show set unset layers layer --charger --fleet "
+        "--select --layer --json");
     for (size_t i = 0; i < cfg_charger_schema.n; i++)
         printf(" %s=", cfg_charger_schema.defs[i].name);
     for (size_t i = 0; i < cfg_fleet_schema.n; i++)
@@ -314,7 +324,8 @@ int cmd_completion(struct cli *c, int argc, char **argv)
     printf("    catalog) COMPREPLY=($(compgen -W \"load list show delete\" -- \"$cur\"));;\n");
     printf("    status) COMPREPLY=($(compgen -W \"--watch --interval --json\" -- \"$cur\"));;\n");
     printf("    top) COMPREPLY=($(compgen -W \"--interval --ascii --help\" -- \"$cur\"));;\n");
-    printf("    replay) COMPREPLY=($(compgen -W \"--from --to --speed --dry-run\" -- \"$cur\"));;\n");
+    printf(
+        "    replay) COMPREPLY=($(compgen -W \"--from --to --speed --dry-run\" -- \"$cur\"));;\n");
     printf("    run) COMPREPLY=($(compgen -f -W \"start stop list show --check --abrupt --reason "
            "--timeout --run --seed --threshold --format --out --json\" -- \"$cur\"));;\n");
     printf("    stats) COMPREPLY=($(compgen -W \"reset\" -- \"$cur\"));;\n");

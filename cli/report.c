@@ -16,8 +16,8 @@
 
 #define HISTORY_CHUNK 1000
 
-static const char *const format_names[] = {[RF_TABLE] = "table", [RF_CSV] = "csv",
-                                           [RF_JSON] = "json", [RF_HTML] = "html"};
+static const char *const format_names[] = {
+    [RF_TABLE] = "table", [RF_CSV] = "csv", [RF_JSON] = "json", [RF_HTML] = "html"};
 
 bool report_format_of(const char *s, enum report_format *f)
 {
@@ -89,16 +89,16 @@ static bool history_entry(struct cli *c, const char *key, int64_t ms, bool befor
 }
 
 /* Feeds the entries of a history stream in (from, to] to the report, in chunks. */
-static bool feed_history(struct cli *c, struct report *r, const char *key, int64_t from,
-                         int64_t to, size_t *n, struct cs_error *err)
+static bool feed_history(struct cli *c, struct report *r, const char *key, int64_t from, int64_t to,
+                         size_t *n, struct cs_error *err)
 {
     char start[48], end[32];
     snprintf(start, sizeof(start), "(%lld", (long long)from);
     snprintf(end, sizeof(end), "%lld", (long long)to);
     *n = 0;
     for (;;) {
-        struct rds_reply *x = cli_cmd(c->r, CLI_ARRAY, err, "XRANGE %s %s %s COUNT %d", key,
-                                      start, end, HISTORY_CHUNK);
+        struct rds_reply *x = cli_cmd(c->r, CLI_ARRAY, err, "XRANGE %s %s %s COUNT %d", key, start,
+                                      end, HISTORY_CHUNK);
         if (!x)
             return false;
         size_t got = rds_reply_len(x);
@@ -146,8 +146,8 @@ struct report *cli_report_run(struct cli *c, const char *want, struct cs_error *
     }
     const char *state = kv_get(&rec, "state");
     bool live = state && strcmp(state, "running") == 0;
-    int64_t start_ms = num_of(&rec, "reset_ms") ? num_of(&rec, "reset_ms")
-                                                : num_of(&rec, "started_ms");
+    int64_t start_ms =
+        num_of(&rec, "reset_ms") ? num_of(&rec, "reset_ms") : num_of(&rec, "started_ms");
     int64_t end_ms;
     if (!hash_of(c, cli_key(c, k, K_RUN_BASE, id), &base, err) ||
         !hash_of(c, cli_key(c, k, live ? K_STATS : K_RUN_END, live ? NULL : id), &end, err))
@@ -168,13 +168,15 @@ struct report *cli_report_run(struct cli *c, const char *want, struct cs_error *
                       start_ms, end_ms, &n, err))
         goto fail;
     if (!base.n)
-        snprintf(r->note, sizeof(r->note), "the fleet had no figures when the run started: "
-                                           "counted from zero");
+        snprintf(r->note, sizeof(r->note),
+                 "the fleet had no figures when the run started: "
+                 "counted from zero");
     else if (!end.n)
         snprintf(r->note, sizeof(r->note), "no fleet figures at the end (no coordinator?)");
     else if (!n)
-        snprintf(r->note, sizeof(r->note), "no {ns}:history entries in the run (no coordinator, "
-                                           "or it was shorter than history_interval_s)");
+        snprintf(r->note, sizeof(r->note),
+                 "no {ns}:history entries in the run (no coordinator, "
+                 "or it was shorter than history_interval_s)");
     if (kv_get(&rec, "end_note") && *kv_get(&rec, "end_note"))
         snprintf(r->note + strlen(r->note), sizeof(r->note) - strlen(r->note), "%s%s",
                  r->note[0] ? "; " : "", kv_get(&rec, "end_note"));
@@ -228,8 +230,9 @@ struct report *cli_report_range(struct cli *c, int64_t since, int64_t until, boo
         goto out;
     }
     if (s_ms > since + 60000)
-        snprintf(r->note, sizeof(r->note), "{ns}:history starts after --since: the range "
-                                           "begins at its first entry");
+        snprintf(r->note, sizeof(r->note),
+                 "{ns}:history starts after --since: the range "
+                 "begins at its first entry");
 out:
     kv_free(&start);
     kv_free(&end);
@@ -257,9 +260,16 @@ int cli_report_output(struct report *r, enum report_format f, const char *out, b
     struct buf b = BUF_INIT;
     int rc = EXIT_OK;
     switch (f) {
-    case RF_TABLE: report_table(r, &b); break;
-    case RF_JSON: report_json(r, &b); buf_putc(&b, '\n'); break;
-    case RF_HTML: report_html(r, &b); break;
+    case RF_TABLE:
+        report_table(r, &b);
+        break;
+    case RF_JSON:
+        report_json(r, &b);
+        buf_putc(&b, '\n');
+        break;
+    case RF_HTML:
+        report_html(r, &b);
+        break;
     case RF_CSV:
         if (out) {
             /* Locust's files: PREFIX_stats.csv, PREFIX_stats_history.csv, PREFIX_failures.csv */
@@ -381,8 +391,9 @@ int cmd_report(struct cli *c, int argc, char **argv)
         case OPT_SINCE:
         case OPT_UNTIL:
             if (!parse_time(optarg, opt == OPT_SINCE ? &since : &until)) {
-                fprintf(stderr, "swarm-cli report: --%s: bad time '%s' (ISO-8601, Unix ms or "
-                                "-DURATION)\n",
+                fprintf(stderr,
+                        "swarm-cli report: --%s: bad time '%s' (ISO-8601, Unix ms or "
+                        "-DURATION)\n",
                         opt == OPT_SINCE ? "since" : "until", optarg);
                 rc = EXIT_USAGE;
                 goto out;
@@ -395,8 +406,12 @@ int cmd_report(struct cli *c, int argc, char **argv)
                 goto out;
             }
             break;
-        case OPT_OUT: out = optarg; break;
-        case OPT_JSON: f = RF_JSON; break;
+        case OPT_OUT:
+            out = optarg;
+            break;
+        case OPT_JSON:
+            f = RF_JSON;
+            break;
         case OPT_THRESHOLD:
             th = cs_realloc(th, (nth + 1) * sizeof(*th));
             if (thresh_parse(optarg, &th[nth], &err) != CS_OK) {
@@ -406,8 +421,13 @@ int cmd_report(struct cli *c, int argc, char **argv)
             }
             nth++;
             break;
-        case 'h': report_usage(stdout); goto out;
-        default: report_usage(stderr); rc = EXIT_USAGE; goto out;
+        case 'h':
+            report_usage(stdout);
+            goto out;
+        default:
+            report_usage(stderr);
+            rc = EXIT_USAGE;
+            goto out;
         }
     }
     if (optind < argc || (run && (since >= 0 || until >= 0)) || (until >= 0 && since < 0) ||

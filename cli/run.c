@@ -102,8 +102,7 @@ bool run_latest(struct cli *c, char *id, size_t n, bool *running, struct cs_erro
     rds_reply_free(r);
     if (!id[0])
         return true;
-    struct rds_reply *st =
-        cli_cmd(c->r, CLI_STR, err, "HGET %s state", cli_key(c, k, K_RUN, id));
+    struct rds_reply *st = cli_cmd(c->r, CLI_STR, err, "HGET %s state", cli_key(c, k, K_RUN, id));
     if (!st)
         return false;
     const char *state = rds_reply_str(st, NULL);
@@ -165,8 +164,8 @@ static bool wait_fleet(struct cli *c, int64_t after_ms, int timeout_ms, bool *fr
 static bool copy_fleet(struct cli *c, const char *dst, struct cs_error *err)
 {
     char k[CS_KEY_MAX];
-    struct rds_reply *r = cli_cmd(c->r, CLI_INT, err, "COPY %s %s REPLACE",
-                                  cli_key(c, k, K_STATS, NULL), dst);
+    struct rds_reply *r =
+        cli_cmd(c->r, CLI_INT, err, "COPY %s %s REPLACE", cli_key(c, k, K_STATS, NULL), dst);
     if (!r)
         return false;
     bool copied = rds_reply_int(r) == 1;
@@ -201,8 +200,8 @@ static bool config_snapshot(struct cli *c, struct buf *out, struct cs_error *err
     bool queued = true;
     queued &= rds_sync_append(c->r, "HGETALL %s", cli_key(c, k, K_FLEET, NULL)) == CS_OK;
     queued &= rds_sync_append(c->r, "HGETALL %s", cli_key(c, k, K_CFG, NULL)) == CS_OK;
-    queued &= rds_sync_append(c->r, "ZRANGE %s 0 -1 WITHSCORES", cli_key(c, k, K_LAYERS, NULL)) ==
-              CS_OK;
+    queued &=
+        rds_sync_append(c->r, "ZRANGE %s 0 -1 WITHSCORES", cli_key(c, k, K_LAYERS, NULL)) == CS_OK;
     queued &= rds_sync_append(c->r, "HKEYS %s", cli_key(c, k, K_CATALOG, NULL)) == CS_OK;
     if (!queued) {
         cs_error_set(err, CS_ERR_IO, "cannot queue commands: %s", rds_sync_error(c->r));
@@ -278,8 +277,7 @@ int run_start(struct cli *c, const struct run_start *s, char *id, size_t idlen)
     if (!run_open(c, open, sizeof(open), &err))
         return cli_redis_fail(&err);
     if (open[0]) {
-        fprintf(stderr, "swarm-cli: run %s is running: stop it first (swarm-cli run stop)\n",
-                open);
+        fprintf(stderr, "swarm-cli: run %s is running: stop it first (swarm-cli run stop)\n", open);
         return EXIT_ERRORS;
     }
     if (s->scenario && strlen(s->scenario) > RUN_SCENARIO_MAX) {
@@ -352,9 +350,9 @@ static bool copy_history(struct cli *c, const char *id, int64_t from, int64_t to
     rds_reply_free(d);
     *copied = 0;
     for (;;) {
-        struct rds_reply *r = cli_cmd(c->r, CLI_ARRAY, err, "XRANGE %s %s %s COUNT %d",
-                                      cli_key(c, k, K_HISTORY, NULL), start, end,
-                                      RUN_HISTORY_CHUNK);
+        struct rds_reply *r =
+            cli_cmd(c->r, CLI_ARRAY, err, "XRANGE %s %s %s COUNT %d",
+                    cli_key(c, k, K_HISTORY, NULL), start, end, RUN_HISTORY_CHUNK);
         if (!r)
             return false;
         size_t n = rds_reply_len(r);
@@ -478,7 +476,8 @@ int run_stop(struct cli *c, const char *want_id, const struct run_stop *o)
     if (!run_read(c, id, &rec, &err))
         goto redis_fail;
     int64_t from = 0;
-    const char *s = kv_get(&rec, "reset_ms") ? kv_get(&rec, "reset_ms") : kv_get(&rec, "started_ms");
+    const char *s =
+        kv_get(&rec, "reset_ms") ? kv_get(&rec, "reset_ms") : kv_get(&rec, "started_ms");
     if (s)
         cs_parse_i64(s, 0, INT64_MAX, &from);
     kv_free(&rec);
@@ -488,15 +487,15 @@ int run_stop(struct cli *c, const char *want_id, const struct run_stop *o)
     snprintf(num, sizeof(num), "%lld", (long long)end);
     if (note.len >= 2)
         note.s[note.len -= 2] = '\0';
-    struct rds_reply *r = cli_cmd(c->r, CLI_INT, &err, "HSET %s state %s ended_ms %s end_note %s",
-                                  cli_key(c, k, K_RUN, id), o->abrupt ? "aborted" : "ended", num,
-                                  buf_cstr(&note));
+    struct rds_reply *r =
+        cli_cmd(c->r, CLI_INT, &err, "HSET %s state %s ended_ms %s end_note %s",
+                cli_key(c, k, K_RUN, id), o->abrupt ? "aborted" : "ended", num, buf_cstr(&note));
     if (!r)
         goto redis_fail;
     rds_reply_free(r);
     if (!o->quiet)
-        printf("run %s %s (%zu history entries kept)%s%s\n", id,
-               o->abrupt ? "aborted" : "ended", copied, note.len ? ": " : "", buf_cstr(&note));
+        printf("run %s %s (%zu history entries kept)%s%s\n", id, o->abrupt ? "aborted" : "ended",
+               copied, note.len ? ": " : "", buf_cstr(&note));
     buf_free(&note);
     return rc;
 redis_fail:
@@ -532,8 +531,9 @@ int run_reset(struct cli *c, bool quiet)
     rds_reply_free(r);
     if (!quiet)
         printf("run %s: figures count from now on%s\n", id,
-               fresh ? "" : " (no coordinator wrote the fleet's figures: the base is the last "
-                            "ones written)");
+               fresh ? ""
+                     : " (no coordinator wrote the fleet's figures: the base is the last "
+                       "ones written)");
     return EXIT_OK;
 }
 
@@ -653,28 +653,29 @@ static int run_show(struct cli *c, const char *want)
 
 static void run_usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: swarm-cli run start NAME [--seed N]\n"
-            "       swarm-cli run stop [--run ID] [--abrupt] [--reason R] [--timeout S]\n"
-            "       swarm-cli run list [--json]\n"
-            "       swarm-cli run show [ID] [--json]\n"
-            "       swarm-cli run [--check] FILE [--threshold EXPR]... [--format F] [--out FILE]\n"
-            "\n"
-            "A run marks a stretch of the load test: its start and end, the config (and scenario)\n"
-            "it ran with, and the fleet's cumulative figures at both ends, kept in Redis so\n"
-            "`swarm-cli report` can read it at any time (docs/results.md).\n"
-            "  start NAME   opens a run (one at a time); --seed N is recorded with it\n"
-            "  stop         ends the running run: first `stop * reason=R` (default Local) ends\n"
-            "               the open transactions with a StopTransaction and waits until none is\n"
-            "               open (at most --timeout S, default 30); --abrupt skips that and marks\n"
-            "               the run aborted\n"
-            "  list         the last 100 runs, newest first\n"
-            "  show         one run's record (the newest without ID)\n"
-            "  FILE         runs a scenario file (docs/results.md, \"Scenarios\"): the run, its\n"
-            "               stages, a progress line, the report at the end, the exit status by its\n"
-            "               thresholds; --check only validates the file\n"
-            "\n"
-            "See also: swarm-cli stats reset (drop the warm-up), swarm-cli report.\n");
+    fprintf(
+        out,
+        "Usage: swarm-cli run start NAME [--seed N]\n"
+        "       swarm-cli run stop [--run ID] [--abrupt] [--reason R] [--timeout S]\n"
+        "       swarm-cli run list [--json]\n"
+        "       swarm-cli run show [ID] [--json]\n"
+        "       swarm-cli run [--check] FILE [--threshold EXPR]... [--format F] [--out FILE]\n"
+        "\n"
+        "A run marks a stretch of the load test: its start and end, the config (and scenario)\n"
+        "it ran with, and the fleet's cumulative figures at both ends, kept in Redis so\n"
+        "`swarm-cli report` can read it at any time (docs/results.md).\n"
+        "  start NAME   opens a run (one at a time); --seed N is recorded with it\n"
+        "  stop         ends the running run: first `stop * reason=R` (default Local) ends\n"
+        "               the open transactions with a StopTransaction and waits until none is\n"
+        "               open (at most --timeout S, default 30); --abrupt skips that and marks\n"
+        "               the run aborted\n"
+        "  list         the last 100 runs, newest first\n"
+        "  show         one run's record (the newest without ID)\n"
+        "  FILE         runs a scenario file (docs/results.md, \"Scenarios\"): the run, its\n"
+        "               stages, a progress line, the report at the end, the exit status by its\n"
+        "               thresholds; --check only validates the file\n"
+        "\n"
+        "See also: swarm-cli stats reset (drop the warm-up), swarm-cli report.\n");
 }
 
 int cmd_run(struct cli *c, int argc, char **argv)
@@ -700,8 +701,11 @@ int cmd_run(struct cli *c, int argc, char **argv)
                     return EXIT_USAGE;
                 }
                 break;
-            case 'h': run_usage(stdout); return EXIT_OK;
-            default: return EXIT_USAGE;
+            case 'h':
+                run_usage(stdout);
+                return EXIT_OK;
+            default:
+                return EXIT_USAGE;
             }
         }
         if (optind + 1 != argc - 1 || !*argv[optind + 1]) {
@@ -738,7 +742,9 @@ int cmd_run(struct cli *c, int argc, char **argv)
         optind = 1;
         while ((opt = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
             switch (opt) {
-            case OPT_ABRUPT: o.abrupt = true; break;
+            case OPT_ABRUPT:
+                o.abrupt = true;
+                break;
             case OPT_TIMEOUT:
                 if (!cs_parse_i64(optarg, 0, 3600, &v)) {
                     fprintf(stderr, "swarm-cli run stop: --timeout: 0..3600 seconds\n");
@@ -753,9 +759,14 @@ int cmd_run(struct cli *c, int argc, char **argv)
                 }
                 id = optarg;
                 break;
-            case OPT_REASON: o.reason = optarg; break;
-            case 'h': run_usage(stdout); return EXIT_OK;
-            default: return EXIT_USAGE;
+            case OPT_REASON:
+                o.reason = optarg;
+                break;
+            case 'h':
+                run_usage(stdout);
+                return EXIT_OK;
+            default:
+                return EXIT_USAGE;
             }
         }
         if (optind + 1 != argc) {
@@ -795,4 +806,3 @@ int cmd_stats(struct cli *c, int argc, char **argv)
     fprintf(stderr, "Usage: swarm-cli stats reset\n");
     return EXIT_USAGE;
 }
-

@@ -23,19 +23,19 @@
 #include "cs/stats.h"
 #include "cs/util.h"
 
-#define SLICE_MS 200            /* longest wait between two looks at signals and the fleet */
-#define PROGRESS_PLAIN_MS 5000  /* progress lines when stderr is not a terminal */
+#define SLICE_MS 200           /* longest wait between two looks at signals and the fleet */
+#define PROGRESS_PLAIN_MS 5000 /* progress lines when stderr is not a terminal */
 
 struct runner {
     struct cli *c;
     const struct scenario *s;
     const char *file;
     char id[64];
-    sigset_t sigs;         /* SIGINT, SIGTERM: blocked, taken with sigtimedwait */
-    int signo;             /* the one that stopped us, 0 = none */
+    sigset_t sigs; /* SIGINT, SIGTERM: blocked, taken with sigtimedwait */
+    int signo;     /* the one that stopped us, 0 = none */
     bool tty;
-    int64_t t0;            /* monotonic start */
-    int64_t waited_ms;     /* planned waits done so far */
+    int64_t t0;        /* monotonic start */
+    int64_t waited_ms; /* planned waits done so far */
     size_t step;
     /* the progress line */
     struct stats_point last;
@@ -43,7 +43,7 @@ struct runner {
     int64_t errors0;
     bool have_errors0;
     int64_t last_plain;
-    bool line_open;        /* a \r line is on the terminal */
+    bool line_open; /* a \r line is on the terminal */
 };
 
 /* ---- signals ------------------------------------------------------------------------------- */
@@ -240,16 +240,19 @@ static int scale(struct runner *r, const struct scn_step *st)
         if (signalled(r, SLICE_MS))
             return EXIT_OK; /* stopping: not a failure of the scale */
     }
-    say(r, "scale %lld: %lld connected after %lld s: the scenario fails", (long long)st->size,
-        conn, (long long)(st->timeout_ms / 1000));
+    say(r, "scale %lld: %lld connected after %lld s: the scenario fails", (long long)st->size, conn,
+        (long long)(st->timeout_ms / 1000));
     return EXIT_ERRORS;
 }
 
 static int run_step(struct runner *r, const struct scn_step *st)
 {
     switch (st->kind) {
-    case SK_SCALE: return scale(r, st);
-    case SK_WAIT: hold(r, st->ms, true); return EXIT_OK;
+    case SK_SCALE:
+        return scale(r, st);
+    case SK_WAIT:
+        hold(r, st->ms, true);
+        return EXIT_OK;
     case SK_CONFIG: {
         const char *scope[4];
         int n = 0;
@@ -278,9 +281,12 @@ static int run_step(struct runner *r, const struct scn_step *st)
          * scenario's failure; Redis and usage errors are. */
         return rc == EXIT_ERRORS ? EXIT_OK : rc;
     }
-    case SK_RESET: end_line(r); return run_reset(r->c, false);
+    case SK_RESET:
+        end_line(r);
+        return run_reset(r->c, false);
     case SK_REPEAT:
-    case SK__COUNT: break;
+    case SK__COUNT:
+        break;
     }
     return EXIT_OK;
 }
@@ -358,7 +364,9 @@ int cmd_scenario(struct cli *c, int argc, char **argv)
     optind = 0; /* 0, not 1: glibc starts afresh, in its permuting mode (FILE may come first) */
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (opt) {
-        case OPT_CHECK: check = true; break;
+        case OPT_CHECK:
+            check = true;
+            break;
         case OPT_THRESHOLD:
             extra = cs_realloc(extra, (nextra + 1) * sizeof(*extra));
             if (thresh_parse(optarg, &extra[nextra], &err) != CS_OK) {
@@ -376,8 +384,13 @@ int cmd_scenario(struct cli *c, int argc, char **argv)
             }
             have_format = true;
             break;
-        case OPT_OUT: out = optarg; break;
-        default: usage(stderr); rc = EXIT_USAGE; goto out;
+        case OPT_OUT:
+            out = optarg;
+            break;
+        default:
+            usage(stderr);
+            rc = EXIT_USAGE;
+            goto out;
         }
     }
     if (optind + 1 != argc) {
@@ -397,8 +410,8 @@ int cmd_scenario(struct cli *c, int argc, char **argv)
     }
     if (check) {
         printf("%s: ok: \"%s\", %zu step%s, %zu threshold%s, %.0f s of waits\n", file, s.name,
-               s.nsteps, s.nsteps == 1 ? "" : "s", s.nth + nextra,
-               s.nth + nextra == 1 ? "" : "s", (double)s.planned_ms / 1000.0);
+               s.nsteps, s.nsteps == 1 ? "" : "s", s.nth + nextra, s.nth + nextra == 1 ? "" : "s",
+               (double)s.planned_ms / 1000.0);
         goto out;
     }
     if (!have_format && s.report_format[0])
@@ -443,8 +456,11 @@ int cmd_scenario(struct cli *c, int argc, char **argv)
     scenario_thresholds_text(&s, &th);
     for (size_t i = 0; i < nextra; i++)
         buf_printf(&th, "%s%s", th.len ? "\n" : "", extra[i].text);
-    struct run_start rs = {.name = s.name, .seed = s.seed, .scenario = text.s,
-                           .scenario_file = file, .thresholds = buf_cstr(&th)};
+    struct run_start rs = {.name = s.name,
+                           .seed = s.seed,
+                           .scenario = text.s,
+                           .scenario_file = file,
+                           .thresholds = buf_cstr(&th)};
     rc = run_start(c, &rs, r.id, sizeof(r.id));
     buf_free(&th);
     if (rc != EXIT_OK)
@@ -470,7 +486,8 @@ int cmd_scenario(struct cli *c, int argc, char **argv)
     }
     end_line(&r);
     if (r.signo)
-        say(&r, "%s: stopping the run at step %zu/%zu", r.signo == SIGINT ? "interrupted" : "terminated",
+        say(&r, "%s: stopping the run at step %zu/%zu",
+            r.signo == SIGINT ? "interrupted" : "terminated",
             r.step + 1 > s.nsteps ? s.nsteps : r.step + 1, s.nsteps);
 
     /* The end: open transactions end, the run's figures are marked, the report follows. */
@@ -497,11 +514,13 @@ int cmd_scenario(struct cli *c, int argc, char **argv)
     report_free(rep);
     char k[CS_KEY_MAX];
     const char *result = failed || nfail ? "failed" : "passed";
-    struct rds_reply *x = cli_cmd(c->r, CLI_INT, &err, "HSET %s result %s",
-                                  cli_key(c, k, K_RUN, r.id), result);
+    struct rds_reply *x =
+        cli_cmd(c->r, CLI_INT, &err, "HSET %s result %s", cli_key(c, k, K_RUN, r.id), result);
     rds_reply_free(x);
     fprintf(stderr, "run %s %s%s\n", r.id, result,
-            nfail ? " (thresholds)" : failed ? " (a step did not complete)" : "");
+            nfail    ? " (thresholds)"
+            : failed ? " (a step did not complete)"
+                     : "");
     if (rc == EXIT_OK && (failed || nfail))
         rc = EXIT_ERRORS;
 unblock:

@@ -270,12 +270,15 @@ static void print_schedules(const cJSON *replies)
 {
     bool head = false;
     const cJSON *r;
-    cJSON_ArrayForEach(r, replies) {
+    cJSON_ArrayForEach(r, replies)
+    {
         const char *worker = cJSON_GetStringValue(cJSON_GetObjectItem(r, "worker"));
         const cJSON *e;
-        cJSON_ArrayForEach(e, cJSON_GetObjectItem(r, "schedules")) {
+        cJSON_ArrayForEach(e, cJSON_GetObjectItem(r, "schedules"))
+        {
             const cJSON *every = cJSON_GetObjectItem(e, "every_ms"),
-                        *runs = cJSON_GetObjectItem(e, "runs"), *left = cJSON_GetObjectItem(e, "left");
+                        *runs = cJSON_GetObjectItem(e, "runs"),
+                        *left = cJSON_GetObjectItem(e, "left");
             char ev[32] = "-", lf[32] = "-";
             if (cJSON_IsNumber(every) && every->valuedouble > 0)
                 snprintf(ev, sizeof(ev), "%.0f ms", every->valuedouble);
@@ -351,8 +354,8 @@ int cli_send(struct cli *c, struct cmd *cmd, bool quiet)
 
     if (!cli_load_fleet(c))
         return EXIT_REDIS;
-    struct cmdsend_opts so = {.ns = c->common.ns, .idf = &c->idf, .by = cli_sender(by, sizeof(by)),
-                              .id_prefix = "cli"};
+    struct cmdsend_opts so = {
+        .ns = c->common.ns, .idf = &c->idf, .by = cli_sender(by, sizeof(by)), .id_prefix = "cli"};
     struct cmdsend *s = cmdsend_new(cmd, &so, &err);
     if (!s) {
         fprintf(stderr, "swarm-cli: %s\n", err.msg);

@@ -91,9 +91,9 @@ int snap_by_name(const void *a, const void *b)
 /* The fields of a worker's stats hash the views show. Only these are read: the whole hash, with
  * its per-action figures, is ~25 KiB, and at 1,000 workers reading them all took status 9 s. */
 static const char *const worker_fields[] = {
-    "assigned",   "connected",      "connecting",  "offline",     "disabled",
-    "msgs_out",   "msgs_in",        "publish_errors", "connect_failures", "rss_kb",
-    "loop_lag_ms", "ack_p50_ms",    "ack_p99_ms",  "ack_win_count", "ack_win_p50_ms",
+    "assigned",       "connected",  "connecting",     "offline",          "disabled",
+    "msgs_out",       "msgs_in",    "publish_errors", "connect_failures", "rss_kb",
+    "loop_lag_ms",    "ack_p50_ms", "ack_p99_ms",     "ack_win_count",    "ack_win_p50_ms",
     "ack_win_p99_ms", "updated_ms",
 };
 
@@ -126,8 +126,7 @@ static bool take_workers(struct cli *c, struct snap *s, struct cs_error *err)
         const char *name = live.v[i].key;
         snprintf(s->w[i].name, sizeof(s->w[i].name), "%s", name);
         queued &= rds_sync_append(c->r, "HGETALL %s", cli_key(c, k, K_AGENT, name)) == CS_OK;
-        const char *argv[2 + ARRAY_SIZE(worker_fields)] = {"HMGET",
-                                                           cli_key(c, k, K_STATS_W, name)};
+        const char *argv[2 + ARRAY_SIZE(worker_fields)] = {"HMGET", cli_key(c, k, K_STATS_W, name)};
         memcpy(argv + 2, worker_fields, sizeof(worker_fields));
         queued &= rds_sync_appendv(c->r, ARRAY_SIZE(argv), argv, NULL) == CS_OK;
         queued &=
@@ -166,8 +165,8 @@ static bool take_run(struct cli *c, struct snap *s, const struct rds_reply *newe
     const char *id = rds_reply_len(newest) ? rds_reply_str(rds_reply_at(newest, 0), NULL) : NULL;
     if (!id)
         return true;
-    struct rds_reply *r = cli_cmd(c->r, CLI_ARRAY, err, "HMGET %s state name started_ms",
-                                  cli_key(c, k, K_RUN, id));
+    struct rds_reply *r =
+        cli_cmd(c->r, CLI_ARRAY, err, "HMGET %s state name started_ms", cli_key(c, k, K_RUN, id));
     if (!r)
         return false;
     const char *state = rds_reply_str(rds_reply_at(r, 0), NULL);

@@ -53,8 +53,8 @@ static void put_latency(cJSON *fleet, const struct snap *s)
 static void put_test_view(cJSON *f, const struct snap *s)
 {
     cJSON *st = cJSON_AddObjectToObject(f, "states");
-    static const char *const states[] = {"charging", "faulted", "transactions", "offline",
-                                         "connecting", "calls_queued"};
+    static const char *const states[] = {"charging", "faulted",    "transactions",
+                                         "offline",  "connecting", "calls_queued"};
     for (size_t i = 0; i < ARRAY_SIZE(states); i++)
         cJSON_AddNumberToObject(st, states[i], (double)kv_i64(&s->fstats, states[i]));
     struct astats *act;
@@ -137,8 +137,7 @@ static void print_json(const struct snap *s)
 
 /* One latency line: PUBACK p50/p99, command and config apply p99, the platform's answer p99
  * over the window (`win` "_win") or since the start (""). */
-static void print_latency(const struct snap *s, const char *head, const char *span,
-                          const char *win)
+static void print_latency(const struct snap *s, const char *head, const char *span, const char *win)
 {
     char sp[32], k[48];
     if (*win)
@@ -148,8 +147,10 @@ static void print_latency(const struct snap *s, const char *head, const char *sp
     printf("%-11s %-12s", head, sp);
     static const struct {
         const char *label, *name, *p;
-    } cols[] = {{"ack p50", "ack", "p50"},     {"p99", "ack", "p99"},
-                {"command p99", "cmd", "p99"}, {"config p99", "cfg", "p99"},
+    } cols[] = {{"ack p50", "ack", "p50"},
+                {"p99", "ack", "p99"},
+                {"command p99", "cmd", "p99"},
+                {"config p99", "cfg", "p99"},
                 {"platform p99", "conf", "p99"}};
     for (size_t i = 0; i < ARRAY_SIZE(cols); i++) {
         snprintf(k, sizeof(k), "%s%s_count", cols[i].name, win);
@@ -227,8 +228,8 @@ static void print_human(struct cli *c, const struct snap *s)
                cli_key(c, fk, K_FLEET, NULL), cli_safe(rej.value), cli_safe(rej.why), size);
     printf("connected   %lld  connecting %lld  offline %lld  disabled %lld\n", t.connected,
            t.connecting, t.offline, t.disabled);
-    printf("messages    out %.1f/s (%lld total)  in %.1f/s (%lld total)  errors %lld\n",
-           t.out_rate, t.out, t.in_rate, t.in, t.errors);
+    printf("messages    out %.1f/s (%lld total)  in %.1f/s (%lld total)  errors %lld\n", t.out_rate,
+           t.out, t.in_rate, t.in, t.errors);
     print_latency(s, "latency", "last", "_win");
     print_latency(s, "", "since start", "");
     printf("coordinator %s   epoch %lld\n", s->leader[0] ? cli_safe(s->leader) : "(none)",
@@ -325,17 +326,22 @@ int cmd_status(struct cli *c, int argc, char **argv)
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (opt) {
-        case OPT_WATCH: watch = true; break;
+        case OPT_WATCH:
+            watch = true;
+            break;
         case OPT_INTERVAL:
             if (!cs_parse_double(optarg, 0.1, 3600, &interval)) {
                 fprintf(stderr, "swarm-cli status: --interval: 0.1..3600 seconds\n");
                 return EXIT_USAGE;
             }
             break;
-        case OPT_JSON: c->json = true; break;
+        case OPT_JSON:
+            c->json = true;
+            break;
         case 'h':
             printf("Usage: swarm-cli status [--watch [--interval S]] [--json]\n"
-                   "       swarm-cli %s\n\n", cmd_lookup("status")->usage);
+                   "       swarm-cli %s\n\n",
+                   cmd_lookup("status")->usage);
             printf("Without arguments: fleet summary and one row per live worker; --json prints\n"
                    "them as one object {\"fleet\": {...}, \"workers\": [...]} (the per-worker\n"
                    "rows as agents --json has them are a different, smaller document). Its\n"
@@ -351,7 +357,8 @@ int cmd_status(struct cli *c, int argc, char **argv)
                    "OCPP status of the selected chargers (the `status` fleet command; info= is\n"
                    "at most 50 characters).\n");
             return EXIT_OK;
-        default: return EXIT_USAGE;
+        default:
+            return EXIT_USAGE;
         }
     }
     if (optind < argc) {

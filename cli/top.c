@@ -37,8 +37,8 @@
 
 /* Global: the signal handlers and atexit restore it. */
 static struct {
-    bool active;  /* alternate screen entered */
-    bool raw;     /* saved holds the termios to restore */
+    bool active; /* alternate screen entered */
+    bool raw;    /* saved holds the termios to restore */
     struct termios saved;
 } term;
 
@@ -198,14 +198,14 @@ struct top {
     int rows, cols;
     struct snap snap;
     bool have_snap;
-    int64_t snap_ms;   /* wall clock of the last good refresh */
-    char err[300];     /* why the last refresh failed; "" when it did not */
+    int64_t snap_ms; /* wall clock of the last good refresh */
+    char err[300];   /* why the last refresh failed; "" when it did not */
     double hist[TOP_HIST];
-    size_t hist_n;     /* samples in hist, the newest last */
+    size_t hist_n; /* samples in hist, the newest last */
     struct rds_sync *sub;
     char sub_err[300]; /* why the event connection is down; "" when subscribed */
     char *events[TOP_EVENTS];
-    size_t ev_n;       /* lines in events, the newest last */
+    size_t ev_n; /* lines in events, the newest last */
 };
 
 /* The fleet's messages/s for the sparkline. */
@@ -287,8 +287,8 @@ static void subscribe_events(struct top *t)
         snprintf(t->sub_err, sizeof(t->sub_err), "%s", err.msg);
         return;
     }
-    struct rds_reply *r = cli_cmd(t->sub, CLI_ARRAY, &err, "SUBSCRIBE %s",
-                                  cli_key(t->c, k, CH_EVENTS, NULL));
+    struct rds_reply *r =
+        cli_cmd(t->sub, CLI_ARRAY, &err, "SUBSCRIBE %s", cli_key(t->c, k, CH_EVENTS, NULL));
     if (!r) {
         drop_sub(t, err.msg);
         return;
@@ -377,8 +377,8 @@ static size_t utf8_len(const unsigned char *s)
     return n;
 }
 
-/* Appends text clipped to `width` columns; control characters (C0, DEL, C1) and, outside UTF-8, every
- * non-ASCII byte print as '?' (worker names, hosts and events come from Redis). Returns the
+/* Appends text clipped to `width` columns; control characters (C0, DEL, C1) and, outside UTF-8,
+ * every non-ASCII byte print as '?' (worker names, hosts and events come from Redis). Returns the
  * columns used (one per character: no double-width ones are expected). */
 static int put_clipped(struct screen *sc, const char *text, int width)
 {
@@ -443,8 +443,10 @@ static void render_title(struct top *t, struct screen *sc)
     char now[16];
     hms(now, sizeof(now), cs_now_ms());
     const char *leader = t->have_snap && t->snap.leader[0] ? t->snap.leader : "(none)";
-    scr_linef(sc, A_BAR, true, "swarm-cli top   namespace %s   coordinator %s   every %.1fs   %s"
-              "   q quit", t->c->common.ns, leader, t->interval, now);
+    scr_linef(sc, A_BAR, true,
+              "swarm-cli top   namespace %s   coordinator %s   every %.1fs   %s"
+              "   q quit",
+              t->c->common.ns, leader, t->interval, now);
 }
 
 static void render_summary(struct top *t, struct screen *sc, const struct snap_totals *tot)
@@ -506,9 +508,8 @@ static void render_actions(struct top *t, struct screen *sc, int lines)
         ms_cell(p50, sizeof(p50), a[i].win_p50);
         ms_cell(p95, sizeof(p95), a[i].win_p95);
         ms_cell(p99, sizeof(p99), a[i].win_p99);
-        scr_linef(sc, NULL, false, "%-30.30s %7.1f %7.1f %7s %7s %7s %8llu",
-                  name, a[i].win_rps, a[i].win_fps, p50, p95, p99,
-                  (unsigned long long)a[i].failures);
+        scr_linef(sc, NULL, false, "%-30.30s %7.1f %7.1f %7s %7s %7s %8llu", name, a[i].win_rps,
+                  a[i].win_fps, p50, p95, p99, (unsigned long long)a[i].failures);
     }
     for (int used = 1 + (n ? (int)(n < (size_t)(lines - 1) ? n : (size_t)(lines - 1)) : 1);
          used < lines; used++)
@@ -568,8 +569,9 @@ static void render_status(struct top *t, struct screen *sc)
     } else if (t->err[0]) {
         scr_linef(sc, A_ERR, false, "Redis: %s (retrying every %.1fs)", t->err, t->interval);
     } else if (size > 0 && cap < size && t->snap.n) {
-        scr_line(sc, A_BOLD, false, "warning: fleet exceeds the live capacity; start more "
-                                    "workers or agents");
+        scr_line(sc, A_BOLD, false,
+                 "warning: fleet exceeds the live capacity; start more "
+                 "workers or agents");
     } else {
         scr_line(sc, NULL, false, "");
     }
@@ -609,8 +611,8 @@ static void render_worker(struct screen *sc, const struct cols *wc, const struct
     fmt_num(out, sizeof(out), w->rated, w->out_rate);
     fmt_num(in, sizeof(in), w->rated, w->in_rate);
     fmt_num(ack, sizeof(ack), have_ack, ms);
-    scr_linef(sc, NULL, false, "%-*.*s %-*.*s %8lld %9lld %9s %8s %7lld %8s %8.1f %7lld",
-              wc->name, wc->name, w->name, wc->host, wc->host, host ? host : "",
+    scr_linef(sc, NULL, false, "%-*.*s %-*.*s %8lld %9lld %9s %8s %7lld %8s %8.1f %7lld", wc->name,
+              wc->name, w->name, wc->host, wc->host, host ? host : "",
               kv_i64(&w->stats, "assigned"), kv_i64(&w->stats, "connected"), out, in,
               snap_errors(&w->stats), ack, (double)kv_i64(&w->stats, "rss_kb") / 1024.0,
               kv_i64(&w->stats, "loop_lag_ms"));
@@ -628,8 +630,8 @@ static void render_workers(struct top *t, struct screen *sc, int room)
               wc.host, "HOST", "CHARGERS", "CONNECTED", "OUT/S", "IN/S", "ERRORS", "ACK P99",
               "RSS MiB", "LAG MS");
     if (s->n == 0 && room > 0)
-        scr_line(sc, A_DIM, false, t->have_snap ? "(no live workers: start swarm-agent)"
-                                                : "(waiting for Redis)");
+        scr_line(sc, A_DIM, false,
+                 t->have_snap ? "(no live workers: start swarm-agent)" : "(waiting for Redis)");
     size_t fit = s->n <= (size_t)room ? s->n : (size_t)(room > 1 ? room - 1 : 0);
     for (size_t i = 0; i < fit; i++)
         render_worker(sc, &wc, &s->w[i]);
@@ -782,9 +784,14 @@ static int top_loop(struct top *t)
             return EXIT_ERRORS;
         clear = dirty = false;
         switch (wait_input(t, next, &dirty)) {
-        case KEY_QUIT: return EXIT_OK;
-        case KEY_REFRESH: next = 0; break;
-        case KEY_REDRAW: clear = dirty = true; break;
+        case KEY_QUIT:
+            return EXIT_OK;
+        case KEY_REFRESH:
+            next = 0;
+            break;
+        case KEY_REDRAW:
+            clear = dirty = true;
+            break;
         }
     }
 }
@@ -875,9 +882,15 @@ int cmd_top(struct cli *c, int argc, char **argv)
                 return EXIT_USAGE;
             }
             break;
-        case OPT_ASCII: ascii = true; break;
-        case 'h': top_usage(stdout); return EXIT_OK;
-        default: top_usage(stderr); return EXIT_USAGE;
+        case OPT_ASCII:
+            ascii = true;
+            break;
+        case 'h':
+            top_usage(stdout);
+            return EXIT_OK;
+        default:
+            top_usage(stderr);
+            return EXIT_USAGE;
         }
     }
     if (optind < argc) {
@@ -886,10 +899,10 @@ int cmd_top(struct cli *c, int argc, char **argv)
         return EXIT_USAGE;
     }
     if (c->json || !isatty(STDOUT_FILENO)) {
-        fprintf(stderr, "swarm-cli top: %s; use `swarm-cli status --watch` (or `status --json`) "
-                        "for scripts and logs\n",
-                c->json ? "no --json form: it is a full-screen view"
-                        : "stdout is not a terminal");
+        fprintf(stderr,
+                "swarm-cli top: %s; use `swarm-cli status --watch` (or `status --json`) "
+                "for scripts and logs\n",
+                c->json ? "no --json form: it is a full-screen view" : "stdout is not a terminal");
         return EXIT_USAGE;
     }
     return top_run(c, interval, ascii);

@@ -49,7 +49,7 @@ struct agent {
     uint64_t capacity;
     int64_t epoch;
     struct rset held;
-    struct kvlist hash;  /* {ns}:agent:{worker} as read */
+    struct kvlist hash; /* {ns}:agent:{worker} as read */
     struct kvlist stats;
 };
 
@@ -63,11 +63,11 @@ struct coord {
      * both renew one lock, both leading) */
     char token[24];
     bool id_ok;
-    char id_other[64];     /* what the other instance last wrote to the id key */
-    int64_t id_other_ms;   /* when we first saw that value (monotonic) */
-    bool duplicate;        /* another live instance uses the id: exit */
-    int64_t up_since_ms;  /* monotonic: Redis (re)connected */
-    bool reconnected;     /* Redis came back after a loss: workers are re-registering */
+    char id_other[64];   /* what the other instance last wrote to the id key */
+    int64_t id_other_ms; /* when we first saw that value (monotonic) */
+    bool duplicate;      /* another live instance uses the id: exit */
+    int64_t up_since_ms; /* monotonic: Redis (re)connected */
+    bool reconnected;    /* Redis came back after a loss: workers are re-registering */
     struct fleet_cfg fleet;
     struct kvlist fleet_acc;
 
@@ -85,7 +85,7 @@ struct coord {
 
     /* what was reported, to emit events on changes only */
     bool nagle[STATS_LAT_N]; /* a window latency clustered near 40 ms */
-    struct kvlist known; /* live worker -> "1" */
+    struct kvlist known;     /* live worker -> "1" */
     uint64_t last_unassigned;
     bool reported_once;
 
@@ -98,8 +98,8 @@ struct coord {
     int64_t leader_unassigned, leader_surplus, leader_epoch;
     struct kvlist fleet_stats; /* {ns}:stats as this leader last wrote it, or as read (standby) */
 
-    struct ft *ft;    /* the fleet's cumulative figures (leader) */
-    struct obs *obs;  /* NULL unless serving HTTP */
+    struct ft *ft;   /* the fleet's cumulative figures (leader) */
+    struct obs *obs; /* NULL unless serving HTTP */
     struct web *web;
     struct evlog *evlog;
     bool history_busy;
@@ -404,7 +404,8 @@ static void add_history(struct coord *c, const struct worker_stats *sum, const s
 {
     char k[CS_KEY_MAX];
     int64_t now = cs_mono_ms();
-    if (c->history_added_ms && now - c->history_added_ms < (int64_t)c->fleet.history_interval_s * 1000)
+    if (c->history_added_ms &&
+        now - c->history_added_ms < (int64_t)c->fleet.history_interval_s * 1000)
         return;
     c->history_added_ms = now;
     struct kvlist h = KVLIST_INIT;
@@ -669,8 +670,7 @@ static void decide(struct coord *c)
             snprintf(num, sizeof(num), "%llu", (unsigned long long)capacity);
             kv_set(&f, "capacity", num);
             log_warn("fleet of %d exceeds the live capacity %llu: %llu chargers unassigned",
-                     c->fleet.size, (unsigned long long)capacity,
-                     (unsigned long long)res.surplus);
+                     c->fleet.size, (unsigned long long)capacity, (unsigned long long)res.surplus);
             event_pub(c, "fleet_over_capacity", &f);
             kv_free(&f);
         }
@@ -916,7 +916,8 @@ static void on_id(struct rds *r, const struct rds_reply *reply, void *privdata)
         cs_strlcpy(c->id_other, v, sizeof(c->id_other));
         c->id_other_ms = cs_mono_ms();
         log_warn("coordinator id %s is in use by another instance (%.*s): checking whether it "
-                 "runs", c->o->id, CS_UTF8_CLIP(v, 60));
+                 "runs",
+                 c->o->id, CS_UTF8_CLIP(v, 60));
         return;
     }
     if (strcmp(c->id_other, v) == 0)
@@ -945,8 +946,8 @@ static void on_tick(evutil_socket_t fd, short what, void *privdata)
     evlog_tick(c->evlog);
     snprintf(ttl, sizeof(ttl), "%d", c->o->lock_ttl_ms);
     snprintf(now, sizeof(now), "%lld", (long long)cs_now_ms());
-    rds_cmd(c->r, on_id, NULL, "EVAL %s 1 %s %s %s %s", ID_LUA,
-            key(c, ik, K_COORD_ID, c->o->id), c->token, ttl, now);
+    rds_cmd(c->r, on_id, NULL, "EVAL %s 1 %s %s %s %s", ID_LUA, key(c, ik, K_COORD_ID, c->o->id),
+            c->token, ttl, now);
     if (!c->id_ok)
         return; /* the lock only once the id is ours */
     key(c, k, K_COORDINATOR, NULL);
@@ -1019,8 +1020,8 @@ int coord_run(const struct coord_opts *o)
         cs_free(c);
         return 1;
     }
-    struct rds_opts ro = {.url = o->common.url, .name = "coordinator",
-                          .on_state = on_redis_state, .privdata = c};
+    struct rds_opts ro = {
+        .url = o->common.url, .name = "coordinator", .on_state = on_redis_state, .privdata = c};
     c->r = rds_new(c->base, &ro);
     c->ft = ft_new(c->r, c->ns);
     if (o->metrics_listen[0] || o->http_listen[0]) {
@@ -1039,7 +1040,10 @@ int coord_run(const struct coord_opts *o)
         }
     }
     /* Every coordinator records events when it leads; only the dashboard shows them. */
-    struct evlog_opts eo = {.url = o->common.url, .ns = c->ns, .id = o->id, .r = c->r,
+    struct evlog_opts eo = {.url = o->common.url,
+                            .ns = c->ns,
+                            .id = o->id,
+                            .r = c->r,
                             .obs = o->http_listen[0] ? c->obs : NULL};
     c->evlog = evlog_new(c->base, &eo);
     c->tick_ev = event_new(c->base, -1, EV_PERSIST, on_tick, c);
@@ -1068,11 +1072,12 @@ int coord_run(const struct coord_opts *o)
     }
     if (c->id_ok && !c->duplicate && rds_is_up(c->r)) {
         char ik[CS_KEY_MAX];
-        rds_cmd(c->r, NULL, NULL, "EVAL %s 1 %s %s",
-                "local v = redis.call('get', KEYS[1]) "
-                "if v and string.match(v, '^%S+') == ARGV[1] then return redis.call('del', KEYS[1]) "
-                "else return 0 end",
-                key(c, ik, K_COORD_ID, o->id), c->token);
+        rds_cmd(
+            c->r, NULL, NULL, "EVAL %s 1 %s %s",
+            "local v = redis.call('get', KEYS[1]) "
+            "if v and string.match(v, '^%S+') == ARGV[1] then return redis.call('del', KEYS[1]) "
+            "else return 0 end",
+            key(c, ik, K_COORD_ID, o->id), c->token);
         flush = true;
     }
     if (flush) {

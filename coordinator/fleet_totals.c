@@ -33,8 +33,8 @@ struct ft {
     const char *ns;
     struct totals *t;
     bool ready, loading;
-    unsigned gen;    /* loads started; replies of an older one are dropped */
-    int pending;     /* replies the load still waits for */
+    unsigned gen; /* loads started; replies of an older one are dropped */
+    int pending;  /* replies the load still waits for */
     bool load_failed;
     struct totals *staging; /* what the load builds, swapped in when complete */
 };
@@ -197,7 +197,8 @@ static void restore(struct ft *f)
     char k[CS_KEY_MAX], w[CS_KEY_MAX];
     size_t n = totals_workers(f->t);
     log_warn("fleet totals: Redis lost them (restarted empty?): writing back the base and the "
-             "last figures of %zu workers", n);
+             "last figures of %zu workers",
+             n);
     save_base(f);
     cs_key(w, f->ns, K_TOTALS_WORKERS, NULL);
     for (size_t i = 0; i < n; i++) {
@@ -290,8 +291,7 @@ static void on_read(struct rds *r, const struct rds_reply *reply, void *privdata
         if (dirty)
             save_base(f);
         if (flag == 2) /* after the base: a crash in between does not count the old run twice */
-            rds_cmd(f->r, NULL, NULL, "COPY %s %s REPLACE",
-                    cs_key(k, f->ns, K_STATS_W, x->worker),
+            rds_cmd(f->r, NULL, NULL, "COPY %s %s REPLACE", cs_key(k, f->ns, K_STATS_W, x->worker),
                     cs_key(last, f->ns, K_TOTALS_LAST, x->worker));
     }
     x->done(x->privdata, &cur);

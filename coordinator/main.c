@@ -59,8 +59,20 @@ static void usage(FILE *out)
             cs_opts_help());
 }
 
-enum { OPT_ID = 1, OPT_TICK, OPT_TTL, OPT_METRICS, OPT_HTTP, OPT_USER, OPT_TOKEN, OPT_CERT,
-       OPT_KEY, OPT_ORIGIN, OPT_READ_ONLY, OPT_INSECURE };
+enum {
+    OPT_ID = 1,
+    OPT_TICK,
+    OPT_TTL,
+    OPT_METRICS,
+    OPT_HTTP,
+    OPT_USER,
+    OPT_TOKEN,
+    OPT_CERT,
+    OPT_KEY,
+    OPT_ORIGIN,
+    OPT_READ_ONLY,
+    OPT_INSECURE
+};
 
 static int apply_opt(void *ctx, int opt, const char *arg, struct cs_error *err)
 {
@@ -107,8 +119,7 @@ static int apply_opt(void *ctx, int opt, const char *arg, struct cs_error *err)
         if (rc != CS_OK)
             return rc;
         if (o->norigins >= WEB_ORIGINS_MAX)
-            return cs_error_set(err, CS_ERR_TOO_BIG, "--http-origin: at most %d",
-                                WEB_ORIGINS_MAX);
+            return cs_error_set(err, CS_ERR_TOO_BIG, "--http-origin: at most %d", WEB_ORIGINS_MAX);
         cs_strlcpy(o->origins[o->norigins++], arg, WEB_ORIGIN_MAX);
         return CS_OK;
     }

@@ -71,8 +71,8 @@ static void family(struct buf *b, const char *name, const char *type, const char
 /* name{labels} value; labels is "" or rendered pairs. */
 static void sample_u(struct buf *b, const char *name, const char *labels, uint64_t v)
 {
-    buf_printf(b, "%s%s%s%s%s %llu\n", PREFIX, name, *labels ? "{" : "", labels,
-               *labels ? "}" : "", (unsigned long long)v);
+    buf_printf(b, "%s%s%s%s%s %llu\n", PREFIX, name, *labels ? "{" : "", labels, *labels ? "}" : "",
+               (unsigned long long)v);
 }
 
 static void sample_d(struct buf *b, const char *name, const char *labels, double v)
@@ -94,8 +94,8 @@ static uint64_t fine_upper(unsigned i)
 }
 
 /* Bucket bounds exported, µs (le in seconds); +Inf follows. */
-static const uint64_t le_us[] = {100,    250,    500,     1000,    2500,    5000,
-                                 10000,  25000,  50000,   100000,  250000,  500000,
+static const uint64_t le_us[] = {100,     250,     500,     1000,     2500,    5000,
+                                 10000,   25000,   50000,   100000,   250000,  500000,
                                  1000000, 2500000, 5000000, 10000000, 30000000};
 
 /* The histograms of struct worker_stats by the names stats_hist_name() gives. */
@@ -104,7 +104,8 @@ static const struct {
     size_t offset;
     const char *help;
 } hists[] = {
-    {"ack", offsetof(struct worker_stats, ack_us), "publish to completion (QoS 1: PUBACK), seconds"},
+    {"ack", offsetof(struct worker_stats, ack_us),
+     "publish to completion (QoS 1: PUBACK), seconds"},
     {"cmd", offsetof(struct worker_stats, cmd_us),
      "command sent (its ts) to applied by the worker, seconds"},
     {"conf", offsetof(struct worker_stats, conf_us),
@@ -280,12 +281,18 @@ static void action_families(const struct obs *o, struct buf *out)
         const char *name, *help;
         int what; /* 0 calls, 1 answers, 2 callerrors by code, 3 timeouts */
     } fams[] = {
-        {"ocpp_calls_total", "OCPP CALLs by action: sent by the chargers (direction up) or "
-                             "received from the platform (down)", 0},
-        {"ocpp_answers_total", "CALLRESULTs by action: from the platform (up), sent by the "
-                               "chargers (down)", 1},
-        {"ocpp_callerrors_total", "CALLERRORs by action and code: from the platform (up), "
-                                  "sent by the chargers (down)", 2},
+        {"ocpp_calls_total",
+         "OCPP CALLs by action: sent by the chargers (direction up) or "
+         "received from the platform (down)",
+         0},
+        {"ocpp_answers_total",
+         "CALLRESULTs by action: from the platform (up), sent by the "
+         "chargers (down)",
+         1},
+        {"ocpp_callerrors_total",
+         "CALLERRORs by action and code: from the platform (up), "
+         "sent by the chargers (down)",
+         2},
         {"ocpp_timeouts_total", "the chargers' CALLs the platform left unanswered, by action", 3},
     };
     const struct worker_stats *s = obs_fleet_stats(o);
@@ -342,9 +349,11 @@ void metrics_render(const struct obs *o, struct buf *out)
            "1 when this coordinator holds the leader lock {ns}:coordinator; a standby reads the "
            "same data and serves it with 0");
     sample_u(out, "coordinator_leader", "", o->leader ? 1 : 0);
-    family(out, "coordinator_redis_up", "gauge", "1 while the coordinator's Redis connection is up");
+    family(out, "coordinator_redis_up", "gauge",
+           "1 while the coordinator's Redis connection is up");
     sample_u(out, "coordinator_redis_up", "", o->redis_up ? 1 : 0);
-    family(out, "coordinator_info", "gauge", "this coordinator: lock holder id, namespace, version");
+    family(out, "coordinator_info", "gauge",
+           "this coordinator: lock holder id, namespace, version");
     put_label(&lb, "id", o->id);
     put_label(&lb, "namespace", o->ns);
     put_label(&lb, "version", CS_VERSION);
@@ -389,8 +398,7 @@ void metrics_render(const struct obs *o, struct buf *out)
     family(out, "worker_stats_timestamp_seconds", "gauge",
            "when the worker last wrote its stats (unix time, the worker's clock)");
     for (size_t i = 0; i < o->nw; i++)
-        sample_d(out, "worker_stats_timestamp_seconds", x.wl[i],
-                 (double)o->w[i].at.ms / 1000.0);
+        sample_d(out, "worker_stats_timestamp_seconds", x.wl[i], (double)o->w[i].at.ms / 1000.0);
 
     size_t nf;
     const struct stats_field *f = stats_fields(&nf);
@@ -419,7 +427,8 @@ void metrics_render(const struct obs *o, struct buf *out)
             hist_series(out, fam, x.wl[w], hist_at(&o->w[w].st, h));
         snprintf(qfam, sizeof(qfam), "%s_latency_percentile_seconds", name);
         buf_reset(&lb);
-        buf_printf(&lb, "%s since the workers started: percentiles (upper bucket bounds; 100 = max)",
+        buf_printf(&lb,
+                   "%s since the workers started: percentiles (upper bucket bounds; 100 = max)",
                    hists[h].help);
         family(out, qfam, "gauge", buf_cstr(&lb));
         quantile_series(out, qfam, "", hist_at(obs_fleet_stats(o), h));

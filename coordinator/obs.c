@@ -307,9 +307,9 @@ static void put_history(const struct obs *o, struct jw *j, size_t points)
 {
     size_t n = o->hist_n < points ? o->hist_n : points;
     size_t first = o->hist_n - n;
-    static const char *const cols[] = {"t",          "out_per_s",  "in_per_s",   "connected",
-                                       "chargers",   "errors",     "ack_win_p50_ms",
-                                       "ack_win_p99_ms", "cmd_win_p50_ms", "cmd_win_p99_ms"};
+    static const char *const cols[] = {
+        "t",      "out_per_s",      "in_per_s",       "connected",      "chargers",
+        "errors", "ack_win_p50_ms", "ack_win_p99_ms", "cmd_win_p50_ms", "cmd_win_p99_ms"};
     jw_key(j, "history");
     jw_obj(j);
     jw_kint(j, "points", (int64_t)n);
@@ -320,7 +320,9 @@ static void put_history(const struct obs *o, struct jw *j, size_t points)
             const struct obs_point *p = hist_at(o, i);
             double out_s, in_s;
             switch (c) {
-            case 0: jw_int(j, p->at.ms); break;
+            case 0:
+                jw_int(j, p->at.ms);
+                break;
             case 1:
             case 2:
                 /* Rates between neighbours; none before the first or across a restart. */
@@ -329,13 +331,27 @@ static void put_history(const struct obs *o, struct jw *j, size_t points)
                 else
                     jw_null(j);
                 break;
-            case 3: jw_int(j, (int64_t)p->connected); break;
-            case 4: jw_int(j, (int64_t)p->chargers); break;
-            case 5: jw_int(j, (int64_t)p->errors); break;
-            case 6: put_ms(j, p->ack_p50); break;
-            case 7: put_ms(j, p->ack_p99); break;
-            case 8: put_ms(j, p->cmd_p50); break;
-            default: put_ms(j, p->cmd_p99); break;
+            case 3:
+                jw_int(j, (int64_t)p->connected);
+                break;
+            case 4:
+                jw_int(j, (int64_t)p->chargers);
+                break;
+            case 5:
+                jw_int(j, (int64_t)p->errors);
+                break;
+            case 6:
+                put_ms(j, p->ack_p50);
+                break;
+            case 7:
+                put_ms(j, p->ack_p99);
+                break;
+            case 8:
+                put_ms(j, p->cmd_p50);
+                break;
+            default:
+                put_ms(j, p->cmd_p99);
+                break;
             }
         }
         jw_end(j);
@@ -363,8 +379,8 @@ static void put_states(const struct obs *o, struct jw *j)
 static void put_actions(const struct obs *o, struct jw *j)
 {
     struct astats_view *v = cs_calloc(ASTATS_UP_ROWS + ASTATS_DOWN_ROWS, sizeof(*v));
-    size_t n = astats_view(&obs_fleet_stats(o)->act, o->window_s > 0 ? (double)o->window_s : 10,
-                           v, ASTATS_UP_ROWS + ASTATS_DOWN_ROWS);
+    size_t n = astats_view(&obs_fleet_stats(o)->act, o->window_s > 0 ? (double)o->window_s : 10, v,
+                           ASTATS_UP_ROWS + ASTATS_DOWN_ROWS);
     jw_key(j, "actions");
     astats_view_json(j, v, n);
     cs_free(v);

@@ -20,11 +20,11 @@
 #define OBS_COMMANDS_MAX 50 /* {ns}:cmdlog entries kept */
 
 struct obs_worker {
-    char *name;               /* owned */
-    struct kvlist agent;      /* {ns}:agent:{worker} as last read */
-    struct kvlist stats;      /* {ns}:stats:{worker} as last read (may be empty: not yet written) */
-    struct worker_stats st;   /* the same, parsed (histograms included) */
-    struct stats_point at;    /* its counters at its last stats write (worker clock) */
+    char *name;             /* owned */
+    struct kvlist agent;    /* {ns}:agent:{worker} as last read */
+    struct kvlist stats;    /* {ns}:stats:{worker} as last read (may be empty: not yet written) */
+    struct worker_stats st; /* the same, parsed (histograms included) */
+    struct stats_point at;  /* its counters at its last stats write (worker clock) */
     double out_per_s, in_per_s; /* between the last two distinct stats writes */
 };
 
@@ -37,14 +37,14 @@ struct obs_point {
 
 struct obs_event {
     uint64_t seq;
-    int64_t ms;  /* when it was heard (its {ns}:eventlog entry) */
-    char *text;  /* owned: the payload as published */
+    int64_t ms; /* when it was heard (its {ns}:eventlog entry) */
+    char *text; /* owned: the payload as published */
 };
 
 /* One {ns}:cmdlog entry: a command someone sent. */
 struct obs_command {
     uint64_t seq;
-    int64_t ms;   /* when it was logged */
+    int64_t ms;                /* when it was logged */
     char *id, *by, *to, *line; /* owned; line: the command in the line form */
 };
 
@@ -67,15 +67,15 @@ struct obs_input {
 
 struct obs {
     char ns[64];
-    char id[128];      /* this coordinator */
+    char id[128]; /* this coordinator */
     bool redis_up;
     bool leader;
     char leader_id[128];
-    int64_t read_ms;   /* wall clock of the last complete read; 0 = none yet */
+    int64_t read_ms; /* wall clock of the last complete read; 0 = none yet */
     int64_t size, capacity, unassigned, surplus, epoch, lease_ms, window_s;
     struct obs_worker *w;
     size_t nw;
-    struct worker_stats sum; /* the live workers' stats added up, histograms merged */
+    struct worker_stats sum;    /* the live workers' stats added up, histograms merged */
     struct worker_stats *fleet; /* {ns}:stats parsed: what fleet-level numbers show */
     bool have_fleet;            /* ... when there was one; else sum stands in */
     double out_per_s, in_per_s;
@@ -84,9 +84,9 @@ struct obs {
     size_t hist_n, hist_head;               /* head = index of the oldest */
     char hist_last_id[48];                  /* newest {ns}:ts entry id held, "" = none */
 
-    struct obs_event ev[OBS_EVENTS_MAX];    /* ring */
+    struct obs_event ev[OBS_EVENTS_MAX]; /* ring */
     size_t ev_n, ev_head;
-    uint64_t ev_seq;                        /* seq of the newest event; 0 = none yet */
+    uint64_t ev_seq; /* seq of the newest event; 0 = none yet */
 
     struct obs_command cmds[OBS_COMMANDS_MAX]; /* ring */
     size_t cmd_n, cmd_head;

@@ -45,8 +45,7 @@ void web_send(struct evhttp_request *req, int code, const char *reason, const ch
         evbuffer_free(b);
 }
 
-void web_send_json(struct evhttp_request *req, int code, const char *reason,
-                   const struct buf *json)
+void web_send_json(struct evhttp_request *req, int code, const char *reason, const struct buf *json)
 {
     web_send(req, code, reason, "application/json", json->s ? json->s : "", json->len);
 }
@@ -155,8 +154,8 @@ static void handle_status(struct web_req *r)
 }
 
 /* GET /api/events and /api/commands: what obs holds after ?since=SEQ. */
-static void handle_since(struct web_req *r, void (*render)(const struct obs *o, struct buf *out,
-                                                            uint64_t since))
+static void handle_since(struct web_req *r,
+                         void (*render)(const struct obs *o, struct buf *out, uint64_t since))
 {
     long long since = query_num(r->req, "since", 0, INT64_MAX);
     if (since < 0) {
@@ -308,8 +307,9 @@ static bool identify(struct web_req *r)
         const struct auth_cred *c;
         enum auth_header h = auth_check_header(w->o.auth, authz, &c);
         if (h != AUTH_HDR_OK) {
-            web_auth_failed(w, r->client, h == AUTH_HDR_BAD ? "a malformed Authorization header"
-                                                            : "wrong credentials");
+            web_auth_failed(w, r->client,
+                            h == AUTH_HDR_BAD ? "a malformed Authorization header"
+                                              : "wrong credentials");
             deny_sign_in(r, 401, "Unauthorized",
                          h == AUTH_HDR_BAD ? "Authorization: use Basic or Bearer"
                                            : "wrong user name, password or token");
@@ -371,9 +371,9 @@ static bool admit(struct web_req *r, const struct route *rt)
         const char *ct = header(r->req, "Content-Type");
         if (why) { /* debug only: anyone may send these, as often as they like */
             log_debug("web: %s %s from %s (Origin %s): %s",
-                     evhttp_request_get_command(r->req) == EVHTTP_REQ_POST ? "POST" : "request",
-                     rt->path, r->client, header(r->req, "Origin") ? header(r->req, "Origin") : "-",
-                     why);
+                      evhttp_request_get_command(r->req) == EVHTTP_REQ_POST ? "POST" : "request",
+                      rt->path, r->client,
+                      header(r->req, "Origin") ? header(r->req, "Origin") : "-", why);
             web_send_error(r->req, 403, "Forbidden", why);
             return false;
         }
@@ -507,8 +507,8 @@ static int add_listener(struct web *w, const char *addr, unsigned serves, struct
     bool v6 = strchr(host, ':') != NULL;
     const char *scheme = w->tls ? "https" : "http";
     if (serves & SERVE_DASHBOARD)
-        log_info("dashboard on %s://%s%s%s:%d/ (metrics on /metrics)", scheme, v6 ? "[" : "",
-                 host, v6 ? "]" : "", l->port);
+        log_info("dashboard on %s://%s%s%s:%d/ (metrics on /metrics)", scheme, v6 ? "[" : "", host,
+                 v6 ? "]" : "", l->port);
     else
         log_info("metrics on %s://%s%s%s:%d/metrics", scheme, v6 ? "[" : "", host, v6 ? "]" : "",
                  l->port);
@@ -548,8 +548,9 @@ static void log_access(const struct web *w)
     const struct auth *a = w->o.auth;
     struct buf b = BUF_INIT;
     for (size_t i = 0; a && i < a->n; i++)
-        buf_printf(&b, "%s%s %s (%s)", i ? ", " : "", a->cred[i].kind == AUTH_TOKEN ? "token" : "user",
-                   a->cred[i].name, auth_role_name(a->cred[i].role));
+        buf_printf(&b, "%s%s %s (%s)", i ? ", " : "",
+                   a->cred[i].kind == AUTH_TOKEN ? "token" : "user", a->cred[i].name,
+                   auth_role_name(a->cred[i].role));
     if (auth_enabled(a))
         log_info("HTTP access: %s%s", buf_cstr(&b), w->o.read_only ? "; commands off" : "");
     else
@@ -583,8 +584,8 @@ struct web *web_new(struct event_base *base, const struct web_opts *o, struct cs
         goto out_free;
     log_access(w);
     if (http) {
-        struct rds_opts ro = {.url = o->url, .name = "coordinator-sub",
-                              .on_message = on_sub_message, .privdata = w};
+        struct rds_opts ro = {
+            .url = o->url, .name = "coordinator-sub", .on_message = on_sub_message, .privdata = w};
         w->sub = rds_new(base, &ro);
         rds_subscribe(w->sub, cs_key(w->ch_reply, w->ns, CH_REPLY, NULL));
     }

@@ -24,11 +24,11 @@
 #include "listen.h"
 #include "obs.h"
 
-#define WEB_CMD_TIMEOUT_MS 3000      /* how long POST /api/command collects replies */
-#define WEB_BODY_MAX (64 * 1024)     /* request bodies beyond this get 413 */
-#define WEB_PENDING_MAX 16           /* commands waiting for replies at once; more get 503 */
-#define WEB_PENDING_PER_CLIENT 4     /* ... of them from one client address; more get 429 */
-#define WEB_ORIGINS_MAX 8            /* http-origin values */
+#define WEB_CMD_TIMEOUT_MS 3000  /* how long POST /api/command collects replies */
+#define WEB_BODY_MAX (64 * 1024) /* request bodies beyond this get 413 */
+#define WEB_PENDING_MAX 16       /* commands waiting for replies at once; more get 503 */
+#define WEB_PENDING_PER_CLIENT 4 /* ... of them from one client address; more get 429 */
+#define WEB_ORIGINS_MAX 8        /* http-origin values */
 #define WEB_ORIGIN_MAX 128
 
 struct event_base;
@@ -38,17 +38,17 @@ struct web_opts {
     const char *metrics_listen; /* "ADDR:PORT" serving /metrics only, or "" */
     const char *http_listen;    /* "ADDR:PORT" serving everything, or "" */
     const char *ns;
-    const char *id;             /* this coordinator */
-    struct redis_url url;       /* for the pub/sub connection */
-    struct rds *r;              /* the coordinator's command connection; borrowed */
-    struct obs *obs;            /* borrowed; outlives the web */
-    const struct fleet_cfg *fleet; /* borrowed: id_format for checking selectors */
-    const struct auth *auth;    /* borrowed; no credentials: open to whoever reaches it */
+    const char *id;                 /* this coordinator */
+    struct redis_url url;           /* for the pub/sub connection */
+    struct rds *r;                  /* the coordinator's command connection; borrowed */
+    struct obs *obs;                /* borrowed; outlives the web */
+    const struct fleet_cfg *fleet;  /* borrowed: id_format for checking selectors */
+    const struct auth *auth;        /* borrowed; no credentials: open to whoever reaches it */
     const char *tls_cert, *tls_key; /* PEM files, both or neither ("" or NULL = plain HTTP) */
     const char (*origins)[WEB_ORIGIN_MAX]; /* more Origins allowed to post (a proxy's) */
     size_t norigins;
-    bool read_only;             /* no commands (the page hides its command line) */
-    bool insecure;              /* --http-insecure: allow what web_check_access refuses */
+    bool read_only; /* no commands (the page hides its command line) */
+    bool insecure;  /* --http-insecure: allow what web_check_access refuses */
 };
 
 /* Refuses, unless o->insecure, what would expose the fleet (listen_check): a listener other

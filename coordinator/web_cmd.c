@@ -102,8 +102,9 @@ static void finish(struct pending *p)
     jw_init(&j, &b);
     jw_obj(&j);
     cmdsend_result_fields(p->s, cs_mono_ms() - cmdsend_published_ms(p->s), &j);
-    jw_kbool(&j, "ok", expect > 0 && t->nerr == 0 && t->replied >= expect &&
-                           !reply_nothing_matched(t, cmdsend_cmd(p->s)));
+    jw_kbool(&j, "ok",
+             expect > 0 && t->nerr == 0 && t->replied >= expect &&
+                 !reply_nothing_matched(t, cmdsend_cmd(p->s)));
     jw_kstr(&j, "summary", buf_cstr(&sum));
     jw_key(&j, "error_lines");
     jw_arr(&j);

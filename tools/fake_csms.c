@@ -508,8 +508,8 @@ static void append_utf8_clean(struct buf *out, const char *s, size_t n)
 
 /* {"t":...,"dir":...,"topic":...,"charger":...,"frame":...}: the frame as the JSON it is,
  * or as a string when it does not parse. Writes and flushes one line. */
-static void log_line(bool in, const char *topic, const char *charger, const char *frame,
-                     size_t len, bool frame_is_json)
+static void log_line(bool in, const char *topic, const char *charger, const char *frame, size_t len,
+                     bool frame_is_json)
 {
     if (!g.log)
         return; /* set before the client exists, never changed after: no lock needed */
@@ -711,8 +711,8 @@ static int on_message(void *ctx, char *topic, int tlen, MQTTClient_message *m)
 static void on_lost(void *ctx, char *cause)
 {
     (void)ctx;
-    fprintf(stderr, PROG ": connection to %s lost%s%s; reconnecting\n", o.broker,
-            cause ? ": " : "", cause ? cause : "");
+    fprintf(stderr, PROG ": connection to %s lost%s%s; reconnecting\n", o.broker, cause ? ": " : "",
+            cause ? cause : "");
     pthread_mutex_lock(&g.lock);
     g.connected = false;
     pthread_cond_signal(&g.cond);
@@ -733,8 +733,11 @@ static void build_payload(const struct answer *a, int64_t now, struct buf *out)
         jw_kstr(&j, "currentTime", cs_fmt_iso8601(ts, sizeof(ts), now));
         jw_kint(&j, "interval", o.interval);
         break;
-    case R_HEARTBEAT: jw_kstr(&j, "currentTime", cs_fmt_iso8601(ts, sizeof(ts), now)); break;
-    case R_START_TX: jw_kint(&j, "transactionId", a->tx_id); /* fall through */
+    case R_HEARTBEAT:
+        jw_kstr(&j, "currentTime", cs_fmt_iso8601(ts, sizeof(ts), now));
+        break;
+    case R_START_TX:
+        jw_kint(&j, "transactionId", a->tx_id); /* fall through */
     case R_AUTHORIZE:
         jw_key(&j, "idTagInfo");
         jw_obj(&j);
@@ -747,9 +750,12 @@ static void build_payload(const struct answer *a, int64_t now, struct buf *out)
         jw_kstr(&j, "status", "Accepted");
         jw_end(&j);
         break;
-    case R_DATA_TRANSFER: jw_kstr(&j, "status", "Accepted"); break;
+    case R_DATA_TRANSFER:
+        jw_kstr(&j, "status", "Accepted");
+        break;
     case R_EMPTY:
-    case R_ERROR: break;
+    case R_ERROR:
+        break;
     }
     jw_end(&j);
 }
@@ -848,9 +854,12 @@ static bool connect_and_subscribe(const char *filter)
     co.maxInflightMessages = 256;
     int rc = MQTTClient_connect(client, &co);
     if (rc != MQTTCLIENT_SUCCESS) {
-        static const char *const connack[] = {
-            "", "unacceptable protocol version", "client id rejected", "server unavailable",
-            "bad user name or password", "not authorised"};
+        static const char *const connack[] = {"",
+                                              "unacceptable protocol version",
+                                              "client id rejected",
+                                              "server unavailable",
+                                              "bad user name or password",
+                                              "not authorised"};
         fprintf(stderr, PROG ": cannot connect to %s (%s)\n", o.broker,
                 rc > 0 && rc < (int)ARRAY_SIZE(connack) ? connack[rc]
                 : rc > 0                                ? "refused by the broker"
@@ -1018,8 +1027,10 @@ static bool parse_rules(const char *opt, const char *list, bool error)
         if (colon) {
             int code = astats_code_of(colon + 1);
             if (code == AC_OTHER) {
-                fprintf(stderr, PROG ": --%s: '%s' is not an OCPP-J error code (InternalError, "
-                                "NotSupported, GenericError, ...)\n", opt, colon + 1);
+                fprintf(stderr,
+                        PROG ": --%s: '%s' is not an OCPP-J error code (InternalError, "
+                             "NotSupported, GenericError, ...)\n",
+                        opt, colon + 1);
                 ok = false;
                 break;
             }
@@ -1086,9 +1097,15 @@ static int parse_args(int argc, char **argv)
     opterr = 1;
     while ((opt = getopt_long(argc, argv, "vhV", longopts, NULL)) != -1) {
         switch (opt) {
-        case OPT_BROKER: o.broker = optarg; break;
-        case OPT_UP: o.up = optarg; break;
-        case OPT_DOWN: o.down = optarg; break;
+        case OPT_BROKER:
+            o.broker = optarg;
+            break;
+        case OPT_UP:
+            o.up = optarg;
+            break;
+        case OPT_DOWN:
+            o.down = optarg;
+            break;
         case OPT_BOOT_STATUS: {
             o.boot_status = NULL;
             for (size_t i = 0; i < ARRAY_SIZE(boot_statuses); i++)
@@ -1133,8 +1150,12 @@ static int parse_args(int argc, char **argv)
             o.seeded = true;
             break;
         }
-        case OPT_REJECT: strlist_add_csv(&o.reject, optarg); break;
-        case OPT_SILENT: strlist_add_csv(&o.silent, optarg); break;
+        case OPT_REJECT:
+            strlist_add_csv(&o.reject, optarg);
+            break;
+        case OPT_SILENT:
+            strlist_add_csv(&o.silent, optarg);
+            break;
         case OPT_PROFILE:
             if (strcmp(optarg, "ocpp16j") == 0) {
                 o.profile = PO_OCPP16J;
@@ -1147,18 +1168,29 @@ static int parse_args(int argc, char **argv)
                 return 2;
             }
             break;
-        case OPT_LOG: o.log_path = optarg; break;
-        case OPT_CLIENT_ID: o.client_id = optarg; break;
-        case 'v': o.verbose = true; break;
-        case 'h': usage(stdout); return 0;
-        case 'V': printf(PROG " %s\n", CS_VERSION); return 0;
-        default: fprintf(stderr, "Try '" PROG " --help'.\n"); return 2;
+        case OPT_LOG:
+            o.log_path = optarg;
+            break;
+        case OPT_CLIENT_ID:
+            o.client_id = optarg;
+            break;
+        case 'v':
+            o.verbose = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf(PROG " %s\n", CS_VERSION);
+            return 0;
+        default:
+            fprintf(stderr, "Try '" PROG " --help'.\n");
+            return 2;
         }
     }
     o.qos = (int)qos;
     if (optind < argc) {
-        fprintf(stderr, PROG ": unexpected argument '%s'\nTry '" PROG " --help'.\n",
-                argv[optind]);
+        fprintf(stderr, PROG ": unexpected argument '%s'\nTry '" PROG " --help'.\n", argv[optind]);
         return 2;
     }
     if (!*o.broker) {
@@ -1177,8 +1209,7 @@ static int parse_args(int argc, char **argv)
         return 2;
     for (int k = 0; k < V__COUNT; k++) {
         if (k != V_MSG && down_t.has[k] && !up_t.has[k]) {
-            fprintf(stderr,
-                    PROG ": --down uses {%s}, which --up does not provide ('%s')\n",
+            fprintf(stderr, PROG ": --down uses {%s}, which --up does not provide ('%s')\n",
                     var_names[k], o.up);
             return 2;
         }
@@ -1267,9 +1298,8 @@ int main(int argc, char **argv)
     g.connected = true;
     pthread_mutex_unlock(&g.lock);
     {
-        struct vals sample = {.set = {true, true, true, false},
-                              .p = {"CP-000001", "1", "w0", ""},
-                              .n = {9, 1, 2, 0}};
+        struct vals sample = {
+            .set = {true, true, true, false}, .p = {"CP-000001", "1", "w0", ""}, .n = {9, 1, 2, 0}};
         struct buf t = BUF_INIT;
         tmpl_render_vals(&down_t, &sample, &t);
         if (filter_matches(buf_cstr(&filter), buf_cstr(&t)))
@@ -1281,7 +1311,9 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, PROG ": ready: subscribed to %s at %s, answering on %s (%s)\n",
             buf_cstr(&filter), o.broker, o.down,
-            o.profile == PO_JSON ? "json" : o.profile == PO_AUTO ? "auto" : "ocpp16j");
+            o.profile == PO_JSON   ? "json"
+            : o.profile == PO_AUTO ? "auto"
+                                   : "ocpp16j");
 
     run(buf_cstr(&filter));
 

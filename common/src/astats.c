@@ -96,7 +96,8 @@ static struct astats_row *row_for(struct astats *a, enum astats_dir d, const cha
 {
     struct astats_row *rows = rows_of(a, d);
     size_t nrows = astats_rows(d), last = nrows - 1;
-    if (name && name_ok(name, n) && !(n == strlen(ASTATS_OTHER) && memcmp(name, ASTATS_OTHER, n) == 0)) {
+    if (name && name_ok(name, n) &&
+        !(n == strlen(ASTATS_OTHER) && memcmp(name, ASTATS_OTHER, n) == 0)) {
         for (size_t i = 0; i < last; i++) {
             if (!rows[i].name[0]) {
                 memcpy(rows[i].name, name, n);
@@ -408,10 +409,10 @@ enum { D_UP = 1 << ASTATS_UP, D_DOWN = 1 << ASTATS_DOWN, D_BOTH = D_UP | D_DOWN 
 static const struct afield {
     const char *name;
     enum fkind kind;
-    unsigned part;  /* ASTATS_R_* */
-    size_t offset;  /* of the counter, the histogram or code[] */
+    unsigned part; /* ASTATS_R_* */
+    size_t offset; /* of the counter, the histogram or code[] */
     unsigned dirs;
-    double q;       /* F_PCT */
+    double q; /* F_PCT */
     const char *help;
 } afields[] = {
     {"calls", F_U64, ASTATS_R_CUM, OFF(calls), D_BOTH, 0,
@@ -495,10 +496,18 @@ static void render_row(const struct astats_row *r, enum astats_dir d, unsigned p
         const void *at = (const char *)r + f->offset;
         const struct hist *h = at;
         switch (f->kind) {
-        case F_U64: put_u64(out, p, n, f->name, *(const uint64_t *)at); break;
-        case F_MIN: put_ms(out, p, n, f->name, r->lat.count ? r->min_us : 0); break;
-        case F_MAX: put_ms(out, p, n, f->name, h->max); break;
-        case F_PCT: put_ms(out, p, n, f->name, hist_quantile(h, f->q)); break;
+        case F_U64:
+            put_u64(out, p, n, f->name, *(const uint64_t *)at);
+            break;
+        case F_MIN:
+            put_ms(out, p, n, f->name, r->lat.count ? r->min_us : 0);
+            break;
+        case F_MAX:
+            put_ms(out, p, n, f->name, h->max);
+            break;
+        case F_PCT:
+            put_ms(out, p, n, f->name, hist_quantile(h, f->q));
+            break;
         case F_HIST: {
             struct buf b = BUF_INIT;
             hist_format(h, &b);
@@ -533,7 +542,9 @@ void astats_doc_markdown(struct buf *b)
     for (size_t i = 0; i < ARRAY_SIZE(afields); i++) {
         const struct afield *f = &afields[i];
         buf_printf(b, "| `%s` | %s | %s | %s | %s |\n", f->name,
-                   f->part == ASTATS_R_CUM ? "since start" : f->part == ASTATS_R_WIN ? "window" : "derived",
+                   f->part == ASTATS_R_CUM   ? "since start"
+                   : f->part == ASTATS_R_WIN ? "window"
+                                             : "derived",
                    f->dirs & D_UP ? "yes" : "-", f->dirs & D_DOWN ? "yes" : "-", f->help);
     }
 }
@@ -689,7 +700,8 @@ static bool take_field(struct astats_row *r, struct parse_max *pm, const char *f
             hist_merge((struct hist *)at, &h);
             return true;
         }
-        case F_PCT: return false; /* derived: recomputed from the histograms */
+        case F_PCT:
+            return false; /* derived: recomputed from the histograms */
         }
     }
     return false;
@@ -698,8 +710,8 @@ static bool take_field(struct astats_row *r, struct parse_max *pm, const char *f
 size_t astats_add(struct astats *sum, const struct kvlist *in, unsigned parts)
 {
     struct astats *t = cs_calloc(1, sizeof(*t));
-    struct parse_max pm[ASTATS_DIRS][ASTATS_UP_ROWS > ASTATS_DOWN_ROWS ? ASTATS_UP_ROWS
-                                                                        : ASTATS_DOWN_ROWS];
+    struct parse_max pm[ASTATS_DIRS]
+                       [ASTATS_UP_ROWS > ASTATS_DOWN_ROWS ? ASTATS_UP_ROWS : ASTATS_DOWN_ROWS];
     size_t taken = 0;
     memset(pm, 0, sizeof(pm));
     for (size_t i = 0; i < in->n; i++) {

@@ -181,13 +181,27 @@ void buf_json_str(struct buf *b, const char *s, size_t n)
         char x[7];
         size_t skip = 1;
         switch (c) {
-        case '"': esc = "\\\""; break;
-        case '\\': esc = "\\\\"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\t': esc = "\\t"; break;
-        case '\b': esc = "\\b"; break;
-        case '\f': esc = "\\f"; break;
+        case '"':
+            esc = "\\\"";
+            break;
+        case '\\':
+            esc = "\\\\";
+            break;
+        case '\n':
+            esc = "\\n";
+            break;
+        case '\r':
+            esc = "\\r";
+            break;
+        case '\t':
+            esc = "\\t";
+            break;
+        case '\b':
+            esc = "\\b";
+            break;
+        case '\f':
+            esc = "\\f";
+            break;
         default:
             if (c < 0x20 || c == 0x7f) {
                 memcpy(x, "\\u00", 4);
@@ -478,4 +492,3 @@ void jw_guess(struct jw *jw, const char *v)
         jw_str(jw, v);
     }
 }
-

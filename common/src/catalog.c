@@ -213,10 +213,10 @@ static void build_data_transfer(struct mw *w, const struct msg_ctx *x)
 }
 
 static const char *const firmware_statuses[] = {
-    "Downloaded", "DownloadFailed", "Downloading", "Idle", "InstallationFailed", "Installing",
-    "Installed", NULL};
-static const char *const diagnostics_statuses[] = {"Idle", "Uploaded", "UploadFailed",
-                                                   "Uploading", NULL};
+    "Downloaded",         "DownloadFailed", "Downloading", "Idle",
+    "InstallationFailed", "Installing",     "Installed",   NULL};
+static const char *const diagnostics_statuses[] = {"Idle", "Uploaded", "UploadFailed", "Uploading",
+                                                   NULL};
 
 static bool in_list(const char *const *list, const char *s)
 {
@@ -315,8 +315,8 @@ int catalog_build_payload_marked(const struct msg_def *m, const struct msg_ctx *
     struct mw w = {.over = ctx->over, .err = err, .start = mark};
 
     if (ctx->connector < 0 || ctx->connector > ctx->ch->nconn)
-        return cs_error_set(err, CS_ERR_RANGE, "%s: connector %d does not exist (0..%d)",
-                            m->name, ctx->connector, ctx->ch->nconn);
+        return cs_error_set(err, CS_ERR_RANGE, "%s: connector %d does not exist (0..%d)", m->name,
+                            ctx->connector, ctx->ch->nconn);
     if (ctx->over && ctx->over->n > 64)
         return cs_error_set(err, CS_ERR_TOO_BIG, "%s: more than 64 field overrides", m->name);
     jw_init(&w.jw, out);

@@ -22,8 +22,12 @@ static const char *const profiles[] = {"ocpp16j", "json", NULL};
 static const char *const shrink_modes[] = {"stop", "keep", NULL};
 static const char *const takeovers[] = {"stop", "resume", NULL};
 static const char *const mqtt_clients[] = {"paho", "mosquitto", NULL};
-static const char *const measurand_names[] = {"Energy.Active.Import.Register", "Power.Active.Import",
-                                              "Current.Import", "Voltage", "SoC", NULL};
+static const char *const measurand_names[] = {"Energy.Active.Import.Register",
+                                              "Power.Active.Import",
+                                              "Current.Import",
+                                              "Voltage",
+                                              "SoC",
+                                              NULL};
 
 static const struct cfg_def charger_defs[] = {
     /* MQTT */
@@ -46,16 +50,16 @@ static const struct cfg_def charger_defs[] = {
      "QoS of outgoing messages."},
     {"clean_session", CFG_BOOL, NUM(charger_cfg, clean_session), "1", 0, 1, NULL, NULL, NULL, 0,
      CFG_APPLY_RECONNECT, "MQTT clean session flag."},
-    {"mqtt_client", CFG_ENUM, F(charger_cfg, mqtt_client), "paho", 1, 11, mqtt_clients, NULL,
-     NULL, 0, CFG_APPLY_RECONNECT,
+    {"mqtt_client", CFG_ENUM, F(charger_cfg, mqtt_client), "paho", 1, 11, mqtt_clients, NULL, NULL,
+     0, CFG_APPLY_RECONNECT,
      "MQTT client library: paho (paho.mqtt.c's MQTTAsync, its own threads) or mosquitto "
      "(libmosquitto driven by the worker's event loop, one socket per charger); "
      "docs/performance.md compares the two."},
     {"reconnect_min_ms", CFG_INT, NUM(charger_cfg, reconnect_min_ms), "1000", 100, 600000, NULL,
      NULL, "ms", 0, CFG_APPLY_NEXT,
      "First reconnect backoff; doubles per failed attempt, full jitter."},
-    {"reconnect_max_ms", CFG_INT, NUM(charger_cfg, reconnect_max_ms), "30000", 100, 3600000,
-     NULL, NULL, "ms", 0, CFG_APPLY_NEXT, "Backoff ceiling."},
+    {"reconnect_max_ms", CFG_INT, NUM(charger_cfg, reconnect_max_ms), "30000", 100, 3600000, NULL,
+     NULL, "ms", 0, CFG_APPLY_NEXT, "Backoff ceiling."},
     /* TLS (ssl:// or mqtts:// brokers) */
     {"tls_ca", CFG_STR, F(charger_cfg, tls_ca), "", 0, 255, NULL, NULL, NULL, 0,
      CFG_APPLY_RECONNECT,
@@ -95,8 +99,8 @@ static const struct cfg_def charger_defs[] = {
      CFG_APPLY_NOW, "Power drawn by a charging connector; the energy register grows by it."},
     {"voltage_v", CFG_INT, NUM(charger_cfg, voltage_v), "230", 100, 1500, NULL, NULL, "V", 0,
      CFG_APPLY_NEXT, "Nominal voltage reported in MeterValues."},
-    {"enabled", CFG_BOOL, NUM(charger_cfg, enabled), "1", 0, 1, NULL, NULL, NULL, 0,
-     CFG_APPLY_NOW, "0 disconnects the charger and keeps it offline; 1 brings it back."},
+    {"enabled", CFG_BOOL, NUM(charger_cfg, enabled), "1", 0, 1, NULL, NULL, NULL, 0, CFG_APPLY_NOW,
+     "0 disconnects the charger and keeps it offline; 1 brings it back."},
     /* reporting */
     {"heartbeat_s", CFG_INT, NUM(charger_cfg, heartbeat_s), "60", 1, 86400, NULL, NULL, "s", 0,
      CFG_APPLY_NOW, "Heartbeat period; a change reschedules the timer at once."},
@@ -128,7 +132,8 @@ static const struct cfg_def charger_defs[] = {
     {"id_tag", CFG_TEMPLATE, F(charger_cfg, id_tag), "TAG-{index}", 1, 47, NULL, "id,index", NULL,
      0, CFG_APPLY_NEXT, "idTag presented when a session starts without one (cut to 20 chars)."},
     {"authorize_remote", CFG_BOOL, NUM(charger_cfg, authorize_remote), "0", 0, 1, NULL, NULL, NULL,
-     0, CFG_APPLY_NEXT, "Send Authorize before a RemoteStartTransaction (AuthorizeRemoteTxRequests)."},
+     0, CFG_APPLY_NEXT,
+     "Send Authorize before a RemoteStartTransaction (AuthorizeRemoteTxRequests)."},
     /* behaviour */
     {"sessions_per_h", CFG_DOUBLE, NUM(charger_cfg, sessions_per_h), "0", 0, 3600, NULL, NULL,
      "1/h", 0, CFG_APPLY_NOW,
@@ -151,7 +156,8 @@ static const struct cfg_def charger_defs[] = {
 
 static const struct cfg_def fleet_defs[] = {
     {"size", CFG_INT, NUM(fleet_cfg, size), "0", 0, CS_FLEET_MAX, NULL, NULL, NULL, 0,
-     CFG_APPLY_NOW, "Number of chargers in the fleet (indexes 1..size); `swarm-cli scale N` sets it."},
+     CFG_APPLY_NOW,
+     "Number of chargers in the fleet (indexes 1..size); `swarm-cli scale N` sets it."},
     {"id_format", CFG_IDFMT, F(fleet_cfg, id_format), "CP-%06u", 3, 47, NULL, NULL, NULL, 0,
      CFG_APPLY_RECONNECT, "printf format of charger IDs, one %u (%0Nu pads)."},
     {"ramp_per_s", CFG_INT, NUM(fleet_cfg, ramp_per_s), "200", 1, 100000, NULL, NULL, "1/s", 0,
@@ -160,13 +166,14 @@ static const struct cfg_def fleet_defs[] = {
      CFG_APPLY_NOW,
      "Worker lease: a worker silent this long is considered gone and its chargers move."},
     {"stats_interval_ms", CFG_INT, NUM(fleet_cfg, stats_interval_ms), "1000", 100, 60000, NULL,
-     NULL, "ms", 0, CFG_APPLY_NOW, "How often workers write {ns}:stats:{worker} and {ns}:ts:{worker}."},
+     NULL, "ms", 0, CFG_APPLY_NOW,
+     "How often workers write {ns}:stats:{worker} and {ns}:ts:{worker}."},
     {"stats_window_s", CFG_INT, NUM(fleet_cfg, stats_window_s), "10", 1, 3600, NULL, NULL, "s", 0,
      CFG_APPLY_NOW,
      "The window of the recent latency percentiles (`<name>_win_p99_ms` ...) beside the "
      "since-start ones: what the platform does now, not averaged over the whole run."},
-    {"report_tick_ms", CFG_INT, NUM(fleet_cfg, report_tick_ms), "1000", 0, 10000, NULL, NULL,
-     "ms", 0, CFG_APPLY_NOW,
+    {"report_tick_ms", CFG_INT, NUM(fleet_cfg, report_tick_ms), "1000", 0, 10000, NULL, NULL, "ms",
+     0, CFG_APPLY_NOW,
      "Periodic reports (Heartbeat, MeterValues) of one worker go out on a common grid of this "
      "many ms, so one wake-up of the MQTT library's receive thread serves many acknowledgements "
      "(its cost grows with the clients in the process); each charger keeps its own phase "
@@ -242,10 +249,10 @@ static int check_template(const struct cfg_def *d, const char *v, struct cs_erro
                     return cs_error_set(err, CS_ERR_UNKNOWN,
                                         "%s: unknown placeholder at offset %zu (allowed: %s)",
                                         d->name, (size_t)(p - v), d->vars);
-                return cs_error_set(err, CS_ERR_UNKNOWN,
-                                    "%s: unknown placeholder '%.*s' (allowed: %s)", d->name,
-                                    (int)cs_utf8_clip(p, (size_t)(end - p + 1 > 40 ? 40 : end - p + 1)),
-                                    p, d->vars);
+                return cs_error_set(
+                    err, CS_ERR_UNKNOWN, "%s: unknown placeholder '%.*s' (allowed: %s)", d->name,
+                    (int)cs_utf8_clip(p, (size_t)(end - p + 1 > 40 ? 40 : end - p + 1)), p,
+                    d->vars);
             }
             p = end;
         }
@@ -322,8 +329,9 @@ static int uri_parse(const char *name, const char *u, struct cfg_broker *b, stru
             b->port = schemes[i].port;
         }
     if (!rest)
-        return cs_error_set(err, CS_ERR_PARSE, "%s: '%.*s' must start with tcp://, mqtt://, ssl:// or mqtts://",
-                            name, CS_UTF8_CLIP(u, 60));
+        return cs_error_set(err, CS_ERR_PARSE,
+                            "%s: '%.*s' must start with tcp://, mqtt://, ssl:// or mqtts://", name,
+                            CS_UTF8_CLIP(u, 60));
     const char *host = rest, *colon;
     size_t hl;
     if (*host == '[') {
@@ -345,8 +353,8 @@ static int uri_parse(const char *name, const char *u, struct cfg_broker *b, stru
                                 CS_UTF8_CLIP(u, 60));
         for (size_t i = 0; i < hl; i++)
             if (!(isalnum((unsigned char)host[i]) || host[i] == '.' || host[i] == '-'))
-                return cs_error_set(err, CS_ERR_PARSE, "%s: '%.*s': bad host character '%c'",
-                                    name, CS_UTF8_CLIP(u, 60), host[i]);
+                return cs_error_set(err, CS_ERR_PARSE, "%s: '%.*s': bad host character '%c'", name,
+                                    CS_UTF8_CLIP(u, 60), host[i]);
     }
     if (hl == 0 || hl >= sizeof(b->host))
         return cs_error_set(err, CS_ERR_PARSE, "%s: '%.*s': bad host length", name,
@@ -380,8 +388,7 @@ static int check_brokers(const struct cfg_def *d, const char *v, struct cs_error
     if (n == 0)
         return cs_error_set(err, CS_ERR_PARSE, "%s: empty broker list", d->name);
     if (n > CS_BROKERS_MAX)
-        return cs_error_set(err, CS_ERR_RANGE, "%s: more than %d brokers", d->name,
-                            CS_BROKERS_MAX);
+        return cs_error_set(err, CS_ERR_RANGE, "%s: more than %d brokers", d->name, CS_BROKERS_MAX);
     for (int i = 0; i < n; i++) {
         char u[512];
         if (!cfg_broker_pick(v, i, u, sizeof(u)))
@@ -455,10 +462,9 @@ static int parse_value(const struct cfg_def *d, void *obj, const char *v, struct
     case CFG_INT: {
         int64_t x;
         if (!cs_parse_i64(v, (int64_t)d->min, (int64_t)d->max, &x))
-            return cs_error_set(err, CS_ERR_RANGE,
-                                "%s: '%.*s' is not an integer in %.15g..%.15g%s%s", d->name,
-                                CS_UTF8_CLIP(v, 40),
-                                d->min, d->max, d->unit ? " " : "", d->unit ? d->unit : "");
+            return cs_error_set(
+                err, CS_ERR_RANGE, "%s: '%.*s' is not an integer in %.15g..%.15g%s%s", d->name,
+                CS_UTF8_CLIP(v, 40), d->min, d->max, d->unit ? " " : "", d->unit ? d->unit : "");
         if (field)
             *(int *)field = (int)x;
         return CS_OK;
@@ -466,10 +472,9 @@ static int parse_value(const struct cfg_def *d, void *obj, const char *v, struct
     case CFG_DOUBLE: {
         double x;
         if (!cs_parse_double(v, d->min, d->max, &x))
-            return cs_error_set(err, CS_ERR_RANGE,
-                                "%s: '%.*s' is not a number in %.15g..%.15g%s%s", d->name,
-                                CS_UTF8_CLIP(v, 40),
-                                d->min, d->max, d->unit ? " " : "", d->unit ? d->unit : "");
+            return cs_error_set(err, CS_ERR_RANGE, "%s: '%.*s' is not a number in %.15g..%.15g%s%s",
+                                d->name, CS_UTF8_CLIP(v, 40), d->min, d->max, d->unit ? " " : "",
+                                d->unit ? d->unit : "");
         if (field)
             *(double *)field = x;
         return CS_OK;
@@ -712,8 +717,8 @@ bool ocpp_key_to_cfg(const struct ocpp_key *k, const char *value, struct buf *ou
 }
 
 static const char *const type_names[] = {
-    [CFG_INT] = "integer", [CFG_DOUBLE] = "number",   [CFG_BOOL] = "boolean",
-    [CFG_STR] = "string",  [CFG_ENUM] = "enum",       [CFG_TEMPLATE] = "template",
+    [CFG_INT] = "integer",      [CFG_DOUBLE] = "number",   [CFG_BOOL] = "boolean",
+    [CFG_STR] = "string",       [CFG_ENUM] = "enum",       [CFG_TEMPLATE] = "template",
     [CFG_BROKERS] = "URI list", [CFG_IDFMT] = "ID format", [CFG_SET] = "list",
 };
 
@@ -772,9 +777,8 @@ static void doc_schema(struct buf *out, const struct cfg_schema *s)
         default:
             snprintf(bounds, sizeof(bounds), "%g..%g chars", d->min, d->max);
         }
-        buf_printf(out, "| `%s` | %s | %s | `%s` | %s | %s | %s |\n", d->name,
-                   type_names[d->type], bounds, d->def, d->unit ? d->unit : "",
-                   apply_names[d->apply], d->help);
+        buf_printf(out, "| `%s` | %s | %s | `%s` | %s | %s | %s |\n", d->name, type_names[d->type],
+                   bounds, d->def, d->unit ? d->unit : "", apply_names[d->apply], d->help);
     }
 }
 

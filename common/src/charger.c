@@ -8,10 +8,14 @@
 #include "cs/util.h"
 
 static const char *const status_names[] = {
-    [ST_AVAILABLE] = "Available",       [ST_PREPARING] = "Preparing",
-    [ST_CHARGING] = "Charging",         [ST_SUSPENDED_EV] = "SuspendedEV",
-    [ST_SUSPENDED_EVSE] = "SuspendedEVSE", [ST_FINISHING] = "Finishing",
-    [ST_RESERVED] = "Reserved",         [ST_UNAVAILABLE] = "Unavailable",
+    [ST_AVAILABLE] = "Available",
+    [ST_PREPARING] = "Preparing",
+    [ST_CHARGING] = "Charging",
+    [ST_SUSPENDED_EV] = "SuspendedEV",
+    [ST_SUSPENDED_EVSE] = "SuspendedEVSE",
+    [ST_FINISHING] = "Finishing",
+    [ST_RESERVED] = "Reserved",
+    [ST_UNAVAILABLE] = "Unavailable",
     [ST_FAULTED] = "Faulted",
 };
 _Static_assert(ARRAY_SIZE(status_names) == ST__COUNT, "status_names out of step");
@@ -75,20 +79,33 @@ bool ocpp_error_parse(const char *name, enum ocpp_error *out)
 }
 
 static const char *const reason_names[] = {
-    [SR_EMERGENCY_STOP] = "EmergencyStop", [SR_EV_DISCONNECTED] = "EVDisconnected",
-    [SR_HARD_RESET] = "HardReset",         [SR_LOCAL] = "Local",
-    [SR_OTHER] = "Other",                  [SR_POWER_LOSS] = "PowerLoss",
-    [SR_REBOOT] = "Reboot",                [SR_REMOTE] = "Remote",
-    [SR_SOFT_RESET] = "SoftReset",         [SR_UNLOCK_COMMAND] = "UnlockCommand",
+    [SR_EMERGENCY_STOP] = "EmergencyStop",
+    [SR_EV_DISCONNECTED] = "EVDisconnected",
+    [SR_HARD_RESET] = "HardReset",
+    [SR_LOCAL] = "Local",
+    [SR_OTHER] = "Other",
+    [SR_POWER_LOSS] = "PowerLoss",
+    [SR_REBOOT] = "Reboot",
+    [SR_REMOTE] = "Remote",
+    [SR_SOFT_RESET] = "SoftReset",
+    [SR_UNLOCK_COMMAND] = "UnlockCommand",
     [SR_DEAUTHORIZED] = "DeAuthorized",
 };
 _Static_assert(ARRAY_SIZE(reason_names) == SR__COUNT, "reason_names out of step");
 
 static const char *const event_names[] = {
-    [CE_PLUG] = "plug",          [CE_UNPLUG] = "unplug",         [CE_START] = "start",
-    [CE_STOP] = "stop",          [CE_SUSPEND_EV] = "suspend-ev", [CE_SUSPEND_EVSE] = "suspend-evse",
-    [CE_RESUME] = "resume",      [CE_FAULT] = "fault",           [CE_CLEAR] = "clear",
-    [CE_RESERVE] = "reserve",    [CE_UNRESERVE] = "unreserve",   [CE_INOPERATIVE] = "inoperative",
+    [CE_PLUG] = "plug",
+    [CE_UNPLUG] = "unplug",
+    [CE_START] = "start",
+    [CE_STOP] = "stop",
+    [CE_SUSPEND_EV] = "suspend-ev",
+    [CE_SUSPEND_EVSE] = "suspend-evse",
+    [CE_RESUME] = "resume",
+    [CE_FAULT] = "fault",
+    [CE_CLEAR] = "clear",
+    [CE_RESERVE] = "reserve",
+    [CE_UNRESERVE] = "unreserve",
+    [CE_INOPERATIVE] = "inoperative",
     [CE_OPERATIVE] = "operative",
 };
 _Static_assert(ARRAY_SIZE(event_names) == CE__COUNT, "event_names out of step");
@@ -116,20 +133,19 @@ const char *conn_event_name(enum conn_event e)
 
 /* OCPP 1.6 section 4.9: from (row) -> to (bits) a StatusNotification may report. */
 static const unsigned legal[ST__COUNT] = {
-    [ST_AVAILABLE] = M(ST_PREPARING) | ANY_TX | M(ST_RESERVED) | M(ST_UNAVAILABLE) |
-                     M(ST_FAULTED),
+    [ST_AVAILABLE] = M(ST_PREPARING) | ANY_TX | M(ST_RESERVED) | M(ST_UNAVAILABLE) | M(ST_FAULTED),
     [ST_PREPARING] = M(ST_AVAILABLE) | ANY_TX | M(ST_FINISHING) | M(ST_FAULTED),
-    [ST_CHARGING] = M(ST_AVAILABLE) | M(ST_SUSPENDED_EV) | M(ST_SUSPENDED_EVSE) |
-                    M(ST_FINISHING) | M(ST_UNAVAILABLE) | M(ST_FAULTED),
-    [ST_SUSPENDED_EV] = M(ST_AVAILABLE) | M(ST_CHARGING) | M(ST_SUSPENDED_EVSE) |
-                        M(ST_FINISHING) | M(ST_UNAVAILABLE) | M(ST_FAULTED),
-    [ST_SUSPENDED_EVSE] = M(ST_AVAILABLE) | M(ST_CHARGING) | M(ST_SUSPENDED_EV) |
-                          M(ST_FINISHING) | M(ST_UNAVAILABLE) | M(ST_FAULTED),
+    [ST_CHARGING] = M(ST_AVAILABLE) | M(ST_SUSPENDED_EV) | M(ST_SUSPENDED_EVSE) | M(ST_FINISHING) |
+                    M(ST_UNAVAILABLE) | M(ST_FAULTED),
+    [ST_SUSPENDED_EV] = M(ST_AVAILABLE) | M(ST_CHARGING) | M(ST_SUSPENDED_EVSE) | M(ST_FINISHING) |
+                        M(ST_UNAVAILABLE) | M(ST_FAULTED),
+    [ST_SUSPENDED_EVSE] = M(ST_AVAILABLE) | M(ST_CHARGING) | M(ST_SUSPENDED_EV) | M(ST_FINISHING) |
+                          M(ST_UNAVAILABLE) | M(ST_FAULTED),
     [ST_FINISHING] = M(ST_AVAILABLE) | M(ST_PREPARING) | M(ST_UNAVAILABLE) | M(ST_FAULTED),
     [ST_RESERVED] = M(ST_AVAILABLE) | M(ST_PREPARING) | M(ST_UNAVAILABLE) | M(ST_FAULTED),
     [ST_UNAVAILABLE] = M(ST_AVAILABLE) | M(ST_PREPARING) | ANY_TX | M(ST_FAULTED),
-    [ST_FAULTED] = M(ST_AVAILABLE) | M(ST_PREPARING) | ANY_TX | M(ST_FINISHING) |
-                   M(ST_RESERVED) | M(ST_UNAVAILABLE),
+    [ST_FAULTED] = M(ST_AVAILABLE) | M(ST_PREPARING) | ANY_TX | M(ST_FINISHING) | M(ST_RESERVED) |
+                   M(ST_UNAVAILABLE),
 };
 
 /* What happens to a connector, as data. Order matters only for readability: (from, ev) pairs
@@ -275,8 +291,8 @@ int charger_event(struct charger *c, int conn, enum conn_event ev, double max_kw
     return CS_OK;
 }
 
-void charger_tx_begin(struct charger *c, int conn, const char *id_tag, double kw,
-                      double target_wh, int64_t end_ms, double soc_start, int64_t now_ms)
+void charger_tx_begin(struct charger *c, int conn, const char *id_tag, double kw, double target_wh,
+                      int64_t end_ms, double soc_start, int64_t now_ms)
 {
     struct connector *k = &c->conn[conn];
     charger_integrate(c, now_ms);

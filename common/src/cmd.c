@@ -16,7 +16,8 @@ static const struct cmd_key no_keys[] = {{NULL, NULL}};
 
 static const struct cmd_key status_keys[] = {
     {"connector", "connector number (0 = the charge point); default: every connector"},
-    {"errorCode", "OCPP error code for the StatusNotification (default NoError, OtherError when Faulted)"},
+    {"errorCode",
+     "OCPP error code for the StatusNotification (default NoError, OtherError when Faulted)"},
     {"info", "free text for the StatusNotification info field"},
     {NULL, NULL},
 };
@@ -78,90 +79,199 @@ static const struct cmd_key garble_keys[] = {
 
 /* The single definition of every verb. Indexed by enum cmd_verb. */
 static const struct cmd_def table[] = {
-    [CMD_TRIGGER] = {"trigger", CMD_TRIGGER, CMD_F_SEL | CMD_F_ANY_KEYS | CMD_F_MUTATES,
-                     {"msg", NULL}, 1, trigger_keys, "trigger SEL MSG [field=value ...]",
-                     "Send message MSG now from every selected charger (a built-in OCPP message or a "
-                     "user-defined one from {ns}:catalog); field=value pairs override fields of "
-                     "the payload.",
-                     "trigger CP-000042 StatusNotification status=Faulted errorCode=GroundFailure"},
-    [CMD_START] = {"start", CMD_START, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0, start_keys,
+    [CMD_TRIGGER] =
+        {"trigger",
+         CMD_TRIGGER,
+         CMD_F_SEL | CMD_F_ANY_KEYS | CMD_F_MUTATES,
+         {"msg", NULL},
+         1,
+         trigger_keys,
+         "trigger SEL MSG [field=value ...]",
+         "Send message MSG now from every selected charger (a built-in OCPP message or a "
+         "user-defined one from {ns}:catalog); field=value pairs override fields of "
+         "the payload.",
+         "trigger CP-000042 StatusNotification status=Faulted errorCode=GroundFailure"},
+    [CMD_START] = {"start",
+                   CMD_START,
+                   CMD_F_SEL | CMD_F_MUTATES,
+                   {NULL, NULL},
+                   0,
+                   start_keys,
                    "start SEL [connector=N] [id_tag=T] [kw=K] [kwh=E] [minutes=M]",
                    "Plug in and charge: Preparing, Authorize, StartTransaction, Charging, then "
                    "MeterValues of the transaction every meter_s.",
                    "start CP-000001..CP-000100 kw=11 minutes=30"},
-    [CMD_STOP] = {"stop", CMD_STOP, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0, stop_keys,
+    [CMD_STOP] = {"stop",
+                  CMD_STOP,
+                  CMD_F_SEL | CMD_F_MUTATES,
+                  {NULL, NULL},
+                  0,
+                  stop_keys,
                   "stop SEL [connector=N] [reason=R]",
                   "End the open transactions: StopTransaction with the final meter reading, "
                   "then Finishing (the cable stays in until unplug).",
                   "stop CP-000042 reason=EmergencyStop"},
-    [CMD_PLUG] = {"plug", CMD_PLUG, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0, connector_key,
+    [CMD_PLUG] = {"plug",
+                  CMD_PLUG,
+                  CMD_F_SEL | CMD_F_MUTATES,
+                  {NULL, NULL},
+                  0,
+                  connector_key,
                   "plug SEL [connector=N]",
                   "Plug a cable in (default: the first Available connector): Preparing.",
                   "plug CP-00001?"},
-    [CMD_UNPLUG] = {"unplug", CMD_UNPLUG, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0,
-                    connector_key, "unplug SEL [connector=N]",
+    [CMD_UNPLUG] = {"unplug",
+                    CMD_UNPLUG,
+                    CMD_F_SEL | CMD_F_MUTATES,
+                    {NULL, NULL},
+                    0,
+                    connector_key,
+                    "unplug SEL [connector=N]",
                     "Remove the cable (default: every plugged connector); an open transaction "
                     "ends with reason EVDisconnected.",
                     "unplug *"},
-    [CMD_FAULT] = {"fault", CMD_FAULT, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0, fault_keys,
+    [CMD_FAULT] = {"fault",
+                   CMD_FAULT,
+                   CMD_F_SEL | CMD_F_MUTATES,
+                   {NULL, NULL},
+                   0,
+                   fault_keys,
                    "fault SEL [code=CODE] [connector=N] [info=TEXT]",
                    "Report a fault: Faulted with the error code; an open transaction stops.",
                    "fault CP-000042 code=GroundFailure"},
-    [CMD_CLEAR] = {"clear", CMD_CLEAR, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0, connector_key,
+    [CMD_CLEAR] = {"clear",
+                   CMD_CLEAR,
+                   CMD_F_SEL | CMD_F_MUTATES,
+                   {NULL, NULL},
+                   0,
+                   connector_key,
                    "clear SEL [connector=N]",
                    "Clear faults (default: every Faulted connector): back to Available or "
                    "Preparing.",
                    "clear *"},
-    [CMD_REBOOT] = {"reboot", CMD_REBOOT, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0, no_keys,
+    [CMD_REBOOT] = {"reboot",
+                    CMD_REBOOT,
+                    CMD_F_SEL | CMD_F_MUTATES,
+                    {NULL, NULL},
+                    0,
+                    no_keys,
                     "reboot SEL",
                     "Stop transactions (reason Reboot), disconnect, reconnect and send "
                     "BootNotification.",
                     "reboot worker:lab-a.w0"},
-    [CMD_OFFLINE] = {"offline", CMD_OFFLINE, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0,
-                     offline_keys, "offline SEL [seconds=S]",
+    [CMD_OFFLINE] = {"offline",
+                     CMD_OFFLINE,
+                     CMD_F_SEL | CMD_F_MUTATES,
+                     {NULL, NULL},
+                     0,
+                     offline_keys,
+                     "offline SEL [seconds=S]",
                      "Lose the network: the connection drops without DISCONNECT; transaction "
                      "messages queue (offline_queue) and go out in order on return.",
                      "offline CP-0001* seconds=120"},
-    [CMD_ONLINE] = {"online", CMD_ONLINE, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0, no_keys,
-                    "online SEL", "End a simulated network loss now.", "online *"},
-    [CMD_STATUS] = {"status", CMD_STATUS, CMD_F_SEL | CMD_F_MUTATES, {"status", NULL}, 1,
-                    status_keys, "status SEL STATUS [connector=N] [errorCode=CODE] [info=TEXT]",
+    [CMD_ONLINE] = {"online",
+                    CMD_ONLINE,
+                    CMD_F_SEL | CMD_F_MUTATES,
+                    {NULL, NULL},
+                    0,
+                    no_keys,
+                    "online SEL",
+                    "End a simulated network loss now.",
+                    "online *"},
+    [CMD_STATUS] = {"status",
+                    CMD_STATUS,
+                    CMD_F_SEL | CMD_F_MUTATES,
+                    {"status", NULL},
+                    1,
+                    status_keys,
+                    "status SEL STATUS [connector=N] [errorCode=CODE] [info=TEXT]",
                     "Set the OCPP status of the selected chargers' connectors and send "
                     "StatusNotification for each.",
                     "status CP-000001..CP-000010 Charging"},
-    [CMD_PAUSE] = {"pause", CMD_PAUSE, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0, no_keys,
+    [CMD_PAUSE] = {"pause",
+                   CMD_PAUSE,
+                   CMD_F_SEL | CMD_F_MUTATES,
+                   {NULL, NULL},
+                   0,
+                   no_keys,
                    "pause SEL",
                    "Stop the periodic reports (Heartbeat, MeterValues) of the selected chargers; "
                    "they stay connected and still answer.",
                    "pause CP-0001*"},
-    [CMD_RESUME] = {"resume", CMD_RESUME, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0, no_keys,
-                    "resume SEL", "Restart the periodic reports of paused chargers.",
+    [CMD_RESUME] = {"resume",
+                    CMD_RESUME,
+                    CMD_F_SEL | CMD_F_MUTATES,
+                    {NULL, NULL},
+                    0,
+                    no_keys,
+                    "resume SEL",
+                    "Restart the periodic reports of paused chargers.",
                     "resume *"},
-    [CMD_RELOAD] = {"reload", CMD_RELOAD, 0, {"key", NULL}, 0, no_keys, "reload [KEY]",
+    [CMD_RELOAD] = {"reload",
+                    CMD_RELOAD,
+                    0,
+                    {"key", NULL},
+                    0,
+                    no_keys,
+                    "reload [KEY]",
                     "Re-read live config from Redis now: everything, or one KEY: cfg, fleet, "
                     "catalog or charger:ID.",
                     "reload charger:CP-000042"},
-    [CMD_PING] = {"ping", CMD_PING, 0, {NULL, NULL}, 0, no_keys, "ping",
+    [CMD_PING] = {"ping",
+                  CMD_PING,
+                  0,
+                  {NULL, NULL},
+                  0,
+                  no_keys,
+                  "ping",
                   "Every worker answers with the number of chargers it holds and how many of "
                   "them are connected.",
                   "ping"},
-    [CMD_CANCEL] = {"cancel", CMD_CANCEL, 0, {"cmd_id", NULL}, 1, no_keys, "cancel ID",
+    [CMD_CANCEL] = {"cancel",
+                    CMD_CANCEL,
+                    0,
+                    {"cmd_id", NULL},
+                    1,
+                    no_keys,
+                    "cancel ID",
                     "Cancel the scheduled or repeating commands with this id on every worker; "
                     "ID may be a glob (`cancel 'storm-*'`, `cancel '*'` for all).",
                     "cancel hb-storm"},
-    [CMD_SCHEDULES] = {"schedules", CMD_SCHEDULES, 0, {NULL, NULL}, 0, no_keys, "schedules",
+    [CMD_SCHEDULES] = {"schedules",
+                       CMD_SCHEDULES,
+                       0,
+                       {NULL, NULL},
+                       0,
+                       no_keys,
+                       "schedules",
                        "List the scheduled and repeating commands every worker holds: id, "
                        "verb, next run, period, runs done and left (at most 1000 per worker).",
                        "schedules"},
-    [CMD_GARBLE] = {"garble", CMD_GARBLE, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0, garble_keys,
+    [CMD_GARBLE] = {"garble",
+                    CMD_GARBLE,
+                    CMD_F_SEL | CMD_F_MUTATES,
+                    {NULL, NULL},
+                    0,
+                    garble_keys,
                     "garble SEL [kind=K] [msg=M]",
                     "Chaos: the selected chargers publish a malformed frame, to test the "
                     "platform's input handling.",
                     "garble CP-000042 kind=notjson"},
-    [CMD_DUP] = {"dup", CMD_DUP, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0, no_keys, "dup SEL",
+    [CMD_DUP] = {"dup",
+                 CMD_DUP,
+                 CMD_F_SEL | CMD_F_MUTATES,
+                 {NULL, NULL},
+                 0,
+                 no_keys,
+                 "dup SEL",
                  "Chaos: the next message of each selected charger goes out twice (same id).",
                  "dup CP-00001?"},
-    [CMD_STORM] = {"storm", CMD_STORM, CMD_F_SEL | CMD_F_MUTATES, {NULL, NULL}, 0, no_keys,
+    [CMD_STORM] = {"storm",
+                   CMD_STORM,
+                   CMD_F_SEL | CMD_F_MUTATES,
+                   {NULL, NULL},
+                   0,
+                   no_keys,
                    "storm SEL",
                    "Chaos: the selected chargers drop their connections and reconnect all at "
                    "once, bypassing the ramp (a reconnect storm for the platform).",
@@ -279,13 +389,11 @@ static int add_arg(struct cmd *c, const char *k, size_t kl, const char *v, size_
         } else if (strcmp(key, "every") == 0) {
             if (!cs_parse_duration_ms(tmp, &x) || x < 100 || x > 7LL * 86400000)
                 return cs_error_set(err, CS_ERR_PARSE,
-                                    "%s: every= wants a period of 100ms .. 7 days",
-                                    c->def->name);
+                                    "%s: every= wants a period of 100ms .. 7 days", c->def->name);
             c->every_ms = x;
         } else if (strcmp(key, "count") == 0) {
             if (!cs_parse_i64(tmp, 1, 1000000, &x))
-                return cs_error_set(err, CS_ERR_PARSE, "%s: count= wants 1..1000000",
-                                    c->def->name);
+                return cs_error_set(err, CS_ERR_PARSE, "%s: count= wants 1..1000000", c->def->name);
             c->count = x;
         }
         return CS_OK;
@@ -399,7 +507,8 @@ static int parse_line(const char *s, size_t len, struct cmd *c, struct cs_error 
     }
     c->def = cmd_lookup(tok[i].text);
     if (!c->def) {
-        rc = cs_error_set(err, CS_ERR_UNKNOWN, "unknown verb '%.*s'", CS_UTF8_CLIP(tok[i].text, 40));
+        rc =
+            cs_error_set(err, CS_ERR_UNKNOWN, "unknown verb '%.*s'", CS_UTF8_CLIP(tok[i].text, 40));
         goto out;
     }
     i++;
@@ -515,7 +624,7 @@ static int parse_json(const char *s, size_t len, struct cmd *c, struct cs_error 
     c->def = cmd_lookup(verb->valuestring);
     if (!c->def) {
         rc = cs_error_set(err, CS_ERR_UNKNOWN, "unknown verb '%.*s'",
-                            CS_UTF8_CLIP(verb->valuestring, 40));
+                          CS_UTF8_CLIP(verb->valuestring, 40));
         goto out;
     }
     const cJSON *it;
@@ -547,8 +656,8 @@ static int parse_json(const char *s, size_t len, struct cmd *c, struct cs_error 
             strcmp(k, "count") == 0) {
             buf_reset(&tmp);
             if (!scalar_text(it, &tmp)) {
-                rc = cs_error_set(err, CS_ERR_PARSE, "%s: \"%s\" must be a scalar", c->def->name,
-                                  k);
+                rc =
+                    cs_error_set(err, CS_ERR_PARSE, "%s: \"%s\" must be a scalar", c->def->name, k);
                 goto out;
             }
             rc = add_arg(c, k, strlen(k), buf_cstr(&tmp), tmp.len, err);
@@ -567,8 +676,8 @@ static int parse_json(const char *s, size_t len, struct cmd *c, struct cs_error 
         }
         if (strcmp(k, "args") == 0) {
             if (!cJSON_IsObject(it)) {
-                rc = cs_error_set(err, CS_ERR_PARSE, "%s: \"args\" must be an object",
-                                  c->def->name);
+                rc =
+                    cs_error_set(err, CS_ERR_PARSE, "%s: \"args\" must be an object", c->def->name);
                 goto out;
             }
             const cJSON *a;
@@ -820,8 +929,9 @@ void cmd_doc_markdown(struct buf *out)
              "quoted with `\"...\"` (backslash escapes `\\\"` and `\\\\`) or `'...'`. "
              "The JSON form names the positional arguments as fields (`\"msg\"`, `\"status\"`, "
              "`\"key\"`), the selector as `\"select\"` and key=value arguments in `\"args\"`.\n\n");
-    buf_printf(out, "A command is at most %d bytes; larger payloads are refused with an error "
-                    "reply.\n\n",
+    buf_printf(out,
+               "A command is at most %d bytes; larger payloads are refused with an error "
+               "reply.\n\n",
                CMD_MAX_LEN);
     buf_puts(out, "## Verbs\n\n| verb | usage | what it does |\n|---|---|---|\n");
     size_t n;

@@ -8,18 +8,30 @@
 const char *cs_strerror(int code)
 {
     switch (code) {
-    case CS_OK: return "ok";
-    case CS_ERR_NOMEM: return "out of memory";
-    case CS_ERR_PARSE: return "parse error";
-    case CS_ERR_RANGE: return "out of range";
-    case CS_ERR_UNKNOWN: return "unknown name";
-    case CS_ERR_ARITY: return "wrong number of arguments";
-    case CS_ERR_TOO_BIG: return "input too large";
-    case CS_ERR_IO: return "i/o error";
-    case CS_ERR_STATE: return "not allowed in this state";
-    case CS_ERR_INVAL: return "invalid argument";
-    case CS_ERR_NOTFOUND: return "not found";
-    case CS_ERR_NOOP: return "nothing to do";
+    case CS_OK:
+        return "ok";
+    case CS_ERR_NOMEM:
+        return "out of memory";
+    case CS_ERR_PARSE:
+        return "parse error";
+    case CS_ERR_RANGE:
+        return "out of range";
+    case CS_ERR_UNKNOWN:
+        return "unknown name";
+    case CS_ERR_ARITY:
+        return "wrong number of arguments";
+    case CS_ERR_TOO_BIG:
+        return "input too large";
+    case CS_ERR_IO:
+        return "i/o error";
+    case CS_ERR_STATE:
+        return "not allowed in this state";
+    case CS_ERR_INVAL:
+        return "invalid argument";
+    case CS_ERR_NOTFOUND:
+        return "not found";
+    case CS_ERR_NOOP:
+        return "nothing to do";
     }
     return "unknown error";
 }

@@ -2,8 +2,8 @@
 #include "cs/event.h"
 #include "cs/util.h"
 
-void cs_event_render(struct buf *out, const char *type, const char *source_key,
-                     const char *source, const struct kvlist *fields)
+void cs_event_render(struct buf *out, const char *type, const char *source_key, const char *source,
+                     const struct kvlist *fields)
 {
     struct jw j;
     jw_init(&j, out);

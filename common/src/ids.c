@@ -28,8 +28,8 @@ static int copy_part(char *dst, size_t dstlen, const char *s, size_t n, const ch
     for (size_t i = 0; i < n; i++)
         if (!cs_id_char(s[i]))
             return cs_error_set(err, CS_ERR_PARSE,
-                                "id_format '%s': '%c' is not allowed in IDs ([A-Za-z0-9_.-])",
-                                fmt, s[i]);
+                                "id_format '%s': '%c' is not allowed in IDs ([A-Za-z0-9_.-])", fmt,
+                                s[i]);
     memcpy(dst, s, n);
     dst[n] = '\0';
     return CS_OK;
@@ -56,8 +56,7 @@ int idfmt_parse(struct idfmt *f, const char *fmt, struct cs_error *err)
         p++;
     }
     if (*p != 'u' && *p != 'd' && *p != 'i')
-        return cs_error_set(err, CS_ERR_PARSE, "id_format '%s': expected %%u, %%0Nu or %%Nu",
-                            fmt);
+        return cs_error_set(err, CS_ERR_PARSE, "id_format '%s': expected %%u, %%0Nu or %%Nu", fmt);
     p++;
     if (strchr(p, '%'))
         return cs_error_set(err, CS_ERR_PARSE, "id_format '%s': only one conversion allowed", fmt);

@@ -18,9 +18,9 @@ struct jp {
     bool failed;
 };
 
-static const char *const type_names[] = {[JP_NULL] = "null",       [JP_BOOL] = "a boolean",
-                                         [JP_NUMBER] = "a number", [JP_STRING] = "a string",
-                                         [JP_ARRAY] = "an array",  [JP_OBJECT] = "an object"};
+static const char *const type_names[] = {
+    [JP_NULL] = "null",       [JP_BOOL] = "a boolean", [JP_NUMBER] = "a number",
+    [JP_STRING] = "a string", [JP_ARRAY] = "an array", [JP_OBJECT] = "an object"};
 
 const char *jpos_type_name(enum jpos_type t)
 {
@@ -367,8 +367,10 @@ static struct jnode *value(struct jp *p)
     int c = peek(p);
     struct jnode *n;
     switch (c) {
-    case '{': return container(p, true);
-    case '[': return container(p, false);
+    case '{':
+        return container(p, true);
+    case '[':
+        return container(p, false);
     case '"':
         if (!(n = node(p, JP_STRING)))
             return NULL;
@@ -381,7 +383,8 @@ static struct jnode *value(struct jp *p)
     case 'f':
     case 'n': {
         int line = p->line, col = p->col;
-        bool t = literal(p, "true"), f = !t && literal(p, "false"), z = !t && !f && literal(p, "null");
+        bool t = literal(p, "true"), f = !t && literal(p, "false"),
+             z = !t && !f && literal(p, "null");
         if (!t && !f && !z)
             break;
         if (!(n = node(p, z ? JP_NULL : JP_BOOL)))

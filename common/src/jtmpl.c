@@ -17,25 +17,31 @@ static const struct {
     enum jt_var var;
     bool number; /* rendered as a JSON number in value position */
 } vars[] = {
-    {"id", JT_ID, false},           {"index", JT_INDEX, true},
-    {"ts", JT_TS, false},           {"meter_wh", JT_METER_WH, true},
-    {"power_w", JT_POWER_W, true},  {"soc", JT_SOC, true},
-    {"status", JT_STATUS, false},   {"connector", JT_CONNECTOR, true},
-    {"tx_id", JT_TX_ID, true},      {"seq", JT_SEQ, true},
-    {"vendor", JT_VENDOR, false},   {"model", JT_MODEL, false},
+    {"id", JT_ID, false},
+    {"index", JT_INDEX, true},
+    {"ts", JT_TS, false},
+    {"meter_wh", JT_METER_WH, true},
+    {"power_w", JT_POWER_W, true},
+    {"soc", JT_SOC, true},
+    {"status", JT_STATUS, false},
+    {"connector", JT_CONNECTOR, true},
+    {"tx_id", JT_TX_ID, true},
+    {"seq", JT_SEQ, true},
+    {"vendor", JT_VENDOR, false},
+    {"model", JT_MODEL, false},
     {"firmware", JT_FIRMWARE, false},
 };
 
 struct seg {
-    bool ph;           /* placeholder, else literal */
+    bool ph; /* placeholder, else literal */
     bool in_string;
-    char *lit;         /* literal text */
+    char *lit; /* literal text */
     size_t len;
     enum jt_var var;
     bool number;
-    char *arg;         /* JT_ARG: argument name */
-    char *def;         /* JT_ARG: default text, NULL = required */
-    double lo, hi;     /* JT_RAND */
+    char *arg;     /* JT_ARG: argument name */
+    char *def;     /* JT_ARG: default text, NULL = required */
+    double lo, hi; /* JT_RAND */
     bool rand_int;
 };
 
@@ -48,8 +54,8 @@ struct jtmpl {
 struct jp {
     const char *s;
     size_t len, pos;
-    struct jtmpl *t;   /* NULL: validate only */
-    struct buf lit;    /* literal text not yet flushed */
+    struct jtmpl *t; /* NULL: validate only */
+    struct buf lit;  /* literal text not yet flushed */
     struct cs_error *err;
 };
 
@@ -199,10 +205,10 @@ static int parse_string(struct jp *p, bool is_key)
                 if (cu >= 0xDC00 && cu <= 0xDFFF)
                     return perr(p, "\\uDC00-\\uDFFF without a high surrogate before it");
                 if (cu >= 0xD800 && cu <= 0xDBFF) {
-                    long lo = p->pos + 7 < p->len && p->s[p->pos + 6] == '\\' &&
-                                      p->s[p->pos + 7] == 'u'
-                                  ? hex4(p, p->pos + 8)
-                                  : -1;
+                    long lo =
+                        p->pos + 7 < p->len && p->s[p->pos + 6] == '\\' && p->s[p->pos + 7] == 'u'
+                            ? hex4(p, p->pos + 8)
+                            : -1;
                     if (lo < 0xDC00 || lo > 0xDFFF)
                         return perr(p, "\\uD800-\\uDBFF not followed by a \\uDC00-\\uDFFF escape");
                     n = 12;
@@ -391,8 +397,8 @@ static void put_escaped(struct buf *out, const char *s)
     buf_free(&tmp);
 }
 
-int jtmpl_render(const struct jtmpl *t, jtmpl_resolve_fn *fn, void *privdata,
-                 struct cs_rng *rng, struct buf *out, struct cs_error *err)
+int jtmpl_render(const struct jtmpl *t, jtmpl_resolve_fn *fn, void *privdata, struct cs_rng *rng,
+                 struct buf *out, struct cs_error *err)
 {
     size_t mark = out->len;
     for (size_t i = 0; i < t->n; i++) {

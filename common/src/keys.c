@@ -66,8 +66,7 @@ bool cs_key_parse(const char *ns, const char *name, enum cs_key *k, char *arg, s
         const char *f = formats[i] + 3;
         const char *pct = strstr(f, "%s");
         size_t lit = pct ? (size_t)(pct - f) : strlen(f);
-        bool match = pct ? strncmp(name, f, lit) == 0 && name[lit] != '\0'
-                         : strcmp(name, f) == 0;
+        bool match = pct ? strncmp(name, f, lit) == 0 && name[lit] != '\0' : strcmp(name, f) == 0;
         /* The longest literal part wins: "stats:charger:X" is a charger's, not a worker's. */
         if (match && (best < 0 || lit > best_len)) {
             best = i;

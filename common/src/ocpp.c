@@ -24,8 +24,7 @@ bool ocpp_is_formation_violation(const char *code)
 
 static bool copy_uid(const cJSON *v, char *uid)
 {
-    if (cJSON_IsString(v) && strlen(v->valuestring) > 0 &&
-        strlen(v->valuestring) <= OCPP_UID_MAX) {
+    if (cJSON_IsString(v) && strlen(v->valuestring) > 0 && strlen(v->valuestring) <= OCPP_UID_MAX) {
         strcpy(uid, v->valuestring);
         return true;
     }
@@ -323,15 +322,25 @@ int ocpp_check(const cJSON *obj, const struct ocpp_field *fields, const char **c
         bool type_ok = false;
         switch (f->type) {
         case FT_STRING:
-        case FT_DATETIME: type_ok = cJSON_IsString(v); break;
+        case FT_DATETIME:
+            type_ok = cJSON_IsString(v);
+            break;
         case FT_INT: /* range first: casting 1e300 to int64_t is undefined */
             type_ok = cJSON_IsNumber(v) && v->valuedouble > -9e18 && v->valuedouble < 9e18 &&
                       v->valuedouble == (double)(int64_t)v->valuedouble;
             break;
-        case FT_NUMBER: type_ok = cJSON_IsNumber(v); break;
-        case FT_BOOL: type_ok = cJSON_IsBool(v); break;
-        case FT_OBJECT: type_ok = cJSON_IsObject(v); break;
-        case FT_ARRAY: type_ok = cJSON_IsArray(v); break;
+        case FT_NUMBER:
+            type_ok = cJSON_IsNumber(v);
+            break;
+        case FT_BOOL:
+            type_ok = cJSON_IsBool(v);
+            break;
+        case FT_OBJECT:
+            type_ok = cJSON_IsObject(v);
+            break;
+        case FT_ARRAY:
+            type_ok = cJSON_IsArray(v);
+            break;
         }
         if (!type_ok) {
             *code = OCPP_E_TYPE;
@@ -352,8 +361,8 @@ int ocpp_check(const cJSON *obj, const struct ocpp_field *fields, const char **c
                 ok |= strcmp(*c, v->valuestring) == 0;
             if (!ok) {
                 *code = OCPP_E_PROPERTY;
-                return cs_error_set(err, CS_ERR_RANGE, "field %s: '%.*s' is not allowed",
-                                    f->name, CS_UTF8_CLIP(v->valuestring, 40));
+                return cs_error_set(err, CS_ERR_RANGE, "field %s: '%.*s' is not allowed", f->name,
+                                    CS_UTF8_CLIP(v->valuestring, 40));
             }
         }
         if (f->type == FT_INT && v->valuedouble < 0) {
@@ -366,43 +375,44 @@ int ocpp_check(const cJSON *obj, const struct ocpp_field *fields, const char **c
 
 static const char *const reset_types[] = {"Hard", "Soft", NULL};
 static const char *const availability_types[] = {"Inoperative", "Operative", NULL};
-static const char *const trigger_messages[] = {
-    "BootNotification", "DiagnosticsStatusNotification", "FirmwareStatusNotification",
-    "Heartbeat", "MeterValues", "StatusNotification", NULL};
+static const char *const trigger_messages[] = {"BootNotification",
+                                               "DiagnosticsStatusNotification",
+                                               "FirmwareStatusNotification",
+                                               "Heartbeat",
+                                               "MeterValues",
+                                               "StatusNotification",
+                                               NULL};
 
-static const struct ocpp_field f_remote_start[] = {
-    {"connectorId", FT_INT, false, 0, NULL},
-    {"idTag", FT_STRING, true, 20, NULL},
-    {"chargingProfile", FT_OBJECT, false, 0, NULL},
-    {NULL, 0, false, 0, NULL}};
-static const struct ocpp_field f_remote_stop[] = {
-    {"transactionId", FT_INT, true, 0, NULL}, {NULL, 0, false, 0, NULL}};
-static const struct ocpp_field f_reset[] = {
-    {"type", FT_STRING, true, 0, reset_types}, {NULL, 0, false, 0, NULL}};
-static const struct ocpp_field f_change_config[] = {
-    {"key", FT_STRING, true, 50, NULL}, {"value", FT_STRING, true, 500, NULL},
-    {NULL, 0, false, 0, NULL}};
-static const struct ocpp_field f_get_config[] = {
-    {"key", FT_ARRAY, false, 0, NULL}, {NULL, 0, false, 0, NULL}};
-static const struct ocpp_field f_change_avail[] = {
-    {"connectorId", FT_INT, true, 0, NULL},
-    {"type", FT_STRING, true, 0, availability_types},
-    {NULL, 0, false, 0, NULL}};
-static const struct ocpp_field f_unlock[] = {
-    {"connectorId", FT_INT, true, 0, NULL}, {NULL, 0, false, 0, NULL}};
+static const struct ocpp_field f_remote_start[] = {{"connectorId", FT_INT, false, 0, NULL},
+                                                   {"idTag", FT_STRING, true, 20, NULL},
+                                                   {"chargingProfile", FT_OBJECT, false, 0, NULL},
+                                                   {NULL, 0, false, 0, NULL}};
+static const struct ocpp_field f_remote_stop[] = {{"transactionId", FT_INT, true, 0, NULL},
+                                                  {NULL, 0, false, 0, NULL}};
+static const struct ocpp_field f_reset[] = {{"type", FT_STRING, true, 0, reset_types},
+                                            {NULL, 0, false, 0, NULL}};
+static const struct ocpp_field f_change_config[] = {{"key", FT_STRING, true, 50, NULL},
+                                                    {"value", FT_STRING, true, 500, NULL},
+                                                    {NULL, 0, false, 0, NULL}};
+static const struct ocpp_field f_get_config[] = {{"key", FT_ARRAY, false, 0, NULL},
+                                                 {NULL, 0, false, 0, NULL}};
+static const struct ocpp_field f_change_avail[] = {{"connectorId", FT_INT, true, 0, NULL},
+                                                   {"type", FT_STRING, true, 0, availability_types},
+                                                   {NULL, 0, false, 0, NULL}};
+static const struct ocpp_field f_unlock[] = {{"connectorId", FT_INT, true, 0, NULL},
+                                             {NULL, 0, false, 0, NULL}};
 static const struct ocpp_field f_trigger[] = {
     {"requestedMessage", FT_STRING, true, 0, trigger_messages},
     {"connectorId", FT_INT, false, 0, NULL},
     {NULL, 0, false, 0, NULL}};
-static const struct ocpp_field f_data_transfer[] = {
-    {"vendorId", FT_STRING, true, 255, NULL}, {"messageId", FT_STRING, false, 50, NULL},
-    {NULL, 0, false, 0, NULL}};
-static const struct ocpp_field f_update_firmware[] = {
-    {"location", FT_STRING, true, 0, NULL},
-    {"retries", FT_INT, false, 0, NULL},
-    {"retrieveDate", FT_DATETIME, true, 0, NULL},
-    {"retryInterval", FT_INT, false, 0, NULL},
-    {NULL, 0, false, 0, NULL}};
+static const struct ocpp_field f_data_transfer[] = {{"vendorId", FT_STRING, true, 255, NULL},
+                                                    {"messageId", FT_STRING, false, 50, NULL},
+                                                    {NULL, 0, false, 0, NULL}};
+static const struct ocpp_field f_update_firmware[] = {{"location", FT_STRING, true, 0, NULL},
+                                                      {"retries", FT_INT, false, 0, NULL},
+                                                      {"retrieveDate", FT_DATETIME, true, 0, NULL},
+                                                      {"retryInterval", FT_INT, false, 0, NULL},
+                                                      {NULL, 0, false, 0, NULL}};
 
 /* Every action OCPP 1.6 lets the platform send a charge point, by enum ocpp_call. Those
  * without a field list here are not taken by the chargers yet. */
@@ -431,7 +441,8 @@ static const struct {
     [OC_SET_CHARGING_PROFILE] = {"SetChargingProfile", NULL},
 };
 
-_Static_assert(ARRAY_SIZE(call_fields) == OCPP_CALLS_IN, "call_fields out of step with enum ocpp_call");
+_Static_assert(ARRAY_SIZE(call_fields) == OCPP_CALLS_IN,
+               "call_fields out of step with enum ocpp_call");
 
 const char *ocpp_call_name(int i)
 {

@@ -142,8 +142,8 @@ static void mask(const char *value, int shown, char *out, size_t n)
 }
 
 /* Applies one option (common or the program's) and records where it came from. */
-static int apply(struct parse_state *s, const struct option *o, const char *arg,
-                 const char *source, struct cs_error *err)
+static int apply(struct parse_state *s, const struct option *o, const char *arg, const char *source,
+                 struct cs_error *err)
 {
     struct cs_optparse *p = s->p;
     const struct cs_optx *x = find_x(s, o->val);
@@ -182,8 +182,7 @@ static char *trim(char *s)
     return s;
 }
 
-static int load_file(struct parse_state *s, const char *path, bool must_exist,
-                     struct cs_error *err)
+static int load_file(struct parse_state *s, const char *path, bool must_exist, struct cs_error *err)
 {
     FILE *f = fopen(path, "r");
     if (!f)

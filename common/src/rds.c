@@ -25,12 +25,12 @@ struct rds {
     struct rds_opts o;
     char name[64];
     redisAsyncContext *ac;
-    bool up;           /* handshake done, commands accepted */
+    bool up; /* handshake done, commands accepted */
     bool freeing;
-    bool server_down;  /* the server closed on us or refuses connects (vs. silence) */
-    int attempt;       /* consecutive failed connects */
+    bool server_down;    /* the server closed on us or refuses connects (vs. silence) */
+    int attempt;         /* consecutive failed connects */
     int64_t up_since_ms; /* when the current connection became ready; 0 = not up */
-    int pending;       /* user commands awaiting a reply */
+    int pending;         /* user commands awaiting a reply */
     int64_t last_io_ms;
     struct event *retry_ev;
     struct event *reset_ev; /* frees the context outside hiredis callbacks */
@@ -56,12 +56,18 @@ enum rds_type rds_reply_type(const struct rds_reply *rp)
     if (!x)
         return RDS_NIL;
     switch (x->type) {
-    case REDIS_REPLY_STRING: return RDS_STRING;
-    case REDIS_REPLY_INTEGER: return RDS_INT;
-    case REDIS_REPLY_ARRAY: return RDS_ARRAY;
-    case REDIS_REPLY_STATUS: return RDS_STATUS;
-    case REDIS_REPLY_ERROR: return RDS_ERROR;
-    default: return RDS_NIL;
+    case REDIS_REPLY_STRING:
+        return RDS_STRING;
+    case REDIS_REPLY_INTEGER:
+        return RDS_INT;
+    case REDIS_REPLY_ARRAY:
+        return RDS_ARRAY;
+    case REDIS_REPLY_STATUS:
+        return RDS_STATUS;
+    case REDIS_REPLY_ERROR:
+        return RDS_ERROR;
+    default:
+        return RDS_NIL;
     }
 }
 
@@ -515,8 +521,7 @@ void rds_reply_free(struct rds_reply *rp)
         freeReplyObject(rp);
 }
 
-struct rds_sync *rds_sync_connect(const struct redis_url *url, int timeout_ms,
-                                  struct cs_error *err)
+struct rds_sync *rds_sync_connect(const struct redis_url *url, int timeout_ms, struct cs_error *err)
 {
     struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     redisContext *c = redisConnectWithTimeout(url->host, url->port, tv);

@@ -91,8 +91,8 @@ void reply_summary(const struct reply_tally *t, const struct cmd *c, const char 
         buf_printf(out, "%s: no charger matched '%s' (%d worker%s answered)", verb, c->select,
                    t->replied, cs_plural(t->replied));
     else if (!(c->def->flags & CMD_F_SEL))
-        buf_printf(out, "%s: %d worker%s answered (%lld charger%s), %lld error%s", verb,
-                   t->replied, cs_plural(t->replied), t->matched, cs_plural(t->matched), t->nerr,
+        buf_printf(out, "%s: %d worker%s answered (%lld charger%s), %lld error%s", verb, t->replied,
+                   cs_plural(t->replied), t->matched, cs_plural(t->matched), t->nerr,
                    cs_plural(t->nerr));
     else {
         buf_printf(out, "%s: %lld charger%s on %d worker%s, %lld done", verb, t->matched,

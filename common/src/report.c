@@ -8,9 +8,9 @@
 #include "cs/report.h"
 #include "cs/util.h"
 
-const double report_pct[REPORT_NPCT] = {0.50, 0.66, 0.75, 0.80, 0.90, 0.95,
+const double report_pct[REPORT_NPCT] = {0.50, 0.66, 0.75,  0.80,   0.90, 0.95,
                                         0.98, 0.99, 0.999, 0.9999, 1.0};
-const char *const report_pct_name[REPORT_NPCT] = {"50%", "66%", "75%", "80%",   "90%",   "95%",
+const char *const report_pct_name[REPORT_NPCT] = {"50%", "66%", "75%",   "80%",    "90%", "95%",
                                                   "98%", "99%", "99.9%", "99.99%", "100%"};
 
 static const char *const type_name[ASTATS_DIRS] = {[ASTATS_UP] = "CALL", [ASTATS_DOWN] = "DOWN"};
@@ -282,10 +282,10 @@ static bool row_stat(const struct report *r, const struct report_row *row, const
         *v = (double)row->code[astats_code_of(stat + 4)];
         return true;
     }
-    static const char *const counts[] = {"count", "calls", "answered", "errors",
+    static const char *const counts[] = {"count",    "calls",    "answered", "errors",
                                          "timeouts", "failures", "bytes"};
-    const uint64_t cv[] = {req, row->calls, row->answered, row->errors, row->timeouts, fail,
-                           row->bytes};
+    const uint64_t cv[] = {req,           row->calls, row->answered, row->errors,
+                           row->timeouts, fail,       row->bytes};
     for (size_t i = 0; i < ARRAY_SIZE(counts); i++) {
         if (strcmp(stat, counts[i]) == 0) {
             *v = (double)cv[i];
@@ -457,8 +457,9 @@ static void table_row(const struct report *r, struct buf *b, const struct report
     char fails[48];
     snprintf(fails, sizeof(fails), "%llu(%.2f%%)", (unsigned long long)fail,
              req ? 100.0 * (double)fail / (double)req : 0.0);
-    buf_printf(b, "%-5s %-34.34s %8llu %14s |", row == &r->agg_up || row == &r->agg_down ? "" :
-               type_name[row->dir], row->name, (unsigned long long)req, fails);
+    buf_printf(b, "%-5s %-34.34s %8llu %14s |",
+               row == &r->agg_up || row == &r->agg_down ? "" : type_name[row->dir], row->name,
+               (unsigned long long)req, fails);
     table_ms(b, avg_ms(&row->lat), 7);
     table_ms(b, min_ms(row), 7);
     table_ms(b, report_ms(&row->lat, 1.0), 7);
@@ -517,9 +518,10 @@ void report_table(const struct report *r, struct buf *b)
     header(r, b);
     buf_printf(b, "%-5s %-34s %8s %14s | %7s %7s %7s %7s | %7s %10s\n", "Type", "Name", "# reqs",
                "# fails", "Avg", "Min", "Max", "Med", "req/s", "failures/s");
-    buf_printf(b, "%.*s\n", 114, "----------------------------------------------------------"
-                                 "--------------------------------------------------------"
-                                 "--------");
+    buf_printf(b, "%.*s\n", 114,
+               "----------------------------------------------------------"
+               "--------------------------------------------------------"
+               "--------");
     for (int d = 0; d < ASTATS_DIRS; d++) {
         if (!has_dir(r, (enum astats_dir)d))
             continue;
@@ -657,10 +659,17 @@ static void csv_header(struct buf *b, const char *const *cols, size_t n, bool pc
 
 void report_csv_stats(const struct report *r, struct buf *b)
 {
-    static const char *const cols[] = {
-        "Type",          "Name",                  "Request Count",     "Failure Count",
-        "Median Response Time", "Average Response Time", "Min Response Time", "Max Response Time",
-        "Average Content Size", "Requests/s",      "Failures/s"};
+    static const char *const cols[] = {"Type",
+                                       "Name",
+                                       "Request Count",
+                                       "Failure Count",
+                                       "Median Response Time",
+                                       "Average Response Time",
+                                       "Min Response Time",
+                                       "Max Response Time",
+                                       "Average Content Size",
+                                       "Requests/s",
+                                       "Failures/s"};
     csv_header(b, cols, ARRAY_SIZE(cols), true, NULL, 0);
     for (size_t i = 0; i < r->nrows; i++)
         csv_stats_row(r, b, &r->rows[i], false);
@@ -669,12 +678,12 @@ void report_csv_stats(const struct report *r, struct buf *b)
 
 void report_csv_history(const struct report *r, struct buf *b)
 {
-    static const char *const cols[] = {"Timestamp", "User Count", "Type", "Name", "Requests/s",
-                                       "Failures/s"};
-    static const char *const tail[] = {
-        "Total Request Count",      "Total Failure Count",     "Total Median Response Time",
-        "Total Average Response Time", "Total Min Response Time", "Total Max Response Time",
-        "Total Average Content Size"};
+    static const char *const cols[] = {"Timestamp", "User Count", "Type",
+                                       "Name",      "Requests/s", "Failures/s"};
+    static const char *const tail[] = {"Total Request Count",        "Total Failure Count",
+                                       "Total Median Response Time", "Total Average Response Time",
+                                       "Total Min Response Time",    "Total Max Response Time",
+                                       "Total Average Content Size"};
     csv_header(b, cols, ARRAY_SIZE(cols), true, tail, ARRAY_SIZE(tail));
     for (size_t i = 0; i < r->npts; i++) {
         const struct report_point *p = &r->pts[i];

@@ -25,11 +25,21 @@ static void esc(struct buf *b, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '<': buf_puts(b, "&lt;"); break;
-        case '>': buf_puts(b, "&gt;"); break;
-        case '&': buf_puts(b, "&amp;"); break;
-        case '"': buf_puts(b, "&quot;"); break;
-        case '\'': buf_puts(b, "&#39;"); break;
+        case '<':
+            buf_puts(b, "&lt;");
+            break;
+        case '>':
+            buf_puts(b, "&gt;");
+            break;
+        case '&':
+            buf_puts(b, "&amp;");
+            break;
+        case '"':
+            buf_puts(b, "&quot;");
+            break;
+        case '\'':
+            buf_puts(b, "&#39;");
+            break;
         default:
             if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
                 buf_putc(b, '?');
@@ -96,27 +106,30 @@ static void chart(struct buf *b, const struct report *r, const char *id, const c
         lines = 1;
     double top = step * lines;
     int pw = CHART_W - PLOT_L - PLOT_R, ph = CHART_H - PLOT_T - PLOT_B;
-    double t0 = (double)r->start_ms, t1 = (double)(r->end_ms > r->start_ms ? r->end_ms : r->start_ms + 1);
+    double t0 = (double)r->start_ms,
+           t1 = (double)(r->end_ms > r->start_ms ? r->end_ms : r->start_ms + 1);
     buf_printf(b, "<figure class=\"chart\" id=\"%s\"><figcaption>", id);
     esc(b, title);
     buf_printf(b, " <span class=\"unit\">%s</span></figcaption>\n", unit);
-    buf_printf(b, "<svg viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" "
-                  "data-points=\"%zu\" data-series=\"%zu\">\n",
+    buf_printf(b,
+               "<svg viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" "
+               "data-points=\"%zu\" data-series=\"%zu\">\n",
                CHART_W, CHART_H, CHART_W, CHART_H, n, ns);
     for (int i = 0; i <= lines; i++) {
         double v = step * i, y = PLOT_T + ph - v / top * ph;
         char t[32];
         fmt_tick(t, sizeof(t), v);
-        buf_printf(b, "<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>"
-                      "<text class=\"ytick\" x=\"%d\" y=\"%.1f\">%s</text>\n",
+        buf_printf(b,
+                   "<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>"
+                   "<text class=\"ytick\" x=\"%d\" y=\"%.1f\">%s</text>\n",
                    PLOT_L, y, PLOT_L + pw, y, PLOT_L - 6, y + 4, t);
     }
     for (int i = 0; i <= 4; i++) {
         double x = PLOT_L + pw * i / 4.0;
         char t[32];
         fmt_ago(t, sizeof(t), (t1 - t0) / 1000.0 * i / 4.0);
-        buf_printf(b, "<text class=\"xtick\" x=\"%.1f\" y=\"%d\">%s</text>\n", x,
-                   PLOT_T + ph + 16, t);
+        buf_printf(b, "<text class=\"xtick\" x=\"%.1f\" y=\"%d\">%s</text>\n", x, PLOT_T + ph + 16,
+                   t);
     }
     for (size_t k = 0; k < ns; k++) {
         bool open = false;
@@ -144,8 +157,9 @@ static void chart(struct buf *b, const struct report *r, const char *id, const c
             buf_puts(b, "\"/>\n");
     }
     if (!n)
-        buf_printf(b, "<text class=\"empty\" x=\"%d\" y=\"%d\">no history entries in this "
-                      "range</text>\n",
+        buf_printf(b,
+                   "<text class=\"empty\" x=\"%d\" y=\"%d\">no history entries in this "
+                   "range</text>\n",
                    PLOT_L + pw / 2, PLOT_T + ph / 2);
     buf_puts(b, "</svg>\n<ul class=\"legend\">");
     for (size_t k = 0; k < ns; k++) {
@@ -259,7 +273,9 @@ static void stats_row(struct buf *b, const struct report *r, const struct report
     uint64_t req = report_requests(row), fail = report_failures(row);
     double d = r->duration_s > 0 ? r->duration_s : NAN;
     buf_printf(b, "<tr%s><td>%s</td><td>", agg ? " class=\"agg\"" : "",
-               agg ? "" : row->dir == ASTATS_UP ? "CALL" : "DOWN");
+               agg                     ? ""
+               : row->dir == ASTATS_UP ? "CALL"
+                                       : "DOWN");
     esc(b, row->name);
     buf_printf(b, "</td><td>%llu</td><td class=\"%s\">%llu</td>", (unsigned long long)req,
                fail ? "bad" : "", (unsigned long long)fail);

@@ -16,8 +16,8 @@
 /* ---- the schema table ---------------------------------------------------------------------- */
 
 enum ftype {
-    FT_STR,         /* a string, min..max characters */
-    FT_INT,         /* an integer number, min..max */
+    FT_STR, /* a string, min..max characters */
+    FT_INT, /* an integer number, min..max */
     FT_BOOL,
     FT_DUR,         /* "30s", "500ms", "2m", "1h", or a number of seconds */
     FT_CHARGER_CFG, /* an object: charger config keys (docs/config.md) and their values */
@@ -27,12 +27,12 @@ enum ftype {
     FT_LAYER,       /* a layer name */
     FT_COMMAND,     /* a fleet command line */
     FT_CHAOS_VERB,
-    FT_ARGS,        /* an object of key: value (strings, numbers, booleans) */
-    FT_STAGES,      /* an array of stages */
-    FT_THRESHOLDS,  /* an array of threshold expressions */
-    FT_REPORT,      /* an object: format, out */
-    FT_FORMAT,      /* table, csv, json, html */
-    FT_TRUE,        /* the value true */
+    FT_ARGS,       /* an object of key: value (strings, numbers, booleans) */
+    FT_STAGES,     /* an array of stages */
+    FT_THRESHOLDS, /* an array of threshold expressions */
+    FT_REPORT,     /* an object: format, out */
+    FT_FORMAT,     /* table, csv, json, html */
+    FT_TRUE,       /* the value true */
 };
 
 static const char *const ftype_doc[] = {
@@ -64,7 +64,10 @@ struct sfield {
     const char *help;
 };
 
-#define LABEL {"label", FT_STR, false, 1, 100, "what the progress line calls the stage"}
+#define LABEL                                                                                      \
+    {                                                                                              \
+        "label", FT_STR, false, 1, 100, "what the progress line calls the stage"                   \
+    }
 
 static const struct sfield top_fields[] = {
     {"name", FT_STR, true, 1, 127, "the run's name (`swarm-cli run list`)"},
@@ -156,8 +159,8 @@ static const struct kind_def {
                    "or one charger.",
                    "{\"config\": {\"sessions_per_h\": 2, \"time_scale\": 60}, \"select\": "
                    "\"random:20%\", \"layer\": \"busy\"}"},
-    [SK_FLEET] = {SK_FLEET, fleet_fields, ARRAY_SIZE(fleet_fields),
-                  "Changes fleet settings live.", "{\"fleet\": {\"stats_window_s\": 30}}"},
+    [SK_FLEET] = {SK_FLEET, fleet_fields, ARRAY_SIZE(fleet_fields), "Changes fleet settings live.",
+                  "{\"fleet\": {\"stats_window_s\": 30}}"},
     [SK_COMMAND] = {SK_COMMAND, command_fields, ARRAY_SIZE(command_fields),
                     "Sends any fleet command and waits for the workers' replies.",
                     "{\"command\": \"trigger 'CP-00001*' StatusNotification status=Faulted "
@@ -210,15 +213,19 @@ static int type_error(struct ctx *x, const struct jnode *v, const char *key, con
 static bool scalar_text(const struct jnode *v, char *out, size_t n)
 {
     switch (v->type) {
-    case JP_STRING: return cs_strlcpy(out, v->str, n);
+    case JP_STRING:
+        return cs_strlcpy(out, v->str, n);
     case JP_NUMBER:
         if (v->num == floor(v->num) && fabs(v->num) < 1e15)
             snprintf(out, n, "%.0f", v->num);
         else
             snprintf(out, n, "%.10g", v->num);
         return true;
-    case JP_BOOL: snprintf(out, n, "%s", v->b ? "1" : "0"); return true;
-    default: return false;
+    case JP_BOOL:
+        snprintf(out, n, "%s", v->b ? "1" : "0");
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -297,8 +304,7 @@ static int check_value(struct ctx *x, const struct sfield *f, const struct jnode
         if (f->type == FT_SELECTOR)
             return check_selector(x, v);
         if (f->type == FT_CHARGER && !cs_id_valid(v->str))
-            return at(x, v->line, v->col, "\"%s\" is not a charger ID ([A-Za-z0-9_.-])",
-                      v->str);
+            return at(x, v->line, v->col, "\"%s\" is not a charger ID ([A-Za-z0-9_.-])", v->str);
         if (f->type == FT_LAYER) {
             for (const char *p = v->str; *p; p++)
                 if (!(cs_id_char(*p)))
@@ -328,8 +334,9 @@ static int check_value(struct ctx *x, const struct sfield *f, const struct jnode
         else
             return type_error(x, v, f->name, "a duration (\"30s\", \"2m\" or seconds)");
         if (ms < f->min || ms > f->max)
-            return at(x, v->line, v->col, "\"%s\": a duration of at most %lld s (\"30s\", "
-                                          "\"500ms\", \"2m\", \"1h\" or seconds)",
+            return at(x, v->line, v->col,
+                      "\"%s\": a duration of at most %lld s (\"30s\", "
+                      "\"500ms\", \"2m\", \"1h\" or seconds)",
                       f->name, (long long)(f->max / 1000));
         return CS_OK;
     }
@@ -390,8 +397,8 @@ static int check_fields(struct ctx *x, const struct jnode *obj, const struct sfi
             struct buf known = BUF_INIT;
             for (size_t k = 0; k < n; k++)
                 buf_printf(&known, "%s%s", k ? ", " : "", f[k].name);
-            int rc = at(x, m->key_line, m->key_col, "unknown key \"%s\" in %s (%s)", m->key,
-                        what, buf_cstr(&known));
+            int rc = at(x, m->key_line, m->key_col, "unknown key \"%s\" in %s (%s)", m->key, what,
+                        buf_cstr(&known));
             buf_free(&known);
             return rc;
         }
@@ -420,8 +427,7 @@ static struct scn_step *new_step(struct ctx *x, enum scn_kind k, const struct jn
 {
     struct scenario *s = x->s;
     if (s->nsteps == SCN_MAX_STEPS) {
-        at(x, st->line, st->col, "more than %d steps once repeats are expanded",
-           SCN_MAX_STEPS);
+        at(x, st->line, st->col, "more than %d steps once repeats are expanded", SCN_MAX_STEPS);
         return NULL;
     }
     if (s->nsteps == s->cap_steps) { /* doubling: a big repeat is not quadratic */
@@ -510,8 +516,9 @@ static int stage(struct ctx *x, const struct jnode *st, const char *prefix)
         return CS_OK;
     case SK_CONFIG:
         if (jpos_get(st, "charger") && (jpos_get(st, "select") || jpos_get(st, "layer")))
-            return at(x, st->line, st->col, "a config stage for one charger takes no "
-                                            "\"select\" or \"layer\"");
+            return at(x, st->line, st->col,
+                      "a config stage for one charger takes no "
+                      "\"select\" or \"layer\"");
         if (jpos_get(st, "layer") && !jpos_get(st, "select"))
             return at(x, st->line, st->col, "\"layer\" names the layer of a \"select\"");
         if (!(p = new_step(x, SK_CONFIG, st, prefix)))
@@ -525,7 +532,9 @@ static int stage(struct ctx *x, const struct jnode *st, const char *prefix)
         if ((v = jpos_get(st, "charger")))
             cs_strlcpy(p->charger, v->str, sizeof(p->charger));
         label_add(p, st, "config %zu key%s%s%s", p->set.n, p->set.n == 1 ? "" : "s",
-                  p->select[0] ? " for " : p->charger[0] ? " of " : "",
+                  p->select[0]    ? " for "
+                  : p->charger[0] ? " of "
+                                  : "",
                   p->select[0] ? p->select : p->charger);
         return CS_OK;
     case SK_FLEET:
@@ -594,7 +603,8 @@ static int stage(struct ctx *x, const struct jnode *st, const char *prefix)
         x->depth--;
         return CS_OK;
     }
-    case SK__COUNT: break;
+    case SK__COUNT:
+        break;
     }
     return CS_OK;
 }
@@ -718,9 +728,10 @@ void scenario_doc_markdown(struct buf *b)
     fields_table(b, top_fields, ARRAY_SIZE(top_fields));
     buf_puts(b, "\n`report` takes:\n\n");
     fields_table(b, report_fields, ARRAY_SIZE(report_fields));
-    buf_printf(b, "\nEach stage is an object with one of the keys below, which says what it does, "
-                  "and that stage's other keys. Stages run one after the other; `repeat` blocks "
-                  "are expanded (at most %d steps in all).\n",
+    buf_printf(b,
+               "\nEach stage is an object with one of the keys below, which says what it does, "
+               "and that stage's other keys. Stages run one after the other; `repeat` blocks "
+               "are expanded (at most %d steps in all).\n",
                SCN_MAX_STEPS);
     for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
         buf_printf(b, "\n#### `%s`\n\n%s\n\n", kinds[i].fields[0].name, kinds[i].help);

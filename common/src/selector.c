@@ -14,12 +14,12 @@ enum elem_kind { EL_ALL, EL_EXACT, EL_RANGE, EL_GLOB, EL_WORKER, EL_WHERE, EL_RA
 
 struct elem {
     enum elem_kind kind;
-    char *a;          /* exact ID, glob pattern, range low end, worker pattern, where: key */
-    char *b;          /* range high end, where: value (may be a glob) */
-    bool by_index;    /* range or exact compared by fleet index */
-    uint32_t ia, ib;  /* indexes when by_index */
+    char *a;         /* exact ID, glob pattern, range low end, worker pattern, where: key */
+    char *b;         /* range high end, where: value (may be a glob) */
+    bool by_index;   /* range or exact compared by fleet index */
+    uint32_t ia, ib; /* indexes when by_index */
     /* random: */
-    bool pct;         /* P% of the fleet, else N chargers */
+    bool pct; /* P% of the fleet, else N chargers */
     double amount;
     bool has_seed;
     uint64_t seed;
@@ -96,8 +96,7 @@ static int parse_where(struct elem *e, const char *p, size_t n, size_t off, stru
                             "selector: where: '%s' is not a charger config key (offset %zu)", key,
                             off);
     if (vl > 255)
-        return cs_error_set(err, CS_ERR_RANGE, "selector: where: value too long (offset %zu)",
-                            off);
+        return cs_error_set(err, CS_ERR_RANGE, "selector: where: value too long (offset %zu)", off);
     for (size_t i = 0; i < vl; i++)
         if ((unsigned char)eq[1 + i] < 0x20)
             return cs_error_set(err, CS_ERR_PARSE,
@@ -141,8 +140,8 @@ static int parse_random(struct elem *e, const char *p, size_t n, size_t off, str
     return CS_OK;
 }
 
-static int parse_elem(struct sel *s, const char *p, size_t n, size_t off,
-                      const struct idfmt *fmt, struct cs_error *err)
+static int parse_elem(struct sel *s, const char *p, size_t n, size_t off, const struct idfmt *fmt,
+                      struct cs_error *err)
 {
     struct elem *e = &s->el[s->n];
     memset(e, 0, sizeof(*e));
@@ -182,8 +181,8 @@ static int parse_elem(struct sel *s, const char *p, size_t n, size_t off,
     if (dots) {
         size_t la = (size_t)(dots - p), lb = n - la - 2;
         if (la == 0 || lb == 0)
-            return cs_error_set(err, CS_ERR_PARSE, "selector: range needs two IDs, A..B (offset %zu)",
-                                off);
+            return cs_error_set(err, CS_ERR_PARSE,
+                                "selector: range needs two IDs, A..B (offset %zu)", off);
         /* A..B..C or A...B: not one range; refused rather than read as A..(B..C). */
         for (size_t i = 0; i < lb; i++)
             if (dots[2 + i] == '.' && (i == 0 || (i + 1 < lb && dots[3 + i] == '.')))
@@ -206,8 +205,8 @@ static int parse_elem(struct sel *s, const char *p, size_t n, size_t off,
         if (e->by_index ? e->ia > e->ib : strcmp(e->a, e->b) > 0) {
             cs_free(e->a);
             cs_free(e->b);
-            return cs_error_set(err, CS_ERR_RANGE, "selector: range end comes before its start (offset %zu)",
-                                off);
+            return cs_error_set(err, CS_ERR_RANGE,
+                                "selector: range end comes before its start (offset %zu)", off);
         }
         s->n++;
         return CS_OK;
@@ -341,8 +340,7 @@ static bool where_match(const struct elem *e, const struct sel_subject *subj)
     if (!subj->cfg)
         return false;
     struct buf v = BUF_INIT;
-    bool ok = subj->cfg(subj->cfg_privdata, e->a, &v) &&
-              fnmatch(e->b, buf_cstr(&v), 0) == 0;
+    bool ok = subj->cfg(subj->cfg_privdata, e->a, &v) && fnmatch(e->b, buf_cstr(&v), 0) == 0;
     buf_free(&v);
     return ok;
 }

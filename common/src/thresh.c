@@ -61,8 +61,8 @@ bool thresh_quantile(const char *stat, double *q)
         return true;
     }
     double v;
-    if (stat[0] != 'p' || !isdigit((unsigned char)stat[1]) || !cs_parse_double(stat + 1, 0, 100, &v) ||
-        !(v > 0))
+    if (stat[0] != 'p' || !isdigit((unsigned char)stat[1]) ||
+        !cs_parse_double(stat + 1, 0, 100, &v) || !(v > 0))
         return false;
     for (const char *p = stat + 1; *p; p++) /* digits and one dot only: no "p1e1", no "p 5" */
         if (!isdigit((unsigned char)*p) && *p != '.')
@@ -178,17 +178,16 @@ static const struct {
 } ops[] = {{"<=", TO_LE}, {">=", TO_GE}, {"==", TO_EQ}, {"!=", TO_NE}, {"<", TO_LT}, {">", TO_GT}};
 
 /* The limit in the metric's unit, from a number and its unit. */
-static int convert(struct thresh *t, double v, const char *unit, size_t col,
-                   struct cs_error *err)
+static int convert(struct thresh *t, double v, const char *unit, size_t col, struct cs_error *err)
 {
     static const struct {
         const char *unit;
         enum thresh_kind kind;
         double factor;
     } units[] = {
-        {"", TK_TIME, 1},    {"ms", TK_TIME, 1},  {"s", TK_TIME, 1000},  {"us", TK_TIME, 0.001},
-        {"%", TK_RATIO, 0.01}, {"", TK_RATIO, 1}, {"", TK_COUNT, 1},     {"", TK_RATE, 1},
-        {"/s", TK_RATE, 1},
+        {"", TK_TIME, 1},       {"ms", TK_TIME, 1},    {"s", TK_TIME, 1000},
+        {"us", TK_TIME, 0.001}, {"%", TK_RATIO, 0.01}, {"", TK_RATIO, 1},
+        {"", TK_COUNT, 1},      {"", TK_RATE, 1},      {"/s", TK_RATE, 1},
     };
     for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
         if (units[i].kind != t->kind || strcmp(units[i].unit, unit) != 0)
@@ -276,8 +275,8 @@ int thresh_parse(const char *text, struct thresh *t, struct cs_error *err)
     const char *unit = s + at;
     if (strspn(unit, "abcdefghijklmnopqrstuvwxyz%/") != strlen(unit))
         return cs_error_set(err, CS_ERR_PARSE,
-                            "threshold '%s', column %zu: unexpected text after the value",
-                            t->text, at + 1);
+                            "threshold '%s', column %zu: unexpected text after the value", t->text,
+                            at + 1);
 
     int rc = classify(t, err);
     if (rc) {
@@ -298,18 +297,30 @@ void thresh_eval(const struct thresh *t, thresh_lookup_fn *lookup, void *ctx,
     memset(r, 0, sizeof(*r));
     r->t = *t;
     bool high = t->op == TO_LT || t->op == TO_LE || t->op == TO_EQ || t->op == TO_NE;
-    r->have = lookup(ctx, t->metric, high, &r->value, r->what, sizeof(r->what)) &&
-              isfinite(r->value);
+    r->have =
+        lookup(ctx, t->metric, high, &r->value, r->what, sizeof(r->what)) && isfinite(r->value);
     if (!r->have)
         return;
     double v = r->value, l = t->limit, eps = 1e-9 * (fabs(l) > 1 ? fabs(l) : 1);
     switch (t->op) {
-    case TO_LT: r->passed = v < l; break;
-    case TO_LE: r->passed = v <= l + eps; break;
-    case TO_GT: r->passed = v > l; break;
-    case TO_GE: r->passed = v >= l - eps; break;
-    case TO_EQ: r->passed = fabs(v - l) <= eps; break;
-    case TO_NE: r->passed = fabs(v - l) > eps; break;
+    case TO_LT:
+        r->passed = v < l;
+        break;
+    case TO_LE:
+        r->passed = v <= l + eps;
+        break;
+    case TO_GT:
+        r->passed = v > l;
+        break;
+    case TO_GE:
+        r->passed = v >= l - eps;
+        break;
+    case TO_EQ:
+        r->passed = fabs(v - l) <= eps;
+        break;
+    case TO_NE:
+        r->passed = fabs(v - l) > eps;
+        break;
     }
 }
 
@@ -322,9 +333,15 @@ void thresh_format(enum thresh_kind k, double v, char *out, size_t n)
         else
             snprintf(out, n, "%.1f ms", v);
         break;
-    case TK_RATIO: snprintf(out, n, "%.2f%%", v * 100); break;
-    case TK_COUNT: snprintf(out, n, "%.0f", v); break;
-    case TK_RATE: snprintf(out, n, "%.2f/s", v); break;
+    case TK_RATIO:
+        snprintf(out, n, "%.2f%%", v * 100);
+        break;
+    case TK_COUNT:
+        snprintf(out, n, "%.0f", v);
+        break;
+    case TK_RATE:
+        snprintf(out, n, "%.2f/s", v);
+        break;
     }
 }
 
@@ -345,12 +362,12 @@ void thresh_line(const struct thresh_result *r, struct buf *out)
 
 void thresh_doc_markdown(struct buf *b)
 {
-    static const char *const kinds[] = {[TK_TIME] = "time", [TK_RATIO] = "ratio",
-                                        [TK_COUNT] = "count", [TK_RATE] = "rate"};
+    static const char *const kinds[] = {
+        [TK_TIME] = "time", [TK_RATIO] = "ratio", [TK_COUNT] = "count", [TK_RATE] = "rate"};
     buf_puts(b, "| metric | kind | meaning |\n|---|---|---|\n");
     for (size_t i = 0; i < ARRAY_SIZE(fleet_metrics); i++)
-        buf_printf(b, "| `%s` | %s | %s |\n", fleet_metrics[i].name,
-                   kinds[fleet_metrics[i].kind], fleet_metrics[i].help);
+        buf_printf(b, "| `%s` | %s | %s |\n", fleet_metrics[i].name, kinds[fleet_metrics[i].kind],
+                   fleet_metrics[i].help);
     buf_puts(b, "| `conf.<Action>.<stat>` | by stat | our CALLs of that action and the platform's "
                 "answers; `<Action>` may be `all` (every action together; `conf.<stat>` too) or "
                 "`*` (each action: the worst decides) |\n"
@@ -363,8 +380,7 @@ void thresh_doc_markdown(struct buf *b)
                 "the end (`connected`, `faulted` ...) |\n\n"
                 "| stat | kind | meaning |\n|---|---|---|\n");
     for (size_t i = 0; i < ARRAY_SIZE(stats); i++)
-        buf_printf(b, "| `%s` | %s | %s |\n", stats[i].name, kinds[stats[i].kind],
-                   stats[i].help);
+        buf_printf(b, "| `%s` | %s | %s |\n", stats[i].name, kinds[stats[i].kind], stats[i].help);
     buf_puts(b, "| `pN` | time | a percentile: `p50`, `p95`, `p99.9`, `p100` (= max) |\n"
                 "| `err.<Code>` | count | CALLERRORs with that code (`err.InternalError`) |\n\n"
                 "Units: a time takes `us`, `ms` (the default) or `s`; a ratio a fraction (`0.01`) "

@@ -58,8 +58,8 @@ int redis_url_parse(struct redis_url *u, const char *text, struct cs_error *err)
             return cs_error_set(err, CS_ERR_PARSE, "redis URL: bad password");
         if (!colon) {
             /* redis://secret@host: a lone credential is the password (legacy form). */
-            memcpy(u->pass, u->user, sizeof(u->pass) < sizeof(u->user) ? sizeof(u->pass)
-                                                                       : sizeof(u->user));
+            memcpy(u->pass, u->user,
+                   sizeof(u->pass) < sizeof(u->user) ? sizeof(u->pass) : sizeof(u->user));
             u->user[0] = '\0';
         }
         p = at + 1;

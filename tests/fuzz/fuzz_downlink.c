@@ -16,8 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct ocpp_frame f;
         struct cs_error err;
         const char *code;
-        if (ocpp_decode((enum ocpp_profile)p, (const char *)data, size, &f, &code, &err) ==
-            CS_OK) {
+        if (ocpp_decode((enum ocpp_profile)p, (const char *)data, size, &f, &code, &err) == CS_OK) {
             struct buf b = BUF_INIT;
             if (f.type == OCPP_CALL) {
                 for (int i = 0; i < OCPP_CALLS_IN; i++)

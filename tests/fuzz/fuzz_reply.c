@@ -24,9 +24,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t total = 0;
     reply_tally_add(&t, obj, on_error, &total);
     reply_tally_add(&t, obj, NULL, NULL);
-    static const char *const lines[] = {"@f1 trigger * Heartbeat", "@f2 ping in=1s",
-                                        "@f3 ping every=1s",       "@f4 ping",
-                                        "@f5 cancel x",            "@f6 reload cfg"};
+    static const char *const lines[] = {"@f1 trigger * Heartbeat",
+                                        "@f2 ping in=1s",
+                                        "@f3 ping every=1s",
+                                        "@f4 ping",
+                                        "@f5 cancel x",
+                                        "@f6 reload cfg"};
     for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
         struct cmd c;
         struct cs_error err;

@@ -84,7 +84,7 @@ static int fake_send(struct tr_conn *c, enum tr_kind kind, const char *action, c
 }
 
 static inline void fake_queue(struct tr_conn *c, enum tr_ev_type type, enum tr_down why,
-                       const char *data)
+                              const char *data)
 {
     struct fake_tr *f = c->t;
     struct fake_ev *e = &f->q[f->nq++];
@@ -126,8 +126,8 @@ static void fake_destroy(struct transport *t)
 static inline void fake_tr_init(struct fake_tr *f)
 {
     memset(f, 0, sizeof(*f));
-    f->t = (struct transport){"fake", fake_open, fake_send, fake_close, fake_free, fake_queued,
-                              fake_destroy};
+    f->t = (struct transport){"fake",    fake_open,   fake_send,   fake_close,
+                              fake_free, fake_queued, fake_destroy};
 }
 
 static inline void fake_tr_free(struct fake_tr *f)

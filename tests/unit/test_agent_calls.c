@@ -117,8 +117,8 @@ static void up(struct env *e)
 
 static int try_send(struct env *e, enum msg_id id, int32_t tx, unsigned flags, enum call_cont k)
 {
-    struct msg_ctx x = {.ch = &e->m, .cfg = &e->cfg, .now_ms = 1, .connector = 1, .tx_id = tx,
-                        .meter_wh = 10};
+    struct msg_ctx x = {
+        .ch = &e->m, .cfg = &e->cfg, .now_ms = 1, .connector = 1, .tx_id = tx, .meter_wh = 10};
     struct cs_error err;
     return calls_send(&e->q, catalog_get(id), &x, flags, k, &err);
 }

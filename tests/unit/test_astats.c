@@ -39,29 +39,30 @@ static void play(struct astats *a, const struct up_ev *e, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         switch (e[i].what) {
-        case SENT: astats_up_sent(a, e[i].action, (size_t)e[i].v); break;
-        case RESULT: astats_up_answer(a, e[i].action, e[i].v, NULL); break;
-        case ERROR: astats_up_answer(a, e[i].action, e[i].v, e[i].code); break;
-        case TIMEOUT: astats_up_timeout(a, e[i].action); break;
+        case SENT:
+            astats_up_sent(a, e[i].action, (size_t)e[i].v);
+            break;
+        case RESULT:
+            astats_up_answer(a, e[i].action, e[i].v, NULL);
+            break;
+        case ERROR:
+            astats_up_answer(a, e[i].action, e[i].v, e[i].code);
+            break;
+        case TIMEOUT:
+            astats_up_timeout(a, e[i].action);
+            break;
         }
     }
 }
 
 static const struct up_ev script[] = {
-    {"BootNotification", SENT, 200, NULL},
-    {"BootNotification", RESULT, 1500, NULL},
-    {"Heartbeat", SENT, 40, NULL},
-    {"Heartbeat", SENT, 40, NULL},
-    {"Heartbeat", RESULT, 900, NULL},
-    {"Heartbeat", TIMEOUT, 0, NULL},
-    {"Authorize", SENT, 80, NULL},
-    {"Authorize", ERROR, 200000, "InternalError"},
-    {"Authorize", SENT, 80, NULL},
-    {"Authorize", ERROR, 210000, "FormatViolation"},
-    {"Authorize", SENT, 80, NULL},
-    {"Authorize", ERROR, 190000, "SomethingNew"},
-    {"MyCustom_1", SENT, 10, NULL},
-    {"MyCustom_1", RESULT, 5, NULL},
+    {"BootNotification", SENT, 200, NULL}, {"BootNotification", RESULT, 1500, NULL},
+    {"Heartbeat", SENT, 40, NULL},         {"Heartbeat", SENT, 40, NULL},
+    {"Heartbeat", RESULT, 900, NULL},      {"Heartbeat", TIMEOUT, 0, NULL},
+    {"Authorize", SENT, 80, NULL},         {"Authorize", ERROR, 200000, "InternalError"},
+    {"Authorize", SENT, 80, NULL},         {"Authorize", ERROR, 210000, "FormatViolation"},
+    {"Authorize", SENT, 80, NULL},         {"Authorize", ERROR, 190000, "SomethingNew"},
+    {"MyCustom_1", SENT, 10, NULL},        {"MyCustom_1", RESULT, 5, NULL},
 };
 
 static void test_record(void **state)
@@ -97,16 +98,24 @@ static void test_codes(void **state)
         const char *name;
         int code;
     } cases[] = {
-        {"NotImplemented", AC_NOT_IMPLEMENTED},  {"NotSupported", AC_NOT_SUPPORTED},
-        {"InternalError", AC_INTERNAL},          {"ProtocolError", AC_PROTOCOL},
-        {"SecurityError", AC_SECURITY},          {"FormationViolation", AC_FORMATION},
-        {"FormatViolation", AC_FORMATION},       {"PropertyConstraintViolation", AC_PROPERTY},
+        {"NotImplemented", AC_NOT_IMPLEMENTED},
+        {"NotSupported", AC_NOT_SUPPORTED},
+        {"InternalError", AC_INTERNAL},
+        {"ProtocolError", AC_PROTOCOL},
+        {"SecurityError", AC_SECURITY},
+        {"FormationViolation", AC_FORMATION},
+        {"FormatViolation", AC_FORMATION},
+        {"PropertyConstraintViolation", AC_PROPERTY},
         {"OccurenceConstraintViolation", AC_OCCURRENCE},
         {"OccurrenceConstraintViolation", AC_OCCURRENCE},
-        {"TypeConstraintViolation", AC_TYPE},    {"GenericError", AC_GENERIC},
-        {"MessageTypeNotSupported", AC_MSG_TYPE}, {"RpcFrameworkError", AC_RPC},
-        {"other", AC_OTHER},                     {"", AC_OTHER},
-        {"internalerror", AC_OTHER},             {NULL, AC_OTHER},
+        {"TypeConstraintViolation", AC_TYPE},
+        {"GenericError", AC_GENERIC},
+        {"MessageTypeNotSupported", AC_MSG_TYPE},
+        {"RpcFrameworkError", AC_RPC},
+        {"other", AC_OTHER},
+        {"", AC_OTHER},
+        {"internalerror", AC_OTHER},
+        {NULL, AC_OTHER},
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
         assert_int_equal(astats_code_of(cases[i].name), cases[i].code);
@@ -122,7 +131,14 @@ static void test_bounded_names(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "", "has space", "dot.ted", "quote\"", "new\nline", "slash/", "x{y}", "ünïcode",
+        "",
+        "has space",
+        "dot.ted",
+        "quote\"",
+        "new\nline",
+        "slash/",
+        "x{y}",
+        "ünïcode",
         "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" /* 55 characters */,
         ASTATS_OTHER,
     };
@@ -426,9 +442,14 @@ static void test_view(void **state)
 static void test_window_typical(void **state)
 {
     (void)state;
-    static const char *const up[] = {"BootNotification", "Heartbeat", "StatusNotification",
-                                     "MeterValues", "Authorize", "StartTransaction",
-                                     "StopTransaction", "DataTransfer",
+    static const char *const up[] = {"BootNotification",
+                                     "Heartbeat",
+                                     "StatusNotification",
+                                     "MeterValues",
+                                     "Authorize",
+                                     "StartTransaction",
+                                     "StopTransaction",
+                                     "DataTransfer",
                                      "FirmwareStatusNotification",
                                      "DiagnosticsStatusNotification"};
     static const char *const down[] = {"RemoteStartTransaction", "RemoteStopTransaction", "Reset",
@@ -472,8 +493,8 @@ static void test_window_worst_case(void **state)
         astats_window_step(a, t, 10000);
     }
     size_t bytes = astats_window_bytes(a);
-    print_message("window snapshots, every row in use: %zu bytes; struct astats %zu bytes\n",
-                  bytes, sizeof(struct astats));
+    print_message("window snapshots, every row in use: %zu bytes; struct astats %zu bytes\n", bytes,
+                  sizeof(struct astats));
     assert_true(bytes < 512 * 1024);
     drop(a);
 }
@@ -481,11 +502,16 @@ static void test_window_worst_case(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_record),          cmocka_unit_test(test_codes),
-        cmocka_unit_test(test_bounded_names),   cmocka_unit_test(test_downlink),
-        cmocka_unit_test(test_render_merge_exact), cmocka_unit_test(test_parse_garbage),
-        cmocka_unit_test(test_sub),             cmocka_unit_test(test_window),
-        cmocka_unit_test(test_window_typical), cmocka_unit_test(test_window_worst_case),
+        cmocka_unit_test(test_record),
+        cmocka_unit_test(test_codes),
+        cmocka_unit_test(test_bounded_names),
+        cmocka_unit_test(test_downlink),
+        cmocka_unit_test(test_render_merge_exact),
+        cmocka_unit_test(test_parse_garbage),
+        cmocka_unit_test(test_sub),
+        cmocka_unit_test(test_window),
+        cmocka_unit_test(test_window_typical),
+        cmocka_unit_test(test_window_worst_case),
         cmocka_unit_test(test_view),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -39,10 +39,13 @@ static void test_add(void **state)
         {AUTH_TOKEN, "x:viewer", "token: expected NAME:ROLE:TOKEN"},
         {AUTH_PASSWORD, ":viewer:12345678", "user: the name must have 1..64 characters"},
         {AUTH_PASSWORD, "ca rol:viewer:12345678", "user 'ca rol': names use [A-Za-z0-9_.@-]"},
-        {AUTH_PASSWORD, "carol:admin:12345678", "user 'carol': role 'admin' is not viewer or operator"},
-        {AUTH_PASSWORD, "carol:viewer:1234567", "user 'carol': the password must have 8..256 characters"},
+        {AUTH_PASSWORD, "carol:admin:12345678",
+         "user 'carol': role 'admin' is not viewer or operator"},
+        {AUTH_PASSWORD, "carol:viewer:1234567",
+         "user 'carol': the password must have 8..256 characters"},
         {AUTH_TOKEN, "t:operator:short-token", "token 't': the token must have 16..256 characters"},
-        {AUTH_PASSWORD, "carol:viewer:1234\t5678", "user 'carol': control character in the password"},
+        {AUTH_PASSWORD, "carol:viewer:1234\t5678",
+         "user 'carol': control character in the password"},
         {AUTH_PASSWORD, "alice:viewer:another-pass", "user 'alice' is given twice"},
         /* a user and a token may share a name, not a secret */
         {AUTH_TOKEN, "alice:viewer:alice-token-0123456", NULL},
@@ -112,16 +115,16 @@ static void test_header(void **state)
         {NULL, AUTH_HDR_ABSENT, NULL},
         {"", AUTH_HDR_ABSENT, NULL},
         {"   ", AUTH_HDR_ABSENT, NULL},
-        {"Basic YWxpY2U6YWxpY2UtcGFzcw==", AUTH_HDR_OK, "alice"},        /* alice:alice-pass */
-        {"basic   YWxpY2U6YWxpY2UtcGFzcw==", AUTH_HDR_OK, "alice"},      /* scheme any case */
-        {"Basic Ym9iQGxhYjpwOmE6czpzOnc6ZA==", AUTH_HDR_OK, "bob@lab"},  /* bob@lab:p:a:s:s:w:d */
-        {"Basic YWxpY2U6d3Jvbmc=", AUTH_HDR_WRONG, NULL},                /* alice:wrong */
-        {"Basic YWxpY2U=", AUTH_HDR_BAD, NULL},                          /* no colon */
-        {"Basic YWxpY2U6YWxpY2UtcGFzcw", AUTH_HDR_BAD, NULL},            /* no padding */
+        {"Basic YWxpY2U6YWxpY2UtcGFzcw==", AUTH_HDR_OK, "alice"},       /* alice:alice-pass */
+        {"basic   YWxpY2U6YWxpY2UtcGFzcw==", AUTH_HDR_OK, "alice"},     /* scheme any case */
+        {"Basic Ym9iQGxhYjpwOmE6czpzOnc6ZA==", AUTH_HDR_OK, "bob@lab"}, /* bob@lab:p:a:s:s:w:d */
+        {"Basic YWxpY2U6d3Jvbmc=", AUTH_HDR_WRONG, NULL},               /* alice:wrong */
+        {"Basic YWxpY2U=", AUTH_HDR_BAD, NULL},                         /* no colon */
+        {"Basic YWxpY2U6YWxpY2UtcGFzcw", AUTH_HDR_BAD, NULL},           /* no padding */
         {"Basic YWxp!2U6", AUTH_HDR_BAD, NULL},
         {"Basic ====", AUTH_HDR_BAD, NULL},
-        {"Basic YQ==YQ==", AUTH_HDR_BAD, NULL},                          /* '=' inside */
-        {"Basic AGFsaWNlOng=", AUTH_HDR_BAD, NULL},                      /* NUL in it */
+        {"Basic YQ==YQ==", AUTH_HDR_BAD, NULL},     /* '=' inside */
+        {"Basic AGFsaWNlOng=", AUTH_HDR_BAD, NULL}, /* NUL in it */
         {"Basic ", AUTH_HDR_BAD, NULL},
         {"Bearer ci-token-0123456789", AUTH_HDR_OK, "ci"},
         {"bearer 0123456789abcdef", AUTH_HDR_OK, "prom"},

@@ -182,17 +182,21 @@ static const struct {
     size_t n;
     const char *out;
 } bad_utf8_cases[] = {
-    {"a\xff" "b", 3, "\"a" FFFD "b\""},
-    {"caf\xc3", 4, "\"caf" FFFD "\""},                 /* cut at the end */
-    {"\xe2\x82" "x", 3, "\"" FFFD "x\""},              /* cut in the middle */
-    {"\xf0\x9f\x98", 3, "\"" FFFD "\""},               /* 3 of 4 bytes */
-    {"\xc0\xaf", 2, "\"" FFFD FFFD "\""},              /* overlong '/' */
-    {"\xe0\x80\xaf", 3, "\"" FFFD FFFD FFFD "\""},     /* overlong, 3 bytes */
-    {"\xed\xa0\x80", 3, "\"" FFFD FFFD FFFD "\""},     /* a UTF-16 surrogate */
+    {"a\xff"
+     "b",
+     3, "\"a" FFFD "b\""},
+    {"caf\xc3", 4, "\"caf" FFFD "\""}, /* cut at the end */
+    {"\xe2\x82"
+     "x",
+     3, "\"" FFFD "x\""},                                   /* cut in the middle */
+    {"\xf0\x9f\x98", 3, "\"" FFFD "\""},                    /* 3 of 4 bytes */
+    {"\xc0\xaf", 2, "\"" FFFD FFFD "\""},                   /* overlong '/' */
+    {"\xe0\x80\xaf", 3, "\"" FFFD FFFD FFFD "\""},          /* overlong, 3 bytes */
+    {"\xed\xa0\x80", 3, "\"" FFFD FFFD FFFD "\""},          /* a UTF-16 surrogate */
     {"\xf4\x90\x80\x80", 4, "\"" FFFD FFFD FFFD FFFD "\""}, /* above U+10FFFF */
-    {"\x80", 1, "\"" FFFD "\""},                       /* a lone continuation byte */
-    {"\xf0\x9f\x98\x80", 4, "\"\xf0\x9f\x98\x80\""},   /* U+1F600 is fine */
-    {"\xef\xbf\xbd", 3, "\"" FFFD "\""},               /* so is U+FFFD itself */
+    {"\x80", 1, "\"" FFFD "\""},                            /* a lone continuation byte */
+    {"\xf0\x9f\x98\x80", 4, "\"\xf0\x9f\x98\x80\""},        /* U+1F600 is fine */
+    {"\xef\xbf\xbd", 3, "\"" FFFD "\""},                    /* so is U+FFFD itself */
 };
 
 /* Every character of s is valid UTF-8. */
@@ -240,11 +244,13 @@ static const struct {
 } clip_cases[] = {
     {"abcdef", 3, 3},
     {"ab", 5, 2},
-    {"caf\xc3\xa9", 4, 3},        /* é would be cut: left out whole */
+    {"caf\xc3\xa9", 4, 3}, /* é would be cut: left out whole */
     {"caf\xc3\xa9", 5, 5},
     {"\xe2\x82\xac\xe2\x82\xac", 4, 3},
     {"\xf0\x9f\x98\x80x", 3, 0},
-    {"a\xff" "b", 2, 2},          /* an invalid byte is one unit */
+    {"a\xff"
+     "b",
+     2, 2}, /* an invalid byte is one unit */
     {"", 10, 0},
 };
 
@@ -257,7 +263,7 @@ static void test_utf8_clip(void **state)
     assert_int_equal(cs_utf8_trim("x\xf0\x9f\x98", 4), 1);
     assert_int_equal(cs_utf8_trim("x\xe2\x82\xac", 4), 4); /* complete: kept */
     assert_int_equal(cs_utf8_trim("abc", 3), 3);
-    assert_int_equal(cs_utf8_trim("a\xff", 2), 2);             /* invalid, not cut: the writer's */
+    assert_int_equal(cs_utf8_trim("a\xff", 2), 2); /* invalid, not cut: the writer's */
     assert_int_equal(cs_utf8_trim("", 0), 0);
     for (size_t i = 0; i < ARRAY_SIZE(clip_cases); i++) {
         size_t k = cs_utf8_clip(clip_cases[i].in, clip_cases[i].max);
@@ -433,18 +439,52 @@ static const struct {
     const char *s;
     bool number;
 } number_cases[] = {
-    {"0", true},         {"-0", true},        {"7", true},          {"-7", true},
-    {"10", true},        {"1234567890", true}, {"0.5", true},        {"-0.5", true},
-    {"1.25", true},      {"1e5", true},       {"1E5", true},        {"1e+5", true},
-    {"1e-5", true},      {"-1.5E-07", true},  {"0e0", true},        {"0.0", true},
-    {"123456789012345678901234567890", true}, {"1e999", true},      /* grammar only */
-    {"", false},         {"-", false},        {"+1", false},        {"01", false},
-    {"00", false},       {"-01", false},      {".5", false},        {"5.", false},
-    {"-.5", false},      {"1.e5", false},     {"1e", false},        {"1e+", false},
-    {"1e-", false},      {"e5", false},       {"0x10", false},      {"1.2.3", false},
-    {"1e5.5", false},    {" 1", false},       {"1 ", false},        {"1\n", false},
-    {"inf", false},      {"-inf", false},     {"nan", false},       {"Infinity", false},
-    {"--1", false},      {"1-", false},       {"1,5", false},       {"1_000", false},
+    {"0", true},
+    {"-0", true},
+    {"7", true},
+    {"-7", true},
+    {"10", true},
+    {"1234567890", true},
+    {"0.5", true},
+    {"-0.5", true},
+    {"1.25", true},
+    {"1e5", true},
+    {"1E5", true},
+    {"1e+5", true},
+    {"1e-5", true},
+    {"-1.5E-07", true},
+    {"0e0", true},
+    {"0.0", true},
+    {"123456789012345678901234567890", true},
+    {"1e999", true}, /* grammar only */
+    {"", false},
+    {"-", false},
+    {"+1", false},
+    {"01", false},
+    {"00", false},
+    {"-01", false},
+    {".5", false},
+    {"5.", false},
+    {"-.5", false},
+    {"1.e5", false},
+    {"1e", false},
+    {"1e+", false},
+    {"1e-", false},
+    {"e5", false},
+    {"0x10", false},
+    {"1.2.3", false},
+    {"1e5.5", false},
+    {" 1", false},
+    {"1 ", false},
+    {"1\n", false},
+    {"inf", false},
+    {"-inf", false},
+    {"nan", false},
+    {"Infinity", false},
+    {"--1", false},
+    {"1-", false},
+    {"1,5", false},
+    {"1_000", false},
     {"\xd9\xa1", false}, /* an Arabic-Indic digit */
 };
 
@@ -601,8 +641,10 @@ static void test_jw_cjson(void **state)
     static const struct {
         const char *in, *out;
     } cases[] = {
-        {"{\"a\":1,\"b\":[true,false,null],\"c\":\"x\"}", "{\"a\":1,\"b\":[true,false,null],\"c\":\"x\"}"},
-        {"[1.5,-2,1e300,12345678901234567890]", "[1.5,-2,1.0000000000000001e+300,1.2345678901234567e+19]"},
+        {"{\"a\":1,\"b\":[true,false,null],\"c\":\"x\"}",
+         "{\"a\":1,\"b\":[true,false,null],\"c\":\"x\"}"},
+        {"[1.5,-2,1e300,12345678901234567890]",
+         "[1.5,-2,1.0000000000000001e+300,1.2345678901234567e+19]"},
         {"{\"w\":\"a\xff\"}", "{\"w\":\"a" FFFD "\"}"},
         {"{\"\xc3\":\"k\"}", "{\"" FFFD "\":\"k\"}"},
         {"\"ctl\\u0001\"", "\"ctl\\u0001\""},
@@ -632,18 +674,12 @@ static void test_jw_cjson(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_buf_basics),
-        cmocka_unit_test(test_buf_growth),
-        cmocka_unit_test(test_json_str),
-        cmocka_unit_test(test_json_str_utf8),
-        cmocka_unit_test(test_utf8_clip),
-        cmocka_unit_test(test_jw_cjson),
-        cmocka_unit_test(test_term_str),
-        cmocka_unit_test(test_jw_flat),
-        cmocka_unit_test(test_jw_nested),
-        cmocka_unit_test(test_jw_numbers),
-        cmocka_unit_test(test_json_is_number),
-        cmocka_unit_test(test_jw_guess),
+        cmocka_unit_test(test_buf_basics),     cmocka_unit_test(test_buf_growth),
+        cmocka_unit_test(test_json_str),       cmocka_unit_test(test_json_str_utf8),
+        cmocka_unit_test(test_utf8_clip),      cmocka_unit_test(test_jw_cjson),
+        cmocka_unit_test(test_term_str),       cmocka_unit_test(test_jw_flat),
+        cmocka_unit_test(test_jw_nested),      cmocka_unit_test(test_jw_numbers),
+        cmocka_unit_test(test_json_is_number), cmocka_unit_test(test_jw_guess),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,7 +30,7 @@ struct fix {
     struct charger_cfg cfg;
 };
 
-#define ALL_MEASURANDS \
+#define ALL_MEASURANDS                                                                             \
     "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,SoC"
 #define TX_ID 1234
 
@@ -65,7 +65,8 @@ static int teardown(void **state)
 
 static struct msg_ctx ctx_of(const struct fix *f, int connector, const struct kvlist *over)
 {
-    struct msg_ctx x = {.ch = &f->ch, .cfg = &f->cfg, .now_ms = T0, .connector = connector, .over = over};
+    struct msg_ctx x = {
+        .ch = &f->ch, .cfg = &f->cfg, .now_ms = T0, .connector = connector, .over = over};
     return x;
 }
 
@@ -135,7 +136,7 @@ static void test_lookup(void **state)
         assert_non_null(strstr(catalog_names(), m->name));
     }
     assert_null(catalog_get(MSG__COUNT));
-    assert_null(catalog_get((enum msg_id)-1));
+    assert_null(catalog_get((enum msg_id) - 1));
     static const struct {
         enum msg_id id;
         const char *name;
@@ -157,9 +158,16 @@ static void test_lookup(void **state)
         assert_ptr_equal(catalog_lookup(names[i].name), catalog_get(names[i].id));
     }
     assert_null(catalog_get(MSG_CUSTOM));
-    static const char *const unknown[] = {"Nope", "heartbeat", "HEARTBEAT", "", "Heartbeat ",
-                                          "authorize", "StartTransactionResponse", "Reset",
-                                          "RemoteStartTransaction", "MeterValue"};
+    static const char *const unknown[] = {"Nope",
+                                          "heartbeat",
+                                          "HEARTBEAT",
+                                          "",
+                                          "Heartbeat ",
+                                          "authorize",
+                                          "StartTransactionResponse",
+                                          "Reset",
+                                          "RemoteStartTransaction",
+                                          "MeterValue"};
     for (size_t i = 0; i < ARRAY_SIZE(unknown); i++)
         assert_null(catalog_lookup(unknown[i]));
 }
@@ -280,8 +288,8 @@ static void test_builder_inputs(void **state)
     buf_reset(&out);
 
     /* connector 0 (the charge point) faulted */
-    assert_int_equal(charger_set_status(&f->ch, 0, ST_FAULTED, OE_GROUND_FAILURE, 22, false, T0, NULL),
-                     CS_OK);
+    assert_int_equal(
+        charger_set_status(&f->ch, 0, ST_FAULTED, OE_GROUND_FAILURE, 22, false, T0, NULL), CS_OK);
     x = ctx_of(f, 0, NULL);
     assert_int_equal(catalog_build_call(catalog_get(MSG_STATUS_NOTIFICATION), &x, UID, &out, NULL),
                      CS_OK);
@@ -300,8 +308,7 @@ static void test_builder_inputs(void **state)
 
     /* no firmware: the optional field is left out; vendor and voltage come from the config */
     assert_int_equal(cfg_set(&cfg_charger_schema, &f->cfg, "firmware", "", NULL), CS_OK);
-    assert_int_equal(cfg_set(&cfg_charger_schema, &f->cfg, "vendor", "ACME \"Volt\"", NULL),
-                     CS_OK);
+    assert_int_equal(cfg_set(&cfg_charger_schema, &f->cfg, "vendor", "ACME \"Volt\"", NULL), CS_OK);
     x = ctx_of(f, 0, NULL);
     assert_int_equal(catalog_build_call(catalog_get(MSG_BOOT_NOTIFICATION), &x, UID, &out, NULL),
                      CS_OK);
@@ -397,11 +404,10 @@ static void test_measurands(void **state)
          "Energy.Active.Import.Register=11000,Power.Active.Import=22000,Voltage=230"},
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-        assert_int_equal(cfg_set(&cfg_charger_schema, &f->cfg, "measurands", cases[i].measurands,
-                                 NULL),
-                         CS_OK);
-        struct msg_ctx x = {.ch = &f->ch, .cfg = &f->cfg, .now_ms = T0,
-                            .connector = cases[i].connector};
+        assert_int_equal(
+            cfg_set(&cfg_charger_schema, &f->cfg, "measurands", cases[i].measurands, NULL), CS_OK);
+        struct msg_ctx x = {
+            .ch = &f->ch, .cfg = &f->cfg, .now_ms = T0, .connector = cases[i].connector};
         cJSON *j = build_payload(MSG_METER_VALUES, &x);
         struct buf got = BUF_INIT;
         sampled_list(cJSON_GetObjectItemCaseSensitive(j, "meterValue"), "Sample.Periodic", &got);
@@ -456,13 +462,18 @@ static void test_meter_tx_id(void **state)
         const char *context;
         bool present;
     } cases[] = {
-        {1, 0, NULL, false},         {1, TX_ID, NULL, true},
+        {1, 0, NULL, false},
+        {1, TX_ID, NULL, true},
         {1, -1, "Transaction.Begin", true}, /* a local id before the platform confirmed one */
-        {2, 0, "Trigger", false},    {1, INT32_MAX, "Sample.Clock", true},
+        {2, 0, "Trigger", false},
+        {1, INT32_MAX, "Sample.Clock", true},
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-        struct msg_ctx x = {.ch = &f->ch, .cfg = &f->cfg, .now_ms = T0,
-                            .connector = cases[i].connector, .tx_id = cases[i].tx_id,
+        struct msg_ctx x = {.ch = &f->ch,
+                            .cfg = &f->cfg,
+                            .now_ms = T0,
+                            .connector = cases[i].connector,
+                            .tx_id = cases[i].tx_id,
                             .context = cases[i].context};
         cJSON *j = build_payload(MSG_METER_VALUES, &x);
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "transactionId");
@@ -499,9 +510,15 @@ static void test_stop_transaction(void **state)
     double was = f->ch.conn[1].meter_wh;
     f->ch.conn[1].meter_wh = 11000.9;
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-        struct msg_ctx x = {.ch = &f->ch, .cfg = &f->cfg, .now_ms = T0, .connector = 1,
-                            .tx_id = TX_ID, .meter_wh = 11000.9, .id_tag = cases[i].id_tag,
-                            .reason = cases[i].reason, .context = cases[i].context};
+        struct msg_ctx x = {.ch = &f->ch,
+                            .cfg = &f->cfg,
+                            .now_ms = T0,
+                            .connector = 1,
+                            .tx_id = TX_ID,
+                            .meter_wh = 11000.9,
+                            .id_tag = cases[i].id_tag,
+                            .reason = cases[i].reason,
+                            .context = cases[i].context};
         cJSON *j = build_payload(MSG_STOP_TRANSACTION, &x);
         assert_int_equal(cJSON_GetObjectItemCaseSensitive(j, "transactionId")->valueint, TX_ID);
         assert_int_equal(cJSON_GetObjectItemCaseSensitive(j, "meterStop")->valueint, 11000);
@@ -543,15 +560,18 @@ static void test_id_tags(void **state)
     static const enum msg_id msgs[] = {MSG_AUTHORIZE, MSG_START_TRANSACTION};
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         for (size_t m = 0; m < ARRAY_SIZE(msgs); m++) {
-            struct msg_ctx x = {.ch = &f->ch, .cfg = &f->cfg, .now_ms = T0, .connector = 1,
-                                .id_tag = cases[i].in, .meter_wh = 1234.6};
+            struct msg_ctx x = {.ch = &f->ch,
+                                .cfg = &f->cfg,
+                                .now_ms = T0,
+                                .connector = 1,
+                                .id_tag = cases[i].in,
+                                .meter_wh = 1234.6};
             cJSON *j = build_payload(msgs[m], &x);
             assert_string_equal(cJSON_GetObjectItemCaseSensitive(j, "idTag")->valuestring,
                                 cases[i].want);
             if (msgs[m] == MSG_START_TRANSACTION) {
                 assert_int_equal(cJSON_GetObjectItemCaseSensitive(j, "connectorId")->valueint, 1);
-                assert_int_equal(cJSON_GetObjectItemCaseSensitive(j, "meterStart")->valueint,
-                                 1234);
+                assert_int_equal(cJSON_GetObjectItemCaseSensitive(j, "meterStart")->valueint, 1234);
             } else {
                 assert_int_equal(cJSON_GetArraySize(j), 1);
             }
@@ -574,8 +594,11 @@ static void test_data_transfer(void **state)
         {"v", "", "", "{\"vendorId\":\"v\",\"messageId\":\"\",\"data\":\"\"}"},
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-        struct msg_ctx x = {.ch = &f->ch, .cfg = &f->cfg, .now_ms = T0,
-                            .vendor_id = cases[i].vendor_id, .message_id = cases[i].message_id,
+        struct msg_ctx x = {.ch = &f->ch,
+                            .cfg = &f->cfg,
+                            .now_ms = T0,
+                            .vendor_id = cases[i].vendor_id,
+                            .message_id = cases[i].message_id,
                             .data = cases[i].data};
         struct buf out = BUF_INIT;
         assert_int_equal(catalog_build_payload(catalog_get(MSG_DATA_TRANSFER), &x, &out, NULL),
@@ -593,13 +616,20 @@ static void test_status_messages(void **state)
         const char *s;
         bool firmware, diagnostics;
     } cases[] = {
-        {"Downloaded", true, false},   {"DownloadFailed", true, false},
-        {"Downloading", true, false},  {"Idle", true, true},
-        {"InstallationFailed", true, false}, {"Installing", true, false},
-        {"Installed", true, false},    {"Uploaded", false, true},
-        {"UploadFailed", false, true}, {"Uploading", false, true},
-        {"", false, false},            {"idle", false, false},
-        {"Installed ", false, false},  {"Failed", false, false},
+        {"Downloaded", true, false},
+        {"DownloadFailed", true, false},
+        {"Downloading", true, false},
+        {"Idle", true, true},
+        {"InstallationFailed", true, false},
+        {"Installing", true, false},
+        {"Installed", true, false},
+        {"Uploaded", false, true},
+        {"UploadFailed", false, true},
+        {"Uploading", false, true},
+        {"", false, false},
+        {"idle", false, false},
+        {"Installed ", false, false},
+        {"Failed", false, false},
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         assert_int_equal(catalog_firmware_status_valid(cases[i].s), cases[i].firmware);
@@ -628,50 +658,83 @@ static const struct {
     const char *payload;  /* expected payload object */
 } over_cases[] = {
     /* typed fields are replaced in place and keep their type */
-    {MSG_STATUS_NOTIFICATION, 1, {"connectorId", "2", NULL},
+    {MSG_STATUS_NOTIFICATION,
+     1,
+     {"connectorId", "2", NULL},
      "{\"connectorId\":2,\"errorCode\":\"NoError\",\"status\":\"Charging\",\"timestamp\":" TS "}"},
-    {MSG_STATUS_NOTIFICATION, 1, {"connectorId", "-1", NULL},
+    {MSG_STATUS_NOTIFICATION,
+     1,
+     {"connectorId", "-1", NULL},
      "{\"connectorId\":-1,\"errorCode\":\"NoError\",\"status\":\"Charging\",\"timestamp\":" TS "}"},
-    {MSG_STATUS_NOTIFICATION, 1, {"status", "Faulted", "errorCode", "GroundFailure", NULL},
+    {MSG_STATUS_NOTIFICATION,
+     1,
+     {"status", "Faulted", "errorCode", "GroundFailure", NULL},
      "{\"connectorId\":1,\"errorCode\":\"GroundFailure\",\"status\":\"Faulted\",\"timestamp\":" TS
      "}"},
     /* a string field stays a string whatever the text looks like */
-    {MSG_STATUS_NOTIFICATION, 1, {"status", "42", "timestamp", "true", NULL},
+    {MSG_STATUS_NOTIFICATION,
+     1,
+     {"status", "42", "timestamp", "true", NULL},
      "{\"connectorId\":1,\"errorCode\":\"NoError\",\"status\":\"42\",\"timestamp\":\"true\"}"},
-    {MSG_BOOT_NOTIFICATION, 0, {"firmwareVersion", "9.9", "chargePointVendor", "X\"Y", NULL},
+    {MSG_BOOT_NOTIFICATION,
+     0,
+     {"firmwareVersion", "9.9", "chargePointVendor", "X\"Y", NULL},
      "{\"chargePointVendor\":\"X\\\"Y\",\"chargePointModel\":\"VC-22\","
      "\"chargePointSerialNumber\":\"CP-000042\",\"firmwareVersion\":\"9.9\"}"},
     /* unknown fields are appended in order, with guessed types */
-    {MSG_HEARTBEAT, 0, {"n", "5", "neg", "-12", "zero", "-0", NULL},
+    {MSG_HEARTBEAT,
+     0,
+     {"n", "5", "neg", "-12", "zero", "-0", NULL},
      "{\"n\":5,\"neg\":-12,\"zero\":0}"},
-    {MSG_HEARTBEAT, 0, {"f", "1.5", "e", "-2.5e3", "E", "1E+2", "big", "123456789012345678901234",
-      NULL},
+    {MSG_HEARTBEAT,
+     0,
+     {"f", "1.5", "e", "-2.5e3", "E", "1E+2", "big", "123456789012345678901234", NULL},
      "{\"f\":1.5,\"e\":-2.5e3,\"E\":1E+2,\"big\":123456789012345678901234}"},
-    {MSG_HEARTBEAT, 0, {"t", "true", "f", "false", "z", "null", NULL},
+    {MSG_HEARTBEAT,
+     0,
+     {"t", "true", "f", "false", "z", "null", NULL},
      "{\"t\":true,\"f\":false,\"z\":null}"},
-    {MSG_HEARTBEAT, 0, {"o", "{\"a\": [1, 2], \"b\": {}}", "a", "[1, \"x\"]", NULL},
+    {MSG_HEARTBEAT,
+     0,
+     {"o", "{\"a\": [1, 2], \"b\": {}}", "a", "[1, \"x\"]", NULL},
      "{\"o\":{\"a\":[1,2],\"b\":{}},\"a\":[1,\"x\"]}"},
-    {MSG_HEARTBEAT, 0, {"s", "hello", "q", "say \"hi\"", "e", "", NULL},
+    {MSG_HEARTBEAT,
+     0,
+     {"s", "hello", "q", "say \"hi\"", "e", "", NULL},
      "{\"s\":\"hello\",\"q\":\"say \\\"hi\\\"\",\"e\":\"\"}"},
     /* only exact JSON literals are guessed: the rest are strings */
-    {MSG_HEARTBEAT, 0, {"a", "TRUE", "b", "Null", "c", "{x", "d", "[1,", "e", "12abc", NULL},
+    {MSG_HEARTBEAT,
+     0,
+     {"a", "TRUE", "b", "Null", "c", "{x", "d", "[1,", "e", "12abc", NULL},
      "{\"a\":\"TRUE\",\"b\":\"Null\",\"c\":\"{x\",\"d\":\"[1,\",\"e\":\"12abc\"}"},
     /* text that C reads as a number but JSON does not stays a string (never invalid JSON) */
-    {MSG_HEARTBEAT, 0, {"a", ".5", "b", "5.", "c", "0x10", "d", "+1.5", "e", "01.5", NULL},
+    {MSG_HEARTBEAT,
+     0,
+     {"a", ".5", "b", "5.", "c", "0x10", "d", "+1.5", "e", "01.5", NULL},
      "{\"a\":\".5\",\"b\":\"5.\",\"c\":\"0x10\",\"d\":\"+1.5\",\"e\":\"01.5\"}"},
-    {MSG_HEARTBEAT, 0, {"a", "inf", "b", "nan", "c", "1e999", "d", " 1", "e", "1 ", NULL},
+    {MSG_HEARTBEAT,
+     0,
+     {"a", "inf", "b", "nan", "c", "1e999", "d", " 1", "e", "1 ", NULL},
      "{\"a\":\"inf\",\"b\":\"nan\",\"c\":\"1e999\",\"d\":\" 1\",\"e\":\"1 \"}"},
-    {MSG_HEARTBEAT, 0, {"a", "1e", "b", "1.5e+", "c", "-", "d", "-.5", "e", "0.5", NULL},
+    {MSG_HEARTBEAT,
+     0,
+     {"a", "1e", "b", "1.5e+", "c", "-", "d", "-.5", "e", "0.5", NULL},
      "{\"a\":\"1e\",\"b\":\"1.5e+\",\"c\":\"-\",\"d\":\"-.5\",\"e\":0.5}"},
     /* JSON followed by more text is not JSON */
-    {MSG_HEARTBEAT, 0, {"o", "{\"a\":1} trailing", "a", "[1] [2]", NULL},
+    {MSG_HEARTBEAT,
+     0,
+     {"o", "{\"a\":1} trailing", "a", "[1] [2]", NULL},
      "{\"o\":\"{\\\"a\\\":1} trailing\",\"a\":\"[1] [2]\"}"},
     /* an override may replace a whole array field */
     {MSG_METER_VALUES, 1, {"meterValue", "[]", NULL}, "{\"connectorId\":1,\"meterValue\":[]}"},
-    {MSG_METER_VALUES, 1, {"meterValue", "none", "transactionId", "7", NULL},
+    {MSG_METER_VALUES,
+     1,
+     {"meterValue", "none", "transactionId", "7", NULL},
      "{\"connectorId\":1,\"meterValue\":\"none\",\"transactionId\":7}"},
     /* only top-level fields are overridden: a nested name is appended at the top */
-    {MSG_METER_VALUES, 2, {"unit", "kWh", NULL},
+    {MSG_METER_VALUES,
+     2,
+     {"unit", "kWh", NULL},
      "{\"connectorId\":2,\"meterValue\":[{\"timestamp\":" TS ",\"sampledValue\":["
      "{\"value\":\"0\",\"context\":\"Sample.Periodic\",\"measurand\":"
      "\"Energy.Active.Import.Register\",\"location\":\"Outlet\",\"unit\":\"Wh\"},"
@@ -681,7 +744,9 @@ static const struct {
      "\"location\":\"Outlet\",\"unit\":\"A\"},"
      "{\"value\":\"230\",\"context\":\"Sample.Periodic\",\"measurand\":\"Voltage\","
      "\"location\":\"Outlet\",\"unit\":\"V\"}]}],\"unit\":\"kWh\"}"},
-    {MSG_STATUS_NOTIFICATION, 1, {"info", "a b", "vendorErrorCode", "E42", NULL},
+    {MSG_STATUS_NOTIFICATION,
+     1,
+     {"info", "a b", "vendorErrorCode", "E42", NULL},
      "{\"connectorId\":1,\"errorCode\":\"NoError\",\"status\":\"Charging\",\"timestamp\":" TS
      ",\"info\":\"a b\",\"vendorErrorCode\":\"E42\"}"},
 };
@@ -717,14 +782,23 @@ static const struct {
     int code;
     const char *msg_part;
 } over_errors[] = {
-    {MSG_STATUS_NOTIFICATION, 1, {"connectorId", "abc", NULL}, CS_ERR_PARSE,
+    {MSG_STATUS_NOTIFICATION,
+     1,
+     {"connectorId", "abc", NULL},
+     CS_ERR_PARSE,
      "field connectorId: 'abc' is not an integer"},
     {MSG_STATUS_NOTIFICATION, 1, {"connectorId", "1.5", NULL}, CS_ERR_PARSE, "not an integer"},
     {MSG_STATUS_NOTIFICATION, 1, {"connectorId", "", NULL}, CS_ERR_PARSE, "not an integer"},
-    {MSG_STATUS_NOTIFICATION, 1, {"connectorId", "2147483648", NULL}, CS_ERR_PARSE,
+    {MSG_STATUS_NOTIFICATION,
+     1,
+     {"connectorId", "2147483648", NULL},
+     CS_ERR_PARSE,
      "not an integer"},
     {MSG_METER_VALUES, 1, {"x", "1", "connectorId", "one", NULL}, CS_ERR_PARSE, "connectorId"},
-    {MSG_STATUS_NOTIFICATION, 3, {NULL}, CS_ERR_RANGE,
+    {MSG_STATUS_NOTIFICATION,
+     3,
+     {NULL},
+     CS_ERR_RANGE,
      "StatusNotification: connector 3 does not exist (0..2)"},
     {MSG_METER_VALUES, -1, {NULL}, CS_ERR_RANGE, "connector -1 does not exist"},
 };

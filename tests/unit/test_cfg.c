@@ -322,7 +322,8 @@ static const struct {
     /* profile: an enum */
     {CH, "profile", "ocpp16j", CS_OK, NULL},
     {CH, "profile", "json", CS_OK, NULL},
-    {CH, "profile", "OCPP16J", CS_ERR_UNKNOWN, "profile: 'OCPP16J' is not one of the allowed values"},
+    {CH, "profile", "OCPP16J", CS_ERR_UNKNOWN,
+     "profile: 'OCPP16J' is not one of the allowed values"},
     {CH, "profile", "ocpp16", CS_ERR_UNKNOWN, "not one of the allowed values"},
     {CH, "profile", "json ", CS_ERR_UNKNOWN, "not one of the allowed values"},
     {CH, "profile", "ocpp201", CS_ERR_UNKNOWN, "not one of the allowed values"},
@@ -349,12 +350,14 @@ static const struct {
     {CH, "call_timeout_s", "1.5", CS_ERR_RANGE, "not an integer"},
     {CH, "offline_queue", "0", CS_OK, NULL},
     {CH, "offline_queue", "10000", CS_OK, NULL},
-    {CH, "offline_queue", "10001", CS_ERR_RANGE, "offline_queue: '10001' is not an integer in 0..10000"},
+    {CH, "offline_queue", "10001", CS_ERR_RANGE,
+     "offline_queue: '10001' is not an integer in 0..10000"},
     {CH, "offline_queue", "-1", CS_ERR_RANGE, "0..10000"},
     {CH, "id_tag", "TAG-{index}", CS_OK, NULL},
     {CH, "id_tag", "{id}", CS_OK, NULL},
     {CH, "id_tag", "a+b#c", CS_OK, NULL}, /* not a topic */
-    {CH, "id_tag", "{worker}", CS_ERR_UNKNOWN, "id_tag: unknown placeholder '{worker}' (allowed: id,index)"},
+    {CH, "id_tag", "{worker}", CS_ERR_UNKNOWN,
+     "id_tag: unknown placeholder '{worker}' (allowed: id,index)"},
     {CH, "id_tag", "{msg}", CS_ERR_UNKNOWN, "allowed: id,index"},
     {CH, "id_tag", "", CS_ERR_RANGE, "id_tag: length 0 outside 1..47"},
     {CH, "authorize_remote", "1", CS_OK, NULL},
@@ -374,7 +377,8 @@ static const struct {
     {CH, "battery_kwh", "500", CS_OK, NULL},
     {CH, "battery_kwh", "0.5", CS_ERR_RANGE, "battery_kwh: '0.5' is not a number in 1..500 kWh"},
     {CH, "battery_kwh", "501", CS_ERR_RANGE, "1..500 kWh"},
-    {CH, "battery_kwh", "0x10", CS_ERR_RANGE, "battery_kwh: '0x10' is not a number"}, /* decimal only */
+    {CH, "battery_kwh", "0x10", CS_ERR_RANGE,
+     "battery_kwh: '0x10' is not a number"}, /* decimal only */
     {CH, "battery_kwh", "0x1p4", CS_ERR_RANGE, "not a number"},
     {CH, "max_kw", "INF", CS_ERR_RANGE, "not a number"},
     {CH, "fault_per_h", "0", CS_OK, NULL},
@@ -731,8 +735,8 @@ static void test_layer_accept(void **state)
     memset(&r, 0, sizeof(r));
 
     /* 1: valid fields accepted, invalid and unknown ones reported and left out */
-    set_incoming(&in, (const char *const[]){"heartbeat_s", "30", "qos", "5", "nope", "1",
-                                            "vendor", "ACME", NULL});
+    set_incoming(&in, (const char *const[]){"heartbeat_s", "30", "qos", "5", "nope", "1", "vendor",
+                                            "ACME", NULL});
     cfg_layer_accept(CH, &acc, &rej, &in, on_reject, &r);
     check_layer(&acc, (const char *const[]){"heartbeat_s", "30", "vendor", "ACME", NULL});
     assert_int_equal(r.calls, 2);
@@ -748,8 +752,8 @@ static void test_layer_accept(void **state)
 
     /* 3: a field that becomes invalid keeps its accepted value; a fixed one is taken */
     r.calls = 0;
-    set_incoming(&in, (const char *const[]){"heartbeat_s", "abc", "qos", "1", "nope", "1",
-                                            "vendor", "ACME", NULL});
+    set_incoming(&in, (const char *const[]){"heartbeat_s", "abc", "qos", "1", "nope", "1", "vendor",
+                                            "ACME", NULL});
     cfg_layer_accept(CH, &acc, &rej, &in, on_reject, &r);
     check_layer(&acc,
                 (const char *const[]){"heartbeat_s", "30", "qos", "1", "vendor", "ACME", NULL});
@@ -759,13 +763,13 @@ static void test_layer_accept(void **state)
 
     /* 4: a different bad value is reported again, the same one is not */
     r.calls = 0;
-    set_incoming(&in, (const char *const[]){"heartbeat_s", "abc", "qos", "1", "nope", "2",
-                                            "vendor", "ACME", NULL});
+    set_incoming(&in, (const char *const[]){"heartbeat_s", "abc", "qos", "1", "nope", "2", "vendor",
+                                            "ACME", NULL});
     cfg_layer_accept(CH, &acc, &rej, &in, on_reject, &r);
     assert_int_equal(r.calls, 1);
     assert_string_equal(kv_get(&r.seen, "nope"), "2");
-    set_incoming(&in, (const char *const[]){"heartbeat_s", "-1", "qos", "1", "nope", "2",
-                                            "vendor", "ACME", NULL});
+    set_incoming(&in, (const char *const[]){"heartbeat_s", "-1", "qos", "1", "nope", "2", "vendor",
+                                            "ACME", NULL});
     cfg_layer_accept(CH, &acc, &rej, &in, on_reject, &r);
     assert_int_equal(r.calls, 2);
     check_layer(&acc,
@@ -992,8 +996,12 @@ static void test_ocpp_keys(void **state)
         assert_string_equal(buf_cstr(&b), ocpp_key_cases[i].value);
         buf_free(&b);
     }
-    static const char *const unknown[] = {"", "heartbeatinterval", "HeartbeatInterval ",
-                                          "heartbeat_s", "LocalAuthListEnabled", "ConnectionTimeOut"};
+    static const char *const unknown[] = {"",
+                                          "heartbeatinterval",
+                                          "HeartbeatInterval ",
+                                          "heartbeat_s",
+                                          "LocalAuthListEnabled",
+                                          "ConnectionTimeOut"};
     for (size_t i = 0; i < ARRAY_SIZE(unknown); i++)
         assert_null(ocpp_key_lookup(unknown[i]));
 
@@ -1143,7 +1151,8 @@ static void test_doc_markdown(void **state)
     for (size_t i = 0; i < ARRAY_SIZE(uris); i++) {
         char scheme[16];
         assert_int_equal(cfg_check(CH, "broker", uris[i], NULL), CS_OK);
-        snprintf(scheme, sizeof(scheme), "%.*s", (int)(strstr(uris[i], "//") - uris[i] + 2), uris[i]);
+        snprintf(scheme, sizeof(scheme), "%.*s", (int)(strstr(uris[i], "//") - uris[i] + 2),
+                 uris[i]);
         const char *at = strstr(row, scheme);
         assert_true(at && at < row_end);
     }

@@ -28,16 +28,16 @@ static void assert_close(double got, double want)
 
 /* ChargePointStatus of OCPP 1.6, in enum order. */
 static const char *const statuses[] = {
-    "Available",     "Preparing", "Charging", "SuspendedEV", "SuspendedEVSE",
-    "Finishing",     "Reserved",  "Unavailable", "Faulted",
+    "Available", "Preparing", "Charging",    "SuspendedEV", "SuspendedEVSE",
+    "Finishing", "Reserved",  "Unavailable", "Faulted",
 };
 
 /* ChargePointErrorCode of OCPP 1.6, in enum order. */
 static const char *const errors[] = {
-    "ConnectorLockFailure", "EVCommunicationError", "GroundFailure",      "HighTemperature",
-    "InternalError",        "LocalListConflict",    "NoError",            "OtherError",
-    "OverCurrentFailure",   "OverVoltage",          "PowerMeterFailure",  "PowerSwitchFailure",
-    "ReaderFailure",        "ResetFailure",         "UnderVoltage",       "WeakSignal",
+    "ConnectorLockFailure", "EVCommunicationError", "GroundFailure",     "HighTemperature",
+    "InternalError",        "LocalListConflict",    "NoError",           "OtherError",
+    "OverCurrentFailure",   "OverVoltage",          "PowerMeterFailure", "PowerSwitchFailure",
+    "ReaderFailure",        "ResetFailure",         "UnderVoltage",      "WeakSignal",
 };
 
 static void test_status_names(void **state)
@@ -51,15 +51,15 @@ static void test_status_names(void **state)
         assert_true(ocpp_status_parse(statuses[i], &st));
         assert_int_equal(st, i);
     }
-    static const char *const bad[] = {"charging", "CHARGING", "", "Charging ", "Suspended",
-                                      "Occupied", "Unknown"};
+    static const char *const bad[] = {"charging",  "CHARGING", "",       "Charging ",
+                                      "Suspended", "Occupied", "Unknown"};
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
         enum ocpp_status st = ST_FAULTED;
         assert_false(ocpp_status_parse(bad[i], &st));
         assert_int_equal(st, ST_FAULTED); /* untouched */
     }
     assert_string_equal(ocpp_status_name(ST__COUNT), "Unknown");
-    assert_string_equal(ocpp_status_name((enum ocpp_status)-1), "Unknown");
+    assert_string_equal(ocpp_status_name((enum ocpp_status) - 1), "Unknown");
 }
 
 static void test_error_names(void **state)
@@ -80,7 +80,7 @@ static void test_error_names(void **state)
         assert_int_equal(e, OE_WEAK_SIGNAL);
     }
     assert_string_equal(ocpp_error_name(OE__COUNT), "OtherError");
-    assert_string_equal(ocpp_error_name((enum ocpp_error)-1), "OtherError");
+    assert_string_equal(ocpp_error_name((enum ocpp_error) - 1), "OtherError");
 }
 
 /* ---- the model ----------------------------------------------------------------------------- */
@@ -124,7 +124,8 @@ static void test_energy(void **state)
 
     /* 22 kW for 30 minutes = 11000 Wh */
     charger_init(&c, 42, "CP-000042", 2, T0);
-    assert_int_equal(charger_set_status(&c, 1, ST_CHARGING, OE_NO_ERROR, 22, false, T0, &err), CS_OK);
+    assert_int_equal(charger_set_status(&c, 1, ST_CHARGING, OE_NO_ERROR, 22, false, T0, &err),
+                     CS_OK);
     assert_close(c.conn[1].power_w, 22000);
     charger_integrate(&c, T0 + 30 * MIN_MS);
     assert_close(c.conn[1].meter_wh, 11000);
@@ -140,23 +141,27 @@ static void test_energy(void **state)
 
     /* in small steps: the same total */
     charger_init(&c, 42, "CP-000042", 1, T0);
-    assert_int_equal(charger_set_status(&c, 1, ST_CHARGING, OE_NO_ERROR, 22, false, T0, NULL), CS_OK);
+    assert_int_equal(charger_set_status(&c, 1, ST_CHARGING, OE_NO_ERROR, 22, false, T0, NULL),
+                     CS_OK);
     for (int64_t t = T0; t <= T0 + 30 * MIN_MS; t += 1000)
         charger_integrate(&c, t);
     assert_close(c.conn[1].meter_wh, 11000);
 
     /* stopping mid-way: 15 minutes at 22 kW, then 15 minutes Available */
     charger_init(&c, 42, "CP-000042", 1, T0);
-    assert_int_equal(charger_set_status(&c, 1, ST_CHARGING, OE_NO_ERROR, 22, false, T0, NULL), CS_OK);
+    assert_int_equal(charger_set_status(&c, 1, ST_CHARGING, OE_NO_ERROR, 22, false, T0, NULL),
+                     CS_OK);
     assert_int_equal(
-        charger_set_status(&c, 1, ST_AVAILABLE, OE_NO_ERROR, 22, false, T0 + 15 * MIN_MS, NULL), CS_OK);
+        charger_set_status(&c, 1, ST_AVAILABLE, OE_NO_ERROR, 22, false, T0 + 15 * MIN_MS, NULL),
+        CS_OK);
     assert_close(c.conn[1].power_w, 0);
     charger_integrate(&c, T0 + 30 * MIN_MS);
     assert_close(c.conn[1].meter_wh, 5500);
 
     /* a max_kw change applies from that instant: 30 min at 22 kW + 30 min at 11 kW */
     charger_init(&c, 42, "CP-000042", 2, T0);
-    assert_int_equal(charger_set_status(&c, 1, ST_CHARGING, OE_NO_ERROR, 22, false, T0, NULL), CS_OK);
+    assert_int_equal(charger_set_status(&c, 1, ST_CHARGING, OE_NO_ERROR, 22, false, T0, NULL),
+                     CS_OK);
     charger_set_max_kw(&c, 11, T0 + 30 * MIN_MS);
     assert_close(c.conn[1].power_w, 11000);
     assert_close(c.conn[2].power_w, 0); /* not charging: stays at 0 */
@@ -165,8 +170,10 @@ static void test_energy(void **state)
 
     /* two connectors charging add up */
     charger_init(&c, 42, "CP-000042", 2, T0);
-    assert_int_equal(charger_set_status(&c, 1, ST_CHARGING, OE_NO_ERROR, 22, false, T0, NULL), CS_OK);
-    assert_int_equal(charger_set_status(&c, 2, ST_CHARGING, OE_NO_ERROR, 22, false, T0, NULL), CS_OK);
+    assert_int_equal(charger_set_status(&c, 1, ST_CHARGING, OE_NO_ERROR, 22, false, T0, NULL),
+                     CS_OK);
+    assert_int_equal(charger_set_status(&c, 2, ST_CHARGING, OE_NO_ERROR, 22, false, T0, NULL),
+                     CS_OK);
     charger_integrate(&c, T0 + 30 * MIN_MS);
     assert_close(charger_energy_wh(&c), 22000);
 }
@@ -179,7 +186,8 @@ static void test_no_energy_unless_charging(void **state)
         struct charger c;
         charger_init(&c, 1, "CP-1", 1, T0);
         assert_int_equal(
-            charger_set_status(&c, 1, (enum ocpp_status)st, OE_NO_ERROR, 22, false, T0, NULL), CS_OK);
+            charger_set_status(&c, 1, (enum ocpp_status)st, OE_NO_ERROR, 22, false, T0, NULL),
+            CS_OK);
         charger_integrate(&c, T0 + 60 * MIN_MS);
         charger_set_max_kw(&c, 50, T0 + 61 * MIN_MS);
         charger_integrate(&c, T0 + 120 * MIN_MS);
@@ -207,25 +215,28 @@ static void test_connector_errors(void **state)
     assert_string_equal(err.msg, "CP-000042: connector 0 (the charge point) can only be Available, "
                                  "Unavailable or Faulted");
     assert_memory_equal(&c, &before, sizeof(c));
-    assert_int_equal(charger_set_status(&c, 0, ST_FAULTED, OE_GROUND_FAILURE, 22, false, T0, &err), CS_OK);
+    assert_int_equal(charger_set_status(&c, 0, ST_FAULTED, OE_GROUND_FAILURE, 22, false, T0, &err),
+                     CS_OK);
     assert_int_equal(c.conn[0].status, ST_FAULTED);
     assert_int_equal(c.conn[0].error, OE_GROUND_FAILURE);
     assert_true(c.conn[0].power_w == 0.0);
-    assert_int_equal(charger_set_status(&c, 0, ST_UNAVAILABLE, OE_NO_ERROR, 22, false, T0, NULL), CS_OK);
+    assert_int_equal(charger_set_status(&c, 0, ST_UNAVAILABLE, OE_NO_ERROR, 22, false, T0, NULL),
+                     CS_OK);
 
     /* connectors outside 0..nconn */
     static const int bad[] = {-1, 3, 8, 9, 1000};
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
         memcpy(&before, &c, sizeof(c));
         memset(&err, 0, sizeof(err));
-        assert_int_equal(
-            charger_set_status(&c, bad[i], ST_FAULTED, OE_OTHER_ERROR, 22, false, T0 + MIN_MS, &err),
-            CS_ERR_RANGE);
+        assert_int_equal(charger_set_status(&c, bad[i], ST_FAULTED, OE_OTHER_ERROR, 22, false,
+                                            T0 + MIN_MS, &err),
+                         CS_ERR_RANGE);
         assert_int_equal(err.code, CS_ERR_RANGE);
         assert_non_null(strstr(err.msg, "does not exist (0..2)"));
         assert_memory_equal(&c, &before, sizeof(c));
-        assert_int_equal(charger_set_status(&c, bad[i], ST_FAULTED, OE_OTHER_ERROR, 22, false, T0, NULL),
-                         CS_ERR_RANGE);
+        assert_int_equal(
+            charger_set_status(&c, bad[i], ST_FAULTED, OE_OTHER_ERROR, 22, false, T0, NULL),
+            CS_ERR_RANGE);
     }
     assert_int_equal(charger_set_status(&c, 3, ST_FAULTED, OE_OTHER_ERROR, 22, false, T0, &err),
                      CS_ERR_RANGE);
@@ -250,8 +261,8 @@ static void test_monotonic(void **state)
             break;
         case 1:
             (void)charger_set_status(&c, (int)cs_rng_below(&rng, 5) - 1,
-                                     (enum ocpp_status)cs_rng_below(&rng, ST__COUNT),
-                                     OE_NO_ERROR, 1 + (double)cs_rng_below(&rng, 50), false, t, NULL);
+                                     (enum ocpp_status)cs_rng_below(&rng, ST__COUNT), OE_NO_ERROR,
+                                     1 + (double)cs_rng_below(&rng, 50), false, t, NULL);
             break;
         default:
             charger_set_max_kw(&c, 0.1 + (double)cs_rng_below(&rng, 300), t);
@@ -274,15 +285,15 @@ static void test_monotonic(void **state)
  * (A2..I8), '.' = an empty cell, '=' = the diagonal (repeating the same status is allowed). */
 static const char *const spec_legal[ST__COUNT] = {
     /*                   A P C D E F R U X */
-    [ST_AVAILABLE] /*  */ = "=xxxx.xxx", /* A2-A5, A7-A9; never straight to Finishing */
-    [ST_PREPARING] /*  */ = "x=xxxx..x", /* B1, B3-B6, B9 */
-    [ST_CHARGING] /*   */ = "x.=xxx.xx", /* C1, C4-C6, C8, C9 */
+    [ST_AVAILABLE] /*  */ = "=xxxx.xxx",  /* A2-A5, A7-A9; never straight to Finishing */
+    [ST_PREPARING] /*  */ = "x=xxxx..x",  /* B1, B3-B6, B9 */
+    [ST_CHARGING] /*   */ = "x.=xxx.xx",  /* C1, C4-C6, C8, C9 */
     [ST_SUSPENDED_EV] /**/ = "x.x=xx.xx", /* D1, D3, D5, D6, D8, D9 */
-    [ST_SUSPENDED_EVSE]   = "x.xx=x.xx", /* E1, E3, E4, E6, E8, E9 */
-    [ST_FINISHING] /*  */ = "xx...=.xx", /* F1, F2, F8, F9 */
-    [ST_RESERVED] /*   */ = "xx....=xx", /* G1, G2, G8, G9 */
-    [ST_UNAVAILABLE] /**/ = "xxxxx..=x", /* H1-H5, H9 */
-    [ST_FAULTED] /*    */ = "xxxxxxxx=", /* I1-I8 */
+    [ST_SUSPENDED_EVSE] = "x.xx=x.xx",    /* E1, E3, E4, E6, E8, E9 */
+    [ST_FINISHING] /*  */ = "xx...=.xx",  /* F1, F2, F8, F9 */
+    [ST_RESERVED] /*   */ = "xx....=xx",  /* G1, G2, G8, G9 */
+    [ST_UNAVAILABLE] /**/ = "xxxxx..=x",  /* H1-H5, H9 */
+    [ST_FAULTED] /*    */ = "xxxxxxxx=",  /* I1-I8 */
 };
 
 static bool spec_allows(enum ocpp_status from, enum ocpp_status to)
@@ -330,8 +341,10 @@ static void test_legal_matrix(void **state)
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
         for (int s = 0; s < ST__COUNT; s++) {
             for (int cp = 0; cp < 2; cp++) {
-                assert_false(ocpp_transition_legal((enum ocpp_status)bad[i], (enum ocpp_status)s, cp));
-                assert_false(ocpp_transition_legal((enum ocpp_status)s, (enum ocpp_status)bad[i], cp));
+                assert_false(
+                    ocpp_transition_legal((enum ocpp_status)bad[i], (enum ocpp_status)s, cp));
+                assert_false(
+                    ocpp_transition_legal((enum ocpp_status)s, (enum ocpp_status)bad[i], cp));
             }
         }
     }
@@ -396,8 +409,8 @@ static void test_set_status_strict(void **state)
                                                     strict, T0, NULL),
                                  CS_OK);
                 memcpy(&before, &c, sizeof(c));
-                int rc = charger_set_status(&c, 0, (enum ocpp_status)t, OE_NO_ERROR, 22, strict,
-                                            T0, NULL);
+                int rc = charger_set_status(&c, 0, (enum ocpp_status)t, OE_NO_ERROR, 22, strict, T0,
+                                            NULL);
                 if (cp_status((enum ocpp_status)t)) {
                     assert_int_equal(rc, CS_OK);
                     assert_int_equal(c.conn[0].status, t);
@@ -414,8 +427,8 @@ static void test_set_status_strict(void **state)
 /* ---- the connector event table ------------------------------------------------------------- */
 
 static const char *const events[] = {
-    "plug",   "unplug", "start", "stop",  "suspend-ev", "suspend-evse", "resume",
-    "fault",  "clear",  "reserve", "unreserve", "inoperative", "operative",
+    "plug",  "unplug", "start",   "stop",      "suspend-ev",  "suspend-evse", "resume",
+    "fault", "clear",  "reserve", "unreserve", "inoperative", "operative",
 };
 
 static void test_event_names(void **state)
@@ -425,7 +438,7 @@ static void test_event_names(void **state)
     for (int e = 0; e < CE__COUNT; e++)
         assert_string_equal(conn_event_name((enum conn_event)e), events[e]);
     assert_string_equal(conn_event_name(CE__COUNT), "?");
-    assert_string_equal(conn_event_name((enum conn_event)-1), "?");
+    assert_string_equal(conn_event_name((enum conn_event) - 1), "?");
 }
 
 #define TX_MASK ((1u << ST_CHARGING) | (1u << ST_SUSPENDED_EV) | (1u << ST_SUSPENDED_EVSE))
@@ -492,14 +505,10 @@ static void test_event_table(void **state)
  * moves), '*' = restored from cable/transaction/availability, '.' = refused. */
 static const char *const event_outcome[ST__COUNT] = {
     /*                    pl up st sp sv se re fa cl rs ur in op */
-    [ST_AVAILABLE] = /* */ "P......X.R.U.",
-    [ST_PREPARING] = /* */ ".AC....X.....",
-    [ST_CHARGING] = /*  */ ".A.FVE.X.....",
-    [ST_SUSPENDED_EV] =    ".A.F.ECX.....",
-    [ST_SUSPENDED_EVSE] =  ".A.FV.CX.....",
-    [ST_FINISHING] = /* */ ".A.....X...U.",
-    [ST_RESERVED] = /*  */ "P......X..AU.",
-    [ST_UNAVAILABLE] =     "==.....X....*",
+    [ST_AVAILABLE] = /* */ "P......X.R.U.", [ST_PREPARING] = /* */ ".AC....X.....",
+    [ST_CHARGING] = /*  */ ".A.FVE.X.....", [ST_SUSPENDED_EV] = ".A.F.ECX.....",
+    [ST_SUSPENDED_EVSE] = ".A.FV.CX.....",  [ST_FINISHING] = /* */ ".A.....X...U.",
+    [ST_RESERVED] = /*  */ "P......X..AU.", [ST_UNAVAILABLE] = "==.....X....*",
     [ST_FAULTED] = /*   */ "==......*....",
 };
 
@@ -543,7 +552,8 @@ static void test_events_exhaustive(void **state)
                     k->meter_wh = 100;
                     memcpy(&before, &c, sizeof(c));
                     memset(&err, 0, sizeof(err));
-                    int rc = charger_event(&c, conn, (enum conn_event)e, 22, T0 + MIN_MS, &row, &err);
+                    int rc =
+                        charger_event(&c, conn, (enum conn_event)e, 22, T0 + MIN_MS, &row, &err);
                     char l = event_outcome[f][e];
                     if (l == '.') {
                         char want[160];
@@ -560,7 +570,8 @@ static void test_events_exhaustive(void **state)
                     if (rc)
                         print_error("%s + %s: %s\n", statuses[f], events[e], err.msg);
                     assert_int_equal(rc, CS_OK);
-                    assert_ptr_equal(row, charger_transition((enum ocpp_status)f, (enum conn_event)e));
+                    assert_ptr_equal(row,
+                                     charger_transition((enum ocpp_status)f, (enum conn_event)e));
                     /* the flags each event moves, and only those */
                     assert_int_equal(k->plugged, e == CE_PLUG     ? true
                                                  : e == CE_UNPLUG ? false
@@ -569,7 +580,7 @@ static void test_events_exhaustive(void **state)
                                                      : e == CE_OPERATIVE ? false
                                                                          : (bool)(flags & 2));
                     assert_int_equal(k->tx_active, (bool)(flags & 4)); /* the runtime ends it */
-                    unsigned want = l == '=' ? (unsigned)f
+                    unsigned want = l == '='   ? (unsigned)f
                                     : l == '*' ? (unsigned)restored(k)
                                                : letter_status(l);
                     assert_int_equal(k->status, want);
@@ -633,9 +644,8 @@ static void test_restore(void **state)
             k->inoperative = cases[i].inoperative;
             k->tx_active = cases[i].tx;
             k->tx.kw = 7;
-            assert_int_equal(charger_event(&c, 1, e == 0 ? CE_CLEAR : CE_OPERATIVE, 22, T0, NULL,
-                                           NULL),
-                             CS_OK);
+            assert_int_equal(
+                charger_event(&c, 1, e == 0 ? CE_CLEAR : CE_OPERATIVE, 22, T0, NULL, NULL), CS_OK);
             print_message("  case %zu %s -> %s\n", i, e == 0 ? "clear" : "operative",
                           statuses[k->status]);
             assert_int_equal(k->status, e == 0 ? cases[i].after_clear : cases[i].after_operative);
@@ -719,7 +729,8 @@ static void test_tx(void **state)
     (void)state;
     struct charger c;
     charger_init(&c, 4, "CP-4", 3, T0);
-    assert_int_equal(charger_set_status(&c, 1, ST_CHARGING, OE_NO_ERROR, 22, false, T0, NULL), CS_OK);
+    assert_int_equal(charger_set_status(&c, 1, ST_CHARGING, OE_NO_ERROR, 22, false, T0, NULL),
+                     CS_OK);
 
     /* meter start is the register at that instant; local ids count down from -1 */
     charger_tx_begin(&c, 1, "TAG-1", 22, 5000, T0 + 60 * MIN_MS, 20, T0 + 30 * MIN_MS);
@@ -787,11 +798,11 @@ static void test_session_done(void **state)
         int64_t at_min;
         bool done;
     } cases[] = {
-        {0, 0, 0, false},        {0, 0, 100000, false},  /* no limits: never */
-        {11000, 0, 29, false},   {11000, 0, 30, true},   {11000, 0, 31, true},
-        {0, 45, 44, false},      {0, 45, 45, true},      {0, 45, 46, true},
-        {11000, 45, 20, false},  {11000, 45, 30, true},  /* energy first */
-        {22000, 45, 45, true},   {22000, 45, 44, false}, /* time first */
+        {0, 0, 0, false},       {0, 0, 100000, false}, /* no limits: never */
+        {11000, 0, 29, false},  {11000, 0, 30, true},   {11000, 0, 31, true},
+        {0, 45, 44, false},     {0, 45, 45, true},      {0, 45, 46, true},
+        {11000, 45, 20, false}, {11000, 45, 30, true},  /* energy first */
+        {22000, 45, 45, true},  {22000, 45, 44, false}, /* time first */
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         struct charger c;
@@ -820,11 +831,10 @@ static void test_soc(void **state)
         int64_t minutes; /* at 22 kW */
         double soc;
     } cases[] = {
-        {20, 60, 0, 20},
-        {20, 60, 30, 20 + 11000.0 / 600}, /* 11 kWh into 60 kWh: +18.33 % */
-        {20, 44, 60, 70},                 /* 22 kWh into 44 kWh: +50 % */
-        {90, 60, 60, 100},                /* capped */
-        {20, 0, 60, 20},                  /* no battery size: stays */
+        {20, 60, 0, 20},   {20, 60, 30, 20 + 11000.0 / 600}, /* 11 kWh into 60 kWh: +18.33 % */
+        {20, 44, 60, 70},                                    /* 22 kWh into 44 kWh: +50 % */
+        {90, 60, 60, 100},                                   /* capped */
+        {20, 0, 60, 20},                                     /* no battery size: stays */
         {20, -1, 60, 20},
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -851,8 +861,9 @@ static void test_time_scale(void **state)
         int64_t ms;
         double wh; /* at 22 kW */
     } cases[] = {
-        {1, 60 * MIN_MS, 22000}, {60, MIN_MS, 22000},     {60, 30 * MIN_MS, 660000},
-        {0.5, 60 * MIN_MS, 11000}, {10000, 1000, 61111.111111111}, {3600, 1000, 22000},
+        {1, 60 * MIN_MS, 22000},        {60, MIN_MS, 22000},
+        {60, 30 * MIN_MS, 660000},      {0.5, 60 * MIN_MS, 11000},
+        {10000, 1000, 61111.111111111}, {3600, 1000, 22000},
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         struct charger c;
@@ -890,28 +901,28 @@ static void test_power(void **state)
         charger_init(&c, 1, "CP-1", 2, T0);
         if (cases[i].tx)
             charger_tx_begin(&c, 1, "T", cases[i].tx_kw, 0, 0, 0, T0);
-        assert_int_equal(charger_set_status(&c, 1, ST_CHARGING, OE_NO_ERROR, cases[i].max_kw,
-                                            true, T0, NULL),
-                         CS_OK);
+        assert_int_equal(
+            charger_set_status(&c, 1, ST_CHARGING, OE_NO_ERROR, cases[i].max_kw, true, T0, NULL),
+            CS_OK);
         assert_close(c.conn[1].power_w, cases[i].w);
         charger_set_max_kw(&c, cases[i].new_max_kw, T0 + 30 * MIN_MS);
         assert_close(c.conn[1].power_w, cases[i].w_after);
         assert_close(c.conn[1].meter_wh, cases[i].w / 2);
         assert_close(c.conn[2].power_w, 0);
         /* through the event table the same rule holds */
-        assert_int_equal(charger_event(&c, 1, CE_SUSPEND_EV, cases[i].new_max_kw, T0 + 30 * MIN_MS,
-                                       NULL, NULL),
-                         CS_OK);
+        assert_int_equal(
+            charger_event(&c, 1, CE_SUSPEND_EV, cases[i].new_max_kw, T0 + 30 * MIN_MS, NULL, NULL),
+            CS_OK);
         assert_close(c.conn[1].power_w, 0);
-        assert_int_equal(charger_event(&c, 1, CE_RESUME, cases[i].new_max_kw, T0 + 30 * MIN_MS,
-                                       NULL, NULL),
-                         CS_OK);
+        assert_int_equal(
+            charger_event(&c, 1, CE_RESUME, cases[i].new_max_kw, T0 + 30 * MIN_MS, NULL, NULL),
+            CS_OK);
         assert_close(c.conn[1].power_w, cases[i].w_after);
     }
 }
 
 static const char *const reasons[] = {
-    "EmergencyStop", "EVDisconnected", "HardReset", "Local",         "Other",       "PowerLoss",
+    "EmergencyStop", "EVDisconnected", "HardReset", "Local",         "Other",        "PowerLoss",
     "Reboot",        "Remote",         "SoftReset", "UnlockCommand", "DeAuthorized",
 };
 
@@ -934,7 +945,7 @@ static void test_stop_reasons(void **state)
         assert_int_equal(r, SR_REMOTE);
     }
     assert_string_equal(stop_reason_name(SR__COUNT), "Other");
-    assert_string_equal(stop_reason_name((enum stop_reason)-1), "Other");
+    assert_string_equal(stop_reason_name((enum stop_reason) - 1), "Other");
 }
 
 int main(void)

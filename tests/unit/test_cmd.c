@@ -189,39 +189,62 @@ static const struct {
     {"@c1 trigger CP-000042 StatusNotification status=Faulted errorCode=GroundFailure",
      "{\"id\":\"c1\",\"cmd\":\"trigger\",\"select\":\"CP-000042\",\"msg\":\"StatusNotification\","
      "\"args\":{\"status\":\"Faulted\",\"errorCode\":\"GroundFailure\"}}",
-     {"c1", "trigger", "CP-000042", {"StatusNotification", NULL},
-      {{"status", "Faulted"}, {"errorCode", "GroundFailure"}}, 0}},
+     {"c1",
+      "trigger",
+      "CP-000042",
+      {"StatusNotification", NULL},
+      {{"status", "Faulted"}, {"errorCode", "GroundFailure"}},
+      0}},
     {"status CP-000001..CP-000010 Charging connector=1 ts=1767225600000",
      "{\"cmd\":\"status\",\"select\":\"CP-000001..CP-000010\",\"status\":\"Charging\","
      "\"args\":{\"connector\":1},\"ts\":1767225600000}",
-     {"", "status", "CP-000001..CP-000010", {"Charging", NULL}, {{"connector", "1"}},
+     {"",
+      "status",
+      "CP-000001..CP-000010",
+      {"Charging", NULL},
+      {{"connector", "1"}},
       1767225600000}},
-    {"pause CP-01*", "{\"cmd\":\"pause\",\"select\":\"CP-01*\"}",
+    {"pause CP-01*",
+     "{\"cmd\":\"pause\",\"select\":\"CP-01*\"}",
      {"", "pause", "CP-01*", {NULL, NULL}, {{NULL, NULL}}, 0}},
-    {"resume *", "{\"select\":\"*\",\"cmd\":\"resume\"}",
+    {"resume *",
+     "{\"select\":\"*\",\"cmd\":\"resume\"}",
      {"", "resume", "*", {NULL, NULL}, {{NULL, NULL}}, 0}},
     {"reload", "{\"cmd\":\"reload\"}", {"", "reload", NULL, {NULL, NULL}, {{NULL, NULL}}, 0}},
-    {"reload charger:CP-000042", "{\"cmd\":\"reload\",\"key\":\"charger:CP-000042\"}",
+    {"reload charger:CP-000042",
+     "{\"cmd\":\"reload\",\"key\":\"charger:CP-000042\"}",
      {"", "reload", NULL, {"charger:CP-000042", NULL}, {{NULL, NULL}}, 0}},
-    {"@my-1 ping", "{\"id\":\"my-1\",\"cmd\":\"ping\"}",
+    {"@my-1 ping",
+     "{\"id\":\"my-1\",\"cmd\":\"ping\"}",
      {"my-1", "ping", NULL, {NULL, NULL}, {{NULL, NULL}}, 0}},
-    {"@7 ping", "{\"id\":7,\"cmd\":\"ping\"}",
+    {"@7 ping",
+     "{\"id\":7,\"cmd\":\"ping\"}",
      {"7", "ping", NULL, {NULL, NULL}, {{NULL, NULL}}, 0}},
     /* ts among the args is the sender's clock, not an argument */
-    {"trigger * Heartbeat ts=5", "{\"cmd\":\"trigger\",\"select\":\"*\",\"msg\":\"Heartbeat\","
-                                 "\"args\":{\"ts\":5}}",
+    {"trigger * Heartbeat ts=5",
+     "{\"cmd\":\"trigger\",\"select\":\"*\",\"msg\":\"Heartbeat\","
+     "\"args\":{\"ts\":5}}",
      {"", "trigger", "*", {"Heartbeat", NULL}, {{NULL, NULL}}, 5}},
     {"@a.b:c_d-9 trigger CP-1 MeterValues connector=2 meterValue=[]",
      "{\"id\":\"a.b:c_d-9\",\"cmd\":\"trigger\",\"select\":\"CP-1\",\"msg\":\"MeterValues\","
      "\"args\":{\"connector\":\"2\",\"meterValue\":\"[]\"}}",
-     {"a.b:c_d-9", "trigger", "CP-1", {"MeterValues", NULL},
-      {{"connector", "2"}, {"meterValue", "[]"}}, 0}},
-    {" \t@x ping\r\n", "\n {\"id\":\"x\",\"cmd\":\"ping\"} \n",
+     {"a.b:c_d-9",
+      "trigger",
+      "CP-1",
+      {"MeterValues", NULL},
+      {{"connector", "2"}, {"meterValue", "[]"}},
+      0}},
+    {" \t@x ping\r\n",
+     "\n {\"id\":\"x\",\"cmd\":\"ping\"} \n",
      {"x", "ping", NULL, {NULL, NULL}, {{NULL, NULL}}, 0}},
     {"trigger * X flag=true n=1.5 big=12345678901",
      "{\"cmd\":\"trigger\",\"select\":\"*\",\"msg\":\"X\",\"args\":{\"flag\":true,\"n\":1.5,"
      "\"big\":12345678901}}",
-     {"", "trigger", "*", {"X", NULL}, {{"flag", "true"}, {"n", "1.5"}, {"big", "12345678901"}},
+     {"",
+      "trigger",
+      "*",
+      {"X", NULL},
+      {{"flag", "true"}, {"n", "1.5"}, {"big", "12345678901"}},
       0}},
     {"status CP-1 Faulted info=\"a b c\" connector=0",
      "{\"cmd\":\"status\",\"select\":\"CP-1\",\"status\":\"Faulted\",\"args\":{\"info\":\"a b "
@@ -231,8 +254,9 @@ static const struct {
      "{\"cmd\":\"status\",\"select\":\"CP-1\",\"status\":\"Faulted\","
      "\"args\":{\"info\":\"say \\\"hi\\\"\"}}",
      {"", "status", "CP-1", {"Faulted", NULL}, {{"info", "say \"hi\""}}, 0}},
-    {"trigger * Heartbeat _x.y=", "{\"cmd\":\"trigger\",\"select\":\"*\",\"msg\":\"Heartbeat\","
-                                  "\"args\":{\"_x.y\":\"\"}}",
+    {"trigger * Heartbeat _x.y=",
+     "{\"cmd\":\"trigger\",\"select\":\"*\",\"msg\":\"Heartbeat\","
+     "\"args\":{\"_x.y\":\"\"}}",
      {"", "trigger", "*", {"Heartbeat", NULL}, {{"_x.y", ""}}, 0}},
 };
 
@@ -477,9 +501,8 @@ static void test_length_and_nul(void **state)
     assert_int_equal(cmd_parse(raw_nul, sizeof(raw_nul) - 1, &c, &err), CS_ERR_PARSE);
     assert_non_null(strstr(err.msg, "NUL byte at offset 10"));
     /* an escaped backslash followed by "u0000" is text, not a NUL */
-    static const char text[] =
-        "{\"cmd\":\"status\",\"select\":\"CP-1\",\"status\":\"Faulted\","
-        "\"args\":{\"info\":\"a\\\\u0000\"}}";
+    static const char text[] = "{\"cmd\":\"status\",\"select\":\"CP-1\",\"status\":\"Faulted\","
+                               "\"args\":{\"info\":\"a\\\\u0000\"}}";
     assert_int_equal(cmd_parse(text, strlen(text), &c, &err), CS_OK);
     assert_string_equal(kv_get(&c.args, "info"), "a\\u0000");
     cmd_free(&c);
@@ -564,7 +587,7 @@ static void test_salvage_id(void **state)
         {"{\"id\":\"j1\",\"cmd\":\"nope\"}", "j1"},
         {" {\"cmd\":\"nope\",\"id\":\"j2\"}", "j2"},
         {"{\"id\":7,\"cmd\":\"nope\"}", "7"},
-        {"{\"id\":\"j1\",\"cmd\":", ""},       /* not JSON: nothing to salvage */
+        {"{\"id\":\"j1\",\"cmd\":", ""}, /* not JSON: nothing to salvage */
         {"{\"id\":\"bad id\",\"cmd\":\"ping\"}", ""},
         {"{\"id\":[1],\"cmd\":\"ping\"}", ""},
         {"@bad!id ping", ""},
@@ -682,8 +705,8 @@ static void test_scheduling(void **state)
         struct cmd back;
         cmd_to_json(&c, &b);
         assert_int_equal(parse_str(buf_cstr(&b), &back, &err), CS_OK);
-        assert_true(back.at_ms == c.at_ms && back.in_ms == c.in_ms &&
-                    back.every_ms == c.every_ms && back.count == c.count);
+        assert_true(back.at_ms == c.at_ms && back.in_ms == c.in_ms && back.every_ms == c.every_ms &&
+                    back.count == c.count);
         cmd_free(&back);
         buf_free(&b);
         cmd_free(&c);
@@ -691,8 +714,8 @@ static void test_scheduling(void **state)
     /* The command log position rides along in the JSON form only. */
     struct cmd c;
     struct cs_error err;
-    assert_int_equal(parse_str("{\"id\":\"a\",\"cmd\":\"ping\",\"log\":\"1700000000000-3\"}", &c, &err),
-                     CS_OK);
+    assert_int_equal(
+        parse_str("{\"id\":\"a\",\"cmd\":\"ping\",\"log\":\"1700000000000-3\"}", &c, &err), CS_OK);
     assert_string_equal(c.log_id, "1700000000000-3");
     assert_false(cmd_scheduled(&c));
     cmd_free(&c);
@@ -727,18 +750,12 @@ static void test_doc_markdown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_table),
-        cmocka_unit_test(test_id_valid),
-        cmocka_unit_test(test_line_and_json),
-        cmocka_unit_test(test_line_quoting),
-        cmocka_unit_test(test_pos_lookup),
-        cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_null_err),
-        cmocka_unit_test(test_length_and_nul),
-        cmocka_unit_test(test_size_limits),
-        cmocka_unit_test(test_salvage_id),
-        cmocka_unit_test(test_to_json),
-        cmocka_unit_test(test_scheduling),
+        cmocka_unit_test(test_table),         cmocka_unit_test(test_id_valid),
+        cmocka_unit_test(test_line_and_json), cmocka_unit_test(test_line_quoting),
+        cmocka_unit_test(test_pos_lookup),    cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_null_err),      cmocka_unit_test(test_length_and_nul),
+        cmocka_unit_test(test_size_limits),   cmocka_unit_test(test_salvage_id),
+        cmocka_unit_test(test_to_json),       cmocka_unit_test(test_scheduling),
         cmocka_unit_test(test_doc_markdown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,7 +15,8 @@
 
 #define XADD_OK "$15\r\n1700000000000-0\r\n"
 #define TWO_AGENTS "*2\r\n$4\r\na.w0\r\n$4\r\na.w1\r\n"
-#define ASSIGN "*6\r\n$4\r\na.w0\r\n$4\r\n1-10\r\n$4\r\na.w1\r\n$5\r\n11-20\r\n$6\r\n_epoch\r\n$1\r\n4\r\n"
+#define ASSIGN                                                                                     \
+    "*6\r\n$4\r\na.w0\r\n$4\r\n1-10\r\n$4\r\na.w1\r\n$5\r\n11-20\r\n$6\r\n_epoch\r\n$1\r\n4\r\n"
 
 /* One Redis command expected from the sender (its words joined by blanks, the JSON payload
  * left out when it starts with '{') and the reply given to it. NULL reply: the connection
@@ -35,7 +36,7 @@ struct scenario {
     const char *to;
     long long expect;
     const char *log_error;
-    const char *summary;  /* before any reply */
+    const char *summary; /* before any reply */
 };
 
 static const struct scenario scenarios[] = {
@@ -46,7 +47,13 @@ static const struct scenario scenarios[] = {
       {"EXISTS swarm:agent:a.w0", ":1\r\n"},
       {"EXISTS swarm:agent:a.w1", ":0\r\n"},
       {"PUBLISH swarm:cmd {}", ":3\r\n"}},
-     0, NULL, true, "*", 1, NULL, NULL},
+     0,
+     NULL,
+     true,
+     "*",
+     1,
+     NULL,
+     NULL},
     {"routed: IDs go to the owners only",
      "@c2 trigger CP-000003,CP-000012 Heartbeat",
      {{"HGETALL swarm:assign", ASSIGN},
@@ -56,7 +63,13 @@ static const struct scenario scenarios[] = {
       {"EXISTS swarm:agent:a.w1", ":1\r\n"},
       {"PUBLISH swarm:cmd:a.w0 {}", ":1\r\n"},
       {"PUBLISH swarm:cmd:a.w1 {}", ":0\r\n"}},
-     0, NULL, true, "a.w0,a.w1", 1, NULL, NULL},
+     0,
+     NULL,
+     true,
+     "a.w0,a.w1",
+     1,
+     NULL,
+     NULL},
     {"routed, the owner is not live: nothing published, nobody expected",
      "@c3 stop CP-000015",
      {{"HGETALL swarm:assign", ASSIGN},
@@ -64,14 +77,26 @@ static const struct scenario scenarios[] = {
       {"ZRANGE swarm:agents 0 -1", TWO_AGENTS},
       {"EXISTS swarm:agent:a.w0", ":1\r\n"},
       {"EXISTS swarm:agent:a.w1", ":0\r\n"}},
-     0, NULL, true, "a.w1", 0, NULL, "stop: no live worker holds the selected chargers"},
+     0,
+     NULL,
+     true,
+     "a.w1",
+     0,
+     NULL,
+     "stop: no live worker holds the selected chargers"},
     {"IDs nobody owns are broadcast",
      "@c4 plug CP-000099",
      {{"HGETALL swarm:assign", ASSIGN},
       {"XADD swarm:cmdlog MAXLEN ~ 100000 * id c4 cmd {} to * by cli:test@host", XADD_OK},
       {"ZRANGE swarm:agents 0 -1", "*0\r\n"},
       {"PUBLISH swarm:cmd {}", ":0\r\n"}},
-     0, NULL, true, "*", 0, NULL, "plug: no live workers are listening on swarm:cmd"},
+     0,
+     NULL,
+     true,
+     "*",
+     0,
+     NULL,
+     "plug: no live workers are listening on swarm:cmd"},
     {"the log refused: the command still goes out, unlogged",
      "@c5 ping",
      {{"XADD swarm:cmdlog MAXLEN ~ 100000 * id c5 cmd {} to * by cli:test@host",
@@ -79,24 +104,47 @@ static const struct scenario scenarios[] = {
       {"ZRANGE swarm:agents 0 -1", "*1\r\n$4\r\na.w0\r\n"},
       {"EXISTS swarm:agent:a.w0", ":1\r\n"},
       {"PUBLISH swarm:cmd {}", ":1\r\n"}},
-     0, NULL, true, "*", 1, "NOPERM this user has no permissions to access the 'swarm:cmdlog' key",
+     0,
+     NULL,
+     true,
+     "*",
+     1,
+     "NOPERM this user has no permissions to access the 'swarm:cmdlog' key",
      NULL},
     {"an error reply ends it",
      "@c6 ping",
      {{"XADD swarm:cmdlog MAXLEN ~ 100000 * id c6 cmd {} to * by cli:test@host", XADD_OK},
       {"ZRANGE swarm:agents 0 -1", "-NOPERM no ZRANGE for you\r\n"}},
-     2, "NOPERM no ZRANGE for you", false, "*", 0, NULL, NULL},
+     2,
+     "NOPERM no ZRANGE for you",
+     false,
+     "*",
+     0,
+     NULL,
+     NULL},
     {"a lost connection ends it",
      "@c7 trigger CP-000001 Heartbeat",
      {{"HGETALL swarm:assign", NULL}},
-     1, "connection lost", false, "*", 0, NULL, NULL},
+     1,
+     "connection lost",
+     false,
+     "*",
+     0,
+     NULL,
+     NULL},
     {"a reply of the wrong type ends it",
      "@c8 ping",
      {{"XADD swarm:cmdlog MAXLEN ~ 100000 * id c8 cmd {} to * by cli:test@host", XADD_OK},
       {"ZRANGE swarm:agents 0 -1", TWO_AGENTS},
       {"EXISTS swarm:agent:a.w0", "$1\r\n1\r\n"},
       {"EXISTS swarm:agent:a.w1", ":1\r\n"}},
-     3, "unexpected string reply to EXISTS", false, "*", 0, NULL, NULL},
+     3,
+     "unexpected string reply to EXISTS",
+     false,
+     "*",
+     0,
+     NULL,
+     NULL},
 };
 
 static struct idfmt idf;
@@ -105,8 +153,7 @@ static struct cmdsend *start(const char *line, struct cs_error *err)
 {
     struct cmd cmd;
     assert_int_equal(cmd_parse(line, strlen(line), &cmd, err), CS_OK);
-    struct cmdsend_opts o = {.ns = "swarm", .idf = &idf, .by = "cli:test@host",
-                             .id_prefix = "cli"};
+    struct cmdsend_opts o = {.ns = "swarm", .idf = &idf, .by = "cli:test@host", .id_prefix = "cli"};
     struct cmdsend *s = cmdsend_new(&cmd, &o, err);
     cmd_free(&cmd);
     return s;
@@ -325,8 +372,8 @@ static void test_refused_and_ids(void **state)
     assert_int_equal(cmd_parse("ping", 4, &cmd, &err), CS_OK);
     struct cs_rng rng;
     cs_rng_seed(&rng, 42);
-    struct cmdsend_opts o = {.ns = "swarm", .idf = &idf, .by = "web:x", .id_prefix = "web",
-                             .rng = &rng};
+    struct cmdsend_opts o = {
+        .ns = "swarm", .idf = &idf, .by = "web:x", .id_prefix = "web", .rng = &rng};
     struct cmdsend *s = cmdsend_new(&cmd, &o, &err);
     assert_non_null(s);
     assert_null(cmd.def); /* taken */

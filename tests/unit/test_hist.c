@@ -272,8 +272,8 @@ static void test_parse_errors(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "x", "1", "1:", ":1", "152:1", "1000:1", "1:2;3:4", "1:99999999999", "-1:1", "1:-1",
-        "1:2:3", "1:2,x", "1,2",
+        "x",    "1",    "1:",    ":1",    "152:1", "1000:1", "1:2;3:4", "1:99999999999",
+        "-1:1", "1:-1", "1:2:3", "1:2,x", "1,2",
     };
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
         struct hist h;
@@ -294,12 +294,11 @@ static void test_nagle(void **state)
         uint64_t n;
         bool want;
     } cases[] = {
-        {40000, 48000, 200, true},  /* delayed ACK: 40..48 ms */
-        {38000, 52000, 200, true},
-        {40000, 48000, 30, false},  /* too few samples to tell */
-        {2000, 5000, 200, false},   /* TCP_NODELAY: a few ms */
-        {1000, 200000, 200, false}, /* spread out */
-        {70000, 90000, 200, false}, /* slow, but not at 40 ms */
+        {40000, 48000, 200, true},                             /* delayed ACK: 40..48 ms */
+        {38000, 52000, 200, true},  {40000, 48000, 30, false}, /* too few samples to tell */
+        {2000, 5000, 200, false},                              /* TCP_NODELAY: a few ms */
+        {1000, 200000, 200, false},                            /* spread out */
+        {70000, 90000, 200, false},                            /* slow, but not at 40 ms */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct hist h;

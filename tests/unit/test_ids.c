@@ -32,8 +32,11 @@ static const struct {
     {"a_b-c.%03u_Z", "a_b-c.", "_Z", 3, true, 100000000, "a_b-c.100000000_Z"},
     {P31 "%u", P31, "", 0, false, 3, P31 "3"},
     /* the longest fixed text whose IDs still fit in 64 characters */
-    {P31 "%u" "bbbbbbbbbbbbbbbbbbbbb", P31, "bbbbbbbbbbbbbbbbbbbbb", 0, false, 1,
-     P31 "1" "bbbbbbbbbbbbbbbbbbbbb"},
+    {P31 "%u"
+         "bbbbbbbbbbbbbbbbbbbbb",
+     P31, "bbbbbbbbbbbbbbbbbbbbb", 0, false, 1,
+     P31 "1"
+         "bbbbbbbbbbbbbbbbbbbbb"},
 };
 
 static void test_parse_good(void **state)
@@ -86,9 +89,15 @@ static const struct {
     {"CP:%u", CS_ERR_PARSE, "':' is not allowed"},
     {"CP-%u+", CS_ERR_PARSE, "'+' is not allowed"},
     {"a" P31 "%u", CS_ERR_RANGE, "fixed text longer than 31"},
-    {"%u" "b" P31, CS_ERR_RANGE, "fixed text longer than 31"},
-    {P31 "%u" "bbbbbbbbbbbbbbbbbbbbbb", CS_ERR_RANGE, "IDs could exceed 64 chars"},
-    {P31 "%012u" "bbbbbbbbbbbbbbbbbbbbbb", CS_ERR_RANGE, "could exceed"},
+    {"%u"
+     "b" P31,
+     CS_ERR_RANGE, "fixed text longer than 31"},
+    {P31 "%u"
+         "bbbbbbbbbbbbbbbbbbbbbb",
+     CS_ERR_RANGE, "IDs could exceed 64 chars"},
+    {P31 "%012u"
+         "bbbbbbbbbbbbbbbbbbbbbb",
+     CS_ERR_RANGE, "could exceed"},
 };
 
 static void test_parse_bad(void **state)
@@ -112,7 +121,7 @@ static void test_round_trip(void **state)
 {
     (void)state;
     static const char *const fmts[] = {"CP-%06u", "CP-%u", "%u", "EV%05u.x", "x%012u"};
-    static const uint32_t idx[] = {1,      2,       9,        10,       42,        99999,
+    static const uint32_t idx[] = {1,      2,       9,        10,       42,       99999,
                                    999999, 1000000, 12345678, 99999999, 100000000};
     for (size_t k = 0; k < ARRAY_SIZE(fmts); k++) {
         struct idfmt f;
@@ -139,7 +148,7 @@ static void test_index_rejects(void **state)
         {"CP-%06u", "CP-000042", 42},
         {"CP-%06u", "CP-42", 0}, /* not padded as the format pads */
         {"CP-%06u", "CP-0000042", 0},
-        {"CP-%06u", "CP-000000", 0}, /* index 0 is not in the fleet */
+        {"CP-%06u", "CP-000000", 0},    /* index 0 is not in the fleet */
         {"CP-%06u", "CP-100000001", 0}, /* beyond CS_FLEET_MAX */
         {"CP-%06u", "CP-12345678901", 0},
         {"CP-%06u", "CP-99999999999999999999", 0},
@@ -212,10 +221,8 @@ static void test_id_valid(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_good),
-        cmocka_unit_test(test_parse_bad),
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_index_rejects),
+        cmocka_unit_test(test_parse_good), cmocka_unit_test(test_parse_bad),
+        cmocka_unit_test(test_round_trip), cmocka_unit_test(test_index_rejects),
         cmocka_unit_test(test_id_valid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

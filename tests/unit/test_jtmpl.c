@@ -28,10 +28,10 @@ struct values {
 };
 
 static const char *const default_values[JT__COUNT] = {
-    [JT_ID] = "CP-000042",     [JT_INDEX] = "42",       [JT_TS] = "2026-01-01T00:00:00.000Z",
-    [JT_METER_WH] = "11000",   [JT_POWER_W] = "22000",  [JT_SOC] = "38",
-    [JT_STATUS] = "Charging",  [JT_CONNECTOR] = "1",    [JT_TX_ID] = "1234",
-    [JT_SEQ] = "7",            [JT_VENDOR] = "Chargeswarm", [JT_MODEL] = "VC-22",
+    [JT_ID] = "CP-000042",    [JT_INDEX] = "42",           [JT_TS] = "2026-01-01T00:00:00.000Z",
+    [JT_METER_WH] = "11000",  [JT_POWER_W] = "22000",      [JT_SOC] = "38",
+    [JT_STATUS] = "Charging", [JT_CONNECTOR] = "1",        [JT_TX_ID] = "1234",
+    [JT_SEQ] = "7",           [JT_VENDOR] = "Chargeswarm", [JT_MODEL] = "VC-22",
     [JT_FIRMWARE] = "1.0.0",
 };
 
@@ -93,30 +93,36 @@ static const struct {
     {"{\"id\": {id}}", {NULL}, "{\"id\":\"CP-000042\"}"},
     {"{\"i\": {index}, \"m\": {meter_wh}, \"p\": {power_w}, \"s\": {soc}, \"c\": {connector}, "
      "\"t\": {tx_id}, \"q\": {seq}}",
-     {NULL}, "{\"i\":42,\"m\":11000,\"p\":22000,\"s\":38,\"c\":1,\"t\":1234,\"q\":7}"},
+     {NULL},
+     "{\"i\":42,\"m\":11000,\"p\":22000,\"s\":38,\"c\":1,\"t\":1234,\"q\":7}"},
     {"{\"st\": {status}, \"v\": {vendor}, \"mo\": {model}, \"fw\": {firmware}, \"ts\": {ts}}",
      {NULL},
      "{\"st\":\"Charging\",\"v\":\"Chargeswarm\",\"mo\":\"VC-22\",\"fw\":\"1.0.0\","
      "\"ts\":\"2026-01-01T00:00:00.000Z\"}"},
-    {"[{index}, \"{index}\", {\"k\": [{seq}, {id}]}]", {NULL},
+    {"[{index}, \"{index}\", {\"k\": [{seq}, {id}]}]",
+     {NULL},
      "[42,\"42\",{\"k\":[7,\"CP-000042\"]}]"},
     {"{seq}", {NULL}, "7"},
     {"{id}", {NULL}, "\"CP-000042\""},
     /* inside strings they are interpolated as text */
     {"\"charger {id} at {meter_wh} Wh\"", {NULL}, "\"charger CP-000042 at 11000 Wh\""},
-    {"{\"note\": \"{status}/{connector}/{tx_id}{seq}\"}", {NULL},
+    {"{\"note\": \"{status}/{connector}/{tx_id}{seq}\"}",
+     {NULL},
      "{\"note\":\"Charging/1/12347\"}"},
     /* {{ is a literal brace; a lone } is just a character */
     {"{\"b\": \"{{id}} {id} }} {{\"}", {NULL}, "{\"b\":\"{id} CP-000042 } {\"}"},
-    {"{\"b\": \"{{\", \"c\": \"}\", \"d\": \"{{{id}\"}", {NULL},
+    {"{\"b\": \"{{\", \"c\": \"}\", \"d\": \"{{{id}\"}",
+     {NULL},
      "{\"b\":\"{\",\"c\":\"}\",\"d\":\"{CP-000042\"}"},
     {"{\"a{{b\": 1}", {NULL}, "{\"a{b\":1}"},
     /* plain JSON: whitespace outside strings is dropped, the rest is kept as written */
-    {" { \"a\" : [ 1 , -2.5e3 , 0 ] ,\n\t\"b\" : true , \"c\" : null , \"d\" : false } ", {NULL},
+    {" { \"a\" : [ 1 , -2.5e3 , 0 ] ,\n\t\"b\" : true , \"c\" : null , \"d\" : false } ",
+     {NULL},
      "{\"a\":[1,-2.5e3,0],\"b\":true,\"c\":null,\"d\":false}"},
     {"{\"e\": \"a\\\"b\\\\c\\n\\u00e9\\/ d\"}", {NULL}, "{\"e\":\"a\\\"b\\\\c\\n\\u00e9\\/ d\"}"},
     {"{\"\xc3\xa9\": \"\xc3\xbc {id}\"}", {NULL}, "{\"\xc3\xa9\":\"\xc3\xbc CP-000042\"}"},
-    {"{\"a\": {}, \"b\": { \"c\": {} }, \"d\": [], \"e\": [[]]}", {NULL},
+    {"{\"a\": {}, \"b\": { \"c\": {} }, \"d\": [], \"e\": [[]]}",
+     {NULL},
      "{\"a\":{},\"b\":{\"c\":{}},\"d\":[],\"e\":[[]]}"},
     {"\"\"", {NULL}, "\"\""},
     {"0", {NULL}, "0"},
@@ -177,8 +183,9 @@ static void test_render_odd_values(void **state)
 {
     (void)state;
     static const char *const odd[] = {
-        "", "a\"b", "back\\slash", "line\nbreak", "\x01\x1f", "-", "1e999", "01", "+1", ".5",
-        "NaN", "{", "[1,", "}", "null", "true", "{\"x\":1}", "\xc3\xa9", "1 2", "0x10",
+        "",     "a\"b", "back\\slash", "line\nbreak", "\x01\x1f", "-",    "1e999",
+        "01",   "+1",   ".5",          "NaN",         "{",        "[1,",  "}",
+        "null", "true", "{\"x\":1}",   "\xc3\xa9",    "1 2",      "0x10",
     };
     static const char *const templates[] = {
         "{\"id\": {id}, \"s\": \"<{id}>\", \"n\": {meter_wh}, \"ns\": \"{meter_wh}\"}",
@@ -322,7 +329,8 @@ static void test_rand(void **state)
     }
 
     /* inside a string: the same number as text; one seed, one sequence */
-    struct jtmpl *t = compile_ok("{\"a\": {rand:1:100}, \"b\": \"#{rand:1:100}\", \"c\": {rand:0:1.5}}");
+    struct jtmpl *t =
+        compile_ok("{\"a\": {rand:1:100}, \"b\": \"#{rand:1:100}\", \"c\": {rand:0:1.5}}");
     struct buf a = BUF_INIT, b = BUF_INIT;
     struct cs_rng r1, r2;
     struct values v;
@@ -652,14 +660,10 @@ static void test_members(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_render),
-        cmocka_unit_test(test_render_odd_values),
-        cmocka_unit_test(test_missing_argument),
-        cmocka_unit_test(test_rand),
-        cmocka_unit_test(test_compile_errors),
-        cmocka_unit_test(test_nesting),
-        cmocka_unit_test(test_length_limit),
-        cmocka_unit_test(test_members),
+        cmocka_unit_test(test_render),           cmocka_unit_test(test_render_odd_values),
+        cmocka_unit_test(test_missing_argument), cmocka_unit_test(test_rand),
+        cmocka_unit_test(test_compile_errors),   cmocka_unit_test(test_nesting),
+        cmocka_unit_test(test_length_limit),     cmocka_unit_test(test_members),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

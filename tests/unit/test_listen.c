@@ -48,9 +48,10 @@ static void test_parse(void **state)
         const char *host;
         bool loopback;
     } lb[] = {
-        {"127.0.0.1", true}, {"127.3.2.1", true},    {"::1", true},       {"localhost", true},
-        {"LocalHost", true}, {"0.0.0.0", false},     {"::", false},       {"10.0.0.1", false},
-        {"128.0.0.1", false}, {"lab.example", false}, {"::ffff:127.0.0.1", false},
+        {"127.0.0.1", true},    {"127.3.2.1", true},         {"::1", true},
+        {"localhost", true},    {"LocalHost", true},         {"0.0.0.0", false},
+        {"::", false},          {"10.0.0.1", false},         {"128.0.0.1", false},
+        {"lab.example", false}, {"::ffff:127.0.0.1", false},
     };
     for (size_t i = 0; i < ARRAY_SIZE(lb); i++)
         assert_int_equal(listen_loopback(lb[i].host), lb[i].loopback);
@@ -63,12 +64,18 @@ static void test_origin(void **state)
         const char *origin;
         bool ok;
     } cases[] = {
-        {"https://swarm.lab.example", true}, {"http://10.0.0.5:8080", true},
-        {"https://[::1]:8443", true},        {"ftp://x", false},
-        {"https://", false},                 {"https://x/", false},
-        {"https://x/path", false},           {"https://u@x", false},
-        {"swarm.lab", false},                {"https://x?y", false},
-        {"HTTPS://x", false},                {"https://:80", false},
+        {"https://swarm.lab.example", true},
+        {"http://10.0.0.5:8080", true},
+        {"https://[::1]:8443", true},
+        {"ftp://x", false},
+        {"https://", false},
+        {"https://x/", false},
+        {"https://x/path", false},
+        {"https://u@x", false},
+        {"swarm.lab", false},
+        {"https://x?y", false},
+        {"HTTPS://x", false},
+        {"https://:80", false},
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         struct cs_error err;
@@ -97,7 +104,8 @@ static void test_check(void **state)
         {{"localhost:8080", NULL, true, false, false, false, false}, NULL},
         /* other hosts, commands, no credentials */
         {{"0.0.0.0:8080", NULL, true, false, false, false, false}, "http-user = NAME:operator"},
-        {{":8080", NULL, true, false, false, false, false}, "--http :8080 takes commands from other hosts"},
+        {{":8080", NULL, true, false, false, false, false},
+         "--http :8080 takes commands from other hosts"},
         {{"10.0.0.5:8080", NULL, true, false, false, false, false}, "SWARM_HTTP_USER"},
         {{"swarm.lab:8080", NULL, true, false, false, false, false}, "--http-read-only"},
         /* ... read-only, or --http-insecure: starts */

@@ -50,7 +50,7 @@ static const struct {
     size_t len; /* 0: strlen(in) */
     int type;
     const char *uid, *action;
-    const char *payload; /* CALL and CALLRESULT, printed unformatted */
+    const char *payload;     /* CALL and CALLRESULT, printed unformatted */
     const char *code, *desc; /* CALLERROR */
 } decode_ok[] = {
     /* OCPP-J */
@@ -66,8 +66,8 @@ static const struct {
     {O, "[3,\"abc\",{}]", 0, OCPP_RESULT, "abc", "", "{}", NULL, NULL},
     {O, "[4,\"abc\",\"NotImplemented\",\"no such action\",{}]", 0, OCPP_ERROR, "abc", "", NULL,
      "NotImplemented", "no such action"},
-    {O, "[4,\"abc\",\"FormatViolation\",\"\"]", 0, OCPP_ERROR, "abc", "", NULL,
-     "FormatViolation", ""},
+    {O, "[4,\"abc\",\"FormatViolation\",\"\"]", 0, OCPP_ERROR, "abc", "", NULL, "FormatViolation",
+     ""},
     {O, "[4,\"abc\",\"GenericError\",\"x\",{\"detail\":1}]", 0, OCPP_ERROR, "abc", "", NULL,
      "GenericError", "x"},
     /* a NUL after the value (C-string senders) ends the message */
@@ -75,8 +75,8 @@ static const struct {
     /* length-delimited: what follows len is not read */
     {O, "[2,\"a\",\"Heartbeat\",{}]garbage", 22, OCPP_CALL, "a", "Heartbeat", "{}", NULL, NULL},
     /* json profile */
-    {J, "{\"id\":\"u1\",\"type\":\"Reset\",\"data\":{\"type\":\"Soft\"}}", 0, OCPP_CALL, "u1", "Reset",
-     "{\"type\":\"Soft\"}", NULL, NULL},
+    {J, "{\"id\":\"u1\",\"type\":\"Reset\",\"data\":{\"type\":\"Soft\"}}", 0, OCPP_CALL, "u1",
+     "Reset", "{\"type\":\"Soft\"}", NULL, NULL},
     {J, "{\"id\":\"u1\",\"method\":\"Reset\",\"params\":{\"type\":\"Soft\"}}", 0, OCPP_CALL, "u1",
      "Reset", "{\"type\":\"Soft\"}", NULL, NULL},
     {J, "{\"id\":\"u1\",\"ts\":\"2026-01-01T00:00:00.000Z\",\"type\":\"Heartbeat\"}", 0, OCPP_CALL,
@@ -90,7 +90,9 @@ static const struct {
     {J, "{\"id\":\"u1\",\"method\":\"HeartbeatResponse\"}", 0, OCPP_RESULT, "u1", "Heartbeat", "{}",
      NULL, NULL},
     {J, "{\"id\":\"u1\",\"type\":\"Response\"}", 0, OCPP_CALL, "u1", "Response", "{}", NULL, NULL},
-    {J, "{\"id\":\"u1\",\"type\":\"Error\",\"data\":{\"code\":\"NotSupported\",\"description\":\"x\"}}",
+    {J,
+     "{\"id\":\"u1\",\"type\":\"Error\",\"data\":{\"code\":\"NotSupported\",\"description\":\"x\"}"
+     "}",
      0, OCPP_ERROR, "u1", "", NULL, "NotSupported", "x"},
     {J, "{\"id\":\"u1\",\"type\":\"Error\"}", 0, OCPP_ERROR, "u1", "", NULL, "GenericError", ""},
     {J, "{\"id\":\"u1\",\"type\":\"Error\",\"data\":{\"code\":5}}", 0, OCPP_ERROR, "u1", "", NULL,
@@ -204,8 +206,8 @@ static void test_decode_bad(void **state)
         const char *code = NULL;
         memset(&err, 0, sizeof(err));
         print_message("  case %zu: %s\n", i, decode_bad[i].in);
-        int rc = ocpp_decode(decode_bad[i].p, decode_bad[i].in, strlen(decode_bad[i].in), &f,
-                             &code, &err);
+        int rc = ocpp_decode(decode_bad[i].p, decode_bad[i].in, strlen(decode_bad[i].in), &f, &code,
+                             &err);
         print_message("    -> %s\n", err.msg);
         assert_int_not_equal(rc, CS_OK);
         assert_int_equal(err.code, rc);
@@ -230,8 +232,9 @@ static void test_decode_size(void **state)
     (void)state;
     for (int profile = 0; profile < 2; profile++) {
         struct buf b = BUF_INIT;
-        buf_puts(&b, profile == O ? "[2,\"big\",\"DataTransfer\",{\"vendorId\":\"v\",\"data\":\""
-                                  : "{\"id\":\"big\",\"type\":\"DataTransfer\",\"data\":{\"data\":\"");
+        buf_puts(&b, profile == O
+                         ? "[2,\"big\",\"DataTransfer\",{\"vendorId\":\"v\",\"data\":\""
+                         : "{\"id\":\"big\",\"type\":\"DataTransfer\",\"data\":{\"data\":\"");
         const size_t tail = 3; /* "}] or "}} */
         while (b.len < OCPP_DOWNLINK_MAX - tail)
             buf_putc(&b, 'x');
@@ -244,8 +247,9 @@ static void test_decode_size(void **state)
         assert_string_equal(f.action, "DataTransfer");
         ocpp_frame_free(&f);
         buf_reset(&b);
-        buf_puts(&b, profile == O ? "[2,\"big\",\"DataTransfer\",{\"data\":\""
-                                  : "{\"id\":\"big\",\"type\":\"DataTransfer\",\"data\":{\"data\":\"");
+        buf_puts(&b, profile == O
+                         ? "[2,\"big\",\"DataTransfer\",{\"data\":\""
+                         : "{\"id\":\"big\",\"type\":\"DataTransfer\",\"data\":{\"data\":\"");
         while (b.len < OCPP_DOWNLINK_MAX + 1 - tail)
             buf_putc(&b, 'x');
         buf_puts(&b, profile == O ? "\"}]" : "\"}}");
@@ -266,11 +270,16 @@ static void test_formation_violation(void **state)
         const char *code;
         bool yes;
     } cases[] = {
-        {"FormationViolation", true},  {"FormatViolation", true},
-        {OCPP_E_FORMATION, true},      {"formationviolation", false},
-        {"FormationViolation ", false}, {"Formation", false},
-        {"", false},                   {OCPP_E_PROTOCOL, false},
-        {OCPP_E_PROPERTY, false},      {"FormatViolations", false},
+        {"FormationViolation", true},
+        {"FormatViolation", true},
+        {OCPP_E_FORMATION, true},
+        {"formationviolation", false},
+        {"FormationViolation ", false},
+        {"Formation", false},
+        {"", false},
+        {OCPP_E_PROTOCOL, false},
+        {OCPP_E_PROPERTY, false},
+        {"FormatViolations", false},
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
         assert_int_equal(ocpp_is_formation_violation(cases[i].code), cases[i].yes);
@@ -281,7 +290,7 @@ static void test_formation_violation(void **state)
 
 static const struct {
     enum ocpp_profile p;
-    char kind; /* 'c' CALL, 'r' CALLRESULT, 'e' CALLERROR */
+    char kind;                          /* 'c' CALL, 'r' CALLRESULT, 'e' CALLERROR */
     const char *uid, *action, *payload; /* for 'e': action = code, payload = description */
     const char *want;
 } encode_cases[] = {
@@ -385,8 +394,9 @@ static void test_encode_escaping(void **state)
 {
     (void)state;
     static const char *const texts[] = {
-        "", "plain", "q\"uote", "back\\slash", "new\nline", "\x01\x1f\x7f", "caf\xc3\xa9",
-        "{\"not\":\"json\"}", "[2,\"x\"]", "</script>",
+        "",          "plain",        "q\"uote",     "back\\slash",
+        "new\nline", "\x01\x1f\x7f", "caf\xc3\xa9", "{\"not\":\"json\"}",
+        "[2,\"x\"]", "</script>",
     };
     for (size_t t = 0; t < ARRAY_SIZE(texts); t++) {
         for (int p = 0; p < 2; p++) {
@@ -449,19 +459,23 @@ static const struct {
       {"chargingProfile", FT_OBJECT, false, 0, NULL}}},
     {"RemoteStopTransaction", "{\"transactionId\":7}", {{"transactionId", FT_INT, true, 0, NULL}}},
     {"Reset", "{\"type\":\"Soft\"}", {{"type", FT_STRING, true, 0, "Hard,Soft"}}},
-    {"ChangeConfiguration", "{\"key\":\"HeartbeatInterval\",\"value\":\"30\"}",
+    {"ChangeConfiguration",
+     "{\"key\":\"HeartbeatInterval\",\"value\":\"30\"}",
      {{"key", FT_STRING, true, 50, NULL}, {"value", FT_STRING, true, 500, NULL}}},
     {"GetConfiguration", "{\"key\":[\"HeartbeatInterval\"]}", {{"key", FT_ARRAY, false, 0, NULL}}},
-    {"ChangeAvailability", "{\"connectorId\":0,\"type\":\"Inoperative\"}",
+    {"ChangeAvailability",
+     "{\"connectorId\":0,\"type\":\"Inoperative\"}",
      {{"connectorId", FT_INT, true, 0, NULL},
       {"type", FT_STRING, true, 0, "Inoperative,Operative"}}},
     {"UnlockConnector", "{\"connectorId\":1}", {{"connectorId", FT_INT, true, 0, NULL}}},
-    {"TriggerMessage", "{\"requestedMessage\":\"StatusNotification\",\"connectorId\":1}",
+    {"TriggerMessage",
+     "{\"requestedMessage\":\"StatusNotification\",\"connectorId\":1}",
      {{"requestedMessage", FT_STRING, true, 0,
        "BootNotification,DiagnosticsStatusNotification,FirmwareStatusNotification,Heartbeat,"
        "MeterValues,StatusNotification"},
       {"connectorId", FT_INT, false, 0, NULL}}},
-    {"DataTransfer", "{\"vendorId\":\"com.example\",\"messageId\":\"Ping\",\"data\":\"x\"}",
+    {"DataTransfer",
+     "{\"vendorId\":\"com.example\",\"messageId\":\"Ping\",\"data\":\"x\"}",
      {{"vendorId", FT_STRING, true, 255, NULL}, {"messageId", FT_STRING, false, 50, NULL}}},
     {"UpdateFirmware",
      "{\"location\":\"ftp://example.com/fw.bin\",\"retries\":3,"
@@ -611,8 +625,8 @@ static void test_call_fields(void **state)
                     check_payload(action, o, NULL, *c);
                     cJSON_Delete(o);
                 }
-                static const char *const bad[] = {"\"\"", "\"hard\"", "\"Nope\"",
-                                                  "\"Soft \"", "\"Authorize\""};
+                static const char *const bad[] = {"\"\"", "\"hard\"", "\"Nope\"", "\"Soft \"",
+                                                  "\"Authorize\""};
                 for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
                     o = with(call_specs[a].valid, f->name, bad[i]);
                     check_payload(action, o, OCPP_E_PROPERTY, bad[i]);
@@ -620,8 +634,9 @@ static void test_call_fields(void **state)
                 }
             }
             if (f->type == FT_DATETIME) {
-                static const char *const bad[] = {"\"\"", "\"tomorrow\"", "\"2026-13-01T00:00:00Z\"",
-                                                  "\"2026-01-01T00:00:00\"", "\"2026-02-30T00:00:00Z\""};
+                static const char *const bad[] = {
+                    "\"\"", "\"tomorrow\"", "\"2026-13-01T00:00:00Z\"", "\"2026-01-01T00:00:00\"",
+                    "\"2026-02-30T00:00:00Z\""};
                 for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
                     o = with(call_specs[a].valid, f->name, bad[i]);
                     check_payload(action, o, OCPP_E_PROPERTY, bad[i]);
@@ -635,9 +650,13 @@ static void test_call_fields(void **state)
                 static const struct {
                     const char *v;
                     const char *code;
-                } ints[] = {{"0", NULL},          {"2147483647", NULL}, {"1.0", NULL},
-                            {"-1", OCPP_E_PROPERTY}, {"-2147483648", OCPP_E_PROPERTY},
-                            {"1e300", OCPP_E_TYPE}, {"-1e300", OCPP_E_TYPE},
+                } ints[] = {{"0", NULL},
+                            {"2147483647", NULL},
+                            {"1.0", NULL},
+                            {"-1", OCPP_E_PROPERTY},
+                            {"-2147483648", OCPP_E_PROPERTY},
+                            {"1e300", OCPP_E_TYPE},
+                            {"-1e300", OCPP_E_TYPE},
                             {"0.000001", OCPP_E_TYPE}};
                 for (size_t i = 0; i < ARRAY_SIZE(ints); i++) {
                     o = with(call_specs[a].valid, f->name, ints[i].v);
@@ -650,8 +669,8 @@ static void test_call_fields(void **state)
     }
 
     /* actions a charger does not accept have no field list */
-    static const char *const unknown[] = {"", "reset", "Heartbeat", "BootNotification",
-                                          "ClearCache", "ResetResponse", "Reset "};
+    static const char *const unknown[] = {
+        "", "reset", "Heartbeat", "BootNotification", "ClearCache", "ResetResponse", "Reset "};
     for (size_t i = 0; i < ARRAY_SIZE(unknown); i++)
         assert_null(ocpp_call_fields(unknown[i]));
 
@@ -769,14 +788,10 @@ static void test_datetime(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_decode_ok),
-        cmocka_unit_test(test_decode_bad),
-        cmocka_unit_test(test_decode_size),
-        cmocka_unit_test(test_formation_violation),
-        cmocka_unit_test(test_encode),
-        cmocka_unit_test(test_encode_escaping),
-        cmocka_unit_test(test_call_fields),
-        cmocka_unit_test(test_datetime),
+        cmocka_unit_test(test_decode_ok),   cmocka_unit_test(test_decode_bad),
+        cmocka_unit_test(test_decode_size), cmocka_unit_test(test_formation_violation),
+        cmocka_unit_test(test_encode),      cmocka_unit_test(test_encode_escaping),
+        cmocka_unit_test(test_call_fields), cmocka_unit_test(test_datetime),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

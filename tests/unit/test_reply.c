@@ -146,8 +146,8 @@ static void test_summary(void **state)
     char s[256];
     struct reply_tally one = {.replied = 1, .with_match = 1, .matched = 1, .done = 1},
                        many = {.replied = 2, .with_match = 2, .matched = 10, .done = 8, .nerr = 3},
-                       none = {.replied = 2}, ping = {.replied = 1, .matched = 500, .done = 500,
-                                                      .connected = 499};
+                       none = {.replied = 2},
+                       ping = {.replied = 1, .matched = 500, .done = 500, .connected = 499};
     summary_of("@c1 trigger CP-000001 Heartbeat", &one, s, sizeof(s));
     assert_string_equal(s, "trigger: 1 charger on 1 worker, 1 done, 0 errors");
     summary_of("@c1 trigger * Heartbeat", &many, s, sizeof(s));
@@ -185,10 +185,14 @@ static void test_nothing_matched(void **state)
         const struct reply_tally *t;
         bool want;
     } cases[] = {
-        {"trigger * Heartbeat", &none, true},     {"cancel x", &none, true},
-        {"trigger * Heartbeat", &errs, false},    {"trigger * Heartbeat", &some, false},
-        {"trigger * Heartbeat", &silent, false},  {"ping", &none, false},
-        {"reload", &none, false},                 {"trigger * Heartbeat in=5s", &none, false},
+        {"trigger * Heartbeat", &none, true},
+        {"cancel x", &none, true},
+        {"trigger * Heartbeat", &errs, false},
+        {"trigger * Heartbeat", &some, false},
+        {"trigger * Heartbeat", &silent, false},
+        {"ping", &none, false},
+        {"reload", &none, false},
+        {"trigger * Heartbeat in=5s", &none, false},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct cmd c;
@@ -202,10 +206,8 @@ static void test_nothing_matched(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse),
-        cmocka_unit_test(test_tally),
-        cmocka_unit_test(test_counts),
-        cmocka_unit_test(test_summary),
+        cmocka_unit_test(test_parse),           cmocka_unit_test(test_tally),
+        cmocka_unit_test(test_counts),          cmocka_unit_test(test_summary),
         cmocka_unit_test(test_nothing_matched),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -54,8 +54,8 @@ static struct report *make(int from, int to, bool history)
     if (from > 0)
         snapshot(&a, from);
     snapshot(&b, to);
-    struct report *r = report_new(&run, 1700000000000 + from * 1000LL, &a,
-                                  1700000000000 + to * 1000LL, &b, false);
+    struct report *r =
+        report_new(&run, 1700000000000 + from * 1000LL, &a, 1700000000000 + to * 1000LL, &b, false);
     for (int k = from + 1; history && k <= to; k++) {
         struct kvlist h = KVLIST_INIT;
         snapshot(&h, k);
@@ -301,8 +301,8 @@ static void test_empty(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_figures),         cmocka_unit_test(test_lookup),
-        cmocka_unit_test(test_csv),             cmocka_unit_test(test_json_html_table),
+        cmocka_unit_test(test_figures), cmocka_unit_test(test_lookup),
+        cmocka_unit_test(test_csv),     cmocka_unit_test(test_json_html_table),
         cmocka_unit_test(test_empty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,7 +27,8 @@ static const char *full =
     "    {\"config\": {\"meter_s\": 5}, \"charger\": \"CP-000001\"},\n"
     "    {\"fleet\": {\"stats_window_s\": 30}},\n"
     "    {\"repeat\": 2, \"stages\": [\n"
-    "      {\"chaos\": \"offline\", \"select\": \"CP-000001..CP-000010\", \"args\": {\"seconds\": 5}},\n"
+    "      {\"chaos\": \"offline\", \"select\": \"CP-000001..CP-000010\", \"args\": {\"seconds\": "
+    "5}},\n"
     "      {\"wait\": 1.5}\n"
     "    ]},\n"
     "    {\"command\": \"start 'CP-0000*' kw=11\"},\n"
@@ -102,7 +103,8 @@ static void test_errors(void **state)
         {"{\"name\": \"x\", \"stages\": []}", "f.json:1:25: \"stages\": 1 to 1000 entries"},
         {"{\"name\": \"x\",\n \"stages\": [{\"wait\": 1}],\n \"sead\": 3}",
          "f.json:3:2: unknown key \"sead\" in the scenario (name, description, seed, fleet"},
-        {"{\"name\": 5, \"stages\": [{\"wait\": 1}]}", "f.json:1:10: \"name\" is a string, not a number"},
+        {"{\"name\": 5, \"stages\": [{\"wait\": 1}]}",
+         "f.json:1:10: \"name\" is a string, not a number"},
         {"{\"name\": \"x\", \"seed\": 1.5, \"stages\": [{\"wait\": 1}]}",
          "f.json:1:23: \"seed\" is an integer, not a number"},
         {"{\"name\": \"x\", \"config\": {\"heartbeat_s\": 0}, \"stages\": [{\"wait\": 1}]}",
@@ -115,10 +117,12 @@ static void test_errors(void **state)
          "f.json:3:3: a stage needs one of scale, wait, config"},
         {"{\"name\": \"x\", \"stages\": [{\"wait\": 1, \"scale\": 3}]}",
          "f.json:1:38: a stage does one thing: \"wait\" and \"scale\""},
-        {"{\"name\": \"x\", \"stages\": [{\"wait\": \"soon\"}]}", "f.json:1:35: \"wait\": a duration"},
+        {"{\"name\": \"x\", \"stages\": [{\"wait\": \"soon\"}]}",
+         "f.json:1:35: \"wait\": a duration"},
         {"{\"name\": \"x\", \"stages\": [{\"wait\": 1, \"speed\": 2}]}",
          "f.json:1:38: unknown key \"speed\" in a wait stage (wait, label)"},
-        {"{\"name\": \"x\", \"stages\": [{\"scale\": -1}]}", "f.json:1:36: \"scale\": 0..100000000"},
+        {"{\"name\": \"x\", \"stages\": [{\"scale\": -1}]}",
+         "f.json:1:36: \"scale\": 0..100000000"},
         {"{\"name\": \"x\", \"stages\": [{\"command\": \"launch *\"}]}", "f.json:1:38: "},
         {"{\"name\": \"x\", \"stages\": [{\"command\": \"start BAD/ID\"}]}", "f.json:1:38: "},
         {"{\"name\": \"x\", \"stages\": [{\"chaos\": \"melt\", \"select\": \"*\"}]}",
@@ -127,7 +131,8 @@ static void test_errors(void **state)
          "f.json:1:26: a chaos stage without \"select\""},
         {"{\"name\": \"x\", \"stages\": [{\"chaos\": \"offline\", \"select\": \"random:200%\"}]}",
          "f.json:1:57: selector: random:"},
-        {"{\"name\": \"x\", \"stages\": [{\"chaos\": \"offline\", \"select\": \"*\", \"args\": {\"nope\": 1}}]}",
+        {"{\"name\": \"x\", \"stages\": [{\"chaos\": \"offline\", \"select\": \"*\", \"args\": "
+         "{\"nope\": 1}}]}",
          "f.json:1:36: "},
         {"{\"name\": \"x\", \"stages\": [{\"config\": {\"meter_s\": 1}, \"charger\": \"C/1\"}]}",
          "f.json:1:64: \"C/1\" is not a charger ID"},
@@ -137,7 +142,8 @@ static void test_errors(void **state)
          "f.json:1:42: \"reset_stats\" is true, not a boolean"},
         {"{\"name\": \"x\", \"stages\": [{\"repeat\": 0, \"stages\": [{\"wait\": 1}]}]}",
          "f.json:1:37: \"repeat\": 1..1000"},
-        {"{\"name\": \"x\", \"stages\": [{\"repeat\": 1000, \"stages\": [{\"repeat\": 1000, \"stages\": [{\"wait\": 1}]}]}]}",
+        {"{\"name\": \"x\", \"stages\": [{\"repeat\": 1000, \"stages\": [{\"repeat\": 1000, "
+         "\"stages\": [{\"wait\": 1}]}]}]}",
          "more than 10000 steps"},
         {"{\"name\": \"x\", \"stages\": [{\"wait\": 1}], \"thresholds\": [\"p95<1\"]}",
          "f.json:1:55: threshold 'p95<1': unknown metric"},
@@ -186,9 +192,9 @@ static void test_doc(void **state)
     (void)state;
     struct buf b = BUF_INIT;
     scenario_doc_markdown(&b);
-    static const char *const want[] = {"#### `scale`", "#### `wait`", "#### `config`",
-                                       "#### `fleet`", "#### `command`", "#### `chaos`",
-                                       "#### `reset_stats`", "#### `repeat`", "| `thresholds` |"};
+    static const char *const want[] = {"#### `scale`",       "#### `wait`",    "#### `config`",
+                                       "#### `fleet`",       "#### `command`", "#### `chaos`",
+                                       "#### `reset_stats`", "#### `repeat`",  "| `thresholds` |"};
     for (size_t i = 0; i < ARRAY_SIZE(want); i++)
         assert_non_null(strstr(buf_cstr(&b), want[i]));
     buf_free(&b);

@@ -79,9 +79,9 @@ static void test_where(void **state)
         uint32_t index;
         bool want;
     } cases[] = {
-        {"where:model=DC150", 1, true},     {"where:model=DC150", 2, false},
-        {"where:model=AC*", 2, true},       {"where:firmware=2.*", 12, true},
-        {"where:firmware=2.*", 3, false},   {"where:model=DC150,CP-000002", 2, true},
+        {"where:model=DC150", 1, true},   {"where:model=DC150", 2, false},
+        {"where:model=AC*", 2, true},     {"where:firmware=2.*", 12, true},
+        {"where:firmware=2.*", 3, false}, {"where:model=DC150,CP-000002", 2, true},
         {"where:vendor=x", 3, false}, /* a key fake_cfg does not know */
     };
     struct idfmt f;
@@ -115,14 +115,15 @@ static void test_random(void **state)
         uint32_t fleet;
         uint32_t want_min, want_max; /* how many of the fleet are picked */
     } cases[] = {
-        {"random:100", 1000, 100, 100}, {"random:1", 50, 1, 1},       {"random:0", 50, 0, 0},
-        {"random:500", 100, 100, 100},  {"random:10%", 10000, 900, 1100},
-        {"random:0%", 100, 0, 0},       {"random:100%", 100, 100, 100},
-        {"random:100:seed=9", 1000, 100, 100},
+        {"random:100", 1000, 100, 100},   {"random:1", 50, 1, 1},
+        {"random:0", 50, 0, 0},           {"random:500", 100, 100, 100},
+        {"random:10%", 10000, 900, 1100}, {"random:0%", 100, 0, 0},
+        {"random:100%", 100, 100, 100},   {"random:100:seed=9", 1000, 100, 100},
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         struct cs_error err;
-        struct sel *s = sel_parse(cases[i].sel, &f, &err), *again = sel_parse(cases[i].sel, &f, &err);
+        struct sel *s = sel_parse(cases[i].sel, &f, &err),
+                   *again = sel_parse(cases[i].sel, &f, &err);
         assert_non_null(s);
         sel_prepare(s, cases[i].fleet, 42);
         sel_prepare(again, cases[i].fleet, 42);
@@ -143,7 +144,8 @@ static void test_random(void **state)
     }
     /* Another seed picks other chargers. */
     struct cs_error err;
-    struct sel *a = sel_parse("random:100:seed=1", &f, &err), *b = sel_parse("random:100:seed=2", &f, &err);
+    struct sel *a = sel_parse("random:100:seed=1", &f, &err),
+               *b = sel_parse("random:100:seed=2", &f, &err);
     sel_prepare(a, 1000, 0);
     sel_prepare(b, 1000, 0);
     uint32_t same = 0;
@@ -257,12 +259,9 @@ static void test_index_set(void **state)
         bool ok;
         const char *ranges;
     } cases[] = {
-        {"CP-000001", true, "1"},
-        {"CP-000001..CP-000010,CP-000020", true, "1-10,20"},
-        {"CP-00001?", false, ""},
-        {"*", false, ""},
-        {"worker:a.w0", false, ""},
-        {"random:5", false, ""},
+        {"CP-000001", true, "1"},   {"CP-000001..CP-000010,CP-000020", true, "1-10,20"},
+        {"CP-00001?", false, ""},   {"*", false, ""},
+        {"worker:a.w0", false, ""}, {"random:5", false, ""},
     };
     struct idfmt f;
     idfmt_parse(&f, FMT6, NULL);
@@ -297,8 +296,8 @@ static const struct {
     /* exact IDs that do not follow the format compare as text */
     {"CP-42", FMT6, "CP-42", "CP-000042 CP-420", false},
     /* ranges by index */
-    {"CP-000001..CP-000010", FMT6, "CP-000001 CP-000005 CP-000010",
-     "CP-000000 CP-000011 CP-100000", false},
+    {"CP-000001..CP-000010", FMT6, "CP-000001 CP-000005 CP-000010", "CP-000000 CP-000011 CP-100000",
+     false},
     {"CP-9..CP-10", "CP-%u", "CP-9 CP-10", "CP-8 CP-11 CP-100 CP-1", false},
     {"CP-000007..CP-000007", FMT6, "CP-000007", "CP-000006 CP-000008", false},
     /* ranges by text (no format, or ends that do not follow it) */
@@ -380,7 +379,8 @@ static const struct {
     {"CP-000010..CP-000001", FMT6, CS_ERR_RANGE, "range end comes before its start"},
     {"CP-1,CP-9..CP-10", NULL, CS_ERR_RANGE, "before its start (offset 5)"},
     {"B..A", NULL, CS_ERR_RANGE, "before its start"},
-    {"CP-000001..CP-000005..CP-000009", FMT6, CS_ERR_PARSE, "a range is A..B with one '..' (offset 20)"},
+    {"CP-000001..CP-000005..CP-000009", FMT6, CS_ERR_PARSE,
+     "a range is A..B with one '..' (offset 20)"},
     {"CP-000001..CP-000005..CP-000009", NULL, CS_ERR_PARSE, "with one '..'"},
     {"A..B..", NULL, CS_ERR_PARSE, "with one '..'"},
     {"CP-000001...CP-000009", FMT6, CS_ERR_PARSE, "with one '..' (offset 11)"},
@@ -506,14 +506,10 @@ static void test_by_index(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_where),
-        cmocka_unit_test(test_random),
-        cmocka_unit_test(test_random_large),
-        cmocka_unit_test(test_random_seeds),
-        cmocka_unit_test(test_index_set),
-        cmocka_unit_test(test_match),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_where),        cmocka_unit_test(test_random),
+        cmocka_unit_test(test_random_large), cmocka_unit_test(test_random_seeds),
+        cmocka_unit_test(test_index_set),    cmocka_unit_test(test_match),
+        cmocka_unit_test(test_errors),       cmocka_unit_test(test_limits),
         cmocka_unit_test(test_by_index),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -83,7 +83,7 @@ static void test_full(void **state)
         sess_create(s, "u", AUTH_VIEWER, i);
     assert_int_equal(sess_count(s), SESS_MAX);
     assert_non_null(sess_find(s, first, SESS_MAX + 1)); /* used: now the most recent */
-    sess_create(s, "new", AUTH_OPERATOR, SESS_MAX + 2);  /* the least recently used goes */
+    sess_create(s, "new", AUTH_OPERATOR, SESS_MAX + 2); /* the least recently used goes */
     assert_int_equal(sess_count(s), SESS_MAX);
     assert_null(sess_find(s, second, SESS_MAX + 3));
     assert_non_null(sess_find(s, first, SESS_MAX + 3));

@@ -101,9 +101,14 @@ static void test_parts(void **state)
     static const struct {
         const char *f;
         bool in;
-    } series[] = {{"msgs_out", true},         {"ack_p99_ms", true},    {"ack_hist", false},
-                  {"ack_win_hist", false},    {"conf.Heartbeat.calls", false},
-                  {"down.Reset.p50_ms", false}, {"started_ms", false}, {"out.Heartbeat", true},
+    } series[] = {{"msgs_out", true},
+                  {"ack_p99_ms", true},
+                  {"ack_hist", false},
+                  {"ack_win_hist", false},
+                  {"conf.Heartbeat.calls", false},
+                  {"down.Reset.p50_ms", false},
+                  {"started_ms", false},
+                  {"out.Heartbeat", true},
                   {"in.other", true}};
     for (size_t i = 0; i < sizeof(series) / sizeof(series[0]); i++)
         assert_int_equal(stats_in_series(series[i].f), series[i].in);
@@ -114,7 +119,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rates),
-        cmocka_unit_test(test_render_add), cmocka_unit_test(test_parts),
+        cmocka_unit_test(test_render_add),
+        cmocka_unit_test(test_parts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

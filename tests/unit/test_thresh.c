@@ -23,8 +23,10 @@ static void test_parse_ok(void **state)
         double limit;
         bool wildcard;
     } cases[] = {
-        {"conf.BootNotification.p95<500ms", "conf.BootNotification.p95", TK_TIME, TO_LT, 500, false},
-        {"  conf.BootNotification.p95 < 500  ", "conf.BootNotification.p95", TK_TIME, TO_LT, 500, false},
+        {"conf.BootNotification.p95<500ms", "conf.BootNotification.p95", TK_TIME, TO_LT, 500,
+         false},
+        {"  conf.BootNotification.p95 < 500  ", "conf.BootNotification.p95", TK_TIME, TO_LT, 500,
+         false},
         {"conf.Heartbeat.p99.9<=2s", "conf.Heartbeat.p99.9", TK_TIME, TO_LE, 2000, false},
         {"down.Reset.max<1500us", "down.Reset.max", TK_TIME, TO_LT, 1.5, false},
         {"errors.rate<1%", "errors.rate", TK_RATIO, TO_LT, 0.01, false},
@@ -34,8 +36,10 @@ static void test_parse_ok(void **state)
         {"conf.*.p95<800ms", "conf.*.p95", TK_TIME, TO_LT, 800, true},
         {"conf.p99<1s", "conf.p99", TK_TIME, TO_LT, 1000, false},
         {"conf.all.error_rate<=5%", "conf.all.error_rate", TK_RATIO, TO_LE, 0.05, false},
-        {"conf.Authorize.err.InternalError==0", "conf.Authorize.err.InternalError", TK_COUNT, TO_EQ, 0, false},
-        {"conf.Authorize.err.FormatViolation!=3", "conf.Authorize.err.FormatViolation", TK_COUNT, TO_NE, 3, false},
+        {"conf.Authorize.err.InternalError==0", "conf.Authorize.err.InternalError", TK_COUNT, TO_EQ,
+         0, false},
+        {"conf.Authorize.err.FormatViolation!=3", "conf.Authorize.err.FormatViolation", TK_COUNT,
+         TO_NE, 3, false},
         {"conf.MeterValues.rps>10/s", "conf.MeterValues.rps", TK_RATE, TO_GT, 10, false},
         {"rps>100", "rps", TK_RATE, TO_GT, 100, false},
         {"ack.p99<50ms", "ack.p99", TK_TIME, TO_LT, 50, false},

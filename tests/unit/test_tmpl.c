@@ -12,9 +12,8 @@
 #include "cs/tmpl.h"
 
 static const struct tmpl_var vars[] = {
-    {"id", "CP-000042"}, {"index", "42"},  {"msg", "Heartbeat"},
-    {"worker", "w0"},    {"empty", ""},    {"braces", "{id}"},
-    {"i", "short"}, /* a prefix of another name */
+    {"id", "CP-000042"}, {"index", "42"},    {"msg", "Heartbeat"}, {"worker", "w0"},
+    {"empty", ""},       {"braces", "{id}"}, {"i", "short"}, /* a prefix of another name */
 };
 
 static const struct {
@@ -30,7 +29,7 @@ static const struct {
     {"", ""},
     {"plain/topic", "plain/topic"},
     {"x{empty}y", "xy"},
-    {"}", "}"},          /* a lone closing brace is text */
+    {"}", "}"}, /* a lone closing brace is text */
     {"a}b{id}", "a}bCP-000042"},
     {"{braces}", "{id}"}, /* values are not expanded again */
     {"\xc3\xa9/{id}", "\xc3\xa9/CP-000042"},

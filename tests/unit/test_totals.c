@@ -49,9 +49,9 @@ static struct fleet sum(const struct totals *t)
 
 /* One step of a scenario: what the coordinator reads or does. */
 enum op {
-    OBSERVE,   /* worker's hash read (the copy made): totals_observe */
-    FOLD,      /* a new run read: its previous run (old figures) folded first */
-    RELOAD,    /* the coordinator restarts: base and every last reloaded from "Redis" */
+    OBSERVE, /* worker's hash read (the copy made): totals_observe */
+    FOLD,    /* a new run read: its previous run (old figures) folded first */
+    RELOAD,  /* the coordinator restarts: base and every last reloaded from "Redis" */
 };
 struct step {
     enum op op;
@@ -163,15 +163,12 @@ static void test_reload(void **state)
 {
     (void)state;
     const struct step s[] = {
-        {OBSERVE, "a.w0", 100, 50, 5, 50},
-        {OBSERVE, "a.w1", 100, 40, 4, 90},
-        {RELOAD, NULL, 0, 0, 0, 90},
-        {OBSERVE, "a.w1", 100, 45, 4, 95},
+        {OBSERVE, "a.w0", 100, 50, 5, 50}, {OBSERVE, "a.w1", 100, 40, 4, 90},
+        {RELOAD, NULL, 0, 0, 0, 90},       {OBSERVE, "a.w1", 100, 45, 4, 95},
         {FOLD, "a.w0", 100, 50, 5, 95}, /* a.w0 restarted: run 100 folded ... */
         {RELOAD, NULL, 0, 0, 0, 95},    /* ... and the coordinator died before copying run 200 */
         {FOLD, "a.w0", 100, 50, 5, 95}, /* the same old run offered again: already in the base */
-        {OBSERVE, "a.w0", 200, 4, 0, 99},
-        {RELOAD, NULL, 0, 0, 0, 99},
+        {OBSERVE, "a.w0", 200, 4, 0, 99},  {RELOAD, NULL, 0, 0, 0, 99},
         {OBSERVE, "a.w0", 200, 6, 0, 101},
     };
     run(s, ARRAY_SIZE(s));
@@ -183,10 +180,8 @@ static void test_without_started(void **state)
 {
     (void)state;
     const struct step s[] = {
-        {OBSERVE, "old.w0", 0, 50, 5, 50},
-        {OBSERVE, "old.w0", 0, 60, 5, 60},
-        {OBSERVE, "old.w0", 0, 2, 0, 62},
-        {RELOAD, NULL, 0, 0, 0, 62},
+        {OBSERVE, "old.w0", 0, 50, 5, 50}, {OBSERVE, "old.w0", 0, 60, 5, 60},
+        {OBSERVE, "old.w0", 0, 2, 0, 62},  {RELOAD, NULL, 0, 0, 0, 62},
         {OBSERVE, "old.w0", 0, 9, 1, 69},
     };
     run(s, ARRAY_SIZE(s));
@@ -238,8 +233,8 @@ static void test_render_base(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_restart),      cmocka_unit_test(test_leave_return),
-        cmocka_unit_test(test_reload),       cmocka_unit_test(test_without_started),
+        cmocka_unit_test(test_restart),     cmocka_unit_test(test_leave_return),
+        cmocka_unit_test(test_reload),      cmocka_unit_test(test_without_started),
         cmocka_unit_test(test_render_base),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

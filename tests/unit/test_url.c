@@ -32,7 +32,7 @@ static const struct {
     {"redis://us%40er:p%3Ass%2F%25@h", "h", 6379, 0, "us@er", "p:ss/%"},
     {"redis://u:%2f%2F%41@h", "h", 6379, 0, "u", "//A"},
     {"redis://u:p@ss@h:6380", "h", 6380, 0, "u", "p@ss"}, /* the last '@' ends the credentials */
-    {"redis://u:a:b@h", "h", 6379, 0, "u", "a:b"},       /* the first ':' splits them */
+    {"redis://u:a:b@h", "h", 6379, 0, "u", "a:b"},        /* the first ':' splits them */
     {"redis://[::1]:6380/3", "::1", 6380, 3, "", ""},
     {"redis://[::1]", "::1", 6379, 0, "", ""},
     {"redis://u:p@[2001:db8::7]:1/", "2001:db8::7", 1, 0, "u", "p"},

@@ -27,11 +27,12 @@ struct assign_worker {
 };
 
 struct assign_result {
-    uint64_t assigned;   /* indexes granted in `next` over all workers */
-    uint64_t unassigned; /* fleet indexes granted to no one (surplus over capacity + pending moves) */
-    uint64_t surplus;    /* fleet size beyond total capacity */
-    uint64_t moved;      /* indexes taken from one worker's grant this step, for a fresh one */
-    bool rebalanced;     /* a fresh worker with capacity made the others give up their excess */
+    uint64_t assigned; /* indexes granted in `next` over all workers */
+    uint64_t
+        unassigned;   /* fleet indexes granted to no one (surplus over capacity + pending moves) */
+    uint64_t surplus; /* fleet size beyond total capacity */
+    uint64_t moved;   /* indexes taken from one worker's grant this step, for a fresh one */
+    bool rebalanced;  /* a fresh worker with capacity made the others give up their excess */
 };
 
 /* Live workers only. Fills each w[i].next; cur/held are left as they were. */

@@ -55,14 +55,14 @@ enum astats_code {
 
 struct astats_row {
     char name[ASTATS_NAME_MAX]; /* "" = a free row */
-    uint64_t calls;    /* uplink: CALLs sent; downlink: CALLs received */
-    uint64_t answered; /* CALLRESULTs: received (uplink) / sent (downlink) */
+    uint64_t calls;             /* uplink: CALLs sent; downlink: CALLs received */
+    uint64_t answered;          /* CALLRESULTs: received (uplink) / sent (downlink) */
     uint64_t errors;   /* CALLERRORs: received (uplink) / sent (downlink); by code in code[] */
     uint64_t timeouts; /* uplink: no answer within call_timeout_s (or given up for a newer CALL) */
     uint64_t bytes;    /* uplink: our CALL frames; downlink: our answers */
     uint64_t code[ASTATS_CODES];
-    struct hist lat;   /* response times, µs (lat.sum and lat.max exact) */
-    uint64_t min_us;   /* the fastest response, µs, when lat.count > 0 */
+    struct hist lat; /* response times, µs (lat.sum and lat.max exact) */
+    uint64_t min_us; /* the fastest response, µs, when lat.count > 0 */
     /* over the last window (astats_window_step; merged like the rest) */
     uint64_t win_calls, win_errors, win_timeouts;
     struct hist win;
@@ -126,10 +126,10 @@ const char *astats_dir_prefix(enum astats_dir d);
 /* One action as every view shows it (swarm-cli status and top, the coordinator's page and
  * /api/status): the row, and the figures taken from it. */
 struct astats_view {
-    const char *type;              /* "CALL" (ours, and the platform's answers) or "DOWN" */
-    const struct astats_row *row;  /* borrowed from the astats */
+    const char *type;                      /* "CALL" (ours, and the platform's answers) or "DOWN" */
+    const struct astats_row *row;          /* borrowed from the astats */
     uint64_t requests, failures, timeouts; /* since the start */
-    double win_rps, win_fps;       /* over the window: requests and failures per second */
+    double win_rps, win_fps;               /* over the window: requests and failures per second */
     double win_p50, win_p95, win_p99, p95; /* ms; NaN when there is no answer to measure */
 };
 /* The actions with any CALL, the busiest over the window first, at most max; returns how many.

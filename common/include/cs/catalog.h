@@ -48,8 +48,8 @@ struct mw; /* payload writer, private to catalog.c */
 
 /* What a message is, for the layers that send it. */
 enum msg_traits {
-    MT_CONNECTOR = 1 << 0, /* about one connector: a trigger picks connector 1 by default */
-    MT_TX = 1 << 1,        /* a transaction message: kept while offline, resent if unanswered */
+    MT_CONNECTOR = 1 << 0,  /* about one connector: a trigger picks connector 1 by default */
+    MT_TX = 1 << 1,         /* a transaction message: kept while offline, resent if unanswered */
     MT_TX_IF_OPEN = 1 << 2, /* ... when it carries an open transaction (MeterValues) */
 };
 

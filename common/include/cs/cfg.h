@@ -44,7 +44,7 @@ struct cfg_def {
     size_t offset; /* offsetof the field in the schema's struct */
     size_t size;   /* sizeof the field (char arrays: capacity incl. NUL) */
     const char *def;
-    double min, max; /* numbers: bounds; strings: length bounds */
+    double min, max;            /* numbers: bounds; strings: length bounds */
     const char *const *choices; /* CFG_ENUM: NULL-terminated */
     const char *vars;           /* CFG_TEMPLATE: allowed placeholders, "id,index,worker" */
     const char *unit;

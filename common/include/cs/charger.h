@@ -63,15 +63,15 @@ enum stop_reason {
 
 /* What happens to a connector: the rows of the transition table are (from, event) -> to. */
 enum conn_event {
-    CE_PLUG,        /* cable plugged in */
-    CE_UNPLUG,      /* cable removed */
-    CE_START,       /* authorised: the transaction starts, energy flows */
-    CE_STOP,        /* the transaction ends (cable still in) */
-    CE_SUSPEND_EV,  /* the EV pauses charging */
-    CE_SUSPEND_EVSE,/* the charger pauses charging */
+    CE_PLUG,         /* cable plugged in */
+    CE_UNPLUG,       /* cable removed */
+    CE_START,        /* authorised: the transaction starts, energy flows */
+    CE_STOP,         /* the transaction ends (cable still in) */
+    CE_SUSPEND_EV,   /* the EV pauses charging */
+    CE_SUSPEND_EVSE, /* the charger pauses charging */
     CE_RESUME,
     CE_FAULT,
-    CE_CLEAR,       /* fault cleared */
+    CE_CLEAR, /* fault cleared */
     CE_RESERVE,
     CE_UNRESERVE,
     CE_INOPERATIVE, /* ChangeAvailability Inoperative */
@@ -85,26 +85,26 @@ enum {
     CA_STOP_TX = 1 << 1,  /* send StopTransaction (when a transaction is open) */
 };
 
-#define ST_RESTORE ST__COUNT     /* row target: back to what the cable and transaction imply */
-#define ST_SAME (ST__COUNT + 1)  /* row target: status unchanged, only the cable flag moves */
+#define ST_RESTORE ST__COUNT    /* row target: back to what the cable and transaction imply */
+#define ST_SAME (ST__COUNT + 1) /* row target: status unchanged, only the cable flag moves */
 
 struct transition {
-    unsigned from;         /* bit mask of enum ocpp_status */
+    unsigned from; /* bit mask of enum ocpp_status */
     enum conn_event ev;
-    enum ocpp_status to;   /* or ST_RESTORE */
-    unsigned act;          /* CA_* */
+    enum ocpp_status to; /* or ST_RESTORE */
+    unsigned act;        /* CA_* */
 };
 
 struct tx {
-    int32_t id;            /* transactionId: local (negative) until the platform confirms one */
+    int32_t id; /* transactionId: local (negative) until the platform confirms one */
     bool confirmed;
-    char id_tag[21];       /* OCPP idTag: at most 20 characters */
+    char id_tag[21]; /* OCPP idTag: at most 20 characters */
     double meter_start_wh;
     int64_t start_ms;
-    double kw;             /* power drawn while Charging */
-    double target_wh;      /* energy after which the session ends (0 = no limit) */
-    int64_t end_ms;        /* time at which the session ends (0 = no limit) */
-    double soc_start;      /* state of charge at plug-in, % */
+    double kw;        /* power drawn while Charging */
+    double target_wh; /* energy after which the session ends (0 = no limit) */
+    int64_t end_ms;   /* time at which the session ends (0 = no limit) */
+    double soc_start; /* state of charge at plug-in, % */
 };
 
 struct connector {
@@ -121,11 +121,11 @@ struct connector {
 struct charger {
     uint32_t index;
     char id[CS_ID_MAX + 1];
-    int nconn;                                 /* connectors 1..nconn */
+    int nconn;                                   /* connectors 1..nconn */
     struct connector conn[CHARGER_MAX_CONN + 1]; /* [0] is the charge point itself */
-    int64_t integrated_ms;                     /* time the registers were last brought up to date */
-    int32_t last_local_tx;                     /* local transaction ids count down from -1 */
-    double time_scale;                         /* simulated seconds per real second (1) */
+    int64_t integrated_ms; /* time the registers were last brought up to date */
+    int32_t last_local_tx; /* local transaction ids count down from -1 */
+    double time_scale;     /* simulated seconds per real second (1) */
 };
 
 const char *ocpp_status_name(enum ocpp_status s);
@@ -159,8 +159,8 @@ int charger_set_status(struct charger *c, int conn, enum ocpp_status st, enum oc
 int charger_event(struct charger *c, int conn, enum conn_event ev, double max_kw, int64_t now_ms,
                   const struct transition **row, struct cs_error *err);
 /* Opens a transaction on conn (before CE_START): local id, meter start, limits. */
-void charger_tx_begin(struct charger *c, int conn, const char *id_tag, double kw,
-                      double target_wh, int64_t end_ms, double soc_start, int64_t now_ms);
+void charger_tx_begin(struct charger *c, int conn, const char *id_tag, double kw, double target_wh,
+                      int64_t end_ms, double soc_start, int64_t now_ms);
 /* Closes the open transaction of conn; returns the meter stop in Wh. */
 double charger_tx_end(struct charger *c, int conn, int64_t now_ms);
 /* The open transaction with this id (local or confirmed), or -1. */

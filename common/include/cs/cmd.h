@@ -72,15 +72,15 @@ struct cmd_def {
 struct cmd {
     char id[CMD_ID_MAX + 1]; /* "" when the sender gave none */
     const struct cmd_def *def;
-    char *select;             /* owned; NULL for verbs without a selector */
-    char *pos[CMD_MAX_POS];   /* owned */
+    char *select;           /* owned; NULL for verbs without a selector */
+    char *pos[CMD_MAX_POS]; /* owned */
     int npos;
-    struct kvlist args;       /* key=value arguments, in order */
-    int64_t ts_ms;            /* sender's wall clock (ms) when given, else 0 */
+    struct kvlist args; /* key=value arguments, in order */
+    int64_t ts_ms;      /* sender's wall clock (ms) when given, else 0 */
     /* scheduling (any verb): at= absolute time, in= delay, every= period, count= runs */
     int64_t at_ms, in_ms, every_ms;
-    int64_t count;            /* 0 = once, or unlimited with every= */
-    char log_id[32];          /* {ns}:cmdlog entry the command came through, "" if none */
+    int64_t count;   /* 0 = once, or unlimited with every= */
+    char log_id[32]; /* {ns}:cmdlog entry the command came through, "" if none */
 };
 
 /* The table, in display order. */

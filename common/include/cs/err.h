@@ -14,7 +14,7 @@ enum cs_err {
     CS_ERR_STATE = -8,   /* not allowed in the current state */
     CS_ERR_INVAL = -9,   /* invalid argument */
     CS_ERR_NOTFOUND = -10,
-    CS_ERR_NOOP = -11,   /* nothing to do (already so): not a failure; replies count it skipped */
+    CS_ERR_NOOP = -11, /* nothing to do (already so): not a failure; replies count it skipped */
 };
 
 /* Detail for a failure: the code plus a message naming what was wrong and where. */

@@ -6,7 +6,7 @@
 #include "cs/kv.h"
 
 /* Appends {"ts":<now ms>,"type":type,"<source_key>":source, fields...} to out. */
-void cs_event_render(struct buf *out, const char *type, const char *source_key,
-                     const char *source, const struct kvlist *fields);
+void cs_event_render(struct buf *out, const char *type, const char *source_key, const char *source,
+                     const struct kvlist *fields);
 
 #endif

@@ -15,8 +15,8 @@
 struct idfmt {
     char prefix[32];
     char suffix[32];
-    int width;  /* minimum digits, 0 = none */
-    bool zero;  /* pad with zeros */
+    int width; /* minimum digits, 0 = none */
+    bool zero; /* pad with zeros */
 };
 
 /* Accepts exactly one %u (optionally %0Nu / %Nu, N <= 12; %d and %i are taken as %u);

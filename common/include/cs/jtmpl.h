@@ -59,8 +59,8 @@ void jtmpl_free(struct jtmpl *t);
 /* The compiled template's source text (borrowed). */
 const char *jtmpl_source(const struct jtmpl *t);
 /* Renders into out. CS_ERR_NOTFOUND when an argument without default was not given. */
-int jtmpl_render(const struct jtmpl *t, jtmpl_resolve_fn *fn, void *privdata,
-                 struct cs_rng *rng, struct buf *out, struct cs_error *err);
+int jtmpl_render(const struct jtmpl *t, jtmpl_resolve_fn *fn, void *privdata, struct cs_rng *rng,
+                 struct buf *out, struct cs_error *err);
 
 /* Walks the members of a top-level object whose values are templates (a catalog file):
  * calls fn(name, value source, length) for each; stops at the first error. */

@@ -23,23 +23,23 @@ enum cs_key {
     K_CATALOG,     /* hash: user-defined message types, name -> JSON template */
     K_LAYERS,      /* zset: config layer names, score = order (higher wins) */
     K_LAYER,       /* hash: one layer's config and its _select selector (arg: name) */
-    K_CMDLOG,      /* stream: every command swarm-cli or the coordinator's page sent (id, cmd, to, by) */
-    K_EVENTLOG,    /* stream: recent {ns}:events messages, recorded by the leading coordinator */
-    K_TOTALS_BASE, /* hash: fleet figures of worker runs that ended, + _folded.<worker> */
-    K_TOTALS_LAST, /* hash: a worker's last figures as counted in the totals (arg: worker) */
+    K_CMDLOG, /* stream: every command swarm-cli or the coordinator's page sent (id, cmd, to, by) */
+    K_EVENTLOG,       /* stream: recent {ns}:events messages, recorded by the leading coordinator */
+    K_TOTALS_BASE,    /* hash: fleet figures of worker runs that ended, + _folded.<worker> */
+    K_TOTALS_LAST,    /* hash: a worker's last figures as counted in the totals (arg: worker) */
     K_TOTALS_WORKERS, /* set: workers with a K_TOTALS_LAST copy */
-    K_HISTORY,     /* stream: the fleet's cumulative figures every history_interval_s */
-    K_RUNS,        /* zset: run ids, score = started_ms */
-    K_RUN,         /* hash: one run's record (arg: run id) */
-    K_RUN_BASE,    /* hash: the fleet's cumulative figures at a run's start (arg: run id) */
-    K_RUN_END,     /* hash: ... at its end (arg: run id) */
-    K_RUN_HISTORY, /* stream: a run's {ns}:history entries, copied at its end (arg: run id) */
-    CH_CMD,        /* channel: broadcast commands */
-    CH_CMD_W,      /* channel: one worker's commands (arg: worker) */
-    CH_REPLY,      /* channel: replies */
-    CH_EVENTS,     /* channel: events */
-    CH_CTL,        /* channel: the coordinator to one worker, "read your assignment" (arg:
-                    * worker); carries no data, so a stranger's message only causes a read */
+    K_HISTORY,        /* stream: the fleet's cumulative figures every history_interval_s */
+    K_RUNS,           /* zset: run ids, score = started_ms */
+    K_RUN,            /* hash: one run's record (arg: run id) */
+    K_RUN_BASE,       /* hash: the fleet's cumulative figures at a run's start (arg: run id) */
+    K_RUN_END,        /* hash: ... at its end (arg: run id) */
+    K_RUN_HISTORY,    /* stream: a run's {ns}:history entries, copied at its end (arg: run id) */
+    CH_CMD,           /* channel: broadcast commands */
+    CH_CMD_W,         /* channel: one worker's commands (arg: worker) */
+    CH_REPLY,         /* channel: replies */
+    CH_EVENTS,        /* channel: events */
+    CH_CTL,           /* channel: the coordinator to one worker, "read your assignment" (arg:
+                       * worker); carries no data, so a stranger's message only causes a read */
     K__COUNT
 };
 

@@ -16,7 +16,10 @@ struct kvlist {
     size_t cap;
 };
 
-#define KVLIST_INIT {NULL, 0, 0}
+#define KVLIST_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void kv_init(struct kvlist *l);
 void kv_free(struct kvlist *l); /* frees the pairs; the list itself is caller's */

@@ -39,11 +39,11 @@ enum ocpp_frame_type { OCPP_CALL = 2, OCPP_RESULT = 3, OCPP_ERROR = 4 };
 #define OCPP_E_GENERIC "GenericError"
 
 struct ocpp_frame {
-    int type;                     /* enum ocpp_frame_type */
+    int type; /* enum ocpp_frame_type */
     char uid[OCPP_UID_MAX + 1];
-    char action[64];              /* CALL: the action; json profile answers: the type */
-    struct cJSON *payload;        /* CALL / RESULT payload object; owned */
-    char err_code[48];            /* ERROR */
+    char action[64];       /* CALL: the action; json profile answers: the type */
+    struct cJSON *payload; /* CALL / RESULT payload object; owned */
+    char err_code[48];     /* ERROR */
     char err_desc[256];
 };
 
@@ -66,7 +66,7 @@ void ocpp_encode_error(enum ocpp_profile p, const char *uid, const char *code, c
 /* ---- payload validation ---------------------------------------------------------------- */
 
 enum ocpp_ftype {
-    FT_STRING,   /* with maxlen (0 = none) and optional choices */
+    FT_STRING, /* with maxlen (0 = none) and optional choices */
     FT_INT,
     FT_NUMBER,
     FT_BOOL,

@@ -17,8 +17,13 @@ struct cs_common_opts {
     int log_level;
 };
 
-enum { CS_OPT_REDIS = 0x1000, CS_OPT_NAMESPACE, CS_OPT_LOG_LEVEL, CS_OPT_CONFIG,
-       CS_OPT_PRINT_CONFIG };
+enum {
+    CS_OPT_REDIS = 0x1000,
+    CS_OPT_NAMESPACE,
+    CS_OPT_LOG_LEVEL,
+    CS_OPT_CONFIG,
+    CS_OPT_PRINT_CONFIG
+};
 
 /* getopt_long rows for the common flags (-h and -V are the short forms of help/version). */
 #define CS_COMMON_LONGOPTS                                                                         \
@@ -27,7 +32,10 @@ enum { CS_OPT_REDIS = 0x1000, CS_OPT_NAMESPACE, CS_OPT_LOG_LEVEL, CS_OPT_CONFIG,
         {"log-level", required_argument, NULL, CS_OPT_LOG_LEVEL},                                  \
         {"config", required_argument, NULL, CS_OPT_CONFIG},                                        \
         {"print-config", no_argument, NULL, CS_OPT_PRINT_CONFIG},                                  \
-        {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}
+        {"help", no_argument, NULL, 'h'},                                                          \
+    {                                                                                              \
+        "version", no_argument, NULL, 'V'                                                          \
+    }
 
 /* Directory of the optional per-program config files (<dir>/<program>.conf). */
 #define CS_CONFIG_DIR "/etc/chargeswarm"
@@ -63,7 +71,7 @@ struct cs_optparse {
     cs_opt_fn *apply;
     void *ctx;
     struct cs_common_opts *common;
-    int first_operand;             /* out: argv index of the first non-option (with '+') */
+    int first_operand; /* out: argv index of the first non-option (with '+') */
 };
 
 /* defaults (already in place) < config file < environment < flags; then checks the common

@@ -27,13 +27,13 @@ typedef void rds_msg_fn(struct rds *r, const char *pattern, const char *channel,
 
 struct rds_opts {
     struct redis_url url;
-    const char *name;        /* CLIENT SETNAME and log prefix */
-    rds_state_fn *on_state;  /* may be NULL */
-    rds_msg_fn *on_message;  /* non-NULL makes this a pub/sub connection */
+    const char *name;       /* CLIENT SETNAME and log prefix */
+    rds_state_fn *on_state; /* may be NULL */
+    rds_msg_fn *on_message; /* non-NULL makes this a pub/sub connection */
     void *privdata;
-    int reconnect_min_ms;    /* 0 = 100 */
-    int reconnect_max_ms;    /* 0 = 5000 */
-    int timeout_ms;          /* a command unanswered this long resets the connection; 0 = 10000 */
+    int reconnect_min_ms; /* 0 = 100 */
+    int reconnect_max_ms; /* 0 = 5000 */
+    int timeout_ms;       /* a command unanswered this long resets the connection; 0 = 10000 */
 };
 
 /* Starts connecting at once. Caller frees with rds_free. */
@@ -73,7 +73,6 @@ long long rds_reply_num(const struct rds_reply *rp, long long def);
  * "*2\r\n$1\r\na\r\n:5\r\n". NULL when the text holds no complete reply. Caller frees it
  * with rds_reply_free. */
 struct rds_reply *rds_reply_parse(const char *resp, size_t len);
-
 
 /* ---- blocking client, for short-lived tools (swarm-cli) ---------------------------------- */
 

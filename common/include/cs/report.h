@@ -43,13 +43,13 @@ struct report_row {
 
 /* One history entry: the fleet then, and the interval that ends there. */
 struct report_point {
-    int64_t ms;   /* wall clock */
-    double dt_s;  /* since the previous point; 0 for the first */
+    int64_t ms;  /* wall clock */
+    double dt_s; /* since the previous point; 0 for the first */
     uint64_t connected, chargers, charging, faulted, transactions, offline;
     /* over the interval before the point (NaN where nothing to measure) */
-    double *rps, *fps, *p95;     /* per row of the report (nrows) */
-    double agg_rps, agg_fps;     /* the CALL rows together */
-    double agg_p[REPORT_NPCT];   /* ms */
+    double *rps, *fps, *p95;   /* per row of the report (nrows) */
+    double agg_rps, agg_fps;   /* the CALL rows together */
+    double agg_p[REPORT_NPCT]; /* ms */
     /* since the report's start (the CALL rows together) */
     uint64_t tot_req, tot_fail, tot_bytes;
     double tot_p50, tot_avg, tot_min, tot_max; /* ms */
@@ -59,7 +59,7 @@ struct report {
     struct kvlist run; /* the run's record as kept in Redis (empty for a time range) */
     int64_t start_ms, end_ms;
     double duration_s;
-    bool live; /* the end is the fleet now: the run goes on */
+    bool live;               /* the end is the fleet now: the run goes on */
     struct report_row *rows; /* CALL rows by name, then DOWN rows by name */
     size_t nrows;
     struct report_row agg_up, agg_down; /* "Aggregated" of each direction */

@@ -20,7 +20,10 @@ struct rset {
     size_t cap;
 };
 
-#define RSET_INIT {NULL, 0, 0}
+#define RSET_INIT                                                                                  \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void rset_init(struct rset *s);
 void rset_free(struct rset *s);

@@ -35,8 +35,8 @@ enum scn_kind {
 
 struct scn_step {
     enum scn_kind kind;
-    int line, col;    /* the stage in the file */
-    char label[160];  /* what the progress line shows: "scale 1000 (ramp 200/s)" */
+    int line, col;   /* the stage in the file */
+    char label[160]; /* what the progress line shows: "scale 1000 (ramp 200/s)" */
     /* SK_SCALE */
     int64_t size, ramp_per_s; /* ramp_per_s -1: unchanged */
     bool wait;
@@ -55,7 +55,7 @@ struct scn_step {
 struct scenario {
     char name[128];
     char description[512];
-    int64_t seed; /* -1: none */
+    int64_t seed;                /* -1: none */
     struct kvlist fleet, config; /* settings at the start */
     struct scn_step *steps;
     size_t nsteps, cap_steps;

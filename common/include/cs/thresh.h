@@ -28,11 +28,11 @@ enum thresh_kind { TK_TIME, TK_RATIO, TK_COUNT, TK_RATE };
 enum thresh_op { TO_LT, TO_LE, TO_GT, TO_GE, TO_EQ, TO_NE };
 
 struct thresh {
-    char text[THRESH_TEXT_MAX];     /* the expression as given, without surrounding blanks */
+    char text[THRESH_TEXT_MAX]; /* the expression as given, without surrounding blanks */
     char metric[THRESH_METRIC_MAX];
     enum thresh_kind kind;
     enum thresh_op op;
-    double limit; /* in the metric's unit: ms, a fraction, a count, per second */
+    double limit;  /* in the metric's unit: ms, a fraction, a count, per second */
     bool wildcard; /* conf.*.<stat> / down.*.<stat> */
 };
 
