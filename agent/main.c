@@ -23,7 +23,7 @@ static void usage(FILE *out)
         "Options:\n"
         "  --name NAME         agent name (default: hostname); workers are NAME.w0, NAME.w1...\n"
         "  --workers K         worker processes (default: number of cores)\n"
-        "  --max-chargers N    chargers per worker (default 500)\n"
+        "  --max-chargers N    chargers per worker (default 2000; 500 for chargers on paho)\n"
         "  --stop-timeout S    seconds a graceful stop may take (default 10)\n"
         "%s"
         "\n"
@@ -91,7 +91,7 @@ int main(int argc, char **argv)
             *p = '-';
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     ao.workers = cores > 0 ? (int)cores : 1;
-    ao.max_chargers = 500;
+    ao.max_chargers = 2000; /* docs/performance.md, "Worker size" */
     ao.stop_timeout_ms = 10000;
 
     struct cs_optparse p = {"swarm-agent", longopts, "hV", apply_opt, &ao, &ao.common, 0};

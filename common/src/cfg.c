@@ -50,8 +50,8 @@ static const struct cfg_def charger_defs[] = {
      "QoS of outgoing messages."},
     {"clean_session", CFG_BOOL, NUM(charger_cfg, clean_session), "1", 0, 1, NULL, NULL, NULL, 0,
      CFG_APPLY_RECONNECT, "MQTT clean session flag."},
-    {"mqtt_client", CFG_ENUM, F(charger_cfg, mqtt_client), "paho", 1, 11, mqtt_clients, NULL, NULL,
-     0, CFG_APPLY_RECONNECT,
+    {"mqtt_client", CFG_ENUM, F(charger_cfg, mqtt_client), "mosquitto", 1, 11, mqtt_clients, NULL,
+     NULL, 0, CFG_APPLY_RECONNECT,
      "MQTT client library: paho (paho.mqtt.c's MQTTAsync, its own threads) or mosquitto "
      "(libmosquitto driven by the worker's event loop, one socket per charger); "
      "docs/performance.md compares the two."},

@@ -232,7 +232,8 @@ rcli() { redis-cli -p "$REDIS_PORT" "${RCLI_AUTH[@]}" "$@"; }
 cli() { "$CS_BIN/swarm-cli" "$@"; }
 
 # A fleet of N chargers pointed at our broker; extra args: more "key value" fleet settings.
-# CS_MQTT_CLIENT=paho|mosquitto runs the test's chargers on that MQTT client library.
+# CS_MQTT_CLIENT=paho|mosquitto runs the test's chargers on that MQTT client library (unset:
+# the default, mosquitto).
 setup_fleet() {
   local size=$1; shift
   rcli HSET "$NS:cfg" broker "tcp://127.0.0.1:$MQTT_PORT" >/dev/null

@@ -5,10 +5,10 @@
 # says so (event latency_nagle, a warning in its log). With fake-csms at QoS 0 (no PUBACK before
 # the answer) the same traffic is answered in about a millisecond and the warning clears.
 source "$(dirname "$0")/lib.sh"
-if [ "${CS_MQTT_CLIENT:-paho}" = mosquitto ]; then
-  # libmosquitto's sockets are set TCP_NODELAY by the agent: the 40 ms this test provokes does
-  # not arise, and there is no warning to see.
-  echo "SKIP: chargers on libmosquitto do not show the delayed-ACK stall this test provokes"
+if [ "${CS_MQTT_CLIENT:-mosquitto}" != paho ]; then
+  # Chargers on libmosquitto (the default) send with TCP_NODELAY: the 40 ms this test provokes
+  # does not arise there, and there is no warning to see. integration-paho.nagle runs it.
+  echo "SKIP: the delayed-ACK stall this test provokes needs chargers on paho"
   exit 77
 fi
 

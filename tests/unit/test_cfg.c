@@ -612,7 +612,7 @@ static const struct {
     {CH, "fault_per_h", "0.1", CFG_APPLY_NOW},
     {CH, "time_scale", "60", CFG_APPLY_NOW},
     {CH, "on_takeover", "resume", CFG_APPLY_NEXT},
-    {CH, "mqtt_client", "mosquitto", CFG_APPLY_RECONNECT},
+    {CH, "mqtt_client", "paho", CFG_APPLY_RECONNECT},
     {FL, "size", "10", CFG_APPLY_NOW},
     {FL, "id_format", "EV%u", CFG_APPLY_RECONNECT},
     {FL, "ramp_per_s", "10", CFG_APPLY_NOW},
