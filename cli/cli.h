@@ -126,8 +126,12 @@ struct snap {
     char leader[128];
     char run_id[64], run_name[128]; /* the running run, "" when none */
     int64_t run_started_ms;
-    struct snap_worker *w; /* sorted by name */
-    size_t n;
+    struct snap_worker *w;    /* sorted by name; every live worker when `listed` */
+    size_t n;                 /* rows in w */
+    size_t workers;           /* live workers */
+    bool listed;              /* w has them all (else: too many, the fleet figures stand in) */
+    double out_rate, in_rate; /* the fleet's, between the two newest {ns}:ts samples */
+    bool rated;
 };
 /* Gauges and rates: the live workers'; totals (errors, out, in): the fleet's {ns}:stats, which
  * never go down, when the coordinator has written it. */
@@ -137,8 +141,14 @@ struct snap_totals {
     bool rated; /* some worker has a rate */
 };
 /* Fills *s (freed with snap_free, also after a failure). False with *err on a Redis failure:
- * a view made of error replies read as empty data would show a healthy, empty fleet. */
-bool snap_take(struct cli *c, struct snap *s, struct cs_error *err);
+ * a view made of error replies read as empty data would show a healthy, empty fleet.
+ * max_rows 0 reads every live worker; otherwise, when the coordinator's fresh fleet figures
+ * count more than max_rows live workers, none is read (a few commands instead of five per
+ * worker: at 2,000 workers a view would be a 2,000-row table) and the gauges and rates come
+ * from the fleet's figures. */
+#define SNAP_ALL 0
+#define SNAP_ROWS 64 /* the views' default: more workers than a terminal shows */
+bool snap_take(struct cli *c, struct snap *s, size_t max_rows, struct cs_error *err);
 void snap_free(struct snap *s);
 void snap_sum(const struct snap *s, struct snap_totals *t);
 int snap_by_name(const void *a, const void *b);    /* qsort/bsearch on snap_worker */

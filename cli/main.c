@@ -24,7 +24,7 @@ struct subcmd {
 };
 
 static const struct subcmd subcmds[] = {
-    {"status", cmd_status, "status [--watch] [--interval S] [--json]",
+    {"status", cmd_status, "status [--watch] [--interval S] [--json] [--workers]",
      "fleet summary and per-worker rows"},
     {"top", cmd_top, "top [--interval S] [--ascii]",
      "live full-screen view of the fleet, like top(1)"},

@@ -322,7 +322,8 @@ int cmd_completion(struct cli *c, int argc, char **argv)
         printf(" %s=", cfg_fleet_schema.defs[i].name);
     printf("\" -- \"$cur\"));;\n");
     printf("    catalog) COMPREPLY=($(compgen -W \"load list show delete\" -- \"$cur\"));;\n");
-    printf("    status) COMPREPLY=($(compgen -W \"--watch --interval --json\" -- \"$cur\"));;\n");
+    printf("    status) COMPREPLY=($(compgen -W \"--watch --interval --json --workers\" -- "
+           "\"$cur\"));;\n");
     printf("    top) COMPREPLY=($(compgen -W \"--interval --ascii --help\" -- \"$cur\"));;\n");
     printf(
         "    replay) COMPREPLY=($(compgen -W \"--from --to --speed --dry-run\" -- \"$cur\"));;\n");

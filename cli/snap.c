@@ -1,5 +1,6 @@
 /* snap.c - one reading of the fleet for the views (status, agents, top): the fleet hash, the
- * fleet stats, the leader, and every live worker's registration, stats, rates and lease. */
+ * fleet stats and rates, the leader, the running run, and (unless there are too many to show)
+ * every live worker's registration, stats, rates and lease. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,11 @@
 #include "cs/mem.h"
 #include "cs/stats.h"
 #include "cs/util.h"
+
+/* Fleet figures older than this many stats intervals (and 10 s) are not trusted to stand in
+ * for the workers' own: the coordinator writes them every interval while it leads. */
+#define SNAP_FRESH_INTERVALS 3
+#define SNAP_FRESH_MIN_MS 10000
 
 int snap_window_s(const struct snap *s)
 {
@@ -58,8 +64,9 @@ long long snap_errors(const struct kvlist *st)
     return kv_i64(st, "publish_errors") + kv_i64(st, "connect_failures");
 }
 
-/* Rates between the two newest entries of a worker's stats stream (XREVRANGE: newest first). */
-static void stream_rates(const struct rds_reply *r, struct snap_worker *w)
+/* Rates between the two newest entries of a stats stream (XREVRANGE: newest first); false
+ * when there are not two (or a restart lies between them). */
+static bool stream_rates(const struct rds_reply *r, double *out_rate, double *in_rate)
 {
     struct stats_point p[2];
     for (size_t i = 0; i < 2; i++) {
@@ -68,7 +75,7 @@ static void stream_rates(const struct rds_reply *r, struct snap_worker *w)
         stats_point_of(&e, &p[i]);
         kv_free(&e);
     }
-    w->rated = rds_reply_len(r) >= 2 && stats_rates(&p[1], &p[0], &w->out_rate, &w->in_rate);
+    return rds_reply_len(r) >= 2 && stats_rates(&p[1], &p[0], out_rate, in_rate);
 }
 
 void snap_free(struct snap *s)
@@ -121,7 +128,8 @@ static bool take_workers(struct cli *c, struct snap *s, struct cs_error *err)
     if (!cli_live_workers(c, &live, err))
         goto out;
     s->w = cs_calloc(live.n ? live.n : 1, sizeof(*s->w));
-    s->n = live.n;
+    s->n = s->workers = live.n;
+    s->listed = true;
     for (size_t i = 0; i < live.n; i++) {
         const char *name = live.v[i].key;
         snprintf(s->w[i].name, sizeof(s->w[i].name), "%s", name);
@@ -144,7 +152,7 @@ static bool take_workers(struct cli *c, struct snap *s, struct cs_error *err)
         struct rds_reply **w = rp + i * per;
         rds_reply_kv(w[0], &s->w[i].agent);
         worker_stats_of(w[1], &s->w[i].stats);
-        stream_rates(w[2], &s->w[i]);
+        s->w[i].rated = stream_rates(w[2], &s->w[i].out_rate, &s->w[i].in_rate);
         s->w[i].pttl = rds_reply_int(w[3]);
     }
     qsort(s->w, s->n, sizeof(*s->w), snap_by_name);
@@ -180,10 +188,31 @@ static bool take_run(struct cli *c, struct snap *s, const struct rds_reply *newe
     return true;
 }
 
-bool snap_take(struct cli *c, struct snap *s, struct cs_error *err)
+/* Whether the per-worker reading can be left out: the coordinator's fleet figures are fresh
+ * (it is leading and writing them) and count more live workers than max_rows. */
+static bool too_many_to_list(const struct snap *s, size_t max_rows)
 {
-    static const unsigned want[] = {CLI_ARRAY, CLI_ARRAY, CLI_STR, CLI_ARRAY};
-    struct rds_reply *r[4];
+    if (max_rows == SNAP_ALL)
+        return false;
+    const char *n = kv_get(&s->fstats, "workers"), *at = kv_get(&s->fstats, "updated_ms");
+    int64_t workers, updated;
+    if (!n || !at || !cs_parse_i64(n, 0, INT64_MAX, &workers) ||
+        !cs_parse_i64(at, 0, INT64_MAX, &updated))
+        return false;
+    struct fleet_cfg f;
+    cfg_defaults(&cfg_fleet_schema, &f);
+    const char *iv = kv_get(&s->fleet, "stats_interval_ms");
+    if (iv)
+        (void)cfg_set(&cfg_fleet_schema, &f, "stats_interval_ms", iv, NULL);
+    int64_t fresh = (int64_t)f.stats_interval_ms * SNAP_FRESH_INTERVALS;
+    fresh = fresh > SNAP_FRESH_MIN_MS ? fresh : SNAP_FRESH_MIN_MS;
+    return cs_now_ms() - updated <= fresh && (uint64_t)workers > max_rows;
+}
+
+bool snap_take(struct cli *c, struct snap *s, size_t max_rows, struct cs_error *err)
+{
+    static const unsigned want[] = {CLI_ARRAY, CLI_ARRAY, CLI_STR, CLI_ARRAY, CLI_ARRAY};
+    struct rds_reply *r[ARRAY_SIZE(want)];
     char k[CS_KEY_MAX];
     bool queued = true;
 
@@ -192,19 +221,27 @@ bool snap_take(struct cli *c, struct snap *s, struct cs_error *err)
     queued &= rds_sync_append(c->r, "HGETALL %s", cli_key(c, k, K_STATS, NULL)) == CS_OK;
     queued &= rds_sync_append(c->r, "GET %s", cli_key(c, k, K_COORDINATOR, NULL)) == CS_OK;
     queued &= rds_sync_append(c->r, "ZREVRANGE %s 0 0", cli_key(c, k, K_RUNS, NULL)) == CS_OK;
+    queued &= rds_sync_append(c->r, "XREVRANGE %s + - COUNT 2", cli_key(c, k, K_TS, NULL)) == CS_OK;
     if (!queued) {
         cs_error_set(err, CS_ERR_IO, "cannot queue commands: %s", rds_sync_error(c->r));
         return false;
     }
-    if (!cli_read_all(c->r, r, 4, want, 4, err))
+    if (!cli_read_all(c->r, r, ARRAY_SIZE(want), want, ARRAY_SIZE(want), err))
         return false;
     rds_reply_kv(r[0], &s->fleet);
     rds_reply_kv(r[1], &s->fstats);
     const char *leader = rds_reply_str(r[2], NULL);
     snprintf(s->leader, sizeof(s->leader), "%s", leader ? leader : "");
+    s->rated = stream_rates(r[4], &s->out_rate, &s->in_rate);
     bool ok = take_run(c, s, r[3], err);
-    cli_free_all(r, 4);
-    return ok && take_workers(c, s, err);
+    cli_free_all(r, ARRAY_SIZE(want));
+    if (!ok)
+        return false;
+    if (too_many_to_list(s, max_rows)) {
+        s->workers = (size_t)kv_i64(&s->fstats, "workers");
+        return true;
+    }
+    return take_workers(c, s, err);
 }
 
 size_t snap_actions(const struct snap *s, struct astats **a, struct astats_view *out, size_t max)
@@ -217,6 +254,22 @@ size_t snap_actions(const struct snap *s, struct astats **a, struct astats_view 
 void snap_sum(const struct snap *s, struct snap_totals *t)
 {
     memset(t, 0, sizeof(*t));
+    if (!s->listed) { /* the coordinator's sums of the live workers' gauges */
+        const struct kvlist *f = &s->fstats;
+        t->chargers = kv_i64(f, "assigned");
+        t->connected = kv_i64(f, "connected");
+        t->connecting = kv_i64(f, "connecting");
+        t->offline = kv_i64(f, "offline");
+        t->disabled = kv_i64(f, "disabled");
+        t->rss_kb = kv_i64(f, "rss_kb");
+        t->errors = snap_errors(f);
+        t->out = kv_i64(f, "msgs_out");
+        t->in = kv_i64(f, "msgs_in");
+        t->out_rate = s->out_rate;
+        t->in_rate = s->in_rate;
+        t->rated = s->rated;
+        return;
+    }
     for (size_t i = 0; i < s->n; i++) {
         const struct kvlist *st = &s->w[i].stats;
         t->chargers += kv_i64(st, "assigned");

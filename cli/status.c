@@ -93,7 +93,7 @@ static void print_json(const struct snap *s)
     cJSON_AddNumberToObject(f, "unassigned", (double)kv_i64(&s->fstats, "unassigned"));
     cJSON_AddNumberToObject(f, "epoch", (double)kv_i64(&s->fstats, "epoch"));
     cJSON_AddStringToObject(f, "coordinator", s->leader);
-    cJSON_AddNumberToObject(f, "workers", (double)s->n);
+    cJSON_AddNumberToObject(f, "workers", (double)s->workers);
     cJSON_AddNumberToObject(f, "chargers", (double)t.chargers);
     cJSON_AddNumberToObject(f, "connected", (double)t.connected);
     cJSON_AddNumberToObject(f, "connecting", (double)t.connecting);
@@ -106,7 +106,8 @@ static void print_json(const struct snap *s)
     cJSON_AddNumberToObject(f, "errors", (double)t.errors);
     put_latency(f, s);
     put_test_view(f, s);
-    cJSON *arr = cJSON_AddArrayToObject(o, "workers");
+    cJSON_AddBoolToObject(f, "workers_listed", s->listed);
+    cJSON *arr = s->listed ? cJSON_AddArrayToObject(o, "workers") : NULL;
     for (size_t i = 0; i < s->n; i++) {
         const struct kvlist *st = &s->w[i].stats, *ag = &s->w[i].agent;
         cJSON *w = cJSON_CreateObject();
@@ -221,7 +222,7 @@ static void print_human(struct cli *c, const struct snap *s)
     long long size = snap_fleet_size(s, &rej);
     printf("fleet       %lld charger%s, %lld running on %zu worker%s, capacity %lld, unassigned "
            "%lld\n",
-           size, cs_plural(size), t.chargers, s->n, cs_plural((long long)s->n),
+           size, cs_plural(size), t.chargers, s->workers, cs_plural((long long)s->workers),
            kv_i64(&s->fstats, "capacity"), kv_i64(&s->fstats, "unassigned"));
     if (rej.value)
         printf("warning: %s holds size '%s', rejected (%s): %lld stays in force\n",
@@ -236,8 +237,15 @@ static void print_human(struct cli *c, const struct snap *s)
            kv_i64(&s->fstats, "epoch"));
     print_test_view(s);
     printf("\n");
-    if (size > 0 && kv_i64(&s->fstats, "capacity") < size && s->n)
+    if (size > 0 && kv_i64(&s->fstats, "capacity") < size && s->workers)
         printf("warning: fleet exceeds the live capacity; start more workers or agents\n\n");
+    if (!s->listed) {
+        printf("%zu workers, more than a table shows: swarm-cli status --workers lists them (or "
+               "swarm-cli agents)\n",
+               s->workers);
+        fflush(stdout);
+        return;
+    }
     printf("%-24s %8s %9s %10s %8s %9s %8s %7s %8s\n", "WORKER", "CHARGERS", "CONNECTED",
            "CONNECTING", "OFFLINE", "OUT/S", "IN/S", "ERRORS", "RSS MiB");
     for (size_t i = 0; i < s->n; i++) {
@@ -253,14 +261,14 @@ static void print_human(struct cli *c, const struct snap *s)
 }
 
 /* One status, printed; exit code. */
-static int status_once(struct cli *c)
+static int status_once(struct cli *c, size_t rows)
 {
     struct snap s;
     struct cs_error err;
     int rc = EXIT_OK;
     if (!cli_connect(c))
         return EXIT_REDIS;
-    if (!snap_take(c, &s, &err))
+    if (!snap_take(c, &s, rows, &err))
         rc = cli_redis_fail(&err);
     else if (c->json)
         print_json(&s);
@@ -278,7 +286,7 @@ static void sleep_s(double s)
 
 /* status --watch: a refresh that fails (Redis down, refusing, answering errors) shows why and
  * the next one tries again on a new connection; only Ctrl-C ends it. */
-static int status_watch(struct cli *c, double interval)
+static int status_watch(struct cli *c, double interval, size_t rows)
 {
     bool tty = isatty(STDOUT_FILENO);
     signal(SIGINT, on_sigint);
@@ -287,7 +295,7 @@ static int status_watch(struct cli *c, double interval)
         struct snap s;
         struct cs_error err;
         memset(&s, 0, sizeof(s));
-        bool ok = cli_try_connect(c, &err) && snap_take(c, &s, &err);
+        bool ok = cli_try_connect(c, &err) && snap_take(c, &s, rows, &err);
         if (tty && !c->json)
             printf("\033[H\033[2J");
         if (ok && c->json)
@@ -314,13 +322,15 @@ static int status_watch(struct cli *c, double interval)
 
 int cmd_status(struct cli *c, int argc, char **argv)
 {
-    enum { OPT_WATCH = 1, OPT_INTERVAL, OPT_JSON };
+    enum { OPT_WATCH = 1, OPT_INTERVAL, OPT_JSON, OPT_WORKERS };
     static const struct option opts[] = {{"watch", no_argument, NULL, OPT_WATCH},
                                          {"interval", required_argument, NULL, OPT_INTERVAL},
                                          {"json", no_argument, NULL, OPT_JSON},
+                                         {"workers", no_argument, NULL, OPT_WORKERS},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     bool watch = false;
+    size_t rows = SNAP_ROWS;
     double interval = 1.0;
     int opt;
     optind = 1;
@@ -338,24 +348,32 @@ int cmd_status(struct cli *c, int argc, char **argv)
         case OPT_JSON:
             c->json = true;
             break;
+        case OPT_WORKERS:
+            rows = SNAP_ALL;
+            break;
         case 'h':
-            printf("Usage: swarm-cli status [--watch [--interval S]] [--json]\n"
+            printf("Usage: swarm-cli status [--watch [--interval S]] [--json] [--workers]\n"
                    "       swarm-cli %s\n\n",
                    cmd_lookup("status")->usage);
-            printf("Without arguments: fleet summary and one row per live worker; --json prints\n"
-                   "them as one object {\"fleet\": {...}, \"workers\": [...]} (the per-worker\n"
-                   "rows as agents --json has them are a different, smaller document). Its\n"
-                   "fleet.latency, like the two latency lines of the summary, has every\n"
-                   "latency over the last stats_window_s and since the start; fleet.states the\n"
-                   "charger states that matter during a test (charging, faulted, transactions,\n"
-                   "offline, connecting, calls_queued); fleet.actions the platform's answers by\n"
-                   "action, as the summary's table (the window's rates and percentiles, the\n"
-                   "totals since the start); fleet.run the running run (or null). --watch\n"
-                   "refreshes until Ctrl-C; a refresh that fails shows the Redis error and the\n"
-                   "next one retries. The fleet size shown is the one in force; a value of\n"
-                   "{ns}:fleet size the workers reject is flagged. With a selector: sets the\n"
-                   "OCPP status of the selected chargers (the `status` fleet command; info= is\n"
-                   "at most 50 characters).\n");
+            printf(
+                "Without arguments: fleet summary and one row per live worker (with more than\n"
+                "%d live workers, only their number and the fleet's figures: --workers lists\n"
+                "every one, at five Redis commands a worker); --json prints them as one object\n"
+                "{\"fleet\": {...}, \"workers\": [...]}, fleet.workers_listed saying whether the\n"
+                "array is there (the per-worker rows as agents --json has them are a\n"
+                "different, smaller document). Its\n"
+                "fleet.latency, like the two latency lines of the summary, has every\n"
+                "latency over the last stats_window_s and since the start; fleet.states the\n"
+                "charger states that matter during a test (charging, faulted, transactions,\n"
+                "offline, connecting, calls_queued); fleet.actions the platform's answers by\n"
+                "action, as the summary's table (the window's rates and percentiles, the\n"
+                "totals since the start); fleet.run the running run (or null). --watch\n"
+                "refreshes until Ctrl-C; a refresh that fails shows the Redis error and the\n"
+                "next one retries. The fleet size shown is the one in force; a value of\n"
+                "{ns}:fleet size the workers reject is flagged. With a selector: sets the\n"
+                "OCPP status of the selected chargers (the `status` fleet command; info= is\n"
+                "at most 50 characters).\n",
+                SNAP_ROWS);
             return EXIT_OK;
         default:
             return EXIT_USAGE;
@@ -370,7 +388,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
         buf_free(&line);
         return rc;
     }
-    return watch ? status_watch(c, interval) : status_once(c);
+    return watch ? status_watch(c, interval, rows) : status_once(c, rows);
 }
 
 static const char *str_or_empty(const char *s)
@@ -438,7 +456,7 @@ int cmd_agents(struct cli *c, int argc, char **argv)
     struct snap s;
     struct cs_error err;
     int rc = EXIT_OK;
-    if (!snap_take(c, &s, &err))
+    if (!snap_take(c, &s, SNAP_ALL, &err))
         rc = cli_redis_fail(&err);
     else if (c->json)
         print_agents_json(&s);

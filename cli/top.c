@@ -334,7 +334,7 @@ static void refresh(struct top *t)
     struct cs_error err;
     memset(&s, 0, sizeof(s));
     block_redraw_signals(true);
-    if (cli_try_connect(c, &err) && snap_take(c, &s, &err)) {
+    if (cli_try_connect(c, &err) && snap_take(c, &s, SNAP_ROWS, &err)) {
         compute(t, &s);
         snap_free(&t->snap);
         t->snap = s;
@@ -455,7 +455,7 @@ static void render_summary(struct top *t, struct screen *sc, const struct snap_t
     scr_linef(sc, NULL, false,
               "fleet     size %lld   %lld running on %zu worker%s   unassigned %lld   "
               "connected %lld  connecting %lld  offline %lld  disabled %lld",
-              snap_fleet_size(s, NULL), tot->chargers, s->n, s->n == 1 ? "" : "s",
+              snap_fleet_size(s, NULL), tot->chargers, s->workers, s->workers == 1 ? "" : "s",
               kv_i64(&s->fstats, "unassigned"), tot->connected, tot->connecting, tot->offline,
               tot->disabled);
     if (tot->rated)
@@ -568,7 +568,7 @@ static void render_status(struct top *t, struct screen *sc)
                   t->interval, when);
     } else if (t->err[0]) {
         scr_linef(sc, A_ERR, false, "Redis: %s (retrying every %.1fs)", t->err, t->interval);
-    } else if (size > 0 && cap < size && t->snap.n) {
+    } else if (size > 0 && cap < size && t->snap.workers) {
         scr_line(sc, A_BOLD, false,
                  "warning: fleet exceeds the live capacity; start more "
                  "workers or agents");
@@ -629,7 +629,11 @@ static void render_workers(struct top *t, struct screen *sc, int room)
     scr_linef(sc, A_BAR, true, "%-*s %-*s %8s %9s %9s %8s %7s %8s %8s %7s", wc.name, "WORKER",
               wc.host, "HOST", "CHARGERS", "CONNECTED", "OUT/S", "IN/S", "ERRORS", "ACK P99",
               "RSS MiB", "LAG MS");
-    if (s->n == 0 && room > 0)
+    if (!s->listed && s->workers && room > 0)
+        scr_linef(sc, A_DIM, false,
+                  "(%zu workers, more than fit: swarm-cli status --workers lists them)",
+                  s->workers);
+    else if (s->n == 0 && room > 0)
         scr_line(sc, A_DIM, false,
                  t->have_snap ? "(no live workers: start swarm-agent)" : "(waiting for Redis)");
     size_t fit = s->n <= (size_t)room ? s->n : (size_t)(room > 1 ? room - 1 : 0);
@@ -639,7 +643,7 @@ static void render_workers(struct top *t, struct screen *sc, int room)
         scr_linef(sc, A_DIM, false, "... %zu more worker%s (a taller window shows them)",
                   s->n - fit, s->n - fit == 1 ? "" : "s");
     /* blank lines down to the events pane, which stays at the bottom */
-    for (int used = s->n ? (int)fit + (fit < s->n) : 1; used < room; used++)
+    for (int used = s->n ? (int)fit + (fit < s->n) : (room > 0); used < room; used++)
         scr_line(sc, NULL, false, "");
 }
 
