@@ -73,6 +73,8 @@ struct coord {
 
     /* one tick's reads */
     bool busy;
+    int64_t tick_started_ms; /* monotonic: this tick's reads were queued */
+    int64_t slow_logged_ms;  /* last "slow tick" warning */
     int pending;
     bool failed;
     struct kvlist assign; /* {ns}:assign as read */
@@ -280,43 +282,14 @@ static void poke_worker(struct coord *c, const char *worker)
     rds_cmd(c->r, NULL, NULL, "PUBLISH %s assign", key(c, ch, CH_CTL, worker));
 }
 
-/* A sorted view of a kvlist's keys, for lookups in O(log n) where a tick would otherwise
- * search {ns}:assign once per worker (n^2 at 2,000 workers). Borrows the list. */
-struct kvindex {
-    const struct kv **v;
-    size_t n;
-};
-
-static int kv_by_key(const void *a, const void *b)
-{
-    return strcmp((*(const struct kv *const *)a)->key, (*(const struct kv *const *)b)->key);
-}
-
-static void kvindex_build(struct kvindex *ix, const struct kvlist *l)
-{
-    ix->n = l->n;
-    ix->v = cs_calloc(l->n ? l->n : 1, sizeof(*ix->v));
-    for (size_t i = 0; i < l->n; i++)
-        ix->v[i] = &l->v[i];
-    qsort(ix->v, ix->n, sizeof(*ix->v), kv_by_key);
-}
-
-static const char *kvindex_get(const struct kvindex *ix, const char *key)
-{
-    struct kv probe = {(char *)key, NULL};
-    const struct kv *pp = &probe;
-    const struct kv **hit = bsearch(&pp, ix->v, ix->n, sizeof(*ix->v), kv_by_key);
-    return hit ? (*hit)->val : NULL;
-}
-
 static void report_membership(struct coord *c, struct assign_worker *aw, size_t n)
 {
     struct kvlist now = KVLIST_INIT, f = KVLIST_INIT;
-    struct kvindex known, live;
-    kvindex_build(&known, &c->known);
+    struct kv_index known, live;
+    kv_index_build(&known, &c->known);
     for (size_t i = 0; i < n; i++) {
         kv_appendn(&now, aw[i].name, strlen(aw[i].name), "1", 1); /* names are distinct */
-        if (!kvindex_get(&known, aw[i].name)) {
+        if (!kv_index_get(&known, aw[i].name)) {
             kv_clear(&f);
             kv_set(&f, "worker", aw[i].name);
             log_info("worker %s joined (capacity %llu)", aw[i].name,
@@ -324,17 +297,17 @@ static void report_membership(struct coord *c, struct assign_worker *aw, size_t 
             event_pub(c, "worker_joined", &f);
         }
     }
-    kvindex_build(&live, &now);
+    kv_index_build(&live, &now);
     for (size_t i = 0; i < c->known.n; i++) {
-        if (kvindex_get(&live, c->known.v[i].key))
+        if (kv_index_get(&live, c->known.v[i].key))
             continue;
         kv_clear(&f);
         kv_set(&f, "worker", c->known.v[i].key);
         log_info("worker %s left (lease expired or stopped)", c->known.v[i].key);
         event_pub(c, "worker_left", &f);
     }
-    cs_free(known.v);
-    cs_free(live.v);
+    kv_index_free(&known);
+    kv_index_free(&live);
     kv_free(&c->known);
     c->known = now;
     kv_free(&f);
@@ -558,8 +531,8 @@ static void decide(struct coord *c)
     size_t n = 0;
     struct assign_worker *aw = cs_calloc(c->nagents ? c->nagents : 1, sizeof(*aw));
     uint64_t capacity = 0;
-    struct kvindex grants;
-    kvindex_build(&grants, &c->assign);
+    struct kv_index grants;
+    kv_index_build(&grants, &c->assign);
     /* For one lease after Redis came back, a worker that has not re-registered yet may still
      * run its chargers: nothing moves (giving them away would put two clients with one ID on
      * the broker). */
@@ -577,7 +550,7 @@ static void decide(struct coord *c)
         w->name = a->name;
         w->capacity = a->capacity;
         capacity += a->capacity;
-        const char *cur = kvindex_get(&grants, a->name);
+        const char *cur = kv_index_get(&grants, a->name);
         if (!cur || rset_parse(&w->cur, cur, NULL) != CS_OK)
             rset_copy(&w->cur, &a->held); /* adopt what it runs when Redis has no record */
         rset_copy(&w->held, &a->held);
@@ -596,7 +569,7 @@ static void decide(struct coord *c)
     /* Changes: workers whose grant differs, and records of workers that are gone. */
     bool changed = false;
     for (size_t i = 0; i < n && !changed; i++) {
-        const char *cur = kvindex_get(&grants, aw[i].name);
+        const char *cur = kv_index_get(&grants, aw[i].name);
         struct buf b = BUF_INIT;
         rset_format(&aw[i].next, &b);
         if (!cur || strcmp(cur, buf_cstr(&b)) != 0)
@@ -644,7 +617,7 @@ static void decide(struct coord *c)
         cs_free(ranges);
         cs_free(argv);
         for (size_t i = 0; i < n; i++) {
-            const char *cur = kvindex_get(&grants, aw[i].name);
+            const char *cur = kv_index_get(&grants, aw[i].name);
             struct buf b = BUF_INIT;
             rset_format(&aw[i].next, &b);
             if (!cur || strcmp(cur, buf_cstr(&b)) != 0)
@@ -686,7 +659,7 @@ static void decide(struct coord *c)
         rset_free(&aw[i].next);
     }
     cs_free(by_name);
-    cs_free(grants.v);
+    kv_index_free(&grants);
     cs_free(aw);
 }
 
@@ -728,9 +701,22 @@ static void observe(struct coord *c)
     cs_free(in);
 }
 
+/* A tick whose reads took longer than a lease third delays every decision (a dead worker's
+ * chargers wait for the next one): say so, at most once a minute. */
+static void check_slow_tick(struct coord *c)
+{
+    int64_t now = cs_mono_ms(), took = now - c->tick_started_ms;
+    if (took < c->fleet.lease_ms / 3 || now - c->slow_logged_ms < 60000)
+        return;
+    c->slow_logged_ms = now;
+    log_warn("a tick's reads took %lld ms (%zu workers%s): decisions wait for them",
+             (long long)took, c->nagents, c->stats_due ? ", their stats included" : "");
+}
+
 static void tick_done(struct coord *c)
 {
     c->busy = false;
+    check_slow_tick(c);
     if (c->failed || !rds_is_up(c->r))
         return;
     if (c->leader)
@@ -818,6 +804,7 @@ static void read_state(struct coord *c)
     if (c->leader)
         ft_load(c->ft);
     c->busy = true;
+    c->tick_started_ms = cs_mono_ms();
     c->failed = false;
     c->pending = 1; /* released after all reads are queued */
     c->stats_due = cs_mono_ms() - c->last_stats_ms >= c->fleet.stats_interval_ms;

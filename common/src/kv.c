@@ -1,4 +1,6 @@
-/* kv.c - ordered string key/value list. Lists are short (tens of pairs): linear search. */
+/* kv.c - ordered string key/value list. Most lists are short (tens of pairs): linear search;
+ * a sorted index (kv_index) for the big ones read field by field. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cs/kv.h"
@@ -88,8 +90,10 @@ bool kv_del(struct kvlist *l, const char *key)
 void kv_copy(struct kvlist *dst, const struct kvlist *src)
 {
     kv_clear(dst);
+    /* src's keys are distinct (every way into a list keeps them so): no search per pair,
+     * which on a ~300-field stats hash cost the coordinator a third of its time. */
     for (size_t i = 0; i < src->n; i++)
-        kv_set(dst, src->v[i].key, src->v[i].val);
+        kv_appendn(dst, src->v[i].key, strlen(src->v[i].key), src->v[i].val, strlen(src->v[i].val));
 }
 
 bool kv_equal(const struct kvlist *a, const struct kvlist *b)
@@ -116,4 +120,33 @@ double kv_double(const struct kvlist *l, const char *key)
     const char *v = kv_get(l, key);
     double x;
     return v && cs_parse_double(v, -1e300, 1e300, &x) ? x : 0;
+}
+
+static int kv_by_key(const void *a, const void *b)
+{
+    return strcmp((*(const struct kv *const *)a)->key, (*(const struct kv *const *)b)->key);
+}
+
+void kv_index_build(struct kv_index *ix, const struct kvlist *l)
+{
+    ix->n = l->n;
+    ix->v = cs_calloc(l->n ? l->n : 1, sizeof(*ix->v));
+    for (size_t i = 0; i < l->n; i++)
+        ix->v[i] = &l->v[i];
+    qsort(ix->v, ix->n, sizeof(*ix->v), kv_by_key);
+}
+
+const char *kv_index_get(const struct kv_index *ix, const char *key)
+{
+    struct kv probe = {(char *)key, NULL};
+    const struct kv *pp = &probe;
+    const struct kv **hit = bsearch(&pp, ix->v, ix->n, sizeof(*ix->v), kv_by_key);
+    return hit ? (*hit)->val : NULL;
+}
+
+void kv_index_free(struct kv_index *ix)
+{
+    cs_free(ix->v);
+    ix->v = NULL;
+    ix->n = 0;
 }

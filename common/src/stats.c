@@ -189,17 +189,23 @@ void stats_render(const struct worker_stats *s, struct kvlist *out)
     stats_render_parts(s, STATS_P_ALL, out);
 }
 
-static void add_u64(uint64_t *dst, const struct kvlist *src, const char *k)
+static void add_val(uint64_t *dst, const char *v)
 {
-    const char *v = kv_get(src, k);
     int64_t x;
     if (v && cs_parse_i64(v, 0, INT64_MAX, &x))
         *dst += (uint64_t)x;
 }
 
-void stats_add_parts(struct worker_stats *sum, const struct kvlist *src, unsigned parts)
+static void add_u64(uint64_t *dst, const struct kv_index *src, const char *k)
+{
+    add_val(dst, kv_index_get(src, k));
+}
+
+void stats_add_parts(struct worker_stats *sum, const struct kvlist *list, unsigned parts)
 {
     char k[64];
+    struct kv_index ix, *src = &ix; /* ~100 lookups in ~300 fields */
+    kv_index_build(&ix, list);
     for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
         if (in_parts(&fields[i], parts))
             add_u64((uint64_t *)((char *)sum + fields[i].offset), src, fields[i].name);
@@ -219,13 +225,13 @@ void stats_add_parts(struct worker_stats *sum, const struct kvlist *src, unsigne
         const char *v;
         if (parts & STATS_P_CUM) {
             snprintf(k, sizeof(k), "%s_hist", hists[i].name);
-            v = kv_get(src, k);
+            v = kv_index_get(src, k);
             if (v && hist_parse(&h, v) == CS_OK)
                 hist_merge((struct hist *)((char *)sum + hists[i].offset), &h);
         }
         if (parts & STATS_P_WIN) {
             snprintf(k, sizeof(k), "%s_win_hist", hists[i].name);
-            v = kv_get(src, k);
+            v = kv_index_get(src, k);
             if (v && hist_parse(&h, v) == CS_OK)
                 hist_merge(&sum->win[i], &h);
         }
@@ -233,7 +239,8 @@ void stats_add_parts(struct worker_stats *sum, const struct kvlist *src, unsigne
     unsigned ap =
         ((parts & STATS_P_CUM) ? ASTATS_R_CUM : 0u) | ((parts & STATS_P_WIN) ? ASTATS_R_WIN : 0u);
     if (ap)
-        astats_add(&sum->act, src, ap);
+        astats_add(&sum->act, list, ap);
+    kv_index_free(&ix);
 }
 
 void stats_add(struct worker_stats *sum, const struct kvlist *src)
@@ -268,7 +275,7 @@ void stats_merge_parts(struct worker_stats *dst, const struct worker_stats *src,
 uint64_t stats_started_of(const struct kvlist *rendered)
 {
     uint64_t x = 0;
-    add_u64(&x, rendered, "started_ms");
+    add_val(&x, kv_get(rendered, "started_ms"));
     return x;
 }
 
@@ -282,7 +289,7 @@ bool stats_in_series(const char *field)
 static uint64_t u64_of(const struct kvlist *kv, const char *k)
 {
     uint64_t x = 0;
-    add_u64(&x, kv, k);
+    add_val(&x, kv_get(kv, k));
     return x;
 }
 

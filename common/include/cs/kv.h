@@ -1,4 +1,5 @@
-/* kv.h - an ordered list of string key/value pairs (command args, hash snapshots, overrides). */
+/* kv.h - an ordered list of string key/value pairs (command args, hash snapshots, overrides),
+ * searched linearly; kv_index for many lookups in a big one. */
 #ifndef CS_KV_H
 #define CS_KV_H
 
@@ -38,5 +39,16 @@ double kv_double(const struct kvlist *l, const char *key);
 bool kv_del(struct kvlist *l, const char *key);
 void kv_copy(struct kvlist *dst, const struct kvlist *src);
 bool kv_equal(const struct kvlist *a, const struct kvlist *b);
+
+/* A sorted view of a list's keys for many lookups in a big list (a stats hash has ~300
+ * fields: a kv_get per field would cost fields^2). Borrows the list, which must not change
+ * while the view is used; its keys should be distinct (else any of the equal ones is found). */
+struct kv_index {
+    const struct kv **v;
+    size_t n;
+};
+void kv_index_build(struct kv_index *ix, const struct kvlist *l);
+const char *kv_index_get(const struct kv_index *ix, const char *key); /* NULL when absent */
+void kv_index_free(struct kv_index *ix);
 
 #endif
