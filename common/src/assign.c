@@ -49,7 +49,8 @@ void assign_compute(struct assign_worker *w, size_t n, uint32_t fleet_size,
 {
     struct slot *s = cs_calloc(n ? n : 1, sizeof(*s));
     struct rset fleet = RSET_INIT, pool = RSET_INIT, tmp = RSET_INIT, busy = RSET_INIT,
-                avail = RSET_INIT, take = RSET_INIT, dropped = RSET_INIT;
+                avail = RSET_INIT, take = RSET_INIT, dropped = RSET_INIT, all = RSET_INIT,
+                multi = RSET_INIT;
     uint64_t capsum = 0;
 
     memset(res, 0, sizeof(*res));
@@ -90,18 +91,27 @@ void assign_compute(struct assign_worker *w, size_t n, uint32_t fleet_size,
         rset_copy(&pool, &tmp);
     }
 
+    /* What the workers run: all of it, and what two or more of them run (adopted ranges that
+     * overlap). What the others run, for a worker i, is then (all - held_i) + (held_i & multi):
+     * one pass over the workers instead of a union of the others' sets per worker, which
+     * after a 10% loss at 2,000 workers (every survivor under target) took the coordinator
+     * over 20 s. */
+    for (size_t j = 0; j < n; j++) {
+        rset_intersect(&tmp, &all, &s[j].w->held);
+        rset_union(&busy, &multi, &tmp);
+        rset_copy(&multi, &busy);
+        rset_union(&tmp, &all, &s[j].w->held);
+        rset_copy(&all, &tmp);
+    }
+
     /* Under-target workers take the lowest free indexes that no other live worker holds. */
     for (size_t i = 0; i < n; i++) {
         uint64_t c = rset_count(&s[i].w->next);
         if (c >= s[i].target)
             continue;
-        rset_clear(&busy);
-        for (size_t j = 0; j < n; j++) {
-            if (j == i)
-                continue;
-            rset_union(&tmp, &busy, &s[j].w->held);
-            rset_copy(&busy, &tmp);
-        }
+        rset_subtract(&tmp, &all, &s[i].w->held);
+        rset_intersect(&avail, &s[i].w->held, &multi);
+        rset_union(&busy, &tmp, &avail); /* what the others run */
         rset_subtract(&avail, &pool, &busy);
         rset_clear(&take);
         rset_take_low(&avail, s[i].target - c, &take);
@@ -122,5 +132,7 @@ void assign_compute(struct assign_worker *w, size_t n, uint32_t fleet_size,
     rset_free(&avail);
     rset_free(&take);
     rset_free(&dropped);
+    rset_free(&all);
+    rset_free(&multi);
     cs_free(s);
 }
