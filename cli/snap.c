@@ -20,6 +20,16 @@
 #define SNAP_FRESH_INTERVALS 3
 #define SNAP_FRESH_MIN_MS 10000
 
+/* The fleet settings with one key as {ns}:fleet holds it when it passes the schema, the
+ * defaults otherwise (never a rejected value). */
+static void fleet_key_of_hash(const struct snap *s, const char *key, struct fleet_cfg *f)
+{
+    cfg_defaults(&cfg_fleet_schema, f);
+    const char *v = kv_get(&s->fleet, key);
+    if (v)
+        (void)cfg_set(&cfg_fleet_schema, f, key, v, NULL);
+}
+
 int snap_window_s(const struct snap *s)
 {
     /* The window in force, as the coordinator wrote it with the fleet stats; before that the
@@ -28,10 +38,7 @@ int snap_window_s(const struct snap *s)
     if (in_force > 0)
         return (int)in_force;
     struct fleet_cfg f;
-    cfg_defaults(&cfg_fleet_schema, &f);
-    const char *v = kv_get(&s->fleet, "stats_window_s");
-    if (v)
-        (void)cfg_set(&cfg_fleet_schema, &f, "stats_window_s", v, NULL);
+    fleet_key_of_hash(s, "stats_window_s", &f);
     return f.stats_window_s;
 }
 
@@ -53,9 +60,7 @@ long long snap_fleet_size(const struct snap *s, struct snap_rejected *rej)
     if (in_force && cs_parse_i64(in_force, 0, CS_FLEET_MAX, &v))
         return v;
     struct fleet_cfg f;
-    cfg_defaults(&cfg_fleet_schema, &f);
-    if (raw)
-        (void)cfg_set(&cfg_fleet_schema, &f, "size", raw, NULL);
+    fleet_key_of_hash(s, "size", &f);
     return f.size;
 }
 
@@ -200,13 +205,13 @@ static bool too_many_to_list(const struct snap *s, size_t max_rows)
         !cs_parse_i64(at, 0, INT64_MAX, &updated))
         return false;
     struct fleet_cfg f;
-    cfg_defaults(&cfg_fleet_schema, &f);
-    const char *iv = kv_get(&s->fleet, "stats_interval_ms");
-    if (iv)
-        (void)cfg_set(&cfg_fleet_schema, &f, "stats_interval_ms", iv, NULL);
+    fleet_key_of_hash(s, "stats_interval_ms", &f);
     int64_t fresh = (int64_t)f.stats_interval_ms * SNAP_FRESH_INTERVALS;
     fresh = fresh > SNAP_FRESH_MIN_MS ? fresh : SNAP_FRESH_MIN_MS;
-    return cs_now_ms() - updated <= fresh && (uint64_t)workers > max_rows;
+    /* Both ways: a stamp from the future (another host's clock, or a hand-written field)
+     * is not a fresh one either. */
+    int64_t age = cs_now_ms() - updated;
+    return age <= fresh && age >= -fresh && (uint64_t)workers > max_rows;
 }
 
 bool snap_take(struct cli *c, struct snap *s, size_t max_rows, struct cs_error *err)
