@@ -268,6 +268,25 @@ static void who(char *out, size_t n)
     snprintf(out, n, "%s@%s", user && *user ? user : "?", host);
 }
 
+/* The millisecond of the last {ns}:cmdlog entry (0 when there is none). A run starts after it:
+ * what was sent before the run opened (its own starting settings among them) is not the run's,
+ * even when it was logged within the same millisecond. */
+static bool last_logged_ms(struct cli *c, int64_t *ms, struct cs_error *err)
+{
+    char k[CS_KEY_MAX];
+    struct rds_reply *r =
+        cli_cmd(c->r, CLI_ARRAY, err, "XREVRANGE %s + - COUNT 1", cli_key(c, k, K_CMDLOG, NULL));
+    if (!r)
+        return false;
+    const char *eid =
+        rds_reply_len(r) ? rds_reply_str(rds_reply_at(rds_reply_at(r, 0), 0), NULL) : NULL;
+    *ms = 0;
+    if (eid)
+        *ms = strtoll(eid, NULL, 10);
+    rds_reply_free(r);
+    return true;
+}
+
 int run_start(struct cli *c, const struct run_start *s, char *id, size_t idlen)
 {
     char k[CS_KEY_MAX], b[CS_KEY_MAX], open[64], num[24], by[128];
@@ -289,8 +308,14 @@ int run_start(struct cli *c, const struct run_start *s, char *id, size_t idlen)
         buf_free(&cfg);
         return cli_redis_fail(&err);
     }
+    int64_t now = cs_now_ms(), logged;
+    if (!last_logged_ms(c, &logged, &err)) {
+        buf_free(&cfg);
+        return cli_redis_fail(&err);
+    }
+    if (now <= logged)
+        now = logged + 1;
     make_id(id, idlen);
-    int64_t now = cs_now_ms();
     snprintf(num, sizeof(num), "%lld", (long long)now);
     who(by, sizeof(by));
     const char *argv[40];
@@ -481,6 +506,8 @@ int run_stop(struct cli *c, const char *want_id, const struct run_stop *o)
     if (s)
         cs_parse_i64(s, 0, INT64_MAX, &from);
     kv_free(&rec);
+    if (end < from)
+        end = from; /* it started after a command logged ahead of this host's clock */
     size_t copied;
     if (!copy_history(c, id, from, end, &copied, &err))
         goto redis_fail;

@@ -200,6 +200,15 @@ grep -q "run $aid aborted" "$T/abrupt.txt" || fail "run stop --abrupt: $(cat "$T
 [ "$(grep -c '"StopTransaction"' "$T/csms.jsonl" || true)" = "$stops" ] || fail "--abrupt sent a StopTransaction"
 cli report --run "$aid" --format json | jq -e '.run.state == "aborted"' >/dev/null || fail "report of the aborted run"
 
+# ---- a run starts after every command logged before it, even within the same millisecond -----
+# (a scenario's starting settings are logged just before its run opens: they are not the run's)
+late=$(( $(date +%s%3N) + 3000 ))
+rcli XADD "$NS:cmdlog" "$late-0" id setup cmd '{"cmd":"reload","key":"fleet"}' to '*' by test >/dev/null
+lid=$(cli --json run start after-setup | jq -r .id)
+ls=$(rcli HGET "$NS:run:$lid" started_ms)
+[ "$ls" -gt "$late" ] || fail "run $lid started at $ls, not after the command logged at $late"
+cli run stop >/dev/null || fail "run stop of $lid"
+
 # ---- after everything but Redis stopped -----------------------------------------------------
 for g in "${PGIDS[@]}"; do
   [ "$g" = "$REDIS_PGID" ] && continue
