@@ -43,6 +43,21 @@ static void drop_conn(struct link *l)
     }
 }
 
+/* A connect under way is not abandoned: its CONNECT may already wait in the broker's queue.
+ * It is closed (finished, then goodbye) and kept as l->old until it is over; anything else
+ * goes at once. */
+static void retire_conn(struct link *l)
+{
+    if (l->conn && l->state == LINK_CONNECTING && !l->old) {
+        l->old = l->conn;
+        l->old_tr = l->tr;
+        l->conn = NULL;
+        l->old_tr->close(l->old, 0);
+        return;
+    }
+    drop_conn(l);
+}
+
 static void unqueue(struct link *l)
 {
     ramp_remove(l->env->ramp, &l->rn);
@@ -90,6 +105,11 @@ static void on_transport(void *owner, const struct tr_event *ev);
 static void connect_now(struct link *l)
 {
     struct agent_ctx *x = l->env->x;
+    if (l->old) {
+        /* Starts once the given-up one is over (old_gone): one session per client ID. */
+        l->state = LINK_CONNECTING;
+        return;
+    }
     const struct charger_cfg *c = cfg_of(l);
     char uri[512], idx[16];
     struct buf cid = BUF_INIT, user = BUF_INIT, pass = BUF_INIT, cert = BUF_INIT, key = BUF_INIT;
@@ -162,10 +182,31 @@ static void on_retry_timer(evutil_socket_t fd, short what, void *privdata)
         link_want(l);
 }
 
+/* The given-up connect is over: a connect that waited for it starts, a release that waited for
+ * it ends. */
+static void old_gone(struct link *l)
+{
+    l->old_tr->free(l->old);
+    l->old = NULL;
+    l->old_tr = NULL;
+    if (l->state == LINK_CONNECTING && !l->conn) {
+        connect_now(l);
+    } else if (l->state == LINK_CLOSING && !l->conn) {
+        l->state = LINK_IDLE;
+        l->env->on_event(l, LINK_EV_CLOSED, NULL, 0);
+    }
+}
+
 static void on_transport(void *owner, const struct tr_event *ev)
 {
     struct link *l = owner;
     struct agent_ctx *x = l->env->x;
+    if (l->old) {
+        /* No connection of its own is open while one is given up: this is the old one's. */
+        if (ev->type == TR_EV_DOWN)
+            old_gone(l);
+        return;
+    }
     switch (ev->type) {
     case TR_EV_UP:
         if (l->state != LINK_CONNECTING)
@@ -241,6 +282,10 @@ void link_fini(struct link *l)
 {
     unqueue(l);
     drop_conn(l);
+    if (l->old) {
+        l->old_tr->free(l->old);
+        l->old = NULL;
+    }
     if (l->retry_ev)
         event_free(l->retry_ev);
     l->retry_ev = NULL;
@@ -313,7 +358,7 @@ bool link_drop(struct link *l, bool reconnect)
     bool was_up = l->state == LINK_UP;
     unqueue(l);
     evtimer_del(l->retry_ev);
-    drop_conn(l);
+    retire_conn(l);
     l->state = LINK_IDLE;
     if (reconnect)
         link_want(l);
@@ -387,8 +432,12 @@ bool link_release(struct link *l, int timeout_ms)
     l->released = true;
     unqueue(l);
     evtimer_del(l->retry_ev);
-    if (l->state == LINK_UP || l->state == LINK_CONNECTING) {
+    if (l->state == LINK_UP || (l->state == LINK_CONNECTING && l->conn)) {
         link_close(l, timeout_ms);
+        return true;
+    }
+    if (l->old) {
+        l->state = LINK_CLOSING; /* the given-up connect's end is the release's (old_gone) */
         return true;
     }
     return l->state == LINK_CLOSING;

@@ -60,6 +60,11 @@ struct link {
     enum link_state state;
     struct transport *tr;
     struct tr_conn *conn;
+    /* A connect given up before it resolved (offline, parked while connecting): it finishes
+     * and says goodbye, and the next connect waits for its end. The broker may still accept
+     * a CONNECT it has queued; one behind it with the same client ID would be kicked. */
+    struct transport *old_tr;
+    struct tr_conn *old;
     struct ramp_node rn;
     struct event *retry_ev;
     int attempt;   /* consecutive failed connects */
@@ -88,7 +93,8 @@ int link_send(struct link *l, enum tr_kind kind, const char *action, const char 
  * false return and nothing to wait for, when not connected: the link re-queues itself unless
  * released). */
 bool link_close(struct link *l, int timeout_ms);
-/* As a network loss: the connection goes now; reconnects (through the ramp) when asked. */
+/* As a network loss: the connection goes now (one still connecting is finished and closed
+ * first: the next connect waits for it); reconnects (through the ramp) when asked. */
 bool link_drop(struct link *l, bool reconnect);
 /* The lease lapsed: drop and stay down until link_unpark. */
 bool link_park(struct link *l);

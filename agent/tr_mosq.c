@@ -562,16 +562,13 @@ static void mosq_close(struct tr_conn *c, int timeout_ms)
         arm_tick(c, timeout_ms + CLOSE_SLACK_MS);
         start_close(c);
         break;
-    case MC_CONNECTING: {
-        int64_t by = cs_mono_ms() + timeout_ms + CLOSE_SLACK_MS;
+    case MC_CONNECTING:
+        /* The connect finishes first (by its own deadline), then goodbye: its CONNECT may be
+         * in the broker's queue, and a socket dropped now could still be accepted after the
+         * next connection's. */
         c->close_asked = true;
         c->close_timeout_ms = timeout_ms;
-        if (by < c->deadline_ms) {
-            c->deadline_ms = by;
-            arm_tick(c, timeout_ms + CLOSE_SLACK_MS);
-        }
         break;
-    }
     case MC_CLOSING:
     case MC_DOWN:
         break; /* an end is under way, or was told */

@@ -10,7 +10,15 @@
  * paho is about to touch. So a connection its owner frees becomes an orphan: it stays in the
  * table, is disconnected if it is (or becomes) connected, and its handle is destroyed only
  * after paho has had nothing to say about it for ORPHAN_GRACE_MS. A free while connected says
- * DISCONNECT with no wait (paho has no way to drop a socket silently). [loop] unless marked. */
+ * DISCONNECT with no wait (paho has no way to drop a socket silently).
+ *
+ * A close ends (TR_EV_DOWN) only when paho has closed the socket, never before: the link opens
+ * the charger's next connection right after it, and a second session with the same client ID
+ * makes the broker kick one of them. paho may be late with a DISCONNECT (its own timeout runs
+ * on its thread's turns, which a busy broker stretches past ours): a close not confirmed by its
+ * deadline gets CLOSE_WAIT_MS more; after that, once paho has been quiet for ORPHAN_GRACE_MS,
+ * the handle is destroyed (which closes the socket) and the close ends. A close asked while
+ * connecting waits for the connect to resolve, by the connect timeout. [loop] unless marked. */
 #include <string.h>
 
 #include <MQTTAsync.h>
@@ -28,7 +36,8 @@
 #define PAHO_MAX_BUFFERED 10 /* paho's own window (maxInflight, maxBufferedMessages) */
 #define ORPHAN_GRACE_MS 3000
 #define SWEEP_MS 1000
-#define CLOSE_SLACK_MS 1000 /* a DISCONNECT never confirmed ends this long after its timeout */
+#define CLOSE_SLACK_MS 1000 /* a DISCONNECT is due this long after its timeout */
+#define CLOSE_WAIT_MS 5000  /* then waited for this much longer before the handle is destroyed */
 
 enum pc_state { PC_CONNECTING, PC_UP, PC_CLOSING, PC_DOWN };
 
@@ -41,8 +50,10 @@ struct tr_conn {
     enum pc_state state;
     bool close_asked; /* tr_close while connecting: close once up */
     int close_timeout_ms;
+    bool close_now;  /* paho refused the DISCONNECT: nothing to wait for */
+    bool close_late; /* the close's deadline passed once: CLOSE_WAIT_MS more */
     bool orphan;
-    int64_t quiet_ms; /* orphans: last sign of life from paho */
+    int64_t quiet_ms; /* last sign of life from paho for this connection */
     struct tr_conn *onext, *oprev;
     tr_event_fn *fn;
     void *owner;
@@ -144,6 +155,12 @@ static void emit(struct tr_conn *c, enum tr_ev_type type, enum tr_down why, int 
     c->fn(c->owner, &ev);
 }
 
+static void arm_close(struct tr_conn *c, int64_t ms)
+{
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(c->close_ev, &tv);
+}
+
 static void go_down(struct tr_conn *c, enum tr_down why, int code, const char *msg)
 {
     c->state = PC_DOWN;
@@ -211,6 +228,8 @@ static void on_ack(struct tr_conn *c, int token, bool ok)
  * connected after all). */
 static bool say_goodbye(struct tr_conn *c, int timeout_ms, bool confirm)
 {
+    if (!c->h)
+        return false; /* destroyed by a close paho never confirmed */
     MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
     d.timeout = timeout_ms;
     if (confirm) {
@@ -227,6 +246,7 @@ static void start_close(struct tr_conn *c)
     c->state = PC_CLOSING;
     if (!say_goodbye(c, c->close_timeout_ms, true)) {
         struct timeval now = {0, 0}; /* nothing to wait for */
+        c->close_now = true;
         evtimer_add(c->close_ev, &now);
     }
 }
@@ -254,6 +274,7 @@ static void on_event(struct paho *p, const struct wire *w, const char *payload, 
     struct tr_conn *c = lookup(p, w->cookie);
     if (!c)
         return;
+    c->quiet_ms = cs_mono_ms();
     if (c->orphan) {
         orphan_event(c, w->type);
         return;
@@ -270,6 +291,7 @@ static void on_event(struct paho *p, const struct wire *w, const char *payload, 
         if (MQTTAsync_subscribe(c->h, c->topic_down, 1, &ro) != MQTTASYNC_SUCCESS)
             emit(c, TR_EV_NOTE, 0, 0, "cannot subscribe to its downlink topic", NULL, 0);
         if (c->close_asked) {
+            arm_close(c, (int64_t)c->close_timeout_ms + CLOSE_SLACK_MS);
             start_close(c);
             break;
         }
@@ -331,15 +353,37 @@ static void on_inbox(struct inbox_item *first, void *privdata)
     }
 }
 
-/* The deadline of a close: a DISCONNECT the broker never confirmed, or a close of something
- * that was not connected. */
+/* The deadline of a close: a DISCONNECT paho has not confirmed, a connect that has not
+ * resolved, or a close of something that was not connected. */
 static void on_close_timer(evutil_socket_t fd, short what, void *privdata)
 {
     (void)fd;
     (void)what;
     struct tr_conn *c = privdata;
-    if (!c->orphan && c->state != PC_DOWN)
-        go_down(c, TR_DOWN_CLOSED, 0, "disconnect not confirmed");
+    if (c->orphan || c->state == PC_DOWN)
+        return;
+    if (c->close_now) {
+        go_down(c, TR_DOWN_CLOSED, 0, "");
+        return;
+    }
+    if (!c->close_late) {
+        c->close_late = true;
+        arm_close(c, CLOSE_WAIT_MS);
+        return;
+    }
+    int64_t quiet = cs_mono_ms() - c->quiet_ms;
+    if (quiet < ORPHAN_GRACE_MS) {
+        arm_close(c, ORPHAN_GRACE_MS - quiet);
+        return;
+    }
+    /* paho has had nothing to say for long enough: destroying the handle closes its socket,
+     * before the charger's next connection can open. */
+    bool connecting = c->state == PC_CONNECTING;
+    MQTTAsync_destroy(&c->h);
+    c->h = NULL;
+    go_down(c, TR_DOWN_CLOSED, 0,
+            connecting ? "the connect never resolved: dropped"
+                       : "disconnect not confirmed: dropped");
 }
 
 static void on_sweep(evutil_socket_t fd, short what, void *privdata)
@@ -420,6 +464,7 @@ static struct tr_conn *paho_open(struct transport *t, const struct tr_opts *o, t
     c->topic_reply = cs_strdup(o->topic_reply);
     c->topic_down = cs_strdup(o->topic_down);
     c->close_ev = evtimer_new(p->base, on_close_timer, c);
+    c->quiet_ms = cs_mono_ms();
     table_add(p, c);
     MQTTAsync_setCallbacks(c->h, cookie_ptr(cookie_of(c)), on_paho_lost, on_paho_message, NULL);
 
@@ -495,24 +540,21 @@ static int paho_send(struct tr_conn *c, enum tr_kind kind, const char *action, c
 
 static void paho_close(struct tr_conn *c, int timeout_ms)
 {
-    int64_t wait = (int64_t)timeout_ms + CLOSE_SLACK_MS;
-    struct timeval tv = {wait / 1000, (wait % 1000) * 1000};
     c->close_timeout_ms = timeout_ms;
-    evtimer_add(c->close_ev, &tv);
     switch (c->state) {
     case PC_UP:
+        arm_close(c, (int64_t)timeout_ms + CLOSE_SLACK_MS);
         start_close(c);
         break;
     case PC_CONNECTING:
+        /* The connect resolves first (paho's connect timeout), then goodbye. */
         c->close_asked = true;
+        arm_close(c, (int64_t)c->connect_timeout_s * 1000 + timeout_ms + CLOSE_SLACK_MS);
         break;
     case PC_CLOSING:
         break;
-    case PC_DOWN: {
-        struct timeval now = {0, 0};
-        evtimer_add(c->close_ev, &now);
-        break;
-    }
+    case PC_DOWN:
+        break; /* its end was told */
     }
 }
 

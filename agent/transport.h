@@ -6,6 +6,8 @@
  * Life of a connection: tr_open starts connecting; TR_EV_UP when it is up; TR_EV_FRAME for every
  * frame that arrives; TR_EV_DOWN once when it is over (the connect failed, the connection was
  * lost, or a tr_close finished) — no event follows TR_EV_DOWN; the owner then calls tr_free.
+ * TR_EV_DOWN means nothing of the connection can reach the broker any more (its socket is
+ * closed): the owner may open the same client ID again at once.
  * tr_free may also be called at any earlier time: the connection is dropped at once, as in a
  * network loss, and no event arrives after it returns. Events never arrive inside tr_open,
  * tr_send, tr_close or tr_free: always from the loop, on a later callback. [loop] throughout. */
@@ -81,7 +83,10 @@ struct transport {
                             void *owner, struct cs_error *err);
     int (*send)(struct tr_conn *c, enum tr_kind kind, const char *action, const char *frame,
                 size_t len, struct cs_error *err);
-    /* Sends what is queued, then says goodbye; TR_EV_DOWN(CLOSED) follows within timeout_ms. */
+    /* Sends what is queued, then says goodbye; TR_EV_DOWN(CLOSED) follows, about timeout_ms
+     * later at most (a library late with its goodbye is given a few seconds more). A
+     * connection still connecting finishes its connect first (within its connect timeout):
+     * its CONNECT may be waiting in the broker's queue. */
     void (*close)(struct tr_conn *c, int timeout_ms);
     void (*free)(struct tr_conn *c);
     /* Frames queued in the transport and not yet sent (stats). */

@@ -228,6 +228,39 @@ static void test_stale_events(void **state)
     assert_int_equal(e->l.state, LINK_IDLE);
 }
 
+/* A connect given up before it resolved is closed, not dropped (its CONNECT may wait in the
+ * broker's queue), and the next connect opens only once it is over: one session per client
+ * ID. A release waits for it too. */
+static void test_given_up_connect(void **state)
+{
+    struct env *e = *state;
+    link_start(&e->l);
+    struct tr_conn *c = fake_last(&e->tr);
+    assert_false(link_offline(&e->l));
+    assert_true(c->closed);
+    assert_false(c->freed);
+    link_online(&e->l);
+    assert_int_equal(e->l.state, LINK_CONNECTING);
+    assert_int_equal(e->tr.nconns, 1); /* waits for the old one */
+    fake_deliver(&e->tr);              /* its DOWN */
+    assert_true(c->freed);
+    assert_int_equal(e->tr.nconns, 2);
+    assert_int_equal(e->l.state, LINK_CONNECTING);
+    assert_int_equal(e->nev, 0);
+
+    /* parked while connecting, then released: CLOSED once the given-up connect is over */
+    struct tr_conn *c2 = fake_last(&e->tr);
+    assert_false(link_park(&e->l));
+    assert_true(c2->closed);
+    assert_true(link_release(&e->l, 1000));
+    assert_int_equal(e->l.state, LINK_CLOSING);
+    fake_deliver(&e->tr);
+    assert_true(c2->freed);
+    assert_int_equal(e->l.state, LINK_IDLE);
+    assert_int_equal(e->evs[e->nev - 1], LINK_EV_CLOSED);
+    assert_int_equal(e->tr.nconns, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +274,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_disabled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_offline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_given_up_connect, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
