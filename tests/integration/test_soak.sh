@@ -28,8 +28,10 @@ log "soak: $N chargers on 4 workers for ${SOAK_S}s, seed $SEED"
 
 violations=0 actions=0 kills=0 last_fault=0 last_disturb=0
 declare -A did
-violation() { violations=$((violations + 1)); log "VIOLATION: $*"; }
-act() { actions=$((actions + 1)); did[$1]=$(( ${did[$1]:-0} + 1 )); }
+violation() { violations=$((violations + 1)); log "VIOLATION: $*"; trace "VIOLATION: $*"; }
+# Every action goes to $T/actions.log with its time, so a violation can be read against it.
+trace() { echo "$(date -u +%H:%M:%S.%3N) $*" >>"$T/actions.log"; }
+act() { actions=$((actions + 1)); did[$1]=$(( ${did[$1]:-0} + 1 )); trace "$1"; }
 fault() { last_fault=$(now_ms); }
 in_fault() { [ $(( $(now_ms) - last_fault )) -lt $((RECOVER_S * 1000)) ]; }
 disturb() { last_disturb=$(now_ms); }
@@ -46,6 +48,7 @@ sel() {
 # A swarm-cli command; a reply missing while no fault is under way is a violation.
 send() {
   local out rc=0
+  trace "  swarm-cli $*"
   out=$(timeout 20 "$CS_BIN/swarm-cli" --timeout 5000 "$@" 2>&1) || rc=$?
   if [ $rc -ne 0 ] && [ $rc -ne 1 ] && ! in_fault; then
     violation "swarm-cli $* exited $rc: $(echo "$out" | tail -1)"
