@@ -33,19 +33,30 @@ static const struct cfg_def charger_defs[] = {
     /* MQTT */
     {"broker", CFG_BROKERS, F(charger_cfg, broker), "tcp://127.0.0.1:1883", 1, 511, NULL, NULL,
      NULL, 0, CFG_APPLY_RECONNECT,
-     "MQTT broker URI list, comma separated: SCHEME://host[:port] with a scheme of the bounds "
-     "column, [v6] addresses in brackets; charger N uses entry N mod count. "
-     "Numeric addresses avoid a blocking name lookup in the MQTT library."},
+     "Where the charger connects, a URI list, comma separated: SCHEME://host[:port] with a "
+     "scheme of the bounds column, [v6] addresses in brackets; charger N uses entry N mod "
+     "count. MQTT brokers: tcp, mqtt, ssl, mqtts. OCPP-J WebSocket servers (CSMS): "
+     "ws://host[:port][/path] or wss://..., the charger connects to URI/CLIENT_ID (client_id) "
+     "offering the subprotocol ocpp1.6. Numeric addresses avoid a blocking name lookup."},
     {"client_id", CFG_TEMPLATE, F(charger_cfg, client_id), "{id}", 1, 95, NULL, "id,index,worker",
      NULL, CFG_F_UNIQUE, CFG_APPLY_RECONNECT,
-     "MQTT client ID template; must contain {id} or {index} (a broker disconnects a client "
-     "when another connects with the same ID)."},
+     "MQTT client ID template, and over WebSocket the charger's identity, the last segment "
+     "of its URL; must contain {id} or {index} (a broker disconnects a client when another "
+     "connects with the same ID)."},
     {"username", CFG_TEMPLATE, F(charger_cfg, username), "", 0, 95, NULL, "id,index", NULL, 0,
-     CFG_APPLY_RECONNECT, "MQTT user name template (empty: none)."},
+     CFG_APPLY_RECONNECT,
+     "MQTT user name template (empty: none); over WebSocket the HTTP Basic auth user (OCPP "
+     "security profiles 1 and 2)."},
     {"password", CFG_TEMPLATE, F(charger_cfg, password), "", 0, 95, NULL, "id,index", NULL,
-     CFG_F_SECRET, CFG_APPLY_RECONNECT, "MQTT password template (empty: none); never shown."},
+     CFG_F_SECRET, CFG_APPLY_RECONNECT,
+     "MQTT password template (empty: none), over WebSocket the Basic auth password; never "
+     "shown."},
     {"keepalive_s", CFG_INT, NUM(charger_cfg, keepalive_s), "60", 5, 3600, NULL, NULL, "s", 0,
      CFG_APPLY_RECONNECT, "MQTT keepalive interval."},
+    {"ws_ping_s", CFG_INT, NUM(charger_cfg, ws_ping_s), "60", 0, 3600, NULL, NULL, "s", 0,
+     CFG_APPLY_RECONNECT,
+     "WebSocket ping interval (OCPP's WebSocketPingInterval); a server silent for two "
+     "intervals is taken as lost; 0: no pings."},
     {"qos", CFG_INT, NUM(charger_cfg, qos), "1", 0, 2, NULL, NULL, NULL, 0, CFG_APPLY_NEXT,
      "QoS of outgoing messages."},
     {"clean_session", CFG_BOOL, NUM(charger_cfg, clean_session), "1", 0, 1, NULL, NULL, NULL, 0,
@@ -307,17 +318,25 @@ bool cfg_broker_pick(const char *list, int i, char *out, size_t outlen)
 }
 
 /* The broker URI schemes accepted (the agent hands mqtt:// and mqtts:// to paho as tcp:// and
- * ssl://), with the port used when the URI names none; docs/config.md lists them. */
+ * ssl://), with the port used when the URI names none; docs/config.md lists them. ws:// and
+ * wss:// are OCPP-J WebSocket servers (a path may follow the port). */
 static const struct {
     const char *prefix;
-    bool tls;
+    bool tls, ws;
     int port;
 } schemes[] = {
-    {"tcp://", false, 1883},
-    {"mqtt://", false, 1883},
-    {"ssl://", true, 8883},
-    {"mqtts://", true, 8883},
+    {"tcp://", false, false, 1883},  {"mqtt://", false, false, 1883}, {"ssl://", true, false, 8883},
+    {"mqtts://", true, false, 8883}, {"ws://", false, true, 80},      {"wss://", true, true, 443},
 };
+
+/* A WebSocket URI's path: printable ASCII without spaces, quotes, '?' or '#'. */
+static bool path_ok(const char *p)
+{
+    for (; *p; p++)
+        if (*p <= ' ' || *p >= 0x7f || *p == '"' || *p == '?' || *p == '#' || *p == '\\')
+            return false;
+    return true;
+}
 
 static int uri_parse(const char *name, const char *u, struct cfg_broker *b, struct cs_error *err)
 {
@@ -326,13 +345,40 @@ static int uri_parse(const char *name, const char *u, struct cfg_broker *b, stru
         if (strncmp(u, schemes[i].prefix, strlen(schemes[i].prefix)) == 0) {
             rest = u + strlen(schemes[i].prefix);
             b->tls = schemes[i].tls;
+            b->ws = schemes[i].ws;
             b->port = schemes[i].port;
         }
     if (!rest)
         return cs_error_set(err, CS_ERR_PARSE,
-                            "%s: '%.*s' must start with tcp://, mqtt://, ssl:// or mqtts://", name,
+                            "%s: '%.*s' must start with tcp://, mqtt://, ssl://, mqtts://, ws:// "
+                            "or wss://",
+                            name, CS_UTF8_CLIP(u, 60));
+    /* host[:port], then a path for WebSocket servers only */
+    char auth[sizeof(b->host) + 8];
+    const char *slash = strchr(rest, '/');
+    size_t al = slash ? (size_t)(slash - rest) : strlen(rest);
+    b->path[0] = '\0';
+    if (slash) {
+        if (!b->ws)
+            return cs_error_set(err, CS_ERR_PARSE, "%s: '%.*s': an MQTT broker URI has no path",
+                                name, CS_UTF8_CLIP(u, 60));
+        size_t pl = strlen(slash);
+        while (pl > 1 && slash[pl - 1] == '/')
+            pl--; /* the charger's identity is appended with its own '/' */
+        if (pl >= sizeof(b->path) || !path_ok(slash))
+            return cs_error_set(err, CS_ERR_PARSE, "%s: '%.*s': bad path", name,
+                                CS_UTF8_CLIP(u, 60));
+        if (pl > 1) {
+            memcpy(b->path, slash, pl);
+            b->path[pl] = '\0';
+        }
+    }
+    if (al >= sizeof(auth))
+        return cs_error_set(err, CS_ERR_PARSE, "%s: '%.*s': bad host length", name,
                             CS_UTF8_CLIP(u, 60));
-    const char *host = rest, *colon;
+    memcpy(auth, rest, al);
+    auth[al] = '\0';
+    const char *host = auth, *colon;
     size_t hl;
     if (*host == '[') {
         const char *rb = strchr(host, ']');
@@ -658,6 +704,8 @@ static const struct ocpp_key ocpp_key_table[] = {
     {"MeterValueSampleInterval", "meter_s", NULL, false},
     {"MeterValuesSampledData", "measurands", NULL, false},
     {"AuthorizeRemoteTxRequests", "authorize_remote", NULL, false},
+    {"WebSocketPingInterval", "ws_ping_s", NULL, false},
+    {"AuthorizationKey", "password", NULL, false}, /* write-only: GetConfiguration omits it */
     {"NumberOfConnectors", "connectors", NULL, true},
     {"ClockAlignedDataInterval", NULL, "0", true},
     {"GetConfigurationMaxKeys", NULL, "32", true},
@@ -692,6 +740,12 @@ void ocpp_key_value(const struct ocpp_key *k, const struct charger_cfg *c, struc
         buf_puts(out, *(const bool *)((const char *)c + d->offset) ? "true" : "false");
     else
         cfg_format(d, c, true, out);
+}
+
+bool ocpp_key_secret(const struct ocpp_key *k)
+{
+    const struct cfg_def *d = k->cfg ? cfg_lookup(&cfg_charger_schema, k->cfg) : NULL;
+    return d && (d->flags & CFG_F_SECRET);
 }
 
 bool ocpp_key_to_cfg(const struct ocpp_key *k, const char *value, struct buf *out,
@@ -736,7 +790,7 @@ static void doc_schema(struct buf *out, const struct cfg_schema *s)
                   "|---|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < s->n; i++) {
         const struct cfg_def *d = &s->defs[i];
-        char bounds[96];
+        char bounds[160];
         switch (d->type) {
         case CFG_INT:
         case CFG_DOUBLE:

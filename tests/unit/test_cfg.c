@@ -266,8 +266,14 @@ static const struct {
     {CH, "broker", "tcp://[::1]", CS_OK, NULL},
     {CH, "broker", "ssl://a:8883", CS_OK, NULL},
     {CH, "broker", "mqtts://a:8883,tcp://b:1883", CS_OK, NULL},
-    {CH, "broker", "wss://a:1", CS_ERR_PARSE,
-     "broker: 'wss://a:1' must start with tcp://, mqtt://, ssl:// or mqtts://"},
+    {CH, "broker", "http://a:1", CS_ERR_PARSE,
+     "broker: 'http://a:1' must start with tcp://, mqtt://, ssl://, mqtts://, ws:// or wss://"},
+    /* OCPP-J WebSocket servers: a path may follow */
+    {CH, "broker", "ws://a:8080/ocpp", CS_OK, NULL},
+    {CH, "broker", "wss://csms.example/ocpp/16/", CS_OK, NULL},
+    {CH, "broker", "ws://a:1,tcp://b:1883", CS_OK, NULL},
+    {CH, "broker", "ws://a/o?x=1", CS_ERR_PARSE, "bad path"},
+    {CH, "broker", "ws://a:80x/o", CS_ERR_RANGE, "port must be"},
     {CH, "tls_verify", "0", CS_OK, NULL},
     {CH, "tls_verify", "maybe", CS_ERR_PARSE, "'maybe' is not a boolean"},
     {CH, "tls_cert", "/etc/chargeswarm/certs/{id}.pem", CS_OK, NULL},
@@ -279,7 +285,7 @@ static const struct {
     {CH, "broker", "tcp://a:0", CS_ERR_RANGE, "port must be 1..65535"},
     {CH, "broker", "tcp://a:65536", CS_ERR_RANGE, "port must be 1..65535"},
     {CH, "broker", "tcp://a:", CS_ERR_RANGE, "port must be"},
-    {CH, "broker", "tcp://a:1883/x", CS_ERR_RANGE, "port must be"},
+    {CH, "broker", "tcp://a:1883/x", CS_ERR_PARSE, "an MQTT broker URI has no path"},
     {CH, "broker", "tcp://[::1", CS_ERR_PARSE, "unterminated [IPv6]"},
     {CH, "broker", "tcp://[::1]x", CS_ERR_PARSE, "junk after ]"},
     {CH, "broker", "tcp://[::1]:x", CS_ERR_RANGE, "port must be"},
@@ -577,6 +583,7 @@ static const struct {
     {CH, "username", "u", CFG_APPLY_RECONNECT},
     {CH, "password", "p", CFG_APPLY_RECONNECT},
     {CH, "keepalive_s", "30", CFG_APPLY_RECONNECT},
+    {CH, "ws_ping_s", "30", CFG_APPLY_RECONNECT},
     {CH, "qos", "0", CFG_APPLY_NEXT},
     {CH, "clean_session", "0", CFG_APPLY_RECONNECT},
     {CH, "reconnect_min_ms", "500", CFG_APPLY_NEXT},
@@ -922,7 +929,10 @@ static void test_brokers(void **state)
         {"ssl://[fe80::1]", "fe80::1", 8883, true, true},
         {"tcp://[]:1", NULL, 0, false, false},
         {"tcp://h:0", NULL, 0, false, false},
-        {"ws://h", NULL, 0, false, false},
+        {"ws://h", "h", 80, false, true},
+        {"wss://[::1]/ocpp", "::1", 443, true, true},
+        {"wss://h:9000/ocpp/", "h", 9000, true, true},
+        {"ws://h:9000x", NULL, 0, false, false},
         {"tcp://:1", NULL, 0, false, false},
     };
     for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
@@ -938,6 +948,16 @@ static void test_brokers(void **state)
         assert_int_equal(b.port, parts[i].port);
         assert_int_equal(b.tls, parts[i].tls);
     }
+    /* the path of a WebSocket server, without a trailing '/' */
+    struct cfg_broker b;
+    struct cs_error err = {0};
+    assert_int_equal(cfg_broker_parse("wss://h:9000/ocpp/16//", &b, &err), CS_OK);
+    assert_true(b.ws);
+    assert_string_equal(b.path, "/ocpp/16");
+    assert_int_equal(cfg_broker_parse("ws://h/", &b, &err), CS_OK);
+    assert_string_equal(b.path, "");
+    assert_int_equal(cfg_broker_parse("tcp://h", &b, &err), CS_OK);
+    assert_false(b.ws);
 }
 
 /* ---- OCPP configuration keys --------------------------------------------------------------- */
@@ -955,6 +975,8 @@ static const struct {
     {"MeterValuesSampledData", "measurands", false,
      "Energy.Active.Import.Register,Power.Active.Import,Voltage"},
     {"AuthorizeRemoteTxRequests", "authorize_remote", false, "false"},
+    {"WebSocketPingInterval", "ws_ping_s", false, "60"},
+    {"AuthorizationKey", "password", false, ""},
     {"NumberOfConnectors", "connectors", true, "1"},
     {"ClockAlignedDataInterval", NULL, true, "0"},
     {"GetConfigurationMaxKeys", NULL, true, "32"},

@@ -68,6 +68,7 @@ struct charger_cfg {
     char username[96];
     char password[96];
     int keepalive_s;
+    int ws_ping_s;
     int qos;
     bool clean_session;
     int reconnect_min_ms;
@@ -158,6 +159,8 @@ struct cfg_broker {
     char host[512]; /* as long as a broker list may be */
     int port;
     bool tls;
+    bool ws;        /* ws:// or wss://: an OCPP-J WebSocket server */
+    char path[256]; /* ws: the path before the charger's identity ("/ocpp"), "" for none */
 };
 int cfg_broker_parse(const char *uri, struct cfg_broker *out, struct cs_error *err);
 
@@ -178,6 +181,8 @@ const struct ocpp_key *ocpp_key_lookup(const char *name);
 void ocpp_key_value(const struct ocpp_key *k, const struct charger_cfg *c, struct buf *out);
 /* Translates an OCPP value to the charger key's text (booleans become 1/0); false if the
  * value does not fit the key. */
+/* A key whose value is a secret (AuthorizationKey): written, never read back. */
+bool ocpp_key_secret(const struct ocpp_key *k);
 bool ocpp_key_to_cfg(const struct ocpp_key *k, const char *value, struct buf *out,
                      struct cs_error *err);
 
