@@ -92,6 +92,8 @@ static void on_cfg_changed(struct charger_rt *ch, const struct charger_cfg *old)
             session_link_down(ch);
         return;
     }
+    if ((mask & (1u << CFG_APPLY_RECONNECT)) && ch->link.state == LINK_BACKOFF)
+        link_online(&ch->link); /* new connect settings: tried now, a failure logged again */
     if (old->heartbeat_s != c->heartbeat_s) {
         ch->s.hb_conf_s = 0; /* the operator's value wins over BootNotification.conf's */
         reports_rearm_heartbeat(ch);
@@ -104,10 +106,11 @@ static void on_cfg_changed(struct charger_rt *ch, const struct charger_cfg *old)
 }
 
 void crt_env_init(struct crt_env *env, struct agent_ctx *x, struct ramp *ramp,
-                  struct transport *const mqtt[TR_MQTT__COUNT])
+                  struct transport *const trs[TR__COUNT])
 {
     env->x = x;
-    env->link = (struct link_env){x, ramp, {mqtt[TR_PAHO], mqtt[TR_MOSQUITTO]}, on_link, link_cfg};
+    env->link = (struct link_env){
+        x, ramp, {trs[TR_PAHO], trs[TR_MOSQUITTO], trs[TR_WS]}, on_link, link_cfg};
     env->calls = (struct calls_env){x, session_on_end, calls_cfg};
     env->cfg_changed = on_cfg_changed;
 }

@@ -15,7 +15,7 @@ typedef void crt_gone_fn(struct charger_rt *ch);
 
 /* Fills env with the chargers' callbacks (link events, CALL endings, config changes). */
 void crt_env_init(struct crt_env *env, struct agent_ctx *x, struct ramp *ramp,
-                  struct transport *const mqtt[TR_MQTT__COUNT]);
+                  struct transport *const trs[TR__COUNT]);
 
 /* Sets up a charger in *ch (zeroed memory) for a fleet index; it starts in LINK_LOADING. */
 void crt_init(struct charger_rt *ch, const struct crt_env *env, uint32_t slot, uint32_t serial,

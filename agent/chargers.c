@@ -30,14 +30,14 @@ static bool ramp_gate(void *privdata)
     return s->gate(s->privdata);
 }
 
-struct chargers *chargers_new(struct agent_ctx *x, struct transport *const mqtt[TR_MQTT__COUNT],
+struct chargers *chargers_new(struct agent_ctx *x, struct transport *const trs[TR__COUNT],
                               uint32_t capacity, chargers_gate_fn *gate, chargers_gone_fn *gone,
                               void *privdata)
 {
     struct chargers *s = cs_calloc(1, sizeof(*s));
     s->x = x;
     s->ramp = ramp_new(x->base, link_on_token, ramp_gate, s);
-    crt_env_init(&s->env, x, s->ramp, mqtt);
+    crt_env_init(&s->env, x, s->ramp, trs);
     s->nslots = capacity;
     s->slots = cs_calloc(capacity ? capacity : 1, sizeof(*s->slots));
     s->by_index = cs_calloc(capacity ? capacity : 1, sizeof(*s->by_index));

@@ -26,7 +26,7 @@ typedef void chargers_gone_fn(void *privdata);
 
 /* Caller frees with chargers_free. */
 /* mqtt: the MQTT transports, by enum tr_mqtt. */
-struct chargers *chargers_new(struct agent_ctx *x, struct transport *const mqtt[TR_MQTT__COUNT],
+struct chargers *chargers_new(struct agent_ctx *x, struct transport *const trs[TR__COUNT],
                               uint32_t capacity, chargers_gate_fn *gate, chargers_gone_fn *gone,
                               void *privdata);
 /* Frees every charger at once (worker exit). */

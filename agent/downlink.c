@@ -145,7 +145,8 @@ static void config_entry(struct jw *resp, const struct ocpp_key *k, const struct
     jw_obj(resp);
     jw_kstr(resp, "key", k->name);
     jw_kbool(resp, "readonly", k->readonly);
-    jw_kstr(resp, "value", buf_cstr(&v));
+    if (!ocpp_key_secret(k)) /* a secret (AuthorizationKey) is written, never read back */
+        jw_kstr(resp, "value", buf_cstr(&v));
     jw_end(resp);
     buf_free(&v);
 }

@@ -97,7 +97,13 @@ static bool tls_files_ok(struct link *l, const struct charger_cfg *c, const char
 
 static bool is_tls(const char *uri)
 {
-    return strncmp(uri, "ssl://", 6) == 0 || strncmp(uri, "mqtts://", 8) == 0;
+    return strncmp(uri, "ssl://", 6) == 0 || strncmp(uri, "mqtts://", 8) == 0 ||
+           strncmp(uri, "wss://", 6) == 0;
+}
+
+static bool is_ws(const char *uri)
+{
+    return strncmp(uri, "ws://", 5) == 0 || strncmp(uri, "wss://", 6) == 0;
 }
 
 static void on_transport(void *owner, const struct tr_event *ev);
@@ -150,8 +156,10 @@ static void connect_now(struct link *l)
                         .tls_cert = buf_cstr(&cert),
                         .tls_key = buf_cstr(&key),
                         .tls_key_password = c->tls_key_password,
-                        .tls_verify = c->tls_verify};
-    l->tr = l->env->mqtt[tr_mqtt_of(c->mqtt_client)];
+                        .tls_verify = c->tls_verify,
+                        .subprotocol = "ocpp1.6",
+                        .ping_s = c->ws_ping_s};
+    l->tr = l->env->tr[is_ws(uri) ? TR_WS : tr_mqtt_of(c->mqtt_client)];
     l->conn = tr_open(l->tr, &o, on_transport, l, &err);
     if (!l->conn) {
         log_error("%s: %s", l->id, err.msg);

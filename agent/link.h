@@ -48,7 +48,7 @@ typedef const struct charger_cfg *link_cfg_fn(const struct link *l);
 struct link_env {
     struct agent_ctx *x;
     struct ramp *ramp;
-    struct transport *mqtt[TR_MQTT__COUNT]; /* by the charger's mqtt_client */
+    struct transport *tr[TR__COUNT]; /* MQTT by the charger's mqtt_client; ws:// brokers: TR_WS */
     link_event_fn *on_event;
     link_cfg_fn *cfg;
 };

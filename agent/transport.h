@@ -1,5 +1,6 @@
 /* transport.h - how a charger's frames reach the platform: one small interface, one file per
- * implementation (tr_paho.c: MQTT through paho's MQTTAsync). The layer above (link.c) knows
+ * implementation (tr_paho.c: MQTT through paho's MQTTAsync; tr_mosq.c: MQTT through libmosquitto
+ * on the worker's loop; tr_ws.c: OCPP-J over WebSocket). The layer above (link.c) knows
  * frames and actions, never sockets or topics; everything a transport has to say arrives as an
  * event through the one callback its owner gave at open.
  *
@@ -67,6 +68,9 @@ struct tr_opts {
     const char *tls_key;
     const char *tls_key_password;
     bool tls_verify;
+    /* WebSocket: the subprotocol offered and required ("ocpp1.6"), the ping interval (0: none). */
+    const char *subprotocol;
+    int ping_s;
 };
 
 /* What every transport counts, into the worker's stats. */
@@ -100,8 +104,9 @@ static inline struct tr_conn *tr_open(struct transport *t, const struct tr_opts 
     return t->open(t, o, fn, owner, err);
 }
 
-/* The MQTT client libraries a charger may use (its mqtt_client key, in the schema's order). */
-enum tr_mqtt { TR_PAHO, TR_MOSQUITTO, TR_MQTT__COUNT };
+/* The transports a worker has: the MQTT client libraries a charger may use (its mqtt_client
+ * key, in the schema's order), then WebSocket (a ws:// or wss:// broker). */
+enum tr_mqtt { TR_PAHO, TR_MOSQUITTO, TR_MQTT__COUNT, TR_WS = TR_MQTT__COUNT, TR__COUNT };
 
 /* TR_MOSQUITTO for "mosquitto", else TR_PAHO. */
 enum tr_mqtt tr_mqtt_of(const char *mqtt_client);
@@ -111,5 +116,7 @@ enum tr_mqtt tr_mqtt_of(const char *mqtt_client);
 struct transport *tr_paho_new(struct event_base *base, const struct tr_stats *st);
 /* The libmosquitto transport, driven by base's loop (tr_mosq.c); one per worker. */
 struct transport *tr_mosq_new(struct event_base *base, const struct tr_stats *st);
+/* OCPP-J over WebSocket (ws://, wss://), wslay on base's loop (tr_ws.c); one per worker. */
+struct transport *tr_ws_new(struct event_base *base, const struct tr_stats *st);
 
 #endif

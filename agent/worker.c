@@ -35,7 +35,7 @@ struct worker {
     const struct agent_opts *ao;
     int ready_fd;   /* written once registered; -1 after */
     struct rds *rs; /* pub/sub */
-    struct transport *mqtt[TR_MQTT__COUNT];
+    struct transport *tr[TR__COUNT];
     struct chargers *set;
     struct livecfg *cfg;
     struct lease *lease;
@@ -312,9 +312,10 @@ static int setup(struct worker *w)
     x->defer = defer_new(x->base);
     const struct tr_stats trs = {&w->st.msgs_out, &w->st.publish_errors, &w->st.msgs_dropped,
                                  &w->st.ack_us};
-    w->mqtt[TR_PAHO] = tr_paho_new(x->base, &trs);
-    w->mqtt[TR_MOSQUITTO] = tr_mosq_new(x->base, &trs);
-    if (!w->mqtt[TR_PAHO] || !w->mqtt[TR_MOSQUITTO])
+    w->tr[TR_PAHO] = tr_paho_new(x->base, &trs);
+    w->tr[TR_MOSQUITTO] = tr_mosq_new(x->base, &trs);
+    w->tr[TR_WS] = tr_ws_new(x->base, &trs);
+    if (!w->tr[TR_PAHO] || !w->tr[TR_MOSQUITTO] || !w->tr[TR_WS])
         return CS_ERR_IO;
     /* Back well within the coordinator's grace after a Redis restart (lease_ms). */
     snprintf(rname, sizeof(rname), "agent:%s", x->name);
@@ -333,7 +334,7 @@ static int setup(struct worker *w)
                                             on_charger_reload};
     static const struct lease_hooks eh = {on_registered, on_duplicate};
     w->cfg = livecfg_new(x, ao->common.url.db, &lh, w);
-    w->set = chargers_new(x, w->mqtt, (uint32_t)ao->max_chargers, chargers_may_connect,
+    w->set = chargers_new(x, w->tr, (uint32_t)ao->max_chargers, chargers_may_connect,
                           on_chargers_gone, w);
     chargers_set_rate(w->set, x->fleet.ramp_per_s);
     struct holder hd = chargers_holder(w->set);
@@ -370,9 +371,9 @@ static void teardown(struct worker *w)
     lease_free(w->lease);
     chargers_free(w->set);
     livecfg_free(w->cfg);
-    for (int i = 0; i < TR_MQTT__COUNT; i++)
-        if (w->mqtt[i])
-            w->mqtt[i]->destroy(w->mqtt[i]);
+    for (int i = 0; i < TR__COUNT; i++)
+        if (w->tr[i])
+            w->tr[i]->destroy(w->tr[i]);
     defer_free(x->defer);
     if (x->base) {
         if (w->stop_ev)

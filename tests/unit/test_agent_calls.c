@@ -84,7 +84,7 @@ static int setup(void **state)
     e->cfg = e->w.x.base_cfg;
     snprintf(e->cfg.broker, sizeof(e->cfg.broker), "tcp://127.0.0.1:1");
     e->cfg.offline_queue = 3;
-    e->le = (struct link_env){&e->w.x, e->ramp, {&e->tr.t, &e->tr.t}, on_link, link_cfg};
+    e->le = (struct link_env){&e->w.x, e->ramp, {&e->tr.t, &e->tr.t, &e->tr.t}, on_link, link_cfg};
     e->ce = (struct calls_env){&e->w.x, on_end, calls_cfg};
     charger_init(&e->m, 1, "CP-000001", 2, 0);
     link_init(&e->l, &e->le, e->m.id, 1);

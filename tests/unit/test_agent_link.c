@@ -55,7 +55,7 @@ static int setup(void **state)
     snprintf(e->cfg.broker, sizeof(e->cfg.broker), "tcp://127.0.0.1:1");
     e->cfg.reconnect_min_ms = 100;
     e->cfg.reconnect_max_ms = 1000;
-    e->le = (struct link_env){&e->w.x, e->ramp, {&e->tr.t, &e->tr.t}, on_event, cfg_of};
+    e->le = (struct link_env){&e->w.x, e->ramp, {&e->tr.t, &e->tr.t, &e->tr.t}, on_event, cfg_of};
     link_init(&e->l, &e->le, "CP-000001", 1);
     *state = e;
     return 0;

@@ -1,0 +1,617 @@
+/* tr_ws.c - OCPP-J over WebSocket (RFC 6455, as OCPP 1.6 JSON uses it), driven by the worker's
+ * own loop (transport.h).
+ *
+ * wslay does the framing (masking, fragments, control frames, the close handshake); the bytes
+ * move through one libevent bufferevent per connection, a plain socket or OpenSSL's for wss://.
+ * No thread of its own: a received frame costs only the socket it arrived on.
+ *
+ * A connection goes: TCP (and TLS) connect -> the HTTP upgrade (GET PATH/IDENTITY, offering the
+ * subprotocol, Basic auth when a user name is set) -> the 101 answer checked (accept key,
+ * upgrade headers, the subprotocol chosen: a server that accepts without it is refused) -> up:
+ * each OCPP-J frame is one text message; pings every ping interval, a server silent for two is
+ * lost -> the close handshake (1000), or the socket's end.
+ *
+ * Bufferevents defer their callbacks to the loop, so no event reaches the owner inside tr_open,
+ * tr_send, tr_close or tr_free. An owner that frees its connection from inside one of our
+ * callbacks only marks it (dead); it is destroyed once we are off the stack (busy). The socket
+ * is closed (the bufferevent freed) before TR_EV_DOWN is told. [loop] throughout. */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <openssl/err.h>
+#include <wslay/wslay.h>
+
+#include "cs/buf.h"
+#include "cs/cfg.h"
+#include "cs/log.h"
+#include "cs/mem.h"
+#include "cs/util.h"
+#include "cs/wshs.h"
+#include "transport.h"
+#include "wstls.h"
+
+#define UPGRADE_MAX 16384       /* bytes of the server's upgrade answer we read at most */
+#define MSG_MAX (1024 * 1024)   /* a received message longer than this ends the connection */
+#define OUT_MAX (1024 * 1024)   /* bytes waiting for the socket before a send is refused */
+#define CLOSE_SLACK_MS 1000     /* a close handshake not answered ends this long after its timeout */
+
+enum ws_state { WS_CONNECTING, WS_UPGRADING, WS_UP, WS_CLOSING, WS_DOWN };
+
+struct ws;
+
+struct tr_conn {
+    struct ws *t;
+    tr_event_fn *fn;
+    void *owner;
+    enum ws_state state;
+    struct bufferevent *bev; /* NULL once the socket is closed */
+    wslay_event_context_ptr ctx;
+    struct event *tick;
+    int busy;         /* one of our callbacks is on the stack for this connection */
+    bool dead;        /* freed by its owner while busy */
+    bool close_asked; /* tr_close while connecting: close once up */
+    bool close_due;   /* the close frame goes once the messages queued before it are out */
+    int close_timeout_ms;
+    bool tls;
+    int64_t deadline_ms; /* connect, upgrade or close deadline; 0 = none */
+    int ping_ms;
+    int64_t last_rx_ms, next_ping_ms;
+    char key[WSHS_KEY_LEN + 1]; /* Sec-WebSocket-Key we sent */
+    char *request; /* the upgrade request, written once connected */
+    char *subprotocol;
+    char *tls_key_password;
+    /* An end waiting to be told. */
+    bool down_pending;
+    enum tr_down down_why;
+    int down_code;
+    char down_msg[200];
+};
+
+struct ws {
+    struct transport t; /* first: the interface */
+    struct event_base *base;
+    struct tr_stats st;
+    struct cs_rng rng; /* masking keys and Sec-WebSocket-Key */
+    struct wstls *tls; /* wss:// sessions */
+};
+
+/* ---- telling the owner ----------------------------------------------------------------------- */
+
+static void conn_destroy(struct tr_conn *c);
+
+/* Tells the owner; false when the connection is gone or going (freed from inside). */
+static bool emit(struct tr_conn *c, enum tr_ev_type type, enum tr_down why, int code,
+                 const char *msg, const char *data, size_t len)
+{
+    if (!c->fn || c->dead)
+        return false;
+    struct tr_event ev = {type, why, code, msg ? msg : "", data, len};
+    c->busy++;
+    c->fn(c->owner, &ev);
+    c->busy--;
+    return !c->dead;
+}
+
+/* Done with the stack: a connection freed meanwhile goes now. True when it is still there. */
+static bool settle(struct tr_conn *c)
+{
+    if (c->busy || !c->dead)
+        return !c->dead;
+    conn_destroy(c);
+    return false;
+}
+
+static void arm_tick(struct tr_conn *c, int64_t ms)
+{
+    if (ms < 0)
+        ms = 0;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(c->tick, &tv);
+}
+
+/* The socket goes (events first): nothing more of this connection reaches the server. */
+static void drop_socket(struct tr_conn *c)
+{
+    if (c->bev) {
+        bufferevent_free(c->bev);
+        c->bev = NULL;
+    }
+    if (c->ctx) {
+        wslay_event_context_free(c->ctx);
+        c->ctx = NULL;
+    }
+}
+
+static void conn_destroy(struct tr_conn *c)
+{
+    drop_socket(c);
+    if (c->tick)
+        event_free(c->tick);
+    cs_free(c->request);
+    cs_free(c->subprotocol);
+    cs_free(c->tls_key_password);
+    cs_free(c);
+}
+
+/* Records the end (the first one counts), closes the socket, and tells it on the next turn. */
+static void mark_down(struct tr_conn *c, enum tr_down why, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void mark_down(struct tr_conn *c, enum tr_down why, int code, const char *fmt, ...)
+{
+    if (c->down_pending || c->state == WS_DOWN)
+        return;
+    c->down_pending = true;
+    c->down_why = why;
+    c->down_code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->down_msg, sizeof(c->down_msg), fmt, ap);
+    va_end(ap);
+    c->state = WS_DOWN;
+    drop_socket(c);
+    arm_tick(c, 0);
+}
+
+/* An end, as the state it happened in makes it. */
+static void mark_ended(struct tr_conn *c, int code, const char *what)
+{
+    switch (c->state) {
+    case WS_CONNECTING:
+    case WS_UPGRADING:
+        mark_down(c, c->close_asked ? TR_DOWN_CLOSED : TR_DOWN_FAILED, code, "%s", what);
+        break;
+    case WS_UP:
+        mark_down(c, TR_DOWN_LOST, code, "%s", what);
+        break;
+    case WS_CLOSING:
+        mark_down(c, TR_DOWN_CLOSED, code, "%s", what);
+        break;
+    case WS_DOWN:
+        break;
+    }
+}
+
+static void tell_down(struct tr_conn *c)
+{
+    c->down_pending = false;
+    evtimer_del(c->tick);
+    char msg[sizeof(c->down_msg)];
+    memcpy(msg, c->down_msg, sizeof(msg));
+    emit(c, TR_EV_DOWN, c->down_why, c->down_code, msg, NULL, 0);
+    settle(c);
+}
+
+/* ---- wslay's callbacks ------------------------------------------------------------------------ */
+
+static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
+                       void *user)
+{
+    (void)flags;
+    struct tr_conn *c = user;
+    int n = evbuffer_remove(bufferevent_get_input(c->bev), buf, len);
+    if (n <= 0) {
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+        return -1;
+    }
+    return n;
+}
+
+static ssize_t ws_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
+                       void *user)
+{
+    (void)flags;
+    struct tr_conn *c = user;
+    if (evbuffer_add(bufferevent_get_output(c->bev), data, len) != 0) {
+        wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+        return -1;
+    }
+    return (ssize_t)len;
+}
+
+static int ws_genmask(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, void *user)
+{
+    (void)ctx;
+    struct tr_conn *c = user;
+    for (size_t i = 0; i < len; i += 8) {
+        uint64_t r = cs_rng_next(&c->t->rng);
+        memcpy(buf + i, &r, len - i < 8 ? len - i : 8);
+    }
+    return 0;
+}
+
+static void ws_on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg,
+                      void *user)
+{
+    (void)ctx;
+    struct tr_conn *c = user;
+    if (arg->opcode != WSLAY_TEXT_FRAME && arg->opcode != WSLAY_BINARY_FRAME)
+        return; /* pongs count as signs of life (last_rx); a close is wslay's to answer */
+    if (c->state == WS_UP)
+        emit(c, TR_EV_FRAME, 0, 0, NULL, (const char *)arg->msg, arg->msg_length);
+}
+
+static const struct wslay_event_callbacks ws_callbacks = {
+    ws_recv, ws_send, ws_genmask, NULL, NULL, NULL, ws_on_msg,
+};
+
+/* ---- after wslay ------------------------------------------------------------------------------ */
+
+/* Writes what wslay has queued (not from inside wslay_event_recv: that flushes after). wslay
+ * sends control frames ahead of messages, so a close is queued only once the messages before
+ * it (the answer to a Reset, say) are out. */
+static void flush(struct tr_conn *c)
+{
+    if (!c->ctx || c->busy || !c->bev)
+        return;
+    if (wslay_event_want_write(c->ctx) && wslay_event_send(c->ctx) != 0) {
+        mark_ended(c, 0, "WebSocket send failed");
+        return;
+    }
+    if (c->close_due && wslay_event_get_queued_msg_count(c->ctx) == 0) {
+        c->close_due = false;
+        wslay_event_queue_close(c->ctx, WSLAY_CODE_NORMAL_CLOSURE, NULL, 0);
+        if (wslay_event_send(c->ctx) != 0)
+            mark_ended(c, 0, "WebSocket send failed");
+    }
+}
+
+/* Both close frames have crossed: the connection ends once our last bytes are out. */
+static void check_closed(struct tr_conn *c)
+{
+    if (!c->ctx || !c->bev || !wslay_event_get_close_received(c->ctx) ||
+        !wslay_event_get_close_sent(c->ctx))
+        return;
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+        return; /* on_write comes back when it is drained */
+    int code = wslay_event_get_status_code_received(c->ctx);
+    if (c->state == WS_CLOSING)
+        mark_down(c, TR_DOWN_CLOSED, 0, "%s", "");
+    else
+        mark_down(c, TR_DOWN_LOST, code, "the server closed the WebSocket (code %d)", code);
+}
+
+/* ---- up ------------------------------------------------------------------------------------ */
+
+static void go_up(struct tr_conn *c)
+{
+    if (wslay_event_context_client_init(&c->ctx, &ws_callbacks, c) != 0) {
+        mark_down(c, TR_DOWN_FAILED, 0, "out of memory");
+        return;
+    }
+    wslay_event_config_set_max_recv_msg_length(c->ctx, MSG_MAX);
+    c->state = WS_UP;
+    c->deadline_ms = 0;
+    c->last_rx_ms = cs_mono_ms();
+    if (c->ping_ms > 0) {
+        c->next_ping_ms = c->last_rx_ms + c->ping_ms;
+        arm_tick(c, c->ping_ms);
+    } else {
+        evtimer_del(c->tick);
+    }
+    if (c->close_asked) {
+        c->close_due = true;
+        c->state = WS_CLOSING;
+        c->deadline_ms = cs_mono_ms() + c->close_timeout_ms + CLOSE_SLACK_MS;
+        arm_tick(c, c->close_timeout_ms + CLOSE_SLACK_MS);
+        flush(c);
+        return;
+    }
+    if (emit(c, TR_EV_UP, 0, 0, NULL, NULL, 0) && !c->busy)
+        flush(c); /* what the owner sent when it heard of it (a BootNotification) */
+}
+
+/* ---- the socket's events ---------------------------------------------------------------------- */
+
+static void read_frames(struct tr_conn *c)
+{
+    c->last_rx_ms = cs_mono_ms();
+    c->busy++;
+    int rc = wslay_event_recv(c->ctx);
+    c->busy--;
+    if (c->dead) {
+        settle(c);
+        return;
+    }
+    if (rc != 0) {
+        mark_ended(c, rc, rc == WSLAY_ERR_NOMEM ? "out of memory" : "WebSocket protocol error");
+        return;
+    }
+    flush(c); /* pongs, the answer to a close, what the owner sent meanwhile */
+    check_closed(c);
+}
+
+static void on_read(struct bufferevent *bev, void *privdata)
+{
+    struct tr_conn *c = privdata;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    if (c->state == WS_UPGRADING) {
+        struct evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
+        if (end.pos < 0) {
+            if (evbuffer_get_length(in) > UPGRADE_MAX)
+                mark_down(c, TR_DOWN_FAILED, 0, "upgrade answer longer than %d bytes",
+                          UPGRADE_MAX);
+            return;
+        }
+        size_t n = (size_t)end.pos + 4;
+        char *head = cs_malloc(n + 1);
+        evbuffer_remove(in, head, n);
+        head[n] = '\0';
+        struct cs_error err = {0};
+        int status = 0;
+        int rc = wshs_check(head, c->key, c->subprotocol, &status, &err);
+        cs_free(head);
+        if (rc != CS_OK) {
+            mark_down(c, c->close_asked ? TR_DOWN_CLOSED : TR_DOWN_FAILED, status, "%s", err.msg);
+            return;
+        }
+        go_up(c);
+        if (!settle(c) || c->state == WS_DOWN || evbuffer_get_length(in) == 0)
+            return;
+    }
+    if ((c->state == WS_UP || c->state == WS_CLOSING) && c->ctx)
+        read_frames(c);
+}
+
+static void on_write(struct bufferevent *bev, void *privdata)
+{
+    (void)bev;
+    check_closed(privdata); /* the output drained: a finished close handshake ends */
+}
+
+static const char *ssl_error(struct bufferevent *bev, char *out, size_t n)
+{
+    unsigned long e = bufferevent_get_openssl_error(bev);
+    if (!e)
+        return NULL;
+    ERR_error_string_n(e, out, n);
+    return out;
+}
+
+static void on_event(struct bufferevent *bev, short what, void *privdata)
+{
+    struct tr_conn *c = privdata;
+    if (what & BEV_EVENT_CONNECTED) {
+        int fd = (int)bufferevent_getfd(bev), one = 1;
+        /* A CALL goes out when it is made: Nagle would hold it for the previous one's ACK. */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        c->state = WS_UPGRADING;
+        bufferevent_write(bev, c->request, strlen(c->request));
+        cs_free(c->request);
+        c->request = NULL;
+        return;
+    }
+    char tls[160];
+    const char *why = c->tls ? ssl_error(bev, tls, sizeof(tls)) : NULL;
+    if (what & BEV_EVENT_EOF)
+        mark_ended(c, 0, c->state == WS_UPGRADING ? "connection closed during the upgrade"
+                                                  : "connection closed by the server");
+    else if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+        mark_ended(c, EVUTIL_SOCKET_ERROR(),
+                   why ? why : evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *privdata)
+{
+    (void)fd;
+    (void)what;
+    struct tr_conn *c = privdata;
+    if (c->down_pending) {
+        tell_down(c);
+        return;
+    }
+    int64_t now = cs_mono_ms();
+    if (c->deadline_ms && now >= c->deadline_ms) {
+        switch (c->state) {
+        case WS_CONNECTING:
+            mark_ended(c, 0, "connect timed out");
+            return;
+        case WS_UPGRADING:
+            mark_ended(c, 0, "no answer to the WebSocket upgrade");
+            return;
+        case WS_CLOSING:
+            mark_down(c, TR_DOWN_CLOSED, 0, "%s", "close not answered");
+            return;
+        default:
+            break;
+        }
+    }
+    if (c->state == WS_UP && c->ping_ms > 0) {
+        if (now - c->last_rx_ms >= 2 * (int64_t)c->ping_ms) {
+            mark_down(c, TR_DOWN_LOST, 0, "no pong from the server in %d s", 2 * c->ping_ms / 1000);
+            return;
+        }
+        if (now >= c->next_ping_ms) {
+            struct wslay_event_msg m = {WSLAY_PING, NULL, 0};
+            wslay_event_queue_msg(c->ctx, &m);
+            flush(c);
+            c->next_ping_ms = now + c->ping_ms;
+        }
+        arm_tick(c, c->next_ping_ms - now);
+    } else if (c->deadline_ms) {
+        arm_tick(c, c->deadline_ms - now);
+    }
+}
+
+/* ---- the interface ---------------------------------------------------------------------------- */
+
+static char *upgrade_request(struct tr_conn *c, const struct cfg_broker *b, const struct tr_opts *o)
+{
+    struct wshs_req r = {.host = b->host,
+                         .port = b->port,
+                         .tls = b->tls,
+                         .path = b->path,
+                         .identity = o->client_id,
+                         .subprotocol = c->subprotocol,
+                         .username = o->username,
+                         .password = o->password};
+    for (size_t i = 0; i < sizeof(r.nonce); i += 8) {
+        uint64_t x = cs_rng_next(&c->t->rng);
+        memcpy(r.nonce + i, &x, 8);
+    }
+    struct buf out = BUF_INIT;
+    wshs_request(&out, &r, c->key);
+    return buf_detach(&out);
+}
+
+static struct tr_conn *ws_open(struct transport *tt, const struct tr_opts *o, tr_event_fn *fn,
+                               void *owner, struct cs_error *err)
+{
+    struct ws *t = (struct ws *)tt;
+    struct cfg_broker b;
+    if (cfg_broker_parse(o->uri, &b, err))
+        return NULL;
+    if (!b.ws) {
+        cs_error_set(err, CS_ERR_INVAL, "ws: '%s' is not a ws:// or wss:// URI", o->uri);
+        return NULL;
+    }
+    char port[8];
+    snprintf(port, sizeof(port), "%d", b.port);
+    struct addrinfo hints = {0}, *ai = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    int gai = getaddrinfo(b.host, port, &hints, &ai);
+    if (gai != 0) {
+        cs_error_set(err, CS_ERR_IO, "ws: cannot resolve %s: %s", b.host, gai_strerror(gai));
+        return NULL;
+    }
+    struct tr_conn *c = cs_calloc(1, sizeof(*c));
+    c->t = t;
+    c->fn = fn;
+    c->owner = owner;
+    c->tls = b.tls;
+    c->ping_ms = o->ping_s > 0 ? o->ping_s * 1000 : 0;
+    c->subprotocol = cs_strdup(o->subprotocol && *o->subprotocol ? o->subprotocol : "ocpp1.6");
+    c->tls_key_password =
+        o->tls_key_password && *o->tls_key_password ? cs_strdup(o->tls_key_password) : NULL;
+    c->tick = evtimer_new(t->base, on_tick, c);
+    c->request = upgrade_request(c, &b, o);
+    int opts = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
+    if (c->tls) {
+        struct wstls_opts to = {.ca = o->tls_ca,
+                                .cert = o->tls_cert,
+                                .key = o->tls_key,
+                                .key_password = c->tls_key_password,
+                                .host = b.host,
+                                .verify = o->tls_verify};
+        SSL *ssl = wstls_session(t->tls, &to, err);
+        if (!ssl) {
+            freeaddrinfo(ai);
+            conn_destroy(c);
+            return NULL;
+        }
+        c->bev = bufferevent_openssl_socket_new(t->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, opts);
+    } else {
+        c->bev = bufferevent_socket_new(t->base, -1, opts);
+    }
+    if (!c->bev) {
+        freeaddrinfo(ai);
+        cs_error_set(err, CS_ERR_IO, "ws: cannot make a socket for %s", o->uri);
+        conn_destroy(c);
+        return NULL;
+    }
+    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    c->state = WS_CONNECTING;
+    int connect_s = o->connect_timeout_s > 0 ? o->connect_timeout_s : 15;
+    c->deadline_ms = cs_mono_ms() + connect_s * 1000;
+    arm_tick(c, (int64_t)connect_s * 1000);
+    int rc = bufferevent_socket_connect(c->bev, ai->ai_addr, (int)ai->ai_addrlen);
+    freeaddrinfo(ai);
+    if (rc != 0) /* refused at once: told on the next turn, as a later failure would be */
+        mark_down(c, TR_DOWN_FAILED, EVUTIL_SOCKET_ERROR(), "connect: %s",
+                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    return c;
+}
+
+static int ws_send_frame(struct tr_conn *c, enum tr_kind kind, const char *action,
+                         const char *frame, size_t len, struct cs_error *err)
+{
+    (void)kind;
+    (void)action; /* OCPP-J frames carry their action themselves: no topics */
+    if (c->state != WS_UP || !c->ctx) {
+        c->t->st.msgs_dropped[0]++;
+        return cs_error_set(err, CS_ERR_STATE, "not connected");
+    }
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) > OUT_MAX) {
+        c->t->st.msgs_dropped[0]++;
+        return cs_error_set(err, CS_ERR_TOO_BIG, "send queue full (%d bytes waiting)", OUT_MAX);
+    }
+    struct wslay_event_msg m = {WSLAY_TEXT_FRAME, (const uint8_t *)frame, len};
+    if (wslay_event_queue_msg(c->ctx, &m) != 0) {
+        c->t->st.publish_errors[0]++;
+        return cs_error_set(err, CS_ERR_IO, "WebSocket: the message was refused");
+    }
+    c->t->st.msgs_out[0]++;
+    flush(c);
+    return CS_OK;
+}
+
+static void ws_close(struct tr_conn *c, int timeout_ms)
+{
+    switch (c->state) {
+    case WS_UP:
+        c->close_due = true;
+        c->state = WS_CLOSING;
+        c->deadline_ms = cs_mono_ms() + timeout_ms + CLOSE_SLACK_MS;
+        arm_tick(c, timeout_ms + CLOSE_SLACK_MS);
+        flush(c);
+        break;
+    case WS_CONNECTING:
+    case WS_UPGRADING:
+        /* The connect finishes first (by its deadline), then the close handshake. */
+        c->close_asked = true;
+        c->close_timeout_ms = timeout_ms;
+        break;
+    case WS_CLOSING:
+    case WS_DOWN:
+        break; /* an end is under way, or was told */
+    }
+}
+
+static void ws_free(struct tr_conn *c)
+{
+    if (!c)
+        return;
+    c->fn = NULL;
+    c->owner = NULL;
+    if (c->busy) {
+        c->dead = true; /* destroyed once we are off the stack */
+        return;
+    }
+    conn_destroy(c);
+}
+
+static size_t ws_queued(const struct tr_conn *c)
+{
+    return c->ctx ? wslay_event_get_queued_msg_count(c->ctx) : 0;
+}
+
+static void ws_destroy(struct transport *tt)
+{
+    struct ws *t = (struct ws *)tt;
+    wstls_free(t->tls);
+    cs_free(t);
+}
+
+struct transport *tr_ws_new(struct event_base *base, const struct tr_stats *st)
+{
+    struct ws *t = cs_calloc(1, sizeof(*t));
+    t->t = (struct transport){"websocket", ws_open,   ws_send_frame, ws_close,
+                              ws_free,     ws_queued, ws_destroy};
+    t->base = base;
+    t->st = *st;
+    cs_rng_seed(&t->rng, cs_seed_entropy());
+    t->tls = wstls_new();
+    return &t->t;
+}
