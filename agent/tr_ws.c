@@ -40,10 +40,10 @@
 #include "transport.h"
 #include "wstls.h"
 
-#define UPGRADE_MAX 16384       /* bytes of the server's upgrade answer we read at most */
-#define MSG_MAX (1024 * 1024)   /* a received message longer than this ends the connection */
-#define OUT_MAX (1024 * 1024)   /* bytes waiting for the socket before a send is refused */
-#define CLOSE_SLACK_MS 1000     /* a close handshake not answered ends this long after its timeout */
+#define UPGRADE_MAX 16384     /* bytes of the server's upgrade answer we read at most */
+#define MSG_MAX (1024 * 1024) /* a received message longer than this ends the connection */
+#define OUT_MAX (1024 * 1024) /* bytes waiting for the socket before a send is refused */
+#define CLOSE_SLACK_MS 1000   /* a close handshake not answered ends this long after its timeout */
 
 enum ws_state { WS_CONNECTING, WS_UPGRADING, WS_UP, WS_CLOSING, WS_DOWN };
 
@@ -67,7 +67,7 @@ struct tr_conn {
     int ping_ms;
     int64_t last_rx_ms, next_ping_ms;
     char key[WSHS_KEY_LEN + 1]; /* Sec-WebSocket-Key we sent */
-    char *request; /* the upgrade request, written once connected */
+    char *request;              /* the upgrade request, written once connected */
     char *subprotocol;
     char *tls_key_password;
     /* An end waiting to be told. */
@@ -191,10 +191,10 @@ static void tell_down(struct tr_conn *c)
     settle(c);
 }
 
-/* ---- wslay's callbacks ------------------------------------------------------------------------ */
+/* ---- wslay's callbacks ------------------------------------------------------------------------
+ */
 
-static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
-                       void *user)
+static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user)
 {
     (void)flags;
     struct tr_conn *c = user;
@@ -244,7 +244,8 @@ static const struct wslay_event_callbacks ws_callbacks = {
     ws_recv, ws_send, ws_genmask, NULL, NULL, NULL, ws_on_msg,
 };
 
-/* ---- after wslay ------------------------------------------------------------------------------ */
+/* ---- after wslay ------------------------------------------------------------------------------
+ */
 
 /* Writes what wslay has queued (not from inside wslay_event_recv: that flushes after). wslay
  * sends control frames ahead of messages, so a close is queued only once the messages before
@@ -310,7 +311,8 @@ static void go_up(struct tr_conn *c)
         flush(c); /* what the owner sent when it heard of it (a BootNotification) */
 }
 
-/* ---- the socket's events ---------------------------------------------------------------------- */
+/* ---- the socket's events ----------------------------------------------------------------------
+ */
 
 static void read_frames(struct tr_conn *c)
 {
@@ -338,8 +340,7 @@ static void on_read(struct bufferevent *bev, void *privdata)
         struct evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
         if (end.pos < 0) {
             if (evbuffer_get_length(in) > UPGRADE_MAX)
-                mark_down(c, TR_DOWN_FAILED, 0, "upgrade answer longer than %d bytes",
-                          UPGRADE_MAX);
+                mark_down(c, TR_DOWN_FAILED, 0, "upgrade answer longer than %d bytes", UPGRADE_MAX);
             return;
         }
         size_t n = (size_t)end.pos + 4;
@@ -393,8 +394,9 @@ static void on_event(struct bufferevent *bev, short what, void *privdata)
     char tls[160];
     const char *why = c->tls ? ssl_error(bev, tls, sizeof(tls)) : NULL;
     if (what & BEV_EVENT_EOF)
-        mark_ended(c, 0, c->state == WS_UPGRADING ? "connection closed during the upgrade"
-                                                  : "connection closed by the server");
+        mark_ended(c, 0,
+                   c->state == WS_UPGRADING ? "connection closed during the upgrade"
+                                            : "connection closed by the server");
     else if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
         mark_ended(c, EVUTIL_SOCKET_ERROR(),
                    why ? why : evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
@@ -442,7 +444,8 @@ static void on_tick(evutil_socket_t fd, short what, void *privdata)
     }
 }
 
-/* ---- the interface ---------------------------------------------------------------------------- */
+/* ---- the interface ----------------------------------------------------------------------------
+ */
 
 static char *upgrade_request(struct tr_conn *c, const struct cfg_broker *b, const struct tr_opts *o)
 {

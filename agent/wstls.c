@@ -103,8 +103,7 @@ SSL *wstls_session(struct wstls *t, const struct wstls_opts *o, struct cs_error 
     }
     struct in6_addr a6;
     struct in_addr a4;
-    bool numeric =
-        inet_pton(AF_INET, o->host, &a4) == 1 || inet_pton(AF_INET6, o->host, &a6) == 1;
+    bool numeric = inet_pton(AF_INET, o->host, &a4) == 1 || inet_pton(AF_INET6, o->host, &a6) == 1;
     if (!numeric)
         SSL_set_tlsext_host_name(ssl, o->host);
     if (o->verify) {

@@ -117,16 +117,15 @@ int wshs_check(const char *head, const char *key, const char *subprotocol, int *
     int code = 0, off = 0;
     if (sscanf(line, "HTTP/1.%*1[01] %3d%n", &code, &off) < 1 || code < 100 || code > 599 ||
         (line[off] != ' ' && line[off] != '\0'))
-        return cs_error_set(err, CS_ERR_PARSE, "not an HTTP answer to the upgrade: '%.60s'",
-                            line);
+        return cs_error_set(err, CS_ERR_PARSE, "not an HTTP answer to the upgrade: '%.60s'", line);
     *status = code;
     if (code != 101) {
         const char *reason = line + off;
         while (*reason == ' ')
             reason++;
-        return cs_error_set(err, CS_ERR_STATE, "the server refused the WebSocket upgrade: HTTP %d%s%.60s%s",
-                            code, *reason ? " " : "", reason,
-                            code == 401 ? " (Basic auth user name or password)" : "");
+        return cs_error_set(
+            err, CS_ERR_STATE, "the server refused the WebSocket upgrade: HTTP %d%s%.60s%s", code,
+            *reason ? " " : "", reason, code == 401 ? " (Basic auth user name or password)" : "");
     }
     const char *lines = eol ? eol + 2 : "";
     char v[256];

@@ -15,7 +15,11 @@
 
 static struct wshs_req req(const char *host, int port, bool tls, const char *path, const char *id)
 {
-    struct wshs_req r = {.host = host, .port = port, .tls = tls, .path = path, .identity = id,
+    struct wshs_req r = {.host = host,
+                         .port = port,
+                         .tls = tls,
+                         .path = path,
+                         .identity = id,
                          .subprotocol = "ocpp1.6"};
     memcpy(r.nonce, "the sample nonce", 16);
     return r;
@@ -103,16 +107,18 @@ static void test_refused(void **state)
         {"HTTP/1.1 101 X\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " RFC_ACCEPT
          "\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\r\n",
          101, "without Upgrade: websocket"},
-        {"HTTP/1.1 101 X\r\nUpgrade: websocket\r\nConnection: close\r\nSec-WebSocket-Accept: " RFC_ACCEPT
-         "\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\r\n",
+        {"HTTP/1.1 101 X\r\nUpgrade: websocket\r\nConnection: "
+         "close\r\nSec-WebSocket-Accept: " RFC_ACCEPT "\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\r\n",
          101, "without Connection: Upgrade"},
         {"HTTP/1.1 101 X\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-         "Sec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\r\n",
+         "Sec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\nSec-WebSocket-Protocol: "
+         "ocpp1.6\r\n\r\n",
          101, "wrong Sec-WebSocket-Accept"},
-        {"HTTP/1.1 101 X\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " RFC_ACCEPT
-         "\r\n\r\n",
+        {"HTTP/1.1 101 X\r\nUpgrade: websocket\r\nConnection: "
+         "Upgrade\r\nSec-WebSocket-Accept: " RFC_ACCEPT "\r\n\r\n",
          101, "without the subprotocol ocpp1.6 (it chose none): refused"},
-        {"HTTP/1.1 101 X\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " RFC_ACCEPT
+        {"HTTP/1.1 101 X\r\nUpgrade: websocket\r\nConnection: "
+         "Upgrade\r\nSec-WebSocket-Accept: " RFC_ACCEPT
          "\r\nSec-WebSocket-Protocol: ocpp2.0.1\r\n\r\n",
          101, "(it chose 'ocpp2.0.1')"},
         {"SSH-2.0-OpenSSH\r\n\r\n", 0, "not an HTTP answer"},
