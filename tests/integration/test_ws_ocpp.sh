@@ -12,6 +12,9 @@
 # 4. A server that accepts the upgrade without the subprotocol ocpp1.6 is refused.
 # 5. wss:// with a test CA (security profile 2), a server certificate for another host refused,
 #    and a client certificate per charger (profile 3, its CN seen by the server).
+# 6. Shared with MQTT: the offline queue (a transaction's MeterValues made while offline arrive
+#    after it), and a worker killed mid-transaction: its restart takes the charger over and
+#    ends the transaction with reason PowerLoss.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ocpp_csms_setup.sh"
 ocpp_csms_deps || exit $?
@@ -162,6 +165,26 @@ wait_eval "CP-000001 with its client certificate" 20 \
 wait_for "CP-000004 refused a certificate for another host" 20 \
   grep -Eq "CP-000004: connect failed.*(certificate verify failed|hostname mismatch)" "$T/agent-a1.log"
 [ "$(connects other CP-000004)" = 0 ] || fail "CP-000004 accepted a certificate for elsewhere.example"
+# ---- 6. offline queue, takeover -----------------------------------------------------------------
+cli start CP-000002 >/dev/null
+wait_eval "CP-000002: a transaction" 15 "frames_in CP-000002 StartTransaction | grep -q TAG-2"
+t_off=$(date -u +%Y-%m-%dT%H:%M:%S)
+cli offline CP-000002 seconds=4 >/dev/null
+window_until $(( $(now_ms) + 3000 ))
+t_on=$(date -u +%Y-%m-%dT%H:%M:%S)
+offline_meter() {   # MeterValues of the transaction stamped while CP-000002 was offline
+  frames_in CP-000002 MeterValues | jq -r 'select(.frame[3].transactionId != null) | .frame[3].meterValue[0].timestamp' |
+    awk -v a="$t_off" -v b="$t_on" '$1 > a && $1 < b' | wc -l
+}
+wait_eval "CP-000002: MeterValues made offline delivered after it" 20 '[ "$(offline_meter)" -ge 1 ]'
+before=$(connects ocpp CP-000002)
+pid=$(rcli HGET "$NS:agent:a1.w0" pid)
+kill -KILL "$pid"
+wait_eval "CP-000002 taken over by the restarted worker" 30 "[ \$(connects ocpp CP-000002) -gt $before ]"
+wait_eval "CP-000002: StopTransaction PowerLoss after the takeover" 20 \
+  "frames_in CP-000002 StopTransaction | grep -q PowerLoss"
+log "6: $(offline_meter) MeterValues made offline arrived after it; a killed worker's charger ended its transaction with PowerLoss"
+
 for f in ocpp auth tls mtls; do
   [ -z "$(jq -c 'select(.event == "violation")' "$T/$f.jsonl")" ] ||
     fail "schema violations at $f: $(jq -c 'select(.event == "violation")' "$T/$f.jsonl" | head -3)"
