@@ -85,7 +85,7 @@ struct ws {
     struct wstls *tls; /* wss:// sessions */
 };
 
-/* ---- telling the owner ----------------------------------------------------------------------- */
+/* ---- telling the owner -------------------------------------------------------------------- */
 
 static void conn_destroy(struct tr_conn *c);
 
@@ -191,8 +191,7 @@ static void tell_down(struct tr_conn *c)
     settle(c);
 }
 
-/* ---- wslay's callbacks ------------------------------------------------------------------------
- */
+/* ---- wslay's callbacks -------------------------------------------------------------------- */
 
 static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user)
 {
@@ -244,8 +243,7 @@ static const struct wslay_event_callbacks ws_callbacks = {
     ws_recv, ws_send, ws_genmask, NULL, NULL, NULL, ws_on_msg,
 };
 
-/* ---- after wslay ------------------------------------------------------------------------------
- */
+/* ---- after wslay -------------------------------------------------------------------------- */
 
 /* Writes what wslay has queued (not from inside wslay_event_recv: that flushes after). wslay
  * sends control frames ahead of messages, so a close is queued only once the messages before
@@ -281,7 +279,7 @@ static void check_closed(struct tr_conn *c)
         mark_down(c, TR_DOWN_LOST, code, "the server closed the WebSocket (code %d)", code);
 }
 
-/* ---- up ------------------------------------------------------------------------------------ */
+/* ---- up ----------------------------------------------------------------------------------- */
 
 static void go_up(struct tr_conn *c)
 {
@@ -311,8 +309,7 @@ static void go_up(struct tr_conn *c)
         flush(c); /* what the owner sent when it heard of it (a BootNotification) */
 }
 
-/* ---- the socket's events ----------------------------------------------------------------------
- */
+/* ---- the socket's events ------------------------------------------------------------------ */
 
 static void read_frames(struct tr_conn *c)
 {
@@ -444,8 +441,7 @@ static void on_tick(evutil_socket_t fd, short what, void *privdata)
     }
 }
 
-/* ---- the interface ----------------------------------------------------------------------------
- */
+/* ---- the interface ------------------------------------------------------------------------ */
 
 static char *upgrade_request(struct tr_conn *c, const struct cfg_broker *b, const struct tr_opts *o)
 {
