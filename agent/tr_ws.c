@@ -1,9 +1,11 @@
 /* tr_ws.c - OCPP-J over WebSocket (RFC 6455, as OCPP 1.6 JSON uses it), driven by the worker's
  * own loop (transport.h).
  *
- * wslay does the framing (masking, fragments, control frames, the close handshake); the bytes
- * move through one libevent bufferevent per connection, a plain socket or OpenSSL's for wss://.
- * No thread of its own: a received frame costs only the socket it arrived on.
+ * The framing is ours (common/src/wsframe.c: masking, fragments, control frames); the bytes move
+ * through one libevent bufferevent per connection, a plain socket or OpenSSL's for wss://, and a
+ * frame is read in place from its input buffer. No thread of its own: a received frame costs
+ * only the socket it arrived on. (wslay was the first choice: its context holds two 4 KB buffers,
+ * 8.8 KB per connection, which put a WebSocket charger far over an MQTT one: design-notes.md.)
  *
  * A connection goes: TCP (and TLS) connect -> the HTTP upgrade (GET PATH/IDENTITY, offering the
  * subprotocol, Basic auth when a user name is set) -> the 101 answer checked (accept key,
@@ -29,13 +31,13 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <openssl/err.h>
-#include <wslay/wslay.h>
 
 #include "cs/buf.h"
 #include "cs/cfg.h"
 #include "cs/log.h"
 #include "cs/mem.h"
 #include "cs/util.h"
+#include "cs/wsframe.h"
 #include "cs/wshs.h"
 #include "transport.h"
 #include "wstls.h"
@@ -55,12 +57,12 @@ struct tr_conn {
     void *owner;
     enum ws_state state;
     struct bufferevent *bev; /* NULL once the socket is closed */
-    wslay_event_context_ptr ctx;
+    struct wsf_reader rx;
     struct event *tick;
     int busy;         /* one of our callbacks is on the stack for this connection */
     bool dead;        /* freed by its owner while busy */
     bool close_asked; /* tr_close while connecting: close once up */
-    bool close_due;   /* the close frame goes once the messages queued before it are out */
+    bool close_sent, close_received;
     int close_timeout_ms;
     bool tls;
     int64_t deadline_ms; /* connect, upgrade or close deadline; 0 = none */
@@ -126,10 +128,7 @@ static void drop_socket(struct tr_conn *c)
         bufferevent_free(c->bev);
         c->bev = NULL;
     }
-    if (c->ctx) {
-        wslay_event_context_free(c->ctx);
-        c->ctx = NULL;
-    }
+    wsf_reader_free(&c->rx);
 }
 
 static void conn_destroy(struct tr_conn *c)
@@ -191,103 +190,50 @@ static void tell_down(struct tr_conn *c)
     settle(c);
 }
 
-/* ---- wslay's callbacks -------------------------------------------------------------------- */
+/* ---- frames ----------------------------------------------------------------------------- */
 
-static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user)
+/* Writes one frame, masked, after everything written before it. */
+static bool put_frame(struct tr_conn *c, enum wsf_op op, const void *payload, size_t len)
 {
-    (void)flags;
-    struct tr_conn *c = user;
-    int n = evbuffer_remove(bufferevent_get_input(c->bev), buf, len);
-    if (n <= 0) {
-        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-        return -1;
-    }
-    return n;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    struct evbuffer_iovec v;
+    size_t n = wsf_frame_size(len);
+    if (evbuffer_reserve_space(out, (ev_ssize_t)n, &v, 1) < 1 || v.iov_len < n)
+        return false;
+    uint64_t r = cs_rng_next(&c->t->rng);
+    uint8_t mask[4];
+    memcpy(mask, &r, 4);
+    wsf_encode(v.iov_base, op, payload, len, mask);
+    v.iov_len = n;
+    return evbuffer_commit_space(out, &v, 1) == 0;
 }
 
-static ssize_t ws_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
-                       void *user)
+static void put_close(struct tr_conn *c, int code)
 {
-    (void)flags;
-    struct tr_conn *c = user;
-    if (evbuffer_add(bufferevent_get_output(c->bev), data, len) != 0) {
-        wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-        return -1;
-    }
-    return (ssize_t)len;
-}
-
-static int ws_genmask(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, void *user)
-{
-    (void)ctx;
-    struct tr_conn *c = user;
-    for (size_t i = 0; i < len; i += 8) {
-        uint64_t r = cs_rng_next(&c->t->rng);
-        memcpy(buf + i, &r, len - i < 8 ? len - i : 8);
-    }
-    return 0;
-}
-
-static void ws_on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg,
-                      void *user)
-{
-    (void)ctx;
-    struct tr_conn *c = user;
-    if (arg->opcode != WSLAY_TEXT_FRAME && arg->opcode != WSLAY_BINARY_FRAME)
-        return; /* pongs count as signs of life (last_rx); a close is wslay's to answer */
-    if (c->state == WS_UP)
-        emit(c, TR_EV_FRAME, 0, 0, NULL, (const char *)arg->msg, arg->msg_length);
-}
-
-static const struct wslay_event_callbacks ws_callbacks = {
-    ws_recv, ws_send, ws_genmask, NULL, NULL, NULL, ws_on_msg,
-};
-
-/* ---- after wslay -------------------------------------------------------------------------- */
-
-/* Writes what wslay has queued (not from inside wslay_event_recv: that flushes after). wslay
- * sends control frames ahead of messages, so a close is queued only once the messages before
- * it (the answer to a Reset, say) are out. */
-static void flush(struct tr_conn *c)
-{
-    if (!c->ctx || c->busy || !c->bev)
-        return;
-    if (wslay_event_want_write(c->ctx) && wslay_event_send(c->ctx) != 0) {
-        mark_ended(c, 0, "WebSocket send failed");
-        return;
-    }
-    if (c->close_due && wslay_event_get_queued_msg_count(c->ctx) == 0) {
-        c->close_due = false;
-        wslay_event_queue_close(c->ctx, WSLAY_CODE_NORMAL_CLOSURE, NULL, 0);
-        if (wslay_event_send(c->ctx) != 0)
-            mark_ended(c, 0, "WebSocket send failed");
-    }
+    uint8_t p[2] = {(uint8_t)(code >> 8), (uint8_t)code};
+    if (!c->close_sent && put_frame(c, WSF_CLOSE, p, sizeof(p)))
+        c->close_sent = true;
 }
 
 /* Both close frames have crossed: the connection ends once our last bytes are out. */
 static void check_closed(struct tr_conn *c)
 {
-    if (!c->ctx || !c->bev || !wslay_event_get_close_received(c->ctx) ||
-        !wslay_event_get_close_sent(c->ctx))
+    if (!c->bev || !c->close_received || !c->close_sent)
         return;
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
         return; /* on_write comes back when it is drained */
-    int code = wslay_event_get_status_code_received(c->ctx);
     if (c->state == WS_CLOSING)
         mark_down(c, TR_DOWN_CLOSED, 0, "%s", "");
     else
-        mark_down(c, TR_DOWN_LOST, code, "the server closed the WebSocket (code %d)", code);
+        mark_down(c, TR_DOWN_LOST, c->down_code, "the server closed the WebSocket (code %d)",
+                  c->down_code);
 }
 
 /* ---- up ----------------------------------------------------------------------------------- */
 
 static void go_up(struct tr_conn *c)
 {
-    if (wslay_event_context_client_init(&c->ctx, &ws_callbacks, c) != 0) {
-        mark_down(c, TR_DOWN_FAILED, 0, "out of memory");
-        return;
-    }
-    wslay_event_config_set_max_recv_msg_length(c->ctx, MSG_MAX);
+    wsf_reader_init(&c->rx, MSG_MAX);
     c->state = WS_UP;
     c->deadline_ms = 0;
     c->last_rx_ms = cs_mono_ms();
@@ -298,34 +244,70 @@ static void go_up(struct tr_conn *c)
         evtimer_del(c->tick);
     }
     if (c->close_asked) {
-        c->close_due = true;
         c->state = WS_CLOSING;
         c->deadline_ms = cs_mono_ms() + c->close_timeout_ms + CLOSE_SLACK_MS;
         arm_tick(c, c->close_timeout_ms + CLOSE_SLACK_MS);
-        flush(c);
+        put_close(c, 1000);
         return;
     }
-    if (emit(c, TR_EV_UP, 0, 0, NULL, NULL, 0) && !c->busy)
-        flush(c); /* what the owner sent when it heard of it (a BootNotification) */
+    emit(c, TR_EV_UP, 0, 0, NULL, NULL, 0);
 }
 
 /* ---- the socket's events ------------------------------------------------------------------ */
 
+/* Every whole frame in the input buffer, read in place. */
 static void read_frames(struct tr_conn *c)
 {
+    struct evbuffer *in = bufferevent_get_input(c->bev);
     c->last_rx_ms = cs_mono_ms();
-    c->busy++;
-    int rc = wslay_event_recv(c->ctx);
-    c->busy--;
-    if (c->dead) {
-        settle(c);
-        return;
+    size_t want = WSF_HEADER_MAX;
+    for (;;) {
+        size_t have = evbuffer_get_length(in);
+        if (have == 0 || c->close_received)
+            break;
+        const uint8_t *p = evbuffer_pullup(in, (ev_ssize_t)(have < want ? have : want));
+        struct wsf_event ev;
+        struct cs_error err = {0};
+        int close_code = 0;
+        long used = wsf_next(&c->rx, p, have < want ? have : want, &ev, &close_code, &err);
+        if (used < 0) {
+            put_close(c, close_code);
+            mark_ended(c, close_code, err.msg);
+            return;
+        }
+        if (used == 0) {
+            if (ev.need <= want || ev.need > have)
+                break; /* the frame is not all there yet */
+            want = ev.need;
+            continue;
+        }
+        want = WSF_HEADER_MAX;
+        switch (ev.type) {
+        case WSF_EV_MESSAGE:
+            if (c->state == WS_UP) {
+                c->busy++;
+                emit(c, TR_EV_FRAME, 0, 0, NULL, (const char *)ev.data, ev.len);
+                c->busy--;
+            }
+            break;
+        case WSF_EV_PING:
+            if (!c->close_sent)
+                put_frame(c, WSF_PONG, ev.data, ev.len);
+            break;
+        case WSF_EV_CLOSE:
+            c->close_received = true;
+            c->down_code = ev.code;
+            put_close(c, ev.code == 1005 ? 1000 : ev.code); /* echoed, as RFC 6455 asks */
+            break;
+        default:
+            break; /* a pong (a sign of life), a fragment */
+        }
+        if (c->dead || !c->bev) {
+            settle(c);
+            return;
+        }
+        evbuffer_drain(in, (size_t)used);
     }
-    if (rc != 0) {
-        mark_ended(c, rc, rc == WSLAY_ERR_NOMEM ? "out of memory" : "WebSocket protocol error");
-        return;
-    }
-    flush(c); /* pongs, the answer to a close, what the owner sent meanwhile */
     check_closed(c);
 }
 
@@ -356,7 +338,7 @@ static void on_read(struct bufferevent *bev, void *privdata)
         if (!settle(c) || c->state == WS_DOWN || evbuffer_get_length(in) == 0)
             return;
     }
-    if ((c->state == WS_UP || c->state == WS_CLOSING) && c->ctx)
+    if (c->state == WS_UP || c->state == WS_CLOSING)
         read_frames(c);
 }
 
@@ -430,9 +412,7 @@ static void on_tick(evutil_socket_t fd, short what, void *privdata)
             return;
         }
         if (now >= c->next_ping_ms) {
-            struct wslay_event_msg m = {WSLAY_PING, NULL, 0};
-            wslay_event_queue_msg(c->ctx, &m);
-            flush(c);
+            put_frame(c, WSF_PING, NULL, 0);
             c->next_ping_ms = now + c->ping_ms;
         }
         arm_tick(c, c->next_ping_ms - now);
@@ -538,7 +518,7 @@ static int ws_send_frame(struct tr_conn *c, enum tr_kind kind, const char *actio
 {
     (void)kind;
     (void)action; /* OCPP-J frames carry their action themselves: no topics */
-    if (c->state != WS_UP || !c->ctx) {
+    if (c->state != WS_UP || !c->bev) {
         c->t->st.msgs_dropped[0]++;
         return cs_error_set(err, CS_ERR_STATE, "not connected");
     }
@@ -546,13 +526,11 @@ static int ws_send_frame(struct tr_conn *c, enum tr_kind kind, const char *actio
         c->t->st.msgs_dropped[0]++;
         return cs_error_set(err, CS_ERR_TOO_BIG, "send queue full (%d bytes waiting)", OUT_MAX);
     }
-    struct wslay_event_msg m = {WSLAY_TEXT_FRAME, (const uint8_t *)frame, len};
-    if (wslay_event_queue_msg(c->ctx, &m) != 0) {
+    if (!put_frame(c, WSF_TEXT, frame, len)) {
         c->t->st.publish_errors[0]++;
-        return cs_error_set(err, CS_ERR_IO, "WebSocket: the message was refused");
+        return cs_error_set(err, CS_ERR_IO, "WebSocket: out of buffer space");
     }
     c->t->st.msgs_out[0]++;
-    flush(c);
     return CS_OK;
 }
 
@@ -560,11 +538,11 @@ static void ws_close(struct tr_conn *c, int timeout_ms)
 {
     switch (c->state) {
     case WS_UP:
-        c->close_due = true;
+        /* After what was sent before it: the answer to a Reset goes out first. */
         c->state = WS_CLOSING;
         c->deadline_ms = cs_mono_ms() + timeout_ms + CLOSE_SLACK_MS;
         arm_tick(c, timeout_ms + CLOSE_SLACK_MS);
-        flush(c);
+        put_close(c, 1000);
         break;
     case WS_CONNECTING:
     case WS_UPGRADING:
@@ -591,9 +569,11 @@ static void ws_free(struct tr_conn *c)
     conn_destroy(c);
 }
 
+/* Frames are written to the socket's buffer at once: nothing waits in the transport. */
 static size_t ws_queued(const struct tr_conn *c)
 {
-    return c->ctx ? wslay_event_get_queued_msg_count(c->ctx) : 0;
+    (void)c;
+    return 0;
 }
 
 static void ws_destroy(struct transport *tt)

@@ -116,7 +116,7 @@ enum tr_mqtt tr_mqtt_of(const char *mqtt_client);
 struct transport *tr_paho_new(struct event_base *base, const struct tr_stats *st);
 /* The libmosquitto transport, driven by base's loop (tr_mosq.c); one per worker. */
 struct transport *tr_mosq_new(struct event_base *base, const struct tr_stats *st);
-/* OCPP-J over WebSocket (ws://, wss://), wslay on base's loop (tr_ws.c); one per worker. */
+/* OCPP-J over WebSocket (ws://, wss://) on base's loop (tr_ws.c); one per worker. */
 struct transport *tr_ws_new(struct event_base *base, const struct tr_stats *st);
 
 #endif
