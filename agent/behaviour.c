@@ -10,11 +10,13 @@
 #include "crt.h"
 #include "cs/log.h"
 #include "cs/mem.h"
+#include "emit.h"
 #include "reports.h"
 #include "session.h"
 #include "trigger.h"
 
 #define FIRMWARE_STEP_S 10     /* simulated seconds per firmware step */
+#define DIAG_UPLOAD_S 5        /* simulated seconds a diagnostics upload takes */
 #define FAULT_CLEAR_MEAN_S 300 /* a random fault lasts this long on average (simulated) */
 
 static const struct charger_cfg *cfg(const struct charger_rt *ch)
@@ -100,6 +102,31 @@ static void firmware_step(struct charger_rt *ch)
     fw->next_ms = cs_mono_ms() + (fw->step == 2 ? 500 : crt_real_ms(ch, FIRMWARE_STEP_S));
 }
 
+/* ---- diagnostics --------------------------------------------------------------------------- */
+
+void behaviour_diagnostics(struct charger_rt *ch)
+{
+    ch->s.diag.step = 0;
+    ch->s.diag.next_ms = cs_mono_ms();
+    session_replan(ch);
+}
+
+static void diagnostics_step(struct charger_rt *ch)
+{
+    struct diag_upload *d = &ch->s.diag;
+    d->step++;
+    struct msg_ctx x;
+    emit_ctx(ch, 0, &x);
+    x.status = session_diagnostics_step_name(d->step);
+    emit_msg(ch, MSG_DIAGNOSTICS_STATUS, &x, 0, K_NONE);
+    if (d->step >= 2) {
+        d->step = 0; /* a TriggerMessage reports Idle once it is done */
+        d->next_ms = 0;
+        return;
+    }
+    d->next_ms = cs_mono_ms() + crt_real_ms(ch, DIAG_UPLOAD_S);
+}
+
 /* ---- automatic sessions and faults -------------------------------------------------------- */
 
 static void plan_arrival(struct charger_rt *ch, int conn)
@@ -169,6 +196,8 @@ static void on_behaviour_timer(evutil_socket_t fd, short what, void *privdata)
     }
     if (s->fw.next_ms && now >= s->fw.next_ms)
         firmware_step(ch);
+    if (s->diag.next_ms && now >= s->diag.next_ms)
+        diagnostics_step(ch);
     for (int i = 1; i <= ch->m.nconn; i++) {
         if (s->arrival_ms[i] && now >= s->arrival_ms[i])
             arrival(ch, i);

@@ -19,5 +19,8 @@ void behaviour_on_connected(struct charger_rt *ch);
 void behaviour_config_changed(struct charger_rt *ch, const struct charger_cfg *old);
 /* UpdateFirmware: download from location at at_ms (wall clock), then install and reboot. */
 void behaviour_firmware(struct charger_rt *ch, const char *location, int64_t at_ms);
+/* GetDiagnostics: DiagnosticsStatusNotification Uploading at once, Uploaded a simulated
+ * DIAG_UPLOAD_S later (Idle again after). */
+void behaviour_diagnostics(struct charger_rt *ch);
 
 #endif

@@ -49,6 +49,12 @@ struct fw_update {
     char version[51];
 };
 
+/* A diagnostics upload in progress (GetDiagnostics). */
+struct diag_upload {
+    int step;        /* 0 idle, 1 Uploading, 2 Uploaded */
+    int64_t next_ms; /* monotonic time of the next step */
+};
+
 /* The session's part (session.c, behaviour.c). */
 struct session {
     struct event *beh_ev, *hb_ev, *meter_ev;
@@ -67,6 +73,7 @@ struct session {
     int64_t boot_retry_ms;              /* BootNotification Pending/Rejected: retry then */
     int64_t online_ms;                  /* end of a simulated network loss; 0 = until `online` */
     struct fw_update fw;
+    struct diag_upload diag;
 };
 
 /* The config's part (ccfg.c). */

@@ -26,6 +26,7 @@ enum follow_kind {
     F_UNLOCK,
     F_TRIGGER,
     F_FIRMWARE,
+    F_DIAGNOSTICS,
     F_CONFIG
 };
 
@@ -282,6 +283,37 @@ static int h_update_firmware(struct charger_rt *ch, const cJSON *req, struct jw 
     return CS_OK;
 }
 
+/* GetDiagnostics: the file it will upload, then the upload's progress. */
+static int h_get_diagnostics(struct charger_rt *ch, const cJSON *req, struct jw *resp,
+                             struct follow *then, const char **code, struct cs_error *err)
+{
+    (void)req;
+    (void)code;
+    (void)err;
+    char name[160], ts[32];
+    cs_fmt_iso8601(ts, sizeof(ts), cs_now_ms());
+    for (char *p = ts; *p; p++)
+        if (*p == ':')
+            *p = '-';
+    snprintf(name, sizeof(name), "diagnostics-%s-%s.log", ch->m.id, ts);
+    jw_kstr(resp, "fileName", name);
+    then->kind = F_DIAGNOSTICS;
+    return CS_OK;
+}
+
+/* ClearCache: the charger keeps no authorization cache of its own: nothing to clear. */
+static int h_clear_cache(struct charger_rt *ch, const cJSON *req, struct jw *resp,
+                         struct follow *then, const char **code, struct cs_error *err)
+{
+    (void)ch;
+    (void)req;
+    (void)then;
+    (void)code;
+    (void)err;
+    jw_kstr(resp, "status", "Accepted");
+    return CS_OK;
+}
+
 /* Indexed by enum ocpp_call; NULL: an OCPP 1.6 action these chargers do not take. */
 static handler_fn *const handlers[OCPP_CALLS_IN] = {
     [OC_REMOTE_START] = h_remote_start,
@@ -294,6 +326,8 @@ static handler_fn *const handlers[OCPP_CALLS_IN] = {
     [OC_TRIGGER_MESSAGE] = h_trigger,
     [OC_DATA_TRANSFER] = h_data_transfer,
     [OC_UPDATE_FIRMWARE] = h_update_firmware,
+    [OC_GET_DIAGNOSTICS] = h_get_diagnostics,
+    [OC_CLEAR_CACHE] = h_clear_cache,
 };
 
 bool downlink_supports(int action)
@@ -374,6 +408,9 @@ static void run_follow(struct charger_rt *ch, const struct follow *f)
         break;
     case F_FIRMWARE:
         behaviour_firmware(ch, f->location, f->at_ms);
+        break;
+    case F_DIAGNOSTICS:
+        behaviour_diagnostics(ch);
         break;
     case F_CONFIG:
         if (ccfg_write(ch, f->key, f->value) != CS_OK)

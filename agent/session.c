@@ -443,6 +443,10 @@ const char *session_firmware_step_name(int step)
 {
     return step >= 0 && (size_t)step < ARRAY_SIZE(fw_steps) ? fw_steps[step] : "Idle";
 }
+const char *session_diagnostics_step_name(int step)
+{
+    return step == 1 ? "Uploading" : step == 2 ? "Uploaded" : "Idle";
+}
 
 /* ---- when things are due ------------------------------------------------------------------ */
 
@@ -492,6 +496,7 @@ void session_replan(struct charger_rt *ch)
     CONSIDER(s->online_ms);
     CONSIDER(s->boot_retry_ms);
     CONSIDER(s->fw.next_ms);
+    CONSIDER(s->diag.next_ms);
     CONSIDER(s->fault_ms);
     for (int i = 1; i <= ch->m.nconn; i++) {
         CONSIDER(s->arrival_ms[i]);

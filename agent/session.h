@@ -71,5 +71,7 @@ int session_free_connector(const struct charger_rt *ch);
 bool session_can_start(const struct charger_rt *ch, int conn);
 /* FirmwareStatusNotification status of a firmware step (0 = Idle ... 4 = Installed). */
 const char *session_firmware_step_name(int step);
+/* DiagnosticsStatusNotification status of an upload step (0 = Idle, 1 Uploading, 2 Uploaded). */
+const char *session_diagnostics_step_name(int step);
 
 #endif

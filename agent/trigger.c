@@ -124,6 +124,8 @@ int trigger_send(struct charger_rt *ch, const char *msg, int conn, const struct 
     }
     if (m->id == MSG_FIRMWARE_STATUS)
         x.status = session_firmware_step_name(ch->s.fw.step);
+    if (m->id == MSG_DIAGNOSTICS_STATUS)
+        x.status = session_diagnostics_step_name(ch->s.diag.step);
     unsigned flags = (m->traits & MT_TX) || ((m->traits & MT_TX_IF_OPEN) && x.tx_id) ? CALL_TX : 0;
     return calls_send(&ch->calls, m, &x, flags, K_NONE, err);
 }

@@ -413,6 +413,11 @@ static const struct ocpp_field f_update_firmware[] = {{"location", FT_STRING, tr
                                                       {"retrieveDate", FT_DATETIME, true, 0, NULL},
                                                       {"retryInterval", FT_INT, false, 0, NULL},
                                                       {NULL, 0, false, 0, NULL}};
+static const struct ocpp_field f_get_diagnostics[] = {
+    {"location", FT_STRING, true, 0, NULL},    {"retries", FT_INT, false, 0, NULL},
+    {"retryInterval", FT_INT, false, 0, NULL}, {"startTime", FT_DATETIME, false, 0, NULL},
+    {"stopTime", FT_DATETIME, false, 0, NULL}, {NULL, 0, false, 0, NULL}};
+static const struct ocpp_field f_none[] = {{NULL, 0, false, 0, NULL}};
 
 /* Every action OCPP 1.6 lets the platform send a charge point, by enum ocpp_call. Those
  * without a field list here are not taken by the chargers yet. */
@@ -431,10 +436,10 @@ static const struct {
     [OC_DATA_TRANSFER] = {"DataTransfer", f_data_transfer},
     [OC_UPDATE_FIRMWARE] = {"UpdateFirmware", f_update_firmware},
     [OC_CANCEL_RESERVATION] = {"CancelReservation", NULL},
-    [OC_CLEAR_CACHE] = {"ClearCache", NULL},
+    [OC_CLEAR_CACHE] = {"ClearCache", f_none},
     [OC_CLEAR_CHARGING_PROFILE] = {"ClearChargingProfile", NULL},
     [OC_GET_COMPOSITE_SCHEDULE] = {"GetCompositeSchedule", NULL},
-    [OC_GET_DIAGNOSTICS] = {"GetDiagnostics", NULL},
+    [OC_GET_DIAGNOSTICS] = {"GetDiagnostics", f_get_diagnostics},
     [OC_GET_LOCAL_LIST_VERSION] = {"GetLocalListVersion", NULL},
     [OC_RESERVE_NOW] = {"ReserveNow", NULL},
     [OC_SEND_LOCAL_LIST] = {"SendLocalList", NULL},

@@ -86,6 +86,15 @@ out=$(call CP-000004 ChangeAvailability '{"connectorId":1,"type":"Inoperative"}'
 wait_eval "CP-000004: Unavailable reported" 10 "frames_in CP-000004 StatusNotification | grep -q Unavailable"
 out=$(call CP-000004 UnlockConnector '{"connectorId":1}')
 jq -e '.status' <<<"$out" >/dev/null || fail "UnlockConnector: $out"
+out=$(call CP-000004 ClearCache '{}')
+[ "$(jq -r .status <<<"$out")" = Accepted ] || fail "ClearCache: $out"
+rcli HSET "$NS:charger:CP-000004" time_scale 10 >/dev/null   # the upload's 5 s take 0.5 s
+out=$(call CP-000004 GetDiagnostics '{"location":"ftp://diag.example/upload/"}')
+jq -e '.fileName | test("^diagnostics-CP-000004-.*\\.log$")' <<<"$out" >/dev/null || fail "GetDiagnostics: $out"
+diag() { frames_in CP-000004 DiagnosticsStatusNotification | jq -r '.frame[3].status' | paste -sd, -; }
+wait_eval "CP-000004: DiagnosticsStatusNotification Uploading, then Uploaded" 10 '[ "$(diag)" = Uploading,Uploaded ]'
+out=$(call CP-000004 TriggerMessage '{"requestedMessage":"DiagnosticsStatusNotification"}')
+wait_eval "CP-000004: Idle once the upload is done" 10 '[ "$(diag)" = Uploading,Uploaded,Idle ]'
 boots=$(count_in CP-000002 BootNotification)
 out=$(call CP-000002 Reset '{"type":"Soft"}')
 [ "$(jq -r .status <<<"$out")" = Accepted ] || fail "Reset: $out"

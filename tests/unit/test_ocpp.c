@@ -450,7 +450,7 @@ struct want_field {
 static const struct {
     const char *action;
     const char *valid; /* a payload that passes */
-    struct want_field fields[5];
+    struct want_field fields[6];
 } call_specs[] = {
     {"RemoteStartTransaction",
      "{\"connectorId\":1,\"idTag\":\"TAG\",\"chargingProfile\":{}}",
@@ -484,6 +484,15 @@ static const struct {
       {"retries", FT_INT, false, 0, NULL},
       {"retrieveDate", FT_DATETIME, true, 0, NULL},
       {"retryInterval", FT_INT, false, 0, NULL}}},
+    {"GetDiagnostics",
+     "{\"location\":\"ftp://example.com/diag/\",\"retries\":1,\"retryInterval\":30,"
+     "\"startTime\":\"2026-01-01T00:00:00Z\",\"stopTime\":\"2026-01-02T00:00:00Z\"}",
+     {{"location", FT_STRING, true, 0, NULL},
+      {"retries", FT_INT, false, 0, NULL},
+      {"retryInterval", FT_INT, false, 0, NULL},
+      {"startTime", FT_DATETIME, false, 0, NULL},
+      {"stopTime", FT_DATETIME, false, 0, NULL}}},
+    {"ClearCache", "{}", {{NULL, 0, false, 0, NULL}}},
 };
 
 static void check_payload(const char *action, const cJSON *obj, const char *want_code,
@@ -670,7 +679,7 @@ static void test_call_fields(void **state)
 
     /* actions a charger does not accept have no field list */
     static const char *const unknown[] = {
-        "", "reset", "Heartbeat", "BootNotification", "ClearCache", "ResetResponse", "Reset "};
+        "", "reset", "Heartbeat", "BootNotification", "ReserveNow", "ResetResponse", "Reset "};
     for (size_t i = 0; i < ARRAY_SIZE(unknown); i++)
         assert_null(ocpp_call_fields(unknown[i]));
 
