@@ -67,8 +67,8 @@ long wsf_next(struct wsf_reader *r, const uint8_t *data, size_t len, struct wsf_
     if (data[1] & 0x80)
         return fail(err, close_code, 1002, "a masked frame from the server");
     bool control = op & 0x8;
-    if (op != WSF_CONT && op != WSF_TEXT && op != WSF_BINARY && op != WSF_CLOSE &&
-        op != WSF_PING && op != WSF_PONG)
+    if (op != WSF_CONT && op != WSF_TEXT && op != WSF_BINARY && op != WSF_CLOSE && op != WSF_PING &&
+        op != WSF_PONG)
         return fail(err, close_code, 1002, "unknown opcode");
     uint64_t plen = data[1] & 0x7f;
     size_t hdr = 2;

@@ -130,7 +130,8 @@ static void test_errors(void **state)
     struct cs_error err = {0};
     int code = 0;
     wsf_reader_init(&r, 4);
-    const uint8_t f1[] = {0x01, 0x03, 'a', 'b', 'c'}, t[] = {0x81, 0x00}, c2[] = {0x80, 0x02, 'd', 'e'};
+    const uint8_t f1[] = {0x01, 0x03, 'a', 'b', 'c'}, t[] = {0x81, 0x00},
+                  c2[] = {0x80, 0x02, 'd', 'e'};
     assert_int_equal(wsf_next(&r, f1, sizeof(f1), &ev, &code, &err), 5);
     assert_true(wsf_next(&r, t, sizeof(t), &ev, &code, &err) < 0);
     assert_non_null(strstr(err.msg, "inside a fragmented"));
