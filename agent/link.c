@@ -43,12 +43,12 @@ static void drop_conn(struct link *l)
     }
 }
 
-/* A connect under way is not abandoned: its CONNECT may already wait in the broker's queue.
- * It is closed (finished, then goodbye) and kept as l->old until it is over; anything else
- * goes at once. */
+/* A connect or a close under way is not abandoned: a CONNECT may already wait in the
+ * broker's queue. It is closed (finished, then goodbye) and kept as l->old until it is over;
+ * an established connection goes at once, as in a network loss. */
 static void retire_conn(struct link *l)
 {
-    if (l->conn && l->state == LINK_CONNECTING && !l->old) {
+    if (l->conn && (l->state == LINK_CONNECTING || l->state == LINK_CLOSING) && !l->old) {
         l->old = l->conn;
         l->old_tr = l->tr;
         l->conn = NULL;

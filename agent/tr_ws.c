@@ -63,6 +63,10 @@ struct tr_conn {
     bool dead;        /* freed by its owner while busy */
     bool close_asked; /* tr_close while connecting: close once up */
     bool close_sent, close_received;
+    /* A protocol error of the server's: our close frame says why, then the end is told. */
+    bool failing;
+    int fail_code;
+    char fail_msg[160];
     int close_timeout_ms;
     bool tls;
     int64_t deadline_ms; /* connect, upgrade or close deadline; 0 = none */
@@ -221,8 +225,10 @@ static void check_closed(struct tr_conn *c)
     if (!c->bev || !c->close_received || !c->close_sent)
         return;
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
-        return; /* on_write comes back when it is drained */
-    if (c->state == WS_CLOSING)
+        return; /* on_write comes back when it is drained (or the deadline ends it) */
+    if (c->failing)
+        mark_ended(c, c->fail_code, c->fail_msg);
+    else if (c->state == WS_CLOSING)
         mark_down(c, TR_DOWN_CLOSED, 0, "%s", "");
     else
         mark_down(c, TR_DOWN_LOST, c->down_code, "the server closed the WebSocket (code %d)",
@@ -271,9 +277,15 @@ static void read_frames(struct tr_conn *c)
         int close_code = 0;
         long used = wsf_next(&c->rx, p, have < want ? have : want, &ev, &close_code, &err);
         if (used < 0) {
+            /* Our close frame says why; nothing more is read; the end comes once it is out. */
             put_close(c, close_code);
-            mark_ended(c, close_code, err.msg);
-            return;
+            c->failing = true;
+            c->fail_code = close_code;
+            snprintf(c->fail_msg, sizeof(c->fail_msg), "%.150s", err.msg);
+            c->close_received = true;
+            c->deadline_ms = cs_mono_ms() + CLOSE_SLACK_MS;
+            arm_tick(c, CLOSE_SLACK_MS);
+            break;
         }
         if (used == 0) {
             if (ev.need <= want || ev.need > have)
@@ -298,6 +310,10 @@ static void read_frames(struct tr_conn *c)
             c->close_received = true;
             c->down_code = ev.code;
             put_close(c, ev.code == 1005 ? 1000 : ev.code); /* echoed, as RFC 6455 asks */
+            if (c->state != WS_CLOSING) { /* ends when the echo is out, or soon after */
+                c->deadline_ms = cs_mono_ms() + CLOSE_SLACK_MS;
+                arm_tick(c, CLOSE_SLACK_MS);
+            }
             break;
         default:
             break; /* a pong (a sign of life), a fragment */
@@ -374,8 +390,9 @@ static void on_event(struct bufferevent *bev, short what, void *privdata)
     const char *why = c->tls ? ssl_error(bev, tls, sizeof(tls)) : NULL;
     if (what & BEV_EVENT_EOF)
         mark_ended(c, 0,
-                   c->state == WS_UPGRADING ? "connection closed during the upgrade"
-                                            : "connection closed by the server");
+                   why                        ? why
+                   : c->state == WS_UPGRADING ? "connection closed during the upgrade"
+                                              : "connection closed by the server");
     else if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
         mark_ended(c, EVUTIL_SOCKET_ERROR(),
                    why ? why : evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
@@ -400,13 +417,25 @@ static void on_tick(evutil_socket_t fd, short what, void *privdata)
             mark_ended(c, 0, "no answer to the WebSocket upgrade");
             return;
         case WS_CLOSING:
-            mark_down(c, TR_DOWN_CLOSED, 0, "%s", "close not answered");
+            if (c->failing)
+                mark_ended(c, c->fail_code, c->fail_msg);
+            else
+                mark_down(c, TR_DOWN_CLOSED, 0, "%s", "close not answered");
+            return;
+        case WS_UP:
+            if (c->failing)
+                mark_ended(c, c->fail_code, c->fail_msg);
+            else if (c->close_received)
+                mark_down(c, TR_DOWN_LOST, c->down_code,
+                          "the server closed the WebSocket (code %d)", c->down_code);
+            else
+                break;
             return;
         default:
             break;
         }
     }
-    if (c->state == WS_UP && c->ping_ms > 0) {
+    if (c->state == WS_UP && c->ping_ms > 0 && !c->close_sent) {
         if (now - c->last_rx_ms >= 2 * (int64_t)c->ping_ms) {
             mark_down(c, TR_DOWN_LOST, 0, "no pong from the server in %d s", 2 * c->ping_ms / 1000);
             return;
@@ -490,6 +519,8 @@ static struct tr_conn *ws_open(struct transport *tt, const struct tr_opts *o, tr
             return NULL;
         }
         c->bev = bufferevent_openssl_socket_new(t->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, opts);
+        if (!c->bev)
+            SSL_free(ssl);
     } else {
         c->bev = bufferevent_socket_new(t->base, -1, opts);
     }
@@ -518,7 +549,7 @@ static int ws_send_frame(struct tr_conn *c, enum tr_kind kind, const char *actio
 {
     (void)kind;
     (void)action; /* OCPP-J frames carry their action themselves: no topics */
-    if (c->state != WS_UP || !c->bev) {
+    if (c->state != WS_UP || !c->bev || c->close_sent || c->close_received) {
         c->t->st.msgs_dropped[0]++;
         return cs_error_set(err, CS_ERR_STATE, "not connected");
     }

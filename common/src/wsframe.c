@@ -137,6 +137,10 @@ long wsf_next(struct wsf_reader *r, const uint8_t *data, size_t len, struct wsf_
             return fail(err, close_code, 1002, "a close frame of one byte");
         ev->type = WSF_EV_CLOSE;
         ev->code = n >= 2 ? (p[0] << 8 | p[1]) : 1005;
+        /* Codes a peer may send (RFC 6455 7.4): 1000-1003, 1007-1014, 3000-4999. */
+        if (n >= 2 && (ev->code < 1000 || (ev->code >= 1004 && ev->code <= 1006) ||
+                       (ev->code >= 1015 && ev->code < 3000) || ev->code > 4999))
+            return fail(err, close_code, 1002, "a close code a peer may not send");
         ev->data = n > 2 ? p + 2 : NULL;
         ev->len = n > 2 ? n - 2 : 0;
         return used;

@@ -111,6 +111,9 @@ static void test_errors(void **state)
         {{0x88, 0x01, 0x03}, 3, 1002, "close frame of one byte"},
         {{0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 1}, 10, 1002, "top bit"},
         {{0x82, 0x7e, 0x04, 0x00}, 4, 1009, "too big"},
+        {{0x88, 0x02, 0x03, 0xee}, 4, 1002, "close code"}, /* 1006: never on the wire */
+        {{0x88, 0x02, 0x03, 0xe7}, 4, 1002, "close code"}, /* 999 */
+        {{0x88, 0x02, 0x07, 0xd0}, 4, 1002, "close code"}, /* 2000 */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct wsf_reader r;
