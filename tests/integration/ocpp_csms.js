@@ -50,6 +50,7 @@
 //        bypassing validation (hostile tests); for a CALL frame waits for the reply with the
 //        same id: 200 {"response":[...]} or 504 {"error":"timeout"}; otherwise 202 {}.
 //   POST /drop {"charger":id} -> terminates the socket (no close frame); 200 {} or 404.
+//   POST /close {"charger":id,"code":N} -> a close handshake from the server (default 1001).
 //   GET /stats -> {"connected":N,"calls_in":N,"calls_out":N,"violations":N,"late_replies":N,
 //        "chargers":[ids connected now]}  (calls_in/calls_out count CALL frames)
 // A charger that connects again under the same identity replaces the older connection for
@@ -382,7 +383,7 @@ async function ctl(req, res) {
   if (req.method === 'GET' && url.pathname === '/stats') {
     return sendJson(res, 200, { connected: clients.size, ...stats, chargers: [...clients.keys()].sort() });
   }
-  if (req.method !== 'POST' || !['/call', '/send', '/drop'].includes(url.pathname)) {
+  if (req.method !== 'POST' || !['/call', '/send', '/drop', '/close'].includes(url.pathname)) {
     return sendJson(res, 404, { error: `no such endpoint: ${req.method} ${url.pathname}` });
   }
   let body;
@@ -393,6 +394,11 @@ async function ctl(req, res) {
 
   if (url.pathname === '/drop') {
     if (isRpcClient(conn)) conn.close({ force: true }); else conn.terminate();
+    return sendJson(res, 200, {});
+  }
+  if (url.pathname === '/close') {   // a close handshake started by the server
+    const code = Number.isInteger(body.code) ? body.code : 1001;
+    if (isRpcClient(conn)) conn.close({ code, reason: 'closed by the test' }); else conn.close(code, 'closed by the test');
     return sendJson(res, 200, {});
   }
 

@@ -108,6 +108,12 @@ before=$(connects ocpp CP-000004)
 ctl "$CSMS_CTL" drop '{"charger":"CP-000004"}' >/dev/null
 wait_eval "CP-000004 reconnected after the drop" 20 "[ \$(connects ocpp CP-000004) -gt $before ]"
 wait_for "all $N connected after the drop" 20 connected_is $N
+before=$(connects ocpp CP-000004)
+ctl "$CSMS_CTL" close '{"charger":"CP-000004","code":1001}' >/dev/null
+wait_eval "CP-000004 back after the server closed its WebSocket" 20 "[ \$(connects ocpp CP-000004) -gt $before ]"
+jq -e -s 'map(select(.event == "disconnect" and .charger == "CP-000004" and .code == 1001)) | length >= 1' \
+  "$T/ocpp.jsonl" >/dev/null || fail "the close handshake did not end with 1001 at the server"
+wait_for "all $N connected after the close" 20 connected_is $N
 
 start_mosquitto
 start_csms
@@ -116,7 +122,7 @@ cli config set --select CP-000001,CP-000002 --layer to-mqtt "broker=tcp://127.0.
 mqtt_boots() { jq -r 'select(.dir == "in" and (.frame | type) == "array" and .frame[2] == "BootNotification") | .charger' "$T/csms.jsonl" | sort -u | paste -sd, -; }
 wait_eval "CP-000001 and CP-000002 booted over MQTT" 30 '[ "$(mqtt_boots)" = CP-000001,CP-000002 ]'
 wait_for "all $N connected on two transports" 20 connected_is $N
-log "2: a dropped WebSocket came back; two chargers moved to MQTT by a layer, two stayed on WebSocket"
+log "2: a dropped WebSocket and one closed by the server came back; two chargers moved to MQTT by a layer, two stayed on WebSocket"
 cli config layer rm to-mqtt >/dev/null || fail "config layer rm to-mqtt"
 
 # ---- 3. Basic auth ----------------------------------------------------------------------------
