@@ -26,6 +26,7 @@
 #include "cs/util.h"
 #include "nopair.h"
 #include "outq.h"
+#include "ctx.h"
 #include "transport.h"
 
 #define MAX_INFLIGHT 2      /* publishes awaiting completion per connection (as the paho one) */
@@ -85,14 +86,6 @@ static void emit(struct tr_conn *c, enum tr_ev_type type, enum tr_down why, int 
         return;
     struct tr_event ev = {type, why, code, msg ? msg : "", data, len};
     c->fn(c->owner, &ev);
-}
-
-static void arm_tick(struct tr_conn *c, int64_t ms)
-{
-    if (ms < 0)
-        ms = 0;
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    evtimer_add(c->tick, &tv);
 }
 
 /* The socket is gone (closed by the library, or about to be with the handle): its events go
@@ -203,7 +196,7 @@ static void settle(struct tr_conn *c, bool may_tell)
             tell_down(c);
         } else {
             drop_events(c);
-            arm_tick(c, 0);
+            ctx_arm(c->tick, 0);
         }
         return;
     }
@@ -278,12 +271,12 @@ static void on_connect(struct mosquitto *m, void *ud, int rc)
     }
     c->state = MC_UP;
     c->deadline_ms = 0;
-    arm_tick(c, c->tick_ms);
+    ctx_arm(c->tick, c->tick_ms);
     if (mosquitto_subscribe(m, NULL, c->topic_down, 1) != MOSQ_ERR_SUCCESS)
         emit(c, TR_EV_NOTE, 0, 0, "cannot subscribe to its downlink topic", NULL, 0);
     if (c->close_asked) {
         c->deadline_ms = cs_mono_ms() + c->close_timeout_ms + CLOSE_SLACK_MS;
-        arm_tick(c, c->close_timeout_ms + CLOSE_SLACK_MS);
+        ctx_arm(c->tick, c->close_timeout_ms + CLOSE_SLACK_MS);
         start_close(c);
         return;
     }
@@ -413,9 +406,9 @@ static void on_tick(evutil_socket_t fd, short what, void *privdata)
             return;
     }
     if (c->state == MC_UP)
-        arm_tick(c, c->tick_ms);
+        ctx_arm(c->tick, c->tick_ms);
     else if (c->deadline_ms)
-        arm_tick(c, c->deadline_ms - now);
+        ctx_arm(c->tick, c->deadline_ms - now);
 }
 
 /* ---- the interface --------------------------------------------------------------------------- */
@@ -506,7 +499,7 @@ static struct tr_conn *mosq_open(struct transport *tt, const struct tr_opts *o, 
         /* Refused at once (nothing listens on loopback, say): told on the next turn, as an
          * asynchronous failure would be. */
         mark_ended(c, rc != MOSQ_ERR_SUCCESS ? rc : MOSQ_ERR_NO_CONN);
-        arm_tick(c, 0);
+        ctx_arm(c->tick, 0);
         return c;
     }
     c->rd = event_new(t->base, fd, EV_READ | EV_PERSIST, on_io, c);
@@ -514,7 +507,7 @@ static struct tr_conn *mosq_open(struct transport *tt, const struct tr_opts *o, 
     event_add(c->rd, NULL);
     event_add(c->wr, NULL); /* the connect completes by becoming writable */
     c->wr_on = true;
-    arm_tick(c, c->deadline_ms - cs_mono_ms());
+    ctx_arm(c->tick, c->deadline_ms - cs_mono_ms());
     return c;
 }
 
@@ -559,7 +552,7 @@ static void mosq_close(struct tr_conn *c, int timeout_ms)
     switch (c->state) {
     case MC_UP:
         c->deadline_ms = cs_mono_ms() + timeout_ms + CLOSE_SLACK_MS;
-        arm_tick(c, timeout_ms + CLOSE_SLACK_MS);
+        ctx_arm(c->tick, timeout_ms + CLOSE_SLACK_MS);
         start_close(c);
         break;
     case MC_CONNECTING:

@@ -30,6 +30,7 @@
 #include "inbox.h"
 #include "outq.h"
 #include "tr_paho_int.h"
+#include "ctx.h"
 #include "transport.h"
 
 #define MAX_INFLIGHT 2       /* publishes awaiting completion per connection */
@@ -153,12 +154,6 @@ static void emit(struct tr_conn *c, enum tr_ev_type type, enum tr_down why, int 
 {
     struct tr_event ev = {type, why, code, msg ? msg : "", data, len};
     c->fn(c->owner, &ev);
-}
-
-static void arm_close(struct tr_conn *c, int64_t ms)
-{
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    evtimer_add(c->close_ev, &tv);
 }
 
 static void go_down(struct tr_conn *c, enum tr_down why, int code, const char *msg)
@@ -291,7 +286,7 @@ static void on_event(struct paho *p, const struct wire *w, const char *payload, 
         if (MQTTAsync_subscribe(c->h, c->topic_down, 1, &ro) != MQTTASYNC_SUCCESS)
             emit(c, TR_EV_NOTE, 0, 0, "cannot subscribe to its downlink topic", NULL, 0);
         if (c->close_asked) {
-            arm_close(c, (int64_t)c->close_timeout_ms + CLOSE_SLACK_MS);
+            ctx_arm(c->close_ev, (int64_t)c->close_timeout_ms + CLOSE_SLACK_MS);
             start_close(c);
             break;
         }
@@ -368,12 +363,12 @@ static void on_close_timer(evutil_socket_t fd, short what, void *privdata)
     }
     if (!c->close_late) {
         c->close_late = true;
-        arm_close(c, CLOSE_WAIT_MS);
+        ctx_arm(c->close_ev, CLOSE_WAIT_MS);
         return;
     }
     int64_t quiet = cs_mono_ms() - c->quiet_ms;
     if (quiet < ORPHAN_GRACE_MS) {
-        arm_close(c, ORPHAN_GRACE_MS - quiet);
+        ctx_arm(c->close_ev, ORPHAN_GRACE_MS - quiet);
         return;
     }
     /* paho has had nothing to say for long enough: destroying the handle closes its socket,
@@ -543,13 +538,13 @@ static void paho_close(struct tr_conn *c, int timeout_ms)
     c->close_timeout_ms = timeout_ms;
     switch (c->state) {
     case PC_UP:
-        arm_close(c, (int64_t)timeout_ms + CLOSE_SLACK_MS);
+        ctx_arm(c->close_ev, (int64_t)timeout_ms + CLOSE_SLACK_MS);
         start_close(c);
         break;
     case PC_CONNECTING:
         /* The connect resolves first (paho's connect timeout), then goodbye. */
         c->close_asked = true;
-        arm_close(c, (int64_t)c->connect_timeout_s * 1000 + timeout_ms + CLOSE_SLACK_MS);
+        ctx_arm(c->close_ev, (int64_t)c->connect_timeout_s * 1000 + timeout_ms + CLOSE_SLACK_MS);
         break;
     case PC_CLOSING:
         break;

@@ -39,6 +39,7 @@
 #include "cs/util.h"
 #include "cs/wsframe.h"
 #include "cs/wshs.h"
+#include "ctx.h"
 #include "transport.h"
 #include "wstls.h"
 
@@ -117,14 +118,6 @@ static bool settle(struct tr_conn *c)
     return false;
 }
 
-static void arm_tick(struct tr_conn *c, int64_t ms)
-{
-    if (ms < 0)
-        ms = 0;
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    evtimer_add(c->tick, &tv);
-}
-
 /* The socket goes (events first): nothing more of this connection reaches the server. */
 static void drop_socket(struct tr_conn *c)
 {
@@ -162,7 +155,7 @@ static void mark_down(struct tr_conn *c, enum tr_down why, int code, const char 
     va_end(ap);
     c->state = WS_DOWN;
     drop_socket(c);
-    arm_tick(c, 0);
+    ctx_arm(c->tick, 0);
 }
 
 /* An end, as the state it happened in makes it. */
@@ -245,14 +238,14 @@ static void go_up(struct tr_conn *c)
     c->last_rx_ms = cs_mono_ms();
     if (c->ping_ms > 0) {
         c->next_ping_ms = c->last_rx_ms + c->ping_ms;
-        arm_tick(c, c->ping_ms);
+        ctx_arm(c->tick, c->ping_ms);
     } else {
         evtimer_del(c->tick);
     }
     if (c->close_asked) {
         c->state = WS_CLOSING;
         c->deadline_ms = cs_mono_ms() + c->close_timeout_ms + CLOSE_SLACK_MS;
-        arm_tick(c, c->close_timeout_ms + CLOSE_SLACK_MS);
+        ctx_arm(c->tick, c->close_timeout_ms + CLOSE_SLACK_MS);
         put_close(c, 1000);
         return;
     }
@@ -284,7 +277,7 @@ static void read_frames(struct tr_conn *c)
             snprintf(c->fail_msg, sizeof(c->fail_msg), "%.150s", err.msg);
             c->close_received = true;
             c->deadline_ms = cs_mono_ms() + CLOSE_SLACK_MS;
-            arm_tick(c, CLOSE_SLACK_MS);
+            ctx_arm(c->tick, CLOSE_SLACK_MS);
             break;
         }
         if (used == 0) {
@@ -312,7 +305,7 @@ static void read_frames(struct tr_conn *c)
             put_close(c, ev.code == 1005 ? 1000 : ev.code); /* echoed, as RFC 6455 asks */
             if (c->state != WS_CLOSING) { /* ends when the echo is out, or soon after */
                 c->deadline_ms = cs_mono_ms() + CLOSE_SLACK_MS;
-                arm_tick(c, CLOSE_SLACK_MS);
+                ctx_arm(c->tick, CLOSE_SLACK_MS);
             }
             break;
         default:
@@ -444,9 +437,9 @@ static void on_tick(evutil_socket_t fd, short what, void *privdata)
             put_frame(c, WSF_PING, NULL, 0);
             c->next_ping_ms = now + c->ping_ms;
         }
-        arm_tick(c, c->next_ping_ms - now);
+        ctx_arm(c->tick, c->next_ping_ms - now);
     } else if (c->deadline_ms) {
-        arm_tick(c, c->deadline_ms - now);
+        ctx_arm(c->tick, c->deadline_ms - now);
     }
 }
 
@@ -535,7 +528,7 @@ static struct tr_conn *ws_open(struct transport *tt, const struct tr_opts *o, tr
     c->state = WS_CONNECTING;
     int connect_s = o->connect_timeout_s > 0 ? o->connect_timeout_s : 15;
     c->deadline_ms = cs_mono_ms() + connect_s * 1000;
-    arm_tick(c, (int64_t)connect_s * 1000);
+    ctx_arm(c->tick, (int64_t)connect_s * 1000);
     int rc = bufferevent_socket_connect(c->bev, ai->ai_addr, (int)ai->ai_addrlen);
     freeaddrinfo(ai);
     if (rc != 0) /* refused at once: told on the next turn, as a later failure would be */
@@ -572,7 +565,7 @@ static void ws_close(struct tr_conn *c, int timeout_ms)
         /* After what was sent before it: the answer to a Reset goes out first. */
         c->state = WS_CLOSING;
         c->deadline_ms = cs_mono_ms() + timeout_ms + CLOSE_SLACK_MS;
-        arm_tick(c, timeout_ms + CLOSE_SLACK_MS);
+        ctx_arm(c->tick, timeout_ms + CLOSE_SLACK_MS);
         put_close(c, 1000);
         break;
     case WS_CONNECTING:
