@@ -300,6 +300,21 @@ validate_ocpp() {
 connected() { cli --json status 2>/dev/null | jq -r '.fleet.connected'; }
 connected_is() { [ "$(connected)" = "$1" ]; }
 
+# Test certificates made here with openssl, in the directory $C (EC P-256, two days):
+# tls_key FILE; tls_ca NAME CN: a self-signed CA NAME.pem/NAME.key; tls_sign NAME CN EXT:
+# NAME.pem/NAME.key signed by ca.pem, EXT an openssl extension line (subjectAltName=...).
+tls_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out "$1" 2>/dev/null; }
+tls_ca() {
+  tls_key "$C/$1.key"
+  openssl req -x509 -new -key "$C/$1.key" -subj "/CN=$2" -days 2 -out "$C/$1.pem" 2>/dev/null
+}
+tls_sign() {
+  tls_key "$C/$1.key"
+  openssl req -new -key "$C/$1.key" -subj "/CN=$2" -out "$C/$1.csr" 2>/dev/null
+  openssl x509 -req -in "$C/$1.csr" -CA "$C/ca.pem" -CAkey "$C/ca.key" -CAcreateserial \
+    -days 2 -out "$C/$1.pem" -extfile <(printf '%s\n' "$3") 2>/dev/null
+}
+
 # ---- network namespaces as hosts (root only) -------------------------------------------------------
 # netns_lab N NET: a hub namespace with a bridge at NET.1 and N host namespaces at NET.11,
 # NET.12, ... each linked to the bridge by a veth pair (NET is three octets, e.g. 10.78.0).

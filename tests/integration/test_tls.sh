@@ -15,23 +15,13 @@ command -v mosquitto_passwd >/dev/null || { echo "SKIP: mosquitto_passwd not ins
 N=6
 C=$T/certs
 mkdir -p "$C"
-key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out "$1" 2>/dev/null; }
-# sign NAME CN EXT: NAME.pem signed by the test CA
-sign() {
-  key "$C/$1.key"
-  openssl req -new -key "$C/$1.key" -subj "/CN=$2" -out "$C/$1.csr" 2>/dev/null
-  openssl x509 -req -in "$C/$1.csr" -CA "$C/ca.pem" -CAkey "$C/ca.key" -CAcreateserial \
-    -days 2 -out "$C/$1.pem" -extfile <(printf '%s\n' "$3") 2>/dev/null
-}
-key "$C/ca.key"
-openssl req -x509 -new -key "$C/ca.key" -subj "/CN=chargeswarm test CA" -days 2 -out "$C/ca.pem" 2>/dev/null
-key "$C/other-ca.key"
-openssl req -x509 -new -key "$C/other-ca.key" -subj "/CN=someone else" -days 2 -out "$C/other-ca.pem" 2>/dev/null
-sign server 127.0.0.1 "subjectAltName=IP:127.0.0.1,DNS:localhost"
-sign elsewhere elsewhere.example "subjectAltName=DNS:elsewhere.example"
+tls_ca ca "chargeswarm test CA"
+tls_ca other-ca "someone else"
+tls_sign server 127.0.0.1 "subjectAltName=IP:127.0.0.1,DNS:localhost"
+tls_sign elsewhere elsewhere.example "subjectAltName=DNS:elsewhere.example"
 for i in $(seq 1 $N); do
   id=$(printf 'CP-%06d' "$i")
-  sign "$id" "$id" "extendedKeyUsage=clientAuth"
+  tls_sign "$id" "$id" "extendedKeyUsage=clientAuth"
 done
 chmod 644 "$C"/*   # mosquitto drops to its own user
 for i in $(seq 1 $N); do printf 'CP-%06d:secret-%d\n' "$i" "$i"; done >"$T/passwd"

@@ -150,18 +150,10 @@ log "4: a server that accepted the upgrade without ocpp1.6 was refused"
 # ---- 5. TLS ----------------------------------------------------------------------------------------
 C=$T/certs
 mkdir -p "$C"
-key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out "$1" 2>/dev/null; }
-sign() {   # NAME CN EXT: NAME.pem signed by the test CA
-  key "$C/$1.key"
-  openssl req -new -key "$C/$1.key" -subj "/CN=$2" -out "$C/$1.csr" 2>/dev/null
-  openssl x509 -req -in "$C/$1.csr" -CA "$C/ca.pem" -CAkey "$C/ca.key" -CAcreateserial \
-    -days 2 -out "$C/$1.pem" -extfile <(printf '%s\n' "$3") 2>/dev/null
-}
-key "$C/ca.key"
-openssl req -x509 -new -key "$C/ca.key" -subj "/CN=chargeswarm test CA" -days 2 -out "$C/ca.pem" 2>/dev/null
-sign server 127.0.0.1 "subjectAltName=IP:127.0.0.1,DNS:localhost"
-sign elsewhere elsewhere.example "subjectAltName=DNS:elsewhere.example"
-for id in CP-000001 CP-000002; do sign "$id" "$id" "extendedKeyUsage=clientAuth"; done
+tls_ca ca "chargeswarm test CA"
+tls_sign server 127.0.0.1 "subjectAltName=IP:127.0.0.1,DNS:localhost"
+tls_sign elsewhere elsewhere.example "subjectAltName=DNS:elsewhere.example"
+for id in CP-000001 CP-000002; do tls_sign "$id" "$id" "extendedKeyUsage=clientAuth"; done
 start_ocpp tls --tls-cert "$C/server.pem" --tls-key "$C/server.key"
 TLS_PORT=$WS_PORT
 start_ocpp mtls --tls-cert "$C/server.pem" --tls-key "$C/server.key" --tls-ca "$C/ca.pem"
