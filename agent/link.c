@@ -450,8 +450,3 @@ bool link_release(struct link *l, int timeout_ms)
     }
     return l->state == LINK_CLOSING;
 }
-
-size_t link_queued(const struct link *l)
-{
-    return l->conn ? l->tr->queued(l->conn) : 0;
-}

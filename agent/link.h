@@ -108,8 +108,6 @@ int link_storm(struct link *l, bool *was_up, struct cs_error *err);
 /* Leaving the worker: never reconnects again. True while a graceful close is under way
  * (LINK_EV_CLOSED follows); false when nothing is left to wait for. */
 bool link_release(struct link *l, int timeout_ms);
-/* Frames queued in the transport (stats). */
-size_t link_queued(const struct link *l);
 /* The worker's ramp grants a token with this (ramp_grant_fn). */
 void link_on_token(struct ramp_node *n, void *privdata);
 

@@ -582,11 +582,6 @@ static void mosq_free(struct tr_conn *c)
     conn_destroy(c);
 }
 
-static size_t mosq_queued(const struct tr_conn *c)
-{
-    return c->q.n;
-}
-
 static void mosq_destroy(struct transport *tt)
 {
     cs_free(tt);
@@ -603,8 +598,8 @@ struct transport *tr_mosq_new(struct event_base *base, const struct tr_stats *st
     if (mosquitto_lib_init() != MOSQ_ERR_SUCCESS)
         return NULL;
     struct mosq *t = cs_calloc(1, sizeof(*t));
-    t->t = (struct transport){"mosquitto", mosq_open,   mosq_send,   mosq_close,
-                              mosq_free,   mosq_queued, mosq_destroy};
+    t->t =
+        (struct transport){"mosquitto", mosq_open, mosq_send, mosq_close, mosq_free, mosq_destroy};
     t->base = base;
     t->st = *st;
     return &t->t;

@@ -576,11 +576,6 @@ static void paho_free(struct tr_conn *c)
     }
 }
 
-static size_t paho_queued(const struct tr_conn *c)
-{
-    return c->q.n;
-}
-
 static void paho_destroy(struct transport *t)
 {
     struct paho *p = (struct paho *)t;
@@ -600,8 +595,7 @@ static void paho_destroy(struct transport *t)
 struct transport *tr_paho_new(struct event_base *base, const struct tr_stats *st)
 {
     struct paho *p = cs_calloc(1, sizeof(*p));
-    p->t = (struct transport){"paho",    paho_open,   paho_send,   paho_close,
-                              paho_free, paho_queued, paho_destroy};
+    p->t = (struct transport){"paho", paho_open, paho_send, paho_close, paho_free, paho_destroy};
     p->base = base;
     p->st = *st;
     p->orphans.onext = p->orphans.oprev = &p->orphans;

@@ -593,13 +593,6 @@ static void ws_free(struct tr_conn *c)
     conn_destroy(c);
 }
 
-/* Frames are written to the socket's buffer at once: nothing waits in the transport. */
-static size_t ws_queued(const struct tr_conn *c)
-{
-    (void)c;
-    return 0;
-}
-
 static void ws_destroy(struct transport *tt)
 {
     struct ws *t = (struct ws *)tt;
@@ -610,8 +603,7 @@ static void ws_destroy(struct transport *tt)
 struct transport *tr_ws_new(struct event_base *base, const struct tr_stats *st)
 {
     struct ws *t = cs_calloc(1, sizeof(*t));
-    t->t = (struct transport){"websocket", ws_open,   ws_send_frame, ws_close,
-                              ws_free,     ws_queued, ws_destroy};
+    t->t = (struct transport){"websocket", ws_open, ws_send_frame, ws_close, ws_free, ws_destroy};
     t->base = base;
     t->st = *st;
     cs_rng_seed(&t->rng, cs_seed_entropy());

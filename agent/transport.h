@@ -93,8 +93,6 @@ struct transport {
      * its CONNECT may be waiting in the broker's queue. */
     void (*close)(struct tr_conn *c, int timeout_ms);
     void (*free)(struct tr_conn *c);
-    /* Frames queued in the transport and not yet sent (stats). */
-    size_t (*queued)(const struct tr_conn *c);
     void (*destroy)(struct transport *t);
 };
 

@@ -112,12 +112,6 @@ static void fake_free(struct tr_conn *c)
         c->freed = true; /* kept until fake_tr_free: its queued events are dropped */
 }
 
-static size_t fake_queued(const struct tr_conn *c)
-{
-    (void)c;
-    return 0;
-}
-
 static void fake_destroy(struct transport *t)
 {
     (void)t;
@@ -126,8 +120,7 @@ static void fake_destroy(struct transport *t)
 static inline void fake_tr_init(struct fake_tr *f)
 {
     memset(f, 0, sizeof(*f));
-    f->t = (struct transport){"fake",    fake_open,   fake_send,   fake_close,
-                              fake_free, fake_queued, fake_destroy};
+    f->t = (struct transport){"fake", fake_open, fake_send, fake_close, fake_free, fake_destroy};
 }
 
 static inline void fake_tr_free(struct fake_tr *f)
