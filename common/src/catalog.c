@@ -132,13 +132,25 @@ static void meter_value(struct jw *j, const struct msg_ctx *x, const char *ctx)
         snprintf(v, sizeof(v), "%.0f", c->power_w);
         sampled(j, v, ctx, "Power.Active.Import", "Outlet", "W");
     }
+    /* Currents are per phase: power / (voltage x phases). */
+    double per_amp = (double)x->cfg->voltage_v * (x->cfg->phases > 0 ? x->cfg->phases : 1);
     if (cfg_set_has(m, "Current.Import")) {
-        snprintf(v, sizeof(v), "%.1f", x->cfg->voltage_v > 0 ? c->power_w / x->cfg->voltage_v : 0);
+        snprintf(v, sizeof(v), "%.1f", c->power_w / per_amp);
         sampled(j, v, ctx, "Current.Import", "Outlet", "A");
     }
     if (cfg_set_has(m, "Voltage")) {
         snprintf(v, sizeof(v), "%d", x->cfg->voltage_v);
         sampled(j, v, ctx, "Voltage", "Outlet", "V");
+    }
+    /* What the charger offers: its maximum, or the smart charging limit when lower. */
+    double offered = charger_offered_w(c, x->cfg->max_kw);
+    if (cfg_set_has(m, "Power.Offered")) {
+        snprintf(v, sizeof(v), "%.0f", offered);
+        sampled(j, v, ctx, "Power.Offered", "Outlet", "W");
+    }
+    if (cfg_set_has(m, "Current.Offered")) {
+        snprintf(v, sizeof(v), "%.1f", offered / per_amp);
+        sampled(j, v, ctx, "Current.Offered", "Outlet", "A");
     }
     if (cfg_set_has(m, "SoC") && c->tx_active) {
         snprintf(v, sizeof(v), "%.0f", charger_soc(x->ch, conn, x->cfg->battery_kwh));
@@ -181,6 +193,8 @@ static void build_start_tx(struct mw *w, const struct msg_ctx *x)
     f_int(w, "connectorId", x->connector);
     id_tag(w, x);
     f_int(w, "meterStart", charger_wh(x->meter_wh));
+    if (x->has_reservation)
+        f_int(w, "reservationId", x->reservation_id);
     f_time(w, "timestamp", x->now_ms);
 }
 

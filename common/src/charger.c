@@ -206,6 +206,7 @@ void charger_init(struct charger *c, uint32_t index, const char *id, int nconn, 
     for (int i = 0; i <= CHARGER_MAX_CONN; i++) {
         c->conn[i].status = ST_AVAILABLE;
         c->conn[i].error = OE_NO_ERROR;
+        c->conn[i].cap_w = -1;
     }
     c->integrated_ms = now_ms;
     c->time_scale = 1.0;
@@ -221,10 +222,18 @@ void charger_integrate(struct charger *c, int64_t now_ms)
     c->integrated_ms = now_ms;
 }
 
+double charger_offered_w(const struct connector *k, double max_kw)
+{
+    double w = max_kw * 1000.0;
+    return k->cap_w >= 0 && k->cap_w < w ? k->cap_w : w;
+}
+
 static void set_power(struct connector *k, double max_kw)
 {
-    double kw = k->tx_active && k->tx.kw > 0 ? (k->tx.kw < max_kw ? k->tx.kw : max_kw) : max_kw;
-    k->power_w = k->status == ST_CHARGING ? kw * 1000.0 : 0.0;
+    double w = charger_offered_w(k, max_kw);
+    if (k->tx_active && k->tx.kw > 0 && k->tx.kw * 1000.0 < w)
+        w = k->tx.kw * 1000.0; /* the EV takes less than offered */
+    k->power_w = k->status == ST_CHARGING ? w : 0.0;
 }
 
 int charger_set_status(struct charger *c, int conn, enum ocpp_status st, enum ocpp_error e,
@@ -331,6 +340,15 @@ void charger_set_max_kw(struct charger *c, double max_kw, int64_t now_ms)
     charger_integrate(c, now_ms);
     for (int i = 1; i <= c->nconn; i++)
         set_power(&c->conn[i], max_kw);
+}
+
+void charger_set_cap(struct charger *c, int conn, double cap_w, double max_kw, int64_t now_ms)
+{
+    if (conn < 1 || conn > c->nconn)
+        return;
+    charger_integrate(c, now_ms);
+    c->conn[conn].cap_w = cap_w;
+    set_power(&c->conn[conn], max_kw);
 }
 
 int64_t charger_wh(double wh)

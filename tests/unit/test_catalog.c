@@ -388,7 +388,7 @@ static void test_measurands(void **state)
         const char *want;
     } cases[] = {
         {ALL_MEASURANDS, 1,
-         "Energy.Active.Import.Register=11000,Power.Active.Import=22000,Current.Import=95.7,"
+         "Energy.Active.Import.Register=11000,Power.Active.Import=22000,Current.Import=31.9,"
          "Voltage=230,SoC=38"},
         {ALL_MEASURANDS, 2,
          "Energy.Active.Import.Register=0,Power.Active.Import=0,Current.Import=0.0,Voltage=230"},
@@ -398,7 +398,7 @@ static void test_measurands(void **state)
         {"Voltage,Energy.Active.Import.Register", 1,
          "Energy.Active.Import.Register=11000,Voltage=230"},
         {"SoC,Current.Import,Power.Active.Import", 1,
-         "Power.Active.Import=22000,Current.Import=95.7,SoC=38"},
+         "Power.Active.Import=22000,Current.Import=31.9,SoC=38"},
         {"Current.Import", 2, "Current.Import=0.0"},
         {"Energy.Active.Import.Register,Power.Active.Import,Voltage", 1,
          "Energy.Active.Import.Register=11000,Power.Active.Import=22000,Voltage=230"},
@@ -427,7 +427,7 @@ static void test_measurands(void **state)
     struct buf got = BUF_INIT;
     sampled_list(cJSON_GetObjectItemCaseSensitive(j, "meterValue"), "Sample.Periodic", &got);
     assert_string_equal(buf_cstr(&got), "Energy.Active.Import.Register=11000,"
-                                        "Power.Active.Import=22000,Current.Import=55.0,"
+                                        "Power.Active.Import=22000,Current.Import=18.3,"
                                         "Voltage=400,SoC=70");
     buf_free(&got);
     cJSON_Delete(j);
@@ -535,7 +535,7 @@ static void test_stop_transaction(void **state)
         sampled_list(cJSON_GetObjectItemCaseSensitive(j, "transactionData"), "Transaction.End",
                      &got);
         assert_string_equal(buf_cstr(&got), "Energy.Active.Import.Register=11000,"
-                                            "Power.Active.Import=22000,Current.Import=95.7,"
+                                            "Power.Active.Import=22000,Current.Import=31.9,"
                                             "Voltage=230,SoC=38");
         buf_free(&got);
         cJSON_Delete(j);

@@ -42,6 +42,8 @@ struct msg_ctx {
     const char *vendor_id;     /* DataTransfer (NULL = cfg vendor) */
     const char *message_id;    /* DataTransfer, optional */
     const char *data;          /* DataTransfer, optional */
+    bool has_reservation;      /* StartTransaction: it ends reservation_id */
+    int32_t reservation_id;
 };
 
 struct mw; /* payload writer, private to catalog.c */

@@ -112,6 +112,7 @@ struct connector {
     enum ocpp_error error;
     double meter_wh; /* energy register, monotonic */
     double power_w;  /* present power draw */
+    double cap_w;    /* smart charging limit in effect, W; negative: none */
     bool plugged;
     bool inoperative;
     bool tx_active;
@@ -167,6 +168,10 @@ double charger_tx_end(struct charger *c, int conn, int64_t now_ms);
 int charger_tx_find(const struct charger *c, int32_t id);
 /* Re-applies the power of charging connectors after max_kw changed. */
 void charger_set_max_kw(struct charger *c, double max_kw, int64_t now_ms);
+/* Sets the smart charging limit of conn (W; negative: none): the power follows it. */
+void charger_set_cap(struct charger *c, int conn, double cap_w, double max_kw, int64_t now_ms);
+/* The power conn may draw now: max_kw, or the limit when lower, W. */
+double charger_offered_w(const struct connector *k, double max_kw);
 /* Total energy over the connectors, Wh. */
 double charger_energy_wh(const struct charger *c);
 /* A register as the charger reports it, whole Wh: what it has reached (rounded down), the same
