@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cs/authlist.h"
 #include "cs/buf.h"
 #include "cs/cfg.h"
 #include "cs/ids.h"
@@ -27,6 +28,8 @@ static const char *const measurand_names[] = {"Energy.Active.Import.Register",
                                               "Current.Import",
                                               "Voltage",
                                               "SoC",
+                                              "Power.Offered",
+                                              "Current.Offered",
                                               NULL};
 
 static const struct cfg_def charger_defs[] = {
@@ -110,6 +113,9 @@ static const struct cfg_def charger_defs[] = {
      CFG_APPLY_NOW, "Power drawn by a charging connector; the energy register grows by it."},
     {"voltage_v", CFG_INT, NUM(charger_cfg, voltage_v), "230", 100, 1500, NULL, NULL, "V", 0,
      CFG_APPLY_NEXT, "Nominal voltage reported in MeterValues."},
+    {"phases", CFG_INT, NUM(charger_cfg, phases), "3", 1, 3, NULL, NULL, NULL, 0, CFG_APPLY_NOW,
+     "Phases the charger draws on: a charging profile's limit in A is limit x voltage_v x "
+     "phases W (or its numberPhases)."},
     {"enabled", CFG_BOOL, NUM(charger_cfg, enabled), "1", 0, 1, NULL, NULL, NULL, 0, CFG_APPLY_NOW,
      "0 disconnects the charger and keeps it offline; 1 brings it back."},
     /* reporting */
@@ -145,6 +151,30 @@ static const struct cfg_def charger_defs[] = {
     {"authorize_remote", CFG_BOOL, NUM(charger_cfg, authorize_remote), "0", 0, 1, NULL, NULL, NULL,
      0, CFG_APPLY_NEXT,
      "Send Authorize before a RemoteStartTransaction (AuthorizeRemoteTxRequests)."},
+    {"local_pre_authorize", CFG_BOOL, NUM(charger_cfg, local_pre_authorize), "0", 0, 1, NULL, NULL,
+     NULL, 0, CFG_APPLY_NEXT,
+     "Start at once, without Authorize, an idTag the local list or cache accepts "
+     "(LocalPreAuthorize)."},
+    {"local_authorize_offline", CFG_BOOL, NUM(charger_cfg, local_authorize_offline), "1", 0, 1,
+     NULL, NULL, NULL, 0, CFG_APPLY_NEXT,
+     "While the platform is unreachable, start an idTag the local list or cache accepts "
+     "(LocalAuthorizeOffline)."},
+    {"allow_offline_unknown", CFG_BOOL, NUM(charger_cfg, allow_offline_unknown), "1", 0, 1, NULL,
+     NULL, NULL, 0, CFG_APPLY_NEXT,
+     "While the platform is unreachable, start an idTag neither the local list nor the cache "
+     "knows (AllowOfflineTxForUnknownId)."},
+    {"auth_cache", CFG_BOOL, NUM(charger_cfg, auth_cache), "1", 0, 1, NULL, NULL, NULL, 0,
+     CFG_APPLY_NEXT,
+     "Keep the idTagInfo of the platform's answers in the Authorization Cache "
+     "(AuthorizationCacheEnabled)."},
+    {"local_auth_list", CFG_BOOL, NUM(charger_cfg, local_auth_list), "1", 0, 1, NULL, NULL, NULL, 0,
+     CFG_APPLY_NEXT,
+     "Take and use the platform's Local Authorization List (LocalAuthListEnabled); 0: "
+     "SendLocalList is answered NotSupported."},
+    {"reserve_connector_zero", CFG_BOOL, NUM(charger_cfg, reserve_connector_zero), "1", 0, 1, NULL,
+     NULL, NULL, 0, CFG_APPLY_NEXT,
+     "Accept a ReserveNow for connector 0: one connector is kept for the idTag "
+     "(ReserveConnectorZeroSupported)."},
     /* behaviour */
     {"sessions_per_h", CFG_DOUBLE, NUM(charger_cfg, sessions_per_h), "0", 0, 3600, NULL, NULL,
      "1/h", 0, CFG_APPLY_NOW,
@@ -706,11 +736,36 @@ static const struct ocpp_key ocpp_key_table[] = {
     {"AuthorizeRemoteTxRequests", "authorize_remote", NULL, false},
     {"WebSocketPingInterval", "ws_ping_s", NULL, false},
     {"AuthorizationKey", "password", NULL, false}, /* write-only: GetConfiguration omits it */
+    {"LocalPreAuthorize", "local_pre_authorize", NULL, false},
+    {"LocalAuthorizeOffline", "local_authorize_offline", NULL, false},
+    {"AllowOfflineTxForUnknownId", "allow_offline_unknown", NULL, false},
+    {"AuthorizationCacheEnabled", "auth_cache", NULL, false},
+    {"LocalAuthListEnabled", "local_auth_list", NULL, false},
+    {"ReserveConnectorZeroSupported", "reserve_connector_zero", NULL, false},
     {"NumberOfConnectors", "connectors", NULL, true},
     {"ClockAlignedDataInterval", NULL, "0", true},
-    {"GetConfigurationMaxKeys", NULL, "32", true},
+    {"ConnectionTimeOut", NULL, "60", true},
+    {"ConnectorPhaseRotation", NULL, "0.RST", true},
+    {"GetConfigurationMaxKeys", NULL, "64", true},
+    {"MeterValuesAlignedData", NULL, "", true},
+    {"ResetRetries", NULL, "0", true},
     {"StopTransactionOnEVSideDisconnect", NULL, "true", true},
-    {"SupportedFeatureProfiles", NULL, "Core,FirmwareManagement,RemoteTrigger", true},
+    {"StopTransactionOnInvalidId", NULL, "true", true},
+    {"StopTxnAlignedData", NULL, "", true},
+    {"StopTxnSampledData", NULL, "Energy.Active.Import.Register", true},
+    {"TransactionMessageAttempts", NULL, "3", true},
+    {"TransactionMessageRetryInterval", NULL, "30", true},
+    {"UnlockConnectorOnEVSideDisconnect", NULL, "true", true},
+    {"SupportedFeatureProfiles", NULL,
+     "Core,FirmwareManagement,LocalAuthListManagement,Reservation,SmartCharging,RemoteTrigger",
+     true},
+    {"LocalAuthListMaxLength", NULL, CS_STR(AUTHLIST_MAX), true},
+    {"SendLocalListMaxLength", NULL, CS_STR(AUTHLIST_SEND_MAX), true},
+    {"ChargeProfileMaxStackLevel", NULL, "8", true},
+    {"ChargingScheduleAllowedChargingRateUnit", NULL, "Current,Power", true},
+    {"ChargingScheduleMaxPeriods", NULL, "24", true},
+    {"MaxChargingProfilesInstalled", NULL, "16", true},
+    {"ConnectorSwitch3to1PhaseSupported", NULL, "false", true},
     {"ChargeswarmMaxPowerKw", "max_kw", NULL, false},
     {"ChargeswarmSessionsPerHour", "sessions_per_h", NULL, false},
 };

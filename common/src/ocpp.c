@@ -418,9 +418,39 @@ static const struct ocpp_field f_get_diagnostics[] = {
     {"retryInterval", FT_INT, false, 0, NULL}, {"startTime", FT_DATETIME, false, 0, NULL},
     {"stopTime", FT_DATETIME, false, 0, NULL}, {NULL, 0, false, 0, NULL}};
 static const struct ocpp_field f_none[] = {{NULL, 0, false, 0, NULL}};
+static const struct ocpp_field f_cancel_reservation[] = {{"reservationId", FT_INT, true, 0, NULL},
+                                                         {NULL, 0, false, 0, NULL}};
+static const struct ocpp_field f_reserve_now[] = {
+    {"connectorId", FT_INT, true, 0, NULL},   {"expiryDate", FT_DATETIME, true, 0, NULL},
+    {"idTag", FT_STRING, true, 20, NULL},     {"parentIdTag", FT_STRING, false, 20, NULL},
+    {"reservationId", FT_INT, true, 0, NULL}, {NULL, 0, false, 0, NULL}};
+static const char *const update_types[] = {"Differential", "Full", NULL};
+static const struct ocpp_field f_send_local_list[] = {
+    {"listVersion", FT_INT, true, 0, NULL},
+    {"localAuthorizationList", FT_ARRAY, false, 0, NULL},
+    {"updateType", FT_STRING, true, 0, update_types},
+    {NULL, 0, false, 0, NULL}};
+static const struct ocpp_field f_set_profile[] = {{"connectorId", FT_INT, true, 0, NULL},
+                                                  {"csChargingProfiles", FT_OBJECT, true, 0, NULL},
+                                                  {NULL, 0, false, 0, NULL}};
+static const char *const profile_purposes[] = {"ChargePointMaxProfile", "TxDefaultProfile",
+                                               "TxProfile", NULL};
+static const struct ocpp_field f_clear_profile[] = {
+    {"id", FT_INT, false, 0, NULL},
+    {"connectorId", FT_INT, false, 0, NULL},
+    {"chargingProfilePurpose", FT_STRING, false, 0, profile_purposes},
+    {"stackLevel", FT_INT, false, 0, NULL},
+    {NULL, 0, false, 0, NULL}};
+static const char *const rate_units[] = {"A", "W", NULL};
+static const struct ocpp_field f_composite[] = {
+    {"connectorId", FT_INT, true, 0, NULL},
+    {"duration", FT_INT, true, 0, NULL},
+    {"chargingRateUnit", FT_STRING, false, 0, rate_units},
+    {NULL, 0, false, 0, NULL}};
 
-/* Every action OCPP 1.6 lets the platform send a charge point, by enum ocpp_call. Those
- * without a field list here are not taken by the chargers yet. */
+/* Every action OCPP 1.6 lets the platform send a charge point, by enum ocpp_call, with the
+ * fields checked before a handler sees the payload (nested objects are checked by the module
+ * that reads them: chprof.c, authlist.c). */
 static const struct {
     const char *action;
     const struct ocpp_field *fields;
@@ -435,15 +465,15 @@ static const struct {
     [OC_TRIGGER_MESSAGE] = {"TriggerMessage", f_trigger},
     [OC_DATA_TRANSFER] = {"DataTransfer", f_data_transfer},
     [OC_UPDATE_FIRMWARE] = {"UpdateFirmware", f_update_firmware},
-    [OC_CANCEL_RESERVATION] = {"CancelReservation", NULL},
+    [OC_CANCEL_RESERVATION] = {"CancelReservation", f_cancel_reservation},
     [OC_CLEAR_CACHE] = {"ClearCache", f_none},
-    [OC_CLEAR_CHARGING_PROFILE] = {"ClearChargingProfile", NULL},
-    [OC_GET_COMPOSITE_SCHEDULE] = {"GetCompositeSchedule", NULL},
+    [OC_CLEAR_CHARGING_PROFILE] = {"ClearChargingProfile", f_clear_profile},
+    [OC_GET_COMPOSITE_SCHEDULE] = {"GetCompositeSchedule", f_composite},
     [OC_GET_DIAGNOSTICS] = {"GetDiagnostics", f_get_diagnostics},
-    [OC_GET_LOCAL_LIST_VERSION] = {"GetLocalListVersion", NULL},
-    [OC_RESERVE_NOW] = {"ReserveNow", NULL},
-    [OC_SEND_LOCAL_LIST] = {"SendLocalList", NULL},
-    [OC_SET_CHARGING_PROFILE] = {"SetChargingProfile", NULL},
+    [OC_GET_LOCAL_LIST_VERSION] = {"GetLocalListVersion", f_none},
+    [OC_RESERVE_NOW] = {"ReserveNow", f_reserve_now},
+    [OC_SEND_LOCAL_LIST] = {"SendLocalList", f_send_local_list},
+    [OC_SET_CHARGING_PROFILE] = {"SetChargingProfile", f_set_profile},
 };
 
 _Static_assert(ARRAY_SIZE(call_fields) == OCPP_CALLS_IN,

@@ -493,6 +493,36 @@ static const struct {
       {"startTime", FT_DATETIME, false, 0, NULL},
       {"stopTime", FT_DATETIME, false, 0, NULL}}},
     {"ClearCache", "{}", {{NULL, 0, false, 0, NULL}}},
+    {"CancelReservation", "{\"reservationId\":3}", {{"reservationId", FT_INT, true, 0, NULL}}},
+    {"ReserveNow",
+     "{\"connectorId\":1,\"expiryDate\":\"2026-01-01T00:00:00Z\",\"idTag\":\"T\","
+     "\"parentIdTag\":\"P\",\"reservationId\":3}",
+     {{"connectorId", FT_INT, true, 0, NULL},
+      {"expiryDate", FT_DATETIME, true, 0, NULL},
+      {"idTag", FT_STRING, true, 20, NULL},
+      {"parentIdTag", FT_STRING, false, 20, NULL},
+      {"reservationId", FT_INT, true, 0, NULL}}},
+    {"SendLocalList",
+     "{\"listVersion\":2,\"localAuthorizationList\":[],\"updateType\":\"Full\"}",
+     {{"listVersion", FT_INT, true, 0, NULL},
+      {"localAuthorizationList", FT_ARRAY, false, 0, NULL},
+      {"updateType", FT_STRING, true, 0, "Differential,Full"}}},
+    {"GetLocalListVersion", "{}", {{NULL, 0, false, 0, NULL}}},
+    {"SetChargingProfile",
+     "{\"connectorId\":1,\"csChargingProfiles\":{}}",
+     {{"connectorId", FT_INT, true, 0, NULL}, {"csChargingProfiles", FT_OBJECT, true, 0, NULL}}},
+    {"ClearChargingProfile",
+     "{\"id\":1,\"connectorId\":1,\"chargingProfilePurpose\":\"TxProfile\",\"stackLevel\":0}",
+     {{"id", FT_INT, false, 0, NULL},
+      {"connectorId", FT_INT, false, 0, NULL},
+      {"chargingProfilePurpose", FT_STRING, false, 0,
+       "ChargePointMaxProfile,TxDefaultProfile,TxProfile"},
+      {"stackLevel", FT_INT, false, 0, NULL}}},
+    {"GetCompositeSchedule",
+     "{\"connectorId\":1,\"duration\":3600,\"chargingRateUnit\":\"W\"}",
+     {{"connectorId", FT_INT, true, 0, NULL},
+      {"duration", FT_INT, true, 0, NULL},
+      {"chargingRateUnit", FT_STRING, false, 0, "A,W"}}},
 };
 
 static void check_payload(const char *action, const cJSON *obj, const char *want_code,
@@ -679,7 +709,7 @@ static void test_call_fields(void **state)
 
     /* actions a charger does not accept have no field list */
     static const char *const unknown[] = {
-        "", "reset", "Heartbeat", "BootNotification", "ReserveNow", "ResetResponse", "Reset "};
+        "", "reset", "Heartbeat", "BootNotification", "ResetResponse", "Reset "};
     for (size_t i = 0; i < ARRAY_SIZE(unknown); i++)
         assert_null(ocpp_call_fields(unknown[i]));
 

@@ -87,6 +87,7 @@ struct charger_cfg {
     int connectors;
     double max_kw;
     int voltage_v;
+    int phases;
     bool enabled;
     int heartbeat_s;
     int meter_s;
@@ -98,6 +99,12 @@ struct charger_cfg {
     int offline_queue;
     char id_tag[48];
     bool authorize_remote;
+    bool local_pre_authorize;
+    bool local_authorize_offline;
+    bool allow_offline_unknown;
+    bool auth_cache;
+    bool local_auth_list;
+    bool reserve_connector_zero;
     double sessions_per_h;
     double session_kwh;
     double battery_kwh;

@@ -6,6 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A macro's value as a string literal. */
+#define CS_STR_(x) #x
+#define CS_STR(x) CS_STR_(x)
+
 /* Wall clock, milliseconds since the epoch (timestamps in messages and replies). */
 int64_t cs_now_ms(void);
 /* Monotonic clock in milliseconds (deadlines, intervals). */
