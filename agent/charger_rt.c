@@ -1,6 +1,8 @@
 /* charger_rt.c - a charger's lifecycle and the wiring between its layers. [loop] */
 #include <string.h>
 
+#include "answers.h"
+#include "authz.h"
 #include "behaviour.h"
 #include "calls.h"
 #include "ccfg.h"
@@ -9,6 +11,7 @@
 #include "downlink.h"
 #include "persist.h"
 #include "reports.h"
+#include "reserve.h"
 #include "session.h"
 
 #define CLOSE_TIMEOUT_MS 1000
@@ -111,7 +114,7 @@ void crt_env_init(struct crt_env *env, struct agent_ctx *x, struct ramp *ramp,
     env->x = x;
     env->link = (struct link_env){
         x, ramp, {trs[TR_PAHO], trs[TR_MOSQUITTO], trs[TR_WS]}, on_link, link_cfg};
-    env->calls = (struct calls_env){x, session_on_end, calls_cfg};
+    env->calls = (struct calls_env){x, answers_on_end, calls_cfg};
     env->cfg_changed = on_cfg_changed;
 }
 
@@ -140,6 +143,8 @@ void crt_fini(struct charger_rt *ch)
     link_fini(&ch->link);
     calls_fini(&ch->calls);
     behaviour_fini(ch);
+    reserve_free(ch);
+    authz_free(ch);
     ccfg_fini(ch);
 }
 

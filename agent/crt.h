@@ -39,6 +39,8 @@ struct start_req {
     bool auto_session; /* from sessions_per_h: ends unplugged */
     char id_tag[21];
     double kw, kwh, minutes;
+    bool reserved;       /* it uses a reservation: */
+    int32_t reservation; /* its id */
 };
 
 /* Firmware update in progress (UpdateFirmware). */
@@ -91,6 +93,12 @@ struct charger_rt {
     struct callq calls;
     struct ccfg cfg;
     struct session s;
+    /* What the platform installs on the charger, allocated on first use (most chargers of a
+     * fleet never get any): the local list and cache (authz.c), reservations (reserve.c),
+     * charging profiles (smart.c). */
+    struct authz *az;
+    struct resv *rv;
+    struct smart *sm;
     struct cs_rng rng; /* the charger's own randomness: a fixed fleet seed replays it */
     bool releasing;    /* leaving this worker: freed once disconnected */
     void (*gone)(struct charger_rt *ch); /* charger_rt.c: called once a release is done */

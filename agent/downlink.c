@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "authz.h"
 #include "behaviour.h"
 #include "calls.h"
 #include "ccfg.h"
@@ -14,6 +15,7 @@
 #include "cs/mem.h"
 #include "cs/rds.h"
 #include "downlink.h"
+#include "reserve.h"
 #include "session.h"
 #include "trigger.h"
 
@@ -27,7 +29,8 @@ enum follow_kind {
     F_TRIGGER,
     F_FIRMWARE,
     F_DIAGNOSTICS,
-    F_CONFIG
+    F_CONFIG,
+    F_AFTER /* the module's own step: after(ch, req) */
 };
 
 /* What happens after the answer went out. */
@@ -42,6 +45,7 @@ struct follow {
     char value[501];
     char location[256];
     int64_t at_ms;
+    void (*after)(struct charger_rt *ch, const cJSON *req);
 };
 
 typedef int handler_fn(struct charger_rt *ch, const cJSON *req, struct jw *resp,
@@ -62,6 +66,12 @@ static const char *get_str(const cJSON *req, const char *k)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* The fields of the handlers below have been checked (ocpp_check) before they run. */
+static int32_t get_i32(const cJSON *req, const char *k)
+{
+    return (int32_t)get_int(req, k, 0);
+}
+
 static bool conn_exists(const struct charger_rt *ch, int conn, bool allow_zero)
 {
     return conn >= (allow_zero ? 0 : 1) && conn <= ch->m.nconn;
@@ -75,7 +85,11 @@ static int h_remote_start(struct charger_rt *ch, const cJSON *req, struct jw *re
     int conn = get_int(req, "connectorId", -1);
     if (conn < 0)
         conn = session_free_connector(ch);
-    bool ok = session_can_start(ch, conn);
+    bool reserved;
+    int32_t reservation;
+    /* A reserved connector starts only for its idTag. */
+    bool ok = session_can_start(ch, conn) &&
+              reserve_allows(ch, conn, get_str(req, "idTag"), &reserved, &reservation);
     jw_kstr(resp, "status", ok ? "Accepted" : "Rejected");
     if (ok) {
         then->kind = F_START;
@@ -301,16 +315,71 @@ static int h_get_diagnostics(struct charger_rt *ch, const cJSON *req, struct jw 
     return CS_OK;
 }
 
-/* ClearCache: the charger keeps no authorization cache of its own: nothing to clear. */
 static int h_clear_cache(struct charger_rt *ch, const cJSON *req, struct jw *resp,
                          struct follow *then, const char **code, struct cs_error *err)
 {
-    (void)ch;
     (void)req;
     (void)then;
     (void)code;
     (void)err;
+    authz_clear_cache(ch);
     jw_kstr(resp, "status", "Accepted");
+    return CS_OK;
+}
+
+static int h_reserve_now(struct charger_rt *ch, const cJSON *req, struct jw *resp,
+                         struct follow *then, const char **code, struct cs_error *err)
+{
+    (void)code;
+    (void)err;
+    const char *status = reserve_answer(ch, req);
+    jw_kstr(resp, "status", status);
+    if (strcmp(status, "Accepted") == 0) {
+        then->kind = F_AFTER; /* Reserved goes out after the answer */
+        then->after = reserve_apply;
+    }
+    return CS_OK;
+}
+
+static void cancel_after(struct charger_rt *ch, const cJSON *req)
+{
+    reserve_cancel(ch, get_i32(req, "reservationId"));
+}
+
+static int h_cancel_reservation(struct charger_rt *ch, const cJSON *req, struct jw *resp,
+                                struct follow *then, const char **code, struct cs_error *err)
+{
+    (void)code;
+    (void)err;
+    bool held = reserve_held(ch, get_i32(req, "reservationId"));
+    jw_kstr(resp, "status", held ? "Accepted" : "Rejected");
+    if (held) {
+        then->kind = F_AFTER;
+        then->after = cancel_after;
+    }
+    return CS_OK;
+}
+
+static int h_send_local_list(struct charger_rt *ch, const cJSON *req, struct jw *resp,
+                             struct follow *then, const char **code, struct cs_error *err)
+{
+    (void)then;
+    const char *status;
+    int rc = authz_send_list(ch, req, &status, code, err);
+    if (rc == CS_OK)
+        jw_kstr(resp, "status", status);
+    return rc;
+}
+
+static int h_get_local_list_version(struct charger_rt *ch, const cJSON *req, struct jw *resp,
+                                    struct follow *then, const char **code, struct cs_error *err)
+{
+    (void)req;
+    (void)then;
+    (void)code;
+    (void)err;
+    /* -1: the list is switched off (LocalAuthListEnabled false); 0: none installed. */
+    jw_kint(resp, "listVersion", crt_cfg(ch)->local_auth_list ? authz_list_version(ch) : -1);
     return CS_OK;
 }
 
@@ -328,6 +397,10 @@ static handler_fn *const handlers[OCPP_CALLS_IN] = {
     [OC_UPDATE_FIRMWARE] = h_update_firmware,
     [OC_GET_DIAGNOSTICS] = h_get_diagnostics,
     [OC_CLEAR_CACHE] = h_clear_cache,
+    [OC_RESERVE_NOW] = h_reserve_now,
+    [OC_CANCEL_RESERVATION] = h_cancel_reservation,
+    [OC_SEND_LOCAL_LIST] = h_send_local_list,
+    [OC_GET_LOCAL_LIST_VERSION] = h_get_local_list_version,
 };
 
 bool downlink_supports(int action)
@@ -380,7 +453,7 @@ static void trigger(struct charger_rt *ch, const char *msg, int conn)
         log_debug("%s: TriggerMessage %s: %s", ch->m.id, msg, err.msg);
 }
 
-static void run_follow(struct charger_rt *ch, const struct follow *f)
+static void run_follow(struct charger_rt *ch, const struct follow *f, const cJSON *req)
 {
     struct cs_error err;
     bool scheduled;
@@ -411,6 +484,9 @@ static void run_follow(struct charger_rt *ch, const struct follow *f)
         break;
     case F_DIAGNOSTICS:
         behaviour_diagnostics(ch);
+        break;
+    case F_AFTER:
+        f->after(ch, req);
         break;
     case F_CONFIG:
         if (ccfg_write(ch, f->key, f->value) != CS_OK)
@@ -456,7 +532,7 @@ static void on_call(struct charger_rt *ch, const struct ocpp_frame *f)
                            &frame);
         astats_down_end(&st->act, NULL, frame.len, cs_mono_us());
         respond(ch, f->action, frame.s, frame.len);
-        run_follow(ch, then);
+        run_follow(ch, then, f->payload);
     }
     cs_free(then);
     buf_free(&payload);

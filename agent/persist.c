@@ -81,8 +81,9 @@ static void load_last_tx(struct charger_rt *ch, int conn, const char *t)
 static void load_status(struct charger_rt *ch, int conn, const char *t)
 {
     enum ocpp_status s;
+    /* Reservations stay with the worker that held them (reserve.h): no Reserved without one. */
     if (ocpp_status_parse(t, &s))
-        K(ch, conn)->status = s;
+        K(ch, conn)->status = s == ST_RESERVED ? ST_AVAILABLE : s;
 }
 
 static void load_error(struct charger_rt *ch, int conn, const char *t)

@@ -9,15 +9,16 @@
 
 #include "calls.h"
 #include "ccfg.h"
+#include "authz.h"
 #include "crt.h"
 #include "cs/log.h"
 #include "cs/mem.h"
 #include "persist.h"
 #include "emit.h"
 #include "reports.h"
+#include "reserve.h"
 #include "session.h"
 
-#define BOOT_RETRY_DEFAULT_S 30
 #define CLOSE_TIMEOUT_MS 1000
 
 /* ---- helpers ----------------------------------------------------------------------------- */
@@ -85,8 +86,7 @@ static int apply_event(struct charger_rt *ch, int conn, enum conn_event ev, enum
     return CS_OK;
 }
 
-/* Authorised: StartTransaction, Charging, MeterValues Transaction.Begin. */
-static void begin_tx(struct charger_rt *ch, int conn)
+void session_begin_tx(struct charger_rt *ch, int conn)
 {
     struct start_req *rq = &ch->s.start[conn];
     struct connector *k = &ch->m.conn[conn];
@@ -105,7 +105,11 @@ static void begin_tx(struct charger_rt *ch, int conn)
     struct msg_ctx x;
     emit_ctx(ch, conn, &x);
     x.meter_wh = k->tx.meter_start_wh;
+    x.has_reservation = rq->reserved;
+    x.reservation_id = rq->reservation;
     emit_msg(ch, MSG_START_TRANSACTION, &x, CALL_TX, K_START_TX);
+    if (rq->reserved)
+        reserve_used(ch, rq->reservation);
     if (apply_event(ch, conn, CE_START, SR_OTHER, &err))
         log_debug("%s", err.msg);
     emit_ctx(ch, conn, &x);
@@ -147,6 +151,13 @@ static int start(struct charger_rt *ch, int conn, const char *id_tag, double kw,
     if (k->tx_active || ch->s.start[conn].active)
         return cs_error_set(err, CS_ERR_STATE, "%s: connector %d already has a session", ch->m.id,
                             conn);
+    char tag[21];
+    bool reserved;
+    int32_t reservation = 0;
+    emit_id_tag(ch, id_tag, tag);
+    if (!reserve_allows(ch, conn, tag, &reserved, &reservation))
+        return cs_error_set(err, CS_ERR_STATE, "%s: connector %d is reserved for another idTag",
+                            ch->m.id, conn);
     if (k->status == ST_FINISHING) {
         /* Finishing -> Preparing: a new session with the cable still in (F2). */
         charger_set_status(&ch->m, conn, ST_PREPARING, OE_NO_ERROR, cfg(ch)->max_kw, true,
@@ -163,13 +174,27 @@ static int start(struct charger_rt *ch, int conn, const char *id_tag, double kw,
     struct start_req *rq = &ch->s.start[conn];
     memset(rq, 0, sizeof(*rq));
     rq->active = true;
-    emit_id_tag(ch, id_tag, rq->id_tag);
+    cs_strlcpy(rq->id_tag, tag, sizeof(rq->id_tag));
+    rq->reserved = reserved;
+    rq->reservation = reservation;
     rq->kw = kw;
     rq->kwh = kwh;
     rq->minutes = minutes;
     rq->auto_session = auto_session;
-    if (remote && !cfg(ch)->authorize_remote) {
-        begin_tx(ch, conn);
+    /* Offline the charger decides alone; no Authorize either for a remote start (unless
+     * authorize_remote) or, with local_pre_authorize, for an idTag the list or cache accepts. */
+    if (ch->link.state != LINK_UP) {
+        if (!authz_offline(ch, tag)) {
+            session_refused(ch, conn, "offline, not authorised locally");
+            return cs_error_set(err, CS_ERR_STATE, "%s: offline: idTag %s not authorised locally",
+                                ch->m.id, tag);
+        }
+        session_begin_tx(ch, conn);
+        return CS_OK;
+    }
+    if ((remote && !cfg(ch)->authorize_remote) ||
+        (cfg(ch)->local_pre_authorize && authz_local(ch, tag) == AUTHZ_ACCEPT)) {
+        session_begin_tx(ch, conn);
         return CS_OK;
     }
     struct msg_ctx x;
@@ -177,6 +202,16 @@ static int start(struct charger_rt *ch, int conn, const char *id_tag, double kw,
     x.id_tag = rq->id_tag;
     emit_msg(ch, MSG_AUTHORIZE, &x, 0, K_AUTHORIZE);
     return CS_OK;
+}
+
+void session_refused(struct charger_rt *ch, int conn, const char *why)
+{
+    struct start_req *rq = &ch->s.start[conn];
+    rq->active = false;
+    st(ch)->auth_rejected++;
+    log_debug("%s: idTag %s refused (%s)", ch->m.id, rq->id_tag, why);
+    if (rq->auto_session)
+        session_unplug(ch, conn, NULL);
 }
 
 int session_start(struct charger_rt *ch, int conn, const char *id_tag, double kw, double kwh,
@@ -578,103 +613,6 @@ void session_report_firmware(struct charger_rt *ch)
     emit_ctx(ch, 0, &x);
     x.status = session_firmware_step_name(ch->s.fw.step);
     emit_msg(ch, MSG_FIRMWARE_STATUS, &x, 0, K_NONE);
-}
-
-static const char *id_tag_status(const cJSON *payload)
-{
-    const cJSON *info = cJSON_GetObjectItemCaseSensitive(payload, "idTagInfo");
-    const cJSON *s = info ? cJSON_GetObjectItemCaseSensitive(info, "status") : NULL;
-    return cJSON_IsString(s) ? s->valuestring : NULL;
-}
-
-static void boot_answer(struct charger_rt *ch, const cJSON *payload, bool answered)
-{
-    if (!answered) {
-        calls_set_accepted(&ch->calls, true);
-        return;
-    }
-    const cJSON *s = payload ? cJSON_GetObjectItemCaseSensitive(payload, "status") : NULL;
-    const cJSON *iv = payload ? cJSON_GetObjectItemCaseSensitive(payload, "interval") : NULL;
-    int interval = cJSON_IsNumber(iv) && iv->valuedouble >= 0 && iv->valuedouble < 86400 * 7
-                       ? (int)iv->valuedouble
-                       : 0;
-    if (cJSON_IsString(s) && strcmp(s->valuestring, "Accepted") == 0) {
-        ch->s.boot_retry_ms = 0;
-        if (interval > 0 && interval != ch->s.hb_conf_s) {
-            ch->s.hb_conf_s = interval;
-            reports_rearm_heartbeat(ch);
-        }
-        calls_set_accepted(&ch->calls, true);
-        return;
-    }
-    /* Pending, Rejected, an error or no answer: ask again after the interval. */
-    calls_set_accepted(&ch->calls, false);
-    st(ch)->boot_retries++;
-    ch->s.boot_retry_ms =
-        cs_mono_ms() + (int64_t)(interval > 0 ? interval : BOOT_RETRY_DEFAULT_S) * 1000;
-    session_replan(ch);
-}
-
-static void authorize_answer(struct charger_rt *ch, int conn, const cJSON *payload)
-{
-    if (conn < 1 || conn > ch->m.nconn || !ch->s.start[conn].active)
-        return;
-    const char *s = payload ? id_tag_status(payload) : NULL;
-    /* No answer (timeout, CALLERROR): authorised offline, as LocalAuthorizeOffline. */
-    if (!payload || (s && strcmp(s, "Accepted") == 0)) {
-        begin_tx(ch, conn);
-        return;
-    }
-    bool auto_session = ch->s.start[conn].auto_session;
-    ch->s.start[conn].active = false;
-    st(ch)->auth_rejected++;
-    log_debug("%s: idTag %s refused (%s)", ch->m.id, ch->s.start[conn].id_tag, s ? s : "no status");
-    if (auto_session)
-        session_unplug(ch, conn, NULL);
-}
-
-static void start_tx_answer(struct charger_rt *ch, int32_t local, const cJSON *payload)
-{
-    const cJSON *id = payload ? cJSON_GetObjectItemCaseSensitive(payload, "transactionId") : NULL;
-    int conn = charger_tx_find(&ch->m, local);
-    if (conn < 0 || !cJSON_IsNumber(id) || id->valuedouble < INT32_MIN ||
-        id->valuedouble > INT32_MAX || id->valuedouble != (double)(int32_t)id->valuedouble)
-        return;
-    int32_t confirmed = (int32_t)id->valuedouble;
-    struct connector *k = &ch->m.conn[conn];
-    calls_tx_confirmed(&ch->calls, k->tx.id, confirmed);
-    k->tx.id = confirmed;
-    k->tx.confirmed = true;
-    persist_mark(ch);
-    const char *s = id_tag_status(payload);
-    if (s && strcmp(s, "Accepted") != 0)
-        session_stop(ch, conn, SR_DEAUTHORIZED, NULL);
-}
-
-void session_on_end(struct callq *q, const struct call *c)
-{
-    struct charger_rt *ch =
-        (struct charger_rt *)(void *)((char *)q - offsetof(struct charger_rt, calls));
-    const cJSON *payload = c->end == CE_RESULT || c->end == CE_LATE ? c->answer : NULL;
-    bool answered = c->end != CE_ASSUMED;
-    /* An answer after the charger went on without it: only a transaction id or the boot's
-     * verdict is still worth taking. */
-    if (c->end == CE_LATE && c->cont != K_START_TX && c->cont != K_BOOT)
-        return;
-    switch (c->cont) {
-    case K_NONE:
-    case K_STOP_TX:
-        break;
-    case K_BOOT:
-        boot_answer(ch, payload, answered);
-        break;
-    case K_AUTHORIZE:
-        authorize_answer(ch, c->connector, payload);
-        break;
-    case K_START_TX:
-        start_tx_answer(ch, c->tx_id, payload);
-        break;
-    }
 }
 
 /* ---- reports and triggers ---------------------------------------------------------------- */

@@ -1,7 +1,8 @@
 /* session.h - what a charger does, OCPP 1.6 style: boot, status changes through the
  * transition table of the model (common/src/charger.c), charging sessions (Authorize,
- * StartTransaction, MeterValues, StopTransaction), faults, resets, network loss, and what it
- * does with the platform's answers. Every message goes through the CALL layer (calls.h).
+ * StartTransaction, MeterValues, StopTransaction), faults, resets, network loss. The
+ * platform's answers are read by answers.c, above this. Every message goes through the CALL
+ * layer (calls.h).
  * What happens on its own over time (automatic sessions, random faults, firmware steps, the
  * report timers' callbacks) is behaviour.c, above this. [loop] throughout. */
 #ifndef CS_AGENT_SESSION_H
@@ -14,8 +15,6 @@
 #include "cs/kv.h"
 
 struct charger_rt;
-struct callq;
-struct call;
 
 void session_init(struct charger_rt *ch);
 
@@ -24,8 +23,6 @@ void session_on_connected(struct charger_rt *ch);
 /* The link went down (lost, dropped or closed by us): reports stop, the CALL queue keeps its
  * transaction messages. */
 void session_link_down(struct charger_rt *ch);
-/* How a CALL ended (calls_end_fn). */
-void session_on_end(struct callq *q, const struct call *c);
 /* Arms the behaviour timer for the earliest thing due (its callback is behaviour.c's). */
 void session_replan(struct charger_rt *ch);
 
@@ -33,6 +30,11 @@ void session_replan(struct charger_rt *ch);
  * on this charger fails with CS_ERR_NOOP. */
 int session_status(struct charger_rt *ch, int conn, enum ocpp_status st, enum ocpp_error e,
                    const char *info, struct cs_error *err);
+/* Authorised: StartTransaction, Charging, MeterValues Transaction.Begin. */
+void session_begin_tx(struct charger_rt *ch, int conn);
+/* The idTag waiting on conn was refused (why: for the log): no session; an automatic one's
+ * driver unplugs. */
+void session_refused(struct charger_rt *ch, int conn, const char *why);
 int session_start(struct charger_rt *ch, int conn, const char *id_tag, double kw, double kwh,
                   double minutes, bool remote, struct cs_error *err);
 /* A session the charger's driver starts on its own (sessions_per_h): ends unplugged. */

@@ -127,5 +127,17 @@ int trigger_send(struct charger_rt *ch, const char *msg, int conn, const struct 
     if (m->id == MSG_DIAGNOSTICS_STATUS)
         x.status = session_diagnostics_step_name(ch->s.diag.step);
     unsigned flags = (m->traits & MT_TX) || ((m->traits & MT_TX_IF_OPEN) && x.tx_id) ? CALL_TX : 0;
-    return calls_send(&ch->calls, m, &x, flags, K_NONE, err);
+    /* An Authorize's answer fills the cache (connector 0: no session waits for it). */
+    x.connector = m->id == MSG_AUTHORIZE ? 0 : x.connector;
+    return calls_send(&ch->calls, m, &x, flags, m->id == MSG_AUTHORIZE ? K_AUTHORIZE : K_NONE, err);
+}
+
+int trigger_authorize(struct charger_rt *ch, const char *id_tag, struct cs_error *err)
+{
+    struct kvlist over = KVLIST_INIT;
+    if (id_tag)
+        kv_set(&over, "idTag", id_tag);
+    int rc = trigger_send(ch, "Authorize", 0, &over, err);
+    kv_free(&over);
+    return rc;
 }

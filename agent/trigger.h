@@ -12,5 +12,8 @@ struct charger_rt;
 
 int trigger_send(struct charger_rt *ch, const char *msg, int conn, const struct kvlist *args,
                  struct cs_error *err);
+/* Authorize for id_tag (NULL: the id_tag template) without a session: the answer's idTagInfo
+ * goes into the Authorization Cache (answers.c). */
+int trigger_authorize(struct charger_rt *ch, const char *id_tag, struct cs_error *err);
 
 #endif

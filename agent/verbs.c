@@ -196,6 +196,8 @@ static int act_session(struct charger_rt *ch, const struct cmd *c, void *arg, st
         return session_offline(ch, (int)a->seconds, err);
     case CMD_ONLINE:
         return session_online(ch, err);
+    case CMD_AUTHORIZE:
+        return trigger_authorize(ch, a->id_tag[0] ? a->id_tag : NULL, err);
     default:
         return cs_error_set(err, CS_ERR_INVAL, "not a session verb");
     }
@@ -214,7 +216,9 @@ static void h_session(const struct verbs_env *v, const struct cmd *c, const stru
         return;
     if ((val = kv_get(&c->args, "id_tag"))) {
         if (strlen(val) > 20 || !*val) {
-            result_refuse(r, "start: id_tag must be 1..20 characters (OCPP idTag)");
+            snprintf(msg, sizeof(msg), "%s: id_tag must be 1..20 characters (OCPP idTag)",
+                     c->def->name);
+            result_refuse(r, msg);
             return;
         }
         cs_strlcpy(a.id_tag, val, sizeof(a.id_tag));
@@ -372,7 +376,7 @@ static handler_fn *const handlers[] = {
     [CMD_ONLINE] = h_session,  [CMD_STATUS] = h_status,       [CMD_PAUSE] = h_pause,
     [CMD_RESUME] = h_pause,    [CMD_RELOAD] = h_reload,       [CMD_PING] = h_ping,
     [CMD_CANCEL] = h_cancel,   [CMD_SCHEDULES] = h_schedules, [CMD_GARBLE] = h_chaos,
-    [CMD_DUP] = h_chaos,       [CMD_STORM] = h_chaos,
+    [CMD_DUP] = h_chaos,       [CMD_STORM] = h_chaos,         [CMD_AUTHORIZE] = h_session,
 };
 _Static_assert(ARRAY_SIZE(handlers) == CMD__COUNT, "a verb has no handler");
 

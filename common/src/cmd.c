@@ -38,6 +38,11 @@ static const struct cmd_key start_keys[] = {
     {NULL, NULL},
 };
 
+static const struct cmd_key authorize_keys[] = {
+    {"id_tag", "idTag to present (default: the id_tag config template)"},
+    {NULL, NULL},
+};
+
 static const struct cmd_key stop_keys[] = {
     {"connector", "connector whose transaction stops (default: every open one)"},
     {"reason", "StopTransaction reason: Local (default), Remote, EVDisconnected, EmergencyStop, "
@@ -276,6 +281,16 @@ static const struct cmd_def table[] = {
                    "Chaos: the selected chargers drop their connections and reconnect all at "
                    "once, bypassing the ramp (a reconnect storm for the platform).",
                    "storm worker:lab-a.*"},
+    [CMD_AUTHORIZE] = {"authorize",
+                       CMD_AUTHORIZE,
+                       CMD_F_SEL | CMD_F_MUTATES,
+                       {NULL, NULL},
+                       0,
+                       authorize_keys,
+                       "authorize SEL [id_tag=T]",
+                       "Present an idTag without starting (a badge swiped): Authorize; the "
+                       "platform's idTagInfo goes into the charger's Authorization Cache.",
+                       "authorize CP-000042 id_tag=DRIVER-7"},
 };
 _Static_assert(ARRAY_SIZE(table) == CMD__COUNT, "command table out of step with enum cmd_verb");
 

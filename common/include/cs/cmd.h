@@ -40,6 +40,7 @@ enum cmd_verb {
     CMD_GARBLE,
     CMD_DUP,
     CMD_STORM,
+    CMD_AUTHORIZE,
     CMD__COUNT
 };
 

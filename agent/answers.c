@@ -1,0 +1,136 @@
+/* answers.c - what the platform's answers to a charger's CALLs change: the boot's verdict and
+ * heartbeat interval, an idTag's authorisation (and the cache), the transaction id the
+ * platform confirms. [loop] */
+#include <stddef.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "answers.h"
+#include "authz.h"
+#include "calls.h"
+#include "crt.h"
+#include "cs/log.h"
+#include "persist.h"
+#include "reports.h"
+#include "session.h"
+
+#define BOOT_RETRY_DEFAULT_S 30
+
+static struct worker_stats *st(const struct charger_rt *ch)
+{
+    return crt_ctx(ch)->st;
+}
+
+static const char *id_tag_status(const cJSON *payload)
+{
+    const cJSON *info = cJSON_GetObjectItemCaseSensitive(payload, "idTagInfo");
+    const cJSON *s = info ? cJSON_GetObjectItemCaseSensitive(info, "status") : NULL;
+    return cJSON_IsString(s) ? s->valuestring : NULL;
+}
+
+static void boot_answer(struct charger_rt *ch, const cJSON *payload, bool answered)
+{
+    if (!answered) {
+        calls_set_accepted(&ch->calls, true);
+        return;
+    }
+    const cJSON *s = payload ? cJSON_GetObjectItemCaseSensitive(payload, "status") : NULL;
+    const cJSON *iv = payload ? cJSON_GetObjectItemCaseSensitive(payload, "interval") : NULL;
+    int interval = cJSON_IsNumber(iv) && iv->valuedouble >= 0 && iv->valuedouble < 86400 * 7
+                       ? (int)iv->valuedouble
+                       : 0;
+    if (cJSON_IsString(s) && strcmp(s->valuestring, "Accepted") == 0) {
+        ch->s.boot_retry_ms = 0;
+        if (interval > 0 && interval != ch->s.hb_conf_s) {
+            ch->s.hb_conf_s = interval;
+            reports_rearm_heartbeat(ch);
+        }
+        calls_set_accepted(&ch->calls, true);
+        return;
+    }
+    /* Pending, Rejected, an error or no answer: ask again after the interval. */
+    calls_set_accepted(&ch->calls, false);
+    st(ch)->boot_retries++;
+    ch->s.boot_retry_ms =
+        cs_mono_ms() + (int64_t)(interval > 0 ? interval : BOOT_RETRY_DEFAULT_S) * 1000;
+    session_replan(ch);
+}
+
+static void authorize_answer(struct charger_rt *ch, int conn, const cJSON *payload)
+{
+    if (conn < 1 || conn > ch->m.nconn || !ch->s.start[conn].active)
+        return;
+    const char *tag = ch->s.start[conn].id_tag;
+    const char *s = payload ? id_tag_status(payload) : NULL;
+    if (payload)
+        authz_remember(ch, tag, cJSON_GetObjectItemCaseSensitive(payload, "idTagInfo"));
+    /* No answer (timeout, CALLERROR): the charger decides alone, as offline. */
+    if (payload ? s && strcmp(s, "Accepted") == 0 : authz_offline(ch, tag)) {
+        session_begin_tx(ch, conn);
+        return;
+    }
+    session_refused(ch, conn, s ? s : "no answer, not authorised locally");
+}
+
+/* An idTag presented without a session (authorize verb, trigger Authorize): only the cache
+ * learns from the answer. The idTag is the one the CALL carried. */
+static void remember_presented(struct charger_rt *ch, const struct call *c, const cJSON *payload)
+{
+    if (!payload)
+        return;
+    cJSON *sent = cJSON_ParseWithLength(c->payload, c->len);
+    const cJSON *tag = cJSON_GetObjectItemCaseSensitive(sent, "idTag");
+    if (cJSON_IsString(tag))
+        authz_remember(ch, tag->valuestring,
+                       cJSON_GetObjectItemCaseSensitive(payload, "idTagInfo"));
+    cJSON_Delete(sent);
+}
+
+static void start_tx_answer(struct charger_rt *ch, int32_t local, const cJSON *payload)
+{
+    const cJSON *id = payload ? cJSON_GetObjectItemCaseSensitive(payload, "transactionId") : NULL;
+    int conn = charger_tx_find(&ch->m, local);
+    if (conn < 0 || !cJSON_IsNumber(id) || id->valuedouble < INT32_MIN ||
+        id->valuedouble > INT32_MAX || id->valuedouble != (double)(int32_t)id->valuedouble)
+        return;
+    int32_t confirmed = (int32_t)id->valuedouble;
+    struct connector *k = &ch->m.conn[conn];
+    calls_tx_confirmed(&ch->calls, k->tx.id, confirmed);
+    k->tx.id = confirmed;
+    k->tx.confirmed = true;
+    persist_mark(ch);
+    const char *s = id_tag_status(payload);
+    authz_remember(ch, k->tx.id_tag, cJSON_GetObjectItemCaseSensitive(payload, "idTagInfo"));
+    if (s && strcmp(s, "Accepted") != 0)
+        session_stop(ch, conn, SR_DEAUTHORIZED, NULL);
+}
+
+void answers_on_end(struct callq *q, const struct call *c)
+{
+    struct charger_rt *ch =
+        (struct charger_rt *)(void *)((char *)q - offsetof(struct charger_rt, calls));
+    const cJSON *payload = c->end == CE_RESULT || c->end == CE_LATE ? c->answer : NULL;
+    bool answered = c->end != CE_ASSUMED;
+    /* An answer after the charger went on without it: only a transaction id or the boot's
+     * verdict is still worth taking. */
+    if (c->end == CE_LATE && c->cont != K_START_TX && c->cont != K_BOOT)
+        return;
+    switch (c->cont) {
+    case K_NONE:
+    case K_STOP_TX:
+        break;
+    case K_BOOT:
+        boot_answer(ch, payload, answered);
+        break;
+    case K_AUTHORIZE:
+        if (c->connector == 0)
+            remember_presented(ch, c, payload);
+        else
+            authorize_answer(ch, c->connector, payload);
+        break;
+    case K_START_TX:
+        start_tx_answer(ch, c->tx_id, payload);
+        break;
+    }
+}

@@ -1,0 +1,32 @@
+/* reserve.h - OCPP 1.6 Reservation: ReserveNow and CancelReservation from the platform, the
+ * Reserved status, expiry, and who may start on a reserved connector (only its idTag, or an
+ * idTag with its parentIdTag). A reservation of connector 0 keeps one Available connector for
+ * its idTag without showing Reserved (ReserveConnectorZeroSupported). Reservations live in
+ * the worker: a charger taken over by another worker comes back without them (the platform
+ * sees Available and may reserve again). [loop] */
+#ifndef CS_AGENT_RESERVE_H
+#define CS_AGENT_RESERVE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct charger_rt;
+struct cJSON;
+
+/* ReserveNow.conf's status for req (Accepted, Faulted, Occupied, Rejected, Unavailable); the
+ * charger is not changed yet. */
+const char *reserve_answer(struct charger_rt *ch, const struct cJSON *req);
+/* After an Accepted answer: the reservation holds, Reserved, until expiryDate. */
+void reserve_apply(struct charger_rt *ch, const struct cJSON *req);
+/* CancelReservation: Accepted when the id is held (then reserve_cancel ends it), else Rejected. */
+bool reserve_held(const struct charger_rt *ch, int32_t id);
+void reserve_cancel(struct charger_rt *ch, int32_t id);
+/* Whether id_tag may start on conn: true with *id set (*has) when it uses a reservation. */
+bool reserve_allows(struct charger_rt *ch, int conn, const char *id_tag, bool *has, int32_t *id);
+/* The reservation id was used by a transaction: it ends. */
+void reserve_used(struct charger_rt *ch, int32_t id);
+/* Reservations held (status). */
+int reserve_count(const struct charger_rt *ch);
+void reserve_free(struct charger_rt *ch);
+
+#endif
