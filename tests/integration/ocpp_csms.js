@@ -7,7 +7,7 @@
 // Usage:
 //   node ocpp_csms.js --port P [--host 127.0.0.1] [--path /ocpp] [--log FILE.jsonl]
 //        [--auth USER:PASS] [--no-subprotocol] [--protocols ocpp1.6[,ocpp2.0.1]]
-//        [--heartbeat S] [--boot-status Accepted|Pending|Rejected] [--ping S]
+//        [--heartbeat S] [--boot-status Accepted|Pending|Rejected] [--id-tags T=S,...] [--ping S]
 //        [--call-timeout S] [--loose-datetime] [--ctl-port P2]
 //        [--tls-cert PEM --tls-key PEM [--tls-ca PEM]]
 //
@@ -18,6 +18,8 @@
 //                 Sec-WebSocket-Protocol header; logs connects, disconnects and frames only
 //   --protocols   subprotocols, in the server's order of preference (default ocpp1.6); a
 //                 client offering none of them is refused with 400. The answers are OCPP 1.6.
+//   --id-tags     TAG=Status,...: the idTagInfo status of Authorize and StartTransaction for
+//                 these idTags (Accepted, Blocked, Expired, Invalid, ConcurrentTx; others: Accepted)
 //   --heartbeat   BootNotification interval (default 60); --boot-status its status
 //   --ping        WebSocket ping every S seconds, terminating a client that missed the
 //                 previous pong (default 30, 0 = never)
@@ -65,7 +67,7 @@ function usage(msg) {
   if (msg) process.stderr.write(`ocpp-csms: ${msg}\n`);
   process.stderr.write('usage: node ocpp_csms.js --port P [--host H] [--path /ocpp] [--log FILE.jsonl] ' +
     '[--auth USER:PASS] [--no-subprotocol] [--protocols ocpp1.6,...] [--heartbeat S] ' +
-    '[--boot-status Accepted|Pending|Rejected] [--ping S] [--call-timeout S] [--loose-datetime] [--ctl-port P2]\n');
+    '[--boot-status Accepted|Pending|Rejected] [--id-tags TAG=Status,...] [--ping S] [--call-timeout S] [--loose-datetime] [--ctl-port P2]\n');
   process.exit(2);
 }
 
@@ -73,7 +75,7 @@ function usage(msg) {
 const opt = {
   port: null, host: '127.0.0.1', path: '/ocpp', log: null, auth: null, noSubprotocol: false, looseDatetime: false,
   protocols: ['ocpp1.6'], heartbeat: 60, bootStatus: 'Accepted', ping: 30, callTimeout: 10,
-  ctlPort: null, tlsCert: null, tlsKey: null, tlsCa: null,
+  ctlPort: null, tlsCert: null, tlsKey: null, tlsCa: null, idTags: {},
 };
 {
   const argv = process.argv.slice(2);
@@ -98,6 +100,13 @@ const opt = {
       case '--protocols': opt.protocols = need(i).split(',').map(s => s.trim()).filter(Boolean); i++; break;
       case '--heartbeat': opt.heartbeat = int(need(i), a); i++; break;
       case '--boot-status': opt.bootStatus = need(i); i++; break;
+      case '--id-tags':
+        for (const kv of need(i).split(',')) {
+          const [tag, status] = kv.split('=');
+          if (!tag || !['Accepted', 'Blocked', 'Expired', 'Invalid', 'ConcurrentTx'].includes(status)) usage(`--id-tags: bad ${kv}`);
+          opt.idTags[tag] = status;
+        }
+        i++; break;
       case '--ping': opt.ping = int(need(i), a); i++; break;
       case '--call-timeout': opt.callTimeout = int(need(i), a); i++; break;
       case '--ctl-port': opt.ctlPort = int(need(i), a); i++; break;
@@ -187,11 +196,12 @@ function refuse(socket, req, r) {
 // --- the OCPP 1.6 handlers -----------------------------------------------------------------
 const now = () => new Date().toISOString();
 const accepted = () => ({ status: 'Accepted' });
+const tagInfo = (tag) => ({ status: opt.idTags[tag] || 'Accepted' });
 const handlers = {
   BootNotification: () => ({ status: opt.bootStatus, currentTime: now(), interval: opt.heartbeat }),
   Heartbeat: () => ({ currentTime: now() }),
-  Authorize: () => ({ idTagInfo: accepted() }),
-  StartTransaction: () => ({ transactionId: nextTransactionId++, idTagInfo: accepted() }),
+  Authorize: ({ params }) => ({ idTagInfo: tagInfo(params.idTag) }),
+  StartTransaction: ({ params }) => ({ transactionId: nextTransactionId++, idTagInfo: tagInfo(params.idTag) }),
   StopTransaction: ({ params }) => (params && params.idTag !== undefined ? { idTagInfo: accepted() } : {}),
   MeterValues: () => ({}),
   StatusNotification: () => ({}),
