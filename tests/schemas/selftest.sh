@@ -53,7 +53,7 @@ for f in "$HERE"/*.json; do
       : >"$OUT"; bad "$n has no $kind sample ($S/$kind/$n.txt)"; fi
   done
 done
-if [ ${#schemas[@]} -eq 20 ]; then ok "20 schemas"; else : >"$OUT"; bad "${#schemas[@]} schemas, want 20"; fi
+if [ ${#schemas[@]} -eq 29 ]; then ok "29 schemas"; else : >"$OUT"; bad "${#schemas[@]} schemas, want 29"; fi
 all=$(IFS=,; echo "${schemas[*]}")
 
 # ---- valid samples --------------------------------------------------------------------------
@@ -93,7 +93,18 @@ ResetResponse	ResetResponse.json: at $.status: 'Scheduled' is not one of
 TriggerMessageResponse	TriggerMessageResponse.json: at $.status: 'NotSupported' is not one of
 UnlockConnectorResponse	UnlockConnectorResponse.json: at $.status: 'Accepted' is not one of
 UpdateFirmwareResponse	UpdateFirmwareResponse.json: at $: Additional properties are not allowed ('status' was unexpected)
+CancelReservationResponse	CancelReservationResponse.json: at $.status: 'Unknown' is not one of
+ClearCacheResponse	ClearCacheResponse.json: at $.status: 'Cleared' is not one of
+ClearChargingProfileResponse	ClearChargingProfileResponse.json: at $.status: 'Rejected' is not one of
+GetCompositeScheduleResponse	GetCompositeScheduleResponse.json: at $.chargingSchedule.chargingSchedulePeriod[0].limit: 16.05 is not a multiple of 0.1
+GetDiagnosticsResponse	GetDiagnosticsResponse.json: at $.fileName: None is not of type 'string'
+GetLocalListVersionResponse	GetLocalListVersionResponse.json: at $.listVersion: '42' is not of type 'integer'
+ReserveNowResponse	ReserveNowResponse.json: at $.status: 'Reserved' is not one of
+SendLocalListResponse	SendLocalListResponse.json: at $: Additional properties are not allowed ('listVersion' was unexpected)
+SetChargingProfileResponse	SetChargingProfileResponse.json: at $.status: 'Unknown' is not one of
 x-BootNotification-serial-too-long	at $.chargePointSerialNumber: 'CP-00000000000000000000001' is too long
+x-GetCompositeScheduleResponse-no-periods	at $.chargingSchedule: 'chargingSchedulePeriod' is a required property
+x-GetDiagnosticsResponse-fileName-too-long	xxxx-20260101.logx' is too long
 x-CALL-uid-too-long	Heartbeat: UniqueId is longer than 36 characters
 x-CALLERROR-code	CALLERROR: CALLERROR code Timeout is not an OCPP-J error code
 x-CALLERROR-shape	CALLERROR: CALLERROR must have 5 elements

@@ -23,6 +23,10 @@ Profiles, told apart by the payload's shape:
            "Error" -> shape check of data {"code","description"}.
 Actions without a schema file (user-defined messages) are counted as skipped (no schema).
 
+multipleOf: checked on the decimal values as written (JSON 11.1 is a multiple of 0.1), not by
+jsonschema's float division (11.1 / 0.1 is 110.99999999999999 in binary floating point, so its
+own check rejects a third of the one-decimal values, e.g. a charging limit of 11.1 A).
+
 Date-time: the "date-time" format is checked by a checker registered here (RFC 3339 shape by
 regular expression - 'T' separator, seconds, optional fraction of any length, 'Z' or +hh:mm -
 then datetime.fromisoformat for the ranges), so it does not depend on optional libraries.
@@ -39,6 +43,7 @@ import re
 import sys
 from collections import OrderedDict
 from datetime import datetime
+from fractions import Fraction
 
 try:
     import jsonschema
@@ -91,6 +96,26 @@ def make_format_checker():
     return checker
 
 
+def multiple_of(validator, dB, instance, schema):
+    """multipleOf on the numbers' decimal spelling (str() of a float is the shortest text that
+    reads back as it, i.e. what the JSON said): 11.1 / 0.1 = 111 exactly."""
+    if not validator.is_type(instance, "number"):
+        return
+    try:
+        failed = (Fraction(str(instance)) / Fraction(str(dB))).denominator != 1
+    except (ValueError, ZeroDivisionError, OverflowError):  # inf, nan, a zero divisor
+        failed = True
+    if failed:
+        yield jsonschema.ValidationError("%r is not a multiple of %r" % (instance, dB))
+
+
+# Draft 4 with the exact multipleOf above.
+Draft4 = jsonschema.validators.extend(jsonschema.Draft4Validator, {"multipleOf": multiple_of})
+if not Draft4({"multipleOf": 0.1}).is_valid(11.1) or Draft4({"multipleOf": 0.1}).is_valid(16.05):
+    sys.stderr.write("validate.py: the exact multipleOf check is not in effect\n")
+    sys.exit(2)
+
+
 class Schemas:
     """Schema files of a directory, loaded on first use: name -> Draft4Validator."""
 
@@ -112,7 +137,7 @@ class Schemas:
             except (OSError, ValueError, jsonschema.SchemaError) as e:
                 sys.stderr.write("validate.py: bad schema %s: %s\n" % (path, e))
                 sys.exit(2)
-            self.cache[name] = jsonschema.Draft4Validator(schema, format_checker=self.checker)
+            self.cache[name] = Draft4(schema, format_checker=self.checker)
         return self.cache[name]
 
 
