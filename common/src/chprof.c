@@ -121,19 +121,19 @@ static int bad(const char **code, const char *c, struct cs_error *err, const cha
     return cs_error_set(err, CS_ERR_RANGE, "%s %s", field, problem);
 }
 
-/* An integer field ocpp_check has passed (whole, not negative) that must fit int32_t.
- * Returns whether it is present. */
-static bool get_i32(const cJSON *obj, const struct ocpp_field *fields, int i, int32_t *out, int *rc,
-                    const char **code, struct cs_error *err)
+/* Reads an integer field ocpp_check has passed (whole, not negative) when it is there
+ * (*present, when not NULL, says so); it must also fit int32_t. */
+static int get_i32(const cJSON *obj, const struct ocpp_field *fields, int i, int32_t *out,
+                   bool *present, const char **code, struct cs_error *err)
 {
     const cJSON *v = item(obj, fields, i);
-    if (!v)
-        return false;
-    if (v->valuedouble > INT32_MAX)
-        *rc = bad(code, OCPP_E_PROPERTY, err, fields[i].name, "is out of range");
-    else
+    if (present)
+        *present = v != NULL;
+    if (v && v->valuedouble > INT32_MAX)
+        return bad(code, OCPP_E_PROPERTY, err, fields[i].name, "is out of range");
+    if (v)
         *out = (int32_t)v->valuedouble;
-    return true;
+    return CS_OK;
 }
 
 static bool get_time(const cJSON *obj, const struct ocpp_field *fields, int i, int64_t *out)
@@ -148,18 +148,16 @@ static int parse_period(const cJSON *o, int i, struct chp_period *prev, struct c
     if (!cJSON_IsObject(o))
         return bad(code, OCPP_E_TYPE, err, f_schedule[SF_PERIODS].name,
                    "has an element that is not an object");
+    bool has_phases;
     int rc = ocpp_check(o, f_period, code, err);
-    if (rc)
-        return rc;
-    get_i32(o, f_period, PP_START, &out->start_s, &rc, code, err);
-    if (rc)
+    if (rc || (rc = get_i32(o, f_period, PP_START, &out->start_s, NULL, code, err)) ||
+        (rc = get_i32(o, f_period, PP_PHASES, &out->phases, &has_phases, code, err)))
         return rc;
     double limit = item(o, f_period, PP_LIMIT)->valuedouble;
     if (!(limit >= 0 && limit <= LIMIT_MAX))
         return bad(code, OCPP_E_PROPERTY, err, f_period[PP_LIMIT].name, "must be in 0..1e9");
     out->limit = limit;
-    if (get_i32(o, f_period, PP_PHASES, &out->phases, &rc, code, err) &&
-        (out->phases < 1 || out->phases > 3))
+    if (has_phases && (out->phases < 1 || out->phases > 3))
         return bad(code, OCPP_E_PROPERTY, err, f_period[PP_PHASES].name, "must be 1, 2 or 3");
     /* the schedule starts with its first period, and each one starts after the one before */
     if (i == 0 ? out->start_s != 0 : out->start_s <= prev->start_s)
@@ -172,10 +170,8 @@ static int parse_schedule(const cJSON *o, struct chprof *out, const char **code,
                           struct cs_error *err)
 {
     int rc = ocpp_check(o, f_schedule, code, err);
-    if (rc)
-        return rc;
-    out->has_duration = get_i32(o, f_schedule, SF_DURATION, &out->duration_s, &rc, code, err);
-    if (rc)
+    if (rc ||
+        (rc = get_i32(o, f_schedule, SF_DURATION, &out->duration_s, &out->has_duration, code, err)))
         return rc;
     out->has_start = get_time(o, f_schedule, SF_START, &out->start_ms);
     out->unit = (enum chp_unit)name_index(unit_names, item(o, f_schedule, SF_UNIT)->valuestring);
@@ -214,19 +210,17 @@ int chprof_parse(const cJSON *obj, int conn, int64_t now_ms, struct chprof *out,
     out->valid_to_ms = INT64_MAX;
     if (!cJSON_IsObject(obj))
         return bad(code, OCPP_E_TYPE, err, "csChargingProfiles", "is not an object");
-    int rc = ocpp_check(obj, f_profile, code, err);
-    if (rc)
-        return rc;
     int32_t stack = 0;
-    get_i32(obj, f_profile, PF_ID, &out->id, &rc, code, err);
-    get_i32(obj, f_profile, PF_STACK, &stack, &rc, code, err);
+    int rc = ocpp_check(obj, f_profile, code, err);
+    if (rc || (rc = get_i32(obj, f_profile, PF_ID, &out->id, NULL, code, err)) ||
+        (rc = get_i32(obj, f_profile, PF_STACK, &stack, NULL, code, err)))
+        return rc;
     out->stack = stack;
     out->purpose =
         (enum chp_purpose)chprof_purpose_of(item(obj, f_profile, PF_PURPOSE)->valuestring);
     out->kind = (enum chp_kind)name_index(kind_names, item(obj, f_profile, PF_KIND)->valuestring);
-    if (out->purpose == CHP_TX)
-        out->has_tx = get_i32(obj, f_profile, PF_TX, &out->tx_id, &rc, code, err);
-    if (rc)
+    if (out->purpose == CHP_TX &&
+        (rc = get_i32(obj, f_profile, PF_TX, &out->tx_id, &out->has_tx, code, err)))
         return rc;
     if (out->kind == CHK_RECURRING) {
         const cJSON *r = item(obj, f_profile, PF_RECUR);
@@ -560,8 +554,9 @@ static bool add_period(struct composite *c, int32_t at_s, struct lim l, const st
 }
 
 /* The composite's periods for [now, now + duration); false when at some time nothing limits. */
-static bool composite(const struct chprof_set *s, int conn, const struct chp_ctx *x, int64_t now_ms,
-                      int32_t duration_s, enum chp_unit unit, struct composite *c)
+static bool build_composite(const struct chprof_set *s, int conn, const struct chp_ctx *x,
+                            int64_t now_ms, int32_t duration_s, enum chp_unit unit,
+                            struct composite *c)
 {
     int64_t end = now_ms + (int64_t)(duration_s > 0 ? duration_s : 0) * 1000;
     c->n = 0;
@@ -590,7 +585,7 @@ void chprof_composite_json(const struct chprof_set *s, int conn, const struct ch
 {
     struct chp_ctx x = ctx_or_default(ctx);
     struct composite c;
-    if (conn < 0 || !composite(s, conn, &x, now_ms, duration_s, unit, &c)) {
+    if (conn < 0 || !build_composite(s, conn, &x, now_ms, duration_s, unit, &c)) {
         jw_kstr(out, "status", "Rejected");
         return;
     }
