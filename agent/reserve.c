@@ -68,8 +68,7 @@ const char *reserve_answer(struct charger_rt *ch, const cJSON *req)
     int conn = get_int(req, "connectorId");
     int32_t id = get_int(req, "reservationId");
     int64_t expiry;
-    if (conn < 0 || conn > ch->m.nconn ||
-        (conn == 0 && !crt_cfg(ch)->reserve_connector_zero))
+    if (conn < 0 || conn > ch->m.nconn || (conn == 0 && !crt_cfg(ch)->reserve_connector_zero))
         return "Rejected";
     if (!ocpp_datetime_parse(cJSON_GetObjectItemCaseSensitive(req, "expiryDate")->valuestring,
                              &expiry) ||

@@ -10,8 +10,11 @@
 #include "cs/util.h"
 
 static const char *const status_names[AS__COUNT] = {
-    [AS_ACCEPTED] = "Accepted", [AS_BLOCKED] = "Blocked",           [AS_EXPIRED] = "Expired",
-    [AS_INVALID] = "Invalid",   [AS_CONCURRENT_TX] = "ConcurrentTx",
+    [AS_ACCEPTED] = "Accepted",
+    [AS_BLOCKED] = "Blocked",
+    [AS_EXPIRED] = "Expired",
+    [AS_INVALID] = "Invalid",
+    [AS_CONCURRENT_TX] = "ConcurrentTx",
 };
 
 const char *auth_status_name(enum auth_status s)
@@ -29,13 +32,12 @@ bool auth_status_parse(const char *name, enum auth_status *out)
     return false;
 }
 
-static const char *const status_choices[] = {"Accepted", "Blocked", "Expired", "Invalid",
-                                             "ConcurrentTx", NULL};
-static const struct ocpp_field info_fields[] = {
-    {"status", FT_STRING, true, 0, status_choices},
-    {"expiryDate", FT_DATETIME, false, 0, NULL},
-    {"parentIdTag", FT_STRING, false, ID_TAG_MAX, NULL},
-    {NULL, 0, false, 0, NULL}};
+static const char *const status_choices[] = {"Accepted", "Blocked",      "Expired",
+                                             "Invalid",  "ConcurrentTx", NULL};
+static const struct ocpp_field info_fields[] = {{"status", FT_STRING, true, 0, status_choices},
+                                                {"expiryDate", FT_DATETIME, false, 0, NULL},
+                                                {"parentIdTag", FT_STRING, false, ID_TAG_MAX, NULL},
+                                                {NULL, 0, false, 0, NULL}};
 
 int auth_info_parse(const cJSON *info, struct auth_entry *e, const char **code,
                     struct cs_error *err)

@@ -29,9 +29,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!req)
         return 0;
     struct authlist list = {0}, cache = {0};
-    cJSON *seed = cJSON_Parse("{\"listVersion\":5,\"updateType\":\"Full\",\"localAuthorizationList\":"
-                              "[{\"idTag\":\"A\",\"idTagInfo\":{\"status\":\"Accepted\"}},"
-                              "{\"idTag\":\"M\",\"idTagInfo\":{\"status\":\"Blocked\"}}]}");
+    cJSON *seed =
+        cJSON_Parse("{\"listVersion\":5,\"updateType\":\"Full\",\"localAuthorizationList\":"
+                    "[{\"idTag\":\"A\",\"idTagInfo\":{\"status\":\"Accepted\"}},"
+                    "{\"idTag\":\"M\",\"idTagInfo\":{\"status\":\"Blocked\"}}]}");
     const char *status = NULL, *code = NULL;
     struct cs_error err;
     authlist_apply(&list, seed, &status, &code, &err);

@@ -116,9 +116,10 @@ static void test_refusals(void **state)
     assert_string_equal(apply(&l, "{\"listVersion\":2,\"updateType\":\"Full\","
                                   "\"localAuthorizationList\":[7]}"),
                         "error:" OCPP_E_TYPE);
-    assert_string_equal(apply(&l, "{\"listVersion\":2,\"updateType\":\"Full\","
-                                  "\"localAuthorizationList\":[{\"idTag\":\"123456789012345678901\"}]}"),
-                        "error:" OCPP_E_PROPERTY);
+    assert_string_equal(
+        apply(&l, "{\"listVersion\":2,\"updateType\":\"Full\","
+                  "\"localAuthorizationList\":[{\"idTag\":\"123456789012345678901\"}]}"),
+        "error:" OCPP_E_PROPERTY);
     assert_string_equal(apply(&l, "{\"updateType\":\"Full\"}"), "error:" OCPP_E_OCCURRENCE);
     assert_int_equal(l.version, 1);
     authlist_free(&l);
