@@ -14,6 +14,7 @@
 #include "persist.h"
 #include "reports.h"
 #include "session.h"
+#include "smart.h"
 
 #define BOOT_RETRY_DEFAULT_S 30
 
@@ -97,6 +98,7 @@ static void start_tx_answer(struct charger_rt *ch, int32_t local, const cJSON *p
     int32_t confirmed = (int32_t)id->valuedouble;
     struct connector *k = &ch->m.conn[conn];
     calls_tx_confirmed(&ch->calls, k->tx.id, confirmed);
+    smart_tx_confirmed(ch, k->tx.id, confirmed);
     k->tx.id = confirmed;
     k->tx.confirmed = true;
     persist_mark(ch);

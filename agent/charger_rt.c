@@ -12,6 +12,7 @@
 #include "persist.h"
 #include "reports.h"
 #include "reserve.h"
+#include "smart.h"
 #include "session.h"
 
 #define CLOSE_TIMEOUT_MS 1000
@@ -144,6 +145,7 @@ void crt_fini(struct charger_rt *ch)
     calls_fini(&ch->calls);
     behaviour_fini(ch);
     reserve_free(ch);
+    smart_free(ch);
     authz_free(ch);
     ccfg_fini(ch);
 }

@@ -17,6 +17,7 @@
 #include "downlink.h"
 #include "reserve.h"
 #include "session.h"
+#include "smart.h"
 #include "trigger.h"
 
 enum follow_kind {
@@ -80,8 +81,6 @@ static bool conn_exists(const struct charger_rt *ch, int conn, bool allow_zero)
 static int h_remote_start(struct charger_rt *ch, const cJSON *req, struct jw *resp,
                           struct follow *then, const char **code, struct cs_error *err)
 {
-    (void)code;
-    (void)err;
     int conn = get_int(req, "connectorId", -1);
     if (conn < 0)
         conn = session_free_connector(ch);
@@ -90,6 +89,13 @@ static int h_remote_start(struct charger_rt *ch, const cJSON *req, struct jw *re
     /* A reserved connector starts only for its idTag. */
     bool ok = session_can_start(ch, conn) &&
               reserve_allows(ch, conn, get_str(req, "idTag"), &reserved, &reservation);
+    const cJSON *profile = cJSON_GetObjectItemCaseSensitive(req, "chargingProfile");
+    if (ok && profile) {
+        int rc = smart_remote_profile(ch, conn, profile, code, err);
+        if (rc && rc != CS_ERR_STATE)
+            return rc;    /* malformed: CALLERROR */
+        ok = rc == CS_OK; /* not a TxProfile: Rejected */
+    }
     jw_kstr(resp, "status", ok ? "Accepted" : "Rejected");
     if (ok) {
         then->kind = F_START;
@@ -383,6 +389,46 @@ static int h_get_local_list_version(struct charger_rt *ch, const cJSON *req, str
     return CS_OK;
 }
 
+static void limits_after(struct charger_rt *ch, const cJSON *req)
+{
+    (void)req;
+    smart_update(ch);
+}
+
+static int h_set_charging_profile(struct charger_rt *ch, const cJSON *req, struct jw *resp,
+                                  struct follow *then, const char **code, struct cs_error *err)
+{
+    const char *status;
+    int rc = smart_set(ch, req, &status, code, err);
+    if (rc)
+        return rc;
+    jw_kstr(resp, "status", status);
+    then->kind = F_AFTER; /* the power follows once the answer is out */
+    then->after = limits_after;
+    return CS_OK;
+}
+
+static int h_clear_charging_profile(struct charger_rt *ch, const cJSON *req, struct jw *resp,
+                                    struct follow *then, const char **code, struct cs_error *err)
+{
+    (void)code;
+    (void)err;
+    jw_kstr(resp, "status", smart_clear(ch, req));
+    then->kind = F_AFTER;
+    then->after = limits_after;
+    return CS_OK;
+}
+
+static int h_get_composite_schedule(struct charger_rt *ch, const cJSON *req, struct jw *resp,
+                                    struct follow *then, const char **code, struct cs_error *err)
+{
+    (void)then;
+    (void)code;
+    (void)err;
+    smart_composite(ch, req, resp);
+    return CS_OK;
+}
+
 /* Indexed by enum ocpp_call; NULL: an OCPP 1.6 action these chargers do not take. */
 static handler_fn *const handlers[OCPP_CALLS_IN] = {
     [OC_REMOTE_START] = h_remote_start,
@@ -401,6 +447,9 @@ static handler_fn *const handlers[OCPP_CALLS_IN] = {
     [OC_CANCEL_RESERVATION] = h_cancel_reservation,
     [OC_SEND_LOCAL_LIST] = h_send_local_list,
     [OC_GET_LOCAL_LIST_VERSION] = h_get_local_list_version,
+    [OC_SET_CHARGING_PROFILE] = h_set_charging_profile,
+    [OC_CLEAR_CHARGING_PROFILE] = h_clear_charging_profile,
+    [OC_GET_COMPOSITE_SCHEDULE] = h_get_composite_schedule,
 };
 
 bool downlink_supports(int action)

@@ -18,6 +18,7 @@
 #include "reports.h"
 #include "reserve.h"
 #include "session.h"
+#include "smart.h"
 
 #define CLOSE_TIMEOUT_MS 1000
 
@@ -58,6 +59,7 @@ static void stop_tx(struct charger_rt *ch, int conn, enum stop_reason reason)
     x.meter_wh = charger_tx_end(&ch->m, conn, x.now_ms);
     x.reason = stop_reason_name(reason);
     emit_msg(ch, MSG_STOP_TRANSACTION, &x, CALL_TX, K_STOP_TX);
+    smart_tx_ended(ch, conn);
     ch->s.auto_tx[conn] = false;
     st(ch)->sessions_stopped++;
 }
@@ -112,6 +114,7 @@ void session_begin_tx(struct charger_rt *ch, int conn)
         reserve_used(ch, rq->reservation);
     if (apply_event(ch, conn, CE_START, SR_OTHER, &err))
         log_debug("%s", err.msg);
+    smart_tx_started(ch, conn); /* its profile's limit, before the first reading */
     emit_ctx(ch, conn, &x);
     x.context = "Transaction.Begin";
     emit_msg(ch, MSG_METER_VALUES, &x, CALL_TX, K_NONE);
@@ -208,6 +211,7 @@ void session_refused(struct charger_rt *ch, int conn, const char *why)
 {
     struct start_req *rq = &ch->s.start[conn];
     rq->active = false;
+    smart_drop_remote(ch, conn);
     st(ch)->auth_rejected++;
     log_debug("%s: idTag %s refused (%s)", ch->m.id, rq->id_tag, why);
     if (rq->auto_session)

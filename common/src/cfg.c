@@ -7,6 +7,7 @@
 #include "cs/authlist.h"
 #include "cs/buf.h"
 #include "cs/cfg.h"
+#include "cs/chprof.h"
 #include "cs/ids.h"
 #include "cs/mem.h"
 #include "cs/util.h"
@@ -761,10 +762,10 @@ static const struct ocpp_key ocpp_key_table[] = {
      true},
     {"LocalAuthListMaxLength", NULL, CS_STR(AUTHLIST_MAX), true},
     {"SendLocalListMaxLength", NULL, CS_STR(AUTHLIST_SEND_MAX), true},
-    {"ChargeProfileMaxStackLevel", NULL, "8", true},
+    {"ChargeProfileMaxStackLevel", NULL, CS_STR(CHPROF_MAX_STACK), true},
     {"ChargingScheduleAllowedChargingRateUnit", NULL, "Current,Power", true},
-    {"ChargingScheduleMaxPeriods", NULL, "24", true},
-    {"MaxChargingProfilesInstalled", NULL, "16", true},
+    {"ChargingScheduleMaxPeriods", NULL, CS_STR(CHPROF_MAX_PERIODS), true},
+    {"MaxChargingProfilesInstalled", NULL, CS_STR(CHPROF_MAX_INSTALLED), true},
     {"ConnectorSwitch3to1PhaseSupported", NULL, "false", true},
     {"ChargeswarmMaxPowerKw", "max_kw", NULL, false},
     {"ChargeswarmSessionsPerHour", "sessions_per_h", NULL, false},

@@ -139,6 +139,81 @@ cli stop CP-000003 >/dev/null
 cli unplug CP-000003 >/dev/null
 log "2: local list versions, VersionMismatch, Failed over 100, LocalPreAuthorize, offline list and cache, ClearCache"
 
+# ---- 3. Smart Charging --------------------------------------------------------------------------
+# readings CHARGER CONN MEASURAND: "epoch_s value" of each MeterValues reading
+readings() {
+  frames_in "$1" MeterValues | jq -r --argjson c "$2" --arg m "$3" \
+    'select(.connectorId == $c) | .meterValue[0] | (.timestamp | sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601) as $t | .sampledValue[] | select(.measurand == $m) | "\($t) \(.value)"'
+}
+power() { readings "$1" "$2" Power.Active.Import | tail -1 | cut -d' ' -f2; }
+offered() { readings "$1" "$2" Power.Offered | tail -1 | cut -d' ' -f2; }
+n_readings() { readings "$1" "$2" Power.Active.Import | wc -l; }
+# power_settles CHARGER CONN WATTS WHAT: the next reading after now shows WATTS
+power_settles() {
+  local from; from=$(n_readings "$1" "$2")
+  wait_eval "$4: $3 W reported" 10 "[ \$(n_readings $1 $2) -gt $((from + 1)) ] && [ \"\$(power $1 $2)\" = $3 ]"
+}
+profile() {   # ID PURPOSE STACK LIMIT [extra fields]
+  echo "{\"chargingProfileId\":$1,\"stackLevel\":$3,\"chargingProfilePurpose\":\"$2\",\"chargingProfileKind\":\"Relative\",\"chargingSchedule\":{\"chargingRateUnit\":\"W\",\"chargingSchedulePeriod\":[{\"startPeriod\":0,\"limit\":$4}]}${5:-}}"
+}
+set_profile() { call "$1" SetChargingProfile "{\"connectorId\":$2,\"csChargingProfiles\":$3}"; }
+rcli HSET "$NS:charger:CP-000001" time_scale 60 >/dev/null   # a reading a second is a minute of energy
+cli start CP-000001 connector=1 id_tag=SC-1 >/dev/null
+wait_eval "SC-1 charging" 10 "frames_in CP-000001 StartTransaction | grep -q SC-1"
+power_settles CP-000001 1 22000 "before any profile"
+tx=$(jq -r 'select(.dir == "out" and .charger == "CP-000001" and .frame[0] == 3 and .frame[2].transactionId != null) | .frame[2].transactionId' "$T/ocpp.jsonl" | tail -1)
+expect Accepted "$(set_profile CP-000001 1 "$(profile 1 TxProfile 0 7000 ",\"transactionId\":$tx")")" "TxProfile 7 kW"
+t_set=$(date +%s)
+power_settles CP-000001 1 7000 "the TxProfile's 7 kW"
+[ "$(offered CP-000001 1)" = 7000 ] || fail "Power.Offered $(offered CP-000001 1), want 7000"
+# the energy register follows 7 kW: over the readings after the limit, Wh per simulated hour
+wait_eval "three readings at 7 kW" 10 "[ \$(readings CP-000001 1 Energy.Active.Import.Register | awk -v t=$t_set '\$1 > t + 1' | wc -l) -ge 3 ]"
+kw=$(readings CP-000001 1 Energy.Active.Import.Register | awk -v t="$t_set" '$1 > t + 1' |
+     awk 'NR == 1 {t0 = $1; e0 = $2} {t = $1; e = $2} END {printf "%.2f", (e - e0) / ((t - t0) * 60 / 3600) / 1000}')
+awk -v k="$kw" 'BEGIN {exit !(k > 6.5 && k < 7.5)}' || fail "energy grew at $kw kW under a 7 kW limit"
+out=$(call CP-000001 GetCompositeSchedule '{"connectorId":1,"duration":600}')
+jq -e '.status == "Accepted" and .connectorId == 1 and .chargingSchedule.chargingRateUnit == "W" and .chargingSchedule.chargingSchedulePeriod[0].limit == 7000' \
+  <<<"$out" >/dev/null || fail "GetCompositeSchedule: $out"
+out=$(call CP-000001 GetCompositeSchedule '{"connectorId":1,"duration":600,"chargingRateUnit":"A"}')
+jq -e '.chargingSchedule.chargingRateUnit == "A" and .chargingSchedule.chargingSchedulePeriod[0].limit == 10.1' \
+  <<<"$out" >/dev/null || fail "GetCompositeSchedule in A: $out"
+expect Accepted "$(call CP-000001 ClearChargingProfile '{"id":1}')" "ClearChargingProfile 1"
+expect Unknown "$(call CP-000001 ClearChargingProfile '{"id":99}')" "ClearChargingProfile of an unknown id"
+power_settles CP-000001 1 22000 "the charger's own power after the clear"
+log "3a: a 7 kW TxProfile: power and energy at $kw kW within a meter interval; composite in W and A; cleared, 22 kW again"
+# stacking: TxDefaultProfile level 1 (5 kW for 4 s) over level 0 (11 kW)
+now_iso=$(iso_in 0)
+expect Accepted "$(set_profile CP-000001 0 "$(profile 2 TxDefaultProfile 0 11000)")" "TxDefaultProfile level 0"
+expect Accepted "$(set_profile CP-000001 0 "{\"chargingProfileId\":3,\"stackLevel\":1,\"chargingProfilePurpose\":\"TxDefaultProfile\",\"chargingProfileKind\":\"Absolute\",\"chargingSchedule\":{\"duration\":4,\"startSchedule\":\"$now_iso\",\"chargingRateUnit\":\"W\",\"chargingSchedulePeriod\":[{\"startPeriod\":0,\"limit\":5000}]}}")" \
+  "TxDefaultProfile level 1 for 4 s"
+power_settles CP-000001 1 5000 "the higher stack level"
+power_settles CP-000001 1 11000 "level 0 once level 1's 4 s are over"
+# the charge point's maximum, shared by the connectors charging
+expect Accepted "$(set_profile CP-000001 0 "$(profile 4 ChargePointMaxProfile 0 6000)")" "ChargePointMaxProfile 6 kW"
+power_settles CP-000001 1 6000 "one connector under the charge point's 6 kW"
+cli start CP-000001 connector=2 id_tag=SC-2 >/dev/null
+power_settles CP-000001 1 3000 "two connectors share 6 kW"
+[ "$(power CP-000001 2)" = 3000 ] || fail "connector 2: $(power CP-000001 2) W, want 3000"
+expect Rejected "$(set_profile CP-000001 1 "$(profile 5 ChargePointMaxProfile 0 1000)")" "ChargePointMaxProfile on connector 1"
+expect Accepted "$(call CP-000001 ClearChargingProfile '{"chargingProfilePurpose":"ChargePointMaxProfile"}')" "clear by purpose"
+# 0 W suspends, a limit brings it back
+expect Accepted "$(set_profile CP-000001 2 "$(profile 6 TxProfile 2 0)")" "TxProfile 0 W"
+wait_eval "connector 2 SuspendedEVSE at 0 W" 10 '[ "$(last_status CP-000001 2)" = SuspendedEVSE ]'
+expect Accepted "$(set_profile CP-000001 2 "$(profile 6 TxProfile 2 2000)")" "TxProfile 2 kW (same id)"
+wait_eval "connector 2 Charging again" 10 '[ "$(last_status CP-000001 2)" = Charging ]'
+power_settles CP-000001 2 2000 "connector 2 at 2 kW"
+cli stop CP-000001 >/dev/null
+cli unplug CP-000001 >/dev/null
+expect Rejected "$(set_profile CP-000001 1 "$(profile 7 TxProfile 0 1000)")" "TxProfile without a transaction"
+# a RemoteStartTransaction's chargingProfile
+out=$(call CP-000001 RemoteStartTransaction "{\"connectorId\":1,\"idTag\":\"SC-R\",\"chargingProfile\":$(profile 8 TxProfile 0 4000)}")
+expect Accepted "$out" "RemoteStartTransaction with a TxProfile"
+power_settles CP-000001 1 4000 "the remote start's 4 kW profile"
+cli stop CP-000001 >/dev/null
+cli unplug CP-000001 >/dev/null
+expect Accepted "$(call CP-000001 ClearChargingProfile '{}')" "clear everything"
+log "3b: stack levels in time, the charge point's maximum shared, 0 W suspends, TxProfile rules, a remote start's profile"
+
 # ---- 4. every TriggerMessage --------------------------------------------------------------------
 for m in BootNotification DiagnosticsStatusNotification FirmwareStatusNotification Heartbeat MeterValues StatusNotification; do
   before=$(count_in CP-000002 "$m")
