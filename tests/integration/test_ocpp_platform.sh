@@ -101,9 +101,26 @@ ask d11 '[2,"d11","Reset",{"type":"Soft"}]' '.[2].status == "Accepted"'
 more_boots() { [ "$(grep -c 'chargers/CP-000003/up/BootNotification' "$T/all.txt")" -gt "$boots_before" ]; }
 wait_for "BootNotification after the Reset" 15 more_boots
 
+# The Reservation, Local Auth List, Smart Charging and diagnostics CALLs (their answers are
+# checked against the schemas below).
+cli unplug CP-000003 >/dev/null || true   # Finishing since the remote stop
+now_available() { mqtt_lines "$T/all.txt" | awk '$2 == "chargers/CP-000003/up/StatusNotification"' | tail -1 | grep -q '"Available"'; }
+wait_for "CP-000003 Available" 5 now_available
+exp=$(date -u -d "@$(( $(date +%s) + 600 ))" +%Y-%m-%dT%H:%M:%SZ)
+ask r1 "[2,\"r1\",\"ReserveNow\",{\"connectorId\":1,\"expiryDate\":\"$exp\",\"idTag\":\"RES-1\",\"reservationId\":5}]" '.[2].status == "Accepted"'
+wait_for "StatusNotification Reserved" 5 sent3 StatusNotification '"Reserved"'
+ask r2 '[2,"r2","CancelReservation",{"reservationId":5}]' '.[2].status == "Accepted"'
+ask l1 '[2,"l1","SendLocalList",{"listVersion":1,"updateType":"Full","localAuthorizationList":[{"idTag":"L1","idTagInfo":{"status":"Accepted"}}]}]' '.[2].status == "Accepted"'
+ask l2 '[2,"l2","GetLocalListVersion",{}]' '.[2].listVersion == 1'
+ask l3 '[2,"l3","ClearCache",{}]' '.[2].status == "Accepted"'
+ask s1 '[2,"s1","SetChargingProfile",{"connectorId":0,"csChargingProfiles":{"chargingProfileId":1,"stackLevel":0,"chargingProfilePurpose":"TxDefaultProfile","chargingProfileKind":"Relative","chargingSchedule":{"chargingRateUnit":"A","chargingSchedulePeriod":[{"startPeriod":0,"limit":16,"numberPhases":3}]}}}]' '.[2].status == "Accepted"'
+ask s2 '[2,"s2","GetCompositeSchedule",{"connectorId":0,"duration":300}]' '.[2].status == "Accepted"'
+ask s3 '[2,"s3","ClearChargingProfile",{}]' '.[2].status == "Accepted"'
+ask g1 '[2,"g1","GetDiagnostics",{"location":"ftp://diag.example/"}]' '.[2].fileName | startswith("diagnostics-CP-000003-")'
+
 # Errors: the CALLERROR code names the problem, the charger keeps working.
 ask e1 '[2,"e1","Frobnicate",{}]' '.[0] == 4 and .[2] == "NotImplemented"'
-ask e2 '[2,"e2","ReserveNow",{}]' '.[0] == 4 and .[2] == "NotSupported"'
+ask e2 '[2,"e2","SetChargingProfile",{"connectorId":1,"csChargingProfiles":{"chargingProfileId":1,"stackLevel":0,"chargingProfilePurpose":"TxProfile","chargingProfileKind":"Relative","chargingSchedule":{"chargingRateUnit":"W","chargingSchedulePeriod":[{"startPeriod":0,"limit":-5}]}}}]' '.[0] == 4 and .[2] == "PropertyConstraintViolation"'
 ask e3 '[2,"e3","Reset",{"type":"Medium"}]' '.[0] == 4 and .[2] == "PropertyConstraintViolation"'
 ask e4 '[2,"e4","RemoteStopTransaction",{}]' '.[0] == 4 and .[2] == "OccurenceConstraintViolation"'
 ask e5 '[2,"e5","UnlockConnector",{"connectorId":"one"}]' '.[0] == 4 and .[2] == "TypeConstraintViolation"'
@@ -116,7 +133,7 @@ ask d12 '[2,"d12","TriggerMessage",{"requestedMessage":"Heartbeat"}]' '.[2].stat
 # The remaining outgoing message types, then the schema check of everything sent.
 cli trigger CP-000001 DataTransfer messageId=probe data=x >/dev/null
 wait_for "DataTransfer of CP-000001" 5 has_frame "$T/all.txt" chargers/CP-000001/up/DataTransfer '"probe"'
-validate_ocpp --require Authorize,BootNotification,DataTransfer,DiagnosticsStatusNotification,FirmwareStatusNotification,Heartbeat,MeterValues,StartTransaction,StatusNotification,StopTransaction,ChangeAvailabilityResponse,ChangeConfigurationResponse,DataTransferResponse,GetConfigurationResponse,RemoteStartTransactionResponse,RemoteStopTransactionResponse,ResetResponse,TriggerMessageResponse,UnlockConnectorResponse,UpdateFirmwareResponse \
+validate_ocpp --require Authorize,BootNotification,DataTransfer,DiagnosticsStatusNotification,FirmwareStatusNotification,Heartbeat,MeterValues,StartTransaction,StatusNotification,StopTransaction,ChangeAvailabilityResponse,ChangeConfigurationResponse,DataTransferResponse,GetConfigurationResponse,RemoteStartTransactionResponse,RemoteStopTransactionResponse,ResetResponse,TriggerMessageResponse,UnlockConnectorResponse,UpdateFirmwareResponse,CancelReservationResponse,ClearCacheResponse,ClearChargingProfileResponse,GetCompositeScheduleResponse,GetDiagnosticsResponse,GetLocalListVersionResponse,ReserveNowResponse,SendLocalListResponse,SetChargingProfileResponse \
   "$T/all.txt" >"$T/validate.txt" 2>&1 || { cat "$T/validate.txt"; fail "messages that do not follow the OCPP 1.6 schemas"; }
 log "$(tail -2 "$T/validate.txt" | sed -n 1p)"
 pgrep -f "swarm-agent --name a1" >/dev/null || fail "the agent died"
