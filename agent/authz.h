@@ -37,6 +37,11 @@ int authz_send_list(struct charger_rt *ch, const struct cJSON *req, const char *
 int32_t authz_list_version(const struct charger_rt *ch);
 /* ClearCache. */
 void authz_clear_cache(struct charger_rt *ch);
+/* List (with its version) and cache as JSON (installed.c saves them with the charger's state),
+ * and back. */
+struct jw;
+void authz_save(const struct charger_rt *ch, struct jw *w);
+void authz_restore(struct charger_rt *ch, const struct cJSON *saved);
 /* Entries held: list and cache (status, memory). */
 uint32_t authz_entries(const struct charger_rt *ch);
 void authz_free(struct charger_rt *ch);

@@ -9,6 +9,7 @@
 #include "charger_rt.h"
 #include "cs/log.h"
 #include "downlink.h"
+#include "installed.h"
 #include "persist.h"
 #include "reports.h"
 #include "reserve.h"
@@ -117,6 +118,7 @@ void crt_env_init(struct crt_env *env, struct agent_ctx *x, struct ramp *ramp,
         x, ramp, {trs[TR_PAHO], trs[TR_MOSQUITTO], trs[TR_WS]}, on_link, link_cfg};
     env->calls = (struct calls_env){x, answers_on_end, calls_cfg};
     env->cfg_changed = on_cfg_changed;
+    env->save_installed = installed_save;
 }
 
 void crt_init(struct charger_rt *ch, const struct crt_env *env, uint32_t slot, uint32_t serial,
@@ -170,6 +172,7 @@ void crt_restore(struct charger_rt *ch, const struct kvlist *state)
     if (ch->loaded_state)
         return;
     persist_restore(ch, state);
+    installed_restore(ch, state); /* after the transactions its profiles may belong to */
     ch->loaded_state = true;
     finish_loading(ch);
 }

@@ -25,12 +25,16 @@ struct charger_rt;
 /* [loop] A charger's effective config changed from *old (ccfg.c tells the layer above). */
 typedef void crt_cfg_changed_fn(struct charger_rt *ch, const struct charger_cfg *old);
 
+/* [loop] Writes what the platform installed on the charger into its state hash `key`. */
+typedef void crt_save_fn(struct charger_rt *ch, const char *key);
+
 /* What every charger of a worker shares. */
 struct crt_env {
     struct agent_ctx *x;
     struct link_env link;
     struct calls_env calls;
     crt_cfg_changed_fn *cfg_changed;
+    crt_save_fn *save_installed;
 };
 
 /* A session waiting for its authorisation. */
@@ -99,8 +103,9 @@ struct charger_rt {
     struct authz *az;
     struct resv *rv;
     struct smart *sm;
-    struct cs_rng rng; /* the charger's own randomness: a fixed fleet seed replays it */
-    bool releasing;    /* leaving this worker: freed once disconnected */
+    bool installed_dirty; /* persist.c: the above changed since it was saved */
+    struct cs_rng rng;    /* the charger's own randomness: a fixed fleet seed replays it */
+    bool releasing;       /* leaving this worker: freed once disconnected */
     void (*gone)(struct charger_rt *ch); /* charger_rt.c: called once a release is done */
     bool loaded_cfg, loaded_state;
     struct defer_item save_item; /* persist.c: a state write due */

@@ -207,6 +207,9 @@ static void save_now(struct charger_rt *ch)
     rds_cmdv(x->rc, NULL, NULL, argc, argv, NULL);
     if (dc > 2)
         rds_cmdv(x->rc, NULL, NULL, dc, dv, NULL);
+    if (ch->installed_dirty && ch->env->save_installed)
+        ch->env->save_installed(ch, key);
+    ch->installed_dirty = false;
 }
 
 static void on_save(void *privdata)
@@ -217,6 +220,12 @@ static void on_save(void *privdata)
 void persist_mark(struct charger_rt *ch)
 {
     defer_add(crt_ctx(ch)->defer, &ch->save_item, on_save, ch);
+}
+
+void persist_mark_installed(struct charger_rt *ch)
+{
+    ch->installed_dirty = true;
+    persist_mark(ch);
 }
 
 void persist_flush(struct charger_rt *ch)

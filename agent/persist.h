@@ -11,6 +11,9 @@ struct charger_rt;
 
 /* The state changed: written on the next loop turn. */
 void persist_mark(struct charger_rt *ch);
+/* What the platform installed changed (reservations, local list, cache, profiles): written with
+ * the state on the next loop turn, through the crt_env's save_installed. */
+void persist_mark_installed(struct charger_rt *ch);
 /* Writes now if marked (a charger about to be freed). */
 void persist_flush(struct charger_rt *ch);
 /* Forgets a pending write (a parked charger's state elsewhere may be newer than ours). */

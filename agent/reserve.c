@@ -9,6 +9,7 @@
 #include "cs/log.h"
 #include "cs/mem.h"
 #include "emit.h"
+#include "persist.h"
 #include "reserve.h"
 
 struct reservation {
@@ -95,6 +96,7 @@ static void end(struct charger_rt *ch, int conn, const char *why)
     struct cs_error err;
     log_debug("%s: reservation %d on connector %d %s", ch->m.id, (int)r->id, conn, why);
     r->active = false;
+    persist_mark_installed(ch);
     if (conn > 0 && ch->m.conn[conn].status == ST_RESERVED &&
         charger_event(&ch->m, conn, CE_UNRESERVE, crt_cfg(ch)->max_kw, cs_now_ms(), NULL, &err) ==
             CS_OK)
@@ -127,14 +129,20 @@ static void on_expiry(evutil_socket_t fd, short what, void *arg)
     arm(ch);
 }
 
-void reserve_apply(struct charger_rt *ch, const cJSON *req)
+static struct resv *get(struct charger_rt *ch)
 {
-    if (strcmp(reserve_answer(ch, req), "Accepted") != 0)
-        return; /* changed since the answer went out */
     if (!ch->rv) {
         ch->rv = cs_calloc(1, sizeof(*ch->rv));
         ch->rv->ev = evtimer_new(crt_ctx(ch)->base, on_expiry, ch);
     }
+    return ch->rv;
+}
+
+void reserve_apply(struct charger_rt *ch, const cJSON *req)
+{
+    if (strcmp(reserve_answer(ch, req), "Accepted") != 0)
+        return; /* changed since the answer went out */
+    get(ch);
     int conn = get_int(req, "connectorId");
     struct reservation *r = &ch->rv->r[conn];
     const cJSON *parent = cJSON_GetObjectItemCaseSensitive(req, "parentIdTag");
@@ -151,6 +159,7 @@ void reserve_apply(struct charger_rt *ch, const cJSON *req)
         charger_event(&ch->m, conn, CE_RESERVE, crt_cfg(ch)->max_kw, cs_now_ms(), NULL, &err) ==
             CS_OK)
         emit_status(ch, conn, NULL);
+    persist_mark_installed(ch);
     arm(ch);
 }
 
@@ -206,8 +215,61 @@ void reserve_used(struct charger_rt *ch, int32_t id)
     if (conn < 0)
         return;
     ch->rv->r[conn].active = false;
+    persist_mark_installed(ch);
     log_debug("%s: reservation %d used", ch->m.id, (int)id);
     arm(ch);
+}
+
+void reserve_save(const struct charger_rt *ch, struct jw *w)
+{
+    jw_arr(w);
+    for (int i = 0; ch->rv && i <= ch->m.nconn; i++) {
+        const struct reservation *r = &ch->rv->r[i];
+        if (!r->active)
+            continue;
+        jw_obj(w);
+        jw_kint(w, "c", i);
+        jw_kint(w, "id", r->id);
+        jw_kstr(w, "tag", r->id_tag);
+        jw_kstr(w, "parent", r->parent);
+        jw_kint(w, "exp", r->expiry_ms);
+        jw_end(w);
+    }
+    jw_end(w);
+}
+
+static bool saved_int(const cJSON *o, const char *k, double lo, double hi, int64_t *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    if (!cJSON_IsNumber(v) || v->valuedouble < lo || v->valuedouble > hi)
+        return false;
+    *out = (int64_t)v->valuedouble;
+    return true;
+}
+
+void reserve_restore(struct charger_rt *ch, const cJSON *saved)
+{
+    const cJSON *o;
+    int64_t now = cs_now_ms(), conn, id, exp;
+    cJSON_ArrayForEach(o, saved)
+    {
+        const cJSON *tag = cJSON_GetObjectItemCaseSensitive(o, "tag");
+        const cJSON *parent = cJSON_GetObjectItemCaseSensitive(o, "parent");
+        if (!saved_int(o, "c", 0, ch->m.nconn, &conn) ||
+            !saved_int(o, "id", INT32_MIN, INT32_MAX, &id) || !saved_int(o, "exp", 0, 1e15, &exp) ||
+            !cJSON_IsString(tag) || !cJSON_IsString(parent) || exp <= now)
+            continue;
+        struct reservation *r = &get(ch)->r[conn];
+        r->active = true;
+        r->id = (int32_t)id;
+        r->expiry_ms = exp;
+        cs_strlcpy(r->id_tag, tag->valuestring, sizeof(r->id_tag));
+        cs_strlcpy(r->parent, parent->valuestring, sizeof(r->parent));
+        if (conn > 0 && ch->m.conn[conn].status == ST_AVAILABLE)
+            ch->m.conn[conn].status = ST_RESERVED; /* reported with the statuses at connect */
+    }
+    if (ch->rv)
+        arm(ch);
 }
 
 int reserve_count(const struct charger_rt *ch)

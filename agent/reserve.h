@@ -1,9 +1,8 @@
 /* reserve.h - OCPP 1.6 Reservation: ReserveNow and CancelReservation from the platform, the
  * Reserved status, expiry, and who may start on a reserved connector (only its idTag, or an
  * idTag with its parentIdTag). A reservation of connector 0 keeps one Available connector for
- * its idTag without showing Reserved (ReserveConnectorZeroSupported). Reservations live in
- * the worker: a charger taken over by another worker comes back without them (the platform
- * sees Available and may reserve again). [loop] */
+ * its idTag without showing Reserved (ReserveConnectorZeroSupported). Saved with the charger's
+ * state (installed.c): a charger moved or taken over keeps them. [loop] */
 #ifndef CS_AGENT_RESERVE_H
 #define CS_AGENT_RESERVE_H
 
@@ -25,6 +24,11 @@ void reserve_cancel(struct charger_rt *ch, int32_t id);
 bool reserve_allows(struct charger_rt *ch, int conn, const char *id_tag, bool *has, int32_t *id);
 /* The reservation id was used by a transaction: it ends. */
 void reserve_used(struct charger_rt *ch, int32_t id);
+/* The reservations as a JSON array (installed.c saves it), and back: expired ones are
+ * dropped, the others hold again (Reserved where the connector is Available). */
+struct jw;
+void reserve_save(const struct charger_rt *ch, struct jw *w);
+void reserve_restore(struct charger_rt *ch, const struct cJSON *saved);
 /* Reservations held (status). */
 int reserve_count(const struct charger_rt *ch);
 void reserve_free(struct charger_rt *ch);

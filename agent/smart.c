@@ -15,9 +15,9 @@
 
 struct smart {
     struct chprof_set set;
-    struct event *ev;                             /* the next limit change */
-    struct chprof *remote[CHARGER_MAX_CONN + 1];  /* RemoteStartTransaction's, until it starts */
-    bool suspended[CHARGER_MAX_CONN + 1];         /* SuspendedEVSE by a 0 W limit */
+    struct event *ev;                            /* the next limit change */
+    struct chprof *remote[CHARGER_MAX_CONN + 1]; /* RemoteStartTransaction's, until it starts */
+    bool suspended[CHARGER_MAX_CONN + 1];        /* SuspendedEVSE by a 0 W limit */
 };
 
 static void on_change(evutil_socket_t fd, short what, void *arg);
@@ -68,6 +68,8 @@ int smart_set(struct charger_rt *ch, const cJSON *req, const char **status, cons
         } else if (!chprof_install(&get(ch)->set, p, &x, &why)) {
             *status = "Rejected";
             log_debug("%s: SetChargingProfile %d rejected: %s", ch->m.id, (int)p->id, why.msg);
+        } else {
+            persist_mark_installed(ch);
         }
     }
     cs_free(p);
@@ -77,12 +79,14 @@ int smart_set(struct charger_rt *ch, const cJSON *req, const char **status, cons
 const char *smart_clear(struct charger_rt *ch, const cJSON *req)
 {
     const cJSON *purpose = cJSON_GetObjectItemCaseSensitive(req, "chargingProfilePurpose");
-    int n = ch->sm ? chprof_clear(&ch->sm->set, get_int(req, "id", -1),
-                                  get_int(req, "connectorId", -1),
-                                  cJSON_IsString(purpose) ? chprof_purpose_of(purpose->valuestring)
-                                                          : -1,
-                                  get_int(req, "stackLevel", -1))
-                   : 0;
+    int n =
+        ch->sm
+            ? chprof_clear(&ch->sm->set, get_int(req, "id", -1), get_int(req, "connectorId", -1),
+                           cJSON_IsString(purpose) ? chprof_purpose_of(purpose->valuestring) : -1,
+                           get_int(req, "stackLevel", -1))
+            : 0;
+    if (n > 0)
+        persist_mark_installed(ch);
     return n > 0 ? "Accepted" : "Unknown";
 }
 
@@ -111,8 +115,9 @@ int smart_remote_profile(struct charger_rt *ch, int conn, const cJSON *profile, 
     if (rc)
         return rc;
     if (p.purpose != CHP_TX)
-        return cs_error_set(err, CS_ERR_STATE, "chargingProfile of a remote start must be a "
-                                               "TxProfile");
+        return cs_error_set(err, CS_ERR_STATE,
+                            "chargingProfile of a remote start must be a "
+                            "TxProfile");
     int at = conn < 1 ? 0 : conn; /* 0: the connector the charger picks */
     struct smart *s = get(ch);
     if (!s->remote[at])
@@ -154,8 +159,7 @@ void smart_update(struct charger_rt *ch)
             ev = CE_SUSPEND_EVSE;
         else if (cap != 0 && s->suspended[i] && k->status == ST_SUSPENDED_EVSE)
             ev = CE_RESUME;
-        if (ev != CE__COUNT &&
-            charger_event(&ch->m, i, ev, c->max_kw, now, NULL, NULL) == CS_OK) {
+        if (ev != CE__COUNT && charger_event(&ch->m, i, ev, c->max_kw, now, NULL, NULL) == CS_OK) {
             s->suspended[i] = ev == CE_SUSPEND_EVSE;
             emit_status(ch, i, NULL);
             persist_mark(ch);
@@ -186,6 +190,8 @@ void smart_tx_started(struct charger_rt *ch, int conn)
         (*p)->conn = conn;
         if (!chprof_install(&s->set, *p, &x, &why))
             log_debug("%s: the remote start's profile was not installed: %s", ch->m.id, why.msg);
+        else
+            persist_mark_installed(ch);
         cs_free(*p);
         *p = NULL;
     }
@@ -205,7 +211,10 @@ void smart_tx_ended(struct charger_rt *ch, int conn)
 {
     if (!ch->sm)
         return;
+    int before = ch->sm->set.n;
     chprof_tx_ended(&ch->sm->set, conn);
+    if (ch->sm->set.n != before)
+        persist_mark_installed(ch);
     ch->sm->suspended[conn] = false;
     smart_update(ch);
 }
@@ -214,9 +223,55 @@ void smart_tx_confirmed(struct charger_rt *ch, int32_t local, int32_t confirmed)
 {
     for (int i = 0; ch->sm && i < ch->sm->set.n; i++) {
         struct chprof *p = &ch->sm->set.p[i];
-        if (p->purpose == CHP_TX && p->has_tx && p->tx_id == local)
+        if (p->purpose == CHP_TX && p->has_tx && p->tx_id == local) {
             p->tx_id = confirmed;
+            persist_mark_installed(ch);
+        }
     }
+}
+
+void smart_save(const struct charger_rt *ch, struct jw *w)
+{
+    jw_arr(w);
+    for (int i = 0; ch->sm && i < ch->sm->set.n; i++) {
+        const struct chprof *p = &ch->sm->set.p[i];
+        jw_obj(w);
+        jw_kint(w, "c", p->conn);
+        jw_kint(w, "at", p->installed_ms);
+        if (p->purpose == CHP_TX && p->has_tx)
+            jw_kint(w, "tx", p->tx_id); /* a local id too, which the profile object cannot hold */
+        jw_key(w, "p");
+        chprof_json(p, w);
+        jw_end(w);
+    }
+    jw_end(w);
+}
+
+void smart_restore(struct charger_rt *ch, const cJSON *saved)
+{
+    const cJSON *o;
+    cJSON_ArrayForEach(o, saved)
+    {
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "c");
+        const cJSON *at = cJSON_GetObjectItemCaseSensitive(o, "at");
+        const cJSON *tx = cJSON_GetObjectItemCaseSensitive(o, "tx");
+        struct chprof p;
+        const char *code;
+        struct cs_error err;
+        if (!cJSON_IsNumber(c) || c->valuedouble < 0 || c->valuedouble > ch->m.nconn ||
+            !cJSON_IsNumber(at) ||
+            chprof_parse(cJSON_GetObjectItemCaseSensitive(o, "p"), (int)c->valuedouble,
+                         (int64_t)at->valuedouble, &p, &code, &err) != CS_OK)
+            continue;
+        if (cJSON_IsNumber(tx) && tx->valuedouble >= INT32_MIN && tx->valuedouble <= INT32_MAX) {
+            p.has_tx = true;
+            p.tx_id = (int32_t)tx->valuedouble;
+        }
+        struct chp_ctx x = conn_ctx(ch, p.conn);
+        if (!chprof_install(&get(ch)->set, &p, &x, &err))
+            log_debug("%s: saved profile %d not restored: %s", ch->m.id, (int)p.id, err.msg);
+    }
+    smart_update(ch);
 }
 
 int smart_count(const struct charger_rt *ch)

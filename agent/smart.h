@@ -4,7 +4,8 @@
  * its energy register, MeterValues' Power.Active.Import and Power.Offered), and
  * GetCompositeSchedule. A limit of 0 W suspends charging (SuspendedEVSE) until it rises. The
  * ChargePointMaxProfile's limit is shared equally by the connectors charging. The profiles
- * live in the worker: a charger taken over by another worker comes back without them. [loop] */
+ * are saved with the charger's state (installed.c): a charger moved or taken over keeps
+ * them. [loop] */
 #ifndef CS_AGENT_SMART_H
 #define CS_AGENT_SMART_H
 
@@ -38,6 +39,10 @@ void smart_tx_ended(struct charger_rt *ch, int conn);
 void smart_tx_confirmed(struct charger_rt *ch, int32_t local, int32_t confirmed);
 /* Brings every connector's limit up to date and arms the timer for the next change. */
 void smart_update(struct charger_rt *ch);
+/* The installed profiles as JSON (installed.c saves them with the charger's state), and back
+ * once the charger's transactions are restored. */
+void smart_save(const struct charger_rt *ch, struct jw *w);
+void smart_restore(struct charger_rt *ch, const struct cJSON *saved);
 /* Profiles installed (status). */
 int smart_count(const struct charger_rt *ch);
 void smart_free(struct charger_rt *ch);

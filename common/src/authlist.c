@@ -111,6 +111,11 @@ static void drop(struct authlist *l, size_t at)
     l->n--;
 }
 
+void authlist_put(struct authlist *l, const struct auth_entry *e)
+{
+    put(l, e);
+}
+
 const struct auth_entry *authlist_find(const struct authlist *l, const char *id_tag)
 {
     long at = l->n ? find(l, id_tag) : -1;

@@ -236,6 +236,51 @@ int chprof_parse(const cJSON *obj, int conn, int64_t now_ms, struct chprof *out,
     return parse_schedule(item(obj, f_profile, PF_SCHEDULE), out, code, err);
 }
 
+static void put_time(struct jw *w, const char *key, int64_t ms)
+{
+    char ts[32];
+    jw_kstr(w, key, cs_fmt_iso8601(ts, sizeof(ts), ms));
+}
+
+void chprof_json(const struct chprof *p, struct jw *w)
+{
+    jw_obj(w);
+    jw_kint(w, f_profile[PF_ID].name, p->id);
+    if (p->purpose == CHP_TX && p->has_tx && p->tx_id >= 0)
+        jw_kint(w, f_profile[PF_TX].name, p->tx_id);
+    jw_kint(w, f_profile[PF_STACK].name, p->stack);
+    jw_kstr(w, f_profile[PF_PURPOSE].name, purpose_names[p->purpose]);
+    jw_kstr(w, f_profile[PF_KIND].name, kind_names[p->kind]);
+    if (p->kind == CHK_RECURRING && p->recur != CHR_NONE)
+        jw_kstr(w, f_profile[PF_RECUR].name, recur_names[p->recur - 1]);
+    if (p->valid_from_ms != INT64_MIN)
+        put_time(w, f_profile[PF_FROM].name, p->valid_from_ms);
+    if (p->valid_to_ms != INT64_MAX)
+        put_time(w, f_profile[PF_TO].name, p->valid_to_ms);
+    jw_key(w, f_profile[PF_SCHEDULE].name);
+    jw_obj(w);
+    if (p->has_duration)
+        jw_kint(w, f_schedule[SF_DURATION].name, p->duration_s);
+    if (p->has_start)
+        put_time(w, f_schedule[SF_START].name, p->start_ms);
+    jw_kstr(w, f_schedule[SF_UNIT].name, unit_names[p->unit]);
+    jw_key(w, f_schedule[SF_PERIODS].name);
+    jw_arr(w);
+    for (int i = 0; i < p->nperiods; i++) {
+        jw_obj(w);
+        jw_kint(w, f_period[PP_START].name, p->period[i].start_s);
+        jw_kdouble(w, f_period[PP_LIMIT].name, p->period[i].limit, 3);
+        if (p->period[i].phases)
+            jw_kint(w, f_period[PP_PHASES].name, p->period[i].phases);
+        jw_end(w);
+    }
+    jw_end(w);
+    if (p->min_rate > 0)
+        jw_kdouble(w, f_schedule[SF_MIN_RATE].name, p->min_rate, 3);
+    jw_end(w);
+    jw_end(w);
+}
+
 /* ---- install and clear ------------------------------------------------------------------- */
 
 typedef bool (*chprof_match_fn)(const struct chprof *old, const void *arg);

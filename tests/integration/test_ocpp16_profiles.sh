@@ -13,7 +13,10 @@
 #    within a meter interval, ClearChargingProfile restores the charger's power;
 #    GetCompositeSchedule; stacking of TxDefaultProfile levels; ChargePointMaxProfile.
 # 4. TriggerMessage: every requestedMessage arrives.
-# 5. GetConfiguration lists the profiles' keys, read-only ones included; 0 schema violations.
+# 5. GetConfiguration lists the profiles' keys, read-only ones included.
+# 6. What the platform installed survives a worker killed: the charger, taken over, still has
+#    its reservation (Reserved again), local list version and charging profile.
+# 0 schema violations throughout.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ocpp_csms_setup.sh"
 ocpp_csms_deps || exit $?
@@ -233,6 +236,31 @@ for k in LocalAuthListEnabled LocalAuthListMaxLength SendLocalListMaxLength Rese
 done
 jq -e '.configurationKey | map(select(.key == "SupportedFeatureProfiles"))[0].value | test("Reservation") and test("SmartCharging") and test("LocalAuthListManagement")' \
   <<<"$out" >/dev/null || fail "SupportedFeatureProfiles: $out"
+# ---- 6. installed state survives a takeover -------------------------------------------------------
+out=$(call CP-000002 ReserveNow "{\"connectorId\":2,\"expiryDate\":\"$(iso_in 300)\",\"idTag\":\"RES-K\",\"reservationId\":21}")
+expect Accepted "$out" "ReserveNow before the kill"
+expect Accepted "$(call CP-000002 SendLocalList '{"listVersion":7,"updateType":"Full","localAuthorizationList":[{"idTag":"K1","idTagInfo":{"status":"Accepted"}}]}')" \
+  "SendLocalList before the kill"
+expect Accepted "$(set_profile CP-000002 0 "$(profile 9 TxDefaultProfile 0 9000 | sed 's/"Relative"/"Absolute"/')")" \
+  "TxDefaultProfile before the kill"
+wait_eval "the installed state saved" 10 \
+  "[ -n \"\$(rcli HGET $NS:state:CP-000002 profiles)\" ] && rcli HGET $NS:state:CP-000002 reservations | grep -q RES-K && rcli HGET $NS:state:CP-000002 auth | grep -q K1"
+connects() { jq -c --arg c "$1" 'select(.event == "connect" and .charger == $c)' "$T/ocpp.jsonl" | wc -l; }
+before=$(connects CP-000002)
+kill -KILL "$(rcli HGET "$NS:agent:a1.w0" pid)"
+wait_eval "CP-000002 taken over by the restarted worker" 30 "[ \$(connects CP-000002) -gt $before ]"
+wait_for "$N connected again" 30 connected_is $N
+[ "$(call CP-000002 GetLocalListVersion '{}' | jq -r .listVersion)" = 7 ] || fail "the local list version after the takeover"
+wait_eval "connector 2 reported Reserved after the takeover" 10 '[ "$(last_status CP-000002 2)" = Reserved ]'
+out=$(call CP-000002 GetCompositeSchedule '{"connectorId":1,"duration":60}')
+jq -e '.chargingSchedule.chargingSchedulePeriod[0].limit == 9000' <<<"$out" >/dev/null ||
+  fail "the TxDefaultProfile after the takeover: $out"
+cli start CP-000002 connector=2 id_tag=RES-K >/dev/null
+wait_eval "RES-K uses reservation 21 after the takeover" 10 \
+  "frames_in CP-000002 StartTransaction | jq -e 'select(.idTag == \"RES-K\" and .reservationId == 21)' >/dev/null"
+power_settles CP-000002 2 9000 "the restored TxDefaultProfile's 9 kW"
+log "6: reservation, local list and charging profile kept through a killed worker's takeover"
+
 v=$(jq -c 'select(.event == "violation")' "$T/ocpp.jsonl")
 [ -z "$v" ] || fail "schema violations: $(head -5 <<<"$v")"
 log "ok: reservation, local list and cache, every trigger, the profiles' keys; $(jq -c 'select(.frame[0] == 2)' "$T/ocpp.jsonl" | wc -l) CALLs both ways, 0 schema violations"

@@ -278,6 +278,44 @@ static void test_parse_invalid(void **state)
     }
 }
 
+/* A profile written back by chprof_json parses into the same profile. */
+static void roundtrip(const struct chprof *p)
+{
+    struct buf b = BUF_INIT;
+    struct jw w;
+    jw_init(&w, &b);
+    chprof_json(p, &w);
+    cJSON *j = cJSON_Parse(buf_cstr(&b));
+    assert_non_null(j);
+    struct chprof q;
+    const char *code = NULL;
+    struct cs_error err = {0};
+    assert_int_equal(chprof_parse(j, p->conn, p->installed_ms, &q, &code, &err), CS_OK);
+    assert_memory_equal(&q, p, sizeof(q));
+    cJSON_Delete(j);
+    buf_free(&b);
+}
+
+static void test_json_roundtrip(void **state)
+{
+    (void)state;
+    struct chprof p = parsed(
+        "{'chargingProfileId':12,'transactionId':7,'stackLevel':3,"
+        "'chargingProfilePurpose':'TxProfile','chargingProfileKind':'Recurring',"
+        "'recurrencyKind':'Weekly','validFrom':'2026-01-05T00:00:00Z',"
+        "'validTo':'2026-02-01T00:00:00.500Z','chargingSchedule':{'duration':7200,"
+        "'startSchedule':'2026-01-05T06:00:00Z','chargingRateUnit':'A','minChargingRate':6.5,"
+        "'chargingSchedulePeriod':[{'startPeriod':0,'limit':16.0,'numberPhases':1},"
+        "{'startPeriod':1800,'limit':32.5}]}}",
+        2);
+    roundtrip(&p);
+    p = mk(0, 1, 0, "TxDefaultProfile", "Absolute", "", ABS_W(11000));
+    roundtrip(&p);
+    p = mk(0, 4, 2, "ChargePointMaxProfile", "Relative", "'validTo':'2027-01-01T00:00:00Z',",
+           ABS_W(7400.5));
+    roundtrip(&p);
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -715,6 +753,7 @@ int main(void)
         cmocka_unit_test(test_recurring_daily), cmocka_unit_test(test_recurring_weekly),
         cmocka_unit_test(test_relative),        cmocka_unit_test(test_amps),
         cmocka_unit_test(test_composite),       cmocka_unit_test(test_composite_cap),
+        cmocka_unit_test(test_json_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,6 +50,8 @@ int auth_info_parse(const struct cJSON *info, struct auth_entry *e, const char *
  * list is changed only when the answer is Accepted. */
 int authlist_apply(struct authlist *l, const struct cJSON *req, const char **status,
                    const char **code, struct cs_error *err);
+/* Inserts or replaces e in the list, no bound (a saved list read back). */
+void authlist_put(struct authlist *l, const struct auth_entry *e);
 /* The entry for id_tag, or NULL. */
 const struct auth_entry *authlist_find(const struct authlist *l, const char *id_tag);
 /* Cache: stores (or refreshes) id_tag's idTagInfo; at AUTHCACHE_MAX the least recently used

@@ -133,6 +133,11 @@ double chprof_limit_w(const struct chprof_set *s, int conn, const struct chp_ctx
 void chprof_composite_json(const struct chprof_set *s, int conn, const struct chp_ctx *ctx,
                            int64_t now_ms, int32_t duration_s, enum chp_unit unit, struct jw *out);
 
+/* Writes p back as a csChargingProfiles object that chprof_parse, given p's conn and
+ * installed_ms, reads into the same profile (a charger's profiles are saved this way); a
+ * TxProfile bound to a local (negative) transaction id is written without it. */
+void chprof_json(const struct chprof *p, struct jw *w);
+
 void chprof_free(struct chprof_set *s);
 
 /* Names as OCPP spells them: chargingProfilePurpose (for ClearChargingProfile), and
