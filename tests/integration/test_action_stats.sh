@@ -33,14 +33,14 @@ wait_eval "20 Authorize answered in the fleet's figures" 20 \
   '[ $(( $(num conf.Authorize.answered) + $(num conf.Authorize.errors) )) -ge 20 ]'
 wait_eval "StartTransactions answered" 20 '[ "$(num conf.StartTransaction.answered)" -ge 5 ]'
 
-# The platform's CALLs: two known actions and one the chargers do not implement.
+# The platform's CALLs: two known actions, one malformed and one the chargers do not implement.
 down CP-000001 '[2,"r1","Reset",{"type":"Soft"}]'
 down CP-000002 '[2,"t1","TriggerMessage",{"requestedMessage":"Heartbeat"}]'
-down CP-000003 '[2,"x1","ReserveNow",{"connectorId":1,"expiryDate":"2030-01-01T00:00:00Z","idTag":"A","reservationId":1}]'
+down CP-000003 '[2,"x1","ReserveNow",{"connectorId":1,"idTag":"A","reservationId":1}]'   # no expiryDate
 down CP-000004 '[2,"x2","Bogus.Name",{}]'
 wait_eval "the platform's CALLs counted" 15 \
   '[ "$(num down.Reset.answered)" = 1 ] && [ "$(num down.TriggerMessage.answered)" = 1 ] &&
-   [ "$(num down.ReserveNow.err.NotSupported)" = 1 ] && [ "$(num down.other.err.NotImplemented)" = 1 ]'
+   [ "$(num down.ReserveNow.err.OccurenceConstraintViolation)" = 1 ] && [ "$(num down.other.err.NotImplemented)" = 1 ]'
 
 # Let the traffic settle (no more sessions), then compare with what fake-csms did.
 cli pause '*' >/dev/null
