@@ -500,6 +500,16 @@ const struct ocpp_field *ocpp_call_fields(const char *action)
     return NULL;
 }
 
+enum ocpp_version ocpp_version_of(const char *name)
+{
+    return name && strcmp(name, "2.0.1") == 0 ? OCPP_V201 : OCPP_V16;
+}
+
+const char *ocpp_version_subprotocol(enum ocpp_version v)
+{
+    return v == OCPP_V201 ? "ocpp2.0.1" : "ocpp1.6";
+}
+
 enum ocpp_profile ocpp_profile_of(const char *name)
 {
     return strcmp(name, "json") == 0 ? PROFILE_JSON : PROFILE_OCPP16J;

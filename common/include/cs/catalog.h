@@ -1,5 +1,7 @@
-/* catalog.h - the built-in message table: OCPP 1.6 actions a charger sends, each with its
- * payload builder. Field names of OCPP payloads appear only in catalog.c. */
+/* catalog.h - the built-in message tables: the actions a charger sends, each with its payload
+ * builder, for OCPP 1.6 (catalog.c) and 2.0.1 (catalog201.c). A message id says what the
+ * charger means (boot, a status, a transaction's start...); each version's table says how it
+ * is sent. Field names of OCPP payloads appear only in those two files. */
 #ifndef CS_CATALOG_H
 #define CS_CATALOG_H
 
@@ -44,6 +46,15 @@ struct msg_ctx {
     const char *data;          /* DataTransfer, optional */
     bool has_reservation;      /* StartTransaction: it ends reservation_id */
     int32_t reservation_id;
+    /* OCPP 2.0.1 only (catalog201.c) */
+    const char *tx_key;         /* TransactionEvent transactionId (the charger's, a string) */
+    const char *event_type;     /* TransactionEvent: Started, Updated, Ended */
+    const char *trigger_reason; /* TransactionEvent triggerReason */
+    uint32_t seq_no;            /* TransactionEvent seqNo */
+    bool offline;               /* made while the charger was disconnected */
+    bool has_remote_start;      /* TransactionEvent: started by RequestStartTransaction */
+    int32_t remote_start_id;
+    const char *boot_reason; /* BootNotification reason (NULL: PowerUp) */
 };
 
 struct mw; /* payload writer, private to catalog.c */
