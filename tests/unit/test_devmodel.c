@@ -352,11 +352,12 @@ static void test_set(void **state)
                                                                               "ging"
                                                                               "Stat"
                                                                               "ion") ",\"variable\""
-                                                                                     ":" V("VendorN"
-                                                                                           "a"
-                                                                                           "me") "}"
-                                                                                                 "]"
-                                                                                                 "}",
+                                                                                     ":" V(
+                                                                                         "VendorN"
+                                                                                         "a"
+                                                                                         "me") "}"
+                                                                                               "]"
+                                                                                               "}",
             true, &w, &code);
     assert_non_null(ans);
     const cJSON *info = cJSON_GetObjectItemCaseSensitive(result(ans, 0), "attributeStatusInfo");

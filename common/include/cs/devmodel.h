@@ -59,8 +59,8 @@ typedef void dm_part_fn(void *privdata, const char *payload, size_t len);
  * SummaryInventory) or GetReport.req (componentVariable and componentCriteria filters) ->
  * the NotifyReport.req payloads, DM_ITEMS_PER_MESSAGE report items each, seqNo 0.., tbc true
  * on all but the last, one call of fn each (none when the set is empty). Returns the answer's
- * status: "Accepted", "EmptyResultSet", or "NotSupported" (a componentCriteria the model does
- * not track: Active); NULL with *code for a malformed request. */
+ * status: "Accepted", "EmptyResultSet", or "NotSupported" (componentCriteria naming only
+ * criteria no variable of the model tracks: Active); NULL with *code for a malformed request. */
 const char *devmodel_report(const struct dm_charger *c, const struct cJSON *req, bool base,
                             dm_part_fn *fn, void *privdata, const char **code,
                             struct cs_error *err);
