@@ -1712,10 +1712,10 @@ static void doc_value(struct buf *out, const struct dm_value *a)
         buf_puts(out, "the time");
         break;
     case DMS_STATE:
-        buf_puts(out, "live state");
+        buf_puts(out, "live AvailabilityState");
         break;
     case DMS_PROBLEM:
-        buf_puts(out, "Faulted?");
+        buf_puts(out, "`true` when Faulted");
         break;
     case DMS_POWER:
         buf_puts(out, "live power");
