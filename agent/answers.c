@@ -58,34 +58,43 @@ static void boot_answer(struct charger_rt *ch, const cJSON *payload, bool answer
     session_replan(ch);
 }
 
-static void authorize_answer(struct charger_rt *ch, int conn, const cJSON *payload)
+static void authorize_answer(struct charger_rt *ch, int conn, const cJSON *payload, bool answered)
 {
     if (conn < 1 || conn > ch->m.nconn || !ch->s.start[conn].active)
         return;
+    if (!answered) {
+        session_begin_tx(ch, conn); /* a bare broker: nobody answers, it goes on as accepted */
+        return;
+    }
+    if (!payload) {
+        session_decide_offline(ch, conn); /* timeout, CALLERROR */
+        return;
+    }
     const char *tag = ch->s.start[conn].id_tag;
-    const char *s = payload ? id_tag_status(payload) : NULL;
-    if (payload)
-        authz_remember(ch, tag, cJSON_GetObjectItemCaseSensitive(payload, "idTagInfo"));
-    /* No answer (timeout, CALLERROR): the charger decides alone, as offline. */
-    if (payload ? s && strcmp(s, "Accepted") == 0 : authz_offline(ch, tag)) {
+    const char *s = id_tag_status(payload);
+    const cJSON *info = cJSON_GetObjectItemCaseSensitive(payload, "idTagInfo");
+    authz_remember(ch, tag, info);
+    /* a group reservation: the answer names the idTag's group (5.13) */
+    const char *want = ch->s.start[conn].group;
+    const cJSON *parent = info ? cJSON_GetObjectItemCaseSensitive(info, "parentIdTag") : NULL;
+    if (s && strcmp(s, "Accepted") == 0 && *want &&
+        !(cJSON_IsString(parent) && strcmp(parent->valuestring, want) == 0)) {
+        session_refused(ch, conn, "not in the reservation's group");
+        return;
+    }
+    if (s && strcmp(s, "Accepted") == 0) {
         session_begin_tx(ch, conn);
         return;
     }
-    session_refused(ch, conn, s ? s : "no answer, not authorised locally");
+    session_refused(ch, conn, s ? s : "no status");
 }
 
 /* An idTag presented without a session (authorize verb, trigger Authorize): only the cache
- * learns from the answer. The idTag is the one the CALL carried. */
+ * learns from the answer. */
 static void remember_presented(struct charger_rt *ch, const struct call *c, const cJSON *payload)
 {
-    if (!payload)
-        return;
-    cJSON *sent = cJSON_ParseWithLength(c->payload, c->len);
-    const cJSON *tag = cJSON_GetObjectItemCaseSensitive(sent, "idTag");
-    if (cJSON_IsString(tag))
-        authz_remember(ch, tag->valuestring,
-                       cJSON_GetObjectItemCaseSensitive(payload, "idTagInfo"));
-    cJSON_Delete(sent);
+    if (payload && c->id_tag[0])
+        authz_remember(ch, c->id_tag, cJSON_GetObjectItemCaseSensitive(payload, "idTagInfo"));
 }
 
 static void start_tx_answer(struct charger_rt *ch, int32_t local, const cJSON *payload)
@@ -129,7 +138,7 @@ void answers_on_end(struct callq *q, const struct call *c)
         if (c->connector == 0)
             remember_presented(ch, c, payload);
         else
-            authorize_answer(ch, c->connector, payload);
+            authorize_answer(ch, c->connector, payload, answered);
         break;
     case K_START_TX:
         start_tx_answer(ch, c->tx_id, payload);

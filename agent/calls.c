@@ -228,6 +228,8 @@ int calls_send(struct callq *q, const struct msg_def *m, const struct msg_ctx *c
     c->cont = cont;
     c->connector = ctx->connector;
     c->tx_id = ctx->tx_id;
+    if (cont == K_AUTHORIZE && ctx->id_tag)
+        cs_strlcpy(c->id_tag, ctx->id_tag, sizeof(c->id_tag));
     return enqueue(q, c, err);
 }
 

@@ -57,6 +57,7 @@ struct call {
     enum call_cont cont;
     int connector;
     int32_t tx_id;   /* transaction it refers to; replaced when the platform confirms one */
+    char id_tag[21]; /* K_AUTHORIZE: the idTag it presents */
     int64_t sent_us; /* 0 until sent */
     bool assumed;    /* went on without an answer (bare broker) */
     /* once ended */

@@ -107,6 +107,8 @@ static void on_cfg_changed(struct charger_rt *ch, const struct charger_cfg *old)
         reports_rearm_meter(ch);
     if (old->max_kw != c->max_kw)
         charger_set_max_kw(&ch->m, c->max_kw, cs_now_ms());
+    if (old->phases != c->phases || old->voltage_v != c->voltage_v)
+        smart_update(ch); /* limits in amperes are other watts now */
     behaviour_config_changed(ch, old);
 }
 

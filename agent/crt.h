@@ -45,6 +45,7 @@ struct start_req {
     double kw, kwh, minutes;
     bool reserved;       /* it uses a reservation: */
     int32_t reservation; /* its id */
+    char group[21];      /* the reservation's group the Authorize answer must name, or "" */
 };
 
 /* Firmware update in progress (UpdateFirmware). */

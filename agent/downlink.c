@@ -83,12 +83,12 @@ static int h_remote_start(struct charger_rt *ch, const cJSON *req, struct jw *re
 {
     int conn = get_int(req, "connectorId", -1);
     if (conn < 0)
-        conn = session_free_connector(ch);
+        conn = session_free_connector(ch, get_str(req, "idTag"));
     bool reserved;
     int32_t reservation;
     /* A reserved connector starts only for its idTag. */
     bool ok = session_can_start(ch, conn) &&
-              reserve_allows(ch, conn, get_str(req, "idTag"), &reserved, &reservation);
+              reserve_allows(ch, conn, get_str(req, "idTag"), &reserved, &reservation, NULL);
     const cJSON *profile = cJSON_GetObjectItemCaseSensitive(req, "chargingProfile");
     if (ok && profile) {
         int rc = smart_remote_profile(ch, conn, profile, code, err);

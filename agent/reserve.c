@@ -27,7 +27,7 @@ struct resv {
 
 static int by_id(const struct charger_rt *ch, int32_t id)
 {
-    for (int i = 0; ch->rv && i <= ch->m.nconn; i++)
+    for (int i = 0; ch->rv && i <= CHARGER_MAX_CONN; i++)
         if (ch->rv->r[i].active && ch->rv->r[i].id == id)
             return i;
     return -1;
@@ -106,7 +106,7 @@ static void end(struct charger_rt *ch, int conn, const char *why)
 static void arm(struct charger_rt *ch)
 {
     int64_t next = 0;
-    for (int i = 0; i <= ch->m.nconn; i++)
+    for (int i = 0; i <= CHARGER_MAX_CONN; i++)
         if (ch->rv->r[i].active && (!next || ch->rv->r[i].expiry_ms < next))
             next = ch->rv->r[i].expiry_ms;
     if (!next) {
@@ -123,7 +123,7 @@ static void on_expiry(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct charger_rt *ch = arg;
     int64_t now = cs_now_ms();
-    for (int i = 0; i <= ch->m.nconn; i++)
+    for (int i = 0; i <= CHARGER_MAX_CONN; i++)
         if (ch->rv->r[i].active && ch->rv->r[i].expiry_ms <= now)
             end(ch, i, "expired");
     arm(ch);
@@ -177,36 +177,45 @@ void reserve_cancel(struct charger_rt *ch, int32_t id)
     arm(ch);
 }
 
-static bool matches(struct charger_rt *ch, const struct reservation *r, const char *id_tag)
+bool reserve_holds(const struct charger_rt *ch, int conn)
 {
-    if (strcmp(r->id_tag, id_tag) == 0)
-        return true;
-    /* Same group: the parentIdTag the list or cache holds for the idTag (5.13). */
-    return r->parent[0] && strcmp(authz_parent(ch, id_tag), r->parent) == 0;
+    return ch->rv && conn >= 1 && conn <= CHARGER_MAX_CONN && ch->rv->r[conn].active;
 }
 
-bool reserve_allows(struct charger_rt *ch, int conn, const char *id_tag, bool *has, int32_t *id)
+/* Whether id_tag may use reservation r: 1 yes, 0 no, 2 when only the platform can tell (r is
+ * for a group and the idTag's group is unknown here: an Authorize must name it, 5.13). */
+static int matches(struct charger_rt *ch, const struct reservation *r, const char *id_tag)
+{
+    if (strcmp(r->id_tag, id_tag) == 0)
+        return 1;
+    if (!r->parent[0])
+        return 0;
+    const char *parent = authz_parent(ch, id_tag);
+    return *parent ? strcmp(parent, r->parent) == 0 : 2;
+}
+
+bool reserve_allows(struct charger_rt *ch, int conn, const char *id_tag, bool *has, int32_t *id,
+                    char group[21])
 {
     *has = false;
+    if (group)
+        group[0] = '\0';
     if (!ch->rv || conn < 1 || conn > ch->m.nconn)
         return true;
     const struct reservation *own = &ch->rv->r[conn], *cp = &ch->rv->r[0];
-    if (own->active) {
-        if (!matches(ch, own, id_tag))
-            return false;
+    const struct reservation *use = own->active ? own : cp->active ? cp : NULL;
+    int m = use ? matches(ch, use, id_tag) : 0;
+    if (m) {
         *has = true;
-        *id = own->id;
+        *id = use->id;
+        if (m == 2 && group)
+            cs_strlcpy(group, use->parent, 21);
         return true;
     }
-    if (!cp->active)
-        return true;
-    if (matches(ch, cp, id_tag)) {
-        *has = true;
-        *id = cp->id;
-        return true;
-    }
+    if (own->active)
+        return false;
     /* Anyone else leaves an Available connector for the charge point's reservation. */
-    return available(ch, conn) > 0;
+    return !cp->active || available(ch, conn) > 0;
 }
 
 void reserve_used(struct charger_rt *ch, int32_t id)
@@ -214,16 +223,14 @@ void reserve_used(struct charger_rt *ch, int32_t id)
     int conn = by_id(ch, id);
     if (conn < 0)
         return;
-    ch->rv->r[conn].active = false;
-    persist_mark_installed(ch);
-    log_debug("%s: reservation %d used", ch->m.id, (int)id);
+    end(ch, conn, "used"); /* Available again if it was another connector, still Reserved */
     arm(ch);
 }
 
 void reserve_save(const struct charger_rt *ch, struct jw *w)
 {
     jw_arr(w);
-    for (int i = 0; ch->rv && i <= ch->m.nconn; i++) {
+    for (int i = 0; ch->rv && i <= CHARGER_MAX_CONN; i++) {
         const struct reservation *r = &ch->rv->r[i];
         if (!r->active)
             continue;
@@ -255,7 +262,7 @@ void reserve_restore(struct charger_rt *ch, const cJSON *saved)
     {
         const cJSON *tag = cJSON_GetObjectItemCaseSensitive(o, "tag");
         const cJSON *parent = cJSON_GetObjectItemCaseSensitive(o, "parent");
-        if (!saved_int(o, "c", 0, ch->m.nconn, &conn) ||
+        if (!saved_int(o, "c", 0, CHARGER_MAX_CONN, &conn) ||
             !saved_int(o, "id", INT32_MIN, INT32_MAX, &id) || !saved_int(o, "exp", 0, 1e15, &exp) ||
             !cJSON_IsString(tag) || !cJSON_IsString(parent) || exp <= now)
             continue;
@@ -265,7 +272,7 @@ void reserve_restore(struct charger_rt *ch, const cJSON *saved)
         r->expiry_ms = exp;
         cs_strlcpy(r->id_tag, tag->valuestring, sizeof(r->id_tag));
         cs_strlcpy(r->parent, parent->valuestring, sizeof(r->parent));
-        if (conn > 0 && ch->m.conn[conn].status == ST_AVAILABLE)
+        if (conn > 0 && conn <= ch->m.nconn && ch->m.conn[conn].status == ST_AVAILABLE)
             ch->m.conn[conn].status = ST_RESERVED; /* reported with the statuses at connect */
     }
     if (ch->rv)
@@ -275,7 +282,7 @@ void reserve_restore(struct charger_rt *ch, const cJSON *saved)
 int reserve_count(const struct charger_rt *ch)
 {
     int n = 0;
-    for (int i = 0; ch->rv && i <= ch->m.nconn; i++)
+    for (int i = 0; ch->rv && i <= CHARGER_MAX_CONN; i++)
         n += ch->rv->r[i].active;
     return n;
 }

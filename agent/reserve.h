@@ -20,8 +20,13 @@ void reserve_apply(struct charger_rt *ch, const struct cJSON *req);
 /* CancelReservation: Accepted when the id is held (then reserve_cancel ends it), else Rejected. */
 bool reserve_held(const struct charger_rt *ch, int32_t id);
 void reserve_cancel(struct charger_rt *ch, int32_t id);
-/* Whether id_tag may start on conn: true with *id set (*has) when it uses a reservation. */
-bool reserve_allows(struct charger_rt *ch, int conn, const char *id_tag, bool *has, int32_t *id);
+/* Whether a reservation holds connector conn (it shows Reserved when Available). */
+bool reserve_holds(const struct charger_rt *ch, int conn);
+/* Whether id_tag may start on conn: true with *id set (*has) when it uses a reservation. A
+ * group reservation whose group the charger cannot tell for id_tag is allowed with the group
+ * in group (when not NULL; else ""): the platform's Authorize answer must name it. */
+bool reserve_allows(struct charger_rt *ch, int conn, const char *id_tag, bool *has, int32_t *id,
+                    char group[21]);
 /* The reservation id was used by a transaction: it ends. */
 void reserve_used(struct charger_rt *ch, int32_t id);
 /* The reservations as a JSON array (installed.c saves it), and back: expired ones are

@@ -46,6 +46,13 @@ static bool conn_ok(const struct charger_rt *ch, int conn, bool allow_zero, stru
 
 /* ---- transactions ---------------------------------------------------------------------- */
 
+/* A start request on conn ends without a transaction: what it carried goes with it. */
+static void start_over(struct charger_rt *ch, int conn)
+{
+    ch->s.start[conn].active = false;
+    smart_drop_remote(ch, conn);
+}
+
 /* StopTransaction for the open transaction of conn (its status already moved). */
 static void stop_tx(struct charger_rt *ch, int conn, enum stop_reason reason)
 {
@@ -76,6 +83,9 @@ static int apply_event(struct charger_rt *ch, int conn, enum conn_event ev, enum
         return rc;
     if (row->act & CA_STOP_TX)
         stop_tx(ch, conn, reason);
+    /* Available again (a fault cleared, operative, unplugged) while a reservation holds it */
+    if (ch->m.conn[conn].status == ST_AVAILABLE && reserve_holds(ch, conn))
+        charger_event(&ch->m, conn, CE_RESERVE, cfg(ch)->max_kw, cs_now_ms(), NULL, NULL);
     if (ch->m.conn[conn].status != before)
         emit_status(ch, conn, NULL);
     /* ChangeAvailability answered Scheduled: Unavailable as soon as the connector allows it
@@ -96,9 +106,11 @@ void session_begin_tx(struct charger_rt *ch, int conn)
     struct cs_error err;
     int64_t now = cs_now_ms();
 
+    if (k->status != ST_PREPARING || k->tx_active) {
+        start_over(ch, conn); /* unplugged, faulted or started meanwhile */
+        return;
+    }
     rq->active = false;
-    if (k->status != ST_PREPARING || k->tx_active)
-        return; /* unplugged, faulted or started meanwhile */
     double kw = rq->kw > 0 && rq->kw < c->max_kw ? rq->kw : c->max_kw;
     double soc0 = 10 + cs_rng_double(&ch->rng) * 50;
     int64_t end = rq->minutes > 0 ? now + crt_real_ms(ch, rq->minutes * 60) : 0;
@@ -107,10 +119,11 @@ void session_begin_tx(struct charger_rt *ch, int conn)
     struct msg_ctx x;
     emit_ctx(ch, conn, &x);
     x.meter_wh = k->tx.meter_start_wh;
-    x.has_reservation = rq->reserved;
+    /* the reservation it used, unless it ended (expired, cancelled) while it was authorised */
+    x.has_reservation = rq->reserved && reserve_held(ch, rq->reservation);
     x.reservation_id = rq->reservation;
     emit_msg(ch, MSG_START_TRANSACTION, &x, CALL_TX, K_START_TX);
-    if (rq->reserved)
+    if (x.has_reservation)
         reserve_used(ch, rq->reservation);
     if (apply_event(ch, conn, CE_START, SR_OTHER, &err))
         log_debug("%s", err.msg);
@@ -133,10 +146,13 @@ bool session_can_start(const struct charger_rt *ch, int conn)
             k->status == ST_RESERVED);
 }
 
-int session_free_connector(const struct charger_rt *ch)
+int session_free_connector(struct charger_rt *ch, const char *id_tag)
 {
+    bool reserved;
+    int32_t id;
     for (int i = 1; i <= ch->m.nconn; i++)
-        if (session_can_start(ch, i))
+        if (session_can_start(ch, i) &&
+            (!id_tag || reserve_allows(ch, i, id_tag, &reserved, &id, NULL)))
             return i;
     return -1;
 }
@@ -144,8 +160,10 @@ int session_free_connector(const struct charger_rt *ch)
 static int start(struct charger_rt *ch, int conn, const char *id_tag, double kw, double kwh,
                  double minutes, bool remote, bool auto_session, struct cs_error *err)
 {
+    char tag[21];
+    emit_id_tag(ch, id_tag, tag);
     if (conn < 0)
-        conn = session_free_connector(ch);
+        conn = session_free_connector(ch, tag);
     if (conn < 0)
         return cs_error_set(err, CS_ERR_STATE, "%s: no free connector", ch->m.id);
     if (!conn_ok(ch, conn, false, err))
@@ -154,11 +172,10 @@ static int start(struct charger_rt *ch, int conn, const char *id_tag, double kw,
     if (k->tx_active || ch->s.start[conn].active)
         return cs_error_set(err, CS_ERR_STATE, "%s: connector %d already has a session", ch->m.id,
                             conn);
-    char tag[21];
     bool reserved;
     int32_t reservation = 0;
-    emit_id_tag(ch, id_tag, tag);
-    if (!reserve_allows(ch, conn, tag, &reserved, &reservation))
+    char group[21];
+    if (!reserve_allows(ch, conn, tag, &reserved, &reservation, group))
         return cs_error_set(err, CS_ERR_STATE, "%s: connector %d is reserved for another idTag",
                             ch->m.id, conn);
     if (k->status == ST_FINISHING) {
@@ -180,6 +197,7 @@ static int start(struct charger_rt *ch, int conn, const char *id_tag, double kw,
     cs_strlcpy(rq->id_tag, tag, sizeof(rq->id_tag));
     rq->reserved = reserved;
     rq->reservation = reservation;
+    cs_strlcpy(rq->group, group, sizeof(rq->group));
     rq->kw = kw;
     rq->kwh = kwh;
     rq->minutes = minutes;
@@ -187,7 +205,7 @@ static int start(struct charger_rt *ch, int conn, const char *id_tag, double kw,
     /* Offline the charger decides alone; no Authorize either for a remote start (unless
      * authorize_remote) or, with local_pre_authorize, for an idTag the list or cache accepts. */
     if (ch->link.state != LINK_UP) {
-        if (!authz_offline(ch, tag)) {
+        if (*group || !authz_offline(ch, tag)) {
             session_refused(ch, conn, "offline, not authorised locally");
             return cs_error_set(err, CS_ERR_STATE, "%s: offline: idTag %s not authorised locally",
                                 ch->m.id, tag);
@@ -195,16 +213,26 @@ static int start(struct charger_rt *ch, int conn, const char *id_tag, double kw,
         session_begin_tx(ch, conn);
         return CS_OK;
     }
-    if ((remote && !cfg(ch)->authorize_remote) ||
-        (cfg(ch)->local_pre_authorize && authz_local(ch, tag) == AUTHZ_ACCEPT)) {
+    if (!*group && ((remote && !cfg(ch)->authorize_remote) ||
+                    (cfg(ch)->local_pre_authorize && authz_local(ch, tag) == AUTHZ_ACCEPT))) {
         session_begin_tx(ch, conn);
         return CS_OK;
     }
     struct msg_ctx x;
     emit_ctx(ch, conn, &x);
     x.id_tag = rq->id_tag;
-    emit_msg(ch, MSG_AUTHORIZE, &x, 0, K_AUTHORIZE);
+    if (emit_msg(ch, MSG_AUTHORIZE, &x, 0, K_AUTHORIZE) != CS_OK)
+        session_decide_offline(ch, conn); /* no room for it: no answer will come */
     return CS_OK;
+}
+
+void session_decide_offline(struct charger_rt *ch, int conn)
+{
+    /* a group reservation's group cannot be confirmed without the platform */
+    if (!ch->s.start[conn].group[0] && authz_offline(ch, ch->s.start[conn].id_tag))
+        session_begin_tx(ch, conn);
+    else
+        session_refused(ch, conn, "no answer, not authorised locally");
 }
 
 void session_refused(struct charger_rt *ch, int conn, const char *why)
@@ -292,7 +320,7 @@ int session_unplug(struct charger_rt *ch, int conn, struct cs_error *err)
     for (int i = from; i <= to; i++) {
         if (!ch->m.conn[i].plugged)
             continue;
-        ch->s.start[i].active = false;
+        start_over(ch, i);
         if (apply_event(ch, i, CE_UNPLUG, SR_EV_DISCONNECTED, err) == CS_OK)
             done++;
     }
@@ -330,7 +358,7 @@ int session_fault(struct charger_rt *ch, int conn, enum ocpp_error code, const c
         ch->m.conn[conn].error = prev;
         return rc;
     }
-    ch->s.start[conn].active = false;
+    start_over(ch, conn);
     /* The fault is reported first, then the transaction it cut short. */
     emit_status(ch, conn, info);
     if (row->act & CA_STOP_TX)
@@ -392,13 +420,20 @@ void session_link_down(struct charger_rt *ch)
 {
     reports_link_down(ch);
     calls_link_down(&ch->calls);
+    /* An Authorize lost with the link will not be answered: decided as offline. */
+    for (int i = 1; i <= ch->m.nconn; i++)
+        if (ch->s.start[i].active && !ch->m.conn[i].tx_active)
+            session_decide_offline(ch, i);
 }
 
 void session_reboot(struct charger_rt *ch, enum stop_reason reason)
 {
-    for (int i = 1; i <= ch->m.nconn; i++)
+    for (int i = 1; i <= ch->m.nconn; i++) {
         if (ch->m.conn[i].tx_active)
             apply_event(ch, i, CE_STOP, reason, NULL);
+        if (ch->s.start[i].active)
+            start_over(ch, i); /* a pending authorisation dies with the reset */
+    }
     ch->s.force_boot = true;
     st(ch)->reboots++;
     persist_mark(ch);
@@ -566,9 +601,11 @@ void session_on_connected(struct charger_rt *ch)
             int old = ch->m.nconn;
             ch->m.nconn = c->connectors;
             for (int i = old + 1; i <= ch->m.nconn; i++) {
-                memset(&ch->m.conn[i], 0, sizeof(ch->m.conn[i]));
-                ch->m.conn[i].status = ST_AVAILABLE;
-                ch->m.conn[i].error = OE_NO_ERROR;
+                double wh = ch->m.conn[i].meter_wh; /* its register, kept while it was away */
+                charger_conn_reset(&ch->m.conn[i]);
+                ch->m.conn[i].meter_wh = wh;
+                if (reserve_holds(ch, i))
+                    ch->m.conn[i].status = ST_RESERVED;
             }
         }
         calls_set_accepted(&ch->calls, false);

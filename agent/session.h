@@ -32,6 +32,9 @@ int session_status(struct charger_rt *ch, int conn, enum ocpp_status st, enum oc
                    const char *info, struct cs_error *err);
 /* Authorised: StartTransaction, Charging, MeterValues Transaction.Begin. */
 void session_begin_tx(struct charger_rt *ch, int conn);
+/* The platform's answer to the idTag waiting on conn will not come: the charger decides alone
+ * (authz_offline). */
+void session_decide_offline(struct charger_rt *ch, int conn);
 /* The idTag waiting on conn was refused (why: for the log): no session; an automatic one's
  * driver unplugs. */
 void session_refused(struct charger_rt *ch, int conn, const char *why);
@@ -67,8 +70,9 @@ int session_availability(struct charger_rt *ch, int conn, bool operative, bool *
 bool session_remote_stop(struct charger_rt *ch, int32_t tx_id);
 /* UnlockConnector: true when unlocked (a transaction on it stops first). */
 bool session_unlock(struct charger_rt *ch, int conn);
-/* The first connector a session could start on, or -1. */
-int session_free_connector(const struct charger_rt *ch);
+/* The first connector a session could start on (for id_tag, when not NULL: one no reservation
+ * keeps for another), or -1. */
+int session_free_connector(struct charger_rt *ch, const char *id_tag);
 /* Whether a session may start on conn now (RemoteStartTransaction). */
 bool session_can_start(const struct charger_rt *ch, int conn);
 /* FirmwareStatusNotification status of a firmware step (0 = Idle ... 4 = Installed). */

@@ -258,8 +258,8 @@ void smart_restore(struct charger_rt *ch, const cJSON *saved)
         struct chprof p;
         const char *code;
         struct cs_error err;
-        if (!cJSON_IsNumber(c) || c->valuedouble < 0 || c->valuedouble > ch->m.nconn ||
-            !cJSON_IsNumber(at) ||
+        if (!cJSON_IsNumber(c) || c->valuedouble < 0 || c->valuedouble > CHARGER_MAX_CONN ||
+            !cJSON_IsNumber(at) || at->valuedouble < 0 || at->valuedouble > 1e15 ||
             chprof_parse(cJSON_GetObjectItemCaseSensitive(o, "p"), (int)c->valuedouble,
                          (int64_t)at->valuedouble, &p, &code, &err) != CS_OK)
             continue;
@@ -271,6 +271,9 @@ void smart_restore(struct charger_rt *ch, const cJSON *saved)
         if (!chprof_install(&get(ch)->set, &p, &x, &err))
             log_debug("%s: saved profile %d not restored: %s", ch->m.id, (int)p.id, err.msg);
     }
+    /* A connector suspended at 0 W when it was saved resumes when its limit rises. */
+    for (int i = 1; ch->sm && i <= ch->m.nconn; i++)
+        ch->sm->suspended[i] = ch->m.conn[i].status == ST_SUSPENDED_EVSE && ch->m.conn[i].tx_active;
     smart_update(ch);
 }
 

@@ -97,15 +97,32 @@ static int trigger_custom(struct charger_rt *ch, const char *msg, int conn,
     return rc;
 }
 
+/* A built-in message m; id_tag (NULL: the transaction's, else the template's) for those that
+ * carry one. */
+static int send_builtin(struct charger_rt *ch, const struct msg_def *m, int conn,
+                        const struct kvlist *args, const char *id_tag, struct cs_error *err);
+
 int trigger_send(struct charger_rt *ch, const char *msg, int conn, const struct kvlist *args,
                  struct cs_error *err)
+{
+    const struct msg_def *m = catalog_lookup(msg);
+    if (!m) {
+        if (ch->link.state != LINK_UP)
+            return cs_error_set(err, CS_ERR_STATE, "%s: not connected (%s)", ch->m.id,
+                                link_state_name(ch->link.state));
+        return trigger_custom(ch, msg, conn, args, err);
+    }
+    /* trigger Authorize idTag=T presents T: the cache learns it from the answer */
+    const char *tag = m->id == MSG_AUTHORIZE && args ? kv_get(args, "idTag") : NULL;
+    return send_builtin(ch, m, conn, args, tag, err);
+}
+
+static int send_builtin(struct charger_rt *ch, const struct msg_def *m, int conn,
+                        const struct kvlist *args, const char *id_tag, struct cs_error *err)
 {
     if (ch->link.state != LINK_UP)
         return cs_error_set(err, CS_ERR_STATE, "%s: not connected (%s)", ch->m.id,
                             link_state_name(ch->link.state));
-    const struct msg_def *m = catalog_lookup(msg);
-    if (!m)
-        return trigger_custom(ch, msg, conn, args, err);
     bool per_conn = m->traits & MT_CONNECTOR;
     if (conn < 0 || !per_conn)
         conn = per_conn ? 1 : 0;
@@ -118,6 +135,8 @@ int trigger_send(struct charger_rt *ch, const char *msg, int conn, const struct 
     x.over = args;
     if (m->id == MSG_METER_VALUES)
         x.context = "Trigger";
+    if (id_tag)
+        x.id_tag = id_tag;
     if (!x.id_tag) {
         emit_id_tag(ch, NULL, tag);
         x.id_tag = tag;
@@ -134,10 +153,5 @@ int trigger_send(struct charger_rt *ch, const char *msg, int conn, const struct 
 
 int trigger_authorize(struct charger_rt *ch, const char *id_tag, struct cs_error *err)
 {
-    struct kvlist over = KVLIST_INIT;
-    if (id_tag)
-        kv_set(&over, "idTag", id_tag);
-    int rc = trigger_send(ch, "Authorize", 0, &over, err);
-    kv_free(&over);
-    return rc;
+    return send_builtin(ch, catalog_get(MSG_AUTHORIZE), 0, NULL, id_tag, err);
 }

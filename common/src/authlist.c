@@ -220,7 +220,7 @@ int authlist_apply(struct authlist *l, const cJSON *req, const char **status, co
     }
     authlist_free(l);
     *l = next;
-    l->version = version;
+    l->version = next.n ? version : 0; /* version 0: the list is empty (5.10) */
     *status = "Accepted";
     return CS_OK;
 }

@@ -203,13 +203,18 @@ void charger_init(struct charger *c, uint32_t index, const char *id, int nconn, 
     c->index = index;
     cs_strlcpy(c->id, id, sizeof(c->id));
     c->nconn = nconn < 1 ? 1 : nconn > CHARGER_MAX_CONN ? CHARGER_MAX_CONN : nconn;
-    for (int i = 0; i <= CHARGER_MAX_CONN; i++) {
-        c->conn[i].status = ST_AVAILABLE;
-        c->conn[i].error = OE_NO_ERROR;
-        c->conn[i].cap_w = -1;
-    }
+    for (int i = 0; i <= CHARGER_MAX_CONN; i++)
+        charger_conn_reset(&c->conn[i]);
     c->integrated_ms = now_ms;
     c->time_scale = 1.0;
+}
+
+void charger_conn_reset(struct connector *k)
+{
+    memset(k, 0, sizeof(*k));
+    k->status = ST_AVAILABLE;
+    k->error = OE_NO_ERROR;
+    k->cap_w = -1;
 }
 
 void charger_integrate(struct charger *c, int64_t now_ms)

@@ -369,6 +369,12 @@ int ocpp_check(const cJSON *obj, const struct ocpp_field *fields, const char **c
             *code = OCPP_E_PROPERTY;
             return cs_error_set(err, CS_ERR_RANGE, "field %s must not be negative", f->name);
         }
+        /* ids, counts and intervals are 32-bit in every OCPP implementation: a larger number
+         * would wrap (or read as "any") in the charger */
+        if (f->type == FT_INT && v->valuedouble > INT32_MAX) {
+            *code = OCPP_E_PROPERTY;
+            return cs_error_set(err, CS_ERR_RANGE, "field %s is above 2147483647", f->name);
+        }
     }
     return CS_OK;
 }

@@ -92,6 +92,16 @@ wait_eval "CP-000003 connector 1 Faulted" 10 '[ "$(last_status CP-000003 1)" = F
 out=$(call CP-000003 ReserveNow "{\"connectorId\":1,\"expiryDate\":\"$(iso_in 120)\",\"idTag\":\"RES-F\",\"reservationId\":16}")
 expect Faulted "$out" "ReserveNow on a Faulted connector"
 cli clear CP-000003 connector=1 >/dev/null
+# a fault on a reserved connector: Reserved again once it clears
+out=$(call CP-000003 ReserveNow "{\"connectorId\":2,\"expiryDate\":\"$(iso_in 120)\",\"idTag\":\"RES-G\",\"reservationId\":17}")
+expect Accepted "$out" "ReserveNow CP-000003 connector 2"
+wait_eval "CP-000003 connector 2 Reserved" 10 '[ "$(last_status CP-000003 2)" = Reserved ]'
+cli fault CP-000003 connector=2 >/dev/null
+wait_eval "connector 2 Faulted" 10 '[ "$(last_status CP-000003 2)" = Faulted ]'
+cli clear CP-000003 connector=2 >/dev/null
+wait_eval "connector 2 Reserved again after the fault cleared" 10 '[ "$(last_status CP-000003 2)" = Reserved ]'
+expect Accepted "$(call CP-000003 CancelReservation '{"reservationId":17}')" "CancelReservation 17"
+wait_eval "connector 2 Available after the cancel" 10 '[ "$(last_status CP-000003 2)" = Available ]'
 log "1: Reserved, only its idTag starts (reservationId in StartTransaction), expiry, cancel, connector 0, Faulted"
 
 # ---- 2. Local Auth List and cache --------------------------------------------------------------
@@ -110,6 +120,16 @@ auths=$(count_in CP-000003 Authorize)
 cli start CP-000003 connector=2 id_tag=LOCAL-NEW >/dev/null
 wait_eval "LOCAL-NEW started from the local list" 10 "frames_in CP-000003 StartTransaction | grep -q LOCAL-NEW"
 [ "$(count_in CP-000003 Authorize)" = "$auths" ] || fail "LocalPreAuthorize still sent Authorize for a listed idTag"
+cli stop CP-000003 >/dev/null
+cli unplug CP-000003 >/dev/null
+# the authorize verb fills the cache: an idTag it presented starts without Authorize
+cli authorize CP-000003 id_tag=CACHE-OK >/dev/null
+wait_eval "Authorize CACHE-OK answered" 10 "frames_in CP-000003 Authorize | grep -q CACHE-OK"
+window_until $(( $(now_ms) + 300 ))
+auths=$(count_in CP-000003 Authorize)
+cli start CP-000003 connector=2 id_tag=CACHE-OK >/dev/null
+wait_eval "CACHE-OK started from the cache" 10 "frames_in CP-000003 StartTransaction | grep -q CACHE-OK"
+[ "$(count_in CP-000003 Authorize)" = "$auths" ] || fail "an idTag the cache accepts sent Authorize again"
 cli stop CP-000003 >/dev/null
 cli unplug CP-000003 >/dev/null
 # the cache learns CACHE-BLK is Blocked; offline it is refused, an unknown idTag follows

@@ -926,6 +926,38 @@ static const char *const reasons[] = {
     "Reboot",        "Remote",         "SoftReset", "UnlockCommand", "DeAuthorized",
 };
 
+/* The smart charging limit: the power follows it while lower than max_kw (and the EV's kW),
+ * energy integrates at it; a connector made anew has no limit. */
+static void test_cap(void **state)
+{
+    (void)state;
+    struct charger c;
+    charger_init(&c, 1, "CP-1", 2, T0);
+    assert_close(c.conn[1].cap_w, -1);
+    assert_close(charger_offered_w(&c.conn[1], 22), 22000);
+    charger_tx_begin(&c, 1, "T", 11, 0, 0, 0, T0);
+    assert_int_equal(charger_set_status(&c, 1, ST_CHARGING, OE_NO_ERROR, 22, true, T0, NULL),
+                     CS_OK);
+    assert_close(c.conn[1].power_w, 11000);
+    charger_set_cap(&c, 1, 7000, 22, T0);
+    assert_close(c.conn[1].power_w, 7000);
+    assert_close(charger_offered_w(&c.conn[1], 22), 7000);
+    charger_set_cap(&c, 1, 15000, 22, T0 + 60 * MIN_MS); /* an hour at 7 kW */
+    assert_close(c.conn[1].meter_wh, 7000);
+    assert_close(c.conn[1].power_w, 11000); /* the EV takes 11 kW */
+    charger_set_max_kw(&c, 3.7, T0 + 60 * MIN_MS);
+    assert_close(c.conn[1].power_w, 3700);
+    charger_set_cap(&c, 1, 0, 3.7, T0 + 60 * MIN_MS);
+    assert_close(c.conn[1].power_w, 0);
+    charger_set_cap(&c, 9, 1000, 22, T0); /* no such connector: nothing */
+    c.conn[2].cap_w = 0;
+    c.conn[2].meter_wh = 5;
+    charger_conn_reset(&c.conn[2]);
+    assert_close(c.conn[2].cap_w, -1);
+    assert_close(c.conn[2].meter_wh, 0);
+    assert_int_equal(c.conn[2].status, ST_AVAILABLE);
+}
+
 static void test_stop_reasons(void **state)
 {
     (void)state;
@@ -971,6 +1003,7 @@ int main(void)
         cmocka_unit_test(test_time_scale),
         cmocka_unit_test(test_power),
         cmocka_unit_test(test_stop_reasons),
+        cmocka_unit_test(test_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

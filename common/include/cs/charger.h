@@ -149,6 +149,8 @@ const struct transition *charger_transitions(size_t *n);
 
 /* All connectors Available, registers at 0. */
 void charger_init(struct charger *c, uint32_t index, const char *id, int nconn, int64_t now_ms);
+/* A connector as new: Available, no error, no cable, no limit, register at 0. */
+void charger_conn_reset(struct connector *k);
 /* Adds power x elapsed time to every connector's register up to now_ms. */
 void charger_integrate(struct charger *c, int64_t now_ms);
 /* Sets a connector's status directly (0 = charge point); with `strict`, only transitions the
