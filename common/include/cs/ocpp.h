@@ -21,7 +21,7 @@ enum ocpp_profile { PROFILE_OCPP16J, PROFILE_JSON };
 /* The OCPP version a charger speaks (its `ocpp_version` key): "1.6" or "2.0.1". Both use the
  * OCPP-J frames; over WebSocket the subprotocol names the version. */
 enum ocpp_version { OCPP_V16, OCPP_V201 };
-enum ocpp_version ocpp_version_of(const char *name); /* anything but "2.0.1" is 1.6 */
+enum ocpp_version ocpp_version_of(const char *name);       /* anything but "2.0.1" is 1.6 */
 const char *ocpp_version_subprotocol(enum ocpp_version v); /* "ocpp1.6", "ocpp2.0.1" */
 
 /* The profile a charger's `profile` key names ("ocpp16j", "json"). */
