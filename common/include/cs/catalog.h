@@ -57,7 +57,7 @@ struct msg_ctx {
     const char *boot_reason; /* BootNotification reason (NULL: PowerUp) */
 };
 
-struct mw; /* payload writer, private to catalog.c */
+struct mw; /* payload writer, private to the tables (common/src/catalog_int.h) */
 
 /* What a message is, for the layers that send it. */
 enum msg_traits {
