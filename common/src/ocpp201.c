@@ -7,11 +7,6 @@
 #include "cs/ocpp.h"
 #include "cs/ocpp201.h"
 
-#define END                                                                                        \
-    {                                                                                              \
-        NULL, 0, false, 0, NULL                                                                    \
-    }
-
 /* Enumerations (the schema's *EnumType values, in its order). */
 static const char *const reset_types[] = {"Immediate", "OnIdle", NULL};
 static const char *const operational_statuses[] = {"Inoperative", "Operative", NULL};
@@ -43,42 +38,47 @@ static const struct ocpp_field f_request_start[] = {{"evseId", FT_INT, false, 0,
                                                     {"idToken", FT_OBJECT, true, 0, NULL},
                                                     {"remoteStartId", FT_INT, true, 0, NULL},
                                                     {"chargingProfile", FT_OBJECT, false, 0, NULL},
-                                                    END};
+                                                    {NULL, 0, false, 0, NULL}};
 static const struct ocpp_field f_request_stop[] = {{"transactionId", FT_STRING, true, 36, NULL},
-                                                   END};
-static const struct ocpp_field f_reset[] = {
-    {"type", FT_STRING, true, 0, reset_types}, {"evseId", FT_INT, false, 0, NULL}, END};
+                                                   {NULL, 0, false, 0, NULL}};
+static const struct ocpp_field f_reset[] = {{"type", FT_STRING, true, 0, reset_types},
+                                            {"evseId", FT_INT, false, 0, NULL},
+                                            {NULL, 0, false, 0, NULL}};
 static const struct ocpp_field f_change_availability[] = {
     {"evse", FT_OBJECT, false, 0, NULL},
     {"operationalStatus", FT_STRING, true, 0, operational_statuses},
-    END};
-static const struct ocpp_field f_unlock[] = {
-    {"evseId", FT_INT, true, 0, NULL}, {"connectorId", FT_INT, true, 0, NULL}, END};
+    {NULL, 0, false, 0, NULL}};
+static const struct ocpp_field f_unlock[] = {{"evseId", FT_INT, true, 0, NULL},
+                                             {"connectorId", FT_INT, true, 0, NULL},
+                                             {NULL, 0, false, 0, NULL}};
 static const struct ocpp_field f_trigger[] = {
     {"evse", FT_OBJECT, false, 0, NULL},
     {"requestedMessage", FT_STRING, true, 0, trigger_messages},
-    END};
+    {NULL, 0, false, 0, NULL}};
 static const struct ocpp_field f_set_variables[] = {{"setVariableData", FT_ARRAY, true, 0, NULL},
-                                                    END};
+                                                    {NULL, 0, false, 0, NULL}};
 static const struct ocpp_field f_get_variables[] = {{"getVariableData", FT_ARRAY, true, 0, NULL},
-                                                    END};
+                                                    {NULL, 0, false, 0, NULL}};
 static const struct ocpp_field f_get_base_report[] = {
-    {"requestId", FT_INT, true, 0, NULL}, {"reportBase", FT_STRING, true, 0, report_bases}, END};
+    {"requestId", FT_INT, true, 0, NULL},
+    {"reportBase", FT_STRING, true, 0, report_bases},
+    {NULL, 0, false, 0, NULL}};
 static const struct ocpp_field f_get_report[] = {{"componentVariable", FT_ARRAY, false, 0, NULL},
                                                  {"requestId", FT_INT, true, 0, NULL},
                                                  {"componentCriteria", FT_ARRAY, false, 0, NULL},
-                                                 END};
-static const struct ocpp_field f_set_profile[] = {
-    {"evseId", FT_INT, true, 0, NULL}, {"chargingProfile", FT_OBJECT, true, 0, NULL}, END};
+                                                 {NULL, 0, false, 0, NULL}};
+static const struct ocpp_field f_set_profile[] = {{"evseId", FT_INT, true, 0, NULL},
+                                                  {"chargingProfile", FT_OBJECT, true, 0, NULL},
+                                                  {NULL, 0, false, 0, NULL}};
 static const struct ocpp_field f_clear_profile[] = {
     {"chargingProfileId", FT_INT, false, 0, NULL},
     {"chargingProfileCriteria", FT_OBJECT, false, 0, NULL},
-    END};
+    {NULL, 0, false, 0, NULL}};
 static const struct ocpp_field f_composite[] = {
     {"duration", FT_INT, true, 0, NULL},
     {"chargingRateUnit", FT_STRING, false, 0, rate_units},
     {"evseId", FT_INT, true, 0, NULL},
-    END};
+    {NULL, 0, false, 0, NULL}};
 static const struct ocpp_field f_reserve_now[] = {
     {"id", FT_INT, true, 0, NULL},
     {"expiryDateTime", FT_DATETIME, true, 0, NULL},
@@ -86,29 +86,30 @@ static const struct ocpp_field f_reserve_now[] = {
     {"idToken", FT_OBJECT, true, 0, NULL},
     {"evseId", FT_INT, false, 0, NULL},
     {"groupIdToken", FT_OBJECT, false, 0, NULL},
-    END};
+    {NULL, 0, false, 0, NULL}};
 static const struct ocpp_field f_cancel_reservation[] = {{"reservationId", FT_INT, true, 0, NULL},
-                                                         END};
+                                                         {NULL, 0, false, 0, NULL}};
 static const struct ocpp_field f_send_local_list[] = {
     {"localAuthorizationList", FT_ARRAY, false, 0, NULL},
     {"versionNumber", FT_INT, true, 0, NULL},
     {"updateType", FT_STRING, true, 0, update_types},
-    END};
-static const struct ocpp_field f_none[] = {END};
+    {NULL, 0, false, 0, NULL}};
+static const struct ocpp_field f_none[] = {{NULL, 0, false, 0, NULL}};
 static const struct ocpp_field f_update_firmware[] = {{"retries", FT_INT, false, 0, NULL},
                                                       {"retryInterval", FT_INT, false, 0, NULL},
                                                       {"requestId", FT_INT, true, 0, NULL},
                                                       {"firmware", FT_OBJECT, true, 0, NULL},
-                                                      END};
+                                                      {NULL, 0, false, 0, NULL}};
 static const struct ocpp_field f_get_log[] = {
     {"log", FT_OBJECT, true, 0, NULL},         {"logType", FT_STRING, true, 0, log_types},
     {"requestId", FT_INT, true, 0, NULL},      {"retries", FT_INT, false, 0, NULL},
-    {"retryInterval", FT_INT, false, 0, NULL}, END};
+    {"retryInterval", FT_INT, false, 0, NULL}, {NULL, 0, false, 0, NULL}};
 static const struct ocpp_field f_get_transaction_status[] = {
-    {"transactionId", FT_STRING, false, 36, NULL}, END};
+    {"transactionId", FT_STRING, false, 36, NULL}, {NULL, 0, false, 0, NULL}};
 /* data may be any JSON value: not checked */
-static const struct ocpp_field f_data_transfer[] = {
-    {"messageId", FT_STRING, false, 50, NULL}, {"vendorId", FT_STRING, true, 255, NULL}, END};
+static const struct ocpp_field f_data_transfer[] = {{"messageId", FT_STRING, false, 50, NULL},
+                                                    {"vendorId", FT_STRING, true, 255, NULL},
+                                                    {NULL, 0, false, 0, NULL}};
 
 static const struct {
     const char *action;
