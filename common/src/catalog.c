@@ -12,19 +12,9 @@
 #include "cs/mem.h"
 #include "cs/util.h"
 
-/* Payload writer: a JSON writer that lets top-level overrides replace builder values. */
-struct mw {
-    struct jw jw;
-    const struct kvlist *over;
-    uint64_t used; /* bit i: override i was consumed */
-    int top;       /* jw depth of the payload object */
-    size_t start;  /* the payload's first byte in the writer's buffer */
-    struct msg_marks marks;
-    struct cs_error *err;
-    int rc;
-};
+#include "catalog_int.h"
 
-static const char *take_override(struct mw *w, const char *key)
+const char *take_override(struct mw *w, const char *key)
 {
     if (!w->over || w->jw.depth != w->top)
         return NULL;
@@ -37,13 +27,13 @@ static const char *take_override(struct mw *w, const char *key)
     return NULL;
 }
 
-static void f_str(struct mw *w, const char *key, const char *val)
+void f_str(struct mw *w, const char *key, const char *val)
 {
     const char *o = take_override(w, key);
     jw_kstr(&w->jw, key, o ? o : val);
 }
 
-static void f_int(struct mw *w, const char *key, int64_t val)
+void f_int(struct mw *w, const char *key, int64_t val)
 {
     const char *o = take_override(w, key);
     if (o && !cs_parse_i64(o, INT32_MIN, INT32_MAX, &val) && !w->rc)
@@ -53,7 +43,7 @@ static void f_int(struct mw *w, const char *key, int64_t val)
 }
 
 /* The transactionId the charger chose, marked so a confirmed one can replace it. */
-static void f_tx_id(struct mw *w, int64_t val)
+void f_tx_id(struct mw *w, int64_t val)
 {
     if (take_override(w, "transactionId")) {
         f_int(w, "transactionId", val); /* the operator's value stands: nothing to confirm */
@@ -66,7 +56,7 @@ static void f_tx_id(struct mw *w, int64_t val)
     w->marks.tx_len = w->jw.b->len - at;
 }
 
-static void f_time(struct mw *w, const char *key, int64_t ms)
+void f_time(struct mw *w, const char *key, int64_t ms)
 {
     char ts[32];
     f_str(w, key, cs_fmt_iso8601(ts, sizeof(ts), ms));
@@ -113,48 +103,49 @@ static void sampled(struct jw *j, const char *value, const char *context, const 
     jw_end(j);
 }
 
-/* One MeterValue object: timestamp and the configured measurands of a connector. */
-static void meter_value(struct jw *j, const struct msg_ctx *x, const char *ctx)
+size_t meter_samples(const struct msg_ctx *x, struct sample out[SAMPLES_MAX])
 {
     int conn = x->connector > 0 ? x->connector : 1;
     const struct connector *c = &x->ch->conn[conn];
     const char *m = x->cfg->measurands;
+    size_t n = 0;
+    if (cfg_set_has(m, "Energy.Active.Import.Register"))
+        out[n++] = (struct sample){"Energy.Active.Import.Register", "Outlet", "Wh",
+                                   (double)charger_wh(c->meter_wh), 0};
+    if (cfg_set_has(m, "Power.Active.Import"))
+        out[n++] = (struct sample){"Power.Active.Import", "Outlet", "W", c->power_w, 0};
+    /* Currents are per phase: power / (voltage x phases). */
+    double per_amp = (double)x->cfg->voltage_v * (x->cfg->phases > 0 ? x->cfg->phases : 1);
+    if (cfg_set_has(m, "Current.Import"))
+        out[n++] = (struct sample){"Current.Import", "Outlet", "A", c->power_w / per_amp, 1};
+    if (cfg_set_has(m, "Voltage"))
+        out[n++] = (struct sample){"Voltage", "Outlet", "V", x->cfg->voltage_v, 0};
+    /* What the charger offers: its maximum, or the smart charging limit when lower. */
+    double offered = charger_offered_w(c, x->cfg->max_kw);
+    if (cfg_set_has(m, "Power.Offered"))
+        out[n++] = (struct sample){"Power.Offered", "Outlet", "W", offered, 0};
+    if (cfg_set_has(m, "Current.Offered"))
+        out[n++] = (struct sample){"Current.Offered", "Outlet", "A", offered / per_amp, 1};
+    if (cfg_set_has(m, "SoC") && c->tx_active)
+        out[n++] = (struct sample){"SoC", "EV", "Percent",
+                                   charger_soc(x->ch, conn, x->cfg->battery_kwh), 0};
+    return n;
+}
+
+/* One MeterValue object: timestamp and the configured measurands of a connector, each value
+ * a string. */
+static void meter_value(struct jw *j, const struct msg_ctx *x, const char *ctx)
+{
+    struct sample sv[SAMPLES_MAX];
+    size_t n = meter_samples(x, sv);
     char ts[32], v[32];
     jw_obj(j);
     jw_kstr(j, "timestamp", cs_fmt_iso8601(ts, sizeof(ts), x->now_ms));
     jw_key(j, "sampledValue");
     jw_arr(j);
-    if (cfg_set_has(m, "Energy.Active.Import.Register")) {
-        snprintf(v, sizeof(v), "%lld", (long long)charger_wh(c->meter_wh));
-        sampled(j, v, ctx, "Energy.Active.Import.Register", "Outlet", "Wh");
-    }
-    if (cfg_set_has(m, "Power.Active.Import")) {
-        snprintf(v, sizeof(v), "%.0f", c->power_w);
-        sampled(j, v, ctx, "Power.Active.Import", "Outlet", "W");
-    }
-    /* Currents are per phase: power / (voltage x phases). */
-    double per_amp = (double)x->cfg->voltage_v * (x->cfg->phases > 0 ? x->cfg->phases : 1);
-    if (cfg_set_has(m, "Current.Import")) {
-        snprintf(v, sizeof(v), "%.1f", c->power_w / per_amp);
-        sampled(j, v, ctx, "Current.Import", "Outlet", "A");
-    }
-    if (cfg_set_has(m, "Voltage")) {
-        snprintf(v, sizeof(v), "%d", x->cfg->voltage_v);
-        sampled(j, v, ctx, "Voltage", "Outlet", "V");
-    }
-    /* What the charger offers: its maximum, or the smart charging limit when lower. */
-    double offered = charger_offered_w(c, x->cfg->max_kw);
-    if (cfg_set_has(m, "Power.Offered")) {
-        snprintf(v, sizeof(v), "%.0f", offered);
-        sampled(j, v, ctx, "Power.Offered", "Outlet", "W");
-    }
-    if (cfg_set_has(m, "Current.Offered")) {
-        snprintf(v, sizeof(v), "%.1f", offered / per_amp);
-        sampled(j, v, ctx, "Current.Offered", "Outlet", "A");
-    }
-    if (cfg_set_has(m, "SoC") && c->tx_active) {
-        snprintf(v, sizeof(v), "%.0f", charger_soc(x->ch, conn, x->cfg->battery_kwh));
-        sampled(j, v, ctx, "SoC", "EV", "Percent");
+    for (size_t i = 0; i < n; i++) {
+        snprintf(v, sizeof(v), "%.*f", sv[i].decimals, sv[i].value);
+        sampled(j, v, ctx, sv[i].measurand, sv[i].location, sv[i].unit);
     }
     jw_end(j);
     jw_end(j);

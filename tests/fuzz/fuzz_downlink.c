@@ -1,5 +1,5 @@
 /* Fuzz target: the downlink decoder of both profiles and the field checks of every CALL a
- * charger accepts, plus re-encoding what decoded. */
+ * charger accepts (OCPP 1.6 and 2.0.1), plus re-encoding what decoded. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "cs/ocpp.h"
+#include "cs/ocpp201.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,6 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (f.type == OCPP_CALL) {
                 for (int i = 0; i < OCPP_CALLS_IN; i++)
                     ocpp_check(f.payload, ocpp_call_fields(ocpp_call_name(i)), &code, &err);
+                for (int i = 0; i < OCPP201_CALLS_IN; i++)
+                    ocpp_check(f.payload, ocpp201_call_fields(ocpp201_call_name(i)), &code, &err);
                 char *payload = cJSON_PrintUnformatted(f.payload);
                 ocpp_encode_result((enum ocpp_profile)p, f.uid, f.action, 0, payload,
                                    strlen(payload), &b);

@@ -7,6 +7,8 @@
 #                              problem, whose text contains the expectation listed below
 #   samples/frames/*.json      single frames for --frames (valid-* pass, invalid-* fail)
 #   ../data/*.json             the golden frames of the unit tests: must pass with --frames
+#   ../data/v201/*.json        the OCPP 2.0.1 golden frames: must pass with --frames --version
+#                              2.0.1 against v201/<Action>Request.json (the official schemas)
 # Exit 0 when everything behaves, 1 otherwise, 77 (skip) without python3-jsonschema.
 set -uo pipefail
 
@@ -145,6 +147,19 @@ if [ ${#golden[@]} -gt 0 ]; then
 else
   : >"$OUT"; bad "no golden frames in tests/data"
 fi
+golden201=("$HERE"/../data/v201/*.json)
+schemas201=("$HERE"/v201/*Request.json)
+if [ ${#golden201[@]} -gt 0 ] && [ ${#schemas201[@]} -gt 0 ]; then
+  # every 2.0.1 schema is that of a golden frame
+  actions201=$(for f in "${schemas201[@]}"; do basename "$f" Request.json; done | paste -sd,)
+  run "tests/data/v201/*.json (${#golden201[@]} golden 2.0.1 frames) validate" 0 "validate.py: OK" -- \
+    --frames --version 2.0.1 --require "$actions201" "${golden201[@]}"
+else
+  : >"$OUT"; bad "no 2.0.1 golden frames in tests/data/v201 or no schemas in v201/"
+fi
+run "frames/v201-invalid-TransactionEvent.json fails (a sampled value as text)" 1 \
+  "TransactionEventRequest.json: at \$.meterValue[0].sampledValue[0].value: '11000' is not of type 'number'" -- \
+  --frames --version 2.0.1 "$S/frames/v201-invalid-TransactionEvent.json"
 run "frames/valid-*.json validate" 0 "2 checked, 2 valid" -- --frames "$S"/frames/valid-*.json
 run "frames/invalid-StatusNotification.json fails" 1 "at \$.info:" -- \
   --frames "$S/frames/invalid-StatusNotification.json"

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""validate.py - check captured charger messages against the OCPP 1.6 JSON schemas.
+"""validate.py - check captured charger messages against the OCPP 1.6 JSON schemas (or 2.0.1).
 
 Usage:
-  validate.py [--require ACTION,...] [--schemas DIR] FILE...
-  validate.py --frames [--require ACTION,...] FILE...
+  validate.py [--version 1.6|2.0.1] [--require ACTION,...] [--schemas DIR] FILE...
+  validate.py --frames [--version 1.6|2.0.1] [--require ACTION,...] FILE...
 
 Captures (default): one MQTT message per line, either
   <unix seconds.ns> <topic> <payload>          (mosquitto_sub -F '%U %t %p'; lines starting
@@ -22,6 +22,10 @@ Profiles, told apart by the payload's shape:
   json     {"id","ts","type","data"}: type "X" -> X.json, "XResponse" -> XResponse.json,
            "Error" -> shape check of data {"code","description"}.
 Actions without a schema file (user-defined messages) are counted as skipped (no schema).
+
+--version 2.0.1: the official OCPP 2.0.1 schemas of v201/ (draft-07), named as the
+specification names them: a CALL "Action" -> <Action>Request.json, answers <Action>Response.json;
+CALLERROR codes are those of OCPP-J 2.0.1. Everything else is as for 1.6.
 
 multipleOf: checked on the decimal values as written (JSON 11.1 is a multiple of 0.1), not by
 jsonschema's float division (11.1 / 0.1 is 110.99999999999999 in binary floating point, so its
@@ -61,7 +65,14 @@ ERROR_CODES = frozenset([
     "FormationViolation", "PropertyConstraintViolation", "OccurenceConstraintViolation",
     "TypeConstraintViolation", "GenericError",
 ])
-UID_MAX = 36  # OCPP-J 1.6: UniqueId is a string of at most 36 characters
+# OCPP-J 2.0.1 section 4.3 (CallError): its ErrorCode values.
+ERROR_CODES_201 = frozenset([
+    "FormatViolation", "GenericError", "InternalError", "MessageTypeNotSupported",
+    "NotImplemented", "NotSupported", "OccurrenceConstraintViolation",
+    "PropertyConstraintViolation", "ProtocolError", "RpcFrameworkError", "SecurityError",
+    "TypeConstraintViolation",
+])
+UID_MAX = 36  # OCPP-J 1.6 and 2.0.1: UniqueId is a string of at most 36 characters
 
 CALLERROR = "CALLERROR"
 JSON_ERROR = "Error"
@@ -109,15 +120,18 @@ def multiple_of(validator, dB, instance, schema):
         yield jsonschema.ValidationError("%r is not a multiple of %r" % (instance, dB))
 
 
-# Draft 4 with the exact multipleOf above.
+# Draft 4 (1.6) and draft 7 (2.0.1) with the exact multipleOf above.
 Draft4 = jsonschema.validators.extend(jsonschema.Draft4Validator, {"multipleOf": multiple_of})
-if not Draft4({"multipleOf": 0.1}).is_valid(11.1) or Draft4({"multipleOf": 0.1}).is_valid(16.05):
-    sys.stderr.write("validate.py: the exact multipleOf check is not in effect\n")
-    sys.exit(2)
+Draft7 = jsonschema.validators.extend(jsonschema.Draft7Validator, {"multipleOf": multiple_of})
+for draft in (Draft4, Draft7):
+    if not draft({"multipleOf": 0.1}).is_valid(11.1) or draft({"multipleOf": 0.1}).is_valid(16.05):
+        sys.stderr.write("validate.py: the exact multipleOf check is not in effect\n")
+        sys.exit(2)
 
 
 class Schemas:
-    """Schema files of a directory, loaded on first use: name -> Draft4Validator."""
+    """Schema files of a directory, loaded on first use: name -> validator of the draft the
+    schema names ($schema: draft-07 for 2.0.1, draft-04 for 1.6)."""
 
     def __init__(self, directory):
         self.dir = directory
@@ -133,11 +147,12 @@ class Schemas:
             try:
                 with open(path, encoding="utf-8") as f:
                     schema = json.load(f)
-                jsonschema.Draft4Validator.check_schema(schema)
+                draft = Draft7 if "draft-07" in str(schema.get("$schema", "")) else Draft4
+                draft.check_schema(schema)
             except (OSError, ValueError, jsonschema.SchemaError) as e:
                 sys.stderr.write("validate.py: bad schema %s: %s\n" % (path, e))
                 sys.exit(2)
-            self.cache[name] = Draft4(schema, format_checker=self.checker)
+            self.cache[name] = draft(schema, format_checker=self.checker)
         return self.cache[name]
 
 
@@ -171,6 +186,7 @@ class Message:
         self.where = where      # "file:line"
         self.topic = topic      # None in --frames mode
         self.payload = payload  # decoded JSON value
+        self.error_codes = ERROR_CODES  # the CALLERROR codes of the version checked
 
 
 def classify(msg):
@@ -215,7 +231,7 @@ def classify(msg):
                                 "\"description\", {...}], has %d" % len(p))
                 return CALLERROR, None, problems
             check_uid(p[1], problems)
-            if p[2] not in ERROR_CODES:
+            if p[2] not in msg.error_codes:
                 problems.append("CALLERROR code %s is not an OCPP-J error code" % short(p[2]))
             if not isinstance(p[3], str):
                 problems.append("CALLERROR description %s is not a string" % short(p[3]))
@@ -250,7 +266,7 @@ def classify(msg):
             data = None
         if typ == JSON_ERROR:
             if isinstance(data, dict):
-                if data.get("code") not in ERROR_CODES:
+                if data.get("code") not in msg.error_codes:
                     problems.append("Error code %s is not an OCPP-J error code"
                                     % short(data.get("code")))
                 if not isinstance(data.get("description"), str):
@@ -334,8 +350,12 @@ def main(argv):
                          "BootNotification,ResetResponse, or CALLERROR/Error) appeared")
     ap.add_argument("--frames", action="store_true",
                     help="each FILE is a single frame without topic (e.g. tests/data/*.json)")
-    ap.add_argument("--schemas", default=HERE, metavar="DIR",
-                    help="directory of <Action>.json schemas (default: this script's)")
+    ap.add_argument("--version", choices=("1.6", "2.0.1"), default="1.6",
+                    help="OCPP version of the messages (default 1.6); 2.0.1 reads "
+                         "<Action>Request.json schemas, by default from v201/")
+    ap.add_argument("--schemas", metavar="DIR",
+                    help="directory of <Action>.json schemas (default: this script's, "
+                         "v201/ under it for 2.0.1)")
     ap.add_argument("-q", "--quiet", action="store_true", help="print failures and result only")
     ap.add_argument("files", nargs="+", metavar="FILE")
     args = ap.parse_args(argv)
@@ -346,7 +366,8 @@ def main(argv):
         if not os.path.isfile(path):
             sys.stderr.write("validate.py: %s: no such file\n" % path)
             return 2
-    schemas = Schemas(args.schemas)
+    v201 = args.version == "2.0.1"
+    schemas = Schemas(args.schemas or (os.path.join(HERE, "v201") if v201 else HERE))
 
     stats = OrderedDict()  # action -> [checked, valid]
     skipped = OrderedDict()  # action -> count (no schema)
@@ -364,6 +385,8 @@ def main(argv):
                 continue
             total += 1
             topic = msg.topic if msg.topic is not None else "-"
+            if v201:
+                msg.error_codes = ERROR_CODES_201
             action, payload, problems = classify(msg)
             if action is None:
                 failures.extend((msg.where, topic, p) for p in problems)
@@ -378,7 +401,9 @@ def main(argv):
                 else:
                     st[1] += 1
                 continue
-            validator = schemas.get(action)
+            # 2.0.1 names a CALL's schema <Action>Request (answers are <Action>Response already)
+            schema = action + "Request" if v201 and not action.endswith("Response") else action
+            validator = schemas.get(schema)
             if validator is None:
                 skipped[action] = skipped.get(action, 0) + 1
                 failures.extend((msg.where, topic, "%s: %s" % (action, p)) for p in problems)
@@ -393,7 +418,7 @@ def main(argv):
                 failures.append((msg.where, topic, "%s: %s" % (action, p)))
             for e in errors:
                 failures.append((msg.where, topic, "%s.json: at %s: %s"
-                                 % (action, json_path(e), e.message)))
+                                 % (schema, json_path(e), e.message)))
             if not problems and not errors:
                 st[1] += 1
         failures.extend(bad)

@@ -12,6 +12,7 @@
 #include "cs/charger.h"
 #include "cs/err.h"
 #include "cs/kv.h"
+#include "cs/ocpp.h"
 
 enum msg_id {
     MSG_BOOT_NOTIFICATION,
@@ -57,7 +58,7 @@ struct msg_ctx {
     const char *boot_reason; /* BootNotification reason (NULL: PowerUp) */
 };
 
-struct mw; /* payload writer, private to catalog.c */
+struct mw; /* payload writer, private to the tables (common/src/catalog_int.h) */
 
 /* What a message is, for the layers that send it. */
 enum msg_traits {
@@ -100,5 +101,27 @@ bool catalog_firmware_status_valid(const char *s);
 bool catalog_diagnostics_status_valid(const char *s);
 /* Comma-separated names of the built-in messages (help and errors), from the table. */
 const char *catalog_names(void);
+
+/* A version's table: the message for an id (NULL when the version has none), by name, and the
+ * names. OCPP 1.6 is the table above; in 2.0.1 (catalog201.c) MSG_START_TRANSACTION and
+ * MSG_STOP_TRANSACTION are both a "TransactionEvent" (the builder reads x->event_type; without
+ * one, Started and Ended), MSG_DIAGNOSTICS_STATUS is LogStatusNotification, and NotifyEvent and
+ * SecurityEventNotification (id MSG_CUSTOM) are found by name only. */
+const struct msg_def *catalog_v(enum ocpp_version v, enum msg_id id);
+const struct msg_def *catalog_lookup_v(enum ocpp_version v, const char *name);
+const char *catalog_names_v(enum ocpp_version v);
+
+/* OCPP 2.0.1: the TransactionEvent message (id MSG_START_TRANSACTION), for every eventType
+ * (x->event_type: Started, Updated, Ended; without one, Started). */
+const struct msg_def *catalog201_tx_event(void);
+/* The 2.0.1 spelling of what the agent keeps in 1.6 terms (static strings):
+ * connectorStatus and chargingState of a connector status, stoppedReason of a StopTransaction
+ * reason (NULL: Local; unknown: Other), the triggerReason a TransactionEvent gets when
+ * x->trigger_reason is NULL, and the LogStatusNotification status of a diagnostics status. */
+const char *catalog201_connector_status(enum ocpp_status s);
+const char *catalog201_charging_state(enum ocpp_status s);
+const char *catalog201_stopped_reason(const char *reason);
+const char *catalog201_trigger_reason(const char *event_type, const struct msg_ctx *x);
+const char *catalog201_log_status(const char *status);
 
 #endif
