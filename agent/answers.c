@@ -23,9 +23,16 @@ static struct worker_stats *st(const struct charger_rt *ch)
     return crt_ctx(ch)->st;
 }
 
-static const char *id_tag_status(const cJSON *payload)
+/* idTagInfo (1.6) or idTokenInfo (2.0.1) of an answer. */
+static const cJSON *tag_info(const cJSON *payload)
 {
     const cJSON *info = cJSON_GetObjectItemCaseSensitive(payload, "idTagInfo");
+    return info ? info : cJSON_GetObjectItemCaseSensitive(payload, "idTokenInfo");
+}
+
+static const char *id_tag_status(const cJSON *payload)
+{
+    const cJSON *info = tag_info(payload);
     const cJSON *s = info ? cJSON_GetObjectItemCaseSensitive(info, "status") : NULL;
     return cJSON_IsString(s) ? s->valuestring : NULL;
 }
@@ -72,7 +79,7 @@ static void authorize_answer(struct charger_rt *ch, int conn, const cJSON *paylo
     }
     const char *tag = ch->s.start[conn].id_tag;
     const char *s = id_tag_status(payload);
-    const cJSON *info = cJSON_GetObjectItemCaseSensitive(payload, "idTagInfo");
+    const cJSON *info = tag_info(payload);
     authz_remember(ch, tag, info);
     /* a group reservation: the answer names the idTag's group (5.13) */
     const char *want = ch->s.start[conn].group;
@@ -94,11 +101,28 @@ static void authorize_answer(struct charger_rt *ch, int conn, const cJSON *paylo
 static void remember_presented(struct charger_rt *ch, const struct call *c, const cJSON *payload)
 {
     if (payload && c->id_tag[0])
-        authz_remember(ch, c->id_tag, cJSON_GetObjectItemCaseSensitive(payload, "idTagInfo"));
+        authz_remember(ch, c->id_tag, tag_info(payload));
+}
+
+/* OCPP 2.0.1: the platform does not number transactions; a TransactionEvent's answer may refuse
+ * the idToken. */
+static void tx_event_answer(struct charger_rt *ch, int32_t local, const cJSON *payload)
+{
+    int conn = charger_tx_find(&ch->m, local);
+    const char *s = payload ? id_tag_status(payload) : NULL;
+    if (conn < 0 || !s)
+        return;
+    authz_remember(ch, ch->m.conn[conn].tx.id_tag, tag_info(payload));
+    if (strcmp(s, "Accepted") != 0)
+        session_stop(ch, conn, SR_DEAUTHORIZED, NULL);
 }
 
 static void start_tx_answer(struct charger_rt *ch, int32_t local, const cJSON *payload)
 {
+    if (crt_version(ch) == OCPP_V201) {
+        tx_event_answer(ch, local, payload);
+        return;
+    }
     const cJSON *id = payload ? cJSON_GetObjectItemCaseSensitive(payload, "transactionId") : NULL;
     int conn = charger_tx_find(&ch->m, local);
     if (conn < 0 || !cJSON_IsNumber(id) || id->valuedouble < INT32_MIN ||
@@ -112,7 +136,7 @@ static void start_tx_answer(struct charger_rt *ch, int32_t local, const cJSON *p
     k->tx.confirmed = true;
     persist_mark(ch);
     const char *s = id_tag_status(payload);
-    authz_remember(ch, k->tx.id_tag, cJSON_GetObjectItemCaseSensitive(payload, "idTagInfo"));
+    authz_remember(ch, k->tx.id_tag, tag_info(payload));
     if (s && strcmp(s, "Accepted") != 0)
         session_stop(ch, conn, SR_DEAUTHORIZED, NULL);
 }

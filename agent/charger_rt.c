@@ -89,6 +89,8 @@ static void on_cfg_changed(struct charger_rt *ch, const struct charger_cfg *old)
             link_want(&ch->link);
         return;
     }
+    if (strcmp(old->ocpp_version, c->ocpp_version) != 0)
+        ch->s.force_boot = true; /* another protocol: it introduces itself again */
     if ((mask & (1u << CFG_APPLY_RECONNECT)) &&
         (ch->link.state == LINK_UP || ch->link.state == LINK_CONNECTING)) {
         log_info("%s: reconnecting to apply a config change", ch->m.id);

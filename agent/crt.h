@@ -68,17 +68,21 @@ struct session {
     int64_t hb_last_ms, meter_last_ms; /* monotonic */
     int hb_conf_s;                     /* interval from BootNotification.conf */
     bool booted;                       /* BootNotification sent since it was assigned */
-    bool force_boot; /* BootNotification on the next connect whatever the config */
-    bool crashed;    /* its saved state says the previous owner died (not a planned move) */
-    bool paused;     /* periodic reports paused */
+    bool force_boot;         /* BootNotification on the next connect whatever the config */
+    const char *boot_reason; /* OCPP 2.0.1 BootNotification reason of the next boot (a literal) */
+    bool crashed;            /* its saved state says the previous owner died (not a planned move) */
+    bool paused;             /* periodic reports paused */
     int64_t arrival_ms[CHARGER_MAX_CONN + 1];       /* monotonic; 0 = none planned */
     int64_t fault_ms;                               /* next random fault; 0 = none */
     int64_t clear_ms[CHARGER_MAX_CONN + 1];         /* when a random fault clears */
     bool inoperative_pending[CHARGER_MAX_CONN + 1]; /* ChangeAvailability Scheduled */
     struct start_req start[CHARGER_MAX_CONN + 1];
     bool auto_tx[CHARGER_MAX_CONN + 1]; /* the open transaction came from sessions_per_h */
-    int64_t boot_retry_ms;              /* BootNotification Pending/Rejected: retry then */
-    int64_t online_ms;                  /* end of a simulated network loss; 0 = until `online` */
+    /* OCPP 2.0.1 RequestStartTransaction: its remoteStartId, for the transaction it starts */
+    bool remote_pending[CHARGER_MAX_CONN + 1];
+    int32_t remote_id[CHARGER_MAX_CONN + 1];
+    int64_t boot_retry_ms; /* BootNotification Pending/Rejected: retry then */
+    int64_t online_ms;     /* end of a simulated network loss; 0 = until `online` */
     struct fw_update fw;
     struct diag_upload diag;
 };
@@ -123,6 +127,11 @@ static inline const struct charger_cfg *crt_cfg(const struct charger_rt *ch)
 static inline enum ocpp_profile crt_profile(const struct charger_rt *ch)
 {
     return ocpp_profile_of(crt_cfg(ch)->profile);
+}
+
+static inline enum ocpp_version crt_version(const struct charger_rt *ch)
+{
+    return ocpp_version_of(crt_cfg(ch)->ocpp_version);
 }
 
 static inline struct agent_ctx *crt_ctx(const struct charger_rt *ch)

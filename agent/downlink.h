@@ -11,10 +11,4 @@ struct charger_rt;
 
 void downlink_on_frame(struct charger_rt *ch, const char *payload, size_t len);
 
-/* Whether the chargers take this platform action (enum ocpp_call); the others are answered
- * NotSupported. */
-bool downlink_supports(int action);
-/* Names of the platform CALLs a charger takes, comma-separated (docs, help). */
-const char *downlink_actions(void);
-
 #endif

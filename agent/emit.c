@@ -7,6 +7,7 @@
 #include "cs/mem.h"
 #include "cs/tmpl.h"
 #include "emit.h"
+#include "persist.h"
 
 void emit_ctx(struct charger_rt *ch, int conn, struct msg_ctx *x)
 {
@@ -24,11 +25,76 @@ void emit_ctx(struct charger_rt *ch, int conn, struct msg_ctx *x)
     x->meter_wh = conn > 0 ? ch->m.conn[conn].meter_wh : charger_energy_wh(&ch->m);
 }
 
+void emit_tx_key(const struct charger_rt *ch, int32_t tx_id, char out[EMIT_TX_KEY_MAX])
+{
+    snprintf(out, EMIT_TX_KEY_MAX, "%u-%ld", ch->m.index, tx_id < 0 ? -(long)tx_id : (long)tx_id);
+}
+
+int emit_tx_find(const struct charger_rt *ch, const char *key)
+{
+    char k[EMIT_TX_KEY_MAX];
+    for (int i = 1; key && i <= ch->m.nconn; i++) {
+        if (!ch->m.conn[i].tx_active)
+            continue;
+        emit_tx_key(ch, ch->m.conn[i].tx.id, k);
+        if (strcmp(k, key) == 0)
+            return i;
+    }
+    return -1;
+}
+
+void emit_tx_event(struct charger_rt *ch, struct msg_ctx *x, const char *event,
+                   char key[EMIT_TX_KEY_MAX])
+{
+    struct connector *k = x->connector > 0 ? &ch->m.conn[x->connector] : NULL;
+    emit_tx_key(ch, x->tx_id, key);
+    x->tx_key = key;
+    x->event_type = event;
+    x->seq_no = k ? k->tx.seq++ : 0;
+    x->offline = ch->link.state != LINK_UP;
+    persist_mark(ch); /* the seqNo moved */
+}
+
+/* OCPP 2.0.1: what the 1.6-shaped session means, sent as 2.0.1 says it. A transaction's
+ * start, readings and end are one TransactionEvent stream (Started, Updated, Ended) with its
+ * own seqNo; the charge point itself (connector 0) has no StatusNotification; the readings of
+ * Transaction.Begin travel in the Started event. */
+static const struct msg_def *as_201(struct charger_rt *ch, enum msg_id id, struct msg_ctx *x,
+                                    char key[EMIT_TX_KEY_MAX])
+{
+    struct connector *k = x->connector > 0 ? &ch->m.conn[x->connector] : NULL;
+    const char *event = NULL;
+    if (id == MSG_STATUS_NOTIFICATION && x->connector == 0)
+        return NULL;
+    if (id == MSG_START_TRANSACTION)
+        event = "Started";
+    else if (id == MSG_STOP_TRANSACTION)
+        event = "Ended";
+    else if (id == MSG_METER_VALUES && x->tx_id && k)
+        event = x->context && strcmp(x->context, "Transaction.Begin") == 0 ? NULL : "Updated";
+    if (id == MSG_METER_VALUES && x->tx_id && !event)
+        return NULL; /* Transaction.Begin: in the Started event already */
+    x->offline = ch->link.state != LINK_UP;
+    if (!event)
+        return catalog_v(OCPP_V201, id);
+    emit_tx_event(ch, x, event, key);
+    return strcmp(event, "Updated") == 0 ? catalog201_tx_event() : catalog_v(OCPP_V201, id);
+}
+
 int emit_msg(struct charger_rt *ch, enum msg_id id, const struct msg_ctx *x, unsigned flags,
              enum call_cont cont)
 {
     struct cs_error err;
-    int rc = calls_send(&ch->calls, catalog_get(id), x, flags, cont, &err);
+    const struct msg_def *m = catalog_get(id);
+    struct msg_ctx x201;
+    char key[EMIT_TX_KEY_MAX];
+    if (crt_version(ch) == OCPP_V201) {
+        x201 = *x;
+        x = &x201;
+        if (!(m = as_201(ch, id, &x201, key)))
+            return CS_OK; /* nothing of the kind in 2.0.1 */
+    }
+    int rc = calls_send(&ch->calls, m, x, flags, cont, &err);
     if (rc)
         log_debug("%s: %s", ch->m.id, err.msg);
     return rc;

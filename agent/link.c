@@ -157,7 +157,7 @@ static void connect_now(struct link *l)
                         .tls_key = buf_cstr(&key),
                         .tls_key_password = c->tls_key_password,
                         .tls_verify = c->tls_verify,
-                        .subprotocol = "ocpp1.6",
+                        .subprotocol = ocpp_version_subprotocol(ocpp_version_of(c->ocpp_version)),
                         .ping_s = c->ws_ping_s};
     l->tr = l->env->tr[is_ws(uri) ? TR_WS : tr_mqtt_of(c->mqtt_client)];
     l->conn = tr_open(l->tr, &o, on_transport, l, &err);

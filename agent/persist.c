@@ -61,6 +61,7 @@ SAVE(save_tx_tag, "%s", KC(ch, conn)->tx.id_tag)
 SAVE(save_tx_meter, "%.3f", KC(ch, conn)->tx.meter_start_wh)
 SAVE(save_tx_start, "%lld", (long long)KC(ch, conn)->tx.start_ms)
 SAVE(save_tx_kw, "%.3f", KC(ch, conn)->tx.kw)
+SAVE(save_tx_seq, "%u", (unsigned)KC(ch, conn)->tx.seq)
 #undef SAVE
 
 static void load_owner(struct charger_rt *ch, int conn, const char *t)
@@ -143,6 +144,13 @@ static void load_tx_kw(struct charger_rt *ch, int conn, const char *t)
         K(ch, conn)->tx.kw = d;
 }
 
+static void load_tx_seq(struct charger_rt *ch, int conn, const char *t)
+{
+    int64_t v;
+    if (K(ch, conn)->tx_active && cs_parse_i64(t, 0, UINT32_MAX, &v))
+        K(ch, conn)->tx.seq = (uint32_t)v;
+}
+
 static const struct state_field fields[] = {
     {"connected", SF_CHARGER, save_connected, NULL, false},
     {"owner", SF_CHARGER, save_owner, load_owner, false},
@@ -160,6 +168,7 @@ static const struct state_field fields[] = {
     {"tx_meter_start", SF_TX, save_tx_meter, load_tx_meter, false},
     {"tx_start_ms", SF_TX, save_tx_start, load_tx_start, false},
     {"tx_kw", SF_TX, save_tx_kw, load_tx_kw, false},
+    {"tx_seq", SF_TX, save_tx_seq, load_tx_seq, false},
 };
 
 #define MAXF (ARRAY_SIZE(fields) * (CHARGER_MAX_CONN + 1))

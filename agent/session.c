@@ -50,6 +50,7 @@ static bool conn_ok(const struct charger_rt *ch, int conn, bool allow_zero, stru
 static void start_over(struct charger_rt *ch, int conn)
 {
     ch->s.start[conn].active = false;
+    ch->s.remote_pending[conn] = false;
     smart_drop_remote(ch, conn);
 }
 
@@ -122,6 +123,9 @@ void session_begin_tx(struct charger_rt *ch, int conn)
     /* the reservation it used, unless it ended (expired, cancelled) while it was authorised */
     x.has_reservation = rq->reserved && reserve_held(ch, rq->reservation);
     x.reservation_id = rq->reservation;
+    x.has_remote_start = ch->s.remote_pending[conn];
+    x.remote_start_id = ch->s.remote_id[conn];
+    ch->s.remote_pending[conn] = false;
     emit_msg(ch, MSG_START_TRANSACTION, &x, CALL_TX, K_START_TX);
     if (x.has_reservation)
         reserve_used(ch, rq->reservation);
@@ -238,8 +242,7 @@ void session_decide_offline(struct charger_rt *ch, int conn)
 void session_refused(struct charger_rt *ch, int conn, const char *why)
 {
     struct start_req *rq = &ch->s.start[conn];
-    rq->active = false;
-    smart_drop_remote(ch, conn);
+    start_over(ch, conn);
     st(ch)->auth_rejected++;
     log_debug("%s: idTag %s refused (%s)", ch->m.id, rq->id_tag, why);
     if (rq->auto_session)
@@ -435,6 +438,10 @@ void session_reboot(struct charger_rt *ch, enum stop_reason reason)
             start_over(ch, i); /* a pending authorisation dies with the reset */
     }
     ch->s.force_boot = true;
+    /* OCPP 2.0.1 names why it boots: a firmware install, the platform's Reset, the operator. */
+    ch->s.boot_reason = ch->s.fw.report_installed ? "FirmwareUpdate"
+                        : reason == SR_REBOOT     ? "LocalReset"
+                                                  : "RemoteReset";
     st(ch)->reboots++;
     persist_mark(ch);
     /* The link closes after what is queued (the Reset answer, StopTransactions) went out,
@@ -611,6 +618,8 @@ void session_on_connected(struct charger_rt *ch)
         calls_set_accepted(&ch->calls, false);
         struct msg_ctx x;
         emit_ctx(ch, 0, &x);
+        x.boot_reason = ch->s.boot_reason;
+        ch->s.boot_reason = NULL;
         emit_msg(ch, MSG_BOOT_NOTIFICATION, &x, CALL_FRONT, K_BOOT);
         for (int i = 0; i <= ch->m.nconn; i++)
             emit_status(ch, i, NULL);

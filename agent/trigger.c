@@ -105,7 +105,7 @@ static int send_builtin(struct charger_rt *ch, const struct msg_def *m, int conn
 int trigger_send(struct charger_rt *ch, const char *msg, int conn, const struct kvlist *args,
                  struct cs_error *err)
 {
-    const struct msg_def *m = catalog_lookup(msg);
+    const struct msg_def *m = catalog_lookup_v(crt_version(ch), msg);
     if (!m) {
         if (ch->link.state != LINK_UP)
             return cs_error_set(err, CS_ERR_STATE, "%s: not connected (%s)", ch->m.id,
@@ -123,6 +123,7 @@ static int send_builtin(struct charger_rt *ch, const struct msg_def *m, int conn
     if (ch->link.state != LINK_UP)
         return cs_error_set(err, CS_ERR_STATE, "%s: not connected (%s)", ch->m.id,
                             link_state_name(ch->link.state));
+    enum ocpp_version v = crt_version(ch);
     bool per_conn = m->traits & MT_CONNECTOR;
     if (conn < 0 || !per_conn)
         conn = per_conn ? 1 : 0;
@@ -137,6 +138,8 @@ static int send_builtin(struct charger_rt *ch, const struct msg_def *m, int conn
         x.context = "Trigger";
     if (id_tag)
         x.id_tag = id_tag;
+    if (m->id == MSG_BOOT_NOTIFICATION)
+        x.boot_reason = "Triggered";
     if (!x.id_tag) {
         emit_id_tag(ch, NULL, tag);
         x.id_tag = tag;
@@ -145,6 +148,14 @@ static int send_builtin(struct charger_rt *ch, const struct msg_def *m, int conn
         x.status = session_firmware_step_name(ch->s.fw.step);
     if (m->id == MSG_DIAGNOSTICS_STATUS)
         x.status = session_diagnostics_step_name(ch->s.diag.step);
+    char key[EMIT_TX_KEY_MAX];
+    if (v == OCPP_V201 && m == catalog201_tx_event()) {
+        if (!x.tx_id)
+            return cs_error_set(err, CS_ERR_STATE, "%s: no transaction on connector %d", ch->m.id,
+                                conn);
+        x.trigger_reason = "Trigger";
+        emit_tx_event(ch, &x, "Updated", key);
+    }
     unsigned flags = (m->traits & MT_TX) || ((m->traits & MT_TX_IF_OPEN) && x.tx_id) ? CALL_TX : 0;
     /* An Authorize's answer fills the cache (connector 0: no session waits for it). */
     x.connector = m->id == MSG_AUTHORIZE ? 0 : x.connector;
@@ -153,5 +164,5 @@ static int send_builtin(struct charger_rt *ch, const struct msg_def *m, int conn
 
 int trigger_authorize(struct charger_rt *ch, const char *id_tag, struct cs_error *err)
 {
-    return send_builtin(ch, catalog_get(MSG_AUTHORIZE), 0, NULL, id_tag, err);
+    return send_builtin(ch, catalog_v(crt_version(ch), MSG_AUTHORIZE), 0, NULL, id_tag, err);
 }

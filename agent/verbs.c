@@ -105,11 +105,13 @@ static void h_trigger(const struct verbs_env *v, const struct cmd *c, const stru
                       struct result *r)
 {
     struct trigger_arg t = {cmd_pos(c, "msg"), -1, KVLIST_INIT};
-    if (!catalog_lookup(t.msg) && !ctx_catalog_get(v->x, t.msg)) {
-        char msg[300];
+    if (!catalog_lookup_v(OCPP_V16, t.msg) && !catalog_lookup_v(OCPP_V201, t.msg) &&
+        !ctx_catalog_get(v->x, t.msg)) {
+        char msg[640];
         snprintf(msg, sizeof(msg),
-                 "trigger: unknown message '%.40s' (built-in: %s; or a name in %s:catalog)", t.msg,
-                 catalog_names(), v->x->ns);
+                 "trigger: unknown message '%.40s' (built-in: %s; OCPP 2.0.1: %s; or a name in "
+                 "%s:catalog)",
+                 t.msg, catalog_names(), catalog_names_v(OCPP_V201), v->x->ns);
         result_refuse(r, msg);
         return;
     }

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "cs/buf.h"
+#include "cs/devmodel.h"
 #include "cs/log.h"
 #include "cs/mem.h"
 #include "cs/scenario.h"
@@ -136,10 +137,11 @@ static int cmd_docs(struct cli *c, int argc, char **argv)
     (void)c;
     struct buf b = BUF_INIT;
     if (wants_help(argc, argv)) {
-        printf("Usage: swarm-cli docs commands|config|stats\n\n"
+        printf("Usage: swarm-cli docs commands|config|stats|devmodel|scenario|thresholds|runs\n\n"
                "Prints a reference generated from the program's own tables, in Markdown: the\n"
                "command verbs and selectors (docs/commands.md), the config keys\n"
-               "(docs/config.md), the stats fields (docs/stats.md).\n");
+               "(docs/config.md), the stats fields (docs/stats.md), the OCPP 2.0.1 device\n"
+               "model (docs/devmodel.md), and parts of docs/results.md.\n");
         return EXIT_OK;
     }
     if (argc == 2 && strcmp(argv[1], "commands") == 0) {
@@ -148,6 +150,8 @@ static int cmd_docs(struct cli *c, int argc, char **argv)
         cfg_doc_markdown(&b);
     } else if (argc == 2 && strcmp(argv[1], "stats") == 0) {
         stats_doc_markdown(&b);
+    } else if (argc == 2 && strcmp(argv[1], "devmodel") == 0) {
+        devmodel_doc_markdown(&b);
     } else if (argc == 2 && strcmp(argv[1], "scenario") == 0) {
         scenario_doc_markdown(&b);
     } else if (argc == 2 && strcmp(argv[1], "thresholds") == 0) {
@@ -155,7 +159,8 @@ static int cmd_docs(struct cli *c, int argc, char **argv)
     } else if (argc == 2 && strcmp(argv[1], "runs") == 0) {
         run_doc_fields(&b);
     } else {
-        fprintf(stderr, "Usage: swarm-cli docs commands|config|stats|scenario|thresholds|runs\n");
+        fprintf(stderr,
+                "Usage: swarm-cli docs commands|config|stats|devmodel|scenario|thresholds|runs\n");
         return EXIT_USAGE;
     }
     fputs(buf_cstr(&b), stdout);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# docs/commands.md, docs/config.md and docs/stats.md are generated from the command table,
-# the config schema and the stats field table, and parts of docs/results.md from the scenario
+# docs/commands.md, docs/config.md, docs/stats.md and docs/devmodel.md are generated from the
+# command table, the config schema, the stats field table and the device model, and parts of docs/results.md from the scenario
 # schema, the threshold metrics and the run record's fields; this fails when the committed
 # files differ from what the tables produce. The scenario files the docs show must pass the
 # scenario checks.
@@ -9,7 +9,7 @@ set -euo pipefail
 cli=$1 docs=$2
 block="$(dirname "$0")/../scripts/docs-block"
 status=0
-for what in commands config stats; do
+for what in commands config stats devmodel; do
   if ! diff -u "$docs/$what.md" <("$cli" docs "$what"); then
     echo "docs/$what.md is out of date: run scripts/gen-docs and commit the result" >&2
     status=1

@@ -21,6 +21,7 @@ enum {
 #define NUM(st, field) offsetof(struct st, field), 0
 
 static const char *const profiles[] = {"ocpp16j", "json", NULL};
+static const char *const ocpp_versions[] = {"1.6", "2.0.1", NULL};
 static const char *const shrink_modes[] = {"stop", "keep", NULL};
 static const char *const takeovers[] = {"stop", "resume", NULL};
 static const char *const mqtt_clients[] = {"paho", "mosquitto", NULL};
@@ -134,6 +135,11 @@ static const struct cfg_def charger_defs[] = {
      CFG_APPLY_RECONNECT,
      "ocpp16j: OCPP-J frames [2,id,Action,{...}]; json: flat envelope "
      "{\"id\",\"ts\",\"type\",\"data\"} for platforms that do not speak OCPP."},
+    {"ocpp_version", CFG_ENUM, F(charger_cfg, ocpp_version), "1.6", 1, 7, ocpp_versions, NULL, NULL,
+     0, CFG_APPLY_RECONNECT,
+     "OCPP version the charger speaks: 1.6 or 2.0.1 (over WebSocket the subprotocol ocpp1.6 or "
+     "ocpp2.0.1; over MQTT the same topics carry the version's frames). Taken at the next "
+     "connect, which boots."},
     {"topic_reply", CFG_TEMPLATE, F(charger_cfg, topic_reply), "chargers/{id}/up/{msg}", 1, 191,
      NULL, "id,index,msg,worker", NULL, CFG_F_TOPIC, CFG_APPLY_NEXT,
      "Topic of the charger's answers to the platform's commands; {msg} is the action with "

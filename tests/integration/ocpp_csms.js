@@ -17,7 +17,8 @@
 //   --no-subprotocol  a misbehaving server (plain ws): completes the upgrade without a
 //                 Sec-WebSocket-Protocol header; logs connects, disconnects and frames only
 //   --protocols   subprotocols, in the server's order of preference (default ocpp1.6); a
-//                 client offering none of them is refused with 400. The answers are OCPP 1.6.
+//                 client offering none of them is refused with 400. A client on ocpp2.0.1 is
+//                 answered in OCPP 2.0.1 (and validated against the 2.0.1 schemas).
 //   --id-tags     TAG=Status,...: the idTagInfo status of Authorize and StartTransaction for
 //                 these idTags (Accepted, Blocked, Expired, Invalid, ConcurrentTx; others: Accepted)
 //   --heartbeat   BootNotification interval (default 60); --boot-status its status
@@ -210,6 +211,23 @@ const handlers = {
   FirmwareStatusNotification: () => ({}),
 };
 
+// OCPP 2.0.1 (subprotocol ocpp2.0.1): the same roles in 2.0.1 shapes.
+const tokenInfo = (token) => ({ status: (token && opt.idTags[token.idToken]) || 'Accepted' });
+const handlers201 = {
+  BootNotification: () => ({ status: opt.bootStatus, currentTime: now(), interval: opt.heartbeat }),
+  Heartbeat: () => ({ currentTime: now() }),
+  StatusNotification: () => ({}),
+  Authorize: ({ params }) => ({ idTokenInfo: tokenInfo(params.idToken) }),
+  TransactionEvent: ({ params }) => (params && params.idToken ? { idTokenInfo: tokenInfo(params.idToken) } : {}),
+  MeterValues: () => ({}),
+  DataTransfer: () => ({ status: 'Accepted' }),
+  NotifyReport: () => ({}),
+  NotifyEvent: () => ({}),
+  SecurityEventNotification: () => ({}),
+  FirmwareStatusNotification: () => ({}),
+  LogStatusNotification: () => ({}),
+};
+
 // "format": "date-time" is RFC 3339's date-time: a "T" and a UTC offset are required. The
 // ajv-formats 2.1.1 that ocpp-rpc 2.2.1 brings accepts "2026-12-04T07:00:00" (no offset) and
 // "2026-12-04 07:00:00", so the format is replaced before any schema is compiled (ajv compiles
@@ -319,7 +337,7 @@ function startRpcServer() {
       detach();
       record({ event: 'disconnect', charger: identity, code, reason: reason ? String(reason) : '' });
     });
-    for (const [method, fn] of Object.entries(handlers)) client.handle(method, fn);
+    for (const [method, fn] of Object.entries(client.protocol === 'ocpp2.0.1' ? handlers201 : handlers)) client.handle(method, fn);
     client.handle(({ method }) => { throw createRPCError('NotImplemented', `${method} is not implemented by this CSMS`); });
   });
 

@@ -593,6 +593,7 @@ static const struct {
     {CH, "tls_key", "/c/{id}.key", CFG_APPLY_RECONNECT},
     {CH, "tls_key_password", "k", CFG_APPLY_RECONNECT},
     {CH, "tls_verify", "0", CFG_APPLY_RECONNECT},
+    {CH, "ocpp_version", "2.0.1", CFG_APPLY_RECONNECT},
     {CH, "topic_up", "up/{id}/{msg}", CFG_APPLY_NEXT},
     {CH, "topic_down", "down/{id}", CFG_APPLY_RECONNECT},
     {CH, "boot_on_reconnect", "0", CFG_APPLY_NEXT},

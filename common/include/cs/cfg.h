@@ -93,6 +93,7 @@ struct charger_cfg {
     int meter_s;
     char measurands[160];
     char profile[16];
+    char ocpp_version[8];
     char topic_reply[192];
     bool strict;
     int call_timeout_s;

@@ -105,6 +105,7 @@ struct tx {
     double target_wh; /* energy after which the session ends (0 = no limit) */
     int64_t end_ms;   /* time at which the session ends (0 = no limit) */
     double soc_start; /* state of charge at plug-in, % */
+    uint32_t seq;     /* OCPP 2.0.1: the next TransactionEvent's seqNo */
 };
 
 struct connector {

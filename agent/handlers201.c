@@ -1,0 +1,664 @@
+/* handlers201.c - the platform's OCPP 2.0.1 CALLs: handlers by action name, answering in 2.0.1
+ * shapes and asking for the same follow-ups as the 1.6 ones (one session model underneath).
+ * An EVSE is a connector of the model; each EVSE has one connector (connectorId 1). [loop] */
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "authz.h"
+#include "calls.h"
+#include "ccfg.h"
+#include "crt.h"
+#include "cs/devmodel.h"
+#include "cs/log.h"
+#include "cs/mem.h"
+#include "cs/ocpp201.h"
+#include "cs/tmpl.h"
+#include "dl.h"
+#include "emit.h"
+#include "handlers201.h"
+#include "reserve.h"
+#include "session.h"
+#include "smart.h"
+
+static const cJSON *obj(const cJSON *req, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, k);
+    return cJSON_IsObject(v) ? v : NULL;
+}
+
+/* evse.id of an optional EVSEType field, or def. */
+static int evse_of(const cJSON *req, const char *k, int def)
+{
+    const cJSON *e = obj(req, k);
+    return e ? dl_int(e, "id", def) : def;
+}
+
+static int h_request_start(struct charger_rt *ch, const cJSON *req, struct jw *resp,
+                           struct follow *then, const char **code, struct cs_error *err)
+{
+    (void)code;
+    (void)err;
+    int conn = dl_int(req, "evseId", -1);
+    const char *tag = dl_str(obj(req, "idToken"), "idToken");
+    if (conn < 0)
+        conn = session_free_connector(ch, tag);
+    bool reserved;
+    int32_t reservation;
+    bool ok = tag && session_can_start(ch, conn) &&
+              reserve_allows(ch, conn, tag, &reserved, &reservation, NULL);
+    jw_kstr(resp, "status", ok ? "Accepted" : "Rejected");
+    if (ok) {
+        then->kind = F_START;
+        then->conn = conn;
+        cs_strlcpy(then->id_tag, tag, sizeof(then->id_tag));
+        ch->s.remote_pending[conn] = true;
+        ch->s.remote_id[conn] = dl_i32(req, "remoteStartId");
+    }
+    return CS_OK;
+}
+
+static int h_request_stop(struct charger_rt *ch, const cJSON *req, struct jw *resp,
+                          struct follow *then, const char **code, struct cs_error *err)
+{
+    (void)code;
+    (void)err;
+    int conn = emit_tx_find(ch, dl_str(req, "transactionId"));
+    jw_kstr(resp, "status", conn > 0 ? "Accepted" : "Rejected");
+    if (conn > 0) {
+        then->kind = F_STOP;
+        then->tx = ch->m.conn[conn].tx.id;
+    }
+    return CS_OK;
+}
+
+static int h_reset(struct charger_rt *ch, const cJSON *req, struct jw *resp, struct follow *then,
+                   const char **code, struct cs_error *err)
+{
+    (void)code;
+    (void)err;
+    bool immediate = strcmp(dl_str(req, "type"), "Immediate") == 0;
+    bool busy = false;
+    for (int i = 1; i <= ch->m.nconn; i++)
+        busy |= ch->m.conn[i].tx_active;
+    if (cJSON_GetObjectItemCaseSensitive(req, "evseId")) {
+        jw_kstr(resp, "status", "Rejected"); /* one EVSE alone does not reset */
+        return CS_OK;
+    }
+    /* OnIdle while a transaction runs would wait for its end: not modelled, refused. */
+    bool ok = immediate || !busy;
+    jw_kstr(resp, "status", ok ? "Accepted" : "Rejected");
+    if (ok) {
+        then->kind = F_RESET;
+        then->flag = true;
+    }
+    return CS_OK;
+}
+
+static int h_change_availability(struct charger_rt *ch, const cJSON *req, struct jw *resp,
+                                 struct follow *then, const char **code, struct cs_error *err)
+{
+    (void)code;
+    (void)err;
+    int conn = evse_of(req, "evse", 0);
+    bool operative = strcmp(dl_str(req, "operationalStatus"), "Operative") == 0;
+    const char *status = dl_availability_status(ch, conn, operative);
+    jw_kstr(resp, "status", status);
+    if (strcmp(status, "Rejected") != 0) {
+        then->kind = F_AVAILABILITY;
+        then->conn = conn;
+        then->flag = operative;
+    }
+    return CS_OK;
+}
+
+static int h_unlock(struct charger_rt *ch, const cJSON *req, struct jw *resp, struct follow *then,
+                    const char **code, struct cs_error *err)
+{
+    (void)code;
+    (void)err;
+    int conn = dl_int(req, "evseId", -1);
+    const char *status = "Unlocked";
+    if (!dl_conn_exists(ch, conn, false) || dl_int(req, "connectorId", -1) != 1)
+        status = "UnknownConnector";
+    else if (ch->m.conn[conn].tx_active)
+        status = "OngoingAuthorizedTransaction"; /* stop it first (RequestStopTransaction) */
+    jw_kstr(resp, "status", status);
+    if (strcmp(status, "Unlocked") == 0) {
+        then->kind = F_UNLOCK;
+        then->conn = conn;
+    }
+    return CS_OK;
+}
+
+/* TriggerMessage's requestedMessage names the charger can send now. */
+static const char *const triggerable[] = {"BootNotification",      "Heartbeat",
+                                          "StatusNotification",    "MeterValues",
+                                          "TransactionEvent",      "FirmwareStatusNotification",
+                                          "LogStatusNotification", NULL};
+
+static int h_trigger(struct charger_rt *ch, const cJSON *req, struct jw *resp, struct follow *then,
+                     const char **code, struct cs_error *err)
+{
+    (void)code;
+    (void)err;
+    const char *msg = dl_str(req, "requestedMessage");
+    int conn = evse_of(req, "evse", -1);
+    bool known = false;
+    for (const char *const *t = triggerable; *t; t++)
+        known |= strcmp(*t, msg) == 0;
+    const char *status = !known                                          ? "NotImplemented"
+                         : conn >= 0 && !dl_conn_exists(ch, conn, false) ? "Rejected"
+                                                                         : "Accepted";
+    /* A TransactionEvent needs a transaction on the EVSE (or, without one, on any). */
+    if (known && strcmp(msg, "TransactionEvent") == 0 && strcmp(status, "Accepted") == 0) {
+        int with = -1;
+        for (int i = 1; i <= ch->m.nconn && with < 0; i++)
+            if (ch->m.conn[i].tx_active && (conn < 0 || conn == i))
+                with = i;
+        status = with > 0 ? "Accepted" : "Rejected";
+        conn = with;
+    }
+    jw_kstr(resp, "status", status);
+    if (strcmp(status, "Accepted") == 0) {
+        then->kind = F_TRIGGER;
+        then->conn = conn;
+        cs_strlcpy(then->msg, msg, sizeof(then->msg));
+    }
+    return CS_OK;
+}
+
+/* The device model's view of the charger now: its config, and the live values. */
+struct dm_view {
+    struct dm_charger c;
+    struct dm_evse evse[CHARGER_MAX_CONN];
+    char identity[96];
+};
+
+static const char *state_201(enum ocpp_status s)
+{
+    switch (s) {
+    case ST_AVAILABLE:
+        return "Available";
+    case ST_RESERVED:
+        return "Reserved";
+    case ST_UNAVAILABLE:
+        return "Unavailable";
+    case ST_FAULTED:
+        return "Faulted";
+    default:
+        return "Occupied";
+    }
+}
+
+static void dm_of(const struct charger_rt *ch, struct dm_view *v)
+{
+    memset(v, 0, sizeof(*v));
+    for (int i = 1; i <= ch->m.nconn; i++) {
+        v->evse[i - 1].state = state_201(ch->m.conn[i].status);
+        v->evse[i - 1].power_w = ch->m.conn[i].power_w;
+    }
+    /* SecurityCtrlr.Identity: the client_id the charger connects with */
+    char idx[16];
+    struct buf cid = BUF_INIT;
+    snprintf(idx, sizeof(idx), "%u", ch->m.index);
+    const struct tmpl_var vars[] = {
+        {"id", ch->m.id}, {"index", idx}, {"worker", crt_ctx(ch)->name}};
+    if (tmpl_render(crt_cfg(ch)->client_id, vars, ARRAY_SIZE(vars), &cid, NULL) == CS_OK)
+        cs_strlcpy(v->identity, buf_cstr(&cid), sizeof(v->identity));
+    buf_free(&cid);
+    v->c = (struct dm_charger){.cfg = crt_cfg(ch),
+                               .nevse = ch->m.nconn,
+                               .evse = v->evse,
+                               .state = state_201(ch->m.conn[0].status),
+                               .identity = v->identity,
+                               .local_list_entries = (int)authz_entries(ch),
+                               .charging_profiles = smart_count(ch),
+                               .now_ms = cs_now_ms()};
+}
+
+static int h_get_variables(struct charger_rt *ch, const cJSON *req, struct jw *resp,
+                           struct follow *then, const char **code, struct cs_error *err)
+{
+    (void)then;
+    struct dm_view v;
+    dm_of(ch, &v);
+    return devmodel_get(&v.c, req, resp, code, err);
+}
+
+/* SetVariables' accepted writes: into the charger's overrides once the answer is out. */
+static void set_after(struct charger_rt *ch, const cJSON *req)
+{
+    struct dm_view v;
+    dm_of(ch, &v);
+    struct kvlist writes = KVLIST_INIT;
+    struct buf scratch = BUF_INIT;
+    struct jw j;
+    const char *code;
+    struct cs_error err;
+    jw_init(&j, &scratch);
+    jw_obj(&j);
+    if (devmodel_set(&v.c, req, &j, &writes, &code, &err) == CS_OK)
+        for (size_t i = 0; i < writes.n; i++)
+            if (ccfg_write(ch, writes.v[i].key, writes.v[i].val) != CS_OK)
+                log_warn("%s: SetVariables %s not kept: Redis unreachable", ch->m.id,
+                         writes.v[i].key);
+    kv_free(&writes);
+    buf_free(&scratch);
+}
+
+static int h_set_variables(struct charger_rt *ch, const cJSON *req, struct jw *resp,
+                           struct follow *then, const char **code, struct cs_error *err)
+{
+    struct dm_view v;
+    dm_of(ch, &v);
+    struct kvlist writes = KVLIST_INIT;
+    int rc = devmodel_set(&v.c, req, resp, &writes, code, err);
+    if (rc == CS_OK && writes.n) {
+        then->kind = F_AFTER;
+        then->after = set_after;
+    }
+    kv_free(&writes);
+    return rc;
+}
+
+struct report_out {
+    struct charger_rt *ch;
+};
+
+static void send_part(void *arg, const char *payload, size_t len)
+{
+    struct report_out *o = arg;
+    struct cs_error err;
+    if (calls_send_raw(&o->ch->calls, "NotifyReport", payload, len, 0, &err))
+        log_debug("%s: NotifyReport: %s", o->ch->m.id, err.msg);
+}
+
+/* The report's parts go out after the answer: they are built again then (the same config). */
+static void report_after(struct charger_rt *ch, const cJSON *req)
+{
+    struct dm_view v;
+    dm_of(ch, &v);
+    struct report_out o = {ch};
+    const char *code;
+    struct cs_error err;
+    devmodel_report(&v.c, req, cJSON_GetObjectItemCaseSensitive(req, "reportBase") != NULL,
+                    send_part, &o, &code, &err);
+}
+
+static void count_part(void *arg, const char *payload, size_t len)
+{
+    (void)payload;
+    (void)len;
+    (*(int *)arg)++;
+}
+
+static int h_report(struct charger_rt *ch, const cJSON *req, struct jw *resp, struct follow *then,
+                    const char **code, struct cs_error *err)
+{
+    struct dm_view v;
+    dm_of(ch, &v);
+    int parts = 0;
+    const char *status =
+        devmodel_report(&v.c, req, cJSON_GetObjectItemCaseSensitive(req, "reportBase") != NULL,
+                        count_part, &parts, code, err);
+    if (!status)
+        return err->code ? err->code : CS_ERR_PARSE;
+    jw_kstr(resp, "status", status);
+    if (parts > 0) {
+        then->kind = F_AFTER;
+        then->after = report_after;
+    }
+    return CS_OK;
+}
+
+static int h_data_transfer(struct charger_rt *ch, const cJSON *req, struct jw *resp,
+                           struct follow *then, const char **code, struct cs_error *err)
+{
+    (void)then;
+    (void)code;
+    (void)err;
+    bool ours = strcmp(dl_str(req, "vendorId"), crt_cfg(ch)->vendor) == 0;
+    jw_kstr(resp, "status", ours ? "Accepted" : "UnknownVendorId");
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(req, "data");
+    if (ours && data) {
+        jw_key(resp, "data");
+        jw_cjson(resp, data); /* echoed: a round trip the platform can test */
+    }
+    return CS_OK;
+}
+
+static int h_clear_cache(struct charger_rt *ch, const cJSON *req, struct jw *resp,
+                         struct follow *then, const char **code, struct cs_error *err)
+{
+    (void)req;
+    (void)then;
+    (void)code;
+    (void)err;
+    authz_clear_cache(ch);
+    jw_kstr(resp, "status", "Accepted");
+    return CS_OK;
+}
+
+static int h_get_local_list_version(struct charger_rt *ch, const cJSON *req, struct jw *resp,
+                                    struct follow *then, const char **code, struct cs_error *err)
+{
+    (void)req;
+    (void)then;
+    (void)code;
+    (void)err;
+    jw_kint(resp, "versionNumber", authz_list_version(ch));
+    return CS_OK;
+}
+
+static int h_transaction_status(struct charger_rt *ch, const cJSON *req, struct jw *resp,
+                                struct follow *then, const char **code, struct cs_error *err)
+{
+    (void)then;
+    (void)code;
+    (void)err;
+    const char *key = dl_str(req, "transactionId");
+    if (key)
+        jw_kbool(resp, "ongoingIndicator", emit_tx_find(ch, key) > 0);
+    jw_kbool(resp, "messagesInQueue", calls_queued(&ch->calls) > 0);
+    return CS_OK;
+}
+
+static int h_update_firmware(struct charger_rt *ch, const cJSON *req, struct jw *resp,
+                             struct follow *then, const char **code, struct cs_error *err)
+{
+    (void)ch;
+    (void)code;
+    (void)err;
+    const cJSON *fw = obj(req, "firmware");
+    jw_kstr(resp, "status", "Accepted");
+    then->kind = F_FIRMWARE;
+    cs_strlcpy(then->location, dl_str(fw, "location"), sizeof(then->location));
+    ocpp_datetime_parse(dl_str(fw, "retrieveDateTime"), &then->at_ms);
+    return CS_OK;
+}
+
+static int h_get_log(struct charger_rt *ch, const cJSON *req, struct jw *resp, struct follow *then,
+                     const char **code, struct cs_error *err)
+{
+    (void)req;
+    (void)code;
+    (void)err;
+    char name[160];
+    snprintf(name, sizeof(name), "log-%s-%d.log", ch->m.id, dl_int(req, "requestId", 0));
+    jw_kstr(resp, "status", "Accepted");
+    jw_kstr(resp, "filename", name);
+    then->kind = F_DIAGNOSTICS; /* LogStatusNotification Uploading, then Uploaded */
+    return CS_OK;
+}
+
+/* ---- Reservation, Local Auth List and Smart Charging: the 2.0.1 request rewritten in the 1.6
+ * shape the modules take (reserve.c, authz.c, smart.c), the answer in 2.0.1's ------------- */
+
+static void add_str(cJSON *o, const char *k, const char *v)
+{
+    if (v)
+        cJSON_AddStringToObject(o, k, v);
+}
+
+static void add_copy(cJSON *o, const char *k, const cJSON *v)
+{
+    if (v)
+        cJSON_AddItemToObject(o, k, cJSON_Duplicate(v, true));
+}
+
+/* An idToken's text cut to a 1.6 idTag (20 characters). */
+static void add_tag(cJSON *o, const char *k, const cJSON *token)
+{
+    char tag[21];
+    const char *t = dl_str(token, "idToken");
+    if (!t)
+        return;
+    cs_strlcpy(tag, t, sizeof(tag));
+    cJSON_AddStringToObject(o, k, tag);
+}
+
+static cJSON *reserve16(const cJSON *req)
+{
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddNumberToObject(r, "connectorId", dl_int(req, "evseId", 0));
+    add_str(r, "expiryDate", dl_str(req, "expiryDateTime"));
+    add_tag(r, "idTag", obj(req, "idToken"));
+    add_tag(r, "parentIdTag", obj(req, "groupIdToken"));
+    cJSON_AddNumberToObject(r, "reservationId", dl_i32(req, "id"));
+    return r;
+}
+
+static void reserve_after(struct charger_rt *ch, const cJSON *req)
+{
+    cJSON *r = reserve16(req);
+    reserve_apply(ch, r);
+    cJSON_Delete(r);
+}
+
+static int h_reserve_now(struct charger_rt *ch, const cJSON *req, struct jw *resp,
+                         struct follow *then, const char **code, struct cs_error *err)
+{
+    (void)code;
+    (void)err;
+    cJSON *r = reserve16(req);
+    const char *status = reserve_answer(ch, r);
+    cJSON_Delete(r);
+    jw_kstr(resp, "status", status);
+    if (strcmp(status, "Accepted") == 0) {
+        then->kind = F_AFTER;
+        then->after = reserve_after;
+    }
+    return CS_OK;
+}
+
+static void cancel_after(struct charger_rt *ch, const cJSON *req)
+{
+    reserve_cancel(ch, dl_i32(req, "reservationId"));
+}
+
+static int h_cancel_reservation(struct charger_rt *ch, const cJSON *req, struct jw *resp,
+                                struct follow *then, const char **code, struct cs_error *err)
+{
+    (void)code;
+    (void)err;
+    bool held = reserve_held(ch, dl_i32(req, "reservationId"));
+    jw_kstr(resp, "status", held ? "Accepted" : "Rejected");
+    if (held) {
+        then->kind = F_AFTER;
+        then->after = cancel_after;
+    }
+    return CS_OK;
+}
+
+/* 2.0.1's AuthorizationStatus has values 1.6 lacks: each is a refusal. */
+static const char *status16(const char *s)
+{
+    static const char *const same[] = {"Accepted", "Blocked", "ConcurrentTx",
+                                       "Expired",  "Invalid", NULL};
+    for (const char *const *p = same; s && *p; p++)
+        if (strcmp(*p, s) == 0)
+            return s;
+    return "Invalid";
+}
+
+static int h_send_local_list(struct charger_rt *ch, const cJSON *req, struct jw *resp,
+                             struct follow *then, const char **code, struct cs_error *err)
+{
+    (void)then;
+    cJSON *r = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(r, "localAuthorizationList");
+    cJSON_AddNumberToObject(r, "listVersion", dl_int(req, "versionNumber", 0));
+    add_str(r, "updateType", dl_str(req, "updateType"));
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(req, "localAuthorizationList"))
+    {
+        cJSON *e = cJSON_CreateObject();
+        const cJSON *info = obj(it, "idTokenInfo");
+        add_tag(e, "idTag", obj(it, "idToken"));
+        if (info) {
+            cJSON *i16 = cJSON_AddObjectToObject(e, "idTagInfo");
+            add_str(i16, "status", status16(dl_str(info, "status")));
+            add_str(i16, "expiryDate", dl_str(info, "cacheExpiryDateTime"));
+            add_tag(i16, "parentIdTag", obj(info, "groupIdToken"));
+        }
+        cJSON_AddItemToArray(list, e);
+    }
+    const char *status;
+    int rc = authz_send_list(ch, r, &status, code, err);
+    cJSON_Delete(r);
+    if (rc == CS_OK)
+        jw_kstr(resp, "status", strcmp(status, "NotSupported") == 0 ? "Failed" : status);
+    return rc;
+}
+
+static const char *purpose16(const char *p)
+{
+    return p && strcmp(p, "ChargingStationMaxProfile") == 0 ? "ChargePointMaxProfile" : p;
+}
+
+/* SetChargingProfile's chargingProfile as a 1.6 csChargingProfiles (its first schedule); NULL
+ * when its transactionId is not the EVSE's running transaction. */
+static cJSON *profile16(struct charger_rt *ch, int evse, const cJSON *p)
+{
+    const char *tx = dl_str(p, "transactionId");
+    if (tx && emit_tx_find(ch, tx) != evse)
+        return NULL;
+    cJSON *r = cJSON_CreateObject();
+    add_copy(r, "chargingProfileId", cJSON_GetObjectItemCaseSensitive(p, "id"));
+    add_copy(r, "stackLevel", cJSON_GetObjectItemCaseSensitive(p, "stackLevel"));
+    add_str(r, "chargingProfilePurpose", purpose16(dl_str(p, "chargingProfilePurpose")));
+    add_copy(r, "chargingProfileKind", cJSON_GetObjectItemCaseSensitive(p, "chargingProfileKind"));
+    add_copy(r, "recurrencyKind", cJSON_GetObjectItemCaseSensitive(p, "recurrencyKind"));
+    add_copy(r, "validFrom", cJSON_GetObjectItemCaseSensitive(p, "validFrom"));
+    add_copy(r, "validTo", cJSON_GetObjectItemCaseSensitive(p, "validTo"));
+    cJSON *sched = cJSON_Duplicate(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(p, "chargingSchedule"), 0), true);
+    if (sched)
+        cJSON_DeleteItemFromObjectCaseSensitive(sched, "id");
+    cJSON_AddItemToObject(r, "chargingSchedule", sched ? sched : cJSON_CreateNull());
+    return r;
+}
+
+static void limits_after(struct charger_rt *ch, const cJSON *req)
+{
+    (void)req;
+    smart_update(ch);
+}
+
+static int h_set_charging_profile(struct charger_rt *ch, const cJSON *req, struct jw *resp,
+                                  struct follow *then, const char **code, struct cs_error *err)
+{
+    int evse = dl_int(req, "evseId", -1);
+    cJSON *p = profile16(ch, evse, obj(req, "chargingProfile"));
+    const char *status = "Rejected";
+    if (p) {
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddNumberToObject(r, "connectorId", evse);
+        cJSON_AddItemToObject(r, "csChargingProfiles", p);
+        int rc = smart_set(ch, r, &status, code, err);
+        cJSON_Delete(r);
+        if (rc)
+            return rc;
+    }
+    jw_kstr(resp, "status", status);
+    then->kind = F_AFTER;
+    then->after = limits_after;
+    return CS_OK;
+}
+
+static int h_clear_charging_profile(struct charger_rt *ch, const cJSON *req, struct jw *resp,
+                                    struct follow *then, const char **code, struct cs_error *err)
+{
+    (void)code;
+    (void)err;
+    const cJSON *crit = obj(req, "chargingProfileCriteria");
+    cJSON *r = cJSON_CreateObject();
+    add_copy(r, "id", cJSON_GetObjectItemCaseSensitive(req, "chargingProfileId"));
+    add_copy(r, "connectorId", cJSON_GetObjectItemCaseSensitive(crit, "evseId"));
+    add_str(r, "chargingProfilePurpose", purpose16(dl_str(crit, "chargingProfilePurpose")));
+    add_copy(r, "stackLevel", cJSON_GetObjectItemCaseSensitive(crit, "stackLevel"));
+    jw_kstr(resp, "status", smart_clear(ch, r));
+    cJSON_Delete(r);
+    then->kind = F_AFTER;
+    then->after = limits_after;
+    return CS_OK;
+}
+
+/* The composite as smart.c writes it (1.6), rewritten: {status, schedule{evseId, duration,
+ * scheduleStart, chargingRateUnit, chargingSchedulePeriod}}. */
+static int h_get_composite_schedule(struct charger_rt *ch, const cJSON *req, struct jw *resp,
+                                    struct follow *then, const char **code, struct cs_error *err)
+{
+    (void)then;
+    (void)code;
+    (void)err;
+    cJSON *r = cJSON_CreateObject();
+    int evse = dl_int(req, "evseId", -1);
+    cJSON_AddNumberToObject(r, "connectorId", evse);
+    add_copy(r, "duration", cJSON_GetObjectItemCaseSensitive(req, "duration"));
+    add_copy(r, "chargingRateUnit", cJSON_GetObjectItemCaseSensitive(req, "chargingRateUnit"));
+    struct buf b = BUF_INIT;
+    struct jw j;
+    jw_init(&j, &b);
+    jw_obj(&j);
+    smart_composite(ch, r, &j);
+    jw_end(&j);
+    cJSON_Delete(r);
+    cJSON *c = cJSON_Parse(buf_cstr(&b));
+    buf_free(&b);
+    const char *status = dl_str(c, "status");
+    const cJSON *s = obj(c, "chargingSchedule");
+    jw_kstr(resp, "status", status && s ? status : "Rejected");
+    if (status && s) {
+        jw_key(resp, "schedule");
+        jw_obj(resp);
+        jw_kint(resp, "evseId", evse);
+        jw_kint(resp, "duration", dl_int(s, "duration", 0));
+        jw_kstr(resp, "scheduleStart", dl_str(c, "scheduleStart"));
+        jw_kstr(resp, "chargingRateUnit", dl_str(s, "chargingRateUnit"));
+        jw_key(resp, "chargingSchedulePeriod");
+        jw_cjson(resp, cJSON_GetObjectItemCaseSensitive(s, "chargingSchedulePeriod"));
+        jw_end(resp);
+    }
+    cJSON_Delete(c);
+    return CS_OK;
+}
+
+static const struct {
+    const char *action;
+    handler_fn *fn;
+} by_name[] = {
+    {"RequestStartTransaction", h_request_start},
+    {"RequestStopTransaction", h_request_stop},
+    {"Reset", h_reset},
+    {"ChangeAvailability", h_change_availability},
+    {"UnlockConnector", h_unlock},
+    {"TriggerMessage", h_trigger},
+    {"GetVariables", h_get_variables},
+    {"SetVariables", h_set_variables},
+    {"GetBaseReport", h_report},
+    {"GetReport", h_report},
+    {"DataTransfer", h_data_transfer},
+    {"ClearCache", h_clear_cache},
+    {"GetLocalListVersion", h_get_local_list_version},
+    {"GetTransactionStatus", h_transaction_status},
+    {"UpdateFirmware", h_update_firmware},
+    {"GetLog", h_get_log},
+    {"ReserveNow", h_reserve_now},
+    {"CancelReservation", h_cancel_reservation},
+    {"SendLocalList", h_send_local_list},
+    {"SetChargingProfile", h_set_charging_profile},
+    {"ClearChargingProfile", h_clear_charging_profile},
+    {"GetCompositeSchedule", h_get_composite_schedule},
+};
+
+const struct dl_table *handlers201(void)
+{
+    static handler_fn *fns[OCPP201_CALLS_IN];
+    static struct dl_table t = {fns, OCPP201_CALLS_IN, ocpp201_call_index, ocpp201_call_fields};
+    if (!fns[ocpp201_call_index("Reset")])
+        for (size_t i = 0; i < ARRAY_SIZE(by_name); i++)
+            fns[ocpp201_call_index(by_name[i].action)] = by_name[i].fn;
+    return &t;
+}
