@@ -62,7 +62,7 @@ out=$(call CP-000001 RemoteStartTransaction '{"connectorId":1,"idTag":"SOMEONE"}
 expect Rejected "$out" "RemoteStartTransaction with another idTag on a reserved connector"
 cli start CP-000001 connector=1 id_tag=RES-A >/dev/null
 wait_eval "StartTransaction for RES-A with reservationId 11" 10 \
-  "frames_in CP-000001 StartTransaction | jq -e 'select(.idTag == \"RES-A\" and .reservationId == 11)' >/dev/null"
+  "frames_in CP-000001 StartTransaction | jq -s -e 'any(.[]; .idTag == \"RES-A\" and .reservationId == 11)' >/dev/null"
 cli stop CP-000001 >/dev/null
 cli unplug CP-000001 >/dev/null
 out=$(call CP-000001 ReserveNow "{\"connectorId\":2,\"expiryDate\":\"$(iso_in 3)\",\"idTag\":\"RES-C\",\"reservationId\":13}")
@@ -84,7 +84,7 @@ cli start CP-000002 connector=2 id_tag=WALK-IN2 >"$T/start-cp0.out" 2>&1 || true
 grep -q "reserved for another idTag" "$T/start-cp0.out" || fail "the last free connector was not kept: $(cat "$T/start-cp0.out")"
 cli start CP-000002 connector=2 id_tag=RES-Z >/dev/null
 wait_eval "RES-Z starts on connector 2 with reservationId 15" 10 \
-  "frames_in CP-000002 StartTransaction | jq -e 'select(.idTag == \"RES-Z\" and .reservationId == 15)' >/dev/null"
+  "frames_in CP-000002 StartTransaction | jq -s -e 'any(.[]; .idTag == \"RES-Z\" and .reservationId == 15)' >/dev/null"
 cli stop CP-000002 >/dev/null
 cli unplug CP-000002 >/dev/null
 cli fault CP-000003 connector=1 >/dev/null
@@ -277,7 +277,7 @@ jq -e '.chargingSchedule.chargingSchedulePeriod[0].limit == 9000' <<<"$out" >/de
   fail "the TxDefaultProfile after the takeover: $out"
 cli start CP-000002 connector=2 id_tag=RES-K >/dev/null
 wait_eval "RES-K uses reservation 21 after the takeover" 10 \
-  "frames_in CP-000002 StartTransaction | jq -e 'select(.idTag == \"RES-K\" and .reservationId == 21)' >/dev/null"
+  "frames_in CP-000002 StartTransaction | jq -s -e 'any(.[]; .idTag == \"RES-K\" and .reservationId == 21)' >/dev/null"
 power_settles CP-000002 2 9000 "the restored TxDefaultProfile's 9 kW"
 log "6: reservation, local list and charging profile kept through a killed worker's takeover"
 
