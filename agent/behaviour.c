@@ -194,6 +194,11 @@ static void on_behaviour_timer(evutil_socket_t fd, short what, void *privdata)
         if (ch->link.state == LINK_UP)
             session_retry_boot(ch);
     }
+    if (s->reset_ms && now >= s->reset_ms) {
+        s->reset_ms = 0;
+        session_reboot(ch, SR_SOFT_RESET); /* the Reset OnIdle it was waiting for */
+        return;
+    }
     if (s->fw.next_ms && now >= s->fw.next_ms)
         firmware_step(ch);
     if (s->diag.next_ms && now >= s->diag.next_ms)

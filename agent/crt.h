@@ -83,6 +83,8 @@ struct session {
     int32_t remote_id[CHARGER_MAX_CONN + 1];
     int64_t boot_retry_ms; /* BootNotification Pending/Rejected: retry then */
     int64_t online_ms;     /* end of a simulated network loss; 0 = until `online` */
+    bool reset_on_idle;    /* OCPP 2.0.1 Reset OnIdle: once no transaction runs */
+    int64_t reset_ms;      /* monotonic: that reset is due */
     struct fw_update fw;
     struct diag_upload diag;
 };

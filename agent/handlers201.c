@@ -73,26 +73,27 @@ static int h_request_stop(struct charger_rt *ch, const cJSON *req, struct jw *re
     return CS_OK;
 }
 
+static void reset_idle_after(struct charger_rt *ch, const cJSON *req)
+{
+    (void)req;
+    ch->s.reset_on_idle = true; /* session.c reboots when the last transaction ends */
+}
+
 static int h_reset(struct charger_rt *ch, const cJSON *req, struct jw *resp, struct follow *then,
                    const char **code, struct cs_error *err)
 {
     (void)code;
     (void)err;
-    bool immediate = strcmp(dl_str(req, "type"), "Immediate") == 0;
-    bool busy = false;
-    for (int i = 1; i <= ch->m.nconn; i++)
-        busy |= ch->m.conn[i].tx_active;
     if (cJSON_GetObjectItemCaseSensitive(req, "evseId")) {
         jw_kstr(resp, "status", "Rejected"); /* one EVSE alone does not reset */
         return CS_OK;
     }
-    /* OnIdle while a transaction runs would wait for its end: not modelled, refused. */
-    bool ok = immediate || !busy;
-    jw_kstr(resp, "status", ok ? "Accepted" : "Rejected");
-    if (ok) {
-        then->kind = F_RESET;
-        then->flag = true;
-    }
+    /* OnIdle during a transaction: Scheduled, the reset follows its end */
+    bool later = strcmp(dl_str(req, "type"), "OnIdle") == 0 && charger_busy(&ch->m);
+    jw_kstr(resp, "status", later ? "Scheduled" : "Accepted");
+    then->kind = later ? F_AFTER : F_RESET;
+    then->after = reset_idle_after;
+    then->flag = true;
     return CS_OK;
 }
 

@@ -68,6 +68,10 @@ static void stop_tx(struct charger_rt *ch, int conn, enum stop_reason reason)
     x.reason = stop_reason_name(reason);
     emit_msg(ch, MSG_STOP_TRANSACTION, &x, CALL_TX, K_STOP_TX);
     smart_tx_ended(ch, conn);
+    if (ch->s.reset_on_idle && !charger_busy(&ch->m)) {
+        ch->s.reset_ms = cs_mono_ms(); /* on the next turn, after this transaction's messages */
+        session_replan(ch);
+    }
     ch->s.auto_tx[conn] = false;
     st(ch)->sessions_stopped++;
 }
@@ -438,6 +442,8 @@ void session_reboot(struct charger_rt *ch, enum stop_reason reason)
             start_over(ch, i); /* a pending authorisation dies with the reset */
     }
     ch->s.force_boot = true;
+    ch->s.reset_on_idle = false;
+    ch->s.reset_ms = 0;
     /* OCPP 2.0.1 names why it boots: a firmware install, the platform's Reset, the operator. */
     ch->s.boot_reason = ch->s.fw.report_installed ? "FirmwareUpdate"
                         : reason == SR_REBOOT     ? "LocalReset"
@@ -575,6 +581,7 @@ void session_replan(struct charger_rt *ch)
             due = t_;                                                                              \
     } while (0)
     CONSIDER(s->online_ms);
+    CONSIDER(s->reset_ms);
     CONSIDER(s->boot_retry_ms);
     CONSIDER(s->fw.next_ms);
     CONSIDER(s->diag.next_ms);

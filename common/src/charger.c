@@ -332,6 +332,14 @@ double charger_tx_end(struct charger *c, int conn, int64_t now_ms)
     return k->meter_wh;
 }
 
+bool charger_busy(const struct charger *c)
+{
+    for (int i = 1; i <= c->nconn; i++)
+        if (c->conn[i].tx_active)
+            return true;
+    return false;
+}
+
 int charger_tx_find(const struct charger *c, int32_t id)
 {
     for (int i = 1; i <= c->nconn; i++)

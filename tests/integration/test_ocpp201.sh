@@ -156,6 +156,18 @@ cli trigger CP-000001 NotifyEvent >/dev/null
 cli trigger CP-000001 SecurityEventNotification >/dev/null
 wait_eval "NotifyEvent and SecurityEventNotification" 10 \
   "[ \$(count_in CP-000001 NotifyEvent) -ge 1 ] && [ \$(count_in CP-000001 SecurityEventNotification) -ge 1 ]"
+# Reset OnIdle during a transaction: Scheduled, the reboot follows the transaction's end
+cli start CP-000001 connector=1 id_tag=IDLE >/dev/null
+wait_eval "CP-000001 in a transaction" 10 "frames_in CP-000001 TransactionEvent | jq -s -e 'any(.[]; .eventType == \"Started\" and .idToken.idToken == \"IDLE\")' >/dev/null"
+boots=$(count_in CP-000001 BootNotification)
+expect Scheduled "$(call CP-000001 Reset '{"type":"OnIdle"}')" "Reset OnIdle during a transaction"
+window_until $(( $(now_ms) + 1500 ))
+[ "$(count_in CP-000001 BootNotification)" = "$boots" ] || fail "Reset OnIdle rebooted during the transaction"
+cli stop CP-000001 >/dev/null
+wait_eval "the OnIdle reset once the transaction ended" 20 "[ \$(count_in CP-000001 BootNotification) -gt $boots ]"
+wait_for "$N connected after the OnIdle reset" 20 connected_is $N
+cli unplug CP-000001 >/dev/null || true
+log "4: Reset OnIdle waited for the transaction's end"
 rcli HDEL "$NS:charger:CP-000004" ocpp_version >/dev/null
 wait_eval "CP-000004 switched to ocpp2.0.1 and booted in 2.0.1" 20 \
   "[ \"\$(protocol_of CP-000004)\" = ocpp2.0.1 ] && frames_in CP-000004 BootNotification | jq -s -e 'any(.[]; .reason)' >/dev/null"

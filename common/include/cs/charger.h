@@ -167,6 +167,8 @@ void charger_tx_begin(struct charger *c, int conn, const char *id_tag, double kw
                       int64_t end_ms, double soc_start, int64_t now_ms);
 /* Closes the open transaction of conn; returns the meter stop in Wh. */
 double charger_tx_end(struct charger *c, int conn, int64_t now_ms);
+/* Whether a transaction is open on any connector. */
+bool charger_busy(const struct charger *c);
 /* The open transaction with this id (local or confirmed), or -1. */
 int charger_tx_find(const struct charger *c, int32_t id);
 /* Re-applies the power of charging connectors after max_kw changed. */
