@@ -87,7 +87,7 @@ static void finish(struct callq *q, struct call *c, enum call_end end, cJSON *an
 
 /* ---- the queue ------------------------------------------------------------------------------ */
 
-static unsigned queued_tx(const struct callq *q)
+unsigned calls_queued_tx(const struct callq *q)
 {
     unsigned n = 0;
     for (const struct call *c = q->head; c; c = c->next)
@@ -158,7 +158,7 @@ static int enqueue(struct callq *q, struct call *c, struct cs_error *err)
         return cs_error_set(err, CS_ERR_STATE, "%s: not connected (%s)", q->id,
                             link_state_name(q->link->state));
     }
-    if (!online && queued_tx(q) >= (unsigned)cfg_of(q)->offline_queue) {
+    if (!online && calls_queued_tx(q) >= (unsigned)cfg_of(q)->offline_queue) {
         /* Offline queue full: the oldest transaction message goes. */
         struct call *old = unlink_first(q, is_tx, NULL);
         if (old) {
@@ -230,6 +230,7 @@ int calls_send(struct callq *q, const struct msg_def *m, const struct msg_ctx *c
     c->tx_id = ctx->tx_id;
     if (cont == K_AUTHORIZE && ctx->id_tag)
         cs_strlcpy(c->id_tag, ctx->id_tag, sizeof(c->id_tag));
+    c->version = q->version;
     return enqueue(q, c, err);
 }
 
@@ -243,7 +244,23 @@ int calls_send_raw(struct callq *q, const char *action, const char *payload, siz
     c->len = len;
     c->ts_ms = cs_now_ms();
     c->flags = flags;
+    c->version = q->version;
     return enqueue(q, c, err);
+}
+
+static bool other_version(const struct call *c, const void *arg)
+{
+    return c->version != *(const uint8_t *)arg;
+}
+
+void calls_set_version(struct callq *q, uint8_t version)
+{
+    struct call *c;
+    q->version = version;
+    while ((c = unlink_first(q, other_version, &version))) {
+        st_of(q)->msgs_dropped++;
+        call_free(c);
+    }
 }
 
 /* The transactionId at c's mark becomes `to`. */

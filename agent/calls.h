@@ -58,6 +58,7 @@ struct call {
     int connector;
     int32_t tx_id;   /* transaction it refers to; replaced when the platform confirms one */
     char id_tag[21]; /* K_AUTHORIZE: the idTag it presents */
+    uint8_t version; /* enum ocpp_version it was built in */
     int64_t sent_us; /* 0 until sent */
     bool assumed;    /* went on without an answer (bare broker) */
     /* once ended */
@@ -97,6 +98,7 @@ struct callq {
     struct call *fresh;     /* the CALL being queued now, while the queue is pumped */
     int fresh_rc;           /* ... and why it could not be sent */
     char fresh_err[160];
+    uint8_t version;                          /* OCPP version its CALLs are built in */
     uint32_t seq;                             /* CALLs made, for the {seq} placeholder */
     uint32_t answers, timeouts, conf_last_us; /* per-charger counters (stats_detail) */
     struct event *timer;
@@ -131,5 +133,10 @@ void calls_tx_confirmed(struct callq *q, int32_t local, int32_t confirmed);
 void calls_drop_connector(struct callq *q, int connector, enum msg_id msg);
 /* Queued CALLs (stats). */
 unsigned calls_queued(const struct callq *q);
+/* The OCPP version CALLs are built in from now on: queued ones of another version (a charger
+ * switched version) are dropped and counted (msgs_dropped). */
+void calls_set_version(struct callq *q, uint8_t version);
+/* Transaction messages among them (kept while offline). */
+unsigned calls_queued_tx(const struct callq *q);
 
 #endif

@@ -89,8 +89,15 @@ static void on_cfg_changed(struct charger_rt *ch, const struct charger_cfg *old)
             link_want(&ch->link);
         return;
     }
-    if (strcmp(old->ocpp_version, c->ocpp_version) != 0)
+    if (strcmp(old->ocpp_version, c->ocpp_version) != 0) {
         ch->s.force_boot = true; /* another protocol: it introduces itself again */
+        /* open transactions end in the version they began in (while connected), the rest
+         * of the old version's queue is dropped at the next connect */
+        if (ch->link.state == LINK_UP)
+            session_end_all(ch, SR_REBOOT);
+        else if (ch->link.state != LINK_CONNECTING && ch->link.state != LINK_CLOSING)
+            calls_set_version(&ch->calls, (uint8_t)ocpp_version_of(c->ocpp_version));
+    }
     if ((mask & (1u << CFG_APPLY_RECONNECT)) &&
         (ch->link.state == LINK_UP || ch->link.state == LINK_CONNECTING)) {
         log_info("%s: reconnecting to apply a config change", ch->m.id);

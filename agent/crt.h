@@ -131,9 +131,10 @@ static inline enum ocpp_profile crt_profile(const struct charger_rt *ch)
     return ocpp_profile_of(crt_cfg(ch)->profile);
 }
 
+/* The version the charger speaks now: its config's, taken at each connect (calls.version). */
 static inline enum ocpp_version crt_version(const struct charger_rt *ch)
 {
-    return ocpp_version_of(crt_cfg(ch)->ocpp_version);
+    return (enum ocpp_version)ch->calls.version;
 }
 
 static inline struct agent_ctx *crt_ctx(const struct charger_rt *ch)

@@ -25,9 +25,13 @@ void emit_ctx(struct charger_rt *ch, int conn, struct msg_ctx *x)
     x->meter_wh = conn > 0 ? ch->m.conn[conn].meter_wh : charger_energy_wh(&ch->m);
 }
 
-void emit_tx_key(const struct charger_rt *ch, int32_t tx_id, char out[EMIT_TX_KEY_MAX])
+void emit_tx_key(const struct charger_rt *ch, int conn, char out[EMIT_TX_KEY_MAX])
 {
-    snprintf(out, EMIT_TX_KEY_MAX, "%u-%ld", ch->m.index, tx_id < 0 ? -(long)tx_id : (long)tx_id);
+    /* unique across runs and takeovers: the start time is part of it (the local counter
+     * starts again with a fresh state) */
+    const struct tx *t = &ch->m.conn[conn].tx;
+    snprintf(out, EMIT_TX_KEY_MAX, "%u-%llx-%ld", ch->m.index, (unsigned long long)t->start_ms,
+             t->id < 0 ? -(long)t->id : (long)t->id);
 }
 
 int emit_tx_find(const struct charger_rt *ch, const char *key)
@@ -36,7 +40,7 @@ int emit_tx_find(const struct charger_rt *ch, const char *key)
     for (int i = 1; key && i <= ch->m.nconn; i++) {
         if (!ch->m.conn[i].tx_active)
             continue;
-        emit_tx_key(ch, ch->m.conn[i].tx.id, k);
+        emit_tx_key(ch, i, k);
         if (strcmp(k, key) == 0)
             return i;
     }
@@ -47,7 +51,7 @@ void emit_tx_event(struct charger_rt *ch, struct msg_ctx *x, const char *event,
                    char key[EMIT_TX_KEY_MAX])
 {
     struct connector *k = x->connector > 0 ? &ch->m.conn[x->connector] : NULL;
-    emit_tx_key(ch, x->tx_id, key);
+    emit_tx_key(ch, x->connector > 0 ? x->connector : 1, key);
     x->tx_key = key;
     x->event_type = event;
     x->seq_no = k ? k->tx.seq++ : 0;

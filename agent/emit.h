@@ -12,10 +12,11 @@ void emit_ctx(struct charger_rt *ch, int conn, struct msg_ctx *x);
  * become TransactionEvents); a failure is logged (debug) and returned. */
 int emit_msg(struct charger_rt *ch, enum msg_id id, const struct msg_ctx *x, unsigned flags,
              enum call_cont cont);
-/* OCPP 2.0.1: the transactionId the charger gives its transaction tx_id (the platform does not
- * assign one), and the connector whose open transaction has that key (-1: none). */
+/* OCPP 2.0.1: the transactionId the charger gives the transaction of conn (the platform does
+ * not assign one): `<index>-<start ms, hex>-<n>`; and the connector whose open transaction has
+ * that key (-1: none). */
 #define EMIT_TX_KEY_MAX 37
-void emit_tx_key(const struct charger_rt *ch, int32_t tx_id, char out[EMIT_TX_KEY_MAX]);
+void emit_tx_key(const struct charger_rt *ch, int conn, char out[EMIT_TX_KEY_MAX]);
 int emit_tx_find(const struct charger_rt *ch, const char *key);
 /* Fills a TransactionEvent's fields of x (its connector's open transaction; event Started,
  * Updated or Ended): its key (in key), the next seqNo, whether the charger is offline. */

@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "adapt201.h"
 #include "authz.h"
 #include "calls.h"
 #include "ccfg.h"
@@ -35,11 +36,31 @@ static int evse_of(const cJSON *req, const char *k, int def)
     return e ? dl_int(e, "id", def) : def;
 }
 
+static void start_after(struct charger_rt *ch, const cJSON *req)
+{
+    int conn = dl_int(req, "evseId", -1);
+    const char *tag = dl_str(obj(req, "idToken"), "idToken");
+    struct cs_error err;
+    if (conn < 0)
+        conn = session_free_connector(ch, tag);
+    if (conn < 1)
+        return;
+    char t[21];
+    cs_strlcpy(t, tag, sizeof(t));
+    ch->s.remote_pending[conn] = true;
+    ch->s.remote_id[conn] = dl_i32(req, "remoteStartId");
+    if (session_start(ch, conn, t, 0, 0, 0, true, &err)) {
+        ch->s.remote_pending[conn] = false; /* no transaction: the id goes with it */
+        log_debug("%s: RequestStartTransaction: %s", ch->m.id, err.msg);
+    }
+}
+
 static int h_request_start(struct charger_rt *ch, const cJSON *req, struct jw *resp,
                            struct follow *then, const char **code, struct cs_error *err)
 {
-    (void)code;
-    (void)err;
+    int rc = adapt201_check_token(req, "idToken", true, code, err);
+    if (rc)
+        return rc;
     int conn = dl_int(req, "evseId", -1);
     const char *tag = dl_str(obj(req, "idToken"), "idToken");
     if (conn < 0)
@@ -48,13 +69,19 @@ static int h_request_start(struct charger_rt *ch, const cJSON *req, struct jw *r
     int32_t reservation;
     bool ok = tag && session_can_start(ch, conn) &&
               reserve_allows(ch, conn, tag, &reserved, &reservation, NULL);
+    const cJSON *profile = obj(req, "chargingProfile");
+    if (ok && profile) {
+        cJSON *p = adapt201_profile(ch, conn, profile);
+        rc = p ? smart_remote_profile(ch, conn, p, code, err) : CS_ERR_STATE;
+        cJSON_Delete(p);
+        if (rc && rc != CS_ERR_STATE)
+            return rc;    /* malformed: CALLERROR */
+        ok = rc == CS_OK; /* not a TxProfile: Rejected */
+    }
     jw_kstr(resp, "status", ok ? "Accepted" : "Rejected");
     if (ok) {
-        then->kind = F_START;
-        then->conn = conn;
-        cs_strlcpy(then->id_tag, tag, sizeof(then->id_tag));
-        ch->s.remote_pending[conn] = true;
-        ch->s.remote_id[conn] = dl_i32(req, "remoteStartId");
+        then->kind = F_AFTER; /* the start, with its remoteStartId, once the answer is out */
+        then->after = start_after;
     }
     return CS_OK;
 }
@@ -362,7 +389,7 @@ static int h_transaction_status(struct charger_rt *ch, const cJSON *req, struct 
     const char *key = dl_str(req, "transactionId");
     if (key)
         jw_kbool(resp, "ongoingIndicator", emit_tx_find(ch, key) > 0);
-    jw_kbool(resp, "messagesInQueue", calls_queued(&ch->calls) > 0);
+    jw_kbool(resp, "messagesInQueue", calls_queued_tx(&ch->calls) > 0);
     return CS_OK;
 }
 
@@ -370,9 +397,13 @@ static int h_update_firmware(struct charger_rt *ch, const cJSON *req, struct jw 
                              struct follow *then, const char **code, struct cs_error *err)
 {
     (void)ch;
-    (void)code;
-    (void)err;
+    static const struct ocpp_field f_fw[] = {{"location", FT_STRING, true, 512, NULL},
+                                             {"retrieveDateTime", FT_DATETIME, true, 0, NULL},
+                                             {NULL, 0, false, 0, NULL}};
     const cJSON *fw = obj(req, "firmware");
+    int rc = ocpp_check(fw, f_fw, code, err);
+    if (rc)
+        return rc;
     jw_kstr(resp, "status", "Accepted");
     then->kind = F_FIRMWARE;
     cs_strlcpy(then->location, dl_str(fw, "location"), sizeof(then->location));
@@ -391,238 +422,6 @@ static int h_get_log(struct charger_rt *ch, const cJSON *req, struct jw *resp, s
     jw_kstr(resp, "status", "Accepted");
     jw_kstr(resp, "filename", name);
     then->kind = F_DIAGNOSTICS; /* LogStatusNotification Uploading, then Uploaded */
-    return CS_OK;
-}
-
-/* ---- Reservation, Local Auth List and Smart Charging: the 2.0.1 request rewritten in the 1.6
- * shape the modules take (reserve.c, authz.c, smart.c), the answer in 2.0.1's ------------- */
-
-static void add_str(cJSON *o, const char *k, const char *v)
-{
-    if (v)
-        cJSON_AddStringToObject(o, k, v);
-}
-
-static void add_copy(cJSON *o, const char *k, const cJSON *v)
-{
-    if (v)
-        cJSON_AddItemToObject(o, k, cJSON_Duplicate(v, true));
-}
-
-/* An idToken's text cut to a 1.6 idTag (20 characters). */
-static void add_tag(cJSON *o, const char *k, const cJSON *token)
-{
-    char tag[21];
-    const char *t = dl_str(token, "idToken");
-    if (!t)
-        return;
-    cs_strlcpy(tag, t, sizeof(tag));
-    cJSON_AddStringToObject(o, k, tag);
-}
-
-static cJSON *reserve16(const cJSON *req)
-{
-    cJSON *r = cJSON_CreateObject();
-    cJSON_AddNumberToObject(r, "connectorId", dl_int(req, "evseId", 0));
-    add_str(r, "expiryDate", dl_str(req, "expiryDateTime"));
-    add_tag(r, "idTag", obj(req, "idToken"));
-    add_tag(r, "parentIdTag", obj(req, "groupIdToken"));
-    cJSON_AddNumberToObject(r, "reservationId", dl_i32(req, "id"));
-    return r;
-}
-
-static void reserve_after(struct charger_rt *ch, const cJSON *req)
-{
-    cJSON *r = reserve16(req);
-    reserve_apply(ch, r);
-    cJSON_Delete(r);
-}
-
-static int h_reserve_now(struct charger_rt *ch, const cJSON *req, struct jw *resp,
-                         struct follow *then, const char **code, struct cs_error *err)
-{
-    (void)code;
-    (void)err;
-    cJSON *r = reserve16(req);
-    const char *status = reserve_answer(ch, r);
-    cJSON_Delete(r);
-    jw_kstr(resp, "status", status);
-    if (strcmp(status, "Accepted") == 0) {
-        then->kind = F_AFTER;
-        then->after = reserve_after;
-    }
-    return CS_OK;
-}
-
-static void cancel_after(struct charger_rt *ch, const cJSON *req)
-{
-    reserve_cancel(ch, dl_i32(req, "reservationId"));
-}
-
-static int h_cancel_reservation(struct charger_rt *ch, const cJSON *req, struct jw *resp,
-                                struct follow *then, const char **code, struct cs_error *err)
-{
-    (void)code;
-    (void)err;
-    bool held = reserve_held(ch, dl_i32(req, "reservationId"));
-    jw_kstr(resp, "status", held ? "Accepted" : "Rejected");
-    if (held) {
-        then->kind = F_AFTER;
-        then->after = cancel_after;
-    }
-    return CS_OK;
-}
-
-/* 2.0.1's AuthorizationStatus has values 1.6 lacks: each is a refusal. */
-static const char *status16(const char *s)
-{
-    static const char *const same[] = {"Accepted", "Blocked", "ConcurrentTx",
-                                       "Expired",  "Invalid", NULL};
-    for (const char *const *p = same; s && *p; p++)
-        if (strcmp(*p, s) == 0)
-            return s;
-    return "Invalid";
-}
-
-static int h_send_local_list(struct charger_rt *ch, const cJSON *req, struct jw *resp,
-                             struct follow *then, const char **code, struct cs_error *err)
-{
-    (void)then;
-    cJSON *r = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(r, "localAuthorizationList");
-    cJSON_AddNumberToObject(r, "listVersion", dl_int(req, "versionNumber", 0));
-    add_str(r, "updateType", dl_str(req, "updateType"));
-    const cJSON *it;
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(req, "localAuthorizationList"))
-    {
-        cJSON *e = cJSON_CreateObject();
-        const cJSON *info = obj(it, "idTokenInfo");
-        add_tag(e, "idTag", obj(it, "idToken"));
-        if (info) {
-            cJSON *i16 = cJSON_AddObjectToObject(e, "idTagInfo");
-            add_str(i16, "status", status16(dl_str(info, "status")));
-            add_str(i16, "expiryDate", dl_str(info, "cacheExpiryDateTime"));
-            add_tag(i16, "parentIdTag", obj(info, "groupIdToken"));
-        }
-        cJSON_AddItemToArray(list, e);
-    }
-    const char *status;
-    int rc = authz_send_list(ch, r, &status, code, err);
-    cJSON_Delete(r);
-    if (rc == CS_OK)
-        jw_kstr(resp, "status", strcmp(status, "NotSupported") == 0 ? "Failed" : status);
-    return rc;
-}
-
-static const char *purpose16(const char *p)
-{
-    return p && strcmp(p, "ChargingStationMaxProfile") == 0 ? "ChargePointMaxProfile" : p;
-}
-
-/* SetChargingProfile's chargingProfile as a 1.6 csChargingProfiles (its first schedule); NULL
- * when its transactionId is not the EVSE's running transaction. */
-static cJSON *profile16(struct charger_rt *ch, int evse, const cJSON *p)
-{
-    const char *tx = dl_str(p, "transactionId");
-    if (tx && emit_tx_find(ch, tx) != evse)
-        return NULL;
-    cJSON *r = cJSON_CreateObject();
-    add_copy(r, "chargingProfileId", cJSON_GetObjectItemCaseSensitive(p, "id"));
-    add_copy(r, "stackLevel", cJSON_GetObjectItemCaseSensitive(p, "stackLevel"));
-    add_str(r, "chargingProfilePurpose", purpose16(dl_str(p, "chargingProfilePurpose")));
-    add_copy(r, "chargingProfileKind", cJSON_GetObjectItemCaseSensitive(p, "chargingProfileKind"));
-    add_copy(r, "recurrencyKind", cJSON_GetObjectItemCaseSensitive(p, "recurrencyKind"));
-    add_copy(r, "validFrom", cJSON_GetObjectItemCaseSensitive(p, "validFrom"));
-    add_copy(r, "validTo", cJSON_GetObjectItemCaseSensitive(p, "validTo"));
-    cJSON *sched = cJSON_Duplicate(
-        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(p, "chargingSchedule"), 0), true);
-    if (sched)
-        cJSON_DeleteItemFromObjectCaseSensitive(sched, "id");
-    cJSON_AddItemToObject(r, "chargingSchedule", sched ? sched : cJSON_CreateNull());
-    return r;
-}
-
-static void limits_after(struct charger_rt *ch, const cJSON *req)
-{
-    (void)req;
-    smart_update(ch);
-}
-
-static int h_set_charging_profile(struct charger_rt *ch, const cJSON *req, struct jw *resp,
-                                  struct follow *then, const char **code, struct cs_error *err)
-{
-    int evse = dl_int(req, "evseId", -1);
-    cJSON *p = profile16(ch, evse, obj(req, "chargingProfile"));
-    const char *status = "Rejected";
-    if (p) {
-        cJSON *r = cJSON_CreateObject();
-        cJSON_AddNumberToObject(r, "connectorId", evse);
-        cJSON_AddItemToObject(r, "csChargingProfiles", p);
-        int rc = smart_set(ch, r, &status, code, err);
-        cJSON_Delete(r);
-        if (rc)
-            return rc;
-    }
-    jw_kstr(resp, "status", status);
-    then->kind = F_AFTER;
-    then->after = limits_after;
-    return CS_OK;
-}
-
-static int h_clear_charging_profile(struct charger_rt *ch, const cJSON *req, struct jw *resp,
-                                    struct follow *then, const char **code, struct cs_error *err)
-{
-    (void)code;
-    (void)err;
-    const cJSON *crit = obj(req, "chargingProfileCriteria");
-    cJSON *r = cJSON_CreateObject();
-    add_copy(r, "id", cJSON_GetObjectItemCaseSensitive(req, "chargingProfileId"));
-    add_copy(r, "connectorId", cJSON_GetObjectItemCaseSensitive(crit, "evseId"));
-    add_str(r, "chargingProfilePurpose", purpose16(dl_str(crit, "chargingProfilePurpose")));
-    add_copy(r, "stackLevel", cJSON_GetObjectItemCaseSensitive(crit, "stackLevel"));
-    jw_kstr(resp, "status", smart_clear(ch, r));
-    cJSON_Delete(r);
-    then->kind = F_AFTER;
-    then->after = limits_after;
-    return CS_OK;
-}
-
-/* The composite as smart.c writes it (1.6), rewritten: {status, schedule{evseId, duration,
- * scheduleStart, chargingRateUnit, chargingSchedulePeriod}}. */
-static int h_get_composite_schedule(struct charger_rt *ch, const cJSON *req, struct jw *resp,
-                                    struct follow *then, const char **code, struct cs_error *err)
-{
-    (void)then;
-    (void)code;
-    (void)err;
-    cJSON *r = cJSON_CreateObject();
-    int evse = dl_int(req, "evseId", -1);
-    cJSON_AddNumberToObject(r, "connectorId", evse);
-    add_copy(r, "duration", cJSON_GetObjectItemCaseSensitive(req, "duration"));
-    add_copy(r, "chargingRateUnit", cJSON_GetObjectItemCaseSensitive(req, "chargingRateUnit"));
-    struct buf b = BUF_INIT;
-    struct jw j;
-    jw_init(&j, &b);
-    jw_obj(&j);
-    smart_composite(ch, r, &j);
-    jw_end(&j);
-    cJSON_Delete(r);
-    cJSON *c = cJSON_Parse(buf_cstr(&b));
-    buf_free(&b);
-    const char *status = dl_str(c, "status");
-    const cJSON *s = obj(c, "chargingSchedule");
-    jw_kstr(resp, "status", status && s ? status : "Rejected");
-    if (status && s) {
-        jw_key(resp, "schedule");
-        jw_obj(resp);
-        jw_kint(resp, "evseId", evse);
-        jw_kint(resp, "duration", dl_int(s, "duration", 0));
-        jw_kstr(resp, "scheduleStart", dl_str(c, "scheduleStart"));
-        jw_kstr(resp, "chargingRateUnit", dl_str(s, "chargingRateUnit"));
-        jw_key(resp, "chargingSchedulePeriod");
-        jw_cjson(resp, cJSON_GetObjectItemCaseSensitive(s, "chargingSchedulePeriod"));
-        jw_end(resp);
-    }
-    cJSON_Delete(c);
     return CS_OK;
 }
 
@@ -646,12 +445,12 @@ static const struct {
     {"GetTransactionStatus", h_transaction_status},
     {"UpdateFirmware", h_update_firmware},
     {"GetLog", h_get_log},
-    {"ReserveNow", h_reserve_now},
-    {"CancelReservation", h_cancel_reservation},
-    {"SendLocalList", h_send_local_list},
-    {"SetChargingProfile", h_set_charging_profile},
-    {"ClearChargingProfile", h_clear_charging_profile},
-    {"GetCompositeSchedule", h_get_composite_schedule},
+    {"ReserveNow", adapt201_reserve_now},
+    {"CancelReservation", adapt201_cancel_reservation},
+    {"SendLocalList", adapt201_send_local_list},
+    {"SetChargingProfile", adapt201_set_charging_profile},
+    {"ClearChargingProfile", adapt201_clear_charging_profile},
+    {"GetCompositeSchedule", adapt201_get_composite_schedule},
 };
 
 const struct dl_table *handlers201(void)

@@ -71,8 +71,8 @@ const char *reserve_answer(struct charger_rt *ch, const cJSON *req)
     int64_t expiry;
     if (conn < 0 || conn > ch->m.nconn || (conn == 0 && !crt_cfg(ch)->reserve_connector_zero))
         return "Rejected";
-    if (!ocpp_datetime_parse(cJSON_GetObjectItemCaseSensitive(req, "expiryDate")->valuestring,
-                             &expiry) ||
+    const cJSON *exp = cJSON_GetObjectItemCaseSensitive(req, "expiryDate");
+    if (!cJSON_IsString(exp) || !ocpp_datetime_parse(exp->valuestring, &expiry) ||
         expiry <= cs_now_ms())
         return "Rejected";
     int held = by_id(ch, id);
@@ -149,11 +149,11 @@ void reserve_apply(struct charger_rt *ch, const cJSON *req)
     memset(r, 0, sizeof(*r));
     r->active = true;
     r->id = get_int(req, "reservationId");
-    cs_strlcpy(r->id_tag, cJSON_GetObjectItemCaseSensitive(req, "idTag")->valuestring,
-               sizeof(r->id_tag));
+    const cJSON *tag = cJSON_GetObjectItemCaseSensitive(req, "idTag");
+    cs_strlcpy(r->id_tag, cJSON_IsString(tag) ? tag->valuestring : "", sizeof(r->id_tag));
     cs_strlcpy(r->parent, cJSON_IsString(parent) ? parent->valuestring : "", sizeof(r->parent));
     ocpp_datetime_parse(cJSON_GetObjectItemCaseSensitive(req, "expiryDate")->valuestring,
-                        &r->expiry_ms);
+                        &r->expiry_ms); /* read by reserve_answer just above */
     struct cs_error err;
     if (conn > 0 && ch->m.conn[conn].status == ST_AVAILABLE &&
         charger_event(&ch->m, conn, CE_RESERVE, crt_cfg(ch)->max_kw, cs_now_ms(), NULL, &err) ==

@@ -606,6 +606,7 @@ void session_replan(struct charger_rt *ch)
 void session_on_connected(struct charger_rt *ch)
 {
     const struct charger_cfg *c = cfg(ch);
+    calls_set_version(&ch->calls, (uint8_t)ocpp_version_of(c->ocpp_version));
     bool boot = ch->s.force_boot || !ch->s.booted || c->boot_on_reconnect;
     ch->s.force_boot = false;
     ch->m.time_scale = c->time_scale;

@@ -283,6 +283,8 @@ static void tx_event(struct mw *w, const struct msg_ctx *x, const char *type)
     }
     if (started || (ended && x->id_tag && *x->id_tag))
         f_id_token(w, x->id_tag);
+    if (started && x->has_reservation)
+        f_int(w, "reservationId", x->reservation_id);
     if (!f_overridden(w, "evse")) {
         jw_key(&w->jw, "evse");
         jw_obj(&w->jw);

@@ -119,6 +119,15 @@ expect Accepted "$(call CP-000003 UpdateFirmware "{\"requestId\":3,\"firmware\":
 wait_eval "FirmwareStatusNotification Installed and a boot for FirmwareUpdate" 30 \
   "frames_in CP-000003 FirmwareStatusNotification | jq -s -e 'any(.[]; .status == \"Installed\")' >/dev/null && frames_in CP-000003 BootNotification | jq -s -e 'any(.[]; .reason == \"FirmwareUpdate\" and .chargingStation.firmwareVersion == \"fw-3.0\")' >/dev/null"
 wait_for "$N connected after the firmware update" 20 connected_is $N
+# hostile nested values (past the top-level checks): a CALLERROR, the charger lives on
+send_raw() { ctl send "{\"charger\":\"CP-000003\",\"frame\":$1}" | jq -r '.response[2]'; }
+[ "$(send_raw '[2,"h1","UpdateFirmware",{"requestId":1,"firmware":{}}]')" = OccurrenceConstraintViolation ] ||
+  fail "UpdateFirmware without firmware.location"
+[ "$(send_raw '[2,"h2","ReserveNow",{"id":1,"expiryDateTime":"2030-01-01T00:00:00Z","idToken":{"type":"ISO14443"}}]')" = OccurrenceConstraintViolation ] ||
+  fail "ReserveNow with an idToken without idToken"
+[ "$(send_raw '[2,"h3","ClearChargingProfile",{"chargingProfileCriteria":{"chargingProfilePurpose":"Bogus"}}]')" = PropertyConstraintViolation ] ||
+  fail "ClearChargingProfile with a bad purpose"
+connected_is $N || fail "a charger went down on hostile input"
 code=$(call CP-000003 CostUpdated '{"totalCost":1.5,"transactionId":"x"}' | jq -r .code)
 [ "$code" = NotImplemented ] || fail "CostUpdated answered $code"
 boots=$(count_in CP-000003 BootNotification)
