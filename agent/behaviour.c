@@ -77,6 +77,7 @@ void behaviour_firmware(struct charger_rt *ch, const char *location, int64_t at_
             *p = '_';
     memcpy(ch->s.fw.version, v, sizeof(v));
     ch->s.fw.step = 0;
+    ch->s.fw.has_request = false;
     int64_t wait = at_ms - cs_now_ms();
     ch->s.fw.next_ms = cs_mono_ms() + (wait > 0 ? wait : 0);
     session_replan(ch);
@@ -107,6 +108,7 @@ static void firmware_step(struct charger_rt *ch)
 void behaviour_diagnostics(struct charger_rt *ch)
 {
     ch->s.diag.step = 0;
+    ch->s.diag.has_request = false;
     ch->s.diag.next_ms = cs_mono_ms();
     session_replan(ch);
 }
@@ -118,6 +120,8 @@ static void diagnostics_step(struct charger_rt *ch)
     struct msg_ctx x;
     emit_ctx(ch, 0, &x);
     x.status = session_diagnostics_step_name(d->step);
+    x.has_request_id = d->has_request;
+    x.request_id = d->request_id;
     emit_msg(ch, MSG_DIAGNOSTICS_STATUS, &x, 0, K_NONE);
     if (d->step >= 2) {
         d->step = 0; /* a TriggerMessage reports Idle once it is done */

@@ -53,13 +53,17 @@ struct fw_update {
     int step;              /* 0 idle, 1 Downloading, 2 Downloaded, 3 Installing */
     int64_t next_ms;       /* monotonic time of the next step */
     bool report_installed; /* send Installed after the reboot into the new version */
+    bool has_request;      /* OCPP 2.0.1: the UpdateFirmware's requestId */
+    int32_t request_id;
     char version[51];
 };
 
 /* A diagnostics upload in progress (GetDiagnostics). */
 struct diag_upload {
-    int step;        /* 0 idle, 1 Uploading, 2 Uploaded */
-    int64_t next_ms; /* monotonic time of the next step */
+    int step;         /* 0 idle, 1 Uploading, 2 Uploaded */
+    int64_t next_ms;  /* monotonic time of the next step */
+    bool has_request; /* OCPP 2.0.1: the GetLog's requestId */
+    int32_t request_id;
 };
 
 /* The session's part (session.c, behaviour.c). */

@@ -8,6 +8,7 @@
 
 #include "adapt201.h"
 #include "authz.h"
+#include "behaviour.h"
 #include "calls.h"
 #include "ccfg.h"
 #include "crt.h"
@@ -393,6 +394,16 @@ static int h_transaction_status(struct charger_rt *ch, const cJSON *req, struct 
     return CS_OK;
 }
 
+static void firmware_after(struct charger_rt *ch, const cJSON *req)
+{
+    const cJSON *fw = obj(req, "firmware");
+    int64_t at = 0;
+    ocpp_datetime_parse(dl_str(fw, "retrieveDateTime"), &at);
+    behaviour_firmware(ch, dl_str(fw, "location"), at);
+    ch->s.fw.has_request = true; /* its FirmwareStatusNotifications name it */
+    ch->s.fw.request_id = dl_i32(req, "requestId");
+}
+
 static int h_update_firmware(struct charger_rt *ch, const cJSON *req, struct jw *resp,
                              struct follow *then, const char **code, struct cs_error *err)
 {
@@ -405,10 +416,16 @@ static int h_update_firmware(struct charger_rt *ch, const cJSON *req, struct jw 
     if (rc)
         return rc;
     jw_kstr(resp, "status", "Accepted");
-    then->kind = F_FIRMWARE;
-    cs_strlcpy(then->location, dl_str(fw, "location"), sizeof(then->location));
-    ocpp_datetime_parse(dl_str(fw, "retrieveDateTime"), &then->at_ms);
+    then->kind = F_AFTER;
+    then->after = firmware_after;
     return CS_OK;
+}
+
+static void log_after(struct charger_rt *ch, const cJSON *req)
+{
+    behaviour_diagnostics(ch);
+    ch->s.diag.has_request = true; /* its LogStatusNotifications name it */
+    ch->s.diag.request_id = dl_i32(req, "requestId");
 }
 
 static int h_get_log(struct charger_rt *ch, const cJSON *req, struct jw *resp, struct follow *then,
@@ -421,7 +438,8 @@ static int h_get_log(struct charger_rt *ch, const cJSON *req, struct jw *resp, s
     snprintf(name, sizeof(name), "log-%s-%d.log", ch->m.id, dl_int(req, "requestId", 0));
     jw_kstr(resp, "status", "Accepted");
     jw_kstr(resp, "filename", name);
-    then->kind = F_DIAGNOSTICS; /* LogStatusNotification Uploading, then Uploaded */
+    then->kind = F_AFTER; /* LogStatusNotification Uploading, then Uploaded */
+    then->after = log_after;
     return CS_OK;
 }
 

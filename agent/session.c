@@ -670,6 +670,8 @@ void session_report_firmware(struct charger_rt *ch)
     struct msg_ctx x;
     emit_ctx(ch, 0, &x);
     x.status = session_firmware_step_name(ch->s.fw.step);
+    x.has_request_id = ch->s.fw.has_request;
+    x.request_id = ch->s.fw.request_id;
     emit_msg(ch, MSG_FIRMWARE_STATUS, &x, 0, K_NONE);
 }
 

@@ -144,10 +144,17 @@ static int send_builtin(struct charger_rt *ch, const struct msg_def *m, int conn
         emit_id_tag(ch, NULL, tag);
         x.id_tag = tag;
     }
-    if (m->id == MSG_FIRMWARE_STATUS)
+    /* the request an ongoing update or upload reports on */
+    if (m->id == MSG_FIRMWARE_STATUS) {
         x.status = session_firmware_step_name(ch->s.fw.step);
-    if (m->id == MSG_DIAGNOSTICS_STATUS)
+        x.has_request_id = ch->s.fw.step && ch->s.fw.has_request;
+        x.request_id = ch->s.fw.request_id;
+    }
+    if (m->id == MSG_DIAGNOSTICS_STATUS) {
         x.status = session_diagnostics_step_name(ch->s.diag.step);
+        x.has_request_id = ch->s.diag.step == 1 && ch->s.diag.has_request;
+        x.request_id = ch->s.diag.request_id;
+    }
     char key[EMIT_TX_KEY_MAX];
     if (v == OCPP_V201 && m == catalog201_tx_event()) {
         if (!x.tx_id)

@@ -318,11 +318,15 @@ static void build_data_transfer(struct mw *w, const struct msg_ctx *x)
 static void build_firmware_status(struct mw *w, const struct msg_ctx *x)
 {
     f_str(w, "status", x->status ? x->status : "Idle");
+    if (x->has_request_id)
+        f_int(w, "requestId", x->request_id);
 }
 
 static void build_log_status(struct mw *w, const struct msg_ctx *x)
 {
     f_str(w, "status", catalog201_log_status(x->status));
+    if (x->has_request_id)
+        f_int(w, "requestId", x->request_id);
 }
 
 /* NotifyEvent: the charging station reports a problem (its standard Problem variable true). */

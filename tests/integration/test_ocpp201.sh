@@ -110,14 +110,14 @@ expect Accepted "$(call CP-000003 ClearCache '{}')" "ClearCache"
 rcli HSET "$NS:charger:CP-000003" time_scale 20 >/dev/null
 out=$(call CP-000003 GetLog '{"logType":"DiagnosticsLog","requestId":9,"log":{"remoteLocation":"ftp://logs.example/"}}')
 jq -e '.status == "Accepted" and (.filename | length > 0)' <<<"$out" >/dev/null || fail "GetLog: $out"
-wait_eval "LogStatusNotification Uploaded" 10 "frames_in CP-000003 LogStatusNotification | jq -s -e 'any(.[]; .status == \"Uploaded\")' >/dev/null"
+wait_eval "LogStatusNotification Uploaded" 10 "frames_in CP-000003 LogStatusNotification | jq -s -e 'any(.[]; .status == \"Uploaded\" and .requestId == 9)' >/dev/null"
 expect Accepted "$(call CP-000003 GetReport '{"requestId":6,"componentVariable":[{"component":{"name":"OCPPCommCtrlr"},"variable":{"name":"HeartbeatInterval"}}]}')" "GetReport"
 wait_eval "NotifyReport for request 6 with HeartbeatInterval 7" 10 \
   "frames_in CP-000003 NotifyReport | jq -s -e 'any(.[] | select(.requestId == 6) | .reportData[]; .variable.name == \"HeartbeatInterval\" and .variableAttribute[0].value == \"7\")' >/dev/null"
 fw_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 expect Accepted "$(call CP-000003 UpdateFirmware "{\"requestId\":3,\"firmware\":{\"location\":\"https://fw.example/fw-3.0.bin\",\"retrieveDateTime\":\"$fw_at\"}}")" "UpdateFirmware"
 wait_eval "FirmwareStatusNotification Installed and a boot for FirmwareUpdate" 30 \
-  "frames_in CP-000003 FirmwareStatusNotification | jq -s -e 'any(.[]; .status == \"Installed\")' >/dev/null && frames_in CP-000003 BootNotification | jq -s -e 'any(.[]; .reason == \"FirmwareUpdate\" and .chargingStation.firmwareVersion == \"fw-3.0\")' >/dev/null"
+  "frames_in CP-000003 FirmwareStatusNotification | jq -s -e 'any(.[]; .status == \"Installed\" and .requestId == 3)' >/dev/null && frames_in CP-000003 BootNotification | jq -s -e 'any(.[]; .reason == \"FirmwareUpdate\" and .chargingStation.firmwareVersion == \"fw-3.0\")' >/dev/null"
 wait_for "$N connected after the firmware update" 20 connected_is $N
 # hostile nested values (past the top-level checks): a CALLERROR, the charger lives on
 send_raw() { ctl send "{\"charger\":\"CP-000003\",\"frame\":$1}" | jq -r '.response[2]'; }

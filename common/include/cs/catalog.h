@@ -56,6 +56,8 @@ struct msg_ctx {
     bool has_remote_start;      /* TransactionEvent: started by RequestStartTransaction */
     int32_t remote_start_id;
     const char *boot_reason; /* BootNotification reason (NULL: PowerUp) */
+    bool has_request_id;     /* Firmware/LogStatusNotification: the request it reports on */
+    int32_t request_id;
 };
 
 struct mw; /* payload writer, private to the tables (common/src/catalog_int.h) */
