@@ -79,6 +79,17 @@ static void reserve_after(struct charger_rt *ch, const cJSON *req)
     cJSON_Delete(r);
 }
 
+cJSON *adapt201_tag_info(const cJSON *info)
+{
+    if (!cJSON_IsObject(info))
+        return NULL;
+    cJSON *r = cJSON_CreateObject();
+    add_str(r, "status", adapt201_status16(dl_str(info, "status")));
+    add_str(r, "expiryDate", dl_str(info, "cacheExpiryDateTime"));
+    add_tag(r, "parentIdTag", obj(info, "groupIdToken"));
+    return r;
+}
+
 int adapt201_reserve_now(struct charger_rt *ch, const cJSON *req, struct jw *resp,
                          struct follow *then, const char **code, struct cs_error *err)
 {
@@ -116,7 +127,7 @@ int adapt201_cancel_reservation(struct charger_rt *ch, const cJSON *req, struct 
 }
 
 /* 2.0.1's AuthorizationStatus has values 1.6 lacks: each is a refusal. */
-static const char *status16(const char *s)
+const char *adapt201_status16(const char *s)
 {
     static const char *const same[] = {"Accepted", "Blocked", "ConcurrentTx",
                                        "Expired",  "Invalid", NULL};
@@ -141,7 +152,7 @@ int adapt201_send_local_list(struct charger_rt *ch, const cJSON *req, struct jw 
         add_tag(e, "idTag", obj(it, "idToken"));
         if (info) {
             cJSON *i16 = cJSON_AddObjectToObject(e, "idTagInfo");
-            add_str(i16, "status", status16(dl_str(info, "status")));
+            add_str(i16, "status", adapt201_status16(dl_str(info, "status")));
             add_str(i16, "expiryDate", dl_str(info, "cacheExpiryDateTime"));
             add_tag(i16, "parentIdTag", obj(info, "groupIdToken"));
         }

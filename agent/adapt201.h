@@ -13,6 +13,10 @@ handler_fn adapt201_reserve_now, adapt201_cancel_reservation, adapt201_send_loca
 /* p (ChargingProfileType) for EVSE evse as a 1.6 csChargingProfiles (its first schedule); NULL
  * when its transactionId is not the EVSE's running transaction. Free with cJSON_Delete. */
 struct cJSON *adapt201_profile(struct charger_rt *ch, int evse, const struct cJSON *p);
+/* An idTokenInfo as a 1.6 idTagInfo: status (values 1.6 lacks as Invalid), expiryDate,
+ * parentIdTag (the groupIdToken cut to 20 characters); NULL if not an object. */
+struct cJSON *adapt201_tag_info(const struct cJSON *info);
+const char *adapt201_status16(const char *status);
 /* Checks an IdTokenType field k of req (required or not): a CALLERROR code when malformed. */
 int adapt201_check_token(const struct cJSON *req, const char *k, bool required, const char **code,
                          struct cs_error *err);

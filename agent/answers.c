@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "answers.h"
+#include "adapt201.h"
 #include "authz.h"
 #include "calls.h"
 #include "crt.h"
@@ -28,6 +29,21 @@ static const cJSON *tag_info(const cJSON *payload)
 {
     const cJSON *info = cJSON_GetObjectItemCaseSensitive(payload, "idTagInfo");
     return info ? info : cJSON_GetObjectItemCaseSensitive(payload, "idTokenInfo");
+}
+
+/* The same in 1.6's shape, for the cache and the group check (owned; NULL when none). */
+static cJSON *info16(const cJSON *payload)
+{
+    const cJSON *info = cJSON_GetObjectItemCaseSensitive(payload, "idTagInfo");
+    return info ? cJSON_Duplicate(info, true)
+                : adapt201_tag_info(cJSON_GetObjectItemCaseSensitive(payload, "idTokenInfo"));
+}
+
+static void remember(struct charger_rt *ch, const char *id_tag, const cJSON *payload)
+{
+    cJSON *info = info16(payload);
+    authz_remember(ch, id_tag, info);
+    cJSON_Delete(info);
 }
 
 static const char *id_tag_status(const cJSON *payload)
@@ -79,13 +95,14 @@ static void authorize_answer(struct charger_rt *ch, int conn, const cJSON *paylo
     }
     const char *tag = ch->s.start[conn].id_tag;
     const char *s = id_tag_status(payload);
-    const cJSON *info = tag_info(payload);
+    cJSON *info = info16(payload);
     authz_remember(ch, tag, info);
     /* a group reservation: the answer names the idTag's group (5.13) */
     const char *want = ch->s.start[conn].group;
     const cJSON *parent = info ? cJSON_GetObjectItemCaseSensitive(info, "parentIdTag") : NULL;
-    if (s && strcmp(s, "Accepted") == 0 && *want &&
-        !(cJSON_IsString(parent) && strcmp(parent->valuestring, want) == 0)) {
+    bool in_group = cJSON_IsString(parent) && strcmp(parent->valuestring, want) == 0;
+    cJSON_Delete(info);
+    if (s && strcmp(s, "Accepted") == 0 && *want && !in_group) {
         session_refused(ch, conn, "not in the reservation's group");
         return;
     }
@@ -101,7 +118,7 @@ static void authorize_answer(struct charger_rt *ch, int conn, const cJSON *paylo
 static void remember_presented(struct charger_rt *ch, const struct call *c, const cJSON *payload)
 {
     if (payload && c->id_tag[0])
-        authz_remember(ch, c->id_tag, tag_info(payload));
+        remember(ch, c->id_tag, payload);
 }
 
 /* OCPP 2.0.1: the platform does not number transactions; a TransactionEvent's answer may refuse
@@ -112,7 +129,7 @@ static void tx_event_answer(struct charger_rt *ch, int32_t local, const cJSON *p
     const char *s = payload ? id_tag_status(payload) : NULL;
     if (conn < 0 || !s)
         return;
-    authz_remember(ch, ch->m.conn[conn].tx.id_tag, tag_info(payload));
+    remember(ch, ch->m.conn[conn].tx.id_tag, payload);
     if (strcmp(s, "Accepted") != 0)
         session_stop(ch, conn, SR_DEAUTHORIZED, NULL);
 }
@@ -136,7 +153,7 @@ static void start_tx_answer(struct charger_rt *ch, int32_t local, const cJSON *p
     k->tx.confirmed = true;
     persist_mark(ch);
     const char *s = id_tag_status(payload);
-    authz_remember(ch, k->tx.id_tag, tag_info(payload));
+    remember(ch, k->tx.id_tag, payload);
     if (s && strcmp(s, "Accepted") != 0)
         session_stop(ch, conn, SR_DEAUTHORIZED, NULL);
 }
