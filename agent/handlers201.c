@@ -180,6 +180,9 @@ static int h_trigger(struct charger_rt *ch, const cJSON *req, struct jw *resp, s
     const char *status = !known                                          ? "NotImplemented"
                          : conn >= 0 && !dl_conn_exists(ch, conn, false) ? "Rejected"
                                                                          : "Accepted";
+    /* F06.FR.17: no BootNotification on demand once the platform accepted the boot */
+    if (known && strcmp(msg, "BootNotification") == 0 && ch->calls.accepted)
+        status = "Rejected";
     /* A TransactionEvent needs a transaction on the EVSE (or, without one, on any). */
     if (known && strcmp(msg, "TransactionEvent") == 0 && strcmp(status, "Accepted") == 0) {
         int with = -1;

@@ -76,13 +76,14 @@ log "2: TransactionEvent Started/Updated/Ended with seqNo, remote start and stop
 # ---- 3. the platform's CALLs -------------------------------------------------------------------------
 cli start CP-000003 connector=2 id_tag=T3 >/dev/null
 wait_eval "CP-000003 in a transaction" 10 "[ \$(count_in CP-000003 TransactionEvent) -ge 1 ]"
-for m in BootNotification Heartbeat StatusNotification MeterValues TransactionEvent FirmwareStatusNotification LogStatusNotification; do
+expect Rejected "$(call CP-000003 TriggerMessage '{"requestedMessage":"BootNotification"}')" \
+  "TriggerMessage BootNotification once the boot was accepted (F06.FR.17)"
+for m in Heartbeat StatusNotification MeterValues TransactionEvent FirmwareStatusNotification LogStatusNotification; do
   before=$(count_in CP-000003 "$m")
   expect Accepted "$(call CP-000003 TriggerMessage "{\"requestedMessage\":\"$m\",\"evse\":{\"id\":2}}")" "TriggerMessage $m"
   wait_eval "triggered $m" 10 "[ \$(count_in CP-000003 $m) -gt $before ]"
 done
 # (readings arrive every second anyway: the triggered ones are told by their reason)
-wait_eval "the triggered boot's reason" 10 "frames_in CP-000003 BootNotification | jq -s -e 'any(.[]; .reason == \"Triggered\")' >/dev/null"
 wait_eval "the triggered TransactionEvent's reason" 10 \
   "frames_in CP-000003 TransactionEvent | jq -s -e 'any(.[]; .triggerReason == \"Trigger\")' >/dev/null"
 wait_eval "the triggered MeterValues' context" 10 \
@@ -161,6 +162,9 @@ log "3b: ReserveNow, CancelReservation, SendLocalList, SetChargingProfile (power
 # ---- 4. operator verbs, live version switch ----------------------------------------------------
 cli trigger CP-000001 DataTransfer vendorId=com.example messageId=ping >/dev/null
 wait_eval "a DataTransfer from the charger" 10 "frames_in CP-000001 DataTransfer | jq -s -e 'any(.[]; .vendorId == \"com.example\")' >/dev/null"
+cli trigger CP-000001 BootNotification >/dev/null
+wait_eval "the operator's BootNotification, reason Triggered" 10 \
+  "frames_in CP-000001 BootNotification | jq -s -e 'any(.[]; .reason == \"Triggered\")' >/dev/null"
 cli trigger CP-000001 NotifyEvent >/dev/null
 cli trigger CP-000001 SecurityEventNotification >/dev/null
 wait_eval "NotifyEvent and SecurityEventNotification" 10 \
