@@ -783,10 +783,12 @@ static void send_answer(struct answer *a)
     m.payload = frame.s;
     m.payloadlen = (int)frame.len;
     m.qos = o.qos;
+    /* Logged before it leaves: the charger's next CALL, which this answer lets go, may arrive
+     * (and be logged by paho's thread) before publishMessage returns, and the log must show
+     * the answer first. */
+    log_line(false, a->topic, a->charger, frame.s, frame.len, true);
     int rc = MQTTClient_publishMessage(client, a->topic, &m, NULL);
-    if (rc == MQTTCLIENT_SUCCESS)
-        log_line(false, a->topic, a->charger, frame.s, frame.len, true);
-    else
+    if (rc != MQTTCLIENT_SUCCESS)
         fprintf(stderr, PROG ": answer to %s %s on %s not sent (paho error %d)\n",
                 a->action[0] ? a->action : "CALL", a->uid, a->topic, rc);
     pthread_mutex_lock(&g.lock);
