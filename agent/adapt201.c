@@ -14,12 +14,6 @@
 #include "reserve.h"
 #include "smart.h"
 
-static const cJSON *obj(const cJSON *req, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, k);
-    return cJSON_IsObject(v) ? v : NULL;
-}
-
 /* An IdTokenType field (required or not): {idToken: string of 1..36, type: string}. */
 int adapt201_check_token(const cJSON *req, const char *k, bool required, const char **code,
                          struct cs_error *err)
@@ -66,8 +60,8 @@ static cJSON *reserve16(const cJSON *req)
     cJSON *r = cJSON_CreateObject();
     cJSON_AddNumberToObject(r, "connectorId", dl_int(req, "evseId", 0));
     add_str(r, "expiryDate", dl_str(req, "expiryDateTime"));
-    add_tag(r, "idTag", obj(req, "idToken"));
-    add_tag(r, "parentIdTag", obj(req, "groupIdToken"));
+    add_tag(r, "idTag", dl_obj(req, "idToken"));
+    add_tag(r, "parentIdTag", dl_obj(req, "groupIdToken"));
     cJSON_AddNumberToObject(r, "reservationId", dl_i32(req, "id"));
     return r;
 }
@@ -86,7 +80,7 @@ cJSON *adapt201_tag_info(const cJSON *info)
     cJSON *r = cJSON_CreateObject();
     add_str(r, "status", adapt201_status16(dl_str(info, "status")));
     add_str(r, "expiryDate", dl_str(info, "cacheExpiryDateTime"));
-    add_tag(r, "parentIdTag", obj(info, "groupIdToken"));
+    add_tag(r, "parentIdTag", dl_obj(info, "groupIdToken"));
     return r;
 }
 
@@ -148,13 +142,13 @@ int adapt201_send_local_list(struct charger_rt *ch, const cJSON *req, struct jw 
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(req, "localAuthorizationList"))
     {
         cJSON *e = cJSON_CreateObject();
-        const cJSON *info = obj(it, "idTokenInfo");
-        add_tag(e, "idTag", obj(it, "idToken"));
+        const cJSON *info = dl_obj(it, "idTokenInfo");
+        add_tag(e, "idTag", dl_obj(it, "idToken"));
         if (info) {
             cJSON *i16 = cJSON_AddObjectToObject(e, "idTagInfo");
             add_str(i16, "status", adapt201_status16(dl_str(info, "status")));
             add_str(i16, "expiryDate", dl_str(info, "cacheExpiryDateTime"));
-            add_tag(i16, "parentIdTag", obj(info, "groupIdToken"));
+            add_tag(i16, "parentIdTag", dl_obj(info, "groupIdToken"));
         }
         cJSON_AddItemToArray(list, e);
     }
@@ -204,9 +198,9 @@ int adapt201_set_charging_profile(struct charger_rt *ch, const cJSON *req, struc
                                   struct follow *then, const char **code, struct cs_error *err)
 {
     int evse = dl_int(req, "evseId", -1);
-    const char *purpose = dl_str(obj(req, "chargingProfile"), "chargingProfilePurpose");
+    const char *purpose = dl_str(dl_obj(req, "chargingProfile"), "chargingProfilePurpose");
     bool external = purpose && strcmp(purpose, "ChargingStationExternalConstraints") == 0;
-    cJSON *p = external ? NULL : adapt201_profile(ch, evse, obj(req, "chargingProfile"));
+    cJSON *p = external ? NULL : adapt201_profile(ch, evse, dl_obj(req, "chargingProfile"));
     const char *status = "Rejected"; /* external constraints are the station's to set */
     if (p) {
         cJSON *r = cJSON_CreateObject();
@@ -233,7 +227,7 @@ int adapt201_clear_charging_profile(struct charger_rt *ch, const cJSON *req, str
         {"chargingProfilePurpose", FT_STRING, false, 0, purposes},
         {"stackLevel", FT_INT, false, 0, NULL},
         {NULL, 0, false, 0, NULL}};
-    const cJSON *crit = obj(req, "chargingProfileCriteria");
+    const cJSON *crit = dl_obj(req, "chargingProfileCriteria");
     int rc = crit ? ocpp_check(crit, f_crit, code, err) : CS_OK;
     if (rc)
         return rc;
@@ -277,7 +271,7 @@ int adapt201_get_composite_schedule(struct charger_rt *ch, const cJSON *req, str
     cJSON *c = cJSON_Parse(buf_cstr(&b));
     buf_free(&b);
     const char *status = dl_str(c, "status");
-    const cJSON *s = obj(c, "chargingSchedule");
+    const cJSON *s = dl_obj(c, "chargingSchedule");
     jw_kstr(resp, "status", status && s ? status : "Rejected");
     if (status && s) {
         jw_key(resp, "schedule");

@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "authz.h"
 #include "behaviour.h"
 #include "ccfg.h"
 #include "crt.h"
@@ -24,6 +25,12 @@ const char *dl_str(const cJSON *req, const char *k)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, k);
     return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+const cJSON *dl_obj(const cJSON *req, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, k);
+    return cJSON_IsObject(v) ? v : NULL;
 }
 
 int32_t dl_i32(const cJSON *req, const char *k)
@@ -63,6 +70,18 @@ static void trigger(struct charger_rt *ch, const char *msg, int conn)
     }
     if (trigger_send(ch, msg, conn, NULL, &err))
         log_debug("%s: TriggerMessage %s: %s", ch->m.id, msg, err.msg);
+}
+
+int dl_clear_cache(struct charger_rt *ch, const cJSON *req, struct jw *resp, struct follow *then,
+                   const char **code, struct cs_error *err)
+{
+    (void)req;
+    (void)then;
+    (void)code;
+    (void)err;
+    authz_clear_cache(ch);
+    jw_kstr(resp, "status", "Accepted");
+    return CS_OK;
 }
 
 void dl_run_follow(struct charger_rt *ch, const struct follow *f, const cJSON *req)

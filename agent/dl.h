@@ -58,11 +58,15 @@ struct dl_table {
 /* Readers of a request's fields (checked by ocpp_check before the handler runs). */
 int dl_int(const struct cJSON *req, const char *k, int def);
 const char *dl_str(const struct cJSON *req, const char *k);
+/* An object field, or NULL (absent or not an object). */
+const struct cJSON *dl_obj(const struct cJSON *req, const char *k);
 int32_t dl_i32(const struct cJSON *req, const char *k);
 bool dl_conn_exists(const struct charger_rt *ch, int conn, bool allow_zero);
 /* ChangeAvailability's status for conn (0: all): Accepted, or Scheduled while one is in use;
  * Rejected for a connector that does not exist. */
 const char *dl_availability_status(const struct charger_rt *ch, int conn, bool operative);
+/* ClearCache, the same in both versions: the Authorization Cache is emptied, Accepted. */
+handler_fn dl_clear_cache;
 /* Runs the follow-up once the answer went out (req: the request, still alive). */
 void dl_run_follow(struct charger_rt *ch, const struct follow *f, const struct cJSON *req);
 

@@ -248,18 +248,6 @@ static int h_get_diagnostics(struct charger_rt *ch, const cJSON *req, struct jw 
     return CS_OK;
 }
 
-static int h_clear_cache(struct charger_rt *ch, const cJSON *req, struct jw *resp,
-                         struct follow *then, const char **code, struct cs_error *err)
-{
-    (void)req;
-    (void)then;
-    (void)code;
-    (void)err;
-    authz_clear_cache(ch);
-    jw_kstr(resp, "status", "Accepted");
-    return CS_OK;
-}
-
 static int h_reserve_now(struct charger_rt *ch, const cJSON *req, struct jw *resp,
                          struct follow *then, const char **code, struct cs_error *err)
 {
@@ -369,7 +357,7 @@ static handler_fn *const handlers[OCPP_CALLS_IN] = {
     [OC_DATA_TRANSFER] = h_data_transfer,
     [OC_UPDATE_FIRMWARE] = h_update_firmware,
     [OC_GET_DIAGNOSTICS] = h_get_diagnostics,
-    [OC_CLEAR_CACHE] = h_clear_cache,
+    [OC_CLEAR_CACHE] = dl_clear_cache,
     [OC_RESERVE_NOW] = h_reserve_now,
     [OC_CANCEL_RESERVATION] = h_cancel_reservation,
     [OC_SEND_LOCAL_LIST] = h_send_local_list,

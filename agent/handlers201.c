@@ -24,23 +24,17 @@
 #include "session.h"
 #include "smart.h"
 
-static const cJSON *obj(const cJSON *req, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, k);
-    return cJSON_IsObject(v) ? v : NULL;
-}
-
 /* evse.id of an optional EVSEType field, or def. */
 static int evse_of(const cJSON *req, const char *k, int def)
 {
-    const cJSON *e = obj(req, k);
+    const cJSON *e = dl_obj(req, k);
     return e ? dl_int(e, "id", def) : def;
 }
 
 static void start_after(struct charger_rt *ch, const cJSON *req)
 {
     int conn = dl_int(req, "evseId", -1);
-    const char *tag = dl_str(obj(req, "idToken"), "idToken");
+    const char *tag = dl_str(dl_obj(req, "idToken"), "idToken");
     struct cs_error err;
     if (conn < 0)
         conn = session_free_connector(ch, tag);
@@ -63,14 +57,14 @@ static int h_request_start(struct charger_rt *ch, const cJSON *req, struct jw *r
     if (rc)
         return rc;
     int conn = dl_int(req, "evseId", -1);
-    const char *tag = dl_str(obj(req, "idToken"), "idToken");
+    const char *tag = dl_str(dl_obj(req, "idToken"), "idToken");
     if (conn < 0)
         conn = session_free_connector(ch, tag);
     bool reserved;
     int32_t reservation;
     bool ok = tag && session_can_start(ch, conn) &&
               reserve_allows(ch, conn, tag, &reserved, &reservation, NULL);
-    const cJSON *profile = obj(req, "chargingProfile");
+    const cJSON *profile = dl_obj(req, "chargingProfile");
     if (ok && profile) {
         cJSON *p = adapt201_profile(ch, conn, profile);
         rc = p ? smart_remote_profile(ch, conn, p, code, err) : CS_ERR_STATE;
@@ -208,27 +202,11 @@ struct dm_view {
     char identity[96];
 };
 
-static const char *state_201(enum ocpp_status s)
-{
-    switch (s) {
-    case ST_AVAILABLE:
-        return "Available";
-    case ST_RESERVED:
-        return "Reserved";
-    case ST_UNAVAILABLE:
-        return "Unavailable";
-    case ST_FAULTED:
-        return "Faulted";
-    default:
-        return "Occupied";
-    }
-}
-
 static void dm_of(const struct charger_rt *ch, struct dm_view *v)
 {
     memset(v, 0, sizeof(*v));
     for (int i = 1; i <= ch->m.nconn; i++) {
-        v->evse[i - 1].state = state_201(ch->m.conn[i].status);
+        v->evse[i - 1].state = catalog201_connector_status(ch->m.conn[i].status);
         v->evse[i - 1].power_w = ch->m.conn[i].power_w;
     }
     /* SecurityCtrlr.Identity: the client_id the charger connects with */
@@ -243,7 +221,7 @@ static void dm_of(const struct charger_rt *ch, struct dm_view *v)
     v->c = (struct dm_charger){.cfg = crt_cfg(ch),
                                .nevse = ch->m.nconn,
                                .evse = v->evse,
-                               .state = state_201(ch->m.conn[0].status),
+                               .state = catalog201_connector_status(ch->m.conn[0].status),
                                .identity = v->identity,
                                .local_list_entries = (int)authz_entries(ch),
                                .charging_profiles = smart_count(ch),
@@ -361,18 +339,6 @@ static int h_data_transfer(struct charger_rt *ch, const cJSON *req, struct jw *r
     return CS_OK;
 }
 
-static int h_clear_cache(struct charger_rt *ch, const cJSON *req, struct jw *resp,
-                         struct follow *then, const char **code, struct cs_error *err)
-{
-    (void)req;
-    (void)then;
-    (void)code;
-    (void)err;
-    authz_clear_cache(ch);
-    jw_kstr(resp, "status", "Accepted");
-    return CS_OK;
-}
-
 static int h_get_local_list_version(struct charger_rt *ch, const cJSON *req, struct jw *resp,
                                     struct follow *then, const char **code, struct cs_error *err)
 {
@@ -399,7 +365,7 @@ static int h_transaction_status(struct charger_rt *ch, const cJSON *req, struct 
 
 static void firmware_after(struct charger_rt *ch, const cJSON *req)
 {
-    const cJSON *fw = obj(req, "firmware");
+    const cJSON *fw = dl_obj(req, "firmware");
     int64_t at = 0;
     ocpp_datetime_parse(dl_str(fw, "retrieveDateTime"), &at);
     behaviour_firmware(ch, dl_str(fw, "location"), at);
@@ -414,7 +380,7 @@ static int h_update_firmware(struct charger_rt *ch, const cJSON *req, struct jw 
     static const struct ocpp_field f_fw[] = {{"location", FT_STRING, true, 512, NULL},
                                              {"retrieveDateTime", FT_DATETIME, true, 0, NULL},
                                              {NULL, 0, false, 0, NULL}};
-    const cJSON *fw = obj(req, "firmware");
+    const cJSON *fw = dl_obj(req, "firmware");
     int rc = ocpp_check(fw, f_fw, code, err);
     if (rc)
         return rc;
@@ -461,7 +427,7 @@ static const struct {
     {"GetBaseReport", h_report},
     {"GetReport", h_report},
     {"DataTransfer", h_data_transfer},
-    {"ClearCache", h_clear_cache},
+    {"ClearCache", dl_clear_cache},
     {"GetLocalListVersion", h_get_local_list_version},
     {"GetTransactionStatus", h_transaction_status},
     {"UpdateFirmware", h_update_firmware},
