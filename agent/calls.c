@@ -15,6 +15,7 @@
 /* How long the first BootNotification after a connect waits for an answer before a charger
  * that has never been answered concludes nobody answers (and sends the rest at once). */
 #define PROBE_US 2000000
+#define SHARED_SLACK_US 2000 /* a CALL timer may fire this much late to share its queue */
 #define CALLQ_MIN 256   /* CALLs a charger keeps queued at least ... */
 #define CALLQ_MARGIN 32 /* ... or offline_queue plus this */
 
@@ -324,9 +325,15 @@ static void arm_timeout(struct callq *q)
         if (!due || d < due)
             due = d;
     }
-    int64_t left = due - cs_mono_us();
+    int64_t left = due - cs_mono_us(), whole = (int64_t)cfg_of(q)->call_timeout_s * 1000000;
     if (left < 0)
         left = 0;
+    if (left > whole - SHARED_SLACK_US) {
+        /* The usual case, one CALL just sent: the duration every charger's timer has (at
+         * most SHARED_SLACK_US late; on_timer counts from each CALL's own sending time). */
+        ctx_arm_shared(q->timer, whole / 1000);
+        return;
+    }
     struct timeval tv = {left / 1000000, left % 1000000};
     evtimer_add(q->timer, &tv);
 }

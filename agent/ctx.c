@@ -72,3 +72,14 @@ void ctx_arm(struct event *ev, int64_t delay_ms)
     struct timeval tv = {delay_ms / 1000, (delay_ms % 1000) * 1000};
     evtimer_add(ev, &tv);
 }
+
+void ctx_arm_shared(struct event *ev, int64_t delay_ms)
+{
+    if (delay_ms < 0)
+        delay_ms = 0;
+    struct timeval tv = {delay_ms / 1000, (delay_ms % 1000) * 1000};
+    /* libevent hands back the queue it already has for this duration (NULL once it holds
+     * its maximum of durations: then the heap, as ctx_arm). */
+    const struct timeval *q = event_base_init_common_timeout(event_get_base(ev), &tv);
+    evtimer_add(ev, q ? q : &tv);
+}

@@ -271,7 +271,7 @@ static void on_connect(struct mosquitto *m, void *ud, int rc)
     }
     c->state = MC_UP;
     c->deadline_ms = 0;
-    ctx_arm(c->tick, c->tick_ms);
+    ctx_arm_shared(c->tick, c->tick_ms);
     if (mosquitto_subscribe(m, NULL, c->topic_down, 1) != MOSQ_ERR_SUCCESS)
         emit(c, TR_EV_NOTE, 0, 0, "cannot subscribe to its downlink topic", NULL, 0);
     if (c->close_asked) {
@@ -406,7 +406,7 @@ static void on_tick(evutil_socket_t fd, short what, void *privdata)
             return;
     }
     if (c->state == MC_UP)
-        ctx_arm(c->tick, c->tick_ms);
+        ctx_arm_shared(c->tick, c->tick_ms);
     else if (c->deadline_ms)
         ctx_arm(c->tick, c->deadline_ms - now);
 }

@@ -238,7 +238,7 @@ static void go_up(struct tr_conn *c)
     c->last_rx_ms = cs_mono_ms();
     if (c->ping_ms > 0) {
         c->next_ping_ms = c->last_rx_ms + c->ping_ms;
-        ctx_arm(c->tick, c->ping_ms);
+        ctx_arm_shared(c->tick, c->ping_ms);
     } else {
         evtimer_del(c->tick);
     }
@@ -437,7 +437,10 @@ static void on_tick(evutil_socket_t fd, short what, void *privdata)
             put_frame(c, WSF_PING, NULL, 0);
             c->next_ping_ms = now + c->ping_ms;
         }
-        ctx_arm(c->tick, c->next_ping_ms - now);
+        if (c->next_ping_ms - now == c->ping_ms)
+            ctx_arm_shared(c->tick, c->ping_ms); /* just pinged: the duration every charger has */
+        else
+            ctx_arm(c->tick, c->next_ping_ms - now);
     } else if (c->deadline_ms) {
         ctx_arm(c->tick, c->deadline_ms - now);
     }
