@@ -687,7 +687,13 @@ void session_meter_tick(struct charger_rt *ch)
         emit_msg(ch, MSG_METER_VALUES, &x, ch->m.conn[i].tx_active ? CALL_TX : 0, K_NONE);
     }
     session_end_due(ch);
-    persist_mark(ch);
+    /* Only a transaction moves what is saved (the energy register): an idle charger's tick
+     * writes nothing (it was an HSET per charger per meter period for the whole fleet). */
+    for (int i = 1; i <= ch->m.nconn; i++)
+        if (ch->m.conn[i].tx_active) {
+            persist_mark(ch);
+            break;
+        }
 }
 
 void session_init(struct charger_rt *ch)
