@@ -1,6 +1,8 @@
 /* outq.h - a small ring of frames waiting for the network library: a connection keeps a few
  * (OUTQ_CAP) and refuses more, so a stuck connection costs bounded memory and whoever sent the
- * frame that did not fit hears of it. The queue owns its frames. [loop] */
+ * frame that did not fit hears of it. The queue owns its frames. Its slots grow on demand
+ * (OUTQ_MIN, doubling to OUTQ_CAP): most connections never hold more than one or two frames,
+ * and 32 slots in every connection were 768 bytes per charger. Zeroed is empty. [loop] */
 #ifndef CS_AGENT_OUTQ_H
 #define CS_AGENT_OUTQ_H
 
@@ -8,6 +10,7 @@
 #include <stddef.h>
 
 #define OUTQ_CAP 32
+#define OUTQ_MIN 4
 
 struct outmsg {
     char *dst;  /* where it goes (an MQTT topic); may be NULL */
@@ -16,8 +19,8 @@ struct outmsg {
 };
 
 struct outq {
-    struct outmsg q[OUTQ_CAP];
-    unsigned head, n;
+    struct outmsg *q; /* cap slots */
+    unsigned cap, head, n;
 };
 
 /* Appends, taking ownership of dst and data; false (and both freed) when full. */
@@ -26,7 +29,9 @@ bool outq_push(struct outq *q, char *dst, char *data, size_t len);
 struct outmsg *outq_peek(struct outq *q);
 /* Frees the oldest. */
 void outq_pop(struct outq *q);
-/* Frees everything; returns how many were dropped. */
+/* Frees every frame (the slots stay for the next ones); returns how many were dropped. */
 unsigned outq_clear(struct outq *q);
+/* outq_clear, and the slots too. */
+unsigned outq_free(struct outq *q);
 
 #endif

@@ -29,6 +29,8 @@
 #include "ctx.h"
 #include "transport.h"
 
+#define DOWN_MSG_MAX 200
+#define LAST_ERROR_MAX 160
 #define MAX_INFLIGHT 2      /* publishes awaiting completion per connection (as the paho one) */
 #define CLOSE_SLACK_MS 1000 /* a DISCONNECT never written ends this long after its timeout */
 #define SUBACK_FAILURE 0x80
@@ -67,8 +69,8 @@ struct tr_conn {
     bool down_pending;
     enum tr_down down_why;
     int down_code;
-    char down_msg[200];
-    char last_error[160]; /* the library's last error log line (TLS handshakes) */
+    char *down_msg;   /* DOWN_MSG_MAX; allocated when one is kept (rare: not per charger) */
+    char *last_error; /* the library's last error log line (TLS handshakes), LAST_ERROR_MAX */
 };
 
 struct mosq {
@@ -109,6 +111,13 @@ static void drop_handle(struct tr_conn *c)
     }
 }
 
+/* *dst = a copy of s cut to max - 1 bytes (what the fixed buffers kept). */
+static void set_text(char **dst, const char *s, size_t max)
+{
+    cs_free(*dst);
+    *dst = cs_strndup(s, strnlen(s, max - 1));
+}
+
 /* Records the end; the first one counts. */
 static void mark_down(struct tr_conn *c, enum tr_down why, int code, const char *msg)
 {
@@ -117,16 +126,16 @@ static void mark_down(struct tr_conn *c, enum tr_down why, int code, const char 
     c->down_pending = true;
     c->down_why = why;
     c->down_code = code;
-    snprintf(c->down_msg, sizeof(c->down_msg), "%s", msg ? msg : "");
+    set_text(&c->down_msg, msg ? msg : "", DOWN_MSG_MAX);
     c->state = MC_DOWN;
 }
 
 /* Why a connection in its state ended, with the library's code. */
 static void mark_ended(struct tr_conn *c, int rc)
 {
-    char msg[sizeof(c->down_msg)];
+    char msg[DOWN_MSG_MAX];
     const char *what = rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc);
-    if (c->last_error[0])
+    if (c->last_error)
         snprintf(msg, sizeof(msg), "%s (%s)", what, c->last_error);
     else
         snprintf(msg, sizeof(msg), "%s", what);
@@ -139,13 +148,15 @@ static void mark_ended(struct tr_conn *c, int rc)
 static void conn_destroy(struct tr_conn *c)
 {
     drop_handle(c);
-    c->t->st.msgs_dropped[0] += outq_clear(&c->q);
+    c->t->st.msgs_dropped[0] += outq_free(&c->q);
     if (c->tick)
         event_free(c->tick);
     cs_free(c->topic_up);
     cs_free(c->topic_reply);
     cs_free(c->topic_down);
     cs_free(c->tls_key_password);
+    cs_free(c->down_msg);
+    cs_free(c->last_error);
     cs_free(c);
 }
 
@@ -157,9 +168,9 @@ static void tell_down(struct tr_conn *c)
     c->t->st.msgs_dropped[0] += outq_clear(&c->q);
     drop_handle(c);
     evtimer_del(c->tick);
-    if (c->tls && c->last_error[0] && c->down_why != TR_DOWN_CLOSED) {
+    if (c->tls && c->last_error && c->down_why != TR_DOWN_CLOSED) {
         /* What OpenSSL said (a certificate that did not verify), as a note of its own. */
-        char note[sizeof(c->last_error) + 8];
+        char note[LAST_ERROR_MAX + 8];
         snprintf(note, sizeof(note), "TLS: %s", c->last_error);
         c->busy++;
         emit(c, TR_EV_NOTE, 0, 0, note, NULL, 0);
@@ -169,8 +180,8 @@ static void tell_down(struct tr_conn *c)
             return;
         }
     }
-    char msg[sizeof(c->down_msg)];
-    memcpy(msg, c->down_msg, sizeof(msg));
+    char msg[DOWN_MSG_MAX];
+    snprintf(msg, sizeof(msg), "%s", c->down_msg ? c->down_msg : "");
     emit(c, TR_EV_DOWN, c->down_why, c->down_code, msg, NULL, 0);
 }
 
@@ -336,7 +347,7 @@ static void on_log(struct mosquitto *m, void *ud, int level, const char *str)
     (void)m;
     struct tr_conn *c = ud;
     if (level & MOSQ_LOG_ERR)
-        snprintf(c->last_error, sizeof(c->last_error), "%s", str);
+        set_text(&c->last_error, str, LAST_ERROR_MAX);
 }
 
 static int on_key_password(char *buf, int size, int rwflag, void *userdata)
@@ -391,7 +402,7 @@ static void on_tick(evutil_socket_t fd, short what, void *privdata)
             mark_down(c, TR_DOWN_CLOSED, 0, "disconnect not confirmed");
         else
             mark_down(c, c->close_asked ? TR_DOWN_CLOSED : TR_DOWN_FAILED, 0,
-                      c->last_error[0] ? c->last_error : "connect timed out");
+                      c->last_error ? c->last_error : "connect timed out");
         tell_down(c);
         return;
     }

@@ -131,7 +131,7 @@ static void conn_destroy(struct tr_conn *c)
     p->used--;
     if (c->h)
         MQTTAsync_destroy(&c->h);
-    p->st.msgs_dropped[0] += outq_clear(&c->q);
+    p->st.msgs_dropped[0] += outq_free(&c->q);
     if (c->close_ev)
         event_free(c->close_ev);
     cs_free(c->client_id);
