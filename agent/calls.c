@@ -16,8 +16,8 @@
  * that has never been answered concludes nobody answers (and sends the rest at once). */
 #define PROBE_US 2000000
 #define SHARED_SLACK_US 2000 /* a CALL timer may fire this much late to share its queue */
-#define CALLQ_MIN 256   /* CALLs a charger keeps queued at least ... */
-#define CALLQ_MARGIN 32 /* ... or offline_queue plus this */
+#define CALLQ_MIN 256        /* CALLs a charger keeps queued at least ... */
+#define CALLQ_MARGIN 32      /* ... or offline_queue plus this */
 
 static const struct charger_cfg *cfg_of(const struct callq *q)
 {

@@ -73,10 +73,7 @@ void reports_start(struct charger_rt *ch)
 void reports_link_down(struct charger_rt *ch)
 {
     evtimer_del(ch->s.hb_ev);
-    bool tx = false;
-    for (int i = 1; i <= ch->m.nconn; i++)
-        tx |= ch->m.conn[i].tx_active;
-    if (!tx || ch->releasing)
+    if (!charger_busy(&ch->m) || ch->releasing)
         evtimer_del(ch->s.meter_ev);
 }
 

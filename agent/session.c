@@ -689,11 +689,8 @@ void session_meter_tick(struct charger_rt *ch)
     session_end_due(ch);
     /* Only a transaction moves what is saved (the energy register): an idle charger's tick
      * writes nothing (it was an HSET per charger per meter period for the whole fleet). */
-    for (int i = 1; i <= ch->m.nconn; i++)
-        if (ch->m.conn[i].tx_active) {
-            persist_mark(ch);
-            break;
-        }
+    if (charger_busy(&ch->m))
+        persist_mark(ch);
 }
 
 void session_init(struct charger_rt *ch)

@@ -31,7 +31,7 @@ struct conn {
     int fd;
     uint16_t next_id;
     struct event *rd, *tick;
-    size_t len;        /* of pkt */
+    size_t len; /* of pkt */
     unsigned char pkt[128];
 };
 
@@ -158,22 +158,41 @@ int main(int argc, char **argv)
 {
     const char *broker = NULL;
     int clients = 0, period_ms = 100, warmup_s = 2, seconds = 6;
-    static const struct option opts[] = {
-        {"broker", required_argument, NULL, 'b'},   {"clients", required_argument, NULL, 'n'},
-        {"period-ms", required_argument, NULL, 'p'}, {"qos", required_argument, NULL, 'q'},
-        {"warmup-s", required_argument, NULL, 'w'}, {"seconds", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"broker", required_argument, NULL, 'b'},
+                                         {"clients", required_argument, NULL, 'n'},
+                                         {"period-ms", required_argument, NULL, 'p'},
+                                         {"qos", required_argument, NULL, 'q'},
+                                         {"warmup-s", required_argument, NULL, 'w'},
+                                         {"seconds", required_argument, NULL, 's'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
-        case 'b': broker = optarg; break;
-        case 'n': clients = atoi(optarg); break;
-        case 'p': period_ms = atoi(optarg); break;
-        case 'q': g.qos = atoi(optarg); break;
-        case 'w': warmup_s = atoi(optarg); break;
-        case 's': seconds = atoi(optarg); break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'b':
+            broker = optarg;
+            break;
+        case 'n':
+            clients = atoi(optarg);
+            break;
+        case 'p':
+            period_ms = atoi(optarg);
+            break;
+        case 'q':
+            g.qos = atoi(optarg);
+            break;
+        case 'w':
+            warmup_s = atoi(optarg);
+            break;
+        case 's':
+            seconds = atoi(optarg);
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     char host[64];
