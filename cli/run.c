@@ -313,6 +313,15 @@ int run_start(struct cli *c, const struct run_start *s, char *id, size_t idlen)
         buf_free(&cfg);
         return cli_redis_fail(&err);
     }
+    /* The run starts in a millisecond after that entry's, and no later than the clock: a start
+     * moved ahead of the clock (logged + 1) left the run's own first commands, logged within
+     * the same millisecond as the last entry, before its start and out of it. Waits for the
+     * clock (a millisecond or two); a log ahead of it by more (another machine's clock) is
+     * not waited for. */
+    for (int i = 0; i < 20 && now <= logged; i++) {
+        sleep_ms(1);
+        now = cs_now_ms();
+    }
     if (now <= logged)
         now = logged + 1;
     make_id(id, idlen);
