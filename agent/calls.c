@@ -328,9 +328,10 @@ static void arm_timeout(struct callq *q)
     int64_t left = due - cs_mono_us(), whole = (int64_t)cfg_of(q)->call_timeout_s * 1000000;
     if (left < 0)
         left = 0;
-    if (left > whole - SHARED_SLACK_US) {
+    if (left > whole - SHARED_SLACK_US && left <= whole) {
         /* The usual case, one CALL just sent: the duration every charger's timer has (at
-         * most SHARED_SLACK_US late; on_timer counts from each CALL's own sending time). */
+         * most SHARED_SLACK_US late, never early; on_timer counts from each CALL's own
+         * sending time). A boot probe further away than a timeout keeps its own delay. */
         ctx_arm_shared(q->timer, whole / 1000);
         return;
     }
