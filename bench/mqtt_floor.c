@@ -27,6 +27,11 @@
 
 #include <event2/event.h>
 
+#include "cs/cfg.h"
+#include "cs/err.h"
+#include "cs/mem.h"
+#include "cs/util.h"
+
 struct conn {
     int fd;
     uint16_t next_id;
@@ -135,7 +140,9 @@ static int open_conn(struct conn *c, const struct sockaddr_in *sa, int index)
     /* The message a charger sends: an OCPP Heartbeat CALL on its uplink topic. */
     char topic[64], payload[64];
     snprintf(topic, sizeof(topic), "chargers/FL-%06d/up", index);
-    snprintf(payload, sizeof(payload), "[2,\"%08x-0001\",\"Heartbeat\",{}]", (unsigned)index);
+    /* a 36-character message id, as the agent's */
+    snprintf(payload, sizeof(payload), "[2,\"%08x-0000-4000-8000-000000000001\",\"Heartbeat\",{}]",
+             (unsigned)index);
     b = 2 + put_str(c->pkt + 2, topic);
     if (g.qos == 1)
         b += 2;
@@ -154,53 +161,59 @@ static void usage(FILE *f)
           f);
 }
 
+/* The numeric options: one row each, parsed strictly within their range. */
+struct num_opt {
+    const char *name;
+    int *dst;
+    int64_t min, max;
+};
+
 int main(int argc, char **argv)
 {
     const char *broker = NULL;
     int clients = 0, period_ms = 100, warmup_s = 2, seconds = 6;
-    static const struct option opts[] = {{"broker", required_argument, NULL, 'b'},
-                                         {"clients", required_argument, NULL, 'n'},
-                                         {"period-ms", required_argument, NULL, 'p'},
-                                         {"qos", required_argument, NULL, 'q'},
-                                         {"warmup-s", required_argument, NULL, 'w'},
-                                         {"seconds", required_argument, NULL, 's'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    const struct num_opt nums[] = {{"clients", &clients, 1, 100000},
+                                   {"period-ms", &period_ms, 1, 60000},
+                                   {"qos", &g.qos, 0, 1},
+                                   {"warmup-s", &warmup_s, 0, 60},
+                                   {"seconds", &seconds, 1, 600}};
+    enum { O_BROKER = 0x100, O_NUM = 0x200 };
+    struct option opts[ARRAY_SIZE(nums) + 3] = {{"broker", required_argument, NULL, O_BROKER},
+                                                {"help", no_argument, NULL, 'h'}};
+    for (size_t i = 0; i < ARRAY_SIZE(nums); i++)
+        opts[2 + i] = (struct option){nums[i].name, required_argument, NULL, O_NUM + (int)i};
     int o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (o) {
-        case 'b':
-            broker = optarg;
-            break;
-        case 'n':
-            clients = atoi(optarg);
-            break;
-        case 'p':
-            period_ms = atoi(optarg);
-            break;
-        case 'q':
-            g.qos = atoi(optarg);
-            break;
-        case 'w':
-            warmup_s = atoi(optarg);
-            break;
-        case 's':
-            seconds = atoi(optarg);
-            break;
-        case 'h':
+        int64_t v;
+        if (o == 'h') {
             usage(stdout);
             return 0;
-        default:
+        } else if (o == O_BROKER) {
+            broker = optarg;
+        } else if (o >= O_NUM && o < O_NUM + (int)ARRAY_SIZE(nums) &&
+                   cs_parse_i64(optarg, nums[o - O_NUM].min, nums[o - O_NUM].max, &v)) {
+            *nums[o - O_NUM].dst = (int)v;
+        } else {
+            if (o >= O_NUM && o < O_NUM + (int)ARRAY_SIZE(nums))
+                fprintf(stderr, "mqtt-floor: --%s: '%s' is not a number from %lld to %lld\n",
+                        nums[o - O_NUM].name, optarg, (long long)nums[o - O_NUM].min,
+                        (long long)nums[o - O_NUM].max);
             usage(stderr);
             return 2;
         }
     }
-    char host[64];
-    int port = 0;
-    if (!broker || sscanf(broker, "tcp://%63[^:]:%d", host, &port) != 2 || clients < 1 ||
-        clients > 100000 || period_ms < 1 || (g.qos != 0 && g.qos != 1) || seconds < 1 ||
-        seconds > 600 || warmup_s < 0 || warmup_s > 60) {
+    struct cfg_broker b = {0};
+    struct cs_error err;
+    if (!broker || clients < 1) {
         usage(stderr);
+        return 2;
+    }
+    if (cfg_broker_parse(broker, &b, &err) != CS_OK) {
+        fprintf(stderr, "mqtt-floor: %s\n", err.msg);
+        return 2;
+    }
+    if (b.tls || b.ws) {
+        fprintf(stderr, "mqtt-floor: %s: plain MQTT (tcp:// or mqtt://) only\n", broker);
         return 2;
     }
     struct rlimit rl;
@@ -208,9 +221,9 @@ int main(int argc, char **argv)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-        fprintf(stderr, "mqtt-floor: %s: not an IPv4 address\n", host);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)b.port)};
+    if (inet_pton(AF_INET, b.host, &sa.sin_addr) != 1) {
+        fprintf(stderr, "mqtt-floor: %s: not an IPv4 address\n", b.host);
         return 2;
     }
     struct event_base *base = event_base_new();
